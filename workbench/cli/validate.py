@@ -1,0 +1,25 @@
+"""``workbench validate PATH...``: check input files against the contracts and summarise them."""
+
+from __future__ import annotations
+
+from workbench.cli._common import add_mapping_option, mapping_from_args, organisation_from_paths
+from workbench.data import summarise_organisation
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="check input files and summarise the organisation",
+        description="Validate ratings, people, framework, catalog, enrollments and scale files "
+        "(a folder, or files named after their table) and print a summary, or one report "
+        "listing every problem (exit code 2).",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="folder or files")
+    add_mapping_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    org = organisation_from_paths(args.paths, mapping_from_args(args))
+    print(summarise_organisation(org).summary())
+    return 0

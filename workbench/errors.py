@@ -1,0 +1,127 @@
+"""Errors and problem reports shared by the whole package.
+
+Every user-facing failure is a :class:`WorkbenchError`. Input problems are collected as
+:class:`Problem` records (file, row, column, value, message) so that one report can list every
+problem at once; the CLI prints the report and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = [
+    "WorkbenchError",
+    "InputError",
+    "ModelError",
+    "ConfigError",
+    "Problem",
+    "format_problems",
+    "problems_frame",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file.
+
+    Attributes
+    ----------
+    file : str
+        The file the problem is in (as given by the user).
+    row : int or None
+        Row number as a spreadsheet shows it: the header is row 1, the first data row is row 2.
+        None when the problem concerns the whole file or a column.
+    column : str or None
+        The column as named in the user's file (before any mapping), or None.
+    message : str
+        What is wrong, in plain words.
+    value : str or None
+        The offending value, as read.
+    severity : {"error", "warning"}
+        Errors stop the run; warnings are reported and the run goes on.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+    value: str | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        text = f"{', '.join(where)}: {self.message}"
+        if self.value is not None:
+            shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+            text += f" (value: {shown!r})"
+        return text
+
+
+def format_problems(problems: Iterable[Problem]) -> str:
+    """Render problems as a plain-text report, errors first, grouped by file."""
+    problems = list(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    lines = []
+    if errors:
+        lines.append(f"{len(errors)} error(s):")
+        lines.extend(f"  ERROR   {p}" for p in errors)
+    if warnings:
+        lines.append(f"{len(warnings)} warning(s):")
+        lines.extend(f"  WARNING {p}" for p in warnings)
+    return "\n".join(lines)
+
+
+def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
+    """Problems as a tidy DataFrame (severity, file, row, column, message, value)."""
+    rows = [
+        {
+            "severity": p.severity,
+            "file": p.file,
+            "row": p.row,
+            "column": p.column,
+            "message": p.message,
+            "value": p.value,
+        }
+        for p in problems
+    ]
+    return pd.DataFrame(rows, columns=["severity", "file", "row", "column", "message", "value"])
+
+
+class WorkbenchError(Exception):
+    """Base class of every error the workbench raises on purpose (user-facing, no traceback)."""
+
+
+class InputError(WorkbenchError, ValueError):
+    """Input data break the data contract; ``problems`` lists every problem found.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        All problems found (errors and warnings). The message shows them all.
+    """
+
+    def __init__(self, problems: Iterable[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem(file="<input>", row=None, column=None, message=problems)]
+        self.problems = list(problems)
+        super().__init__(format_problems(self.problems))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class ModelError(WorkbenchError, ValueError):
+    """The data cannot identify the requested model (e.g. one rater, constant scores)."""
+
+
+class ConfigError(WorkbenchError, ValueError):
+    """An engagement file, column mapping or parameter is invalid."""
