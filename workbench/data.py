@@ -539,7 +539,7 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
         dup = typed.duplicated(subset=keys, keep="first").to_numpy()
         first = typed.groupby(keys, sort=False, dropna=False).cumcount().to_numpy()
         label = typed[keys].astype(str).agg(" / ".join, axis=1).to_numpy()
-        out.rows(dup & (first > 0), label, shown(keys[-1]), f"duplicate {what}")
+        out.rows(dup & (first > 0), label, ", ".join(shown(k) for k in keys), f"duplicate {what}")
 
     if table == "ratings":
         on_scale("score")
@@ -749,7 +749,8 @@ def find_table_files(folder: str | Path) -> dict[str, Path]:
 
 def _missing_ids(values, known, rows_of, file, column, what, severity="warning"):
     problems = []
-    missing = sorted(set(values) - set(known), key=str)
+    present = {v for v in values if isinstance(v, str) and v != ""}
+    missing = sorted(present - set(known), key=str)
     for value in missing[:MAX_ROWS_PER_PROBLEM]:
         problems.append(Problem(file, rows_of.get(value), column, what, str(value), severity))
     if len(missing) > MAX_ROWS_PER_PROBLEM:
