@@ -308,6 +308,8 @@ def generate_organisation(
     >>> org.ratings["skill"].nunique()
     6
     """
+    if n_people < 30:
+        raise ConfigError(f"n_people={n_people} is too small for an organisation (need >= 30)")
     if not 6 <= n_skills <= len(SKILLS):
         raise ConfigError(f"n_skills={n_skills}: must be between 6 and {len(SKILLS)}")
     if not 3 <= n_profiles <= len(PROFILES):
