@@ -1,10 +1,9 @@
-"""``workbench demo``: the README's main job on the bundled demo organisation."""
+"""``workbench demo``: the README's main job, the whole pipeline on the bundled demo data."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-
-from workbench.data import load_organisation, summarise_organisation
 
 
 def demo_data_dir() -> Path:
@@ -15,13 +14,26 @@ def demo_data_dir() -> Path:
 def register(sub) -> None:
     parser = sub.add_parser(
         "demo",
-        help="run the main job on the bundled demo organisation",
-        description="Validate and summarise the bundled demo organisation (data/demo).",
+        help="run the whole pipeline on the bundled demo organisation",
+        description="Run every analysis (calibration, skill profiles, learning impact, "
+        "learning plans) on the bundled demo organisation (data/demo/engagement.yaml) into "
+        "REPORTS/demo/<run-id>/ and print where the report is.",
     )
+    parser.add_argument("--reports", default="reports", metavar="DIR",
+                        help="root folder of the reports (default: ./reports)")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    org = load_organisation(demo_data_dir())
-    print(summarise_organisation(org).summary())
+    from workbench.pipeline import run_engagement
+
+    result = run_engagement(demo_data_dir() / "engagement.yaml", reports=args.reports)
+    if not result.ok:
+        print(f"workbench demo: run failed in {result.failure}", file=sys.stderr)
+        print(f"the executed notebooks and manifest are in {result.run_dir}", file=sys.stderr)
+        return 1
+    print()
+    print(f"Report for the client: {result.report.resolve()}")
+    print(f"Tables and figures:    {(result.run_dir / 'outputs').resolve()}")
+    print(f"Manifest:              {(result.run_dir / 'manifest.json').resolve()}")
     return 0

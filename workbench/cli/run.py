@@ -1,0 +1,55 @@
+"""``workbench run ENGAGEMENT.yaml`` and ``workbench run --batch DIR``: papermill batch runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from workbench.errors import ConfigError
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="run an engagement's notebooks into a new report folder",
+        description="Check an engagement file (data, column mapping, notebook parameters) and "
+        "its data, then execute its notebooks with papermill into "
+        "REPORTS/<engagement>/<run-id>/: report.html for the client (no code), the executed "
+        "notebooks, tables and figures, and manifest.json. Exit code 0 when every run "
+        "succeeded, 1 when a notebook failed, 2 for invalid input.",
+    )
+    parser.add_argument("engagement", nargs="?", metavar="ENGAGEMENT.yaml",
+                        help="engagement file")
+    parser.add_argument("--batch", metavar="DIR",
+                        help="run every *.yaml engagement file in DIR")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="engagements run at once on this machine (with --batch)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="submit the batch to a Dask scheduler, e.g. tcp://host:8786")
+    parser.add_argument("--reports", default="reports", metavar="DIR",
+                        help="root folder of the reports (default: ./reports)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from workbench.pipeline import run_batch, run_engagement
+
+    if (args.engagement is None) == (args.batch is None):
+        raise ConfigError("give either one ENGAGEMENT.yaml or --batch DIR")
+    if args.batch is None and (args.dask or args.jobs != 1):
+        raise ConfigError("--jobs and --dask go with --batch DIR")
+    if args.batch is not None:
+        folder = Path(args.batch)
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: batch folder not found")
+        files = sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml")))
+        if not files:
+            raise ConfigError(f"{folder}: no *.yaml engagement files")
+        results = run_batch(files, reports=args.reports, jobs=args.jobs, dask_address=args.dask)
+        return 0 if all(r["status"] == "succeeded" for r in results) else 1
+    result = run_engagement(args.engagement, reports=args.reports)
+    if not result.ok:
+        print(f"workbench run: run failed in {result.failure}", file=sys.stderr)
+        print(f"the executed notebooks and manifest are in {result.run_dir}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,288 @@
+"""Client-facing output: display tables, figures, Excel files and the HTML report of a run.
+
+Notebooks call these helpers so that they stay short: :func:`output_folder` gives the folder
+a notebook may write to, :func:`show` rounds a table for display, :func:`save_figure` and
+:func:`write_excel` write files that never overwrite earlier ones, and :func:`build_report`
+merges executed notebooks into one self-contained ``report.html`` without code.
+
+Cells tagged ``analyst-only`` (and the ``parameters`` cells) stay in the executed notebooks for
+the analyst and are left out of the client report.
+
+Examples
+--------
+>>> from workbench.report import output_folder, show
+>>> out = output_folder("", "example")
+>>> out.is_dir()
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import html
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import ConfigError
+from workbench.outputs import new_output_dir
+
+__all__ = [
+    "REPORT_EXCLUDED_TAGS",
+    "output_folder",
+    "show",
+    "save_figure",
+    "write_excel",
+    "client_notebook",
+    "notebook_fragment",
+    "build_report",
+    "embedded_images",
+]
+
+#: Cells with these tags are kept for the analyst but never reach the client report.
+REPORT_EXCLUDED_TAGS = frozenset({"parameters", "injected-parameters", "analyst-only"})
+
+
+def output_folder(output_dir: str | Path, name: str) -> Path:
+    """The folder a notebook writes its files to.
+
+    Parameters
+    ----------
+    output_dir : path or ""
+        A new (or empty) folder; ``""`` makes a fresh temporary folder, so that runs with the
+        defaults never collide with earlier ones.
+    name : str
+        The notebook's name (prefix of the temporary folder).
+
+    Returns
+    -------
+    Path
+    """
+    if output_dir in ("", None):
+        return Path(tempfile.mkdtemp(prefix=f"workbench-{name}-"))
+    return new_output_dir(output_dir)
+
+
+def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False):
+    """A table rounded for display (the data are never rounded, only the view).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    digits : int
+        Decimals shown for floating-point columns.
+    index : bool
+        Show the index (default: hidden, tables carry their keys as columns).
+
+    Returns
+    -------
+    pandas Styler
+    """
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    styler = frame.style.format(precision=digits, thousands=",", na_rep="")
+    if not index:
+        styler = styler.hide(axis="index")
+    return styler
+
+
+def _new_file(path: Path) -> Path:
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; earlier results are never overwritten")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_figure(fig, folder: str | Path, name: str, *, dpi: int = 120) -> Path:
+    """Save a matplotlib figure (or seaborn grid) as ``<folder>/<name>.png``; never overwrite.
+
+    Returns the path written.
+    """
+    fig = getattr(fig, "figure", fig)  # seaborn FacetGrid / Axes -> Figure
+    fig = getattr(fig, "figure", fig)
+    path = _new_file(Path(folder) / f"{name}.png")
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write several tables to one Excel workbook (one sheet each); never overwrite.
+
+    Sheet names are cut to Excel's 31 characters.
+    """
+    path = _new_file(Path(path))
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# The client report
+# --------------------------------------------------------------------------------------------
+
+_KEEP_MIME = ("text/html", "image/png", "image/jpeg", "image/svg+xml", "text/markdown")
+
+
+def client_notebook(nb):
+    """A copy of an executed notebook fit for the client.
+
+    Drops cells tagged as in :data:`REPORT_EXCLUDED_TAGS`, error and stderr outputs, widget
+    views, and plain-text results that have a richer form (or none at all: a bare repr such
+    as ``<Figure ...>`` or a path means nothing to a client). Code itself is hidden later by
+    the exporter.
+    """
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REPORT_EXCLUDED_TAGS:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                kind = out.get("output_type")
+                if kind in ("error",) or (kind == "stream" and out.get("name") != "stdout"):
+                    continue
+                if kind in ("display_data", "execute_result"):
+                    data = {k: v for k, v in out.get("data", {}).items() if k in _KEEP_MIME}
+                    if not data:
+                        continue
+                    out["data"] = data
+                outputs.append(out)
+            cell["outputs"] = outputs
+            if not outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def notebook_fragment(nb) -> str:
+    """HTML body (no code, no prompts) of an executed notebook, images embedded."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(client_notebook(nb))
+    return body.replace("No description has been provided for this image", "Figure")
+
+
+def _title_of(nb, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            match = re.search(r"^#\s+(.+)$", cell.source, flags=re.M)
+            if match:
+                return match.group(1).strip()
+    return fallback
+
+
+_CSS = """
+body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933; margin: 0;
+       background: #f5f7fa; line-height: 1.5; }
+header { background: #1f3a5f; color: white; padding: 2rem 3rem 1.5rem; }
+header h1 { margin: 0 0 .3rem; font-size: 1.9rem; }
+header p { margin: .2rem 0; opacity: .9; }
+main { max-width: 1100px; margin: 0 auto; padding: 1rem 2rem 3rem; }
+nav { background: white; border-radius: 6px; padding: 1rem 1.5rem; margin: 1.5rem 0;
+      box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+nav ol { margin: .3rem 0 0 1rem; padding: 0; }
+section.analysis { background: white; border-radius: 6px; padding: 1rem 2rem 1.5rem;
+      margin: 1.5rem 0; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+h1, h2, h3 { color: #1f3a5f; }
+section.analysis h1 { font-size: 1.5rem; border-bottom: 2px solid #e4e7eb; padding-bottom: .3rem; }
+.anchor-link { display: none; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
+th, td { border: none; border-bottom: 1px solid #e4e7eb; padding: .3rem .7rem; text-align: right; }
+th { background: #f0f4f8; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; height: auto; display: block; margin: .8rem 0; }
+pre { background: #f5f7fa; padding: .6rem; overflow-x: auto; font-size: .85rem; }
+footer { color: #616e7c; font-size: .8rem; text-align: center; padding: 1rem; }
+"""
+
+
+def build_report(
+    notebooks: Sequence[str | Path],
+    path: str | Path,
+    *,
+    title: str = "Talent analytics report",
+    client: str = "",
+    run_id: str = "",
+    note: str = "",
+) -> Path:
+    """Merge executed notebooks into one self-contained HTML report without code.
+
+    Parameters
+    ----------
+    notebooks : list of paths
+        Executed notebooks, in report order.
+    path : path
+        The HTML file to write (must not exist).
+    title, client, run_id, note : str
+        Shown in the header and footer.
+
+    Returns
+    -------
+    Path
+        The report written. Figures are embedded as PNG data URIs, so the file stands alone.
+    """
+    import nbformat
+
+    from workbench import __version__
+
+    sections, contents = [], []
+    for i, nb_path in enumerate(notebooks, start=1):
+        nb = nbformat.read(str(nb_path), as_version=4)
+        anchor = f"part-{i}"
+        contents.append(
+            f'<li><a href="#{anchor}">{html.escape(_title_of(nb, Path(nb_path).stem))}</a></li>'
+        )
+        sections.append(
+            f'<section class="analysis" id="{anchor}">{notebook_fragment(nb)}</section>'
+        )
+    today = datetime.now(UTC).strftime("%d %B %Y")
+    subtitle = " · ".join(x for x in (html.escape(client), today) if x)
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}{" - " + html.escape(client) if client else ""}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<header>
+<h1>{html.escape(title)}</h1>
+<p>{subtitle}</p>
+{f"<p>{html.escape(note)}</p>" if note else ""}
+</header>
+<main>
+<nav><strong>Contents</strong><ol>{"".join(contents)}</ol></nav>
+{"".join(sections)}
+</main>
+<footer>Prepared with workbench {html.escape(__version__)}{", run " + html.escape(run_id)
+        if run_id else ""}. Inputs, parameters and versions are listed in manifest.json.</footer>
+</body>
+</html>
+"""
+    path = _new_file(Path(path))
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def embedded_images(report: str | Path) -> list[bytes]:
+    """The images embedded in a report, decoded (used to check that every figure is there)."""
+    text = Path(report).read_text(encoding="utf-8")
+    found = re.findall(r'<img[^>]*src="data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=\s]+)"', text)
+    return [base64.b64decode(data) for data in found]
