@@ -1,0 +1,460 @@
+"""Optimal mentor matching across the whole organisation.
+
+A *need* is one person's focus skill with a target level. A colleague can mentor that need when
+their calibrated score is **confidently** above the target: the one-sided lower bound
+``score - z * se`` (``z = Phi^-1(confidence)``, 80 % by default) exceeds the target. Each mentor
+takes at most ``capacity`` mentees (2 by default, across all skills).
+
+The pairing is a min-cost assignment, solved exactly, not greedily::
+
+    minimise  sum_{matched (i, j)} cost[i, j]  +  sum_{unmatched i} unmatched_cost[i]
+
+    cost[i, j] = base + other_family * [family differs] + same_team * [same team]
+                 + other_location * [location differs] - margin_reward * min(margin, margin_cap)
+
+where ``margin`` is the mentor's lower bound minus the target. The unmatched cost of a need is
+above any match cost (so every need that can be matched is) plus its normalised priority (so
+scarce mentors go to the most pressing needs). Capacity becomes ``capacity`` copies ("slots")
+of each mentor's column; the sparse bipartite graph is solved with
+:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching` (LAPJVsp), one connected
+component at a time, oriented so that the smaller side is the one fully matched.
+
+At scale the candidate lists are pruned to ``candidates`` mentors per need, drawn (with
+``random_state``) from the eligible colleagues of the same role family and location, the same
+family, and the whole organisation, then cut to the cheapest. The solution is exact for the
+pruned graph; ``MentorMatching.exact`` says whether pruning removed any eligible mentor.
+
+Examples
+--------
+>>> import pandas as pd
+>>> scores = pd.DataFrame({"ratee": ["a", "b", "c"], "skill": "Delegation",
+...                        "score": [2.0, 4.6, 4.4], "se": 0.2})
+>>> people = pd.DataFrame({"person": ["a", "b", "c"], "role": "Team Lead",
+...                        "team": ["T1", "T1", "T2"]})
+>>> needs = pd.DataFrame({"person": ["a"], "skill": ["Delegation"], "target_level": [3.5]})
+>>> match_mentors(needs, scores, people).matches[["person", "mentor"]].to_dict("records")
+[{'person': 'a', 'mentor': 'c'}]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+from scipy.stats import norm
+
+from workbench.errors import ConfigError, InputError, ModelError
+
+__all__ = [
+    "DEFAULT_MENTOR_COSTS",
+    "MentorMatching",
+    "match_mentors",
+    "solve_capacitated_assignment",
+]
+
+DEFAULT_MENTOR_COSTS = {
+    "base": 1.0,
+    "other_family": 1.0,
+    "same_team": 2.0,
+    "other_location": 0.25,
+    "margin_reward": 0.5,
+    "margin_cap": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class MentorMatching:
+    """Result of :func:`match_mentors`.
+
+    Attributes
+    ----------
+    matches : DataFrame
+        person, skill, target_level, mentor, mentor_score, mentor_lower, cost, same_team,
+        same_family, same_location: one row per matched need.
+    unmatched : DataFrame
+        person, skill, target_level, n_eligible, reason: needs left without a mentor.
+    total_cost : float
+        Objective value: match costs plus unmatched costs.
+    exact : bool
+        True when no eligible mentor was pruned from any candidate list (the assignment is then
+        optimal for the full problem, not only for the pruned graph).
+    n_edges : int
+        Candidate (need, mentor) pairs in the solved graph.
+    """
+
+    matches: pd.DataFrame
+    unmatched: pd.DataFrame
+    total_cost: float
+    exact: bool
+    n_edges: int
+    load: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def summary(self) -> str:
+        n = len(self.matches) + len(self.unmatched)
+        return (
+            f"Mentor matching: {len(self.matches)} of {n} needs matched, "
+            f"{len(self.unmatched)} unmatched; total cost {self.total_cost:.3f}; "
+            f"{'exact' if self.exact else 'optimal on pruned candidate lists'}"
+        )
+
+
+def solve_capacitated_assignment(need, mentor, cost, capacity, unmatched_cost):
+    """Min-cost assignment of needs to mentors with capacities (exact).
+
+    Parameters
+    ----------
+    need, mentor : array of int
+        Edge end points: need index (0..n_needs-1) and mentor index (0..n_mentors-1).
+    cost : array of float
+        Cost of each edge.
+    capacity : array of int
+        Capacity of each mentor (length n_mentors).
+    unmatched_cost : array of float
+        Cost of leaving each need unmatched (length n_needs).
+
+    Returns
+    -------
+    assigned : ndarray of int
+        For each need, the mentor index, or -1 when left unmatched.
+
+    Notes
+    -----
+    Each mentor becomes ``capacity`` slot columns; a need's private dummy column carries its
+    unmatched cost. When mentor slots are fewer than needs the problem is transposed (slots as
+    rows, each with an "empty" dummy), with edge weight ``cost - unmatched_cost + K`` so that
+    both formulations have the same optimum. Connected components are solved separately.
+
+    Examples
+    --------
+    >>> solve_capacitated_assignment([0, 0, 1], [0, 1, 0], [1.0, 2.0, 1.5], [1, 1], [9.0, 9.0])
+    array([1, 0])
+    """
+    need = np.asarray(need, dtype=np.int64)
+    mentor = np.asarray(mentor, dtype=np.int64)
+    cost = np.asarray(cost, dtype=float)
+    capacity = np.asarray(capacity, dtype=np.int64)
+    unmatched_cost = np.asarray(unmatched_cost, dtype=float)
+    n_needs, n_mentors = len(unmatched_cost), len(capacity)
+    if not (len(need) == len(mentor) == len(cost)):
+        raise ConfigError("need, mentor and cost must have the same length")
+    if not np.all(np.isfinite(cost)) or not np.all(np.isfinite(unmatched_cost)):
+        raise ConfigError("costs must be finite numbers")
+    assigned = np.full(n_needs, -1, dtype=np.int64)
+    keep = capacity[mentor] > 0 if len(mentor) else np.zeros(0, bool)
+    need, mentor, cost = need[keep], mentor[keep], cost[keep]
+    if len(need) == 0:
+        return assigned
+    graph = sparse.coo_matrix(
+        (np.ones(len(need)), (need, n_needs + mentor)), shape=(n_needs + n_mentors,) * 2
+    )
+    _, label = connected_components(graph, directed=False)
+    order = np.argsort(label[need], kind="stable")
+    bounds = np.flatnonzero(np.diff(label[need][order])) + 1
+    for part in np.split(order, bounds):
+        _solve_component(need[part], mentor[part], cost[part], capacity, unmatched_cost, assigned)
+    return assigned
+
+
+def _solve_component(need, mentor, cost, capacity, unmatched_cost, assigned):
+    needs, need_local = np.unique(need, return_inverse=True)
+    mentors, mentor_local = np.unique(mentor, return_inverse=True)
+    cap = capacity[mentors]
+    slot_start = np.concatenate([[0], np.cumsum(cap)[:-1]])
+    n_slots = int(cap.sum())
+    # One edge per (need, slot of its mentor); a tiny per-slot increment makes ties
+    # deterministic without changing which solution is optimal beyond 1e-9 per slot.
+    reps = cap[mentor_local]
+    e_need = np.repeat(need_local, reps)
+    e_slot = np.repeat(slot_start[mentor_local], reps) + _ranges(reps)
+    e_cost = np.repeat(cost, reps) + 1e-9 * (_ranges(reps))
+    u = unmatched_cost[needs]
+    n = len(needs)
+    span = max(float(np.max(np.abs(e_cost))), float(np.max(np.abs(u)))) + 1.0
+    if n <= n_slots:
+        rows = np.concatenate([e_need, np.arange(n)])
+        cols = np.concatenate([e_slot, n_slots + np.arange(n)])
+        weights = np.concatenate([e_cost, u]) + span  # strictly positive: zeros mean "no edge"
+        matrix = sparse.csr_matrix((weights, (rows, cols)), shape=(n, n_slots + n))
+        row_ind, col_ind = _matching(matrix)
+        taken = col_ind < n_slots
+        slot_of_need = np.full(n, -1)
+        slot_of_need[row_ind[taken]] = col_ind[taken]
+    else:
+        big = 3.0 * span
+        rows = np.concatenate([e_slot, np.arange(n_slots)])
+        cols = np.concatenate([e_need, n + np.arange(n_slots)])
+        weights = np.concatenate([e_cost - u[e_need] + big, np.full(n_slots, big)])
+        matrix = sparse.csr_matrix((weights, (rows, cols)), shape=(n_slots, n + n_slots))
+        row_ind, col_ind = _matching(matrix)
+        taken = col_ind < n
+        slot_of_need = np.full(n, -1)
+        slot_of_need[col_ind[taken]] = row_ind[taken]
+    slot_mentor = np.repeat(np.arange(len(mentors)), cap)
+    ok = slot_of_need >= 0
+    assigned[needs[ok]] = mentors[slot_mentor[slot_of_need[ok]]]
+
+
+def _ranges(counts):
+    """[0..c0-1, 0..c1-1, ...] for an array of counts."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(total) - starts
+
+
+def _matching(matrix):
+    try:
+        return min_weight_full_bipartite_matching(matrix)
+    except ValueError as exc:  # cannot happen with dummy columns; keep the message clean
+        raise ModelError(f"mentor assignment could not be solved: {exc}") from None
+
+
+def _lookup(frame, key, column, default):
+    if frame is None or column not in frame:
+        return pd.Series(default, index=key.index, dtype=object)
+    mapping = frame.drop_duplicates("person").set_index("person")[column]
+    return key.map(mapping)
+
+
+def _check_costs(costs):
+    merged = dict(DEFAULT_MENTOR_COSTS)
+    for name, value in (costs or {}).items():
+        if name not in DEFAULT_MENTOR_COSTS:
+            raise ConfigError(
+                f"mentor_costs: unknown key {name!r}; expected {sorted(DEFAULT_MENTOR_COSTS)}"
+            )
+        try:
+            merged[name] = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"mentor_costs[{name!r}] must be a number, got {value!r}") from None
+    return merged
+
+
+def _candidates(needs, pool, keys, m, rng):
+    """Candidate (need row, pool row) pairs: every eligible mentor when few, else a sample.
+
+    ``keys`` is a list of (need_key, pool_key) integer code arrays; within each key group the
+    pool is sorted by lower bound, so the eligible mentors (lower > target) are a suffix.
+    """
+    pairs_need, pairs_pool = [], []
+    target = needs["target_level"].to_numpy(float)
+    lower = pool["lower"].to_numpy(float)
+    n_eligible = None
+    for need_key, pool_key in keys:
+        order = np.lexsort((lower, pool_key))
+        key_sorted = pool_key[order]
+        low_sorted = lower[order]
+        group_start = np.searchsorted(key_sorted, need_key, side="left")
+        group_end = np.searchsorted(key_sorted, need_key, side="right")
+        start = group_start.copy()
+        # searchsorted within each group: lower bounds are sorted inside a group
+        for g in np.unique(need_key):
+            sel = need_key == g
+            lo, hi = group_start[sel][0], group_end[sel][0]
+            start[sel] = lo + np.searchsorted(low_sorted[lo:hi], target[sel], side="right")
+        count = group_end - start
+        if n_eligible is None:
+            n_eligible = count
+        take_all = count <= m
+        k = np.where(take_all, count, m)
+        rows = np.repeat(np.arange(len(needs)), k)
+        offsets = _ranges(k)
+        rand = np.floor(rng.random(len(rows)) * np.repeat(count, k)).astype(np.int64)
+        offsets = np.where(np.repeat(take_all, k), offsets, rand)
+        pairs_need.append(rows)
+        pairs_pool.append(order[np.repeat(start, k) + offsets])
+    return np.concatenate(pairs_need), np.concatenate(pairs_pool), n_eligible
+
+
+def match_mentors(
+    needs,
+    scores,
+    people,
+    *,
+    capacity=2,
+    confidence=0.8,
+    candidates=12,
+    costs=None,
+    role_families=None,
+    random_state=None,
+):
+    """Assign mentors to development needs optimally (min-cost, capacity-constrained).
+
+    Parameters
+    ----------
+    needs : DataFrame
+        person, skill, target_level and optionally priority (higher = more pressing).
+    scores : DataFrame
+        Calibrated scores: ratee (or person), skill, score, se.
+    people : DataFrame
+        person, role, team and optionally location.
+    capacity : int
+        Mentees per mentor, across all skills.
+    confidence : float
+        Level of the one-sided lower bound that must exceed the target (0.5 to 0.999).
+    candidates : int
+        Candidate mentors kept per need (pruning for large organisations).
+    costs : dict, optional
+        Overrides of :data:`DEFAULT_MENTOR_COSTS`.
+    role_families : dict, optional
+        role -> family; a role not listed is its own family.
+    random_state : int or Generator, optional
+        Seeds the sampling of candidates when a need has more eligible mentors than kept.
+
+    Returns
+    -------
+    MentorMatching
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> scores = pd.DataFrame({"ratee": ["a", "b"], "skill": "Coaching",
+    ...                        "score": [2.0, 4.5], "se": 0.1})
+    >>> people = pd.DataFrame({"person": ["a", "b"], "role": "Lead", "team": ["T1", "T2"]})
+    >>> needs = pd.DataFrame({"person": ["a"], "skill": ["Coaching"], "target_level": [4.0]})
+    >>> match_mentors(needs, scores, people).matches["mentor"].tolist()
+    ['b']
+    """
+    if not isinstance(capacity, (int, np.integer)) or capacity < 0:
+        raise ConfigError(f"mentor capacity must be a whole number >= 0, got {capacity!r}")
+    if not 0.5 <= float(confidence) < 1:
+        raise ConfigError(f"mentor confidence must be in [0.5, 1), got {confidence!r}")
+    if not isinstance(candidates, (int, np.integer)) or candidates < 1:
+        raise ConfigError(f"mentor candidates must be a whole number >= 1, got {candidates!r}")
+    w = _check_costs(costs)
+    families = dict(role_families or {})
+    scores = _score_frame(scores)
+    for col in ("person", "skill", "target_level"):
+        if col not in needs:
+            raise InputError(f"needs: column '{col}' is missing")
+    needs = needs.reset_index(drop=True).copy()
+    if "priority" not in needs:
+        needs["priority"] = 0.0
+    rng = np.random.default_rng(random_state)
+    z = norm.ppf(float(confidence))
+
+    pool = scores.dropna(subset=["score", "se"]).copy()
+    pool["lower"] = pool["score"] - z * pool["se"]
+    people = people.drop_duplicates("person")
+    info = people.set_index("person")
+    role = info["role"] if "role" in info else pd.Series(dtype=object)
+    fam_map = role.map(lambda r: families.get(r, r))
+    for frame, col in ((pool, "person"), (needs, "person")):
+        frame["family"] = frame[col].map(fam_map).fillna("?")
+        frame["team"] = frame[col].map(info["team"]).fillna("?") if "team" in info else "?"
+        has_loc = "location" in info
+        frame["location"] = frame[col].map(info["location"]).fillna("?") if has_loc else "?"
+    pool = pool[pool["person"].isin(info.index)].reset_index(drop=True)
+
+    empty_matches = pd.DataFrame(
+        columns=["person", "skill", "target_level", "mentor", "mentor_score", "mentor_lower",
+                 "cost", "same_team", "same_family", "same_location"]
+    )
+    if len(needs) == 0 or len(pool) == 0 or capacity == 0:
+        unmatched = needs[["person", "skill", "target_level"]].copy()
+        unmatched["n_eligible"] = 0
+        unmatched["reason"] = "no colleague is confidently above the target in this skill"
+        total = float(len(needs)) * _unmatched_base(w)
+        return MentorMatching(empty_matches, unmatched, total, True, 0)
+
+    codes = _codes(needs, pool)
+    need_rows, pool_rows, n_eligible = _candidates(needs, pool, codes, candidates, rng)
+    edges = pd.DataFrame({"need": need_rows, "pool": pool_rows}).drop_duplicates()
+    edges = edges[
+        needs["person"].to_numpy()[edges["need"]] != pool["person"].to_numpy()[edges["pool"]]
+    ]
+    cost = _pair_cost(needs, pool, edges["need"].to_numpy(), edges["pool"].to_numpy(), w)
+    edges = edges.assign(cost=cost).sort_values(["need", "cost"], kind="stable")
+    edges = edges[edges.groupby("need").cumcount() < candidates]
+    exact = bool(np.all(n_eligible <= candidates))
+
+    mentor_ids, mentor_idx = np.unique(pool["person"].to_numpy()[edges["pool"]],
+                                       return_inverse=True)
+    prio = needs["priority"].to_numpy(float)
+    prio = np.nan_to_num(prio, nan=0.0)
+    spread = prio.max() - prio.min() if len(prio) else 0.0
+    prio_norm = (prio - prio.min()) / spread if spread > 0 else np.zeros_like(prio)
+    unmatched_cost = _unmatched_base(w) + prio_norm
+    assigned = solve_capacitated_assignment(
+        edges["need"].to_numpy(), mentor_idx, edges["cost"].to_numpy(),
+        np.full(len(mentor_ids), capacity), unmatched_cost,
+    )
+    matches, unmatched = _results(needs, pool, edges, mentor_ids, mentor_idx, assigned,
+                                  n_eligible)
+    total = float(matches["cost"].sum() + unmatched_cost[assigned < 0].sum())
+    load = matches.groupby("mentor").size().rename("n_mentees").reset_index()
+    return MentorMatching(matches, unmatched, total, exact, int(len(edges)), load)
+
+
+def _unmatched_base(w):
+    # Above the dearest possible match, so a need that can be matched always is.
+    return w["base"] + w["other_family"] + w["same_team"] + w["other_location"] + 1.0
+
+
+def _codes(needs, pool):
+    keys = []
+    for cols in (["skill", "family", "location"], ["skill", "family"], ["skill"]):
+        both = pd.concat([needs[cols], pool[cols]], ignore_index=True).astype(str)
+        code = pd.MultiIndex.from_frame(both).factorize()[0] if len(cols) > 1 else \
+            pd.factorize(both[cols[0]])[0]
+        keys.append((code[: len(needs)], code[len(needs):]))
+    # the whole-skill key last: its eligible counts tell whether pruning dropped anyone
+    return keys[::-1]
+
+
+def _pair_cost(needs, pool, ni, pj, w):
+    same_team = needs["team"].to_numpy()[ni] == pool["team"].to_numpy()[pj]
+    same_family = needs["family"].to_numpy()[ni] == pool["family"].to_numpy()[pj]
+    same_loc = needs["location"].to_numpy()[ni] == pool["location"].to_numpy()[pj]
+    margin = pool["lower"].to_numpy()[pj] - needs["target_level"].to_numpy(float)[ni]
+    return (
+        w["base"]
+        + w["other_family"] * ~same_family
+        + w["same_team"] * same_team
+        + w["other_location"] * ~same_loc
+        - w["margin_reward"] * np.minimum(margin, w["margin_cap"])
+    )
+
+
+def _results(needs, pool, edges, mentor_ids, mentor_idx, assigned, n_eligible):
+    edge_need = edges["need"].to_numpy()
+    chosen = np.flatnonzero(assigned[edge_need] == mentor_idx)
+    rows = edges.iloc[chosen]
+    ni, pj = rows["need"].to_numpy(), rows["pool"].to_numpy()
+    matches = pd.DataFrame({
+        "person": needs["person"].to_numpy()[ni],
+        "skill": needs["skill"].to_numpy()[ni],
+        "target_level": needs["target_level"].to_numpy(float)[ni],
+        "mentor": pool["person"].to_numpy()[pj],
+        "mentor_score": pool["score"].to_numpy(float)[pj],
+        "mentor_lower": pool["lower"].to_numpy(float)[pj],
+        "cost": rows["cost"].to_numpy(float),
+        "same_team": needs["team"].to_numpy()[ni] == pool["team"].to_numpy()[pj],
+        "same_family": needs["family"].to_numpy()[ni] == pool["family"].to_numpy()[pj],
+        "same_location": needs["location"].to_numpy()[ni] == pool["location"].to_numpy()[pj],
+    })
+    left = np.flatnonzero(assigned < 0)
+    unmatched = needs.loc[left, ["person", "skill", "target_level"]].reset_index(drop=True)
+    unmatched["n_eligible"] = n_eligible[left]
+    unmatched["reason"] = np.where(
+        n_eligible[left] == 0,
+        "no colleague is confidently above the target in this skill",
+        "every eligible mentor is already at capacity",
+    )
+    return matches.sort_values(["person", "skill"]).reset_index(drop=True), unmatched
+
+
+def _score_frame(scores):
+    frame = getattr(scores, "scores", scores)
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("scores must be a Calibration or a DataFrame")
+    frame = frame.rename(columns={"ratee": "person", "estimate": "score"})
+    missing = [c for c in ("person", "skill", "score", "se") if c not in frame]
+    if missing:
+        raise InputError(f"scores: column(s) {missing} missing (need ratee, skill, score, se)")
+    return frame
