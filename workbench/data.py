@@ -496,7 +496,8 @@ def _type_table(
             typed[col.name] = is_true
         elif col.kind == "choice":
             if col.name == "source":
-                mapped = raw.map(lambda v: mapping.source_for(v) if v else None)
+                lookup = {v: (mapping.source_for(v) if v else None) for v in raw.unique()}
+                mapped = raw.map(lookup)
                 bad = ~empty & mapped.isna().to_numpy()
                 out.rows(
                     bad,
@@ -537,9 +538,10 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
         if not set(keys) <= set(typed.columns):
             return
         dup = typed.duplicated(subset=keys, keep="first").to_numpy()
-        first = typed.groupby(keys, sort=False, dropna=False).cumcount().to_numpy()
-        label = typed[keys].astype(str).agg(" / ".join, axis=1).to_numpy()
-        out.rows(dup & (first > 0), label, ", ".join(shown(k) for k in keys), f"duplicate {what}")
+        label = np.full(len(typed), "", dtype=object)
+        flagged = np.flatnonzero(dup)[:MAX_ROWS_PER_PROBLEM]
+        label[flagged] = [" / ".join(map(str, row)) for row in typed[keys].to_numpy()[flagged]]
+        out.rows(dup, label, ", ".join(shown(k) for k in keys), f"duplicate {what}")
 
     if table == "ratings":
         on_scale("score")
@@ -749,7 +751,7 @@ def find_table_files(folder: str | Path) -> dict[str, Path]:
 
 def _missing_ids(values, known, rows_of, file, column, what, severity="warning"):
     problems = []
-    present = {v for v in values if isinstance(v, str) and v != ""}
+    present = {v for v in pd.unique(pd.Series(values)) if isinstance(v, str) and v != ""}
     missing = sorted(present - set(known), key=str)
     for value in missing[:MAX_ROWS_PER_PROBLEM]:
         problems.append(Problem(file, rows_of.get(value), column, what, str(value), severity))
