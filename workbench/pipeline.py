@@ -397,9 +397,15 @@ def _build_run_report(eng: Engagement, run_id: str, run_dir: Path, executed: lis
 
 def _run_quietly(path: str, reports: str) -> dict:
     """Run one engagement in a worker; return a plain (picklable) summary."""
+    import contextvars
+
     lines = []
     try:
-        result = run_engagement(path, reports=reports, progress=lines.append)
+        # An empty context: worker threads (Dask with threads) may inherit another thread's
+        # event loop through jupyter's context variable, and two kernels cannot share a loop.
+        result = contextvars.Context().run(
+            run_engagement, path, reports=reports, progress=lines.append
+        )
     except WorkbenchError as exc:
         return {"engagement_file": path, "status": "invalid", "error": str(exc), "log": lines}
     return {
