@@ -191,12 +191,12 @@ _CSS = """
 body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933; margin: 0;
        background: #f5f7fa; line-height: 1.5; }
 header { background: #1f3a5f; color: white; padding: 2rem 3rem 1.5rem; }
-header h1 { margin: 0 0 .3rem; font-size: 1.9rem; }
+header h1 { margin: 0 0 .3rem; font-size: 1.9rem; color: white; }
 header p { margin: .2rem 0; opacity: .9; }
 main { max-width: 1100px; margin: 0 auto; padding: 1rem 2rem 3rem; }
 nav { background: white; border-radius: 6px; padding: 1rem 1.5rem; margin: 1.5rem 0;
       box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-nav ol { margin: .3rem 0 0 1rem; padding: 0; }
+nav ul { margin: .3rem 0 0 0; padding: 0; list-style: none; }
 section.analysis { background: white; border-radius: 6px; padding: 1rem 2rem 1.5rem;
       margin: 1.5rem 0; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 h1, h2, h3 { color: #1f3a5f; }
@@ -268,7 +268,7 @@ def build_report(
 {f"<p>{html.escape(note)}</p>" if note else ""}
 </header>
 <main>
-<nav><strong>Contents</strong><ol>{"".join(contents)}</ol></nav>
+<nav><strong>Contents</strong><ul>{"".join(contents)}</ul></nav>
 {"".join(sections)}
 </main>
 <footer>Prepared with workbench {html.escape(__version__)}{", run " + html.escape(run_id)
