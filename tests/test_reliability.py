@@ -279,3 +279,18 @@ def test_reliability_table_with_a_calibration_like_object():
     pd.testing.assert_frame_equal(same, report.table)
     assert "Reliability of 360 ratings" in report.summary()
     assert "<table" in report._repr_html_()
+
+
+def test_source_variance_components_agree_with_a_nested_reml_fit():
+    org = generate_organisation(150, seed=3, rounding=None, n_waves=1, n_skills=6)
+    peer = org.ratings[org.ratings["source"] == "peer"]
+    peer = peer[peer.groupby("ratee")["rater"].transform("nunique") >= 2]
+    model = smf.mixedlm("score ~ C(skill)", peer, groups=peer["ratee"], re_formula="1",
+                        vc_formula={"skill": "0 + C(skill)", "rater": "0 + C(rater)"})
+    fit = model.fit(reml=True)
+    reml = dict(zip(model.exog_vc.names, fit.vcomp, strict=True))
+    got = source_variance_components(peer).set_index("component")["variance"]
+    assert got["ratee"] == pytest.approx(float(fit.cov_re.iloc[0, 0]), abs=0.015)
+    assert got["ratee:skill"] == pytest.approx(reml["skill"], abs=0.015)
+    assert got["rater+rater:ratee"] == pytest.approx(reml["rater"], abs=0.015)
+    assert got["residual"] == pytest.approx(fit.scale, abs=0.015)
