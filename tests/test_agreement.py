@@ -181,3 +181,22 @@ def test_clear_errors():
     elsewhere = scores.assign(ratee=scores["ratee"] + "x")
     with pytest.raises(InputError, match="no ratee has both"):
         self_other_agreement(elsewhere, ratings)
+
+
+def test_ratee_level_compares_the_means_over_skills():
+    ratings, scores = _hand_built()
+    second = scores.assign(skill="Planning", score=scores["score"] + 1.0, se=0.2)
+    ratings2 = pd.concat([ratings, ratings.assign(skill="Planning")])
+    result = self_other_agreement(pd.concat([scores, second]), ratings2, level="ratee",
+                                  cutoff=0.5, good=3.0)
+    table = result.table.set_index("ratee")
+    assert set(table["skill"]) == {"all skills"}
+    own, other, se, _ = CASES["A"]
+    assert table.loc["A", "self"] == own
+    assert table.loc["A", "other"] == pytest.approx(other + 0.5)
+    assert table.loc["A", "other_se"] == pytest.approx(np.sqrt(se**2 + 0.2**2) / 2)
+    assert table.loc["A", "group6"] == "in agreement/good"  # 4.5 - 4.0 is not above c
+    assert table.loc["C", "group6"] == "under-estimator/good"  # 3.2 - 3.9 < -0.5
+    assert result.shares.sum(axis=1).iloc[0] == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="level='team'"):
+        self_other_agreement(scores, ratings, level="team")

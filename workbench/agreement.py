@@ -40,6 +40,8 @@ GROUPS6 = ("over-estimator/good", "over-estimator/poor", "in agreement/good",
 _CUTOFFS = ("half_sd",)
 _GOOD = ("mean", "median")
 _WITHIN = ("skill", "organisation")
+_LEVELS = ("skill", "ratee")
+ALL_SKILLS = "all skills"
 
 
 def _is_calibration(obj) -> bool:
@@ -98,7 +100,8 @@ def _self_scores(frame: pd.DataFrame) -> pd.DataFrame:
     own = frame[frame["source"] == "self"]
     if own.empty:
         raise InputError("ratings: there are no self ratings (source 'self'); self-other "
-                         "agreement needs each ratee's rating of themselves")
+                         "agreement needs each ratee's rating of themselves (with a "
+                         "calibration fitted without them, pass the full ratings as ratings=)")
     return own.groupby(["ratee", "skill", "wave"], sort=True)["score"].mean().rename(
         "self").reset_index()
 
@@ -119,7 +122,9 @@ def _other_scores(scores: pd.DataFrame, waves) -> pd.DataFrame:
     return other[["ratee", "skill", "wave", "other", "other_se"]]
 
 
-def _check_options(cutoff, good, within, alpha):
+def _check_options(cutoff, good, within, alpha, level):
+    if level not in _LEVELS:
+        raise ConfigError(f"level={level!r}: must be one of {', '.join(_LEVELS)}")
     if isinstance(cutoff, str):
         if cutoff not in _CUTOFFS:
             raise ConfigError(f"cutoff={cutoff!r}: must be 'half_sd' or a number of scale "
@@ -184,7 +189,8 @@ class AgreementResult:
     by_skill : DataFrame
         Counts and shares per skill and wave: skill, wave, grouping ("group4" or "group6"),
         group, n, share (of the ratees with both ratings on that skill); the rows with
-        ``skill="all"`` pool the skills.
+        ``skill="all"`` pool the skills (with ``level="ratee"`` the only rows are
+        ``skill="all skills"``).
     cutoffs : DataFrame
         The cut-offs per skill and wave (or per wave with ``within="organisation"``): n,
         difference_sd, other_mean, other_median, cutoff, good_cut.
@@ -204,7 +210,8 @@ class AgreementResult:
     @property
     def shares(self) -> pd.DataFrame:
         """Share of ratee-skills in each four-group category, pooled over skills, per wave."""
-        rows = self.by_skill[(self.by_skill["skill"] == "all")
+        pooled = ALL_SKILLS if self.options["level"] == "ratee" else "all"
+        rows = self.by_skill[(self.by_skill["skill"] == pooled)
                              & (self.by_skill["grouping"] == "group4")]
         return rows.pivot(index="wave", columns="group", values="share")[list(GROUPS4)]
 
@@ -244,6 +251,7 @@ def self_other_agreement(
     within: str = "skill",
     use_se: bool = False,
     alpha: float = 0.05,
+    level: str = "skill",
 ) -> AgreementResult:
     """Classify each ratee-skill by the agreement of the self rating with the others' view.
 
@@ -270,6 +278,11 @@ def self_other_agreement(
         also counts as agreement: the band is ``max(c, z * other_se)``.
     alpha : float
         For ``use_se``.
+    level : {"skill", "ratee"}
+        Classify each ratee-skill (default), or each ratee on the mean over the skills that
+        have both a self rating and an others' score (Atwater & Yammarino's overall score;
+        ``skill`` is then ``"all skills"`` and ``other_se`` treats the skills' errors as
+        independent, ``sqrt(sum se^2) / S``).
 
     Returns
     -------
@@ -300,7 +313,7 @@ def self_other_agreement(
     >>> float(res.table["cutoff"].iloc[0])
     0.5
     """
-    _check_options(cutoff, good, within, alpha)
+    _check_options(cutoff, good, within, alpha, level)
     if _is_calibration(calibration_or_scores):
         scores, what = calibration_or_scores.scores, "calibrated score"
         ratings = calibration_or_scores.ratings if ratings is None else ratings
@@ -323,6 +336,15 @@ def self_other_agreement(
     if table.empty:
         raise InputError("no ratee has both a self rating and an others' score on the same "
                          "skill and wave")
+    if level == "ratee":
+        # inf makes the sum, and so the SE, unknown when one skill's SE is unknown
+        table = table.assign(var=(table["other_se"] ** 2).fillna(np.inf)).groupby(
+            ["ratee", "wave"], sort=True).agg(
+            own=("self", "mean"), other=("other", "mean"), var=("var", "sum"),
+            n_skills=("skill", "size")).reset_index().rename(columns={"own": "self"})
+        se = np.sqrt(table.pop("var")) / table.pop("n_skills")
+        table["other_se"] = se.where(np.isfinite(se))
+        table.insert(1, "skill", ALL_SKILLS)
     table["difference"] = table["self"] - table["other"]
     cuts = _cutoffs(table, cutoff, good, within)
     keys = ["skill", "wave"] if within == "skill" else ["wave"]
@@ -337,12 +359,12 @@ def self_other_agreement(
         band, table["good_cut"].to_numpy(dtype=float))
     table = table.sort_values(["wave", "ratee", "skill"]).reset_index(drop=True)
     options = {"cutoff": cutoff, "good": good, "within": within, "use_se": use_se,
-               "alpha": alpha, "other": what}
+               "alpha": alpha, "level": level, "other": what}
     table.attrs.update(options)
-    pooled = table.assign(skill="all")
-    by_skill = pd.concat([
-        _counts(table, "group4", ["skill", "wave"]), _counts(table, "group6", ["skill", "wave"]),
-        _counts(pooled, "group4", ["skill", "wave"]), _counts(pooled, "group6", ["skill", "wave"]),
-    ], ignore_index=True)[["skill", "wave", "grouping", "group", "n", "share"]]
+    parts = [table] if level == "ratee" else [table, table.assign(skill="all")]
+    by_skill = pd.concat(
+        [_counts(part, grouping, ["skill", "wave"]) for part in parts
+         for grouping in ("group4", "group6")], ignore_index=True,
+    )[["skill", "wave", "grouping", "group", "n", "share"]]
     by_skill["group"] = by_skill["group"].astype(str)
     return AgreementResult(table=table, by_skill=by_skill, cutoffs=cuts, options=options)
