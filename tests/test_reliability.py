@@ -128,6 +128,10 @@ def test_icc_errors_name_the_bad_input():
     constant = data.assign(score=data.groupby("ratee")["score"].transform("first"))
     with pytest.raises(ModelError, match="do not vary within ratees"):
         icc_by_source(constant)
+    # One skill without disagreement gets NaN; the others are still reported.
+    mixed = pd.concat([constant, data.assign(skill="T")], ignore_index=True)
+    table = icc_by_source(mixed, overall=False).set_index("skill")
+    assert np.isnan(table.loc["S", "icc1"]) and np.isfinite(table.loc["T", "icc1"])
 
 
 def _rwg_ratings():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -163,9 +164,8 @@ def _icc_row(sub: pd.DataFrame, *, k, min_raters: int, alpha: float) -> dict:
         return row
     kk = {"harmonic": a["k_harmonic"], "n0": a["n0"]}.get(k, k) if isinstance(k, str) else k
     msb, msw, n0 = a["msb"], a["msw"], a["n0"]
-    if msw <= 0:
-        raise ModelError("icc: the ratings do not vary within ratees (every rater gave the "
-                         "same score); ICC is undefined")
+    if msw <= 0:  # every rater of a ratee gave the same score: nothing to compare with
+        return {**row, "degenerate": True}
     f = msb / msw
     icc1 = (msb - msw) / (msb + (n0 - 1.0) * msw)
     f_lo = f / stats.f.ppf(1 - alpha / 2, a["df1"], a["df2"])
@@ -232,6 +232,7 @@ def icc_by_source(
     ``k="n0"`` ICC(2) equals Bliese's (MSB - MSW) / MSB). For balanced data these are the
     textbook ICC(1) / ICC(1,k) (pingouin's ICC1 / ICC1k). Confidence intervals use the F
     distribution with n0 as the group size (exact for balanced data, approximate otherwise).
+    A skill whose raters never disagree within a ratee (MSW = 0) gets NaN.
     Estimates are not truncated: a negative ICC(1) says that raters of a ratee agree less
     than raters of different ratees. Raters are treated as nested in ratees (a rater's
     leniency is error), which is what a raw average of a ratee's raters contains. Checked
@@ -257,7 +258,11 @@ def icc_by_source(
         for skill, cell in sub.groupby("skill", sort=True):
             rows.append({"source": source, "skill": skill,
                          **_icc_row(cell, k=k, min_raters=min_raters, alpha=alpha)})
+    degenerate = [r for r in rows if r.pop("degenerate", False)]
     table = pd.DataFrame(rows)
+    if degenerate and table["icc1"].isna().all():
+        raise ModelError("icc: the ratings do not vary within ratees (every rater of a ratee "
+                         "gave the same score); ICC is undefined")
     if by_skill:
         return table
     return _mean_over_skills(table)
@@ -922,12 +927,8 @@ def reliability_report(
     if variance_components is not None:
         overall = _overall_components(variance_components)
 
-        class _Fitted:  # the (ratings, components) pair in the shape of a calibration
-            pass
-
-        fitted = _Fitted()
-        fitted.ratings, fitted.variance_components = ratings, _check_components(
-            variance_components)
+        fitted = SimpleNamespace(ratings=ratings,
+                                 variance_components=_check_components(variance_components))
     elif _is_calibration(calibration):
         fitted, overall = calibration, _overall_components(calibration.variance_components)
     else:
