@@ -268,6 +268,10 @@ def test_reliability_table_with_a_calibration_like_object():
     assert table.loc["peer", "components_from"] == "source"
     assert table.loc["manager", "components_from"] == "overall"
     assert pd.isna(table.loc["self", "g_coefficient"])  # no D-study of self ratings
+    # All non-self raters pooled: more raters per ratee than peers alone.
+    assert table.loc["others", "components_from"] == "source"
+    assert table.loc["others", "raters_per_ratee"] > table.loc["peer", "raters_per_ratee"]
+    assert 0 < table.loc["others", "g_coefficient"] < 1
     assert table.loc["peer", "n_for_0.8"] >= table.loc["peer", "n_for_0.7"]
     assert table.loc["peer", "g_coefficient"] >= table.loc["peer", "phi"]
     # The manager's G at one rater follows from the overall components alone.

@@ -708,7 +708,7 @@ def _components_for_d_study(components, sources):
     if _is_calibration(components):
         overall = _overall_components(components.variance_components)
         ratings = _check_ratings(components.ratings)
-        present = [s for s in _select_sources(ratings, None, False) if s != "self"]
+        present = [s for s in _select_sources(ratings, None, True) if s != "self"]
         chosen = present if sources is None else _select_sources(ratings, sources, False)
         per_source = source_variance_components(ratings, sources=chosen,
                                                 rater_variance=overall.get("rater"))
@@ -759,7 +759,8 @@ def d_study(
         Variance components, either the overall model's (component, variance; applied to
         every source in ``sources``, default a single source ``"all"``), or per source
         (source, component, variance, as from :func:`source_variance_components`). With a
-        Calibration, each non-self source's components are estimated from its ratings
+        Calibration, each non-self source's components (and those of ``"others"``, all
+        non-self raters pooled) are estimated from its ratings
         (:func:`source_variance_components`, rater leniency variance from the calibration);
         a source where that is impossible (one rater per ratee, e.g. the manager) uses the
         overall components (``origin`` says which).
@@ -935,7 +936,7 @@ def reliability_report(
         fitted, overall = None, {}
     icc = icc_by_source(ratings, min_raters=min_raters)
     rwg = rwg_by_source(ratings, scale=scale, overall=True)
-    present = [s for s in _select_sources(ratings, None, False) if s != "self"]
+    present = [s for s in _select_sources(ratings, None, True) if s != "self"]
     if fitted is not None:
         study = d_study(fitted, sources=present, targets=targets)
     else:
@@ -983,7 +984,9 @@ def reliability_table(calibration, **options) -> pd.DataFrame:
         at least one rater of the source); g_coefficient (relative G of the calibrated skill
         score at raters_per_ratee), phi (absolute G: raw average); n_for_0.7, n_for_0.8
         (raters needed for that relative G); components_from ("source": the source's own
-        variance components, "overall": the calibration's). ``self`` has no G-study.
+        variance components, "overall": the calibration's). ``self`` has no G-study; the
+        ``others`` row (all non-self raters pooled) gives the reliability of the calibrated
+        score from everyone who rated the ratee.
 
     Notes
     -----
