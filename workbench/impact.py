@@ -73,6 +73,7 @@ __all__ = [
     "estimate_impact",
     "prepare_panel",
     "scores_from_truth",
+    "raw_wave_scores",
     "paired_change",
     "ancova_effects",
     "did_effects",
@@ -138,6 +139,31 @@ def scores_from_truth(true_scores: pd.DataFrame, *, se=0.2, random_state=None) -
     out["score"] = true_scores["true_score"].to_numpy() + rng.normal(0, 1, n) * sds
     out["se"] = sds
     return out.reset_index(drop=True)
+
+
+def raw_wave_scores(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Uncalibrated scores: mean of the non-self ratings per person, skill and wave.
+
+    A fallback when calibration is not available. These means still hold rater leniency and
+    halo (and a change of raters between waves moves them), so they are *not* calibrated; the
+    SE is ``sd / sqrt(n_ratings)``, which ignores that raters differ, and is missing with fewer
+    than two ratings.
+
+    Returns
+    -------
+    DataFrame
+        person, skill, wave, score, se, n_ratings.
+    """
+    need = {"ratee", "source", "skill", "score", "wave"}
+    if not need <= set(ratings.columns):
+        raise InputError([_problem("ratings", "missing column(s): "
+                                   + ", ".join(sorted(need - set(ratings.columns))))])
+    others = ratings[ratings["source"] != "self"]
+    out = (others.groupby(["ratee", "skill", "wave"])["score"]
+           .agg(score="mean", sd="std", n_ratings="size").reset_index()
+           .rename(columns={"ratee": "person"}))
+    out["se"] = out["sd"] / np.sqrt(out["n_ratings"])
+    return out[["person", "skill", "wave", "score", "se", "n_ratings"]]
 
 
 def _problem(table, message, column=None, value=None):
@@ -1110,7 +1136,9 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, alpha: fl
         f"Multiplicity: {correction} across skills within each method and across all "
         "(activity, skill) pairs.",
         "Per-activity effects are partially pooled (empirical-Bayes normal-normal, REML "
-        "tau^2); p values refer to the raw estimates.",
+        "tau^2, one prior mean per activity kind when the catalog has kinds); raw estimates "
+        "use classical OLS SEs (cluster-robust SEs are biased low for indicators with few "
+        "learners); p values refer to the raw estimates.",
         "Paired effect sizes: d_z with a noncentral-t interval; g_av (Hedges-corrected d_av) "
         "with Bonett's normal-approximation interval.",
         "Naive pre/post gains of low scorers include drift and regression to the mean; see the "
