@@ -580,9 +580,10 @@ class MixedResult:
     def _combination_variance(self, fixed_rows: np.ndarray, random: list) -> np.ndarray:
         """Conditional variance of ``c'beta + sum of BLUPs`` minus the true random effects.
 
-        ``fixed_rows`` is (n_combo, p); ``random`` is a list of (term name, level codes array)
-        whose terms are eliminated block-wise and whose levels sit in the same block per combo.
-        Includes the uncertainty of the fixed effects (full inverse of the REML system).
+        ``fixed_rows`` is (n_combo, p); ``random`` is a list of (term name, level codes array).
+        Levels of block-eliminated terms must sit in the same block within a combination.
+        Includes the uncertainty of the fixed effects (full inverse of the REML system), in
+        units of the response squared.
         """
         eng, st = self._engine, self._state
         s = eng.s
@@ -591,10 +592,15 @@ class MixedResult:
         n_combo = fixed_rows.shape[0]
         blocks = None
         le = np.zeros((n_combo, s.m))
+        extra_idx, extra_coef = [], []
         for name, levels in random:
             term = s.terms.index(name)
-            if term not in s.e_terms:
-                raise ModelError(f"term {name!r} is not block-eliminated; cannot combine")
+            levels = np.asarray(levels, dtype=np.int64)
+            if term in s.c_terms:
+                rows = np.flatnonzero(s.c_term_of == term)
+                extra_idx.append(rows[levels])
+                extra_coef.append(np.full(n_combo, st.theta[term]))
+                continue
             blk, loc = s.level_pos[term]
             b, pos = blk[levels], loc[levels]
             if blocks is None:
@@ -610,6 +616,9 @@ class MixedResult:
         w = -np.einsum("cmk,cm->ck", V[blocks], le)
         w[:, s.kr:s.kr + s.p] += fixed_rows
         cb = cols[blocks]
+        if extra_idx:
+            cb = np.column_stack([cb, *extra_idx])
+            w = np.column_stack([w, *extra_coef])
         Q = Sinv[cb[:, :, None], cb[:, None, :]]
         var += np.einsum("ck,ckl,cl->c", w, Q, w)
         return var * self.scale
