@@ -90,7 +90,9 @@ class Calibration:
         ``source``, ``estimate`` (offset relative to the reference), ``se``, ``ci_low``,
         ``ci_high``, ``p_value`` (Wald, normal).
     variance_components : DataFrame
-        ``component``, ``variance``, ``sd``, ``share`` (of the total variance).
+        ``component``, ``variance``, ``sd``, ``share`` (of the total variance). Components
+        are named by the requested terms also when fitted within waves (``"ratee"`` for the
+        model's ``ratee:wave``).
     connectivity : DataFrame
         ``subset``, ``n_ratees``, ``n_raters``, ``n_ratings``, ``fitted``.
     ratings : DataFrame
@@ -434,7 +436,8 @@ def _source_effects(model, sources, weights, alpha):
 def _variance_frame(model):
     vc = model.variance_components
     total = vc.sum()
-    return pd.DataFrame({"component": vc.index, "variance": vc.to_numpy(),
+    base = {v: k for k, v in WAVE_TERMS.items()}
+    return pd.DataFrame({"component": [base.get(c, c) for c in vc.index], "variance": vc.to_numpy(),
                          "sd": np.sqrt(vc.to_numpy()), "share": (vc / total).to_numpy()})
 
 

@@ -1,0 +1,119 @@
+"""``workbench calibrate RATINGS``: calibrated scores, rater effects and their diagnostics."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.cli._common import add_mapping_option, mapping_from_args, print_warnings
+from workbench.data import load_organisation
+from workbench.errors import InputError, Problem, WorkbenchError
+
+DEFAULT_TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "calibrate",
+        help="remove rater leniency, halo and source bias from 360 ratings",
+        description="Fit score ~ source + skill + (1|ratee) + (1|ratee:skill) + (1|rater) + "
+        "(1|rater:ratee) by REML and write calibrated scores, rater effects, source effects, "
+        "variance components (and agreement / reliability tables) to a new folder.",
+    )
+    parser.add_argument("ratings", metavar="RATINGS", help="ratings file or engagement folder")
+    parser.add_argument("--people", metavar="P", help="people file (optional)")
+    parser.add_argument("--terms", nargs="+", default=DEFAULT_TERMS, metavar="TERM",
+                        help="random terms (default: %(default)s; add rater:skill, drop "
+                        "rater:ratee for no halo)")
+    parser.add_argument("--reference", default="others",
+                        help="scale of the scores: 'others' (mean non-self source) or a source")
+    parser.add_argument("--waves", choices=["auto", "pooled", "joint"], default="auto",
+                        help="auto (default): joint when the ratings hold several waves")
+    parser.add_argument("--connectivity", choices=["largest", "separate", "error"],
+                        default="largest", help="disconnected rater networks (default largest)")
+    parser.add_argument("--min-ratings", type=int, default=1, metavar="N",
+                        help="leave out ratees with fewer ratings")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="new output folder (default: calibration-<timestamp>)")
+    add_mapping_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _load(args):
+    path = Path(args.ratings)
+    mapping = mapping_from_args(args)
+    if path.is_dir():
+        return load_organisation(path, mapping=mapping, people=args.people)
+    if not path.exists():
+        raise InputError([Problem(str(path), None, None, "file not found")])
+    return load_organisation(ratings=path, people=args.people, mapping=mapping)
+
+
+def _frame_of(result) -> pd.DataFrame:
+    if isinstance(result, pd.DataFrame):
+        return result
+    return result.to_frame()
+
+
+def _extras(cal) -> dict:
+    """Agreement and reliability tables when those modules are importable."""
+    out = {}
+    try:
+        from workbench.agreement import self_other_agreement
+    except ImportError:
+        self_other_agreement = None
+    try:
+        from workbench.reliability import reliability_table
+    except ImportError:
+        reliability_table = None
+    for name, func in (("agreement.csv", self_other_agreement),
+                       ("reliability.csv", reliability_table)):
+        if func is None:
+            continue
+        try:
+            out[name] = _frame_of(func(cal))
+        except WorkbenchError as exc:
+            print(f"warning: {name} not written: {exc}", file=sys.stderr)
+    return out
+
+
+def run(args) -> int:
+    from workbench.calibrate import calibrate_ratings
+    from workbench.outputs import new_output_dir, write_csv
+
+    org = _load(args)
+    print_warnings(org.problems)
+    ratings = org.ratings
+    waves = args.waves
+    if waves == "auto":
+        waves = "joint" if ratings["wave"].nunique() > 1 else "pooled"
+    out = Path(args.out or f"calibration-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = new_output_dir(out)
+    print(f"Fitting the rater-bias model to {len(ratings)} ratings of "
+          f"{ratings['ratee'].nunique()} ratees by {ratings['rater'].nunique()} raters "
+          f"(waves: {waves}) ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cal = calibrate_ratings(ratings, terms=tuple(args.terms), reference=args.reference,
+                                waves=waves, connectivity=args.connectivity,
+                                min_ratings=args.min_ratings)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    model = cal.model
+    print(f"... done in {time.perf_counter() - started:.1f} s ({model.n_iter} evaluations, "
+          f"converged: {model.converged})", file=sys.stderr)
+    write_csv(cal.scores, out / "calibrated_scores.csv")
+    write_csv(cal.rater_effects, out / "rater_effects.csv")
+    write_csv(cal.source_effects, out / "source_effects.csv")
+    write_csv(cal.variance_components, out / "variance_components.csv")
+    write_csv(cal.connectivity, out / "connectivity.csv")
+    for name, frame in _extras(cal).items():
+        write_csv(frame, out / name)
+    print(cal.summary())
+    print(f"\nwrote {out}")
+    return 0
