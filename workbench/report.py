@@ -42,6 +42,12 @@ __all__ = [
     "notebook_fragment",
     "build_report",
     "embedded_images",
+    "plot_estimates",
+    "plot_raw_vs_calibrated",
+    "plot_distribution",
+    "plot_lines",
+    "plot_bars",
+    "bullets",
 ]
 
 #: Cells with these tags are kept for the analyst but never reach the client report.
@@ -120,6 +126,162 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# Figures (seaborn style; each returns its Figure and draws nothing else)
+# --------------------------------------------------------------------------------------------
+
+
+def _axes(ax, size):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_estimates(
+    frame: pd.DataFrame,
+    *,
+    label: str = "skill",
+    hue: str | None = None,
+    title: str = "",
+    xlabel: str = "estimate",
+    reference: float | None = 0.0,
+    ax=None,
+):
+    """Forest plot: one row per ``label``, the estimate with its ``ci_low``-``ci_high`` interval.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``label``, estimate, ci_low, ci_high (and ``hue`` when given).
+    hue : str, optional
+        A column whose values are drawn side by side in colours (e.g. method).
+    reference : float or None
+        Draw a dashed line here (no effect); None for none.
+
+    Returns
+    -------
+    Figure
+    """
+    import seaborn as sns
+
+    missing = {label, "estimate", "ci_low", "ci_high"} - set(frame.columns)
+    if missing:
+        raise ConfigError(f"plot_estimates: missing column(s) {sorted(missing)}")
+    labels = list(dict.fromkeys(frame[label].tolist()))
+    groups = list(dict.fromkeys(frame[hue].tolist())) if hue else [None]
+    fig, ax = _axes(ax, (7, 0.42 * len(labels) * max(1, len(groups) * 0.6) + 1.4))
+    palette = sns.color_palette(n_colors=max(len(groups), 1))
+    step = 0.7 / max(len(groups), 1)
+    for g, group in enumerate(groups):
+        part = frame if group is None else frame[frame[hue] == group]
+        pos = [labels.index(v) for v in part[label]]
+        offset = (g - (len(groups) - 1) / 2) * step
+        ax.errorbar(
+            part["estimate"], [p + offset for p in pos],
+            xerr=[part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]],
+            fmt="o", capsize=3, color=palette[g], label=None if group is None else str(group),
+        )
+    if reference is not None:
+        ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(labels)), [str(v) for v in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    if title:
+        ax.set_title(title)
+    if hue:
+        ax.legend(title=hue, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_raw_vs_calibrated(
+    scores: pd.DataFrame, *, raw: str = "raw_mean", calibrated: str = "score", ax=None
+):
+    """Scatter of raw means against calibrated scores, one point per person and skill.
+
+    Points off the diagonal are people whose raw average was pushed up or down by who rated them.
+    """
+    import seaborn as sns
+
+    fig, ax = _axes(ax, (6, 5.5))
+    sns.scatterplot(data=scores, x=raw, y=calibrated, s=12, alpha=0.35, linewidth=0, ax=ax)
+    low = float(min(scores[raw].min(), scores[calibrated].min()))
+    high = float(max(scores[raw].max(), scores[calibrated].max()))
+    ax.plot([low, high], [low, high], color="0.4", linestyle="--", linewidth=1)
+    ax.set_xlabel("raw mean of all ratings")
+    ax.set_ylabel("calibrated score")
+    fig.tight_layout()
+    return fig
+
+
+def plot_distribution(values, *, xlabel: str, title: str = "", ax=None):
+    """Histogram with a density curve of one quantity (e.g. rater leniency; no labels shown)."""
+    import seaborn as sns
+
+    fig, ax = _axes(ax, (6, 3.8))
+    sns.histplot(x=pd.Series(values).dropna().to_numpy(), kde=True, ax=ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lines(
+    frame: pd.DataFrame, *, x: str, y: str, hue: str | None = None, xlabel: str = "",
+    ylabel: str = "", title: str = "", hlines=(), ax=None,
+):
+    """Lines of ``y`` against ``x`` (one per ``hue``), with optional dashed reference levels."""
+    import seaborn as sns
+
+    fig, ax = _axes(ax, (7, 4.2))
+    sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", ax=ax)
+    for level in hlines:
+        ax.axhline(level, color="0.5", linestyle="--", linewidth=1)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bars(
+    frame: pd.DataFrame, *, x: str, y: str, hue: str | None = None, xlabel: str = "",
+    ylabel: str = "", title: str = "", horizontal: bool = False, ax=None,
+):
+    """Bar chart of ``y`` by ``x`` (grouped by ``hue``) from a tidy table."""
+    import seaborn as sns
+
+    fig, ax = _axes(ax, (7, 4.2))
+    if horizontal:
+        sns.barplot(data=frame, y=x, x=y, hue=hue, orient="h", ax=ax)
+        ax.set_ylabel(xlabel or "")
+        ax.set_xlabel(ylabel or y)
+    else:
+        sns.barplot(data=frame, x=x, y=y, hue=hue, ax=ax)
+        ax.set_xlabel(xlabel or x)
+        ax.set_ylabel(ylabel or y)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def bullets(lines) -> object:
+    """Plain-language statements as a Markdown bullet list for display in a notebook."""
+    from IPython.display import Markdown
+
+    return Markdown("\n".join(f"- {line}" for line in lines))
 
 
 # --------------------------------------------------------------------------------------------
