@@ -21,12 +21,12 @@ Designs and what each assumes
 * **Paired change** within the trained and the untrained: descriptive; the trained group's
   change mixes the training effect with drift and regression to the mean.
 
-The recommendation rule (per skill, ``design="auto"``): if the pre score predicts who was
-trained beyond role and level (linear probability model, HC1, p < alpha), assignment depended
-on pre scores and ANCOVA is recommended; otherwise, if the groups still differed at baseline
-(Welch t test on the pre score, p < alpha) they differed for other reasons and
-difference-in-differences is recommended; otherwise ANCOVA (no baseline difference: it is the
-more precise of the two).
+The recommendation rule (per skill, ``design="auto"``; see :func:`recommend_design`): if the
+pre score predicts who was trained within teams (linear probability model with role, level and
+team, HC1, p < alpha), assignment depended on individual pre scores and ANCOVA is recommended;
+otherwise, if the groups still differed at baseline (Welch t test, p < alpha) they differed
+for other reasons and difference-in-differences is recommended; otherwise ANCOVA (no baseline
+difference: it is the more precise of the two).
 
 Trained and untrained
 ---------------------
@@ -857,15 +857,29 @@ def power_analysis(ancova: pd.DataFrame, *, target_effect: float = 0.2, alpha: f
 
 
 def recommend_design(panel: pd.DataFrame, *, alpha: float = 0.05,
-                     covariates=COVARIATES) -> pd.DataFrame:
-    """Which design fits how people were picked for training, per skill (rule in module notes).
+                     covariates=COVARIATES, within: str | None = "team") -> pd.DataFrame:
+    """Which design fits how people were picked for training, per skill.
+
+    The data cannot fully tell selection on pre scores from pre-existing group differences
+    (Lord's paradox), but one trace differs: when individuals are picked by their own pre
+    scores, the pre score predicts who is trained *within* teams; when whole groups were
+    trained (or groups differ for other reasons), it does not. Rule, per skill:
+
+    1. the pre score predicts being trained within teams (linear probability model with role,
+       level and team fixed effects, HC1, p < alpha) -> "ancova" (selection on pre scores);
+    2. otherwise, the trained and untrained differ at baseline (Welch t test, p < alpha) ->
+       "did" (pre-existing group differences; parallel trends assumed);
+    3. otherwise -> "ancova" (no baseline difference: the more precise design).
+
+    When the people who were picked is known, pass ``design=`` to :func:`estimate_impact`
+    instead of relying on the rule.
 
     Returns
     -------
     DataFrame
         skill, baseline_diff (mean pre of trained - untrained), baseline_p (Welch t),
-        pre_predicts_p (p of the pre score in a linear probability model of being trained
-        with role and level, HC1), recommended ("ancova" or "did"), reason.
+        pre_predicts_p (p of the pre score in the linear probability model), recommended
+        ("ancova" or "did"), reason.
     """
     _check_alpha(alpha)
     _check_panel(panel)
@@ -878,19 +892,25 @@ def recommend_design(panel: pd.DataFrame, *, alpha: float = 0.05,
                "reason": "too few people in a group to tell; ANCOVA by default"}
         if len(t1) >= 2 and len(t0) >= 2:
             base_p = stats.ttest_ind(t1, t0, equal_var=False).pvalue
-            d["trained_i"] = d["trained"].astype(int)
-            covs = _usable_covariates(d, covariates)
-            fit = sm.OLS(d["trained_i"].to_numpy(dtype=float), _design(d, ["pre"], covs)).fit(
-                cov_type="HC1")
-            pre_p = fit.pvalues["pre"]
+            covs = _usable_covariates(d, [*covariates, *([within] if within else [])])
+            y = d["trained"].to_numpy(dtype=float)
+            X = _design(d, ["pre"], covs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # teams nest in roles: rank-deficient is fine
+                fit = sm.OLS(y, X).fit(cov_type="HC1")
+            resid_ss = float(fit.resid @ fit.resid)
+            # groups trained as a whole leave no within-group variation: pre cannot predict
+            pre_p = float(fit.pvalues["pre"]) if resid_ss > 1e-9 * len(y) else 1.0
+            pre_p = 1.0 if not np.isfinite(pre_p) else pre_p
             row.update(baseline_diff=t1.mean() - t0.mean(), baseline_p=base_p,
                        pre_predicts_p=pre_p)
             if pre_p < alpha:
                 row.update(recommended="ancova", reason="the pre score predicts who was "
-                           "trained: selection on pre scores, condition on them (ANCOVA)")
+                           "trained within teams: selection on pre scores, condition on them "
+                           "(ANCOVA)")
             elif base_p < alpha:
-                row.update(recommended="did", reason="groups differed at baseline for "
-                           "reasons other than the pre score: difference-in-differences")
+                row.update(recommended="did", reason="groups differed at baseline but not "
+                           "through individual pre scores: difference-in-differences")
             else:
                 row.update(recommended="ancova", reason="no baseline difference: ANCOVA is "
                            "the more precise design")
@@ -1010,7 +1030,9 @@ def _stack_effects(paired, ancova, did, design, correction):
     pieces += [ancova, did]
     cols = ["skill", "method", "estimate", "se", "ci_low", "ci_high", "p_value", "n",
             "n_trained", "n_untrained"]
-    out = pd.concat([p[cols] for p in pieces], ignore_index=True)
+    out = pd.concat([p[cols] for p in pieces if not p.empty], ignore_index=True)
+    for c in cols[2:]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["p_adjusted"] = np.nan
     for _, idx in out.groupby("method").groups.items():
         out.loc[idx, "p_adjusted"] = _adjust(out.loc[idx, "p_value"], correction)
@@ -1127,9 +1149,10 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, alpha: fl
         "ANCOVA (post ~ pre + trained + role + level, cluster-robust by team) assumes "
         "assignment depended only on pre scores and covariates; difference-in-differences "
         "(score ~ wave * trained + (1|person)) assumes parallel trends.",
-        "Design rule: ANCOVA if the pre score predicts who was trained (p < alpha, beyond "
-        "role/level); else difference-in-differences if groups differed at baseline; else "
-        "ANCOVA." if design == "auto" else f"Design set by the analyst: {design}.",
+        "Design rule: ANCOVA if the pre score predicts who was trained within teams (p < "
+        "alpha, with role/level); else difference-in-differences if the groups differed at "
+        "baseline; else ANCOVA." if design == "auto" else
+        f"Design set by the analyst: {design}.",
         ("Pre scores were regression-calibrated with their SEs (corrects attenuation)."
          if adjust == "regression_calibration" else
          "Pre scores were used as given (no measurement-error correction)."),

@@ -44,14 +44,23 @@ def hedges_correction(df: float) -> float:
 
 
 def _nct_ci(t_obs: float, df: float, alpha: float) -> tuple[float, float]:
-    """Noncentrality parameters whose t distributions put t_obs at the 1-alpha/2, alpha/2 points."""
+    """Noncentrality parameters whose t distributions put t_obs at the 1-alpha/2, alpha/2 points.
+
+    Falls back to the normal approximation ``t +- z sqrt(1 + t^2 / (2 df))`` where scipy's
+    noncentral t cannot be evaluated (very large t or df).
+    """
 
     def gap(ncp, q):
         return stats.nct.cdf(t_obs, df, ncp) - q
 
-    width = 10.0 + 2.0 * abs(t_obs)
-    lo = optimize.brentq(gap, t_obs - width, t_obs + width, args=(1 - alpha / 2,))
-    hi = optimize.brentq(gap, t_obs - width, t_obs + width, args=(alpha / 2,))
+    spread = np.sqrt(1 + t_obs**2 / (2 * df))
+    width = 8 * spread + 1
+    try:
+        lo = optimize.brentq(gap, t_obs - width, t_obs + width, args=(1 - alpha / 2,))
+        hi = optimize.brentq(gap, t_obs - width, t_obs + width, args=(alpha / 2,))
+    except ValueError:
+        z = stats.norm.ppf(1 - alpha / 2)
+        lo, hi = t_obs - z * spread, t_obs + z * spread
     return lo, hi
 
 
@@ -76,7 +85,8 @@ def paired_effect_sizes(pre, post, *, alpha: float = 0.05) -> dict:
     Notes
     -----
     ``d_z = mean(D) / sd(D)`` with ``D = post - pre``; its interval inverts the noncentral t
-    distribution of ``t = d_z sqrt(n)`` (exact under normality). ``d_av = mean(D) /
+    distribution of ``t = d_z sqrt(n)`` (exact under normality; a normal approximation where
+    scipy cannot evaluate the noncentral t). ``d_av = mean(D) /
     ((sd_pre + sd_post) / 2)`` (Lakens, 2013, eq. 10) is corrected by Hedges' J with
     ``df = n - 1`` to ``g_av``. Its interval is Bonett's (2008) normal approximation with
     variance ``d^2 (s1^4 + s2^4 + 2 r^2 s1^2 s2^2) / (8 (n-1) s^4) + s_D^2 / ((n-1) s^2)``,
