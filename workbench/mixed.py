@@ -336,7 +336,7 @@ class _Engine:
         Linv = np.linalg.inv(L)
         B = lam_e[:, :, None] * s.Gec * lam_c[:, None, :]
         W = Linv @ B
-        WtW = np.einsum("gmk,gml->gkl", W, W).ravel()
+        WtW = (W.transpose(0, 2, 1) @ W).ravel()
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
         S = lam_C[:, None] * s.Gcc * lam_C[None, :]
         S[np.arange(s.qc), np.arange(s.qc)] += 1.0
@@ -377,8 +377,8 @@ class _Engine:
         xpad = np.append(xpad, 0.0)  # y slot and dummy
         xl = xpad[np.minimum(s.cidx, self.d)]
         xl[:, -1] = 0.0
-        rhs = st.B[:, :, -1] - np.einsum("gmk,gk->gm", st.B[:, :, :-1], xl[:, :-1])
-        ue = np.einsum("gkm,gk->gm", st.Linv, np.einsum("gmk,gk->gm", st.Linv, rhs))
+        rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
+        ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
         u = {}
         for term in range(len(s.terms)):
             u[term] = np.zeros(int(s.nlev[term]))
@@ -401,12 +401,13 @@ class _Engine:
             inv, info = sla.lapack.dpotri(st.LS[:k, :k], lower=1)
             if info != 0:
                 raise ModelError("could not invert the fitted system (singular fit)")
-            inv = np.tril(inv) + np.tril(inv, -1).T
+            lower = np.tril_indices(k, -1)
+            inv[lower[1], lower[0]] = inv[lower]
         else:
             inv = np.zeros((0, 0))
         Sinv = np.zeros((k + 1, k + 1))
         Sinv[:k, :k] = inv
-        V = np.einsum("gkm,gkl->gml", st.Linv, st.W[:, :, :-1])
+        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]
         cols = np.minimum(s.cidx[:, :-1], k)
         cols = np.where(cols >= k, k, cols)
         if not with_fixed:
@@ -418,10 +419,10 @@ class _Engine:
         """diag of (M^-1) for every random level, as a per-term dict, plus raw pieces."""
         s = self.s
         Sinv, V, cols = self.inverse_parts(st, with_fixed)
-        diag_e = np.einsum("gkm,gkm->gm", st.Linv, st.Linv)
+        diag_e = (st.Linv * st.Linv).sum(axis=1)
         Q = Sinv[cols[:, :, None], cols[:, None, :]]
-        VQ = np.einsum("gmk,gkl->gml", V, Q)
-        diag_e = diag_e + np.einsum("gml,gml->gm", VQ, V)
+        VQ = V @ Q
+        diag_e = diag_e + (VQ * V).sum(axis=2)
         out = {}
         for term in s.e_terms:
             sel = s.pos_term == term
