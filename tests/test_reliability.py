@@ -302,3 +302,12 @@ def test_source_variance_components_agree_with_a_nested_reml_fit():
     assert got["ratee:skill"] == pytest.approx(reml["skill"], abs=0.015)
     assert got["rater+rater:ratee"] == pytest.approx(reml["rater"], abs=0.015)
     assert got["residual"] == pytest.approx(fit.scale, abs=0.015)
+
+
+def test_d_study_counts_skill_specific_leniency_with_the_rater():
+    base = {"ratee": 0.1, "ratee:skill": 0.2, "rater": 0.1, "rater:ratee": 0.05,
+            "residual": 0.25}
+    plain = d_study(_components(**base), n_raters=[3]).curve.iloc[0]
+    with_skill = d_study(_components(**base, **{"rater:skill": 0.05}), n_raters=[3]).curve
+    assert with_skill["g_relative"].iloc[0] == pytest.approx(plain["g_relative"])
+    assert with_skill["g_absolute"].iloc[0] == pytest.approx(0.3 / (0.3 + 0.45 / 3))

@@ -299,11 +299,15 @@ def self_other_agreement(
     in agreement/good (other >= good cut) or in agreement/poor. The six groups split the
     over- and under-estimators by good/poor as well. Self ratings are the raw self ratings
     (the self-rater's leniency and self-inflation are what is being measured). The calibrated
-    score is on the average non-self source's reference; if the calibration used the self
-    ratings, they pulled the others' score a little towards the self view, which hides some
-    disagreement: fit the calibration on the non-self ratings and pass all ratings as
-    ``ratings`` to avoid that. Ratee-skills without a self rating or without an others' score
-    are left out.
+    score is on the average non-self source's reference. If the calibration used the self
+    ratings (with their own source offset), each self rating pulled the others' score towards
+    the self view by about 1/(n + 1) of the distance, n the number of raters, which shrinks
+    differences a little; to rule that out, calibrate the non-self ratings and pass all
+    ratings as ``ratings``. On synthetic organisations (300 people, seeds 12-14, cut-offs 0.5
+    and 3.0) the share of ratee-skills put in their true six-group category was 0.69-0.70
+    with raw means, 0.72-0.73 with a calibration without self ratings and 0.74-0.75 with one
+    that used them: the extra information outweighs the pull (tests/test_agreement.py).
+    Ratee-skills without a self rating or without an others' score are left out.
 
     Examples
     --------

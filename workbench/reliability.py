@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 COMPONENTS = ("ratee", "ratee:skill", "rater", "rater:ratee", "residual")
+# Optional terms of the calibration model: rater:skill is leniency specific to a skill.
+OPTIONAL_COMPONENTS = ("rater:skill", "rater+rater:ratee")
 OTHERS = "others"  # label of the pooled non-self sources
 _REQUIRED = ("ratee", "rater", "source", "skill", "score")
 
@@ -616,7 +618,7 @@ def _check_components(components) -> pd.DataFrame:
     if missing:
         raise InputError(f"variance_components: column(s) missing: {', '.join(missing)}")
     frame["variance"] = pd.to_numeric(frame["variance"], errors="coerce").astype(float)
-    known = set(COMPONENTS) | {"rater+rater:ratee"}
+    known = set(COMPONENTS) | set(OPTIONAL_COMPONENTS)
     unknown = sorted(set(frame["component"]) - known)
     if unknown:
         raise InputError(f"variance_components: unknown component(s) {unknown}; expected "
@@ -639,7 +641,7 @@ def _g_parts(values: dict) -> tuple[float, float, float]:
         return 0.0 if not np.isfinite(value) else max(float(value), 0.0)
 
     true = get("ratee") + get("ratee:skill")
-    rater = get("rater")
+    rater = get("rater") + get("rater:skill")
     if "rater+rater:ratee" in values and np.isfinite(values["rater+rater:ratee"]):
         total_rater = get("rater+rater:ratee")
     else:
@@ -784,6 +786,9 @@ def d_study(
         relative (E rho^2):  error = (sigma^2_rater:ratee + sigma^2_residual) / n
         absolute (Phi):      error = (sigma^2_rater + sigma^2_rater:ratee + sigma^2_residual) / n
         G = var_true / (var_true + error)
+
+    A ``rater:skill`` component (skill-specific leniency, when the calibration fitted it)
+    counts with ``rater``: removed by calibration, error in a raw average.
 
     The absolute coefficient is the reliability of a raw average of n raters (each ratee has
     their own raters, so their leniency is error; it equals ICC(2) at k = n). The relative
