@@ -8,6 +8,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from workbench.calibrate import calibrate_ratings
 from workbench.data import Scale
 from workbench.errors import ConfigError, InputError, ModelError
 from workbench.reliability import (
@@ -311,3 +312,19 @@ def test_d_study_counts_skill_specific_leniency_with_the_rater():
     with_skill = d_study(_components(**base, **{"rater:skill": 0.05}), n_raters=[3]).curve
     assert with_skill["g_relative"].iloc[0] == pytest.approx(plain["g_relative"])
     assert with_skill["g_absolute"].iloc[0] == pytest.approx(0.3 / (0.3 + 0.45 / 3))
+
+
+def test_g_coefficients_predict_how_well_scores_track_the_truth():
+    org = generate_organisation(300, seed=21, n_waves=1)
+    calibration = calibrate_ratings(org.ratings)
+    table = reliability_table(calibration, scale=(1, 5)).set_index("source")
+    truth = org.truth["true_scores"].rename(columns={"person": "ratee"})
+    scores = calibration.scores.merge(truth, on=["ratee", "skill"])
+    by_skill = scores.groupby("skill")
+    # Reliability = squared correlation of a score with the true score, averaged over skills.
+    calibrated = by_skill[["score", "true_score"]].corr().xs("score", level=1)["true_score"]
+    raw = by_skill[["raw_mean", "true_score"]].corr().xs("raw_mean", level=1)["true_score"]
+    # seeds 21 and 22: G 0.864 / 0.872 vs 0.866 / 0.871; phi 0.819 / 0.832 vs 0.801 / 0.811
+    assert table.loc["others", "g_coefficient"] == pytest.approx((calibrated**2).mean(),
+                                                                 abs=0.03)
+    assert table.loc["others", "phi"] == pytest.approx((raw**2).mean(), abs=0.04)
