@@ -792,8 +792,12 @@ def d_study(
 
     The absolute coefficient is the reliability of a raw average of n raters (each ratee has
     their own raters, so their leniency is error; it equals ICC(2) at k = n). The relative
-    coefficient treats rater leniency as known and removed, as the calibration does; it is
-    an upper bound because the estimated leniencies carry error of their own. When the rater
+    coefficient treats rater leniency as known and removed, as the calibration does; in
+    principle an upper bound, because the estimated leniencies carry error of their own. On
+    synthetic organisations (300 people, seeds 21 and 22) the relative G of all non-self
+    raters at their observed number matched the squared correlation of the calibrated score
+    with the true score (0.864 vs 0.866, 0.872 vs 0.871), and Phi that of the raw mean
+    (0.819 vs 0.801, 0.832 vs 0.811); see tests/test_reliability.py. When the rater
     variance is unknown (NaN) it is counted as error in both. The smallest n reaching a
     target t solves Spearman-Brown: ``n = t error_1 / ((1 - t) var_true)`` rounded up, with
     ``error_1`` the error of one rater. Negative components count as 0.
