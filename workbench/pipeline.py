@@ -130,7 +130,7 @@ def new_run_id() -> str:
 
 def new_run_folder(reports: str | Path, engagement: str) -> tuple[str, Path]:
     """Create ``<reports>/<engagement>/<run-id>/`` exclusively (never an existing folder)."""
-    parent = Path(reports) / engagement
+    parent = Path(reports).resolve() / engagement
     parent.mkdir(parents=True, exist_ok=True)
     for _ in range(100):
         run_id = new_run_id()
