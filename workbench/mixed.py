@@ -68,7 +68,10 @@ from workbench.errors import ModelError
 __all__ = ["fit_mixed", "MixedResult", "design_matrix"]
 
 METHODS = ("REML", "ML")
+SOLVERS = ("auto", "dense", "iterative")
 MAX_DENSE = 16000
+DENSE_AUTO = 800
+PILOT = 600  # crossed levels in the exact pilot fit that starts the iterative solver
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ class _Structure:
     Gec: np.ndarray  # (G, m, kc) crossed slots, X, y
     cidx: np.ndarray  # (G, kc) global index into the Schur matrix (dummy = d)
     slot_term: np.ndarray  # (G, kc) term index of slot, -1 for X/y/padding
-    Gcc: np.ndarray  # (d, d) dense [Z_c X y]'[Z_c X y]
+    Gcc: sp.csr_matrix  # (d, d) [Z_c X y]'[Z_c X y]
     c_term_of: np.ndarray  # (d,) term index per Schur row, -1 for X/y
     qc: int
     scatter: sp.csr_matrix  # maps (G*kc*kc) local products onto Schur entries
@@ -235,12 +238,6 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
         c_off[c] = qc
         qc += int(nlev[c])
     d = qc + p + 1
-    if d > MAX_DENSE:
-        raise ModelError(
-            f"the crossed random terms ({', '.join(terms[c] for c in c_terms)}) have {qc} levels "
-            f"in all; the exact engine factors a dense {d} x {d} matrix and supports at most "
-            f"{MAX_DENSE}: fit subsets (e.g. by business unit) or drop a crossed term"
-        )
     c_term_of = np.full(d, -1, dtype=np.int64)
     for c in c_terms:
         c_term_of[c_off[c]:c_off[c] + nlev[c]] = c
@@ -281,7 +278,7 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
     Gec[:, :, kr:] = (ZeT @ Xy).reshape(G, m, p + 1)
 
     W = sp.hstack([Zc, sp.csr_matrix(Xy)]).tocsc()
-    Gcc = (W.T @ W).toarray() if qc else Xy.T @ Xy
+    Gcc = (W.T @ W).tocsr() if qc else sp.csr_matrix(Xy.T @ Xy)
 
     # Scatter map for sum_i W_i'W_i onto the Schur matrix (d+1 square, dummy row d).
     li = np.broadcast_to(cidx[:, :, None], (G, kc, kc)).ravel()
@@ -314,17 +311,30 @@ class _State:
 
 
 class _Engine:
-    def __init__(self, y, X, codes, nlev, terms):
+    iterative = False
+
+    def __init__(self, y, X, codes, nlev, terms, structure=None):
         self.y, self.X, self.codes, self.nlev = y, X, codes, np.asarray(nlev)
-        self.s = _build_structure(y, X, codes, nlev, terms)
+        self.s = structure or _build_structure(y, X, codes, nlev, terms)
         s = self.s
         self.d = s.qc + s.p + 1
         self.n_eval = 0
+        if not self.iterative:
+            self._dense_init()
 
-    def factor(self, theta) -> _State:
+    def _dense_init(self):
         s = self.s
-        theta = np.asarray(theta, dtype=float)
-        self.n_eval += 1
+        if self.d > MAX_DENSE:
+            raise ModelError(
+                f"the crossed random terms have {s.qc} levels in all; the exact engine factors "
+                f"a dense {self.d} x {self.d} matrix and supports at most {MAX_DENSE} (use "
+                "solver='iterative')"
+            )
+        self.Gcc = s.Gcc.toarray()
+
+    def blocks(self, theta):
+        """Batched factorisation of the block-diagonal part and its coupling to the rest."""
+        s = self.s
         th = np.append(theta, 0.0)  # index -1 -> 0 (padding)
         lam_e = th[s.pos_term]  # (G, m)
         lam_c = th[s.slot_term]
@@ -336,9 +346,16 @@ class _Engine:
         Linv = np.linalg.inv(L)
         B = lam_e[:, :, None] * s.Gec * lam_c[:, None, :]
         W = Linv @ B
-        WtW = (W.transpose(0, 2, 1) @ W).ravel()
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
-        S = lam_C[:, None] * s.Gcc * lam_C[None, :]
+        return Linv, B, W, ld_e, lam_C
+
+    def factor(self, theta) -> _State:
+        s = self.s
+        theta = np.asarray(theta, dtype=float)
+        self.n_eval += 1
+        Linv, B, W, ld_e, lam_C = self.blocks(theta)
+        WtW = (W.transpose(0, 2, 1) @ W).ravel()
+        S = lam_C[:, None] * self.Gcc * lam_C[None, :]
         S[np.arange(s.qc), np.arange(s.qc)] += 1.0
         Spad = np.zeros((self.d + 1, self.d + 1))
         Spad[: self.d, : self.d] = S
@@ -415,6 +432,11 @@ class _Engine:
             V[:, :, s.kr:] = 0.0
         return Sinv, V, cols
 
+    def combination_pieces(self, st):
+        """V (G, m, kc-1), local Schur columns, and a function giving S'^-1 sub-blocks."""
+        Sinv, V, cols = self.inverse_parts(st, with_fixed=True)
+        return V, cols, (lambda cb: Sinv[cb[:, :, None], cb[:, None, :]]), Sinv.shape[0] - 1
+
     def traces(self, st: _State, with_fixed: bool):
         """diag of (M^-1) for every random level, as a per-term dict, plus raw pieces."""
         s = self.s
@@ -455,6 +477,292 @@ class _Engine:
                 g += 2.0 * (s.nlev[k] - tr[k].sum()) / th
             grad[k] = g
         return grad
+
+
+def _block_pcg(matvec, rhs, dinv, tol=1e-10, maxiter=1000):
+    """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once."""
+    X = np.zeros_like(rhs)
+    R = rhs.copy()
+    bnorm = np.linalg.norm(rhs, axis=0)
+    bnorm[bnorm == 0] = 1.0
+    Z = dinv[:, None] * R
+    P = Z.copy()
+    rz = (R * Z).sum(axis=0)
+    for it in range(maxiter):
+        AP = matvec(P)
+        pap = (P * AP).sum(axis=0)
+        alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
+        X += alpha * P
+        R -= alpha * AP
+        if (np.linalg.norm(R, axis=0) <= tol * bnorm).all():
+            return X, it + 1
+        Z = dinv[:, None] * R
+        rz_new = (R * Z).sum(axis=0)
+        beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
+        rz = rz_new
+        P = Z + beta * P
+    return X, maxiter
+
+
+@dataclass
+class _IterState:
+    theta: np.ndarray
+    Linv: np.ndarray
+    W: np.ndarray
+    B: np.ndarray
+    x: np.ndarray  # [u_c, beta]
+    r2: float
+    Cinv: np.ndarray  # (R_X'R_X)^-1
+    Yx: np.ndarray  # S_rr^-1 S_rx
+    dhat: np.ndarray  # estimated diag of S_rr^-1
+    Xt: np.ndarray  # S_rr^-1 Z - D^-1 Z for the probes
+    Dinv: np.ndarray
+    cg_iter: int
+
+
+class _IterEngine(_Engine):
+    """Large crossed terms: conjugate gradients on the sparse Schur complement.
+
+    ``theta`` solves the REML (ML) score equations, whose trace terms
+    ``tr(S^-1 H)`` are split into an exact diagonal part and a Hutchinson estimate of the rest
+    with fixed Rademacher probes (so the equations are a smooth deterministic function of
+    theta). Given theta, fixed effects, their covariance and the BLUPs are exact (to the CG
+    tolerance); conditional SDs use the estimated diagonal of the inverse.
+    """
+
+    iterative = True
+    n_probes = 24
+
+    def __init__(self, y, X, codes, nlev, terms, structure=None, seed=20260101):
+        super().__init__(y, X, codes, nlev, terms, structure)
+        s = self.s
+        rng = np.random.default_rng(seed)
+        self.Z = rng.choice([-1.0, 1.0], size=(s.qc, self.n_probes))
+        self.cg_total = 0
+
+    def schur(self, theta):
+        s = self.s
+        Linv, B, W, ld_e, lam_C = self.blocks(theta)
+        WtW = (W.transpose(0, 2, 1) @ W).ravel()
+        d = self.d
+        Gs = s.Gcc.multiply(lam_C[:, None]).multiply(lam_C[None, :]).tocoo()
+        rows = np.concatenate([Gs.row, np.arange(s.qc), s.scatter_rows])
+        cols = np.concatenate([Gs.col, np.arange(s.qc), s.scatter_cols])
+        vals = np.concatenate([Gs.data, np.ones(s.qc), -(s.scatter @ WtW)])
+        keep = (rows < d) & (cols < d)
+        S = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(d, d))
+        return Linv, B, W, S
+
+    def evaluate(self, theta, with_fixed=True):
+        s = self.s
+        theta = np.asarray(theta, dtype=float)
+        self.n_eval += 1
+        Linv, B, W, S = self.schur(theta)
+        q, p = s.qc, s.p
+        Srr = S[:q, :q].tocsr()
+        Srx = S[:q, q:q + p].toarray()
+        sry = S[:q, q + p].toarray().ravel()
+        Sxx = S[q:q + p, q:q + p].toarray()
+        sxy = S[q:q + p, q + p].toarray().ravel()
+        syy = float(S[q + p, q + p])
+        Dinv = 1.0 / Srr.diagonal()
+        rhs = np.column_stack([Srx, sry, self.Z])
+        Y, its = _block_pcg(lambda v: Srr @ v, rhs, Dinv)
+        self.cg_total += its
+        Yx, Yy, Xp = Y[:, :p], Y[:, p], Y[:, p + 1:]
+        C = Sxx - Srx.T @ Yx
+        try:
+            Cinv = np.linalg.inv(C)
+            beta = np.linalg.solve(C, sxy - Srx.T @ Yy)
+        except np.linalg.LinAlgError:
+            raise ModelError("the fixed effects are not identifiable (collinear design)") from None
+        uc = Yy - Yx @ beta
+        r2 = syy - sry @ uc - sxy @ beta
+        Xt = Xp - Dinv[:, None] * self.Z
+        dhat = Dinv + (Xt * self.Z).mean(axis=1)
+        dhat = np.maximum(dhat, Dinv)
+        return _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
+                          dhat, Xt, Dinv, its)
+
+    def solve(self, st):
+        s = self.s
+        x = st.x
+        xpad = np.concatenate([x, [0.0, 0.0]])
+        xl = xpad[np.minimum(s.cidx, self.d)]
+        xl[:, -1] = 0.0
+        rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
+        ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
+        u = {term: np.zeros(int(s.nlev[term])) for term in range(len(s.terms))}
+        for term in s.e_terms:
+            sel = s.pos_term == term
+            u[term][s.pos_level[sel]] = ue[sel]
+        for c in s.c_terms:
+            u[c] = x[np.flatnonzero(s.c_term_of == c)]
+        return u, x[s.qc:]
+
+    def _phi(self, st, with_fixed):
+        """Rows of Phi (S'^-1 = blockdiag(S_rr^-1, 0) + Phi C^-1 Phi') padded with a zero row."""
+        s = self.s
+        if not with_fixed:
+            return np.zeros((s.qc + s.p + 1, s.p))
+        return np.vstack([st.Yx, -np.eye(s.p), np.zeros((1, s.p))])
+
+    def traces(self, st, with_fixed):
+        """tr((M^-1)_kk) per term (REML: with the fixed block; ML: A^-1)."""
+        s = self.s
+        k = s.qc + s.p
+        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]  # (G, m, kc-1)
+        cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
+        Vr = V[:, :, :s.kr]
+        cr = cols[:, :s.kr]
+        Dpad = np.append(st.Dinv, 0.0)
+        diag_e = (st.Linv * st.Linv).sum(axis=1)
+        diag_e += (Vr * Vr * Dpad[np.minimum(cr, s.qc)][:, None, :]).sum(axis=2)
+        Xt = np.vstack([st.Xt, np.zeros((1, st.Xt.shape[1]))])
+        Zp = np.vstack([self.Z, np.zeros((1, self.Z.shape[1]))])
+        crr = np.minimum(cr, s.qc)
+        VX = Vr @ Xt[crr]
+        VZ = Vr @ Zp[crr]
+        diag_e += (VX * VZ).mean(axis=2)
+        phi = self._phi(st, with_fixed)
+        U = V @ phi[cols]  # (G, m, p)
+        diag_e += ((U @ st.Cinv) * U).sum(axis=2) if with_fixed else 0.0
+        out = {}
+        for term in s.e_terms:
+            sel = s.pos_term == term
+            vals = np.zeros(int(s.nlev[term]))
+            vals[s.pos_level[sel]] = diag_e[sel]
+            out[term] = vals
+        low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
+        dS = st.dhat + low
+        for c in s.c_terms:
+            out[c] = dS[np.flatnonzero(s.c_term_of == c)]
+        return out
+
+    def score(self, st, reml):
+        """Derivatives of the deviance with respect to psi = theta^2."""
+        s = self.s
+        u, beta = self.solve(st)
+        res, _ = self.residuals(u, beta, st.theta)
+        df = s.n - s.p if reml else s.n
+        tr = self.traces(st, with_fixed=reml)
+        h = np.zeros(len(st.theta))
+        for k, th in enumerate(st.theta):
+            zr = np.bincount(self.codes[k], weights=res, minlength=int(s.nlev[k]))
+            h[k] = (s.nlev[k] - tr[k].sum()) / th**2 - df * (zr @ zr) / st.r2
+        return h
+
+    def combination_pieces(self, st):
+        s = self.s
+        k = s.qc + s.p
+        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]
+        cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
+        phi = self._phi(st, True)
+        dpad = np.concatenate([st.dhat, np.zeros(s.p + 1)])
+
+        def local_q(cb):
+            F = phi[cb]
+            Q = (F @ st.Cinv) @ F.transpose(0, 2, 1)
+            idx = np.arange(cb.shape[1])
+            Q[:, idx, idx] += dpad[cb]
+            return Q
+
+        return V, cols, local_q, k
+
+
+def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
+    """Observations of a connected cluster: blocks and crossed levels grown breadth-first.
+
+    The exact dense fit on this cluster gives the iterative solver a starting point close to
+    the optimum (raters who rate several ratees of the cluster keep all terms identified).
+    """
+    s = eng.s
+    block = eng.codes[s.block_term]
+    c0 = eng.codes[s.c_terms[0]]
+    n_c = int(s.nlev[s.c_terms[0]])
+    rng = np.random.default_rng(seed)
+    graph = sp.csr_matrix((np.ones(len(block)), (block, c0)), shape=(s.G, n_c))
+    graph.data[:] = 1.0
+    graph_t = graph.T.tocsr()
+    in_c = np.zeros(n_c, dtype=bool)
+    in_b = np.zeros(s.G, dtype=bool)
+    frontier = np.array([rng.integers(s.G)])
+    in_b[frontier] = True
+    while in_c.sum() < max_crossed and len(frontier):
+        new_c = np.unique(graph[frontier].indices)
+        new_c = new_c[~in_c[new_c]]
+        room = max_crossed - int(in_c.sum())
+        new_c = new_c[:room]
+        in_c[new_c] = True
+        new_b = np.unique(graph_t[new_c].indices)
+        new_b = new_b[~in_b[new_b]]
+        in_b[new_b] = True
+        frontier = new_b
+    return in_b[block] & in_c[c0]
+
+
+def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=1e-5):
+    """Quasi-Newton root of the score equations in eta = log(theta^2), from a pilot fit."""
+    floor = np.log(1e-4)  # theta = 0.01: below it the score equations lose precision
+    if theta_start is None:
+        mask = _pilot_subset(eng, PILOT)
+        pilot = None
+        if _pilot_ok(eng, mask):
+            sub = [np.unique(c[mask], return_inverse=True)[1] for c in eng.codes]
+            pilot = _Engine(eng.y[mask], eng.X[mask], sub, [int(c.max()) + 1 for c in sub],
+                            eng.s.terms)
+        if pilot is not None:
+            theta0, _, _ = _optimise(pilot, reml, k, None)
+        else:
+            theta0 = np.ones(k)
+    else:
+        theta0 = np.asarray(theta_start, float)
+    eta = np.log(np.maximum(theta0, 0.05) ** 2)
+
+    def score(e):
+        psi = np.exp(e)
+        st = eng.evaluate(np.sqrt(psi), with_fixed=reml)
+        return eng.score(st, reml) * psi, st  # derivative with respect to eta
+
+    h, st = score(eta)
+    J = np.zeros((k, k))
+    for j in range(k):
+        trial = eta.copy()
+        trial[j] += 1e-3
+        J[:, j] = (score(trial)[0] - h) / 1e-3
+    free = np.ones(k, dtype=bool)
+    converged = False
+    for _ in range(40):
+        idx = np.flatnonzero(free)
+        delta = np.zeros(k)
+        try:
+            delta[idx] = -np.linalg.solve(J[np.ix_(idx, idx)], h[idx])
+        except np.linalg.LinAlgError:
+            break
+        delta = np.clip(delta, -1.5, 1.5)
+        new = np.maximum(eta + delta, floor)
+        h_new, st_new = score(new)
+        step, dh = new - eta, h_new - h
+        if step @ step > 0:
+            J += np.outer(dh - J @ step, step) / (step @ step)
+        eta, h, st = new, h_new, st_new
+        free = ~((eta <= floor + 1e-9) & (h > 0))
+        if np.all(np.abs(step) <= tol):
+            converged = True
+            break
+    theta = np.sqrt(np.exp(eta))
+    theta[eta <= floor + 1e-9] = 0.0
+    if (theta == 0).any():
+        st = eng.evaluate(theta, with_fixed=reml)
+    return theta, converged, st
+
+
+def _pilot_ok(eng, mask) -> bool:
+    if mask.sum() < 10 * (eng.s.p + len(eng.codes)):
+        return False
+    if np.linalg.matrix_rank(eng.X[mask]) < eng.s.p:
+        return False
+    return all(len(np.unique(c[mask])) >= 2 for c in eng.codes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -588,7 +896,7 @@ class MixedResult:
         """
         eng, st = self._engine, self._state
         s = eng.s
-        Sinv, V, cols = eng.inverse_parts(st, with_fixed=True)
+        V, cols, local_q, _ = eng.combination_pieces(st)
         fixed_rows = np.asarray(fixed_rows, dtype=float)
         n_combo = fixed_rows.shape[0]
         blocks = None
@@ -620,16 +928,18 @@ class MixedResult:
         if extra_idx:
             cb = np.column_stack([cb, *extra_idx])
             w = np.column_stack([w, *extra_coef])
-        Q = Sinv[cb[:, :, None], cb[:, None, :]]
+        Q = local_q(cb)
         var += np.einsum("ck,ckl,cl->c", w, Q, w)
         return var * self.scale
 
 
-def _check_inputs(data, response, fixed, random, method):
+def _check_inputs(data, response, fixed, random, method, solver):
     if not isinstance(data, pd.DataFrame):
         raise ModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if method not in METHODS:
         raise ModelError(f"method={method!r}: expected one of {', '.join(METHODS)}")
+    if solver not in SOLVERS:
+        raise ModelError(f"solver={solver!r}: expected one of {', '.join(SOLVERS)}")
     if response not in data:
         raise ModelError(f"response column {response!r} not found in the data")
     if isinstance(fixed, str) or isinstance(random, str):
@@ -650,6 +960,7 @@ def fit_mixed(
     fixed_design: pd.DataFrame | None = None,
     theta_start=None,
     n_threads: int | None = 1,
+    solver: str = "auto",
 ) -> MixedResult:
     """Fit a linear mixed model with crossed random intercepts by REML (default) or ML.
 
@@ -668,6 +979,12 @@ def fit_mixed(
         A ready fixed-effects design (rows aligned with ``data``) used instead of ``fixed``.
     theta_start : sequence of float, optional
         Starting relative SDs (default 1 per term, as lme4).
+    solver : {"auto", "dense", "iterative"}
+        ``"dense"``: exact profiled REML with a dense Schur complement (crossed terms up to
+        about 10,000 levels). ``"iterative"``: conjugate gradients with stochastic traces for
+        large crossed terms (no criterion value; conditional SDs approximate). ``"auto"``
+        (default) picks dense when the crossed terms (those not eliminated block-wise) have
+        at most 800 levels.
     n_threads : int or None
         BLAS threads during the fit (default 1: multithreaded BLAS slows down badly on a
         shared machine; None leaves the library default).
@@ -700,7 +1017,7 @@ def fit_mixed(
     started = time.perf_counter()
     random = list(random)
     fixed = list(fixed)
-    _check_inputs(data, response, fixed, random, method)
+    _check_inputs(data, response, fixed, random, method, solver)
     yv = pd.to_numeric(data[response], errors="coerce").to_numpy(dtype=float)
     if not np.isfinite(yv).all():
         bad = int((~np.isfinite(yv)).sum())
@@ -736,8 +1053,15 @@ def fit_mixed(
     reml = method == "REML"
     # Multithreaded BLAS spins badly on a busy machine; the work is mostly batched small blocks.
     with threadpool_limits(limits=n_threads, user_api="blas"):
-        eng = _Engine(yv, X, codes, nlev, random)
-        theta, converged, st = _optimise(eng, reml, len(random), theta_start)
+        structure = _build_structure(yv, X, codes, nlev, random)
+        if solver == "auto":
+            solver = "iterative" if structure.qc > DENSE_AUTO else "dense"
+        if solver == "dense":
+            eng = _Engine(yv, X, codes, nlev, random, structure)
+            theta, converged, st = _optimise(eng, reml, len(random), theta_start)
+        else:
+            eng = _IterEngine(yv, X, codes, nlev, random, structure)
+            theta, converged, st = _optimise_iterative(eng, reml, len(random), theta_start)
         return _results(eng, st, theta, reml, converged, data, response, Xf, random, labels,
                         time.perf_counter() - started)
 
@@ -792,12 +1116,16 @@ def _results(eng, st, theta, reml, converged, data, response, Xf, random, labels
     s = eng.s
     u, beta = eng.solve(st)
     resid, fitted = eng.residuals(u, beta, theta)
-    r2 = st.diagLS[-1] ** 2
     df = s.n - s.p if reml else s.n
-    sigma2 = r2 / df
-    dev = eng.deviance(st, reml)
-    Sinv, _, _ = eng.inverse_parts(st, with_fixed=True)
-    fe_block = Sinv[s.qc:s.qc + s.p, s.qc:s.qc + s.p] * sigma2
+    if eng.iterative:
+        sigma2 = st.r2 / df
+        dev = np.nan
+        fe_block = st.Cinv * sigma2
+    else:
+        sigma2 = st.diagLS[-1] ** 2 / df
+        dev = eng.deviance(st, reml)
+        Sinv, _, _ = eng.inverse_parts(st, with_fixed=True)
+        fe_block = Sinv[s.qc:s.qc + s.p, s.qc:s.qc + s.p] * sigma2
     names = list(Xf.columns)
     fe_cov = pd.DataFrame(fe_block, index=names, columns=names)
     fe = pd.Series(beta, index=names, name="estimate")
