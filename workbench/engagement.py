@@ -181,6 +181,12 @@ def _type_alternatives(type_name: str | None) -> list[str] | None:
     return names
 
 
+def _problem(file: str, where: str | None, message: str, value: str | None = None) -> Problem:
+    """A problem at a key of the engagement file (``notebooks.01_calibrate_raters.k_max``)."""
+    text = f"{where}: {message}" if where else message
+    return Problem(file, None, None, text, value)
+
+
 def check_parameters(notebook: str, declared: dict, given: Mapping, *, file: str) -> list:
     """Problems with ``given`` parameter values for a notebook whose parameters are ``declared``.
 
@@ -192,25 +198,21 @@ def check_parameters(notebook: str, declared: dict, given: Mapping, *, file: str
         where = f"notebooks.{notebook}.{name}"
         if name in PIPELINE_PARAMETERS:
             problems.append(
-                Problem(file, None, where, "is set by the pipeline; remove it from the file")
+                _problem(file, where, "is set by the pipeline; remove it from the file")
             )
             continue
         if name not in declared:
             known = ", ".join(n for n in declared if n not in PIPELINE_PARAMETERS)
             problems.append(
-                Problem(file, None, where, f"unknown parameter (known: {known})", str(name))
+                _problem(file, where, f"unknown parameter (known: {known})")
             )
             continue
         type_name = declared[name].get("inferred_type_name")
         alternatives = _type_alternatives(type_name)
         if alternatives and not any(_TYPE_CHECKS[t](value) for t in alternatives):
             problems.append(
-                Problem(
-                    file,
-                    None,
-                    where,
-                    f"must be {type_name}, got {type(value).__name__}",
-                    repr(value),
+                _problem(
+                    file, where, f"must be {type_name}, got {type(value).__name__}", repr(value)
                 )
             )
     return problems
@@ -222,18 +224,18 @@ def _read_yaml(path: Path):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise EngagementError([Problem(str(path), None, None, "engagement file not found")]) from None
+        raise EngagementError([_problem(str(path), None, "engagement file not found")]) from None
     except IsADirectoryError:
         raise EngagementError(
-            [Problem(str(path), None, None, "is a folder, not an engagement file")]
+            [_problem(str(path), None, "is a folder, not an engagement file")]
         ) from None
     try:
         spec = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise EngagementError([Problem(str(path), None, None, f"not valid YAML ({exc})")]) from None
+        raise EngagementError([_problem(str(path), None, f"not valid YAML ({exc})")]) from None
     if not isinstance(spec, Mapping):
         raise EngagementError(
-            [Problem(str(path), None, None, "must be a mapping of keys (engagement, client, data)")]
+            [_problem(str(path), None, "must be a mapping of keys (engagement, client, data)")]
         )
     return spec
 
@@ -242,38 +244,40 @@ def _check_data(spec, base: Path, file: str, problems: list):
     data = spec.get("data")
     folder, files = None, {}
     if data is None:
-        problems.append(Problem(file, None, "data", "missing: say where the data files are"))
+        problems.append(_problem(file, "data", "missing: say where the data files are"))
         return folder, files
     if isinstance(data, str):
         data = {"folder": data}
     if not isinstance(data, Mapping):
-        problems.append(Problem(file, None, "data", "must be a folder or a mapping", repr(data)))
+        problems.append(_problem(file, "data", "must be a folder or a mapping", repr(data)))
         return folder, files
     for key in data:
         if key not in DATA_KEYS:
             problems.append(
-                Problem(file, None, f"data.{key}", f"unknown key (allowed: {', '.join(DATA_KEYS)})")
+                _problem(file, f"data.{key}", f"unknown key (allowed: {', '.join(DATA_KEYS)})")
             )
     for key in DATA_KEYS:
         if key not in data:
             continue
         value = data[key]
         if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(file, None, f"data.{key}", "must be a path", repr(value)))
+            problems.append(_problem(file, f"data.{key}", "must be a path", repr(value)))
             continue
         path = (base / value).resolve()
         if key == "folder":
             if not path.is_dir():
-                problems.append(Problem(file, None, "data.folder", "folder not found", str(path)))
+                problems.append(
+                    _problem(file, "data.folder", f"folder not found in {base}", value)
+                )
             else:
                 folder = path
         elif not path.is_file():
-            problems.append(Problem(file, None, f"data.{key}", "file not found", str(path)))
+            problems.append(_problem(file, f"data.{key}", f"file not found in {base}", value))
         else:
             files[key] = path
     if folder is None and "ratings" not in files and "folder" not in data and not problems:
         problems.append(
-            Problem(file, None, "data", "give a folder or at least a ratings file")
+            _problem(file, "data", "give a folder or at least a ratings file")
         )
     return folder, files
 
@@ -286,7 +290,7 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
         raw = {name: {} for name in raw} if all(isinstance(n, str) for n in raw) else raw
     if not isinstance(raw, Mapping) or not raw:
         problems.append(
-            Problem(file, None, "notebooks", "must map notebook names to parameters", repr(raw))
+            _problem(file, "notebooks", "must map notebook names to parameters", repr(raw))
         )
         return ()
     steps = []
@@ -295,7 +299,7 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
         params = {} if params is None else params
         if not isinstance(params, Mapping):
             problems.append(
-                Problem(file, None, f"notebooks.{name}", "parameters must be a mapping",
+                _problem(file, f"notebooks.{name}", "parameters must be a mapping",
                         repr(params))
             )
             continue
@@ -308,14 +312,13 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
         if not path.is_file():
             known = ", ".join(sorted(p.stem for p in where.glob("[0-9]*.ipynb")))
             problems.append(
-                Problem(file, None, f"notebooks.{name}", f"no such notebook (known: {known})",
-                        str(path))
+                _problem(file, f"notebooks.{name}", f"no such notebook (known: {known})")
             )
             continue
         try:
             declared = notebook_parameters(path)
         except Exception as exc:  # a broken notebook file is a configuration problem
-            problems.append(Problem(file, None, f"notebooks.{name}", f"cannot read ({exc})"))
+            problems.append(_problem(file, f"notebooks.{name}", f"cannot read ({exc})"))
             continue
         params = dict(params)
         if random_state is not None and "random_state" in declared:
@@ -363,14 +366,13 @@ def load_engagement(
     for key in spec:
         if key not in TOP_KEYS:
             problems.append(
-                Problem(file, None, str(key), f"unknown key (allowed: {', '.join(TOP_KEYS)})")
+                _problem(file, str(key), f"unknown key (allowed: {', '.join(TOP_KEYS)})")
             )
     name = spec.get("engagement")
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         problems.append(
-            Problem(
+            _problem(
                 file,
-                None,
                 "engagement",
                 "missing or invalid: a short name of letters, digits, '-', '_' or '.'",
                 None if name is None else repr(name),
@@ -378,16 +380,16 @@ def load_engagement(
         )
     client = spec.get("client")
     if not isinstance(client, str) or not client.strip():
-        problems.append(Problem(file, None, "client", "missing: the client's name for the report"))
+        problems.append(_problem(file, "client", "missing: the client's name for the report"))
     description = spec.get("description", "")
     if not isinstance(description, str):
-        problems.append(Problem(file, None, "description", "must be text", repr(description)))
+        problems.append(_problem(file, "description", "must be text", repr(description)))
     random_state = spec.get("random_state")
     if random_state is not None and (
         isinstance(random_state, bool) or not isinstance(random_state, int) or random_state < 0
     ):
         problems.append(
-            Problem(file, None, "random_state", "must be a whole number >= 0", repr(random_state))
+            _problem(file, "random_state", "must be a whole number >= 0", repr(random_state))
         )
         random_state = None
     folder, files = _check_data(spec, base, file, problems)
@@ -395,13 +397,13 @@ def load_engagement(
     try:
         mapping = ColumnMapping.from_dict(spec.get("mapping"))
     except ConfigError as exc:
-        problems.append(Problem(file, None, "mapping", str(exc)))
+        problems.append(_problem(file, "mapping", str(exc)))
     where = Path(notebooks) if notebooks is not None else notebooks_dir()
     steps = ()
     if check_notebooks:
         steps = _check_notebooks(spec, base, file, random_state, problems, where)
     elif "notebooks" in spec and not isinstance(spec["notebooks"], (Mapping, list, type(None))):
-        problems.append(Problem(file, None, "notebooks", "must map notebook names to parameters"))
+        problems.append(_problem(file, "notebooks", "must map notebook names to parameters"))
     if problems:
         raise EngagementError(problems)
     return Engagement(
