@@ -391,17 +391,17 @@ def _fit_ols(y, X, d, cluster, cov_type="cluster"):
     return model.fit(cov_type="HC1", use_t=True), "HC1"
 
 
-def calibrated_pre(d, covariates, *, group="trained"):
+def calibrated_pre(d, covariates, *, group="trained", numeric=()):
     """Regression calibration of the pre score: E[true pre | observed pre, group, covariates].
 
     ``pre = fitted + r`` from OLS of the observed pre score on the group (a categorical column
-    of ``d``) and the covariates; the residual is shrunk by ``v / (v + se_i^2)`` where ``v`` =
+    of ``d``), the ``numeric`` columns (e.g. activity indicators) and the covariates; the residual is shrunk by ``v / (v + se_i^2)`` where ``v`` =
     residual variance minus the mean squared SE (the true within-group variance, floored at 5%
     of the residual variance). Rows without SE keep their pre score. Returns the calibrated
     pre scores and the mean shrinkage factor (the reliability within groups).
     """
     covs = list(covariates) + ([group] if group else [])
-    X = _design(d, [], covs)
+    X = _design(d, list(numeric), covs)
     y = d["pre"].to_numpy(dtype=float)
     beta, *_ = np.linalg.lstsq(X.to_numpy(), y, rcond=None)
     fitted = X.to_numpy() @ beta
@@ -662,7 +662,28 @@ def activity_effects(panel: pd.DataFrame, enrollments: pd.DataFrame, catalog: pd
     by team, gives raw estimates; these are pooled by :func:`pool_effects` over all
     (activity, skill) pairs, so activities with few learners borrow strength from the others.
     The pre score is regression-calibrated as in :func:`ancova_effects` (conditioning on the
-    number of completed activities).
+    activity indicators).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        From :func:`prepare_panel` (with the same catalog).
+    enrollments, catalog : DataFrame
+        Completed enrollments define the indicators; the catalog says which skills an
+        activity targets (and its ``kind`` and ``title`` when present).
+    alpha, covariates, cluster, pre_adjust
+        As in :func:`ancova_effects`.
+    correction : {"holm", "fdr_bh"}
+        Adjustment of the raw p values across all (activity, skill) rows.
+    cov_type : {"nonrobust", "cluster"}
+        SEs of the raw estimates. Classical OLS by default: cluster-robust SEs of an indicator
+        that only a handful of people share are biased low (MacKinnon & Webb, 2017); in
+        simulations they covered the truth in 74% of 95% intervals, classical SEs in 94%.
+    prior : {"auto", "kind", "common"}
+        Prior mean of the pooling: one per activity kind ("auto" when the catalog has a
+        ``kind`` column) or one common mean. In simulations the posterior intervals covered
+        95% with kind means and 91% with a common mean (which shrinks more and has the
+        smaller error).
 
     Returns
     -------
@@ -702,8 +723,8 @@ def activity_effects(panel: pd.DataFrame, enrollments: pd.DataFrame, catalog: pd
             continue
         covs = _usable_covariates(d, covariates)
         if adjust == "regression_calibration":
-            d["dose"] = d["n_completed"]
-            d["pre_x"], _ = calibrated_pre(d, covs, group="dose")
+            d["pre_x"], _ = calibrated_pre(d, covs, group=None,
+                                           numeric=[names[a] for a in used])
         else:
             d["pre_x"] = d["pre"]
         X = _design(d, ["pre_x"] + [names[a] for a in used], covs)
