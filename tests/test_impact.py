@@ -130,15 +130,21 @@ def test_naive_low_scorer_gain_is_biased_while_ancova_is_not():
 
 def test_measurement_error_correction_removes_attenuation_bias():
     errs = {"regression_calibration": [], "none": []}
-    for seed in range(6):
-        org, _, panel = _setup(400, 200 + seed, se=(0.3, 0.4))
+    for seed in range(4):
+        org, _, panel = _setup(300, 200 + seed, se=(0.3, 0.4))
         truth = _ancova_truth(org, panel)
         for how in errs:
             est = ancova_effects(panel, pre_adjust=how).set_index("skill")["estimate"]
             errs[how] += list(est - truth)
-    # uncorrected ANCOVA under-adjusts for the lower pre scores of the trained (biased low)
-    assert np.mean(errs["none"]) < -0.03
-    assert abs(np.mean(errs["regression_calibration"])) < 0.02
+    def mean_se(v):
+        return np.mean(v), np.std(v, ddof=1) / np.sqrt(len(v))
+
+    # uncorrected ANCOVA under-adjusts for the lower pre scores of the trained (biased low:
+    # about -0.10 here); the regression-calibrated pre score removes the bias
+    bias, se = mean_se(errs["none"])
+    assert bias < -3 * se and bias < -0.05
+    bias, se = mean_se(errs["regression_calibration"])
+    assert abs(bias) < 2 * se
 
 
 def test_difference_in_differences_recovers_effects(demo):
@@ -384,8 +390,9 @@ def test_cli_writes_tables_and_figures(tmp_path):
     code = main(["impact", "--ratings", str(folder / "ratings.csv"),
                  "--enrollments", str(folder / "enrollments.csv"),
                  "--people", str(folder / "people.csv"),
-                 "--catalog", str(folder / "catalog.csv"), "--out", str(out), "--raw-means"])
+                 "--catalog", str(folder / "catalog.csv"), "--out", str(out)])
     assert code == 0
+    assert "calibrated (joint waves)" in (out / "summary.txt").read_text()
     for name in ("effects_by_skill.csv", "effects_by_activity.csv", "individual_change.csv",
                  "power.csv", "forest_by_skill.png", "pre_post.png"):
         assert (out / name).exists(), name
