@@ -8,6 +8,7 @@ as a calibration delivers them, without calibrating 50 organisations.
 from __future__ import annotations
 
 import dataclasses
+import types
 
 import matplotlib
 
@@ -358,6 +359,9 @@ def test_input_errors(demo):
     bad = org.enrollments.assign(activity="ZZZ")
     with pytest.raises(InputError, match="activity not in the catalog"):
         estimate_impact(scores, bad, catalog=org.catalog)
+    one_wave = types.SimpleNamespace(scores=scores.drop(columns="wave"))
+    with pytest.raises(ModelError, match="waves='joint'"):
+        estimate_impact(one_wave, org.enrollments)
     with pytest.raises(InputError, match="more than one score"):
         estimate_impact(pd.concat([scores, scores.head(1)]), org.enrollments)
 

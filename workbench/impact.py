@@ -181,6 +181,9 @@ def _scores_frame(scores):
             f"scores: expected a DataFrame or a Calibration, got {type(scores).__name__}"
         )
     frame = scores.rename(columns={"ratee": "person"}) if "person" not in scores else scores
+    if shrunken and "wave" not in frame.columns:
+        raise ModelError("the calibration has no waves: calibrate both waves together with "
+                         "calibrate_ratings(ratings, waves='joint')")
     missing = [c for c in ("person", "skill", "wave", "score") if c not in frame.columns]
     if missing:
         raise InputError([_problem("scores", f"missing column(s): {', '.join(missing)}",
@@ -1009,7 +1012,8 @@ class ImpactResult:
         lines = [f"Learning impact (waves {self.settings.get('pre_wave')} -> "
                  f"{self.settings.get('post_wave')}, alpha {self.settings.get('alpha')}, "
                  f"{self.settings.get('correction')} across skills)", ""]
-        lines.append(f"{'skill':<22}{'design':<8}{'effect':>8}{'95% CI':>20}{'p adj':>8}"
+        level = f"{100 * (1 - self.settings.get('alpha', 0.05)):g}% CI"
+        lines.append(f"{'skill':<22}{'design':<8}{'effect':>8}{level:>20}{'p adj':>8}"
                      f"{'trained':>9}{'MDE':>7}")
         mde = self.power.set_index("skill")["mde"] if not self.power.empty else pd.Series()
         for r in rec.itertuples(index=False):
