@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from test_pipeline import shared_full_run
 
 from workbench.engagement import DEFAULT_NOTEBOOKS
-from workbench.pipeline import run_engagement
-from workbench.synth import generate_organisation, write_organisation
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
@@ -81,29 +79,17 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("browser")
-    org = generate_organisation(80, seed=5)
-    write_organisation(org, root / "data")
-    spec = {
-        "engagement": "browser",
-        "client": "Browser Test Ltd",
-        "random_state": 3,
-        "data": "data",
-        "notebooks": {name: {} for name in DEFAULT_NOTEBOOKS},
-    }
-    path = root / "engagement.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    result = run_engagement(path, reports=root / "reports", progress=False)
-    assert result.ok, result.failure
-    return root, result
+    """The four analyses on a small generated organisation (shared with test_pipeline)."""
+    result = shared_full_run(tmp_path_factory)
+    assert result["code"] == 0
+    return result
 
 
 @pytest.fixture(scope="module")
 def probed(run, tmp_path_factory):
     """What the browser saw: the report with the probe script, dumped after loading."""
-    _, result = run
     tmp = tmp_path_factory.mktemp("probe")
-    page = result.report.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>")
+    page = (run["run_dir"] / "report.html").read_text(encoding="utf-8").replace("</body>", PROBE + "</body>")
     probe_page = tmp / "probe.html"
     probe_page.write_text(page, encoding="utf-8")
     dom = _chromium(tmp, "--dump-dom", probe_page.as_uri()).stdout
@@ -116,7 +102,7 @@ def test_report_renders_with_every_section(probed):
     assert probed["sections"] == len(DEFAULT_NOTEBOOKS)
     assert probed["tables"] >= 4
     text = probed["text"]
-    assert "Browser Test Ltd" in text and "Contents" in text
+    assert "Report Test Ltd" in text and "Contents" in text
 
 
 def test_every_figure_loads(probed):
@@ -134,22 +120,22 @@ def test_no_code_is_visible(probed):
 
 
 def test_no_rater_is_named(run, probed):
-    root, result = run
-    raters = set(pd.read_csv(root / "data" / "ratings.csv")["rater"].astype(str))
+    raters = set(pd.read_csv(run["root"] / "data" / "ratings.csv")["rater"].astype(str))
     text = probed["text"]
     named = sorted(r for r in raters if re.search(rf"(?<![\w-]){re.escape(r)}(?![\w-])", text))
     assert named == [], f"rater ids in the client report: {named[:5]}"
     # nor hidden in the markup (tables, alt text, attributes)
-    source = re.sub(r"data:image/[^\"']+", "", result.report.read_text(encoding="utf-8"))
+    report = run["run_dir"] / "report.html"
+    source = re.sub(r"data:image/[^\"']+", "", report.read_text(encoding="utf-8"))
     assert not any(re.search(rf"(?<![\w-]){re.escape(r)}(?![\w-])", source) for r in raters)
     # no rater-level table (the analyst's rater_effects.csv) made it in
     assert not re.search(r"<th[^>]*>\s*rater\s*</th>", source)
 
 
 def test_screenshot_of_the_report(run, tmp_path):
-    _, result = run
     shot = tmp_path / "report.png"
-    _chromium(tmp_path, "--window-size=1280,2400", f"--screenshot={shot}", result.report.as_uri())
+    report = run["run_dir"] / "report.html"
+    _chromium(tmp_path, "--window-size=1280,2400", f"--screenshot={shot}", report.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
