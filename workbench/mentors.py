@@ -246,17 +246,13 @@ def _candidates(needs, pool, keys, m, rng):
     lower = pool["lower"].to_numpy(float)
     n_eligible = None
     for need_key, pool_key in keys:
+        # one sorted array of key * 1000 + (lower + 100): within a key the eligible mentors
+        # (lower > target) are the suffix found by a single vectorised searchsorted
         order = np.lexsort((lower, pool_key))
-        key_sorted = pool_key[order]
-        low_sorted = lower[order]
-        group_start = np.searchsorted(key_sorted, need_key, side="left")
-        group_end = np.searchsorted(key_sorted, need_key, side="right")
-        start = group_start.copy()
-        # searchsorted within each group: lower bounds are sorted inside a group
-        for g in np.unique(need_key):
-            sel = need_key == g
-            lo, hi = group_start[sel][0], group_end[sel][0]
-            start[sel] = lo + np.searchsorted(low_sorted[lo:hi], target[sel], side="right")
+        comp = pool_key[order] * 1000.0 + (np.clip(lower[order], -99, 99) + 100.0)
+        start = np.searchsorted(comp, need_key * 1000.0 + (np.clip(target, -99, 99) + 100.0),
+                                side="right")
+        group_end = np.searchsorted(comp, need_key * 1000.0 + 999.0, side="right")
         count = group_end - start
         if n_eligible is None:
             n_eligible = count
@@ -281,6 +277,7 @@ def match_mentors(
     candidates=12,
     costs=None,
     role_families=None,
+    block_size=3000,
     random_state=None,
 ):
     """Assign mentors to development needs optimally (min-cost, capacity-constrained).
@@ -303,6 +300,10 @@ def match_mentors(
         Overrides of :data:`DEFAULT_MENTOR_COSTS`.
     role_families : dict, optional
         role -> family; a role not listed is its own family.
+    block_size : int or None
+        Organisations larger than this are cut into blocks of about this many people (ordered by
+        role family, location and team, so that the cheapest pairs stay together); mentees are
+        matched with mentors of their own block, each block solved exactly. None: one block.
     random_state : int or Generator, optional
         Seeds the sampling of candidates when a need has more eligible mentors than kept.
 
@@ -350,6 +351,11 @@ def match_mentors(
         has_loc = "location" in info
         frame["location"] = frame[col].map(info["location"]).fillna("?") if has_loc else "?"
     pool = pool[pool["person"].isin(info.index)].reset_index(drop=True)
+    for col in ("person", "family", "team", "location"):
+        both = pd.concat([needs[col], pool[col]], ignore_index=True).astype(str)
+        codes = pd.factorize(both)[0]
+        needs[col + "_c"] = codes[: len(needs)]
+        pool[col + "_c"] = codes[len(needs):]
 
     empty_matches = pd.DataFrame(
         columns=["person", "skill", "target_level", "mentor", "mentor_score", "mentor_lower",
@@ -362,33 +368,71 @@ def match_mentors(
         total = float(len(needs)) * _unmatched_base(w)
         return MentorMatching(empty_matches, unmatched, total, True, 0)
 
-    codes = _codes(needs, pool)
-    need_rows, pool_rows, n_eligible = _candidates(needs, pool, codes, candidates, rng)
-    edges = pd.DataFrame({"need": need_rows, "pool": pool_rows}).drop_duplicates()
-    edges = edges[
-        needs["person"].to_numpy()[edges["need"]] != pool["person"].to_numpy()[edges["pool"]]
-    ]
-    cost = _pair_cost(needs, pool, edges["need"].to_numpy(), edges["pool"].to_numpy(), w)
-    edges = edges.assign(cost=cost).sort_values(["need", "cost"], kind="stable")
-    edges = edges[edges.groupby("need").cumcount() < candidates]
-    exact = bool(np.all(n_eligible <= candidates))
-
-    mentor_ids, mentor_idx = np.unique(pool["person"].to_numpy()[edges["pool"]],
-                                       return_inverse=True)
-    prio = needs["priority"].to_numpy(float)
-    prio = np.nan_to_num(prio, nan=0.0)
+    n_blocks = 1
+    if block_size is not None:
+        if not isinstance(block_size, (int, np.integer)) or block_size < 2:
+            raise ConfigError(f"block_size must be a whole number >= 2, got {block_size!r}")
+        n_blocks = int(np.ceil(len(info) / block_size))
+    block = _blocks(info, fam_map, n_blocks)
+    needs["block"] = needs["person"].map(block).fillna(-1).astype(int)
+    pool["block"] = pool["person"].map(block).astype(int)
+    prio = np.nan_to_num(needs["priority"].to_numpy(float), nan=0.0)
     spread = prio.max() - prio.min() if len(prio) else 0.0
     prio_norm = (prio - prio.min()) / spread if spread > 0 else np.zeros_like(prio)
     unmatched_cost = _unmatched_base(w) + prio_norm
-    assigned = solve_capacitated_assignment(
-        edges["need"].to_numpy(), mentor_idx, edges["cost"].to_numpy(),
-        np.full(len(mentor_ids), capacity), unmatched_cost,
-    )
-    matches, unmatched = _results(needs, pool, edges, mentor_ids, mentor_idx, assigned,
-                                  n_eligible)
-    total = float(matches["cost"].sum() + unmatched_cost[assigned < 0].sum())
+    n_eligible = _eligible_counts(needs, pool)
+    exact = bool(np.all(n_eligible <= candidates)) and n_blocks == 1
+
+    # Round 1 solves each block exactly; with several blocks, round 2 solves the needs still
+    # open against every mentor with capacity left, across blocks.
+    cap_left = np.full(int(pool["person_c"].max()) + 1 if len(pool) else 0, capacity)
+    chosen = np.full(len(needs), -1, dtype=np.int64)
+    chosen_cost = np.full(len(needs), np.nan)
+    n_edges = 0
+    for blocked in ([True, False] if n_blocks > 1 else [False]):
+        todo = np.flatnonzero((chosen < 0) & (n_eligible > 0))
+        free = cap_left[pool["person_c"].to_numpy()] > 0
+        if len(todo) == 0 or not free.any():
+            break
+        sub_needs = needs.iloc[todo].reset_index(drop=True)
+        sub_pool = pool[free].reset_index().rename(columns={"index": "_row"})
+        if not blocked:
+            sub_needs["block"] = 0
+            sub_pool["block"] = 0
+        need_rows, pool_rows, _ = _candidates(sub_needs, sub_pool, _codes(sub_needs, sub_pool),
+                                              candidates, rng)
+        ni, pj, cost = _edges(sub_needs, sub_pool, need_rows, pool_rows, candidates, w)
+        n_edges += len(ni)
+        mentor_ids, mentor_idx = np.unique(sub_pool["person_c"].to_numpy()[pj],
+                                           return_inverse=True)
+        assigned = solve_capacitated_assignment(
+            ni, mentor_idx, cost, cap_left[mentor_ids], unmatched_cost[todo],
+        )
+        hit = assigned[ni] == mentor_idx
+        chosen[todo[ni[hit]]] = sub_pool["_row"].to_numpy()[pj[hit]]
+        chosen_cost[todo[ni[hit]]] = cost[hit]
+        np.subtract.at(cap_left, mentor_ids[mentor_idx[hit]], 1)
+    matches, unmatched = _results(needs, pool, chosen, chosen_cost, n_eligible)
+    total = float(np.nansum(chosen_cost) + unmatched_cost[chosen < 0].sum())
     load = matches.groupby("mentor").size().rename("n_mentees").reset_index()
-    return MentorMatching(matches, unmatched, total, exact, int(len(edges)), load)
+    return MentorMatching(matches, unmatched, total, exact, int(n_edges), load)
+
+
+def _edges(needs, pool, need_rows, pool_rows, m, w):
+    """Unique candidate pairs without self-pairs, the ``m`` cheapest per need, with costs."""
+    n_pool = max(len(pool), 1)
+    key = np.sort(need_rows.astype(np.int64) * n_pool + pool_rows)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    ni, pj = key // n_pool, key % n_pool
+    keep = needs["person_c"].to_numpy()[ni] != pool["person_c"].to_numpy()[pj]
+    ni, pj = ni[keep], pj[keep]
+    cost = _pair_cost(needs, pool, ni, pj, w)
+    order = np.lexsort((cost, ni))
+    ni, pj, cost = ni[order], pj[order], cost[order]
+    first = np.r_[0, np.flatnonzero(np.diff(ni)) + 1]
+    rank = np.arange(len(ni)) - np.repeat(first, np.diff(np.r_[first, len(ni)]))
+    keep = rank < m
+    return ni[keep], pj[keep], cost[keep]
 
 
 def _unmatched_base(w):
@@ -396,21 +440,43 @@ def _unmatched_base(w):
     return w["base"] + w["other_family"] + w["same_team"] + w["other_location"] + 1.0
 
 
+def _blocks(info, fam_map, n_blocks):
+    """Block of each person: consecutive people ordered by family, location, team."""
+    order = pd.DataFrame({
+        "family": fam_map.reindex(info.index).astype(str).to_numpy(),
+        "location": info["location"].astype(str).to_numpy() if "location" in info else "",
+        "team": info["team"].astype(str).to_numpy() if "team" in info else "",
+        "who": info.index.astype(str),
+    }, index=info.index).sort_values(["location", "team", "who"])
+    rank = np.arange(len(order))
+    return pd.Series((rank * n_blocks) // max(len(order), 1), index=order.index)
+
+
 def _codes(needs, pool):
+    """Integer group keys (block, skill[, family[, location]]) for needs and pool."""
     keys = []
-    for cols in (["skill", "family", "location"], ["skill", "family"], ["skill"]):
-        both = pd.concat([needs[cols], pool[cols]], ignore_index=True).astype(str)
-        code = pd.MultiIndex.from_frame(both).factorize()[0] if len(cols) > 1 else \
-            pd.factorize(both[cols[0]])[0]
-        keys.append((code[: len(needs)], code[len(needs):]))
-    # the whole-skill key last: its eligible counts tell whether pruning dropped anyone
-    return keys[::-1]
+    def code(col):
+        both = pd.concat([needs[col], pool[col]], ignore_index=True).astype(str)
+        c = pd.factorize(both)[0].astype(np.int64)
+        return c, int(c.max()) + 1 if len(c) else 1
+    block, nb = code("block")
+    skill, ns = code("skill")
+    fam, nf = code("family")
+    loc, nl = code("location")
+    k1 = block * ns + skill
+    k2 = k1 * nf + fam
+    k3 = k2 * nl + loc
+    n = len(needs)
+    # the whole-skill key first: its eligible counts tell whether pruning dropped anyone
+    for k in (k1, k2, k3):
+        keys.append((k[:n], k[n:]))
+    return keys
 
 
 def _pair_cost(needs, pool, ni, pj, w):
-    same_team = needs["team"].to_numpy()[ni] == pool["team"].to_numpy()[pj]
-    same_family = needs["family"].to_numpy()[ni] == pool["family"].to_numpy()[pj]
-    same_loc = needs["location"].to_numpy()[ni] == pool["location"].to_numpy()[pj]
+    same_team = needs["team_c"].to_numpy()[ni] == pool["team_c"].to_numpy()[pj]
+    same_family = needs["family_c"].to_numpy()[ni] == pool["family_c"].to_numpy()[pj]
+    same_loc = needs["location_c"].to_numpy()[ni] == pool["location_c"].to_numpy()[pj]
     margin = pool["lower"].to_numpy()[pj] - needs["target_level"].to_numpy(float)[ni]
     return (
         w["base"]
@@ -421,11 +487,9 @@ def _pair_cost(needs, pool, ni, pj, w):
     )
 
 
-def _results(needs, pool, edges, mentor_ids, mentor_idx, assigned, n_eligible):
-    edge_need = edges["need"].to_numpy()
-    chosen = np.flatnonzero(assigned[edge_need] == mentor_idx)
-    rows = edges.iloc[chosen]
-    ni, pj = rows["need"].to_numpy(), rows["pool"].to_numpy()
+def _results(needs, pool, chosen, chosen_cost, n_eligible):
+    ni = np.flatnonzero(chosen >= 0)
+    pj = chosen[ni]
     matches = pd.DataFrame({
         "person": needs["person"].to_numpy()[ni],
         "skill": needs["skill"].to_numpy()[ni],
@@ -433,12 +497,12 @@ def _results(needs, pool, edges, mentor_ids, mentor_idx, assigned, n_eligible):
         "mentor": pool["person"].to_numpy()[pj],
         "mentor_score": pool["score"].to_numpy(float)[pj],
         "mentor_lower": pool["lower"].to_numpy(float)[pj],
-        "cost": rows["cost"].to_numpy(float),
+        "cost": chosen_cost[ni],
         "same_team": needs["team"].to_numpy()[ni] == pool["team"].to_numpy()[pj],
         "same_family": needs["family"].to_numpy()[ni] == pool["family"].to_numpy()[pj],
         "same_location": needs["location"].to_numpy()[ni] == pool["location"].to_numpy()[pj],
     })
-    left = np.flatnonzero(assigned < 0)
+    left = np.flatnonzero(chosen < 0)
     unmatched = needs.loc[left, ["person", "skill", "target_level"]].reset_index(drop=True)
     unmatched["n_eligible"] = n_eligible[left]
     unmatched["reason"] = np.where(
@@ -447,6 +511,23 @@ def _results(needs, pool, edges, mentor_ids, mentor_idx, assigned, n_eligible):
         "every eligible mentor is already at capacity",
     )
     return matches.sort_values(["person", "skill"]).reset_index(drop=True), unmatched
+
+
+def _eligible_counts(needs, pool):
+    """How many colleagues are confidently above each need's target in its skill."""
+    counts = np.zeros(len(needs), dtype=np.int64)
+    by_skill = {k: np.sort(v.to_numpy(float)) for k, v in pool.groupby("skill")["lower"]}
+    target = needs["target_level"].to_numpy(float)
+    for skill, rows in needs.groupby("skill").indices.items():
+        lows = by_skill.get(skill)
+        if lows is None:
+            continue
+        counts[rows] = len(lows) - np.searchsorted(lows, target[rows], side="right")
+    # a person is never their own mentor: drop them if counted (they cannot be above their
+    # own target when they have a gap, but a stretch target may be below a high lower bound)
+    own = needs[["person", "skill"]].merge(pool[["person", "skill", "lower"]], how="left")
+    counts -= (own["lower"].to_numpy(float) > target).astype(np.int64)
+    return counts
 
 
 def _score_frame(scores):
