@@ -163,15 +163,30 @@ def _log_density_diag(x, weights, means, var):
     return np.log(weights) - 0.5 * (x.shape[1] * _LOG_2PI + logdet + maha)
 
 
-def _log_density_full(x, weights, means, chols):
-    # One matrix product for all components: rows of L_k^{-1} stacked into a (k*d, d) matrix.
+def _outer_tri(x):
+    """Products x_i x_j (i <= j) of every row: (n, d (d + 1) / 2), computed once per EM run."""
+    rows, cols = np.triu_indices(x.shape[1])
+    return x[:, rows] * x[:, cols]
+
+
+def _log_density_full(x, weights, means, chols, xx=None):
+    """With ``xx`` (from :func:`_outer_tri`) the quadratic forms are two matrix products:
+    ``x' P x = xx @ c`` (c: upper triangle of P, off-diagonal doubled), no (n, k, d) tensor."""
     n, d = x.shape
     k = len(weights)
     inv = np.linalg.inv(chols)
+    logdet = 2.0 * np.sum(np.log(np.diagonal(chols, axis1=1, axis2=2)), axis=1)
+    if xx is not None:
+        prec = np.einsum("kji,kjl->kil", inv, inv)  # P_k = L^-T L^-1
+        rows, cols = np.triu_indices(d)
+        coef = prec[:, rows, cols] * np.where(rows == cols, 1.0, 2.0)
+        pm = np.einsum("kij,kj->ki", prec, means)
+        maha = xx @ coef.T - 2.0 * (x @ pm.T) + np.einsum("ki,ki->k", pm, means)
+        return np.log(weights) - 0.5 * (d * _LOG_2PI + logdet + maha)
+    # One matrix product for all components: rows of L_k^{-1} stacked into a (k*d, d) matrix.
     z = (x @ inv.reshape(k * d, d).T).reshape(n, k, d)
     z -= np.einsum("kij,kj->ki", inv, means)[None]
     maha = np.einsum("nki,nki->nk", z, z)
-    logdet = 2.0 * np.sum(np.log(np.diagonal(chols, axis1=1, axis2=2)), axis=1)
     return np.log(weights) - 0.5 * (d * _LOG_2PI + logdet + maha)
 
 
@@ -236,7 +251,7 @@ def _eig_desc(w):
     return vals[::-1], vecs[:, ::-1]
 
 
-def _mstep_full(x, resp, structure, scale, state):
+def _mstep_full(x, resp, structure, scale, state, xx=None):
     nk = resp.sum(axis=0)
     n, d = x.shape
     if np.min(nk) < 1e-8 * n:
@@ -245,11 +260,14 @@ def _mstep_full(x, resp, structure, scale, state):
     means = (resp.T @ x) / nk[:, None]
     k = len(nk)
     # W_k = sum_i r_ik x_i x_i' - n_k mu_k mu_k', all components in one matrix product.
-    weighted = (resp[:, :, None] * x[:, None, :]).reshape(n, k * d)
-    scatter = (weighted.T @ x).reshape(k, d, d) - nk[:, None, None] * np.einsum(
-        "ki,kj->kij", means, means
-    )
-    scatter = 0.5 * (scatter + np.transpose(scatter, (0, 2, 1)))
+    if xx is None:
+        xx = _outer_tri(x)
+    rows, cols = np.triu_indices(d)
+    second = np.empty((k, d, d))
+    upper = resp.T @ xx
+    second[:, rows, cols] = upper
+    second[:, cols, rows] = upper
+    scatter = second - nk[:, None, None] * np.einsum("ki,kj->kij", means, means)
     if structure == "EEE":
         cov = np.repeat((scatter.sum(axis=0) / nk.sum())[None], k, axis=0)
     elif structure == "VVV":
@@ -316,6 +334,7 @@ def _em(x, resp, structure, *, tol, max_iter, scale):
     """EM from an initial responsibility matrix; raises Degenerate."""
     diag = structure in DIAGONAL
     x2 = x * x if diag else None
+    xx = None if diag else _outer_tri(x)
     state: dict = {}
     previous = -np.inf
     loglik = -np.inf
@@ -326,8 +345,8 @@ def _em(x, resp, structure, *, tol, max_iter, scale):
             weights, means, cov = _mstep_diag(x, x2, resp, structure, scale, state)
             logp = _log_density_diag(x, weights, means, cov)
         else:
-            weights, means, cov = _mstep_full(x, resp, structure, scale, state)
-            logp = _log_density_full(x, weights, means, _chols(cov, scale))
+            weights, means, cov = _mstep_full(x, resp, structure, scale, state, xx)
+            logp = _log_density_full(x, weights, means, _chols(cov, scale), xx)
         norm = logsumexp(logp, axis=1)
         loglik = float(norm.sum())
         if not np.isfinite(loglik):
@@ -417,8 +436,8 @@ def fit_mixture(
     n_starts: int = 20,
     n_final: int | None = None,
     n_init_iter: int = 10,
-    tol: float = 1e-9,
-    tol_start: float = 1e-6,
+    tol: float = 1e-7,
+    tol_start: float = 1e-5,
     max_iter: int = 1000,
     subset: int = 2000,
     init_resp: list | None = None,
