@@ -120,7 +120,7 @@ def source_scores_for_display(
         .agg(n_raters="size", mean="mean", total="sum")
         .reset_index()
     )
-    need = table["source"].map(lambda s: per.get(s, default)).astype(int)
+    need = table["source"].astype(object).map(per).fillna(default).astype(int)
     is_exempt = table["source"].isin(exempt)
     table["shown"] = is_exempt | (table["n_raters"] >= need)
     table["note"] = np.where(

@@ -277,7 +277,7 @@ def match_mentors(
     candidates=12,
     costs=None,
     role_families=None,
-    block_size=3000,
+    block_size=1000,
     random_state=None,
 ):
     """Assign mentors to development needs optimally (min-cost, capacity-constrained).

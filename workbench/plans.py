@@ -101,6 +101,7 @@ DEFAULT_CONFIG = {
     "mentor_confidence": 0.8,
     "mentor_candidates": 12,
     "mentor_costs": {},
+    "mentor_block_size": 1000,
     "role_families": {},
     "min_raters": 3,
     "exempt_sources": list(EXEMPT_SOURCES),
@@ -188,6 +189,8 @@ def check_config(config=None):
     number("mentor_confidence", 0.5, 1.0, closed=False)
     whole("mentor_candidates", 1, 1000)
     whole("min_cell", 1, 10_000)
+    if cfg["mentor_block_size"] is not None:
+        whole("mentor_block_size", 2, 10_000_000)
     whole("n_strengths", 0, 20)
     number("scale_max", -1e9, 1e9)
     for key in ("next_role", "role_families", "mentor_costs"):
@@ -987,11 +990,11 @@ def build_plans(
 def _activity_issues(issues, focus, cat, matched, scheduled):
     if len(focus) == 0:
         return
-    served = set(zip(matched["person"], matched["skill"], strict=True))
+    served = matched[["person", "skill"]].drop_duplicates().assign(_served=True)
+    left = focus.merge(served, on=["person", "skill"], how="left")
+    left = left[left["_served"].isna()]
     known = set(cat["skill"])
-    for row in focus.itertuples(index=False):
-        if (row.person, row.skill) in served:
-            continue
+    for row in left.itertuples(index=False):
         if len(cat) == 0:
             why = "the catalog is empty"
         elif row.skill in known:
@@ -1002,7 +1005,7 @@ def _activity_issues(issues, focus, cat, matched, scheduled):
         _issue(issues, row.person, row.skill, None, "no_activity",
                f"no activity planned for {row.skill}: {why}")
     got = scheduled.groupby(["person", "skill"])["scheduled"].any()
-    for (person, skill), ok in got.items():
+    for (person, skill), ok in got[~got].items():
         if not ok:
             _issue(issues, person, skill, None, "activities_did_not_fit",
                    f"no {skill} activity fitted the weekly hours budget "
@@ -1020,7 +1023,8 @@ def _mentors(focus, sc, people, cfg, random_state):
         focus[["person", "skill", "target_level", "priority"]], sc, people,
         capacity=cfg["mentor_capacity"], confidence=cfg["mentor_confidence"],
         candidates=cfg["mentor_candidates"], costs=cfg["mentor_costs"],
-        role_families=cfg["role_families"], random_state=random_state,
+        role_families=cfg["role_families"], block_size=cfg["mentor_block_size"],
+        random_state=random_state,
     )
     focus = focus.merge(result.matches[["person", "skill", "mentor"]], on=["person", "skill"],
                         how="left")
