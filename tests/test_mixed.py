@@ -92,6 +92,28 @@ def test_360_model_agrees_with_lme4_fixture():
         np.testing.assert_allclose(mine["se"], ref["se"], atol=1e-4)
 
 
+def test_iterative_solver_agrees_with_exact():
+    from workbench.synth import generate_organisation
+
+    ratings = generate_organisation(300, seed=4, n_waves=1).ratings
+    terms = ["ratee", "ratee:skill", "rater", "rater:ratee"]
+    exact = fit_mixed(ratings, response="score", fixed=["source", "skill"], random=terms,
+                      solver="dense")
+    approx = fit_mixed(ratings, response="score", fixed=["source", "skill"], random=terms,
+                       solver="iterative")
+    assert approx.converged and np.isnan(approx.reml_criterion)
+    np.testing.assert_allclose(approx.variance_components, exact.variance_components,
+                               rtol=1e-2)
+    np.testing.assert_allclose(approx.fe_params, exact.fe_params, atol=1e-3)
+    np.testing.assert_allclose(approx.fe_se, exact.fe_se, rtol=1e-2)
+    for term in terms:
+        np.testing.assert_allclose(approx.blups[term]["estimate"],
+                                   exact.blups[term]["estimate"], atol=2e-3)
+        # Conditional SDs use an estimated diagonal of the inverse: approximate.
+        rel = approx.blups[term]["se"] / exact.blups[term]["se"] - 1
+        assert rel.abs().median() < 0.05
+
+
 def test_results_are_internally_consistent():
     df = _crossed(seed=3)
     res = fit_mixed(df, response="y", fixed=["x"], random=["a", "b", "a:b"])

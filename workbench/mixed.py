@@ -33,9 +33,20 @@ is chosen to make that complement as small as possible. ``theta`` is optimised w
 (``M`` the system matrix above, ``df = n - p`` for REML, and for ML ``M`` without the fixed
 block and ``df = n``); a term whose ``theta`` ends at 0 is probed away from the bound once.
 
-Scale limits: the dense Schur complement has one row per level of the crossed terms; about
-10,000 levels (800 MB) is the practical limit on a laptop. Fixed-effect confidence intervals
-are Wald intervals on the normal distribution (as ``confint(fit, method="Wald")`` in lme4).
+Large crossed terms (``solver="iterative"``, chosen automatically above 800 crossed levels):
+the dense Schur complement costs O(levels^3) per evaluation, and for 360 data its sparse
+factor fills in (raters from other teams link everything), so instead the Schur complement is
+kept sparse and solved by Jacobi-preconditioned block conjugate gradients (it is >= I, so CG
+converges in about 20 steps). ``theta`` then solves the score equations above, whose trace
+terms are an exact diagonal part plus a Hutchinson estimate of the rest with 24 fixed
+Rademacher probes, by a quasi-Newton (Broyden) iteration in ``log theta^2`` started from an
+exact fit to a connected pilot cluster of about 400 crossed levels. Given ``theta``, the fixed
+effects, their covariance and the BLUPs are exact to the CG tolerance; the variance components
+agree with the exact optimum to about 1e-3 (relative), conditional SDs use the estimated
+diagonal of the inverse (a few per cent), and no criterion value is reported (NaN).
+
+Fixed-effect confidence intervals are Wald intervals on the normal distribution (as
+``confint(fit, method="Wald")`` in lme4).
 
 Checked against lme4 (fixtures in ``tests/fixtures/lme4``), statsmodels' MixedLM (one grouping
 factor) and the ``mixedlm`` package (crossed designs): see ``tests/test_mixed.py``.
@@ -71,7 +82,7 @@ METHODS = ("REML", "ML")
 SOLVERS = ("auto", "dense", "iterative")
 MAX_DENSE = 16000
 DENSE_AUTO = 800
-PILOT = 600  # crossed levels in the exact pilot fit that starts the iterative solver
+PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,15 +133,26 @@ def _term_codes(data: pd.DataFrame, term: str):
     for part in parts:
         if part not in data:
             raise ModelError(f"random term {term!r}: column {part!r} not found in the data")
+    if data[parts].isna().any().any():
+        raise ModelError(f"random term {term!r} has missing values")
     if len(parts) == 1:
         codes, uniques = pd.factorize(data[parts[0]], sort=True)
-        labels = pd.Index(uniques, name=term)
-    else:
-        frame = data[parts]
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame), sort=True)
-        labels = pd.MultiIndex.from_tuples(list(uniques), names=parts)
-    if (codes < 0).any():
-        raise ModelError(f"random term {term!r} has missing values")
+        return codes.astype(np.int64), pd.Index(uniques, name=term)
+    # Combine the parts' integer codes: much faster than factorising tuples.
+    part_codes, part_levels = [], []
+    for part in parts:
+        c, u = pd.factorize(data[part], sort=True)
+        part_codes.append(c.astype(np.int64))
+        part_levels.append(u)
+    key = np.zeros(len(data), dtype=np.int64)
+    for c, u in zip(part_codes, part_levels, strict=True):
+        key = key * len(u) + c
+    uniq, codes = np.unique(key, return_inverse=True)
+    arrays = []
+    for u in reversed(part_levels):
+        arrays.append(np.asarray(u)[uniq % len(u)])
+        uniq = uniq // len(u)
+    labels = pd.MultiIndex.from_arrays(arrays[::-1], names=parts)
     return codes.astype(np.int64), labels
 
 
@@ -297,6 +319,22 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
     )
 
 
+def _size_buckets(s, n_buckets: int = 4):
+    """Groups of blocks by used size (at most ``n_buckets``), each with its size bound."""
+    used = (s.pos_term >= 0).sum(axis=1)
+    if s.G < 2000 or used.max() == used.min():
+        return [(np.arange(s.G), s.m)]
+    edges = np.unique(np.quantile(used, np.linspace(0, 1, n_buckets + 1)[1:]).astype(int))
+    edges[-1] = s.m
+    out, lower = [], 0
+    for edge in edges:
+        idx = np.flatnonzero((used > lower) & (used <= edge))
+        if len(idx):
+            out.append((idx, int(edge)))
+        lower = edge
+    return out
+
+
 @dataclass
 class _State:
     """Factorisation at one theta."""
@@ -341,11 +379,26 @@ class _Engine:
         lam_c[:, s.kr:] = 1.0
         A = lam_e[:, :, None] * s.Gee * lam_e[:, None, :]
         A[:, np.arange(s.m), np.arange(s.m)] += 1.0
-        L = np.linalg.cholesky(A)
-        ld_e = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
-        Linv = np.linalg.inv(L)
         B = lam_e[:, :, None] * s.Gec * lam_c[:, None, :]
-        W = Linv @ B
+        if not hasattr(self, "_buckets"):
+            self._buckets = _size_buckets(s)
+        if len(self._buckets) == 1:
+            L = np.linalg.cholesky(A)
+            ld_e = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
+            Linv = np.linalg.inv(L)
+            W = Linv @ B
+        else:
+            # Blocks padded to the largest size waste cubic work: factor each size class on
+            # its own (padding sits at the end of a block, where A is the identity).
+            Linv = np.broadcast_to(np.eye(s.m), A.shape).copy()
+            W = np.zeros_like(B)
+            ld_e = 0.0
+            for idx, mg in self._buckets:
+                Lg = np.linalg.cholesky(A[idx, :mg, :mg])
+                ld_e += 2.0 * np.log(np.diagonal(Lg, axis1=1, axis2=2)).sum()
+                Lg = np.linalg.inv(Lg)
+                Linv[idx, :mg, :mg] = Lg
+                W[idx, :mg, :] = Lg @ B[idx, :mg, :]
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
         return Linv, B, W, ld_e, lam_C
 
@@ -540,17 +593,29 @@ class _IterEngine(_Engine):
         self.Z = rng.choice([-1.0, 1.0], size=(s.qc, self.n_probes))
         self.cg_total = 0
 
+    def _pattern(self):
+        """Fixed sparsity pattern of the Schur complement: contributions -> CSR slots."""
+        s, d = self.s, self.d
+        g = s.Gcc.tocoo()
+        rows = np.concatenate([g.row, np.arange(s.qc), s.scatter_rows])
+        cols = np.concatenate([g.col, np.arange(s.qc), s.scatter_cols])
+        keep = (rows < d) & (cols < d)
+        key = rows[keep].astype(np.int64) * d + cols[keep]
+        uniq, slot = np.unique(key, return_inverse=True)
+        indptr = np.searchsorted(uniq // d, np.arange(d + 1)).astype(np.int64)
+        self._pat = (g.row, g.col, g.data, keep, slot, len(uniq), uniq % d, indptr)
+
     def schur(self, theta):
         s = self.s
+        if not hasattr(self, "_pat"):
+            self._pattern()
+        grow, gcol, gdata, keep, slot, nnz, indices, indptr = self._pat
         Linv, B, W, ld_e, lam_C = self.blocks(theta)
         WtW = (W.transpose(0, 2, 1) @ W).ravel()
-        d = self.d
-        Gs = s.Gcc.multiply(lam_C[:, None]).multiply(lam_C[None, :]).tocoo()
-        rows = np.concatenate([Gs.row, np.arange(s.qc), s.scatter_rows])
-        cols = np.concatenate([Gs.col, np.arange(s.qc), s.scatter_cols])
-        vals = np.concatenate([Gs.data, np.ones(s.qc), -(s.scatter @ WtW)])
-        keep = (rows < d) & (cols < d)
-        S = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(d, d))
+        vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc),
+                               -(s.scatter @ WtW)])
+        data = np.bincount(slot, weights=vals[keep], minlength=nnz)
+        S = sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
         return Linv, B, W, S
 
     def evaluate(self, theta, with_fixed=True):
@@ -712,7 +777,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=1
             pilot = _Engine(eng.y[mask], eng.X[mask], sub, [int(c.max()) + 1 for c in sub],
                             eng.s.terms)
         if pilot is not None:
-            theta0, _, _ = _optimise(pilot, reml, k, None)
+            theta0, _, _ = _optimise(pilot, reml, k, None, ftol=1e-7)
         else:
             theta0 = np.ones(k)
     else:
@@ -760,7 +825,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=1
 def _pilot_ok(eng, mask) -> bool:
     if mask.sum() < 10 * (eng.s.p + len(eng.codes)):
         return False
-    if np.linalg.matrix_rank(eng.X[mask]) < eng.s.p:
+    if _rank_deficient(eng.X[mask]):
         return False
     return all(len(np.unique(c[mask])) >= 2 for c in eng.codes)
 
@@ -933,6 +998,16 @@ class MixedResult:
         return var * self.scale
 
 
+def _rank_deficient(X: np.ndarray) -> bool:
+    """Collinear columns, judged on the scaled cross-product (cheap for tall designs)."""
+    xtx = X.T @ X
+    scale = np.sqrt(np.maximum(np.diagonal(xtx), 1e-300))
+    if (np.diagonal(xtx) == 0).any():
+        return True
+    eig = np.linalg.eigvalsh(xtx / np.outer(scale, scale))
+    return bool(eig.min() < 1e-10 * eig.max())
+
+
 def _check_inputs(data, response, fixed, random, method, solver):
     if not isinstance(data, pd.DataFrame):
         raise ModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
@@ -1047,7 +1122,7 @@ def fit_mixed(
     if n <= p + len(random):
         raise ModelError(f"{n} observations are too few for {p} fixed effects and "
                          f"{len(random)} variance components")
-    if np.linalg.matrix_rank(X) < p:
+    if _rank_deficient(X):
         raise ModelError(f"the fixed-effects design ({', '.join(Xf.columns)}) is rank deficient: "
                          "some columns are collinear or a level never occurs")
     reml = method == "REML"
@@ -1066,7 +1141,7 @@ def fit_mixed(
                         time.perf_counter() - started)
 
 
-def _optimise(eng: _Engine, reml: bool, k: int, theta_start):
+def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-13):
     cache = {}
 
     def evaluate(theta):
@@ -1083,7 +1158,7 @@ def _optimise(eng: _Engine, reml: bool, k: int, theta_start):
     if x0.shape != (k,) or not np.isfinite(x0).all() or (x0 < 0).any():
         raise ModelError(f"theta_start must be {k} non-negative numbers")
     bounds = [(0.0, None)] * k
-    opts = {"maxiter": 500, "ftol": 1e-13, "gtol": 1e-7}
+    opts = {"maxiter": 500, "ftol": ftol, "gtol": 1e-7}
     fun = lambda t: evaluate(t)[0]  # noqa: E731
     jac = lambda t: evaluate(t)[1]  # noqa: E731
     res = optimize.minimize(fun, x0, jac=jac, method="L-BFGS-B", bounds=bounds, options=opts)
