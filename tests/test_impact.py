@@ -184,6 +184,24 @@ def test_paired_effect_sizes_equal_scipy_and_direct_formulas():
     assert res["g_av_ci_low"] < res["g_av"] < res["g_av_ci_high"]
 
 
+def test_paired_effect_size_intervals_cover_at_the_nominal_rate():
+    rng = np.random.default_rng(11)
+    n, rho, s2, delta = 30, 0.6, 1.3, 0.5
+    cov = [[1.0, rho * s2], [rho * s2, s2**2]]
+    mu_d = delta * (1 + s2) / 2
+    d_z = mu_d / np.sqrt(1 + s2**2 - 2 * rho * s2)
+    hits_g = hits_z = 0
+    reps = 600
+    for _ in range(reps):
+        x = rng.multivariate_normal([0, mu_d], cov, n)
+        res = paired_effect_sizes(x[:, 0], x[:, 1])
+        hits_g += res["g_av_ci_low"] <= delta <= res["g_av_ci_high"]
+        hits_z += res["d_z_ci_low"] <= d_z <= res["d_z_ci_high"]
+    # binomial SE of a 95% coverage over 600 replications: 0.009
+    assert 0.92 <= hits_z / reps <= 0.975
+    assert 0.92 <= hits_g / reps <= 0.975
+
+
 def test_paired_change_per_group_matches_direct_computation(demo):
     _, _, panel, result = demo
     d = panel[panel["included"] & panel["trained"] & (panel["skill"] == "Planning")]
