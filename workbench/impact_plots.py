@@ -68,8 +68,10 @@ def plot_effects_forest(result, *, by: str = "skill", methods=("ancova", "did"),
                                                    part["ci_high"] - part["estimate"]],
                         fmt="o", color=palette[k], capsize=3, label=METHOD_LABELS.get(method,
                                                                                       method))
-        ax.legend(loc="best", frameon=False)
-        ax.set_title("Training effect by skill (score points, 95% CI)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(methods),
+                  frameon=False)
+        level = 100 * (1 - result.settings.get("alpha", 0.05))
+        ax.set_title(f"Training effect by skill (score points, {level:g}% CI)")
     else:
         y = table["label"].map(ypos).to_numpy()
         ax.errorbar(table["estimate"], y, xerr=[table["estimate"] - table["ci_low"],
