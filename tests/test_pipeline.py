@@ -156,6 +156,10 @@ def test_client_report_has_no_code_and_every_section(full_run):
         assert title.lower() in html.lower()
     images = embedded_images(run / "report.html")
     assert images and all(img.startswith(b"\x89PNG") for img in images)
+    # every figure a notebook saved is shown in the report, once
+    saved = sorted((run / "outputs").glob("*/*.png"))
+    assert len(saved) >= 8 and len(images) == len(saved)
+    assert {hashlib.sha256(i).hexdigest() for i in images} == {_sha(p) for p in saved}
 
 
 def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(workspace, tmp_path, capsys):

@@ -343,6 +343,9 @@ def run_engagement(
                 progress_bar=False,
                 cwd=str(step.path.parent),
                 start_timeout=start_timeout,
+                # the kernel's own log (transport notices) is noise for the user; cell
+                # errors still come back through papermill
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except Exception as exc:  # papermill or kernel failure: recorded, the run stops
             failure = _failure_from(step.name, exc)

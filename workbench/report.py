@@ -36,6 +36,7 @@ __all__ = [
     "REPORT_EXCLUDED_TAGS",
     "output_folder",
     "show",
+    "figure",
     "save_figure",
     "write_excel",
     "client_notebook",
@@ -81,20 +82,56 @@ def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False):
     ----------
     frame : DataFrame
     digits : int
-        Decimals shown for floating-point columns.
+        Decimals shown for floating-point columns (columns holding only whole numbers, such as
+        counts, are shown without decimals).
     index : bool
         Show the index (default: hidden, tables carry their keys as columns).
 
     Returns
     -------
     pandas Styler
+        Text columns are left-aligned, numbers right-aligned.
     """
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
     styler = frame.style.format(precision=digits, thousands=",", na_rep="")
+    whole = [
+        c for c in frame.columns
+        if pd.api.types.is_float_dtype(frame[c])
+        and frame[c].dropna().size
+        and bool((frame[c].dropna() % 1 == 0).all())
+    ]
+    if whole:
+        styler = styler.format("{:,.0f}", subset=whole, na_rep="")
+    text = [
+        c for c in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
     if not index:
         styler = styler.hide(axis="index")
     return styler
+
+
+def figure(fig, folder: str | Path, name: str, *, dpi: int = 120):
+    """Save a figure as ``<folder>/<name>.png`` and return it as an image to display once.
+
+    The figure is closed, so a notebook shows exactly this image, however the figure was made.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, tempfile
+    >>> img = figure(plt.figure(), tempfile.mkdtemp(), "empty")
+    >>> img.format
+    'png'
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    path = save_figure(fig, folder, name, dpi=dpi)
+    plt.close(getattr(getattr(fig, "figure", fig), "figure", fig))
+    return Image(filename=str(path))
 
 
 def _new_file(path: Path) -> Path:
