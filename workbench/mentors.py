@@ -260,8 +260,11 @@ def _candidates(needs, pool, keys, m, rng):
         k = np.where(take_all, count, m)
         rows = np.repeat(np.arange(len(needs)), k)
         offsets = _ranges(k)
+        # half the sample are the tightest fits (lowest lower bound above the target: mentors
+        # that needs with higher targets cannot use), half are drawn at random
         rand = np.floor(rng.random(len(rows)) * np.repeat(count, k)).astype(np.int64)
-        offsets = np.where(np.repeat(take_all, k), offsets, rand)
+        tight = offsets < (m + 1) // 2
+        offsets = np.where(np.repeat(take_all, k) | tight, offsets, rand)
         pairs_need.append(rows)
         pairs_pool.append(order[np.repeat(start, k) + offsets])
     return np.concatenate(pairs_need), np.concatenate(pairs_pool), n_eligible
@@ -274,7 +277,7 @@ def match_mentors(
     *,
     capacity=2,
     confidence=0.8,
-    candidates=12,
+    candidates=16,
     costs=None,
     role_families=None,
     block_size=1000,
@@ -399,8 +402,9 @@ def match_mentors(
         if not blocked:
             sub_needs["block"] = 0
             sub_pool["block"] = 0
+        per_tier = max(1, -(-candidates // 3))
         need_rows, pool_rows, _ = _candidates(sub_needs, sub_pool, _codes(sub_needs, sub_pool),
-                                              candidates, rng)
+                                              per_tier, rng)
         ni, pj, cost = _edges(sub_needs, sub_pool, need_rows, pool_rows, candidates, w)
         n_edges += len(ni)
         mentor_ids, mentor_idx = np.unique(sub_pool["person_c"].to_numpy()[pj],
@@ -447,9 +451,9 @@ def _blocks(info, fam_map, n_blocks):
         "location": info["location"].astype(str).to_numpy() if "location" in info else "",
         "team": info["team"].astype(str).to_numpy() if "team" in info else "",
         "who": info.index.astype(str),
-    }, index=info.index).sort_values(["location", "team", "who"])
+    }, index=info.index).sort_values(["family", "location", "team", "who"])
     rank = np.arange(len(order))
-    return pd.Series((rank * n_blocks) // max(len(order), 1), index=order.index)
+    return pd.Series(rank % n_blocks, index=order.index)
 
 
 def _codes(needs, pool):

@@ -99,7 +99,7 @@ DEFAULT_CONFIG = {
     "mentors": True,
     "mentor_capacity": 2,
     "mentor_confidence": 0.8,
-    "mentor_candidates": 12,
+    "mentor_candidates": 16,
     "mentor_costs": {},
     "mentor_block_size": 1000,
     "role_families": {},
@@ -694,8 +694,9 @@ def schedule_activities(matched, *, start, weeks=12, hours_per_week=3.0, per_ski
     start = _start_date(start)
     if len(matched) == 0:
         out = matched.copy()
-        for col in ("status", "scheduled", "week_from", "week_to", "hours_per_week"):
-            out[col] = pd.Series(dtype=object if col == "status" else float)
+        for col, dtype in (("status", object), ("scheduled", bool), ("week_from", float),
+                           ("week_to", float), ("hours_per_week", float)):
+            out[col] = pd.Series(dtype=dtype)
         out["start"] = pd.Series(dtype="datetime64[ns]")
         out["end"] = pd.Series(dtype="datetime64[ns]")
         return out
@@ -968,7 +969,7 @@ def build_plans(
     timeline = _timeline(focus, start, cfg)
     focus = _goals(focus, timeline, cfg)
 
-    done = scheduled[scheduled["scheduled"]]
+    done = scheduled.loc[scheduled["scheduled"].astype(bool).to_numpy()]
     plans = _plans_table(done, focus)
     strengths = _strengths(gaps, cfg)
     demand = training_demand(plans)
