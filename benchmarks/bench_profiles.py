@@ -81,7 +81,10 @@ def bench(n: int, models, n_jobs: int, work: Path) -> dict:
     print(f"n={n}: ours {ours:.1f} s, mclust {r_time:.1f} s", flush=True)
     ref = ref.rename(columns={"bic": "bic_of_mclust", "loglik": "loglik_mclust"})
     both = res.model_selection.merge(ref, on=["model", "k"])
-    gap = (both["loglik_mclust"] - both["loglik"]).max()
+    both["shortfall"] = both["loglik_mclust"] - both["loglik"]
+    gap = both["shortfall"].max()
+    worst = both.nlargest(3, "shortfall")[["model", "k", "loglik", "loglik_mclust", "shortfall"]]
+    print(worst.to_string(index=False), flush=True)
     return {"n": n, "jobs": n_jobs, "ours_s": ours, "mclust_s": r_time,
             "ratio": ours / r_time, "ours": f"{res.model},{res.k}",
             "mclust": f"{best['model']},{int(best['k'])}",

@@ -408,15 +408,22 @@ def _one_hot(labels, k):
     return resp / resp.sum(axis=1, keepdims=True)
 
 
-def _initial_resps(x, k, n_starts, rng, ward_tree=None):
-    """Initial responsibilities: one Ward start, then k-means++ and random partitions."""
+def _ward_starts(trees, k):
+    out = []
+    if k == 1 or not trees:
+        return out
+    for tree in trees:
+        labels = fcluster(tree, k, criterion="maxclust") - 1
+        if labels.max() + 1 == k:
+            out.append(_one_hot(labels, k))
+    return out
+
+
+def _initial_resps(x, k, n_starts, rng):
+    """Initial responsibilities: k-means++ partitions and random-centre partitions."""
     if k == 1:
         return [np.ones((len(x), 1))]
     inits = []
-    for tree in ward_tree or []:
-        labels = fcluster(tree, k, criterion="maxclust") - 1
-        if labels.max() + 1 == k:
-            inits.append(_one_hot(labels, k))
     while len(inits) < n_starts:
         if len(inits) % 3 == 2:
             # Random centres without Lloyd steps explore other basins than k-means++.
@@ -503,15 +510,17 @@ def fit_mixture(
     inits = list(init_resp or [])
     if sub is not None:
         inits = [r[sub] for r in inits]
-    inits += _initial_resps(xs, k, max(n_starts - len(inits), 0), rng, ward_tree)
+    ward = _ward_starts(ward_tree, k)
+    inits += _initial_resps(xs, k, max(n_starts - len(inits) - len(ward), 0), rng)
     with threadpool_limits(1):
         # Small matrices: BLAS threads only contend with each other (and with joblib workers).
         # Two stages as in Mplus (STARTS = n m): short runs from every start, then the best
         # few to convergence on all rows.
-        runs, _ = _run_starts(xs, inits, structure, tol_start, n_init_iter, scale)
+        runs, _ = _run_starts(xs, ward + inits, structure, tol_start, n_init_iter, scale)
         runs.sort(key=lambda r: -r.loglik)
+        runs = runs[:n_final]
         resps = []
-        for run in runs[:n_final]:
+        for run in runs:
             if sub is None:
                 resps.append(run.resp)
             else:

@@ -737,7 +737,7 @@ def _palette(k):
 
 
 def _plot_means(res: ProfileResult, *, standardized=True, ax=None):
-    fig, ax = _axes(ax, (9, 4.8))
+    fig, ax = _axes(ax, (9, 6))
     skills = list(res.scores.columns)
     m = res.means.set_index(["profile", "skill"])
     xs = np.arange(len(skills))
@@ -759,7 +759,8 @@ def _plot_means(res: ProfileResult, *, standardized=True, ax=None):
         ax.set_ylabel("Profile mean score")
     ax.set_xticks(xs, skills, rotation=30, ha="right")
     ax.set_title(f"Skill profiles: means with {1 - res.alpha:.0%} intervals")
-    ax.legend(fontsize="small", frameon=False, loc="best")
+    ax.legend(fontsize="small", frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3),
+              ncol=2)
     return fig
 
 
