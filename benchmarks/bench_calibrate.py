@@ -73,11 +73,12 @@ if (kind == "org") {
   f <- y ~ service + (1 | s) + (1 | d) + (1 | dept)
 }
 before <- hwm()
-t0 <- proc.time()[["elapsed"]]
+t0 <- proc.time()
 fit <- lmer(f, data = d, REML = TRUE)
-secs <- proc.time()[["elapsed"]] - t0
-cat(sprintf('{"seconds": %.6f, "before_mb": %.3f, "crit": %.10f, "n": %d}\n',
-            secs, before, REMLcrit(fit), nobs(fit)))
+el <- proc.time() - t0
+cat(sprintf('{"seconds": %.6f, "cpu_seconds": %.6f, "before_mb": %.3f, "crit": %.10f, "n": %d}\n',
+            el[["elapsed"]], el[["user.self"]] + el[["sys.self"]], before, REMLcrit(fit),
+            nobs(fit)))
 """
 
 
@@ -144,10 +145,11 @@ def _worker(engine: str, path: str, kind: str) -> int:
     data = _load(path, kind)
     fit = {"ours": _fit_ours, "mixedlm": _fit_mixedlm, "statsmodels": _fit_statsmodels}[engine]
     before = _hwm_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     crit = fit(data, kind)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "before_mb": before, "crit": crit, "n": len(data)}))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "before_mb": before, "crit": crit,
+                      "n": len(data)}))
     return 0
 
 
@@ -269,24 +271,26 @@ def _fmt_row(cells, widths):
 
 
 def _print_table(rows: list[dict], engines: list[str]) -> None:
-    header = ["data", "n", "engine", "seconds", "peak MB", "fit MB", "REML crit",
-              "time/ours", "mem/ours", "note"]
+    header = ["data", "n", "engine", "seconds", "cpu s", "peak MB", "fit MB", "REML crit",
+              "time/ours", "cpu/ours", "mem/ours", "note"]
     table = []
     for row in rows:
         ours = row["results"].get("ours", {})
         for engine in engines:
             res = row["results"].get(engine, {})
             if "seconds" not in res:
-                table.append([row["label"], row["n"], engine, "-", "-", "-", "-", "", "",
-                              res.get("error", "")])
+                table.append([row["label"], row["n"], engine, "-", "-", "-", "-", "-", "", "",
+                              "", res.get("error", "")])
                 continue
-            ratio_t = ratio_m = ""
+            ratio_t = ratio_c = ratio_m = ""
             if "seconds" in ours and engine != "ours":
                 ratio_t = f"{ours['seconds'] / res['seconds']:.2f}"
+                ratio_c = f"{ours['cpu_seconds'] / res['cpu_seconds']:.2f}"
                 ratio_m = f"{ours['peak_mb'] / res['peak_mb']:.2f}"
             table.append([row["label"], row["n"], engine, f"{res['seconds']:.2f}",
-                          f"{res['peak_mb']:.0f}", f"{res['peak_mb'] - res['before_mb']:.0f}",
-                          f"{res['crit']:.4f}", ratio_t, ratio_m, ""])
+                          f"{res['cpu_seconds']:.2f}", f"{res['peak_mb']:.0f}",
+                          f"{res['peak_mb'] - res['before_mb']:.0f}", f"{res['crit']:.4f}",
+                          ratio_t, ratio_c, ratio_m, ""])
     widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
     print(_fmt_row(header, widths))
     print(_fmt_row(["-" * w for w in widths], widths))
@@ -335,6 +339,9 @@ def main(argv=None) -> int:
     print(f"# bench_calibrate  {_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M UTC}  "
           f"{platform.node()}  {os.cpu_count()} cores  Python {platform.python_version()}")
     print(f"# BLAS: {_blas_info()}")
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"# workbench at {commit or 'unknown commit'}")
     if shutil.which("Rscript") and not args.skip_r:
         version = subprocess.run(["Rscript", "-e", "cat(R.version.string, 'lme4',"
                                   "as.character(packageVersion('lme4')))"],
@@ -362,15 +369,18 @@ def main(argv=None) -> int:
                         peak = max(res["peak_mb"], (best or {}).get("peak_mb", 0))
                         best = {**res, "peak_mb": peak}
                 row["results"][engine] = best
-                shown = (f"{best['seconds']:.2f} s, {best['peak_mb']:.0f} MB"
+                shown = (f"{best['seconds']:.2f} s (cpu {best['cpu_seconds']:.2f} s), "
+                         f"{best['peak_mb']:.0f} MB"
                          if "seconds" in best else best["error"])
                 print(f"#   {label:>14s}  {engine:11s} {shown}", flush=True)
             rows.append(row)
     print()
     _print_table(rows, args.engines)
-    print("\nseconds: fit only, fastest of --repeat; peak MB: the fit process's peak RSS; "
-          "fit MB: peak minus the peak before fitting; ratios: ours / peer (below 1: ours "
-          "is faster or smaller).")
+    print("\nseconds: wall time of the fit only, fastest of --repeat; cpu s: its CPU time (all "
+          "threads; steadier than wall time on a shared machine); peak MB: the fit process's "
+          "peak RSS; fit MB: peak minus the peak before fitting; ratios: ours / peer (below 1: "
+          "ours is faster or smaller). REML crit: nan for ours when the iterative solver ran "
+          "(it computes no criterion).")
     return 0
 
 
