@@ -184,7 +184,7 @@ class _Structure:
     Gcc: sp.csr_matrix  # (d, d) [Z_c X y]'[Z_c X y]
     c_term_of: np.ndarray  # (d,) term index per Schur row, -1 for X/y
     qc: int
-    scatter: sp.csr_matrix  # maps (G*kc*kc) local products onto Schur entries
+    scatter: sp.csr_matrix  # maps (G*kr*kr) local products onto Schur entries
     scatter_rows: np.ndarray
     scatter_cols: np.ndarray
     level_pos: dict = field(default_factory=dict)  # term -> (block, pos) arrays per level
@@ -302,9 +302,10 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
     W = sp.hstack([Zc, sp.csr_matrix(Xy)]).tocsc()
     Gcc = (W.T @ W).tocsr() if qc else sp.csr_matrix(Xy.T @ Xy)
 
-    # Scatter map for sum_i W_i'W_i onto the Schur matrix (d+1 square, dummy row d).
-    li = np.broadcast_to(cidx[:, :, None], (G, kc, kc)).ravel()
-    lj = np.broadcast_to(cidx[:, None, :], (G, kc, kc)).ravel()
+    # Scatter map for the crossed-by-crossed part of sum_i W_i'W_i onto the Schur matrix
+    # (d+1 square, dummy row d); the parts involving X and y are dense and summed directly.
+    li = np.broadcast_to(cidx[:, :kr, None], (G, kr, kr)).ravel()
+    lj = np.broadcast_to(cidx[:, None, :kr], (G, kr, kr)).ravel()
     flat = li * (d + 1) + lj
     uniq, inverse = np.unique(flat, return_inverse=True)
     scatter = sp.csr_matrix(
@@ -317,6 +318,23 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
         scatter=scatter, scatter_rows=uniq // (d + 1), scatter_cols=uniq % (d + 1),
         level_pos=level_pos,
     )
+
+
+def _schur_products(s, W):
+    """sum_i W_i'W_i split into crossed x crossed (for the scatter map), crossed x [X y] and
+    [X y] x [X y] parts."""
+    kr, q = s.kr, s.qc
+    Wr, Wx = W[:, :, :kr], W[:, :, kr:]
+    Wrt = Wr.transpose(0, 2, 1)
+    rr = (Wrt @ Wr).ravel()
+    rx = Wrt @ Wx
+    width = Wx.shape[2]
+    rows = np.minimum(s.cidx[:, :kr], q)
+    idx = (rows[:, :, None] * width + np.arange(width)).ravel()
+    RX = np.bincount(idx, weights=rx.ravel(), minlength=(q + 1) * width)
+    RX = RX.reshape(q + 1, width)[:q]
+    XX = np.einsum("gmi,gmj->ij", Wx, Wx)
+    return s.scatter @ rr, RX, XX
 
 
 def _size_buckets(s, n_buckets: int = 4):
@@ -407,12 +425,16 @@ class _Engine:
         theta = np.asarray(theta, dtype=float)
         self.n_eval += 1
         Linv, B, W, ld_e, lam_C = self.blocks(theta)
-        WtW = (W.transpose(0, 2, 1) @ W).ravel()
+        rr, RX, XX = _schur_products(s, W)
         S = lam_C[:, None] * self.Gcc * lam_C[None, :]
         S[np.arange(s.qc), np.arange(s.qc)] += 1.0
         Spad = np.zeros((self.d + 1, self.d + 1))
         Spad[: self.d, : self.d] = S
-        Spad[s.scatter_rows, s.scatter_cols] -= s.scatter @ WtW
+        Spad[s.scatter_rows, s.scatter_cols] -= rr
+        q, d = s.qc, self.d
+        Spad[:q, q:d] -= RX
+        Spad[q:d, :q] -= RX.T
+        Spad[q:d, q:d] -= XX
         S = Spad[: self.d, : self.d]
         try:
             LS = sla.cholesky(S, lower=True, overwrite_a=True, check_finite=False)
@@ -597,8 +619,13 @@ class _IterEngine(_Engine):
         """Fixed sparsity pattern of the Schur complement: contributions -> CSR slots."""
         s, d = self.s, self.d
         g = s.Gcc.tocoo()
-        rows = np.concatenate([g.row, np.arange(s.qc), s.scatter_rows])
-        cols = np.concatenate([g.col, np.arange(s.qc), s.scatter_cols])
+        q = s.qc
+        rx_r = np.repeat(np.arange(q), d - q)
+        rx_c = np.tile(np.arange(q, d), q)
+        xx_r = np.repeat(np.arange(q, d), d - q)
+        xx_c = np.tile(np.arange(q, d), d - q)
+        rows = np.concatenate([g.row, np.arange(q), s.scatter_rows, rx_r, rx_c, xx_r])
+        cols = np.concatenate([g.col, np.arange(q), s.scatter_cols, rx_c, rx_r, xx_c])
         keep = (rows < d) & (cols < d)
         key = rows[keep].astype(np.int64) * d + cols[keep]
         uniq, slot = np.unique(key, return_inverse=True)
@@ -611,9 +638,9 @@ class _IterEngine(_Engine):
             self._pattern()
         grow, gcol, gdata, keep, slot, nnz, indices, indptr = self._pat
         Linv, B, W, ld_e, lam_C = self.blocks(theta)
-        WtW = (W.transpose(0, 2, 1) @ W).ravel()
-        vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc),
-                               -(s.scatter @ WtW)])
+        rr, RX, XX = _schur_products(s, W)
+        vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc), -rr,
+                               -RX.ravel(), -RX.ravel(), -XX.ravel()])
         data = np.bincount(slot, weights=vals[keep], minlength=nnz)
         S = sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
         return Linv, B, W, S
