@@ -1095,67 +1095,74 @@ def _displays(ratings, people, cfg):
 # --------------------------------------------------------------------------------------------
 
 
-def _records(frame):
-    out = []
-    for rec in frame.to_dict("records"):
-        clean = {}
+def _plain(frame):
+    """A frame as JSON-ready records: dates as YYYY-MM-DD, missing values as None."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
+    frame = frame.astype(object).where(frame.notna(), None)
+    out = frame.to_dict("records")
+    for rec in out:
         for k, v in rec.items():
-            if isinstance(v, pd.Timestamp):
-                v = f"{v:%Y-%m-%d}"
-            elif isinstance(v, float) and not np.isfinite(v):
-                v = None
-            elif isinstance(v, (np.integer,)):
-                v = int(v)
-            elif isinstance(v, (np.floating,)):
-                v = float(v) if np.isfinite(v) else None
-            elif isinstance(v, np.bool_):
-                v = bool(v)
-            elif v is pd.NaT or (not isinstance(v, (list, dict, str)) and pd.isna(v)):
-                v = None
-            clean[k] = v
-        out.append(clean)
+            if isinstance(v, np.generic):
+                rec[k] = v.item()
     return out
 
 
-def _person_record(ps, person):
-    info = ps.people[ps.people["person"] == person]
-    if len(info) == 0:
-        raise InputError(f"person {person!r} is not in the plans' people table")
-    info = info.iloc[0]
-    focus = ps.focus[ps.focus["person"] == person]
-    plans = ps.plans[ps.plans["person"] == person]
-    tl = ps.timeline[ps.timeline["person"] == person]
-    skills = []
-    for row in focus.itertuples(index=False):
-        acts = plans[plans["skill"] == row.skill]
-        skills.append({
-            "skill": row.skill, "focus_rank": int(row.focus_rank), "focus_type": row.focus_type,
-            "score": float(row.score), "se": float(row.se),
-            "required_level": float(row.required_level),
-            "target_level": float(row.target_level),
-            "p_below": float(row.p_below), "goal": row.goal,
-            "mentor": None if pd.isna(row.mentor) else row.mentor,
-            "activities": _records(acts[["activity", "title", "kind", "start", "end", "hours",
-                                         "hours_per_week", "modality"]]),
+def _by_person(frame, key="person"):
+    groups = {}
+    for rec in _plain(frame):
+        groups.setdefault(rec.pop(key), []).append(rec)
+    return groups
+
+
+def _person_records(ps, people=None):
+    """plans.json records of ``people`` (all by default), built in one pass per table."""
+    def pick(frame, key="person"):
+        return frame if people is None else frame[frame[key].isin(people)]
+
+    info = pick(ps.people)
+    acts = _by_person(pick(ps.plans)[["person", "skill", "activity", "title", "kind", "start",
+                                      "end", "hours", "hours_per_week", "modality"]])
+    focus = _by_person(pick(ps.focus)[["person", "skill", "focus_rank", "focus_type", "score",
+                                       "se", "required_level", "target_level", "p_below",
+                                       "goal", "mentor"]])
+    strengths = _by_person(pick(ps.strengths))
+    shown = _by_person(pick(ps.source_scores, "ratee"), "ratee")
+    comments = _by_person(pick(ps.comments, "ratee"), "ratee")
+    issues = _by_person(pick(ps.issues)[["person", "message"]].dropna(subset=["person"]))
+    tl = ps.timeline.set_index("person")
+    records = []
+    for person, role, team in zip(info["person"], info["role"], info["team"], strict=True):
+        skills = []
+        by_skill = {}
+        for a in acts.get(person, []):
+            by_skill.setdefault(a.pop("skill"), []).append(a)
+        for f in focus.get(person, []):
+            f["activities"] = by_skill.get(f["skill"], [])
+            skills.append(f)
+        has_tl = person in tl.index
+        records.append({
+            "person": person, "role": role, "team": team,
+            "start": f"{ps.start:%Y-%m-%d}",
+            "reassessment": f"{tl.at[person, 'reassessment']:%Y-%m-%d}" if has_tl else None,
+            "checkins": [f"{d:%Y-%m-%d}" for d in tl.at[person, "checkins"]] if has_tl else [],
+            "hours_per_week": ps.config.get("hours_per_week"),
+            "strengths": strengths.get(person, []),
+            "focus": skills,
+            "source_scores": shown.get(person, []),
+            "comments": comments.get(person, []),
+            "issues": [m["message"] for m in issues.get(person, [])],
+            "min_raters": ps.config.get("min_raters"),
         })
-    shown = ps.source_scores[ps.source_scores["ratee"] == person]
-    comments = ps.comments[ps.comments["ratee"] == person]
-    issues = ps.issues[ps.issues["person"] == person]
-    return {
-        "person": person,
-        "role": info["role"], "team": info["team"],
-        "start": f"{ps.start:%Y-%m-%d}",
-        "reassessment": f"{tl['reassessment'].iloc[0]:%Y-%m-%d}" if len(tl) else None,
-        "checkins": [f"{d:%Y-%m-%d}" for d in tl["checkins"].iloc[0]] if len(tl) else [],
-        "hours_per_week": ps.config.get("hours_per_week"),
-        "strengths": _records(ps.strengths[ps.strengths["person"] == person].drop(
-            columns="person")),
-        "focus": skills,
-        "source_scores": _records(shown.drop(columns="ratee")),
-        "comments": _records(comments.drop(columns="ratee")),
-        "issues": [m for m in issues["message"]],
-        "min_raters": ps.config.get("min_raters"),
-    }
+    return records
+
+
+def _person_record(ps, person):
+    if not (ps.people["person"] == person).any():
+        raise InputError(f"person {person!r} is not in the plans' people table")
+    return _person_records(ps, [person])[0]
 
 
 def _fmt(v, digits=1):
@@ -1371,8 +1378,7 @@ def write_plans(planset, out_dir, *, pages=True, figures=True, excel=True):
     write_csv(ps.issues, out / "issues.csv")
     write_csv(ps.heatmap_by_team, out / "heatmap_by_team.csv")
     write_csv(ps.heatmap_by_role, out / "heatmap_by_role.csv")
-    people = list(ps.people["person"])
-    records = [ps.person(p) for p in people]
+    records = _person_records(ps)
     with (out / "plans.json").open("x", encoding="utf-8") as handle:
         json.dump({"start": f"{ps.start:%Y-%m-%d}", "people": records}, handle, indent=1,
                   ensure_ascii=False, default=str)
