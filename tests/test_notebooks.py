@@ -158,3 +158,31 @@ def test_the_checks_catch_a_loop_and_a_groupby():
     assert "groupby" in calls
     assert not PARAMETER_LINE.match("n = 5")
     assert PARAMETER_LINE.match('n_bootstrap: int = 200  # bootstrap draws')
+
+
+def test_explorer_widget_updates_plans_with_the_number_of_focus_skills():
+    """The 00_explore widgets call package functions; the slider rebuilds the plans."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from workbench.calibrate import calibrate_ratings
+    from workbench.errors import ConfigError
+    from workbench.explore import Explorer, person_profile
+    from workbench.synth import generate_organisation
+
+    org = generate_organisation(60, seed=8, n_waves=1).to_organisation()
+    cal = calibrate_ratings(org.ratings, waves="joint")
+    explorer = Explorer(cal, org, n_focus=1, plan_options={"start": "2027-01-04",
+                                                           "random_state": 0})
+    view = explorer.widget()
+    person, slider = view.children[0].children
+    assert set(explorer._plans) == {1}
+    slider.value = 3
+    assert set(explorer._plans) == {1, 3}
+    most = [explorer.plans(n).focus.groupby("person").size().max() for n in (1, 3)]
+    assert most[0] == 1 and most[1] > 1
+    profile = person_profile(cal, person.value, framework=org.framework, people=org.people)
+    assert {"score", "ci_low", "ci_high", "raw_mean", "required_level"} <= set(profile.columns)
+    assert (profile["ci_low"] <= profile["score"]).all()
+    with pytest.raises(ConfigError, match="n_focus=5"):
+        Explorer(cal, org, n_focus=5)

@@ -281,6 +281,11 @@ def run_engagement(
 
     say = progress if callable(progress) else (print if progress else (lambda _msg: None))
     eng, org = prepare_run(engagement)
+    if org.warnings:
+        from workbench.errors import format_problems
+
+        say(format_problems(org.warnings[:20]) + (
+            f"\n  ... and {len(org.warnings) - 20} more" if len(org.warnings) > 20 else ""))
     kernel_warning = _kernel_check() if kernel_name == KERNEL_NAME else None
     if kernel_warning:
         say(f"warning: {kernel_warning}")
