@@ -112,7 +112,9 @@ class MixtureFit:
     n_iter : int
         EM iterations of the best start.
     start_logliks : ndarray
-        Converged log-likelihood of every start (NaN for degenerate starts).
+        Converged log-likelihood of every final run (distinct partitions after the short runs).
+    start_counts : ndarray
+        How many starts each final run stands for (short runs that reached its partition).
     converged : bool
     """
 
@@ -125,6 +127,7 @@ class MixtureFit:
     n_iter: int
     converged: bool
     start_logliks: np.ndarray = field(default_factory=lambda: np.array([]))
+    start_counts: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
 
     @property
     def k(self) -> int:
@@ -135,13 +138,16 @@ class MixtureFit:
         return n_parameters(self.structure, self.k, self.means.shape[1])
 
     def n_at_best(self, tol: float = 1e-4) -> int:
-        """Starts whose log-likelihood is within ``tol`` (relative) of the best."""
-        ll = self.start_logliks[np.isfinite(self.start_logliks)]
+        """Starts that reached a log-likelihood within ``tol`` (relative) of the best.
+
+        A final run stands for every short run that had reached the same partition."""
+        ll = self.start_logliks
         if len(ll) == 0:
             return 0
+        counts = self.start_counts if len(self.start_counts) == len(ll) else np.ones(len(ll))
         # Against the best start (before the final polish to the tighter tolerance).
         top = ll.max()
-        return int(np.sum(ll >= top - tol * max(1.0, abs(top))))
+        return int(np.sum(counts[ll >= top - tol * max(1.0, abs(top))]))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         logp = log_density(x, self.weights, self.means, self.covariances)
@@ -466,8 +472,8 @@ def fit_mixture(
         Starts (one Ward partition when ``ward_tree`` is given, k-means++ and random partitions),
         each run for ``n_init_iter`` EM iterations.
     n_final : int, optional
-        The best starts after the short runs that are run to convergence (default
-        ``max(2, n_starts // 4)``); their log-likelihoods are ``start_logliks``.
+        The best starts with distinct partitions after the short runs, run to convergence
+        (default ``max(2, n_starts // 4)``); their log-likelihoods are ``start_logliks``.
     n_init_iter : int
         EM iterations of the short runs.
     tol, tol_start : float
@@ -518,7 +524,7 @@ def fit_mixture(
         # few to convergence on all rows.
         runs, _ = _run_starts(xs, ward + inits, structure, tol_start, n_init_iter, scale)
         runs.sort(key=lambda r: -r.loglik)
-        runs = runs[:n_final]
+        runs, counts = _distinct(runs, n_final)
         resps = []
         for run in runs:
             if sub is None:
@@ -529,6 +535,7 @@ def fit_mixture(
         runs, start_ll = _run_starts(xc, resps, structure, tol_start, max_iter, scale)
         if not runs:
             return None
+        counts = [c for c, ll in zip(counts, start_ll, strict=True) if np.isfinite(ll)]
         best = max(runs, key=lambda r: r.loglik)
         if tol < tol_start:
             try:
@@ -544,8 +551,32 @@ def fit_mixture(
         resp=best.resp,
         n_iter=best.n_iter,
         converged=best.converged,
-        start_logliks=np.array(start_ll, dtype=float),
+        start_logliks=np.array([ll for ll in start_ll if np.isfinite(ll)], dtype=float),
+        start_counts=np.array(counts, dtype=int),
     )
+
+
+def _same_partition(a, b, k):
+    """Two labelings agree up to relabelling on at least 99% of the rows."""
+    table = np.bincount(a * k + b, minlength=k * k).reshape(k, k)
+    return table.max(axis=1).sum() >= 0.99 * len(a)
+
+
+def _distinct(runs, n_final):
+    """The best ``n_final`` short runs with different partitions, and how many runs each
+    stands for (short runs that had reached the same partition)."""
+    chosen, counts, labels = [], [], []
+    for run in runs:
+        lab = np.argmax(run.resp, axis=1)
+        k = run.resp.shape[1]
+        same = [j for j, other in enumerate(labels) if _same_partition(lab, other, k)]
+        if same:
+            counts[same[0]] += 1
+        elif len(chosen) < n_final:
+            chosen.append(run)
+            counts.append(1)
+            labels.append(lab)
+    return chosen, counts
 
 
 def _run_starts(x, inits, structure, tol, max_iter, scale):
