@@ -133,6 +133,9 @@ def test_full_run_writes_report_notebooks_outputs_and_manifest(full_run):
     assert manifest["inputs"]["engagement_file"]["sha256"] == _sha(full_run["root"] / "full.yaml")
     assert set(manifest["inputs"]) >= {"ratings", "people", "framework", "catalog", "enrollments"}
     assert manifest["seeds"]["02_skill_profiles"]["random_state"] == 7
+    # parameters left at their defaults are recorded with their values
+    assert manifest["notebooks"][0]["defaults"]["waves"] == "joint"
+    assert "random_state" not in manifest["notebooks"][1]["defaults"]
     assert manifest["versions"]["pandas"] == pd.__version__
     assert "commit" in manifest["git"]
     report = run / "report.html"

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from workbench.engagement import Engagement, load_engagement
+from workbench.engagement import Engagement, load_engagement, notebook_parameters
 from workbench.errors import ConfigError, WorkbenchError
 
 __all__ = [
@@ -192,6 +192,16 @@ def _kernel_check() -> str | None:
     return None
 
 
+def _literal(text):
+    """A default's source text as its value (the text itself when it is not a literal)."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError):
+        return text
+
+
 def _seeds(parameters: dict) -> dict:
     return {
         name: value
@@ -324,16 +334,23 @@ def run_engagement(
         out_dir = run_dir / "outputs" / step.name
         params = _step_parameters(eng, step, out_dir)
         executed_path = run_dir / "notebooks" / f"{step.name}.ipynb"
+        declared = notebook_parameters(step.path)
         entry = {
             "name": step.name,
             "source": str(step.path),
             "source_sha256": file_sha256(step.path),
             "parameters": params,
+            # the values every other parameter took (literal source text of the defaults)
+            "defaults": {
+                name: _literal(spec.get("default"))
+                for name, spec in declared.items()
+                if name not in params
+            },
             "status": "running",
             "seconds": None,
         }
         manifest["notebooks"].append(entry)
-        seeds = _seeds(params)
+        seeds = _seeds({**entry["defaults"], **params})
         if seeds:
             manifest["seeds"][step.name] = seeds
         _write_manifest(run_dir, manifest)
