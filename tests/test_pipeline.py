@@ -290,22 +290,51 @@ def test_batch_refuses_to_start_when_one_engagement_is_invalid(workspace, tmp_pa
     assert not (tmp_path / "r").exists()
 
 
-def test_batch_on_a_dask_cluster(workspace, tmp_path):
+def test_batch_on_a_dask_cluster(workspace, tmp_path, capsys):
+    """Each engagement is one Dask task; a failed notebook in one fails the batch (exit 1)."""
     distributed = pytest.importorskip("distributed")
     batch = tmp_path / "batch"
     batch.mkdir()
-    for name in ("dask-a", "dask-b"):
-        _engagement(batch, name, {str(workspace / "tiny.ipynb"): {}}, data=str(workspace / "data"))
+    data = str(workspace / "data")
+    _engagement(batch, "dask-ok", {str(workspace / "tiny.ipynb"): {}}, data=data)
+    _engagement(batch, "dask-broken", {str(workspace / "broken.ipynb"): {}}, data=data)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:
         code = main(["run", "--batch", str(batch), "--dask", cluster.scheduler_address,
                      "--reports", str(tmp_path / "r")])
-    assert code == 0
-    for name in ("dask-a", "dask-b"):
+    assert code == 1
+    status = {}
+    for name in ("dask-ok", "dask-broken"):
         run = next((tmp_path / "r" / name).iterdir())
-        manifest = json.loads((run / "manifest.json").read_text())
-        assert manifest["status"] == "succeeded"
-        assert (run / "outputs" / "tiny" / "overview.csv").is_file()
+        status[name] = json.loads((run / "manifest.json").read_text())["status"]
+    assert status == {"dask-ok": "succeeded", "dask-broken": "failed"}
+    assert (next((tmp_path / "r" / "dask-ok").iterdir()) / "outputs" / "tiny" /
+            "overview.csv").is_file()
+    out = capsys.readouterr().out
+    assert "deliberate failure" in out and "notebook broken, cell 5" in out
+
+
+def test_client_column_names_and_source_labels_are_mapped(workspace, tmp_path):
+    """An export with its own column names and source labels runs through the mapping."""
+    data = tmp_path / "export"
+    shutil.copytree(workspace / "data", data)
+    ratings = pd.read_csv(data / "ratings.csv")
+    ratings = ratings.rename(columns={"ratee": "Employee", "rater": "Reviewer"})
+    ratings["source"] = ratings["source"].replace({"manager": "Line Manager", "peer": "Colleague"})
+    ratings.to_csv(data / "ratings.csv", index=False)
+    mapping = {"columns": {"ratings": {"Employee": "ratee", "Reviewer": "rater"}},
+               "source_labels": {"Line Manager": "manager", "Colleague": "peer"}}
+    path = _engagement(tmp_path, "mapped", {str(workspace / "tiny.ipynb"): {"min_people": 5}},
+                       data="export", mapping=mapping)
+    result = run_engagement(path, reports=tmp_path / "r", progress=False)
+    assert result.ok, result.failure
+    overview = pd.read_csv(result.run_dir / "outputs" / "tiny" / "overview.csv")
+    assert overview.set_index("quantity").loc["ratings", "n"] == len(ratings)
+    broken = dict(mapping, source_labels={"Line Manager": "boss of bosses"})
+    path = _engagement(tmp_path, "badmap", {str(workspace / "tiny.ipynb"): {}},
+                       data="export", mapping=broken)
+    with pytest.raises(EngagementError, match="mapping.*boss of bosses"):
+        load_engagement(path)
 
 
 def test_engagement_paths_are_relative_to_the_file(workspace):
