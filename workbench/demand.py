@@ -94,8 +94,9 @@ def plot_gap_heatmap(heat, *, value="share_gap", max_groups=40, ax=None):
         fig, ax = plt.subplots(figsize=(8, 5))
     else:
         fig = ax.figure
-    if len(heat) == 0:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center")
+    if len(heat) == 0 or heat[value].isna().all():
+        ax.text(0.5, 0.5, "no data" if len(heat) == 0 else
+                "every cell has fewer people than the minimum", ha="center", va="center")
         ax.set_axis_off()
         return fig
     table = heat.pivot_table(index=by, columns="skill", values=value, dropna=False)

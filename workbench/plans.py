@@ -561,8 +561,7 @@ def match_activities(
     if len(focus) == 0 or len(cat) == 0:
         return pd.DataFrame(columns=cols)
     kinds = kinds_by_gap_type or {"knowledge": KNOWLEDGE_KINDS, "behaviour": BEHAVIOUR_KINDS}
-    rules = [_check_rule(i, r) for i, r in enumerate(rules or [])] if rules and not all(
-        "note" in r for r in rules) else (rules or [])
+    rules = [_check_rule(i, r) for i, r in enumerate(rules or [])]
     base = focus[["person", "skill", "focus_rank", "focus_type", "score", "target_level",
                   "gap_type"]]
     pairs = base.merge(cat.rename(columns={"gap_type": "activity_gap_type"}), on="skill")
@@ -680,7 +679,8 @@ def schedule_activities(matched, *, start, weeks=12, hours_per_week=3.0, per_ski
     -------
     DataFrame
         ``matched`` plus status ("scheduled", "alternate", "did_not_fit"), scheduled (bool),
-        week_from, week_to (1-based, inclusive), start, end, hours_per_week.
+        week_from, week_to (1-based, inclusive; nullable integers), start, end,
+        hours_per_week.
 
     Examples
     --------
@@ -713,8 +713,8 @@ def schedule_activities(matched, *, start, weeks=12, hours_per_week=3.0, per_ski
     out = pd.concat([out, status], axis=1)
     ok = (out["status"] == "scheduled").to_numpy()
     out["scheduled"] = ok
-    out["week_from"] = np.where(ok, out["_s"] + 1, np.nan)
-    out["week_to"] = np.where(ok, out["_e"], np.nan)
+    out["week_from"] = pd.array(np.where(ok, out["_s"] + 1, np.nan), dtype="Int64")
+    out["week_to"] = pd.array(np.where(ok, out["_e"], np.nan), dtype="Int64")
     out["start"] = start + pd.to_timedelta(np.where(ok, out["_s"] * 7, np.nan), unit="D")
     out["end"] = start + pd.to_timedelta(np.where(ok, out["_e"] * 7 - 1, np.nan), unit="D")
     return out.drop(columns=["_s", "_e"])

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.cli._common import print_warnings
 from workbench.data import load_table, read_table
 from workbench.errors import ConfigError, InputError, Problem
 
@@ -103,5 +102,4 @@ def run(args) -> int:
     out = write_plans(planset, args.out)
     print(planset.summary())
     print(f"\nPlans written to {out}")
-    print_warnings([])
     return 0
