@@ -98,6 +98,20 @@ def test_manager_reference_shifts_scores(org300, cal300):
     assert shift == pytest.approx(-0.10, abs=0.08)  # manager offset is -0.10 in the truth
 
 
+def test_large_organisation_solver_matches_exact(org300, cal300, monkeypatch):
+    import workbench.mixed as mixed
+
+    # Force the iterative solver (used above 1,500 raters) on the 300-person organisation.
+    monkeypatch.setattr(mixed, "DENSE_AUTO", 50)
+    cal = calibrate_ratings(org300.ratings)
+    assert np.isnan(cal.model.reml_criterion)
+    np.testing.assert_allclose(cal.scores["score"], cal300.scores["score"], atol=2e-3)
+    rel = cal.scores["se"] / cal300.scores["se"] - 1
+    assert rel.abs().max() < 0.05
+    m = cal.rater_effects.merge(org300.truth["rater_effects"], on="rater")
+    assert np.corrcoef(m["effect"], m["leniency"])[0, 1] > 0.9
+
+
 def test_continuous_scores_recover_truth_closely():
     org = generate_organisation(200, seed=3, n_waves=1, rounding=None)
     cal = calibrate_ratings(org.ratings)

@@ -322,7 +322,7 @@ def _reference_weights(sources: list, reference: str) -> dict:
     return {reference: 1.0}
 
 
-def _fit_subset(data, terms, skill_effects, reference, waves, alpha):
+def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=None):
     joint = waves == "joint"
     model_terms = [WAVE_TERMS[t] if joint else t for t in terms]
     fixed = []
@@ -343,7 +343,8 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha):
     elif skill_effects and data["skill"].nunique() > 1:
         cell_factor = "skill"
         fixed.append("skill")
-    model = fit_mixed(data, response="score", fixed=fixed, random=model_terms, method="REML")
+    model = fit_mixed(data, response="score", fixed=fixed, random=model_terms, method="REML",
+                      progress=progress)
     weights = _reference_weights(sources, reference)
     columns = model.fe_params.index
 
@@ -460,6 +461,7 @@ def calibrate_ratings(
     min_ratings: int = 1,
     connectivity: str = "largest",
     alpha: float = 0.05,
+    progress=None,
 ) -> Calibration:
     """Calibrate 360 ratings: remove rater leniency, halo and source offsets by REML.
 
@@ -486,6 +488,8 @@ def calibrate_ratings(
         What to do when the rater-ratee network falls apart (see the module docstring).
     alpha : float
         1 - confidence level of the intervals.
+    progress : callable, optional
+        Passed to :func:`workbench.mixed.fit_mixed` (called after every evaluation).
 
     Returns
     -------
@@ -538,7 +542,8 @@ def calibrate_ratings(
         try:
             if len(chosen) > 1:
                 _check_identifiable(part, terms)
-            fitted = _fit_subset(part, terms, skill_effects, reference, waves, alpha)
+            fitted = _fit_subset(part, terms, skill_effects, reference, waves, alpha,
+                                 progress)
         except ModelError as exc:
             if len(chosen) == 1:
                 raise

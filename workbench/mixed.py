@@ -33,7 +33,7 @@ is chosen to make that complement as small as possible. ``theta`` is optimised w
 (``M`` the system matrix above, ``df = n - p`` for REML, and for ML ``M`` without the fixed
 block and ``df = n``); a term whose ``theta`` ends at 0 is probed away from the bound once.
 
-Large crossed terms (``solver="iterative"``, chosen automatically above 800 crossed levels):
+Large crossed terms (``solver="iterative"``, chosen automatically above 1,500 crossed levels):
 the dense Schur complement costs O(levels^3) per evaluation, and for 360 data its sparse
 factor fills in (raters from other teams link everything), so instead the Schur complement is
 kept sparse and solved by Jacobi-preconditioned block conjugate gradients (it is >= I, so CG
@@ -81,7 +81,7 @@ __all__ = ["fit_mixed", "MixedResult", "design_matrix"]
 METHODS = ("REML", "ML")
 SOLVERS = ("auto", "dense", "iterative")
 MAX_DENSE = 16000
-DENSE_AUTO = 800
+DENSE_AUTO = 1500
 PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
 
 
@@ -368,6 +368,7 @@ class _State:
 
 class _Engine:
     iterative = False
+    progress = None
 
     def __init__(self, y, X, codes, nlev, terms, structure=None):
         self.y, self.X, self.codes, self.nlev = y, X, codes, np.asarray(nlev)
@@ -814,6 +815,8 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=1
     def score(e):
         psi = np.exp(e)
         st = eng.evaluate(np.sqrt(psi), with_fixed=reml)
+        if eng.progress is not None:
+            eng.progress(eng.n_eval, np.sqrt(psi), "iterative")
         return eng.score(st, reml) * psi, st  # derivative with respect to eta
 
     h, st = score(eta)
@@ -1063,6 +1066,7 @@ def fit_mixed(
     theta_start=None,
     n_threads: int | None = 1,
     solver: str = "auto",
+    progress=None,
 ) -> MixedResult:
     """Fit a linear mixed model with crossed random intercepts by REML (default) or ML.
 
@@ -1086,7 +1090,10 @@ def fit_mixed(
         about 10,000 levels). ``"iterative"``: conjugate gradients with stochastic traces for
         large crossed terms (no criterion value; conditional SDs approximate). ``"auto"``
         (default) picks dense when the crossed terms (those not eliminated block-wise) have
-        at most 800 levels.
+        at most 1,500 levels.
+    progress : callable, optional
+        Called after every evaluation as ``progress(n_evaluations, theta, solver)`` (the CLI
+        prints it for long fits).
     n_threads : int or None
         BLAS threads during the fit (default 1: multithreaded BLAS slows down badly on a
         shared machine; None leaves the library default).
@@ -1160,15 +1167,17 @@ def fit_mixed(
             solver = "iterative" if structure.qc > DENSE_AUTO else "dense"
         if solver == "dense":
             eng = _Engine(yv, X, codes, nlev, random, structure)
+            eng.progress = progress
             theta, converged, st = _optimise(eng, reml, len(random), theta_start)
         else:
             eng = _IterEngine(yv, X, codes, nlev, random, structure)
+            eng.progress = progress
             theta, converged, st = _optimise_iterative(eng, reml, len(random), theta_start)
         return _results(eng, st, theta, reml, converged, data, response, Xf, random, labels,
                         time.perf_counter() - started)
 
 
-def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-13):
+def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-12):
     cache = {}
 
     def evaluate(theta):
@@ -1176,6 +1185,8 @@ def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-13
         if key not in cache:
             st = eng.factor(np.maximum(theta, 0.0))
             dev = eng.deviance(st, reml)
+            if eng.progress is not None:
+                eng.progress(eng.n_eval, np.maximum(theta, 0.0), "dense")
             grad = eng.gradient(st, reml) if np.isfinite(dev) else np.zeros(k)
             cache.clear()
             cache[key] = (dev, grad, st)
@@ -1185,7 +1196,7 @@ def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-13
     if x0.shape != (k,) or not np.isfinite(x0).all() or (x0 < 0).any():
         raise ModelError(f"theta_start must be {k} non-negative numbers")
     bounds = [(0.0, None)] * k
-    opts = {"maxiter": 500, "ftol": ftol, "gtol": 1e-7}
+    opts = {"maxiter": 500, "ftol": ftol, "gtol": 1e-6}
     fun = lambda t: evaluate(t)[0]  # noqa: E731
     jac = lambda t: evaluate(t)[1]  # noqa: E731
     res = optimize.minimize(fun, x0, jac=jac, method="L-BFGS-B", bounds=bounds, options=opts)

@@ -81,6 +81,12 @@ def _extras(cal) -> dict:
     return out
 
 
+def _progress(n_eval, theta, solver) -> None:
+    shown = ", ".join(f"{t:.4f}" for t in theta)
+    print(f"  evaluation {n_eval} ({solver}): relative SDs {shown}", file=sys.stderr,
+          flush=True)
+
+
 def run(args) -> int:
     from workbench.calibrate import calibrate_ratings
     from workbench.outputs import new_output_dir, write_csv
@@ -101,7 +107,7 @@ def run(args) -> int:
         warnings.simplefilter("always")
         cal = calibrate_ratings(ratings, terms=tuple(args.terms), reference=args.reference,
                                 waves=waves, connectivity=args.connectivity,
-                                min_ratings=args.min_ratings)
+                                min_ratings=args.min_ratings, progress=_progress)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     model = cal.model
