@@ -113,7 +113,10 @@ def source_scores_for_display(
     cols = ["ratee", "skill", "source", "n_raters", "mean", "shown", "note"]
     if len(frame) == 0:
         return pd.DataFrame(columns=cols)
-    # a rater who rated twice counts once, with the mean of their ratings
+    # a rater who rated twice counts once, with the mean of their ratings; categorical keys
+    # keep the grouping fast on large organisations
+    frame = frame[["ratee", "rater", "source", "skill", "score"]].astype(
+        {"ratee": "category", "rater": "category", "source": "category", "skill": "category"})
     per_rater = frame.groupby(["ratee", "skill", "source", "rater"], observed=True)["score"].mean()
     table = (
         per_rater.groupby(["ratee", "skill", "source"], observed=True)
@@ -128,7 +131,7 @@ def source_scores_for_display(
     )
     others = table[~is_exempt & table["shown"]]
     combined = (
-        others.groupby(["ratee", "skill"])
+        others.groupby(["ratee", "skill"], observed=True)
         .agg(n_raters=("n_raters", "sum"), total=("total", "sum"))
         .reset_index()
     )
@@ -136,6 +139,9 @@ def source_scores_for_display(
     combined["source"] = "all_others"
     combined["shown"] = True
     combined["note"] = "shown sources other than self and manager"
+    for col in ("ratee", "skill", "source"):
+        table[col] = table[col].astype(object)
+        combined[col] = combined[col].astype(object)
     out = pd.concat([table, combined], ignore_index=True)
     out.loc[~out["shown"], "mean"] = np.nan
     out["n_raters"] = out["n_raters"].astype(int)
