@@ -101,7 +101,9 @@ def test_iterative_solver_agrees_with_exact():
                       solver="dense")
     approx = fit_mixed(ratings, response="score", fixed=["source", "skill"], random=terms,
                        solver="iterative")
-    assert approx.converged and np.isnan(approx.reml_criterion)
+    assert approx.converged
+    # The criterion at the approximate optimum is evaluated exactly: a hair above the minimum.
+    assert exact.reml_criterion <= approx.reml_criterion < exact.reml_criterion + 0.05
     np.testing.assert_allclose(approx.variance_components, exact.variance_components,
                                rtol=1e-2)
     np.testing.assert_allclose(approx.fe_params, exact.fe_params, atol=1e-3)
