@@ -1123,8 +1123,8 @@ def fit_mixed(
     >>> df = pd.DataFrame({"g": rng.integers(0, 30, 300), "x": rng.normal(size=300)})
     >>> df["y"] = 1 + 0.5 * df["x"] + rng.normal(size=30)[df["g"]] + rng.normal(size=300)
     >>> res = fit_mixed(df, response="y", fixed=["x"], random=["g"])
-    >>> round(float(res.fe_params["x"]), 1)
-    0.5
+    >>> bool(abs(res.fe_params["x"] - 0.5) < 3 * res.fe_se["x"])
+    True
     """
     started = time.perf_counter()
     random = list(random)
