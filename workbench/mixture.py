@@ -211,7 +211,7 @@ def _check_var(var, scale):
 
 
 def _mstep_diag(x, x2, resp, structure, scale, state):
-    nk = resp.sum(axis=0)
+    nk = np.ones(len(resp)) @ resp
     if np.min(nk) < 1e-8 * len(x):
         raise Degenerate("empty component")
     weights = nk / nk.sum()
@@ -258,7 +258,7 @@ def _eig_desc(w):
 
 
 def _mstep_full(x, resp, structure, scale, state, xx=None):
-    nk = resp.sum(axis=0)
+    nk = np.ones(len(resp)) @ resp
     n, d = x.shape
     if np.min(nk) < 1e-8 * n:
         raise Degenerate("empty component")
@@ -353,11 +353,17 @@ def _em(x, resp, structure, *, tol, max_iter, scale):
         else:
             weights, means, cov = _mstep_full(x, resp, structure, scale, state, xx)
             logp = _log_density_full(x, weights, means, _chols(cov, scale), xx)
-        norm = logsumexp(logp, axis=1)
-        loglik = float(norm.sum())
+        # log-sum-exp in place: the exponentials double as the unnormalised posteriors.
+        # (numpy reduces a short trailing axis slowly: max over a transposed copy, sums by
+        # matrix-vector products.)
+        top = np.ascontiguousarray(logp.T).max(axis=0)[:, None]
+        np.subtract(logp, top, out=logp)
+        np.exp(logp, out=logp)
+        total = (logp @ np.ones(logp.shape[1]))[:, None]
+        loglik = float(np.sum(np.log(total)) + np.sum(top))
         if not np.isfinite(loglik):
             raise Degenerate("non-finite log-likelihood")
-        resp = np.exp(logp - norm[:, None])
+        resp = np.divide(logp, total, out=logp)
         if abs(loglik - previous) <= tol * abs(loglik):
             converged = True
             break
@@ -385,7 +391,7 @@ def _kmeanspp(x, k, rng):
         centres.append(x[idx])
         dist = np.minimum(dist, np.sum((x - x[idx]) ** 2, axis=1))
     centres = np.array(centres)
-    for _ in range(5):
+    for _ in range(2):
         d2 = (x * x).sum(1)[:, None] - 2 * x @ centres.T + (centres * centres).sum(1)
         labels = np.argmin(d2, axis=1)
         for j in range(k):
@@ -482,8 +488,9 @@ def fit_mixture(
     max_iter : int
         EM iterations per start.
     subset : int
-        When ``n > subset`` the short runs use a random subset of this size (mclust likewise
-        initialises on 2000 rows); the final runs use all rows.
+        When ``n > subset`` the starts run to convergence on a random subset of this size
+        (mclust likewise initialises on 2000 rows) and the best two are run on all rows;
+        ``start_logliks`` are then the subset's.
     init_resp : list of arrays, optional
         Extra initial responsibility matrices (n, k), tried before the generated starts.
     random_state : int, Generator or None
@@ -525,17 +532,22 @@ def fit_mixture(
         runs, _ = _run_starts(xs, ward + inits, structure, tol_start, n_init_iter, scale)
         runs.sort(key=lambda r: -r.loglik)
         runs, counts = _distinct(runs, n_final)
-        resps = []
-        for run in runs:
-            if sub is None:
-                resps.append(run.resp)
-            else:
-                logp = _full_logp(xc, run, structure)
-                resps.append(np.exp(logp - logsumexp(logp, axis=1, keepdims=True)))
-        runs, start_ll = _run_starts(xc, resps, structure, tol_start, max_iter, scale)
+        resps = [run.resp for run in runs]
+        runs, start_ll = _run_starts(xs, resps, structure, tol_start, max_iter, scale)
         if not runs:
             return None
         counts = [c for c, ll in zip(counts, start_ll, strict=True) if np.isfinite(ll)]
+        start_ll = [ll for ll in start_ll if np.isfinite(ll)]
+        if sub is not None:
+            # Large samples: the runs converged on the subset; the best two go on all rows.
+            top = np.argsort(start_ll)[::-1][:2]
+            resps = []
+            for j in top:
+                logp = _full_logp(xc, runs[j], structure)
+                resps.append(np.exp(logp - logsumexp(logp, axis=1, keepdims=True)))
+            runs, _ = _run_starts(xc, resps, structure, tol_start, max_iter, scale)
+            if not runs:
+                return None
         best = max(runs, key=lambda r: r.loglik)
         if tol < tol_start:
             try:
@@ -551,7 +563,7 @@ def fit_mixture(
         resp=best.resp,
         n_iter=best.n_iter,
         converged=best.converged,
-        start_logliks=np.array([ll for ll in start_ll if np.isfinite(ll)], dtype=float),
+        start_logliks=np.array(start_ll, dtype=float),
         start_counts=np.array(counts, dtype=int),
     )
 

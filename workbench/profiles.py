@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -645,10 +646,8 @@ class ProfileResult:
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         """Normal intervals of the profile means (``ci_low``, ``ci_high``)."""
-        from scipy.stats import norm
-
         alpha = self.alpha if alpha is None else alpha
-        q = norm.ppf(1 - alpha / 2)
+        q = NormalDist().inv_cdf(1 - alpha / 2)
         m = self.means.set_index(["profile", "skill"])
         return pd.DataFrame({"ci_low": m["estimate"] - q * m["se"],
                              "ci_high": m["estimate"] + q * m["se"]})
@@ -822,9 +821,7 @@ def _order(sol: _Solution, x):
 
 
 def _means_frame(sol, x, skills, labels, alpha):
-    from scipy.stats import norm
-
-    q = norm.ppf(1 - alpha / 2)
+    q = NormalDist().inv_cdf(1 - alpha / 2)
     centre, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
     nk = sol.proba.sum(axis=0)
     rows = []
