@@ -277,7 +277,7 @@ def match_mentors(
     *,
     capacity=2,
     confidence=0.8,
-    candidates=16,
+    candidates=None,
     costs=None,
     role_families=None,
     block_size=1000,
@@ -297,8 +297,10 @@ def match_mentors(
         Mentees per mentor, across all skills.
     confidence : float
         Level of the one-sided lower bound that must exceed the target (0.5 to 0.999).
-    candidates : int
-        Candidate mentors kept per need (pruning for large organisations).
+    candidates : int or None
+        Candidate mentors kept per need (pruning for large organisations). None: every
+        eligible mentor when the organisation fits in one block (the assignment is then exact),
+        16 otherwise.
     costs : dict, optional
         Overrides of :data:`DEFAULT_MENTOR_COSTS`.
     role_families : dict, optional
@@ -328,7 +330,8 @@ def match_mentors(
         raise ConfigError(f"mentor capacity must be a whole number >= 0, got {capacity!r}")
     if not 0.5 <= float(confidence) < 1:
         raise ConfigError(f"mentor confidence must be in [0.5, 1), got {confidence!r}")
-    if not isinstance(candidates, (int, np.integer)) or candidates < 1:
+    if candidates is not None and (not isinstance(candidates, (int, np.integer))
+                                   or candidates < 1):
         raise ConfigError(f"mentor candidates must be a whole number >= 1, got {candidates!r}")
     w = _check_costs(costs)
     families = dict(role_families or {})
@@ -384,7 +387,13 @@ def match_mentors(
     prio_norm = (prio - prio.min()) / spread if spread > 0 else np.zeros_like(prio)
     unmatched_cost = _unmatched_base(w) + prio_norm
     n_eligible = _eligible_counts(needs, pool)
-    exact = bool(np.all(n_eligible <= candidates)) and n_blocks == 1
+    every = candidates is None and n_blocks == 1
+    if candidates is None:
+        candidates = max(int(n_eligible.max()), 1) if every and len(n_eligible) else 16
+    # each of the three tiers contributes a third of the candidates, or all of them when every
+    # eligible mentor is wanted
+    per_tier = candidates if every else max(1, -(-candidates // 3))
+    exact = bool(np.all(n_eligible <= per_tier)) and n_blocks == 1
 
     # Round 1 solves each block exactly; with several blocks, round 2 solves the needs still
     # open against every mentor with capacity left, across blocks.
@@ -402,7 +411,6 @@ def match_mentors(
         if not blocked:
             sub_needs["block"] = 0
             sub_pool["block"] = 0
-        per_tier = max(1, -(-candidates // 3))
         need_rows, pool_rows, _ = _candidates(sub_needs, sub_pool, _codes(sub_needs, sub_pool),
                                               per_tier, rng)
         ni, pj, cost = _edges(sub_needs, sub_pool, need_rows, pool_rows, candidates, w)

@@ -99,7 +99,7 @@ DEFAULT_CONFIG = {
     "mentors": True,
     "mentor_capacity": 2,
     "mentor_confidence": 0.8,
-    "mentor_candidates": 16,
+    "mentor_candidates": None,
     "mentor_costs": {},
     "mentor_block_size": 1000,
     "role_families": {},
@@ -187,7 +187,8 @@ def check_config(config=None):
     whole("activities_per_skill", 1, 5)
     whole("mentor_capacity", 0, 50)
     number("mentor_confidence", 0.5, 1.0, closed=False)
-    whole("mentor_candidates", 1, 1000)
+    if cfg["mentor_candidates"] is not None:
+        whole("mentor_candidates", 1, 100_000)
     whole("min_cell", 1, 10_000)
     if cfg["mentor_block_size"] is not None:
         whole("mentor_block_size", 2, 10_000_000)
