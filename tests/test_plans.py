@@ -324,7 +324,7 @@ def test_blocked_matching_stays_valid_and_close(org, scores):
     focus = build_plans(scores, org.people, org.framework, org.catalog, start=START,
                         config={"mentors": False}).focus
     needs = focus[["person", "skill", "target_level", "priority"]]
-    whole = match_mentors(needs, scores, org.people, block_size=None, candidates=400)
+    whole = match_mentors(needs, scores, org.people, block_size=None)
     blocks = match_mentors(needs, scores, org.people, block_size=100, candidates=30,
                            random_state=1)
     assert whole.exact and not blocks.exact
