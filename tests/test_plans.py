@@ -309,6 +309,7 @@ def test_mentors_are_confidently_above_target_within_capacity(planset, scores):
     assert len(m) > 0
     assert (m["mentor_lower"] > m["target_level"]).all()
     assert (m["mentor"] != m["person"]).all()
+    assert planset.mentor_exact  # 300 people: one block, every eligible mentor considered
     assert m.groupby("mentor").size().max() <= 2
     lookup = scores.set_index(["ratee", "skill"])["score"]
     expected = [lookup[(a, s)] - norm.ppf(0.8) * 0.2 for a, s in zip(m["mentor"], m["skill"], strict=True)]
