@@ -161,10 +161,10 @@ class MixtureFit:
 # ----------------------------------------------------------------------------------- E-step
 
 
-def _log_density_diag(x, weights, means, var):
+def _log_density_diag(x, weights, means, var, x2=None):
     # sum_j (x_j - mu_kj)^2 / v_kj expanded into three matrix products: no (n, k, d) tensor.
     prec = 1.0 / var
-    maha = (x * x) @ prec.T - 2.0 * x @ (means * prec).T + np.sum(means * means * prec, axis=1)
+    maha = (x * x if x2 is None else x2) @ prec.T - 2.0 * x @ (means * prec).T + np.sum(means * means * prec, axis=1)
     logdet = np.sum(np.log(var), axis=1)
     return np.log(weights) - 0.5 * (x.shape[1] * _LOG_2PI + logdet + maha)
 
@@ -349,7 +349,7 @@ def _em(x, resp, structure, *, tol, max_iter, scale):
     for it in range(1, max_iter + 1):  # noqa: B007 - it is the iteration count returned
         if diag:
             weights, means, cov = _mstep_diag(x, x2, resp, structure, scale, state)
-            logp = _log_density_diag(x, weights, means, cov)
+            logp = _log_density_diag(x, weights, means, cov, x2)
         else:
             weights, means, cov = _mstep_full(x, resp, structure, scale, state, xx)
             logp = _log_density_full(x, weights, means, _chols(cov, scale), xx)

@@ -692,6 +692,9 @@ class ProfileResult:
             lines.append(f"Fit: loglik {row['loglik']:.2f}, BIC {row['bic']:.2f}, entropy "
                          f"{row['entropy']:.2f}, best log-likelihood reached by "
                          f"{int(row['n_at_best'])} of {int(row['n_starts_used'])} starts")
+            if row["n_at_best"] < 2:
+                lines.append("Warning: only one start reached the best log-likelihood; the "
+                             "maximum may be local (try more starts: n_starts)")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -973,6 +976,9 @@ def find_profiles(
             for kk, (lr, p) in _vlmr_table(x, fits, model, min(k_max, k + 1)).items():
                 row = here & (table["k"] == kk)
                 table.loc[row, ["vlmr_lr", "vlmr_p_value"]] = [lr, p]
+                if np.isnan(p):
+                    notes.append(f"VLMR p-value not computed for {model} with k={kk} (rotated "
+                                 "structures or more than 150 parameters)")
         if blrt:
             tests = _blrt(x, fits, model, min(k_max, k + 1), n_blrt,
                           max(4, n_starts // 4), seeds[1], n_jobs, progress)
