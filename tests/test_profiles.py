@@ -390,3 +390,11 @@ def test_no_warning_noise_on_clean_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         find_profiles(frame, k_max=2, models=("EII",), **QUICK)
+
+
+def test_vlmr_is_not_computed_for_rotated_structures_and_notes_say_so():
+    frame, _ = _blobs((50, 50), shift=5.0, d=2, seed=9)
+    res = find_profiles(frame, k_max=3, models=("EEV",), n_bootstrap=0, random_state=0)
+    assert res.model_selection["vlmr_p_value"].isna().all()
+    assert res.model_selection["vlmr_lr"].notna().any()
+    assert any("VLMR p-value not computed for EEV" in note for note in res.notes)
