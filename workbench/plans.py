@@ -1405,29 +1405,66 @@ def write_plans(planset, out_dir, *, pages=True, figures=True, excel=True):
     return out
 
 
-def _excel_frame(frame):
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].map(lambda v: isinstance(v, (list, dict))).any():
-            frame[col] = frame[col].map(lambda v: ", ".join(map(str, v))
-                                        if isinstance(v, list) else str(v))
-    return frame
+TEAM_SHEET_COLUMNS = ["person", "role", "skill", "focus_rank", "focus_type", "activity",
+                      "title", "kind", "start", "end", "hours", "cost", "score",
+                      "target_level", "mentor", "goal"]
+
+
+def _excel_rows(frame):
+    """Header and rows of plain Python values (dates as datetime, missing as None)."""
+    yield [str(c) for c in frame.columns]
+    if len(frame) == 0:
+        return
+    values = frame.astype(object).where(frame.notna(), None).to_numpy()
+    for row in values:
+        yield [
+            ", ".join(map(str, v)) if isinstance(v, (list, tuple))
+            else v.to_pydatetime() if isinstance(v, pd.Timestamp)
+            else v.item() if isinstance(v, np.generic)
+            else v
+            for v in row
+        ]
 
 
 def _write_excel(ps, path):
+    """Consultant workbook: Summary, Demand, Issues, Mentors, Unmatched needs, one per team.
+
+    openpyxl's write-only mode keeps thousands of team sheets fast.
+    """
+    from openpyxl import Workbook
+
     if path.exists():
         raise ConfigError(f"{path}: already exists; earlier results are never overwritten")
+    book = Workbook(write_only=True)
     used = set()
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        ps.overview().to_excel(writer, sheet_name=_sheet_name("Summary", used), index=False)
-        start = len(ps.overview()) + 2
-        if len(ps.content_gaps):
-            ps.content_gaps.to_excel(writer, sheet_name="Summary", index=False, startrow=start)
-        for name, frame in (("Demand", ps.demand), ("Issues", ps.issues),
-                            ("Mentors", ps.mentors), ("Unmatched needs", ps.unmatched)):
-            _excel_frame(frame).to_excel(writer, sheet_name=_sheet_name(name, used), index=False)
-        for team, frame in ps.plans.groupby("team", sort=True):
-            _excel_frame(frame).to_excel(writer, sheet_name=_sheet_name(team, used), index=False)
+    summary = book.create_sheet(_sheet_name("Summary", used))
+    for row in _excel_rows(ps.overview()):
+        summary.append(row)
+    if len(ps.content_gaps):
+        summary.append([])
+        summary.append(["Content gaps"])
+        for row in _excel_rows(ps.content_gaps):
+            summary.append(row)
+    for name, frame in (("Demand", ps.demand), ("Issues", ps.issues),
+                        ("Mentors", ps.mentors), ("Unmatched needs", ps.unmatched)):
+        sheet = book.create_sheet(_sheet_name(name, used))
+        for row in _excel_rows(frame):
+            sheet.append(row)
+    # one conversion of the whole table, then rows dealt out to the team sheets
+    cols = [c for c in TEAM_SHEET_COLUMNS if c in ps.plans]
+    plans = ps.plans.sort_values(["team", "person", "focus_rank", "week_from"], kind="stable")
+    rows = _excel_rows(plans[cols])
+    header = next(rows)
+    teams = plans["team"].astype(str).to_numpy()
+    sheet, current = None, None
+    for team, row in zip(teams, rows, strict=True):
+        if team != current:
+            sheet = book.create_sheet(_sheet_name(team, used))
+            sheet.append(header)
+            current = team
+        sheet.append(row)
+    with path.open("xb") as handle:
+        book.save(handle)
 
 
 # --------------------------------------------------------------------------------------------
