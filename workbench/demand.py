@@ -105,7 +105,8 @@ def plot_gap_heatmap(heat, *, value="share_gap", max_groups=40, ax=None):
     label = "share of people with a gap" if value == "share_gap" else "mean expected shortfall"
     sns.heatmap(table, ax=ax, cmap="Reds", vmin=0, annot=len(table) <= 20, fmt=".2f",
                 cbar_kws={"label": label}, linewidths=0.5)
-    ax.set_title(f"Development needs by {by} ({label}; blank: fewer people than the minimum)")
+    ax.set_title(f"Development needs by {by}: {label}\n(blank: fewer people than the "
+                 "minimum for reporting)", fontsize=10)
     ax.set_xlabel("skill")
     ax.set_ylabel(by)
     fig.tight_layout()

@@ -964,6 +964,12 @@ def build_plans(
                                     per_skill=cfg["activities_per_skill"])
     _activity_issues(issues, focus, cat, matched, scheduled)
 
+    assessed = set(gaps.loc[gaps["score"].notna(), "person"])
+    for person in sorted(assessed - set(focus["person"]), key=str):
+        _issue(issues, person, None, None, "no_development_need",
+               "no skill is confidently below its requirement"
+               + (" or a stretch target" if cfg["stretch"] != "none" else "")
+               + ", so no plan was made for this period")
     focus, mentors, unmatched, exact = _mentors(focus, sc, people, cfg, random_state)
     for row in unmatched.itertuples(index=False):
         _issue(issues, row.person, row.skill, None, "no_mentor", f"no mentor: {row.reason}")
