@@ -567,10 +567,12 @@ def test_plans_from_calibrated_demo_target_true_gaps():
     assert not ps.issues["issue"].isin(["no_ratings", "role_without_framework"]).any()
 
 
-def test_person_without_any_need_is_explained():
+def test_person_without_any_need_is_explained(tmp_path):
     s, p, f = _one(score=4.5, se=0.1, required=3.0)
     ps = build_plans(s, p, f, None, start=START, config={"stretch": "none"})
     assert ps.focus.empty
     assert "no_development_need" in set(ps.issues["issue"])
     page = ps.page("a")
     assert "No focus skill was chosen" in page and "confidently below" in page
+    out = write_plans(ps, tmp_path / "empty")
+    assert "no_development_need" in set(pd.read_csv(out / "issues.csv")["issue"])

@@ -1052,6 +1052,8 @@ def _timeline(focus, start, cfg):
 
 
 def _goals(focus, timeline, cfg):
+    if len(focus) == 0:
+        return focus.assign(goal=pd.Series(dtype=object))
     by = (timeline["reassessment"].iloc[0] if len(timeline) else pd.NaT)
     when = f"{by:%Y-%m-%d}" if len(timeline) else ""
     verb = np.where(focus["focus_type"] == "stretch", "Stretch", "Raise")
@@ -1061,7 +1063,7 @@ def _goals(focus, timeline, cfg):
         + focus["target_level"].map(lambda v: f"{v:.1f}") + " (" + focus["target_reason"]
         + f") by {when}; evidence: {cfg['evidence']} in week {cfg['weeks']}"
     )
-    return focus.assign(goal=text.to_numpy() if len(focus) else [])
+    return focus.assign(goal=text.to_numpy())
 
 
 def _plans_table(done, focus):
