@@ -19,10 +19,20 @@ of each mentor's column; the sparse bipartite graph is solved with
 :func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching` (LAPJVsp), one connected
 component at a time, oriented so that the smaller side is the one fully matched.
 
-At scale the candidate lists are pruned to ``candidates`` mentors per need, drawn (with
-``random_state``) from the eligible colleagues of the same role family and location, the same
-family, and the whole organisation, then cut to the cheapest. The solution is exact for the
-pruned graph; ``MentorMatching.exact`` says whether pruning removed any eligible mentor.
+An organisation that fits in one block (``block_size``, 1000 people by default) is solved
+with every eligible mentor as a candidate: the assignment is then exactly optimal
+(``MentorMatching.exact``). Larger organisations stay tractable by
+
+* pruning: each need keeps ``candidates`` (16) mentors, a third from each of three tiers (same
+  family and location, same family, anyone), half of each tier the *tightest fits* (the lowest
+  lower bounds above the target: mentors that needs with higher targets cannot use) and half
+  drawn at random (``random_state``);
+* blocks: people are dealt round-robin (ordered by family, location and team, so each block is
+  a representative sample) into blocks solved exactly one by one; a second round then solves
+  the needs still open against every mentor with capacity left, across blocks.
+
+Each round is an exact min-cost assignment; the whole is not guaranteed optimal (measured 9 %
+above the optimum on 300 people cut into blocks of 100; tests/test_plans.py).
 
 Examples
 --------
