@@ -557,7 +557,7 @@ class _Engine:
         return grad
 
 
-def _block_pcg(matvec, rhs, dinv, tol=1e-10, maxiter=1000):
+def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
     """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once."""
     X = np.zeros_like(rhs)
     R = rhs.copy()
