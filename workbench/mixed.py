@@ -811,10 +811,8 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
         else:
             theta0 = np.ones(k)
     else:
-        pilot = None
         theta0 = np.asarray(theta_start, float)
     eta = np.log(np.maximum(theta0, 0.05) ** 2)
-    J = _pilot_jacobian(pilot, eta, reml, eng.s.n) if pilot is not None else None
 
     def score(e):
         psi = np.exp(e)
@@ -824,12 +822,13 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
         return eng.score(st, reml) * psi, st  # derivative with respect to eta
 
     h, st = score(eta)
-    if J is None or not np.isfinite(J).all():
-        J = np.zeros((k, k))
-        for j in range(k):
-            trial = eta.copy()
-            trial[j] += 1e-3
-            J[:, j] = (score(trial)[0] - h) / 1e-3
+    # A forward-difference Jacobian on the full data (a pilot-based one scaled up by the
+    # number of observations proved unreliable on large organisations).
+    J = np.zeros((k, k))
+    for j in range(k):
+        trial = eta.copy()
+        trial[j] += 1e-3
+        J[:, j] = (score(trial)[0] - h) / 1e-3
     free = np.ones(k, dtype=bool)
     converged = False
     for _ in range(40):
@@ -855,26 +854,6 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
     if (theta == 0).any():
         st = eng.evaluate(theta, with_fixed=reml)
     return theta, converged, st
-
-
-def _pilot_jacobian(pilot: _Engine, eta, reml: bool, n_full: int):
-    """Jacobian of the eta-score on the pilot data, scaled up by the number of observations.
-
-    A cheap first guess for the quasi-Newton iteration on the full data (Broyden updates
-    correct it), saving one full evaluation per variance component.
-    """
-    def h(e):
-        theta = np.sqrt(np.exp(e))
-        st = pilot.factor(theta)
-        return pilot.gradient(st, reml) * theta / 2.0
-
-    base = h(eta)
-    J = np.zeros((len(eta), len(eta)))
-    for j in range(len(eta)):
-        trial = eta.copy()
-        trial[j] += 1e-4
-        J[:, j] = (h(trial) - base) / 1e-4
-    return J * (n_full / pilot.s.n)
 
 
 def _pilot_ok(eng, mask) -> bool:
