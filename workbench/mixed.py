@@ -293,7 +293,7 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
         cols = np.column_stack([c_off[c] + codes[c] for c in c_terms]).ravel()
         Zc = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, qc))
         ec = (ZeT @ Zc).tocoo()
-        eb = ec.row // m
+        eb = (ec.row // m).astype(np.int64)  # int32 from scipy: the key below overflows it
         where = np.searchsorted(keys, eb * (qc + 1) + ec.col)
         Gec[eb, ec.row % m, slot[where]] = ec.data
     else:
