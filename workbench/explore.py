@@ -11,7 +11,7 @@ Examples
 >>> from workbench.explore import person_profile
 >>> org = generate_organisation(60, seed=0, n_waves=1)
 >>> scores = truth_scores(org, se=0.2, random_state=0)
->>> person_profile(scores, "P001").columns.tolist()[:3]
+>>> person_profile(scores, scores["ratee"].iloc[0]).columns.tolist()[:3]
 ['skill', 'score', 'ci_low']
 """
 
