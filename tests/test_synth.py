@@ -130,3 +130,11 @@ def test_cli_demo_data_never_overwrites(tmp_path, capsys):
     assert (out / "truth" / "true_scores.csv").exists()
     assert main(["demo-data", "--out", str(out), "--people", "50"]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_one_wave_organisation_round_trips(tmp_path):
+    org = generate_organisation(60, seed=4, n_waves=1)
+    org.write(tmp_path / "one")
+    loaded = load_organisation(tmp_path / "one")
+    assert loaded.enrollments is None
+    assert loaded.waves == [1]

@@ -515,6 +515,8 @@ def write_organisation(org: SyntheticOrganisation, out: str | Path, *, fmt: str 
         "ratings": org.ratings, "people": org.people, "framework": org.framework,
         "catalog": org.catalog, "enrollments": org.enrollments, "scale": org.scale,
     }
+    # A one-wave organisation has no enrollments: no file rather than a header-only file.
+    tables = {name: frame for name, frame in tables.items() if len(frame)}
     targets = [out / f"{name}.{fmt}" for name in tables]
     targets += [out / "truth" / f"{name}.csv" for name in org.truth]
     existing = [str(t) for t in targets if t.exists()]
