@@ -308,8 +308,8 @@ def _print_table(rows: list[dict], engines: list[str]) -> None:
 
 def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000],
-                        help="numbers of ratees (default: 1000 10000 50000)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 50000],
+                        help="numbers of ratees (default: 1000 10000 50000; none: InstEval only)")
     parser.add_argument("--small", type=int, default=30,
                         help="an extra small organisation where statsmodels can run too "
                              "(default 30 ratees; 0 to leave out)")
