@@ -14,6 +14,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,6 +42,8 @@ from workbench.impact import (
 )
 from workbench.power import minimum_detectable_effect, paired_effect_sizes, required_sample_size
 from workbench.synth import generate_organisation
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
 def _setup(n, seed, se=(0.15, 0.35)):
@@ -448,13 +452,13 @@ def test_calibrated_demo_data_recover_the_training_effects():
     from workbench.calibrate import calibrate_ratings
     from workbench.data import load_organisation
 
-    org = load_organisation("data/demo")
+    org = load_organisation(DEMO_DIR)
     cal = calibrate_ratings(org.ratings, waves="joint")
     result = estimate_impact(cal, org.enrollments, people=org.people, catalog=org.catalog,
                              did=False)
     assert result.settings["score_source"] == "calibration"
     assert any("un-shrunk" in note for note in result.notes)
-    effects = pd.read_csv("data/demo/truth/training_effects.csv")
+    effects = pd.read_csv(DEMO_DIR / "truth" / "training_effects.csv")
     done = _completions(org.enrollments, org.catalog).merge(effects, on=["activity", "skill"])
     gain = done.groupby(["person", "skill"])["effect"].sum()
     panel = result.panel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ from workbench.plans import (
     write_plans,
 )
 from workbench.synth import generate_organisation
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 START = "2027-01-04"
 
@@ -552,12 +555,12 @@ def test_plans_from_calibrated_demo_target_true_gaps():
     from workbench.calibrate import calibrate_ratings
     from workbench.data import load_organisation
 
-    demo = load_organisation("data/demo")
+    demo = load_organisation(DEMO_DIR)
     ratings = demo.ratings[demo.ratings["wave"] == 1]
     cal = calibrate_ratings(ratings)
     ps = build_plans(cal, demo.people, demo.framework, demo.catalog, ratings=ratings,
                      start=START, random_state=0)
-    truth = pd.read_csv("data/demo/truth/true_scores.csv")
+    truth = pd.read_csv(DEMO_DIR / "truth" / "true_scores.csv")
     chosen = ps.focus[ps.focus["focus_type"] == "gap"].merge(
         truth[truth["wave"] == 1], on=["person", "skill"])
     assert len(chosen) > 300
