@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -298,11 +299,14 @@ def test_batch_on_a_dask_cluster(workspace, tmp_path, capsys):
     data = str(workspace / "data")
     _engagement(batch, "dask-ok", {str(workspace / "tiny.ipynb"): {}}, data=data)
     _engagement(batch, "dask-broken", {str(workspace / "broken.ipynb"): {}}, data=data)
+    cwd = os.getcwd()
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:
         code = main(["run", "--batch", str(batch), "--dask", cluster.scheduler_address,
                      "--reports", str(tmp_path / "r")])
     assert code == 1
+    # Two runs in threads of one process must not leave the process in another folder.
+    assert os.getcwd() == cwd
     status = {}
     for name in ("dask-ok", "dask-broken"):
         run = next((tmp_path / "r" / name).iterdir())

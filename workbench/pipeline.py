@@ -29,6 +29,7 @@ import platform
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from pathlib import Path
 
 from workbench.engagement import Engagement, load_engagement, notebook_parameters
 from workbench.errors import ConfigError, WorkbenchError
+
+_CWD_LOCK = threading.Lock()
 
 __all__ = [
     "RunResult",
@@ -357,18 +360,22 @@ def run_engagement(
         say(f"[{i}/{total}] {step.name} ...")
         started = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(step.path),
-                str(executed_path),
-                parameters=params,
-                kernel_name=kernel_name,
-                progress_bar=False,
-                cwd=str(step.path.parent),
-                start_timeout=start_timeout,
-                # the kernel's own log (transport notices) is noise for the user; cell
-                # errors still come back through papermill
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            )
+            # papermill changes the whole process's working directory for the kernel start;
+            # two runs in threads of one process (a Dask worker) would otherwise restore each
+            # other's directory and leave the process in the wrong one.
+            with _CWD_LOCK:
+                pm.execute_notebook(
+                    str(step.path),
+                    str(executed_path),
+                    parameters=params,
+                    kernel_name=kernel_name,
+                    progress_bar=False,
+                    cwd=str(step.path.parent),
+                    start_timeout=start_timeout,
+                    # the kernel's own log (transport notices) is noise for the user; cell
+                    # errors still come back through papermill
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                )
         except Exception as exc:  # papermill or kernel failure: recorded, the run stops
             failure = _failure_from(step.name, exc)
         entry["seconds"] = round(time.perf_counter() - started, 3)
