@@ -65,7 +65,9 @@ _EXPORTS = {
     "mentors": ["match_mentors", "MentorMatching"],
     "demand": ["gap_heatmap", "training_demand", "content_gaps", "find_experts"],
     "confidentiality": ["source_scores_for_display", "comments_for_display"],
-    "engagement": ["load_engagement", "Engagement"],
+    "engagement": ["load_engagement", "Engagement", "EngagementError", "open_organisation"],
+    "report": ["build_report"],
+    "explore": ["Explorer"],
     "pipeline": ["run_engagement", "run_batch", "RunResult"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
