@@ -40,6 +40,7 @@ __all__ = [
     "OrganisationSummary",
     "InputWarning",
     "read_table",
+    "read_yaml",
     "load_table",
     "load_ratings",
     "load_people",
@@ -248,15 +249,7 @@ class ColumnMapping:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ColumnMapping:
-        import yaml
-
-        path = Path(path)
-        try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: column mapping file not found") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        spec = read_yaml(path, what="column mapping file")
         if isinstance(spec, Mapping) and "mapping" in spec:
             spec = spec["mapping"]
         return cls.from_dict(spec)
@@ -274,6 +267,19 @@ class ColumnMapping:
             if re.sub(r"[\s\-/]+", "_", client.strip().lower()) == key:
                 return source
         return _SOURCE_ALIASES.get(key)
+
+
+def read_yaml(path: str | Path, *, what: str = "file") -> object:
+    """Read a YAML file (UTF-8, BOM tolerated); a missing file or bad YAML is a ConfigError."""
+    import yaml
+
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import pandas as pd
 
-from workbench.data import load_table, read_table
+from workbench.data import load_table, read_table, read_yaml
 from workbench.errors import ConfigError, InputError, Problem
 
 
@@ -41,15 +40,7 @@ def register(sub) -> None:
 def _read_config(path):
     if path is None:
         return {}
-    import yaml
-
-    path = Path(path)
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    spec = read_yaml(path, what="configuration file")
     if spec is None:
         return {}
     if not isinstance(spec, Mapping):
