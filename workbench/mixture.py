@@ -210,6 +210,31 @@ def _check_var(var, scale):
         raise Degenerate("singular covariance")
 
 
+def _volumes_and_common_shape(w, nk, shape, *, check=None, check_volumes=None):
+    """Per-component volumes and one shared shape (VEI, VEV; Celeux & Govaert 1995, sec. 3).
+
+    ``w`` holds each component's scatter on the shape axes (k x d). Volumes and shape are
+    updated in turn until the shape moves by less than 1e-10 (at most 100 rounds). ``check``
+    guards volumes and shape, ``check_volumes`` only the volumes.
+    """
+    d = w.shape[1]
+    check_volumes = check_volumes or check
+    for _ in range(100):
+        lam = (w / shape).sum(axis=1) / (d * nk)
+        if check_volumes is not None:
+            check_volumes(lam)
+        new = (w / lam[:, None]).sum(axis=0)
+        if check is not None:
+            check(new)
+        new = new / np.exp(np.mean(np.log(new)))
+        done = np.max(np.abs(new - shape)) < 1e-10
+        shape = new
+        if done:
+            break
+    lam = (w / shape).sum(axis=1) / (d * nk)
+    return lam, shape
+
+
 def _mstep_diag(x, x2, resp, structure, scale, state):
     nk = np.ones(len(resp)) @ resp
     if np.min(nk) < 1e-8 * len(x):
@@ -232,19 +257,10 @@ def _mstep_diag(x, x2, resp, structure, scale, state):
         det = np.exp(np.mean(np.log(wdiag), axis=1))  # |diag W_k|^(1/d)
         var = wdiag / det[:, None] * (det.sum() / nk.sum())
     elif structure == "VEI":
-        shape = state.get("shape", np.ones(d))
-        for _ in range(100):
-            lam = (wdiag / shape).sum(axis=1) / (d * nk)
-            _check_var(lam, scale)
-            new = (wdiag / lam[:, None]).sum(axis=0)
-            _check_var(new, scale)
-            new = new / np.exp(np.mean(np.log(new)))
-            done = np.max(np.abs(new - shape)) < 1e-10
-            shape = new
-            if done:
-                break
+        lam, shape = _volumes_and_common_shape(
+            wdiag, nk, state.get("shape", np.ones(d)), check=lambda v: _check_var(v, scale)
+        )
         state["shape"] = shape
-        lam = (wdiag / shape).sum(axis=1) / (d * nk)
         var = lam[:, None] * shape[None, :]
     else:  # pragma: no cover - guarded by the caller
         raise ValueError(structure)
@@ -292,18 +308,10 @@ def _mstep_full(x, resp, structure, scale, state, xx=None):
             det = np.exp(np.mean(np.log(total)))
             shape, lam = total / det, np.full(k, det / nk.sum())
         else:
-            shape = state.get("shape", np.ones(d))
-            for _ in range(100):
-                lam = (omega / shape).sum(axis=1) / (d * nk)
-                _check_var(lam, scale)
-                new = (omega / lam[:, None]).sum(axis=0)
-                new = new / np.exp(np.mean(np.log(new)))
-                done = np.max(np.abs(new - shape)) < 1e-10
-                shape = new
-                if done:
-                    break
+            lam, shape = _volumes_and_common_shape(
+                omega, nk, state.get("shape", np.ones(d)), check_volumes=lambda v: _check_var(v, scale)
+            )
             state["shape"] = shape
-            lam = (omega / shape).sum(axis=1) / (d * nk)
         cov = np.array([lam[j] * (eig[j][1] * shape) @ eig[j][1].T for j in range(k)])
     return weights, means, cov
 
