@@ -163,6 +163,21 @@ def _term_codes(data: pd.DataFrame, term: str):
 # --------------------------------------------------------------------------------------------
 
 
+def _levels_by_term(s, values):
+    """Per-level arrays of the eliminated (nested) terms from their per-block ``values``.
+
+    ``values`` is laid out like the eliminated blocks (group x position); each eliminated term
+    gets an array over its levels. The crossed terms are filled in by the callers.
+    """
+    out = {}
+    for term in s.e_terms:
+        sel = s.pos_term == term
+        vals = np.zeros(int(s.nlev[term]))
+        vals[s.pos_level[sel]] = values[sel]
+        out[term] = vals
+    return out
+
+
 @dataclass
 class _Structure:
     """Everything that does not depend on theta: cross-products arranged in blocks."""
@@ -474,17 +489,9 @@ class _Engine:
         xl[:, -1] = 0.0
         rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
         ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
-        u = {}
-        for term in range(len(s.terms)):
-            u[term] = np.zeros(int(s.nlev[term]))
-        mask = s.pos_term >= 0
-        for term in s.e_terms:
-            sel = s.pos_term == term
-            u[term][s.pos_level[sel]] = ue[sel]
+        u = _levels_by_term(s, ue)
         for c in s.c_terms:
-            rows = np.flatnonzero(s.c_term_of == c)
-            u[c] = x[rows]
-        del mask
+            u[c] = x[np.flatnonzero(s.c_term_of == c)]
         beta = x[s.qc: s.qc + s.p]
         return u, beta
 
@@ -523,12 +530,7 @@ class _Engine:
         Q = Sinv[cols[:, :, None], cols[:, None, :]]
         VQ = V @ Q
         diag_e = diag_e + (VQ * V).sum(axis=2)
-        out = {}
-        for term in s.e_terms:
-            sel = s.pos_term == term
-            vals = np.zeros(int(s.nlev[term]))
-            vals[s.pos_level[sel]] = diag_e[sel]
-            out[term] = vals
+        out = _levels_by_term(s, diag_e)
         dS = np.diagonal(Sinv)
         for c in s.c_terms:
             out[c] = dS[np.flatnonzero(s.c_term_of == c)]
@@ -687,10 +689,7 @@ class _IterEngine(_Engine):
         xl[:, -1] = 0.0
         rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
         ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
-        u = {term: np.zeros(int(s.nlev[term])) for term in range(len(s.terms))}
-        for term in s.e_terms:
-            sel = s.pos_term == term
-            u[term][s.pos_level[sel]] = ue[sel]
+        u = _levels_by_term(s, ue)
         for c in s.c_terms:
             u[c] = x[np.flatnonzero(s.c_term_of == c)]
         return u, x[s.qc:]
@@ -722,12 +721,7 @@ class _IterEngine(_Engine):
         phi = self._phi(st, with_fixed)
         U = V @ phi[cols]  # (G, m, p)
         diag_e += ((U @ st.Cinv) * U).sum(axis=2) if with_fixed else 0.0
-        out = {}
-        for term in s.e_terms:
-            sel = s.pos_term == term
-            vals = np.zeros(int(s.nlev[term]))
-            vals[s.pos_level[sel]] = diag_e[sel]
-            out[term] = vals
+        out = _levels_by_term(s, diag_e)
         low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
         dS = st.dhat + low
         for c in s.c_terms:
