@@ -224,3 +224,22 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
     org.ratings.drop(columns="score").to_csv(bad, index=False)
     assert main(["calibrate", str(bad), "--out", str(tmp_path / "o3")]) == 2
     assert "score" in capsys.readouterr().err
+
+
+def test_cli_reliability_uses_the_survey_scale(tmp_path):
+    """r_wg's uniform null comes from the scale file (1 to 7 here), not the observed range."""
+    from workbench.data import Scale
+    from workbench.reliability import reliability_table
+
+    org = generate_organisation(90, seed=8, n_waves=1)
+    write_organisation(org, tmp_path / "org")
+    pd.DataFrame({"value": range(1, 8), "label": list("abcdefg")}).to_csv(
+        tmp_path / "org" / "scale.csv", index=False
+    )
+    assert main(["calibrate", str(tmp_path / "org"), "--out", str(tmp_path / "cal")]) == 0
+    written = pd.read_csv(tmp_path / "cal" / "reliability.csv").set_index("source")
+    cal = calibrate_ratings(org.ratings)
+    seven = reliability_table(cal, scale=Scale(1, 7, {})).set_index("source")
+    five = reliability_table(cal, scale=Scale(1, 5, {})).set_index("source")
+    np.testing.assert_allclose(written.loc["peer", "rwg"], seven.loc["peer", "rwg"], rtol=1e-6)
+    assert seven.loc["peer", "rwg"] > five.loc["peer", "rwg"]

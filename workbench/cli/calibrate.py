@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -59,21 +60,14 @@ def _frame_of(result) -> pd.DataFrame:
     return result.to_frame()
 
 
-def _extras(cal) -> dict:
-    """Agreement and reliability tables when those modules are importable."""
+def _extras(cal, scale) -> dict:
+    """Agreement and reliability tables; r_wg's null distribution uses the survey's scale."""
+    from workbench.agreement import self_other_agreement
+    from workbench.reliability import reliability_table
+
     out = {}
-    try:
-        from workbench.agreement import self_other_agreement
-    except ImportError:
-        self_other_agreement = None
-    try:
-        from workbench.reliability import reliability_table
-    except ImportError:
-        reliability_table = None
     for name, func in (("agreement.csv", self_other_agreement),
-                       ("reliability.csv", reliability_table)):
-        if func is None:
-            continue
+                       ("reliability.csv", partial(reliability_table, scale=scale))):
         try:
             out[name] = _frame_of(func(cal))
         except WorkbenchError as exc:
@@ -118,7 +112,7 @@ def run(args) -> int:
     write_csv(cal.source_effects, out / "source_effects.csv")
     write_csv(cal.variance_components, out / "variance_components.csv")
     write_csv(cal.connectivity, out / "connectivity.csv")
-    for name, frame in _extras(cal).items():
+    for name, frame in _extras(cal, org.scale).items():
         write_csv(frame, out / name)
     print(cal.summary())
     print(f"\nwrote {out}")
