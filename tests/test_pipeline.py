@@ -353,3 +353,20 @@ def test_demo_engagement_is_valid():
     eng = load_engagement(demo)
     assert eng.name == "demo" and eng.folder == demo.parent
     assert [s.name for s in eng.notebooks] == list(DEFAULT_NOTEBOOKS)
+
+
+def test_values_outside_a_declared_range_are_errors_up_front(tmp_path):
+    """A parameter's help may declare a range, ``# ... (1 to 3)``: out of it is caught early."""
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    spec = yaml.safe_load((demo / "engagement.yaml").read_text(encoding="utf-8"))
+    spec["data"] = {"folder": str(demo)}
+    spec["notebooks"]["04_learning_plans"].update({"n_focus": 5, "gap_probability": 0.2})
+    spec["notebooks"]["02_skill_profiles"]["k_max"] = 6  # inside its range: no problem
+    path = tmp_path / "ranges.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with pytest.raises(EngagementError) as info:
+        load_engagement(path)
+    message = str(info.value)
+    assert "notebooks.04_learning_plans.n_focus" in message and "between 1 and 3" in message
+    assert "gap_probability" in message and "between 0.5 and 0.999" in message
+    assert len(info.value.problems) == 2

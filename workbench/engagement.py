@@ -215,7 +215,24 @@ def check_parameters(notebook: str, declared: dict, given: Mapping, *, file: str
                     file, where, f"must be {type_name}, got {type(value).__name__}", repr(value)
                 )
             )
+            continue
+        bounds = _declared_range(declared[name].get("help") or "")
+        if bounds and not isinstance(value, bool) and isinstance(value, (int, float)):
+            low, high = bounds
+            if not low <= value <= high:
+                problems.append(
+                    _problem(file, where, f"must be between {low:g} and {high:g}", repr(value))
+                )
     return problems
+
+
+_RANGE = re.compile(r"\((-?\d+(?:\.\d+)?) to (-?\d+(?:\.\d+)?)\)")
+
+
+def _declared_range(help_text: str):
+    """The range a notebook declares in a parameter's help, as ``# ... (1 to 3)``; else None."""
+    match = _RANGE.search(help_text)
+    return (float(match.group(1)), float(match.group(2))) if match else None
 
 
 def _read_yaml(path: Path):
