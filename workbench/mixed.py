@@ -178,6 +178,23 @@ def _levels_by_term(s, values):
     return out
 
 
+def _random_effects(s, st, x, d):
+    """Spherical random effects per term, given the crossed-and-fixed solution ``x``.
+
+    The eliminated (nested) terms are back-substituted block by block through ``st.Linv``;
+    the crossed terms are read off ``x``. Shared by the dense and the iterative engine.
+    """
+    xpad = np.concatenate([x, [0.0, 0.0]])  # y slot and dummy
+    xl = xpad[np.minimum(s.cidx, d)]
+    xl[:, -1] = 0.0
+    rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
+    ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
+    u = _levels_by_term(s, ue)
+    for c in s.c_terms:
+        u[c] = x[np.flatnonzero(s.c_term_of == c)]
+    return u
+
+
 @dataclass
 class _Structure:
     """Everything that does not depend on theta: cross-products arranged in blocks."""
@@ -483,15 +500,7 @@ class _Engine:
         LS = st.LS
         x = sla.solve_triangular(LS[:-1, :-1], LS[-1, :-1], lower=True, trans="T",
                                  check_finite=False)
-        xpad = np.append(x, 0.0)
-        xpad = np.append(xpad, 0.0)  # y slot and dummy
-        xl = xpad[np.minimum(s.cidx, self.d)]
-        xl[:, -1] = 0.0
-        rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
-        ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
-        u = _levels_by_term(s, ue)
-        for c in s.c_terms:
-            u[c] = x[np.flatnonzero(s.c_term_of == c)]
+        u = _random_effects(s, st, x, self.d)
         beta = x[s.qc: s.qc + s.p]
         return u, beta
 
@@ -684,15 +693,7 @@ class _IterEngine(_Engine):
     def solve(self, st):
         s = self.s
         x = st.x
-        xpad = np.concatenate([x, [0.0, 0.0]])
-        xl = xpad[np.minimum(s.cidx, self.d)]
-        xl[:, -1] = 0.0
-        rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
-        ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
-        u = _levels_by_term(s, ue)
-        for c in s.c_terms:
-            u[c] = x[np.flatnonzero(s.c_term_of == c)]
-        return u, x[s.qc:]
+        return _random_effects(s, st, x, self.d), x[s.qc:]
 
     def _phi(self, st, with_fixed):
         """Rows of Phi (S'^-1 = blockdiag(S_rr^-1, 0) + Phi C^-1 Phi') padded with a zero row."""
