@@ -181,6 +181,16 @@ def _axes(ax, size):
     return ax.figure, ax
 
 
+def _finish(fig, ax, *, xlabel: str, ylabel: str, title: str = ""):
+    """Axis labels, an optional title and a tight layout: the last step of every plot here."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_estimates(
     frame: pd.DataFrame,
     *,
@@ -229,14 +239,9 @@ def plot_estimates(
         ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
     ax.set_yticks(range(len(labels)), [str(v) for v in labels])
     ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("")
-    if title:
-        ax.set_title(title)
     if hue:
         ax.legend(title=hue, fontsize="small")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel=xlabel, ylabel="", title=title)
 
 
 def plot_raw_vs_calibrated(
@@ -253,10 +258,7 @@ def plot_raw_vs_calibrated(
     low = float(min(scores[raw].min(), scores[calibrated].min()))
     high = float(max(scores[raw].max(), scores[calibrated].max()))
     ax.plot([low, high], [low, high], color="0.4", linestyle="--", linewidth=1)
-    ax.set_xlabel("raw mean of all ratings")
-    ax.set_ylabel("calibrated score")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel="raw mean of all ratings", ylabel="calibrated score")
 
 
 def plot_distribution(values, *, xlabel: str, title: str = "", ax=None):
@@ -265,12 +267,7 @@ def plot_distribution(values, *, xlabel: str, title: str = "", ax=None):
 
     fig, ax = _axes(ax, (6, 3.8))
     sns.histplot(x=pd.Series(values).dropna().to_numpy(), kde=True, ax=ax)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("count")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel=xlabel, ylabel="count", title=title)
 
 
 def plot_lines(
@@ -284,12 +281,7 @@ def plot_lines(
     sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", ax=ax)
     for level in hlines:
         ax.axhline(level, color="0.5", linestyle="--", linewidth=1)
-    ax.set_xlabel(xlabel or x)
-    ax.set_ylabel(ylabel or y)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, xlabel=xlabel or x, ylabel=ylabel or y, title=title)
 
 
 def plot_bars(
@@ -302,16 +294,9 @@ def plot_bars(
     fig, ax = _axes(ax, (7, 4.2))
     if horizontal:
         sns.barplot(data=frame, y=x, x=y, hue=hue, orient="h", ax=ax)
-        ax.set_ylabel(xlabel or "")
-        ax.set_xlabel(ylabel or y)
-    else:
-        sns.barplot(data=frame, x=x, y=y, hue=hue, ax=ax)
-        ax.set_xlabel(xlabel or x)
-        ax.set_ylabel(ylabel or y)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+        return _finish(fig, ax, xlabel=ylabel or y, ylabel=xlabel or "", title=title)
+    sns.barplot(data=frame, x=x, y=y, hue=hue, ax=ax)
+    return _finish(fig, ax, xlabel=xlabel or x, ylabel=ylabel or y, title=title)
 
 
 def bullets(lines) -> object:
