@@ -22,9 +22,10 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/workbench demo
 
-## make test: set up .venv and run every test (pytest, then nbval over the notebooks)
+## make test: set up .venv and run every test (pytest, doctests, then nbval over the notebooks)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --doctest-modules -p no:cacheprovider workbench
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks
 
 lint: $(STAMP)

@@ -4,14 +4,14 @@ Not a test: it prints a side-by-side table of fit time and peak memory. The mode
 
     score ~ source + skill + (1|ratee) + (1|ratee:skill) + (1|rater) + (1|rater:ratee)
 
-fitted by REML on organisations from ``workbench.synth`` (8 skills, self + manager + 4 peers,
+fitted by REML on organisations from ``workbench.synth.generator`` (8 skills, self + manager + 4 peers,
 about 50 ratings per ratee, one wave), plus lme4's InstEval ``y ~ service + (1|s) + (1|d) +
 (1|dept)`` from the committed fixture. Each fit runs in its own subprocess; the time is the fit
 alone (data loading excluded), measured inside that process (in R for lme4); the memory is the
 process's peak resident set (``wait4`` rusage), and "fit MB" is that peak minus the peak
 before the fit started (interpreter + data). Engines:
 
-- ours: ``workbench.mixed.fit_mixed`` (the engine behind ``calibrate_ratings``), default
+- ours: ``workbench.calibration.mixed_model.fit_mixed`` (the engine behind ``calibrate_ratings``), default
   ``solver="auto"`` (iterative above 800 crossed levels); ``ours_dense`` (only with ``--only``)
   forces the exact dense solver;
 - mixedlm: ``mixedlm.lmer`` with the lme4 formula (Python package with a Rust core);
@@ -108,7 +108,7 @@ def _load(path: str, kind: str):
 
 
 def _fit_ours(data, kind, solver="auto"):
-    from workbench.mixed import fit_mixed
+    from workbench.calibration.mixed_model import fit_mixed
 
     if kind == "org":
         res = fit_mixed(data, response="score", fixed=["source", "skill"], random=ORG_TERMS,
@@ -234,7 +234,7 @@ def _skip_reason(engine: str, n_rows: int, args) -> str | None:
 
 def _datasets(args, tmp: Path):
     """Yield (label, kind, csv path, n_rows), generating organisations on the way."""
-    from workbench.synth import generate_organisation
+    from workbench.synth.generator import generate_organisation
 
     sizes = ([args.small] if args.small else []) + list(args.sizes)
     for n in sizes:

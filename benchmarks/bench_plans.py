@@ -15,8 +15,9 @@ from __future__ import annotations
 import sys
 import time
 
-from workbench.plans import build_plans, truth_scores
-from workbench.synth import generate_organisation
+from workbench.plans.build import build_plans
+from workbench.synth import truth_scores
+from workbench.synth.generator import generate_organisation
 
 
 def main(argv=None):
@@ -24,7 +25,7 @@ def main(argv=None):
     n_people = int(argv[0]) if argv and argv[0].isdigit() else 50_000
     t0 = time.perf_counter()
     org = generate_organisation(n_people, seed=7, n_waves=1)
-    scores = truth_scores(org, se=0.2, random_state=7)
+    scores = truth_scores(org, se=0.2, wave=1, random_state=7)
     t1 = time.perf_counter()
     print(f"generated {n_people} people, {len(scores)} scores in {t1 - t0:.1f} s (not counted)")
     plans = build_plans(
@@ -40,7 +41,7 @@ def main(argv=None):
     if "--pages" in argv:
         import tempfile
 
-        from workbench.plans import write_plans
+        from workbench.plans.build import write_plans
 
         with tempfile.TemporaryDirectory() as tmp:
             t3 = time.perf_counter()

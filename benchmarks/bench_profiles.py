@@ -5,7 +5,7 @@ Not a test. Run by hand (R with mclust must be installed):
     .venv/bin/python benchmarks/bench_profiles.py [--sizes 5000 50000] [--jobs 1]
 
 For each size, people x 8 skills are drawn from the synthetic organisation's generating model
-(profile templates of workbench.synth + general level + skill-specific standing + measurement
+(profile templates of workbench.synth.generator + general level + skill-specific standing + measurement
 noise), written to a temporary CSV, and fitted by both tools over the same grid. mclust's time
 is measured inside R (``system.time(mclustBIC(...))``, default hierarchical initialisation on a
 subset of 2000); ours is the wall time of ``find_profiles`` without bootstrap, BLRT or VLMR.
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.mixture import n_parameters
-from workbench.profiles import DEFAULT_MODELS, find_profiles
-from workbench.synth import PROFILES, SKILLS
+from workbench.profiles.gaussian_mixture import n_parameters
+from workbench.profiles.select import DEFAULT_MODELS, find_profiles
+from workbench.synth.generator import PROFILES, SKILLS
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(mclust))

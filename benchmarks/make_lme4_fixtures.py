@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench.synth import generate_organisation
+from workbench.synth.generator import generate_organisation
 
 __all__ = ["main"]
 

@@ -1,13 +1,21 @@
 """Talent-analytics workbench: 360 ratings into calibrated scores, profiles, impact and plans.
 
-The public names are re-exported here and imported lazily, so ``import workbench`` stays quick
-(the analytic modules pull in statsmodels, scipy and matplotlib only when first used).
+The folder tree reads as the data flow (see ``docs/architecture.md``)::
+
+    tables -> calibration -> profiles -> impact -> plans -> reporting
+    (synth makes organisations with known truth; runs executes the notebooks; cli is the
+    command line)
+
+Every public name of every stage is re-exported here from that subpackage's ``__all__`` and
+imported lazily, so ``import workbench`` stays quick (the analytic subpackages pull in
+statsmodels, scipy and matplotlib only when first used).
 
 Examples
 --------
 >>> import workbench as wb
->>> org = wb.generate_organisation(60, seed=1)
->>> cal = wb.calibrate_ratings(org.ratings.query("wave == 1"))   # doctest: +SKIP
+>>> org = wb.generate_organisation(60, seed=1, n_waves=1)
+>>> len(org.people)
+60
 """
 
 from __future__ import annotations
@@ -16,73 +24,33 @@ import importlib
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "errors": ["WorkbenchError", "InputError", "ModelError", "ConfigError", "Problem"],
-    "data": [
-        "ColumnMapping",
-        "Organisation",
-        "Scale",
-        "load_organisation",
-        "load_table",
-        "summarise_organisation",
-    ],
-    "synth": ["SyntheticOrganisation", "generate_organisation", "write_organisation"],
-    "mixed": ["fit_mixed", "MixedResult"],
-    "calibrate": ["calibrate_ratings", "Calibration", "calibrated_matrix", "rater_network"],
-    "reliability": [
-        "icc_by_source",
-        "rwg_by_source",
-        "source_variance_components",
-        "d_study",
-        "DStudy",
-        "reliability_table",
-        "reliability_report",
-        "ReliabilityReport",
-    ],
-    "agreement": ["self_other_agreement", "raw_other_scores", "AgreementResult"],
-    "profiles": ["find_profiles", "ProfileResult", "ProfileModel"],
-    "impact": [
-        "estimate_impact",
-        "ImpactResult",
-        "paired_change",
-        "ancova_effects",
-        "did_effects",
-        "activity_effects",
-        "reliable_change",
-        "regression_to_mean",
-        "power_analysis",
-    ],
-    "power": ["paired_effect_sizes", "minimum_detectable_effect", "required_sample_size"],
-    "plans": [
-        "build_plans",
-        "write_plans",
-        "PlanSet",
-        "compute_gaps",
-        "choose_focus_skills",
-        "match_activities",
-        "schedule_activities",
-    ],
-    "mentors": ["match_mentors", "MentorMatching"],
-    "demand": ["gap_heatmap", "training_demand", "content_gaps", "find_experts"],
-    "confidentiality": ["source_scores_for_display", "comments_for_display"],
-    "engagement": ["load_engagement", "Engagement", "EngagementError", "open_organisation"],
-    "report": ["build_report"],
-    "explore": ["Explorer"],
-    "pipeline": ["run_engagement", "run_batch", "RunResult"],
-}
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+# In data-flow order; the first subpackage that exports a name owns it.
+SUBPACKAGES = ("errors", "checks", "results", "tables", "synth", "calibration", "profiles",
+               "impact", "plans", "runs", "reporting")
 
-__all__ = sorted(_WHERE)
+
+def _exports() -> dict:
+    where = {}
+    for sub in SUBPACKAGES:
+        module = importlib.import_module(f"workbench.{sub}")
+        for name in module.__all__:
+            where.setdefault(name, module)
+    return where
 
 
 def __getattr__(name: str):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"workbench.{module}"), name)
+    if name in SUBPACKAGES:
+        return importlib.import_module(f"workbench.{name}")
+    if name == "__all__":
+        value = sorted(_exports())
+    else:
+        module = _exports().get(name)
+        if module is None:
+            raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+        value = getattr(module, name)
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__getattr__("__all__")))

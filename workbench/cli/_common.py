@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.data import TABLES, ColumnMapping, load_organisation
 from workbench.errors import InputError, Problem, format_problems
+from workbench.tables.data import TABLES, ColumnMapping, load_organisation
 
 
 def add_mapping_option(parser: argparse.ArgumentParser) -> None:

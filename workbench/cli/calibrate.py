@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.cli._common import add_mapping_option, mapping_from_args, print_warnings
-from workbench.data import load_organisation
 from workbench.errors import InputError, Problem, WorkbenchError
+from workbench.tables.data import load_organisation
 
 DEFAULT_TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]
 
@@ -62,8 +62,8 @@ def _frame_of(result) -> pd.DataFrame:
 
 def _extras(cal, scale) -> dict:
     """Agreement and reliability tables; r_wg's null distribution uses the survey's scale."""
-    from workbench.agreement import self_other_agreement
-    from workbench.reliability import reliability_table
+    from workbench.calibration.agreement import self_other_agreement
+    from workbench.calibration.reliability import reliability_table
 
     out = {}
     for name, func in (("agreement.csv", self_other_agreement),
@@ -82,8 +82,8 @@ def _progress(n_eval, theta, solver) -> None:
 
 
 def run(args) -> int:
-    from workbench.calibrate import calibrate_ratings
-    from workbench.outputs import new_output_dir, write_csv
+    from workbench.calibration.calibrate import calibrate_ratings
+    from workbench.tables.writers import new_output_dir, write_csv
 
     org = _load(args)
     print_warnings(org.problems)

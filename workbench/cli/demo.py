@@ -25,7 +25,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from workbench.pipeline import run_engagement
+    from workbench.runs.pipeline import run_engagement
 
     result = run_engagement(demo_data_dir() / "engagement.yaml", reports=args.reports)
     if not result.ok:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.synth import generate_organisation, write_organisation
+from workbench.synth.generator import generate_organisation, write_organisation
 
 
 def register(sub) -> None:

@@ -12,7 +12,7 @@ def register(sub) -> None:
     parser = sub.add_parser(
         "impact",
         help="estimate the learning impact of completed activities between two waves",
-        description="Calibrate both rating waves jointly (workbench.calibrate), compare people "
+        description="Calibrate both rating waves jointly (workbench.calibration.calibrate), compare people "
         "who completed training on a skill with those who did not (ANCOVA, "
         "difference-in-differences, paired change), estimate each activity's effect "
         "(partially pooled), individual reliable change and the power of the design. Writes "
@@ -43,13 +43,13 @@ def register(sub) -> None:
 
 def _scores(org, raw: bool):
     """Calibrated scores of both waves (joint), or raw means when asked or unavailable."""
-    from workbench.impact import raw_wave_scores
+    from workbench.tables.scores import raw_scores
 
-    if not raw and importlib.util.find_spec("workbench.calibrate") is not None:
-        from workbench.calibrate import calibrate_ratings
+    if not raw and importlib.util.find_spec("workbench.calibration.calibrate") is not None:
+        from workbench.calibration.calibrate import calibrate_ratings
 
         return calibrate_ratings(org.ratings, waves="joint"), "calibrated (joint waves)"
-    return raw_wave_scores(org.ratings), "raw means of non-self ratings (not calibrated)"
+    return raw_scores(org.ratings), "raw means of non-self ratings (not calibrated)"
 
 
 def run(args) -> int:
@@ -59,10 +59,10 @@ def run(args) -> int:
     import matplotlib.pyplot as plt
 
     from workbench.cli._common import print_warnings
-    from workbench.data import load_organisation
-    from workbench.impact import estimate_impact
-    from workbench.impact_plots import plot_effects_forest, plot_pre_post, plot_rci_by_team
-    from workbench.outputs import new_output_dir, write_csv
+    from workbench.impact.estimate import estimate_impact
+    from workbench.impact.figures import plot_effects_forest, plot_pre_post, plot_rci_by_team
+    from workbench.tables.data import load_organisation
+    from workbench.tables.writers import new_output_dir, write_csv
 
     if not 0 < args.alpha < 1:
         raise ConfigError(f"--alpha {args.alpha}: must be between 0 and 1")

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from workbench.data import load_table, read_table, read_yaml
 from workbench.errors import ConfigError, InputError, Problem
+from workbench.tables.data import load_table, read_table, read_yaml
 
 
 def register(sub) -> None:
@@ -73,7 +73,7 @@ def _read_scores(path):
 
 
 def run(args) -> int:
-    from workbench.plans import build_plans, write_plans
+    from workbench.plans.build import build_plans, write_plans
 
     config = _read_config(args.config)
     if args.focus is not None:

@@ -14,8 +14,8 @@ from workbench.errors import ConfigError, InputError, Problem
 
 
 def register(sub) -> None:
-    from workbench.mixture import STRUCTURES
-    from workbench.profiles import DEFAULT_MODELS
+    from workbench.profiles.gaussian_mixture import STRUCTURES
+    from workbench.profiles.select import DEFAULT_MODELS
 
     parser = sub.add_parser(
         "profiles",
@@ -54,7 +54,7 @@ def register(sub) -> None:
 
 
 def _read(path_text: str, what: str) -> pd.DataFrame:
-    from workbench.data import read_table
+    from workbench.tables.data import read_table
 
     path = Path(path_text)
     if not path.is_file():
@@ -84,8 +84,8 @@ def _numeric(frame: pd.DataFrame, path: str) -> pd.DataFrame:
 
 
 def run(args) -> int:
-    from workbench.outputs import new_output_dir, write_csv
-    from workbench.profiles import find_profiles
+    from workbench.profiles.select import find_profiles
+    from workbench.tables.writers import new_output_dir, write_csv
 
     scores = _numeric(_read(args.scores, "scores"), args.scores)
     if not {"ratee", "skill", "score"} <= set(scores.columns) and "ratee" not in scores.columns:

@@ -32,7 +32,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from workbench.pipeline import run_batch, run_engagement
+    from workbench.runs.pipeline import run_batch, run_engagement
 
     if (args.engagement is None) == (args.batch is None):
         raise ConfigError("give either one ENGAGEMENT.yaml or --batch DIR")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.cli._common import add_mapping_option, mapping_from_args, organisation_from_paths
-from workbench.data import summarise_organisation
+from workbench.tables.data import summarise_organisation
 
 
 def register(sub) -> None:

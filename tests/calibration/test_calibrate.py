@@ -1,0 +1,245 @@
+"""Calibration recovers known truth on synthetic organisations; errors and CLI behave."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.calibration.calibrate import (
+    CalibrationWarning,
+    calibrate_ratings,
+    calibrated_matrix,
+    rater_network,
+)
+from workbench.cli import main
+from workbench.errors import ModelError
+from workbench.synth.generator import generate_organisation, write_organisation
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+def _merge_truth(cal, org, wave=1):
+    truth = org.truth["true_scores"]
+    truth = truth[truth["wave"] == wave]
+    scores = cal.scores
+    if "wave" in scores:
+        scores = scores[scores["wave"] == wave]
+    return scores.merge(truth, left_on=["ratee", "skill"], right_on=["person", "skill"])
+
+
+@pytest.fixture(scope="module")
+def org300():
+    return generate_organisation(300, seed=11, n_waves=1)
+
+
+@pytest.fixture(scope="module")
+def cal300(org300):
+    return calibrate_ratings(org300.ratings)
+
+
+def test_calibrated_scores_beat_raw_means(org300, cal300):
+    m = _merge_truth(cal300, org300)
+    assert len(m) == len(cal300.scores)
+    r_cal = np.corrcoef(m["score"], m["true_score"])[0, 1]
+    r_raw = np.corrcoef(m["raw_mean"], m["true_score"])[0, 1]
+    rmse_cal = np.sqrt(np.mean((m["score"] - m["true_score"]) ** 2))
+    rmse_raw = np.sqrt(np.mean((m["raw_mean"] - m["true_score"]) ** 2))
+    assert r_cal > r_raw + 0.01
+    assert rmse_cal < 0.85 * rmse_raw
+
+
+def test_intervals_cover_the_truth(org300, cal300):
+    m = _merge_truth(cal300, org300)
+    covered = ((m["ci_low"] <= m["true_score"]) & (m["true_score"] <= m["ci_high"])).mean()
+    assert 0.90 <= covered <= 0.99
+    np.testing.assert_allclose(m["ci_high"] - m["score"], 1.959964 * m["se"], rtol=1e-5)
+
+
+def test_rater_effects_recover_leniency(org300, cal300):
+    m = cal300.rater_effects.merge(org300.truth["rater_effects"], on="rater")
+    assert len(m) == org300.ratings["rater"].nunique()
+    assert np.corrcoef(m["effect"], m["leniency"])[0, 1] > 0.9
+    assert (m["se"] > 0).all() and (m["n_ratings"] > 0).all()
+
+
+def test_source_effects_recover_self_inflation(cal300):
+    src = cal300.source_effects.set_index("source")
+    # Truth: self +0.45 against the average non-self source (which is 0 by construction).
+    assert src.loc["self", "estimate"] == pytest.approx(0.45, abs=0.1)
+    assert src.loc["self", "ci_low"] > 0.2
+    assert src.loc["self", "p_value"] < 1e-6
+    others = src.drop("self")["estimate"]
+    assert others.mean() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_result_object_and_matrix(cal300):
+    vc = cal300.variance_components
+    assert vc["component"].tolist() == ["ratee", "ratee:skill", "rater", "rater:ratee",
+                                        "residual"]
+    assert vc["share"].sum() == pytest.approx(1.0)
+    assert "Source effects" in cal300.summary() and "<table" in cal300._repr_html_()
+    assert cal300.to_frame().shape == cal300.scores.shape
+    assert {"ci_low", "ci_high"} <= set(cal300.conf_int().columns)
+    mat = calibrated_matrix(cal300)
+    assert mat.shape == (300, 8)
+    se = calibrated_matrix(cal300, value="se")
+    assert (se.to_numpy() > 0).all()
+    assert cal300.connectivity["n_ratings"].tolist() == [len(cal300.ratings)]
+
+
+def test_manager_reference_shifts_scores(org300, cal300):
+    cal = calibrate_ratings(org300.ratings, reference="manager", terms=("ratee", "ratee:skill",
+                                                                        "rater"))
+    src = cal.source_effects.set_index("source")
+    assert src.loc["manager", "estimate"] == 0.0
+    shift = (cal.scores["score"] - cal300.scores["score"]).mean()
+    assert shift == pytest.approx(-0.10, abs=0.08)  # manager offset is -0.10 in the truth
+
+
+def test_large_organisation_solver_matches_exact(org300, cal300, monkeypatch):
+    import workbench.calibration.mixed_model as mixed
+
+    # Force the iterative solver (used above 1,500 raters) on the 300-person organisation.
+    monkeypatch.setattr(mixed, "DENSE_AUTO", 50)
+    cal = calibrate_ratings(org300.ratings)
+    assert cal.model.reml_criterion >= cal300.model.reml_criterion
+    np.testing.assert_allclose(cal.scores["score"], cal300.scores["score"], atol=2e-3)
+    rel = cal.scores["se"] / cal300.scores["se"] - 1
+    assert rel.abs().max() < 0.05
+    m = cal.rater_effects.merge(org300.truth["rater_effects"], on="rater")
+    assert np.corrcoef(m["effect"], m["leniency"])[0, 1] > 0.9
+
+
+def test_continuous_scores_recover_truth_closely():
+    org = generate_organisation(200, seed=3, n_waves=1, rounding=None)
+    cal = calibrate_ratings(org.ratings)
+    m = _merge_truth(cal, org)
+    covered = ((m["ci_low"] <= m["true_score"]) & (m["true_score"] <= m["ci_high"])).mean()
+    assert 0.90 <= covered <= 0.99
+    vc = cal.variance_components.set_index("component")["sd"]
+    assert vc["rater"] == pytest.approx(0.35, abs=0.08)
+    assert vc["residual"] == pytest.approx(0.45, abs=0.04)
+
+
+def test_joint_waves_on_the_demo():
+    ratings = pd.read_csv(DEMO / "ratings.csv")
+    truth = pd.read_csv(DEMO / "truth" / "true_scores.csv")
+    cal = calibrate_ratings(ratings, waves="joint")
+    assert sorted(cal.scores["wave"].unique()) == [1, 2]
+    m = cal.scores.merge(truth, left_on=["ratee", "skill", "wave"],
+                         right_on=["person", "skill", "wave"])
+    for wave in (1, 2):
+        part = m[m["wave"] == wave]
+        assert np.corrcoef(part["score"], part["true_score"])[0, 1] > 0.85
+    # Change between waves is recovered on one scale (raters anchor it across waves).
+    wide = m.pivot_table(index=["ratee", "skill"], columns="wave",
+                         values=["score", "true_score"])
+    est = wide["score"][2] - wide["score"][1]
+    true = wide["true_score"][2] - wide["true_score"][1]
+    assert abs(est.mean() - true.mean()) < 0.05
+    assert calibrated_matrix(cal, wave=1).shape == (300, 8)
+    with pytest.raises(ModelError, match="several|2 waves"):
+        calibrate_ratings(ratings)
+
+
+def _two_organisations():
+    a = generate_organisation(60, seed=1, n_waves=1).ratings
+    b = generate_organisation(40, seed=2, n_waves=1).ratings
+    for col in ("ratee", "rater"):
+        b[col] = "B-" + b[col]
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_disconnected_network_is_detected():
+    ratings = _two_organisations()
+    subsets = rater_network(ratings)
+    assert sorted(subsets.unique()) == [1, 2]
+    assert ratings.loc[subsets == 1, "ratee"].str.startswith("P").all()
+    with pytest.raises(ModelError, match="2 subsets.*60 ratees.*40 ratees"):
+        calibrate_ratings(ratings, connectivity="error")
+    with pytest.warns(CalibrationWarning, match="largest"):
+        cal = calibrate_ratings(ratings, connectivity="largest")
+    assert cal.scores["ratee"].nunique() == 60
+    assert cal.connectivity["fitted"].tolist() == [True, False]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sep = calibrate_ratings(ratings, connectivity="separate")
+    assert sep.scores.groupby("subset")["ratee"].nunique().tolist() == [60, 40]
+    assert set(sep.models) == {1, 2}
+
+
+def _small():
+    return generate_organisation(40, seed=8, n_waves=1).ratings
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda r: r.assign(rater="R1"), "only one rater"),
+        (lambda r: r.drop_duplicates("ratee"), "only one rating"),
+        (lambda r: r.assign(score=3.0), "constant"),
+        (lambda r: r.assign(score=np.where(r["skill"] == "Planning", np.nan, r["score"])),
+         "Planning.*no ratings"),
+        (lambda r: r.drop(columns="source"), "lack column"),
+    ],
+)
+def test_unidentifiable_ratings_raise(change, match):
+    with pytest.raises(ModelError, match=match):
+        calibrate_ratings(change(_small()))
+
+
+def test_bad_options_raise():
+    r = _small()
+    with pytest.raises(ModelError, match="terms"):
+        calibrate_ratings(r, terms=("ratee", "boss"))
+    with pytest.raises(ModelError, match="reference='ceo'"):
+        calibrate_ratings(r, reference="ceo")
+    with pytest.raises(ModelError, match="connectivity"):
+        calibrate_ratings(r, connectivity="any")
+    with pytest.raises(ModelError, match="waves"):
+        calibrate_ratings(r, waves="stacked")
+
+
+def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
+    org = generate_organisation(50, seed=6)
+    folder = write_organisation(org, tmp_path / "org")
+    out = tmp_path / "out"
+    assert main(["calibrate", str(folder), "--out", str(out)]) == 0  # two waves: joint
+    single = tmp_path / "wave1.csv"
+    org.ratings[org.ratings["wave"] == 1].to_csv(single, index=False)
+    assert main(["calibrate", str(single), "--out", str(tmp_path / "o1"),
+                 "--terms", "ratee", "ratee:skill", "rater"]) == 0
+    assert (tmp_path / "o1" / "calibrated_scores.csv").is_file()
+    for name in ("calibrated_scores", "rater_effects", "source_effects", "variance_components"):
+        assert (out / f"{name}.csv").is_file()
+    scores = pd.read_csv(out / "calibrated_scores.csv")
+    assert {"ratee", "skill", "score", "se", "raw_mean", "n_ratings"} <= set(scores.columns)
+    assert "Variance components" in capsys.readouterr().out
+    # Never overwrite an earlier run.
+    assert main(["calibrate", str(folder), "--out", str(out)]) == 2
+    assert main(["calibrate", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o2")]) == 2
+    bad = tmp_path / "ratings.csv"
+    org.ratings.drop(columns="score").to_csv(bad, index=False)
+    assert main(["calibrate", str(bad), "--out", str(tmp_path / "o3")]) == 2
+    assert "score" in capsys.readouterr().err
+
+
+def test_cli_reliability_uses_the_survey_scale(tmp_path):
+    """r_wg's uniform null comes from the scale file (1 to 7 here), not the observed range."""
+    from workbench.calibration.reliability import reliability_table
+    from workbench.tables.data import Scale
+
+    org = generate_organisation(90, seed=8, n_waves=1)
+    write_organisation(org, tmp_path / "org")
+    pd.DataFrame({"value": range(1, 8), "label": list("abcdefg")}).to_csv(
+        tmp_path / "org" / "scale.csv", index=False
+    )
+    assert main(["calibrate", str(tmp_path / "org"), "--out", str(tmp_path / "cal")]) == 0
+    written = pd.read_csv(tmp_path / "cal" / "reliability.csv").set_index("source")
+    cal = calibrate_ratings(org.ratings)
+    seven = reliability_table(cal, scale=Scale(1, 7, {})).set_index("source")
+    five = reliability_table(cal, scale=Scale(1, 5, {})).set_index("source")
+    np.testing.assert_allclose(written.loc["peer", "rwg"], seven.loc["peer", "rwg"], rtol=1e-6)
+    assert seven.loc["peer", "rwg"] > five.loc["peer", "rwg"]

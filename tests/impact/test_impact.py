@@ -1,0 +1,478 @@
+"""Learning impact: recovery of known training effects, reference values, CLI.
+
+Score source in the recovery tests: the synthetic organisation's true scores plus normal noise
+with a known, person-specific SE (``truth_scores``), i.e. unbiased scores with honest SEs
+as a calibration delivers them, without calibrating 50 organisations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from scipy import optimize, stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import TTestIndPower
+
+from workbench.errors import ConfigError, InputError, ModelError
+from workbench.impact.estimate import (
+    _completions,
+    activity_effects,
+    ancova_effects,
+    did_effects,
+    estimate_impact,
+    paired_change,
+    pool_effects,
+    prepare_panel,
+    recommend_design,
+    regression_to_mean,
+    reliable_change,
+)
+from workbench.impact.sample_size import (
+    minimum_detectable_effect,
+    paired_effect_sizes,
+    required_sample_size,
+)
+from workbench.synth import truth_scores
+from workbench.synth.generator import generate_organisation
+from workbench.tables.scores import raw_scores
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+def _setup(n, seed, se=(0.15, 0.35)):
+    org = generate_organisation(n, seed=seed)
+    scores = truth_scores(org.truth["true_scores"], se=se, random_state=seed)
+    panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog)
+    return org, scores, panel
+
+
+def _true_gain(org):
+    """Sum of completed activities' true effects per (person, skill)."""
+    done = _completions(org.enrollments, org.catalog)
+    done = done.merge(org.truth["training_effects"], on=["activity", "skill"])
+    return done.groupby(["person", "skill"])["effect"].sum()
+
+
+def _ancova_truth(org, panel):
+    """Average effect of training on each skill among the trained: mean over the trained
+    (included) people of the sum of their completed activities' true effects on the skill."""
+    trained = panel[panel["included"] & panel["trained"]].set_index(["person", "skill"])
+    gain = _true_gain(org).reindex(trained.index).fillna(0.0)
+    return gain.groupby(level="skill").mean()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    org, scores, panel = _setup(300, 4)
+    result = estimate_impact(scores, org.enrollments, people=org.people, catalog=org.catalog)
+    return org, scores, panel, result
+
+
+# --------------------------------------------------------------------------------------------
+# Recovery of the truth
+# --------------------------------------------------------------------------------------------
+
+
+def test_ancova_and_activity_intervals_cover_the_truth_across_50_seeds():
+    hits_skill, hits_activity = [], []
+    bias = []
+    for seed in range(50):
+        org, _, panel = _setup(150, 1000 + seed)
+        ancova = ancova_effects(panel).set_index("skill")
+        truth = _ancova_truth(org, panel)
+        ancova = ancova.join(truth.rename("truth")).dropna(subset=["estimate"])
+        hits_skill += list((ancova["ci_low"] <= ancova["truth"])
+                           & (ancova["truth"] <= ancova["ci_high"]))
+        bias += list(ancova["estimate"] - ancova["truth"])
+        # (fdr_bh: same estimates, and avoids the gc.collect() that holm runs in statsmodels)
+        acts = activity_effects(panel, org.enrollments, org.catalog, correction="fdr_bh")
+        acts = acts.merge(org.truth["training_effects"], on=["activity", "skill"])
+        acts = acts.dropna(subset=["estimate"])
+        hits_activity += list((acts["ci_low"] <= acts["effect"])
+                              & (acts["effect"] <= acts["ci_high"]))
+    assert len(hits_skill) >= 350 and len(hits_activity) >= 1000
+    assert 0.90 <= np.mean(hits_skill) <= 0.99, np.mean(hits_skill)
+    assert 0.90 <= np.mean(hits_activity) <= 0.99, np.mean(hits_activity)
+    # no systematic bias: mean error within 3 standard errors of zero
+    assert abs(np.mean(bias)) < 3 * np.std(bias) / np.sqrt(len(bias))
+
+
+def test_naive_low_scorer_gain_is_biased_while_ancova_is_not():
+    org, _, panel = _setup(600, 11, se=(0.25, 0.35))
+    rtm = regression_to_mean(panel, quantile=0.5)
+    naive = rtm[rtm["method"] == "naive_low_scorer_gain"].set_index("skill")
+    ancova = rtm[rtm["method"] == "ancova"].set_index("skill")
+    gain = _true_gain(org)
+    # the naive estimate's own target: the true effect among the low scorers it averages
+    low_truth = {}
+    for skill, d in panel[panel["included"]].groupby("skill"):
+        low = d[d["trained"] & (d["pre"] < d["pre"].quantile(0.5))]
+        low_truth[skill] = gain.reindex(pd.MultiIndex.from_frame(low[["person", "skill"]])) \
+            .fillna(0).mean()
+    naive_err = naive["estimate"] - pd.Series(low_truth)
+    truth = _ancova_truth(org, panel)
+    ancova_err = ancova["estimate"] - truth
+    # pooled over skills: naive is off by more than 3 pooled SEs, ANCOVA within 2
+    k = len(naive)
+    naive_se = np.sqrt((naive["se"] ** 2).sum()) / k
+    ancova_se = np.sqrt((ancova["se"] ** 2).sum()) / k
+    assert naive_err.mean() > 3 * naive_se, (naive_err.mean(), naive_se)
+    assert abs(ancova_err.mean()) < 2 * ancova_se, (ancova_err.mean(), ancova_se)
+    # skill by skill: most naive intervals miss the truth, most ANCOVA intervals cover it
+    naive_miss = (naive["ci_low"] > pd.Series(low_truth)).mean()
+    ancova_cover = ((ancova["ci_low"] <= truth) & (truth <= ancova["ci_high"])).mean()
+    assert naive_miss >= 0.25 and ancova_cover >= 0.75
+    # the expected regression to the mean explains a positive part of the naive gain
+    assert (naive["expected_rtm"] > 0).all()
+
+
+def test_measurement_error_correction_removes_attenuation_bias():
+    errs = {"regression_calibration": [], "none": []}
+    for seed in range(4):
+        org, _, panel = _setup(300, 200 + seed, se=(0.3, 0.4))
+        truth = _ancova_truth(org, panel)
+        for how in errs:
+            est = ancova_effects(panel, pre_adjust=how).set_index("skill")["estimate"]
+            errs[how] += list(est - truth)
+    def mean_se(v):
+        return np.mean(v), np.std(v, ddof=1) / np.sqrt(len(v))
+
+    # uncorrected ANCOVA under-adjusts for the lower pre scores of the trained (biased low:
+    # about -0.10 here); the regression-calibrated pre score removes the bias
+    bias, se = mean_se(errs["none"])
+    assert bias < -3 * se and bias < -0.05
+    bias, se = mean_se(errs["regression_calibration"])
+    assert abs(bias) < 2 * se
+
+
+def test_difference_in_differences_recovers_effects(demo):
+    org, _, panel, result = demo
+    did = result.effects_by_skill.query("method == 'did'").set_index("skill")
+    truth = _ancova_truth(org, panel)
+    covered = ((did["ci_low"] <= truth) & (truth <= did["ci_high"])).mean()
+    assert covered >= 0.75
+    assert did["converged"].all() if "converged" in did else True
+
+
+# --------------------------------------------------------------------------------------------
+# Reference values (scipy, statsmodels)
+# --------------------------------------------------------------------------------------------
+
+
+def test_paired_effect_sizes_equal_scipy_and_direct_formulas():
+    rng = np.random.default_rng(3)
+    pre = rng.normal(3, 0.6, 25)
+    post = pre + 0.3 + rng.normal(0, 0.4, 25)
+    res = paired_effect_sizes(pre, post)
+    ref = stats.ttest_rel(post, pre)
+    n, diff = 25, post - pre
+    assert res["t"] == pytest.approx(ref.statistic, rel=1e-12)
+    assert res["p_value"] == pytest.approx(ref.pvalue, rel=1e-10)
+    assert res["d_z"] == pytest.approx(diff.mean() / diff.std(ddof=1), rel=1e-12)
+    d_av = diff.mean() / ((pre.std(ddof=1) + post.std(ddof=1)) / 2)
+    assert res["g_av"] == pytest.approx(d_av * (1 - 3 / (4 * (n - 1) - 1)), rel=1e-12)
+    # the d_z interval inverts the noncentral t: t_obs sits at the 97.5% / 2.5% points
+    assert stats.nct.cdf(res["t"], n - 1, res["d_z_ci_low"] * np.sqrt(n)) == \
+        pytest.approx(0.975, abs=1e-8)
+    assert stats.nct.cdf(res["t"], n - 1, res["d_z_ci_high"] * np.sqrt(n)) == \
+        pytest.approx(0.025, abs=1e-8)
+    ci = stats.ttest_rel(post, pre).confidence_interval()
+    assert (res["ci_low"], res["ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-10)
+    assert res["g_av_ci_low"] < res["g_av"] < res["g_av_ci_high"]
+
+
+def test_paired_effect_size_intervals_cover_at_the_nominal_rate():
+    rng = np.random.default_rng(11)
+    n, rho, s2, delta = 30, 0.6, 1.3, 0.5
+    cov = [[1.0, rho * s2], [rho * s2, s2**2]]
+    mu_d = delta * (1 + s2) / 2
+    d_z = mu_d / np.sqrt(1 + s2**2 - 2 * rho * s2)
+    hits_g = hits_z = 0
+    reps = 600
+    for _ in range(reps):
+        x = rng.multivariate_normal([0, mu_d], cov, n)
+        res = paired_effect_sizes(x[:, 0], x[:, 1])
+        hits_g += res["g_av_ci_low"] <= delta <= res["g_av_ci_high"]
+        hits_z += res["d_z_ci_low"] <= d_z <= res["d_z_ci_high"]
+    # binomial SE of a 95% coverage over 600 replications: 0.009
+    assert 0.92 <= hits_z / reps <= 0.975
+    assert 0.92 <= hits_g / reps <= 0.975
+
+
+def test_paired_change_per_group_matches_direct_computation(demo):
+    _, _, panel, result = demo
+    d = panel[panel["included"] & panel["trained"] & (panel["skill"] == "Planning")]
+    pd.testing.assert_frame_equal(paired_change(panel), result.paired)
+    row = result.paired.query("skill == 'Planning' and group == 'trained'").iloc[0]
+    assert row["n"] == len(d)
+    assert row["estimate"] == pytest.approx((d["post"] - d["pre"]).mean(), rel=1e-12)
+    assert row["p_value"] == pytest.approx(stats.ttest_rel(d["post"], d["pre"]).pvalue)
+
+
+def test_ancova_equals_statsmodels_formula_fit(demo):
+    _, _, panel, _ = demo
+    ours = ancova_effects(panel, pre_adjust="none").set_index("skill")
+    for skill in ("Coaching", "Planning"):
+        d = panel[panel["included"] & (panel["skill"] == skill)].copy()
+        d["trained"] = d["trained"].astype(int)
+        fit = smf.ols("post ~ pre + trained + C(role) + C(level)", data=d).fit(
+            cov_type="cluster", cov_kwds={"groups": pd.factorize(d["team"])[0]}, use_t=True)
+        row = ours.loc[skill]
+        assert row["estimate"] == pytest.approx(fit.params["trained"], rel=1e-9)
+        assert row["se"] == pytest.approx(fit.bse["trained"], rel=1e-9)
+        assert row["p_value"] == pytest.approx(fit.pvalues["trained"], rel=1e-8)
+        ci = fit.conf_int().loc["trained"]
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(ci), rel=1e-9)
+
+
+def test_did_equals_difference_of_mean_changes(demo):
+    _, _, panel, _ = demo
+    did = did_effects(panel[panel["skill"] == "Feedback"]).iloc[0]
+    d = panel[panel["included"] & (panel["skill"] == "Feedback")]
+    change = d["post"] - d["pre"]
+    direct = change[d["trained"]].mean() - change[~d["trained"]].mean()
+    assert did["estimate"] == pytest.approx(direct, abs=1e-6)
+
+
+def test_multiplicity_adjustment_equals_multipletests(demo):
+    _, _, _, result = demo
+    anc = result.effects_by_skill.query("method == 'ancova'")
+    assert np.allclose(anc["p_adjusted"], multipletests(anc["p_value"], method="holm")[1])
+    acts = result.effects_by_activity.dropna(subset=["p_value"])
+    assert np.allclose(acts["p_adjusted"], multipletests(acts["p_value"], method="holm")[1])
+
+
+def test_pooling_uses_the_reml_maximum():
+    rng = np.random.default_rng(5)
+    se = rng.uniform(0.05, 0.2, 30)
+    y = rng.normal(0.3, 0.1, 30) + rng.normal(0, se)
+    pooled = pool_effects(y, se)
+
+    def neg_reml(tau2):
+        w = 1 / (se**2 + tau2)
+        mu = np.sum(w * y) / w.sum()
+        return 0.5 * (-np.sum(np.log(w)) + np.log(w.sum()) + np.sum(w * (y - mu) ** 2))
+
+    ref = optimize.minimize_scalar(neg_reml, bounds=(0, 1), method="bounded",
+                                   options={"xatol": 1e-10}).x
+    assert pooled["tau2"] == pytest.approx(ref, abs=1e-6)
+    b = se**2 / (se**2 + pooled["tau2"])
+    assert np.allclose(pooled["posterior"], pooled["mu"] + (1 - b) * (y - pooled["mu"]))
+    # shrinkage pulls estimates towards the mean, the noisiest most
+    assert np.all(np.abs(pooled["posterior"] - pooled["mu"]) <= np.abs(y - pooled["mu"]) + 1e-12)
+
+
+def test_power_planning_matches_statsmodels(demo):
+    _, _, _, result = demo
+    row = result.power.iloc[0]
+    power = TTestIndPower().power(effect_size=row["mde"] / row["resid_sd"],
+                                  nobs1=row["n_trained"], alpha=0.05,
+                                  ratio=row["n_untrained"] / row["n_trained"])
+    assert power == pytest.approx(0.8, abs=1e-6)
+    n1, n0 = required_sample_size(0.2, resid_sd=0.4, ratio=2.0)
+    assert TTestIndPower().power(effect_size=0.5, nobs1=n1, alpha=0.05, ratio=2.0) == \
+        pytest.approx(0.8, abs=1e-6)
+    assert n0 == pytest.approx(2 * n1)
+    assert minimum_detectable_effect(200, 200, resid_sd=0.4) < \
+        minimum_detectable_effect(20, 200, resid_sd=0.4)
+
+
+def test_reliable_change_index(demo):
+    _, _, panel, result = demo
+    ind = result.individual_change
+    pd.testing.assert_frame_equal(reliable_change(panel), ind)
+    row = ind.iloc[7]
+    src = panel.iloc[7]
+    expected = (src["post"] - src["pre"]) / np.hypot(src["se_pre"], src["se_post"])
+    assert row["rci"] == pytest.approx(expected)
+    assert set(ind["category"].dropna()) <= {"improved", "no reliable change", "declined"}
+    assert (ind.loc[ind["rci"] > 1.96, "category"] == "improved").all()
+    assert (ind.loc[ind["rci"] < -1.96, "category"] == "declined").all()
+    # the trained improve reliably more often than the untrained
+    share = ind.assign(up=ind["category"].eq("improved")).groupby("trained")["up"].mean()
+    assert share[True] > share[False] + 0.1
+    assert "rater" not in ind.columns
+
+
+# --------------------------------------------------------------------------------------------
+# Design recommendation, options, results object
+# --------------------------------------------------------------------------------------------
+
+
+def test_design_rule_follows_how_people_were_picked(demo):
+    _, _, panel, result = demo
+    # synth picks people with low (noisy) pre scores: ANCOVA
+    assert (result.design["recommended"] == "ancova").all()
+    assert result.effects_by_skill.query("recommended")["method"].eq("ancova").all()
+    # pre-existing groups: whole teams were trained, and those teams started 0.5 higher for
+    # reasons of their own (in both waves): the pre score does not predict training within
+    # teams, the groups differ at baseline -> difference-in-differences
+    teams = np.sort(panel["team"].unique())
+    chosen = set(teams[::3])
+    p = panel.copy()
+    p["trained"] = p["team"].isin(chosen).to_numpy()
+    p["included"] = True
+    shift = np.where(p["trained"], 0.5, 0.0)
+    p["pre"] = p["pre"] + shift
+    p["post"] = p["post"] + shift
+    rec = recommend_design(p)
+    assert (rec["recommended"] == "did").all()
+
+
+def test_noncompleters_options(demo):
+    org, scores, panel, _ = demo
+    assert (panel["status"] == "not_completed").any()
+    assert not panel.loc[panel["status"] == "not_completed", "included"].any()
+    itt = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog,
+                        noncompleters="untrained")
+    assert itt["included"].all()
+    assert not itt.loc[itt["status"] == "not_completed", "trained"].any()
+
+
+def test_results_object(demo):
+    _, _, _, result = demo
+    assert set(result.params.index) == set(result.panel["skill"])
+    assert list(result.conf_int().columns) == ["ci_low", "ci_high"]
+    text = result.summary()
+    assert "ANCOVA" in text and "parallel trends" in text and "holm" in text
+    assert "<table" in result._repr_html_()
+    frame = result.to_frame()
+    assert {"estimate", "se", "ci_low", "ci_high", "p_value", "n"} <= set(frame.columns)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.notes = ()
+
+
+def test_fdr_bh_and_without_catalog(demo):
+    org, scores, _, _ = demo
+    res = estimate_impact(scores, org.enrollments, people=org.people, correction="fdr_bh",
+                          did=False)
+    anc = res.effects_by_skill.query("method == 'ancova'")
+    assert np.allclose(anc["p_adjusted"], multipletests(anc["p_value"], method="fdr_bh")[1])
+    assert res.effects_by_activity.empty
+    assert "fdr_bh" in res.summary()
+
+
+def test_raw_means_fallback_runs_and_finds_positive_effects():
+    org = generate_organisation(200, seed=8)
+    scores = raw_scores(org.ratings)
+    assert set(scores.columns) >= {"person", "skill", "wave", "score", "se"}
+    res = estimate_impact(scores, org.enrollments, people=org.people, catalog=org.catalog,
+                          did=False)
+    assert res.params.mean() > 0.1
+
+
+def test_input_errors(demo):
+    org, scores, _, _ = demo
+    with pytest.raises(InputError, match="missing column"):
+        estimate_impact(scores.drop(columns="score"), org.enrollments)
+    with pytest.raises(ModelError, match="two waves"):
+        estimate_impact(scores[scores["wave"] == 1], org.enrollments)
+    with pytest.raises(ConfigError, match="correction='bonferoni'"):
+        estimate_impact(scores, org.enrollments, correction="bonferoni")
+    with pytest.raises(ConfigError, match="alpha=1.5"):
+        estimate_impact(scores, org.enrollments, alpha=1.5)
+    bad = org.enrollments.assign(activity="ZZZ")
+    with pytest.raises(InputError, match="activity not in the catalog"):
+        estimate_impact(scores, bad, catalog=org.catalog)
+    one_wave = types.SimpleNamespace(scores=scores.drop(columns="wave"))
+    with pytest.raises(ModelError, match="waves='joint'"):
+        estimate_impact(one_wave, org.enrollments)
+    with pytest.raises(InputError, match="more than one score"):
+        estimate_impact(pd.concat([scores, scores.head(1)]), org.enrollments)
+
+
+def test_figures(demo):
+    import matplotlib.pyplot as plt
+
+    from workbench.impact.figures import plot_effects_forest, plot_pre_post, plot_rci_by_team
+
+    _, _, _, result = demo
+    for fig in (plot_effects_forest(result), plot_effects_forest(result, by="activity"),
+                plot_pre_post(result), plot_rci_by_team(result)):
+        assert isinstance(fig, plt.Figure)
+        plt.close(fig)
+    with pytest.raises(ConfigError, match="by='team'"):
+        plot_effects_forest(result, by="team")
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+def test_cli_writes_tables_and_figures(tmp_path):
+    from workbench.cli import main
+
+    org = generate_organisation(120, seed=9)
+    folder = org.write(tmp_path / "in")
+    out = tmp_path / "out"
+    code = main(["impact", "--ratings", str(folder / "ratings.csv"),
+                 "--enrollments", str(folder / "enrollments.csv"),
+                 "--people", str(folder / "people.csv"),
+                 "--catalog", str(folder / "catalog.csv"), "--out", str(out)])
+    assert code == 0
+    assert "calibrated (joint waves)" in (out / "summary.txt").read_text()
+    for name in ("effects_by_skill.csv", "effects_by_activity.csv", "individual_change.csv",
+                 "power.csv", "forest_by_skill.png", "pre_post.png"):
+        assert (out / name).exists(), name
+    table = pd.read_csv(out / "effects_by_skill.csv")
+    assert {"estimate", "se", "ci_low", "ci_high", "p_value", "n"} <= set(table.columns)
+    # the same folder again: refused, exit 2
+    again = main(["impact", "--ratings", str(folder / "ratings.csv"),
+                  "--enrollments", str(folder / "enrollments.csv"), "--out", str(out),
+                  "--raw-means"])
+    assert again == 2
+
+
+def test_cli_bad_input_exits_2(tmp_path, capsys):
+    from workbench.cli import main
+
+    (tmp_path / "ratings.csv").write_text("ratee,rater,skill\nP1,P2,Planning\n")
+    (tmp_path / "enrollments.csv").write_text("person,activity,completed\nP1,A1,True\n")
+    code = main(["impact", "--ratings", str(tmp_path / "ratings.csv"),
+                 "--enrollments", str(tmp_path / "enrollments.csv"),
+                 "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "ratings" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# Calibrated scores (workbench.calibration.calibrate, both waves jointly)
+# --------------------------------------------------------------------------------------------
+
+
+def test_calibrated_demo_data_recover_the_training_effects():
+    from workbench.calibration.calibrate import calibrate_ratings
+    from workbench.tables.data import load_organisation
+
+    org = load_organisation(DEMO_DIR)
+    cal = calibrate_ratings(org.ratings, waves="joint")
+    result = estimate_impact(cal, org.enrollments, people=org.people, catalog=org.catalog,
+                             did=False)
+    assert result.settings["score_source"] == "calibration"
+    assert any("un-shrunk" in note for note in result.notes)
+    effects = pd.read_csv(DEMO_DIR / "truth" / "training_effects.csv")
+    done = _completions(org.enrollments, org.catalog).merge(effects, on=["activity", "skill"])
+    gain = done.groupby(["person", "skill"])["effect"].sum()
+    panel = result.panel
+    trained = panel[panel["included"] & panel["trained"]].set_index(["person", "skill"])
+    truth = gain.reindex(trained.index).fillna(0.0).groupby(level="skill").mean()
+    anc = result.effects_by_skill.query("method == 'ancova'").set_index("skill")
+    covered = (anc["ci_low"] <= truth) & (truth <= anc["ci_high"])
+    assert covered.mean() >= 0.75, anc.assign(truth=truth)
+    assert abs((anc["estimate"] - truth).mean()) < 0.08
+    # calibrated SEs give reliable-change categories; the trained improve more often
+    ind = result.individual_change
+    share = ind.assign(up=ind["category"].eq("improved")).groupby("trained")["up"].mean()
+    assert share[True] > share[False]

@@ -1,0 +1,140 @@
+"""The demo organisation: its truth is consistent with its tables."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.cli import main
+from workbench.errors import ConfigError
+from workbench.synth.generator import SOURCE_OFFSETS, generate_organisation
+from workbench.tables.data import load_organisation
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def org():
+    return generate_organisation(400, seed=5, rounding=None)
+
+
+def _with_truth(org):
+    truth = org.truth["true_scores"].rename(columns={"person": "ratee"})
+    return org.ratings.merge(truth, on=["ratee", "skill", "wave"]).merge(
+        org.truth["rater_effects"], on="rater"
+    )
+
+
+def test_lenient_raters_rate_above_the_truth(org):
+    r = _with_truth(org)
+    r = r[r["source"] != "self"]
+    r["excess"] = r["score"] - r["true_score"]
+    by_rater = r.groupby("rater").agg(excess=("excess", "mean"), leniency=("leniency", "first"))
+    lenient = by_rater[by_rater["leniency"] > by_rater["leniency"].quantile(0.75)]
+    severe = by_rater[by_rater["leniency"] < by_rater["leniency"].quantile(0.25)]
+    assert lenient["excess"].mean() > 0.25
+    assert severe["excess"].mean() < -0.25
+    assert np.corrcoef(by_rater["excess"], by_rater["leniency"])[0, 1] > 0.7
+
+
+def test_source_offsets_and_self_inflation(org):
+    r = _with_truth(org)
+    r["excess"] = r["score"] - r["true_score"] - r["leniency"]
+    offsets = r.groupby("source")["excess"].mean()
+    for source, offset in SOURCE_OFFSETS.items():
+        assert offsets[source] == pytest.approx(offset, abs=0.06), source
+    # The non-self offsets average to zero: the true score is the "others" reference.
+    assert np.mean([v for k, v in SOURCE_OFFSETS.items() if k != "self"]) == pytest.approx(0)
+
+
+def test_halo_is_shared_across_skills(org):
+    r = _with_truth(org)
+    r = r.merge(org.truth["halo"], on=["rater", "ratee"])
+    r["excess"] = r["score"] - r["true_score"] - r["leniency"] - r["source"].map(SOURCE_OFFSETS)
+    pair = r.groupby(["rater", "ratee"]).agg(excess=("excess", "mean"), halo=("halo", "first"))
+    assert np.corrcoef(pair["excess"], pair["halo"])[0, 1] > 0.4
+
+
+def test_profiles_shape_true_scores(org):
+    truth = org.truth["true_scores"].query("wave == 1").merge(
+        org.truth["profiles"], on="person"
+    )
+    means = truth.groupby(["profile_name", "skill"])["true_score"].mean().unstack()
+    assert means.loc["Strategist", "Strategic Thinking"] > means.loc["Strategist", "Delegation"] + 0.8
+    assert means.loc["Newcomer"].mean() < means.drop(index="Newcomer").to_numpy().mean()
+    sizes = org.truth["profiles"]["profile"].value_counts(normalize=True)
+    assert len(sizes) == 4 and sizes.min() > 0.1
+
+
+def test_training_raises_true_scores_of_completers(org):
+    enr = org.enrollments
+    truth = org.truth["true_scores"].pivot_table(
+        index=["person", "skill"], columns="wave", values="true_score"
+    )
+    gain = (truth[2] - truth[1]).rename("gain").reset_index()
+    targets = org.catalog[["activity", "skill"]]
+    done = enr[enr["completed"]].merge(targets, on="activity")[["person", "skill"]]
+    done = done.drop_duplicates().assign(trained=True)
+    gain = gain.merge(done, on=["person", "skill"], how="left").fillna({"trained": False})
+    trained = gain.loc[gain["trained"].astype(bool), "gain"].mean()
+    untrained = gain.loc[~gain["trained"].astype(bool), "gain"].mean()
+    effect = org.truth["training_effects"]["effect"].mean()
+    assert untrained == pytest.approx(0.05, abs=0.02)
+    assert trained - untrained == pytest.approx(effect, abs=0.1)
+
+
+def test_people_with_larger_gaps_train_more(org):
+    truth = org.truth["true_scores"].query("wave == 1").groupby("person")["true_score"].mean()
+    trained = truth.index.isin(org.enrollments["person"])
+    assert truth[trained].mean() < truth[~trained].mean()
+
+
+def test_same_seed_same_organisation():
+    a = generate_organisation(60, seed=9)
+    b = generate_organisation(60, seed=9)
+    c = generate_organisation(60, seed=10)
+    pd.testing.assert_frame_equal(a.ratings, b.ratings)
+    assert not a.ratings["score"].equals(c.ratings["score"])
+
+
+def test_committed_demo_is_the_generator_output():
+    demo = load_organisation(DEMO)
+    fresh = generate_organisation(300, seed=2026)
+    assert len(demo.ratings) == len(fresh.ratings)
+    np.testing.assert_array_equal(demo.ratings["score"], fresh.ratings["score"])
+    assert demo.ratings["rater"].tolist() == fresh.ratings["rater"].tolist()
+    truth = pd.read_csv(DEMO / "truth" / "rater_effects.csv")
+    np.testing.assert_allclose(truth["leniency"], fresh.truth["rater_effects"]["leniency"])
+
+
+def test_generated_tables_pass_validation(tmp_path):
+    org = generate_organisation(80, seed=2, n_skills=10, n_profiles=5)
+    org.write(tmp_path / "org", fmt="parquet")
+    loaded = load_organisation(tmp_path / "org")
+    assert not loaded.warnings
+    assert loaded.ratings["skill"].nunique() == 10
+    assert (loaded.ratings["score"] % 1 == 0).all()
+
+
+def test_bad_generator_arguments_are_named():
+    with pytest.raises(ConfigError, match="n_skills=12"):
+        generate_organisation(100, n_skills=12)
+    with pytest.raises(ConfigError, match="too small"):
+        generate_organisation(10)
+
+
+def test_cli_demo_data_never_overwrites(tmp_path, capsys):
+    out = tmp_path / "org"
+    assert main(["demo-data", "--out", str(out), "--people", "50", "--seed", "1"]) == 0
+    assert (out / "truth" / "true_scores.csv").exists()
+    assert main(["demo-data", "--out", str(out), "--people", "50"]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_one_wave_organisation_round_trips(tmp_path):
+    org = generate_organisation(60, seed=4, n_waves=1)
+    org.write(tmp_path / "one")
+    loaded = load_organisation(tmp_path / "one")
+    assert loaded.enrollments is None
+    assert loaded.waves == [1]

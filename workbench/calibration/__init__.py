@@ -1,0 +1,13 @@
+"""Stage 1: calibrated scores net of rater bias (the REML engine, calibration, reliability,
+self-other agreement).
+"""
+
+from __future__ import annotations
+
+from workbench.calibration import agreement, calibrate, mixed_model, reliability
+from workbench.calibration.agreement import *  # noqa: F403
+from workbench.calibration.calibrate import *  # noqa: F403
+from workbench.calibration.mixed_model import *  # noqa: F403
+from workbench.calibration.reliability import *  # noqa: F403
+
+__all__ = [*mixed_model.__all__, *calibrate.__all__, *reliability.__all__, *agreement.__all__]

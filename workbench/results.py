@@ -1,0 +1,159 @@
+"""One results base: every result lists its sections and files once, and gets the rest.
+
+A results class (a frozen dataclass, in the manner of statsmodels' results) subclasses
+:class:`Result` and defines
+
+* ``title`` (class attribute): the heading of its summary;
+* ``_sections()``: a list of ``(heading, content)`` pairs, content a string, a Series or a
+  DataFrame, in the order a reader wants them;
+* ``_files()``: ``{file name: DataFrame}``, the tables ``save(folder)`` writes;
+* ``settings``: a dict of the options the result was computed with (the one name for them).
+
+From these the base renders ``summary()`` (text), ``__str__``, ``_repr_html_`` (a notebook's
+rich display) and ``save(folder)``, which writes the same files under the same names whether
+the CLI or a notebook calls it, plus ``settings.json``. Numbers are never rounded in the
+package; the renderers round for display only.
+
+Examples
+--------
+>>> from dataclasses import dataclass, field
+>>> import pandas as pd
+>>> @dataclass(frozen=True)
+... class Means(Result):
+...     title = "Means"
+...     table: pd.DataFrame
+...     settings: dict = field(default_factory=dict)
+...     def _sections(self):
+...         return [("By group", self.table)]
+...     def _files(self):
+...         return {"means.csv": self.table}
+>>> res = Means(pd.DataFrame({"group": ["a"], "estimate": [1.23456]}), {"alpha": 0.05})
+>>> print(res.summary())
+Means
+<BLANKLINE>
+By group
+group  estimate
+    a     1.235
+<BLANKLINE>
+Settings: alpha=0.05
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ConfigError
+
+__all__ = ["Result"]
+
+DIGITS = 3
+
+
+def _rounded(frame):
+    return frame.round(DIGITS) if isinstance(frame, pd.DataFrame | pd.Series) else frame
+
+
+def _text(content) -> str:
+    if isinstance(content, pd.DataFrame):
+        if content.empty:
+            return "(none)"
+        return _rounded(content).to_string(index=False)
+    if isinstance(content, pd.Series):
+        return _rounded(content).to_string()
+    return str(content)
+
+
+def _html(content) -> str:
+    if isinstance(content, pd.DataFrame):
+        if content.empty:
+            return "<p>(none)</p>"
+        return _rounded(content).to_html(index=False, border=0)
+    if isinstance(content, pd.Series):
+        return _rounded(content).to_frame().to_html(border=0)
+    if isinstance(content, list | tuple):
+        return "<ul>" + "".join(f"<li>{html.escape(str(c))}</li>" for c in content) + "</ul>"
+    return "<p>" + html.escape(str(content)).replace("\n", "<br>") + "</p>"
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+class Result:
+    """Base of every results object: summary, rich display and ``save`` from one list."""
+
+    title: str = "Result"
+
+    def _sections(self) -> list:
+        """``[(heading, content), ...]``; content is a string, Series, DataFrame or list."""
+        return []
+
+    def _files(self) -> dict:
+        """``{file name: DataFrame}`` written by :meth:`save`."""
+        return {}
+
+    def _settings_text(self) -> str:
+        settings = getattr(self, "settings", None) or {}
+        return ", ".join(f"{k}={v}" for k, v in settings.items())
+
+    def summary(self) -> str:
+        """The result as plain text: the title, each section, the settings used."""
+        parts = [self.title]
+        for heading, content in self._sections():
+            if isinstance(content, list | tuple):
+                content = "\n".join(f"- {c}" for c in content)
+            parts += ["", heading, _text(content)] if heading else ["", _text(content)]
+        settings = self._settings_text()
+        if settings:
+            parts += ["", f"Settings: {settings}"]
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        out = [f"<h4>{html.escape(self.title)}</h4>"]
+        for heading, content in self._sections():
+            if heading:
+                out.append(f"<p><b>{html.escape(heading)}</b></p>")
+            out.append(_html(content))
+        settings = self._settings_text()
+        if settings:
+            out.append(f"<p><small>Settings: {html.escape(settings)}</small></p>")
+        return "\n".join(out)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the result's tables (CSV) and ``settings.json`` into ``folder``.
+
+        ``folder`` must be new or empty: earlier results are never overwritten.
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
+        from workbench.tables.writers import new_output_dir, write_csv
+
+        folder = new_output_dir(folder)
+        for name, frame in self._files().items():
+            if not isinstance(frame, pd.DataFrame):
+                raise ConfigError(f"{name}: not a table")
+            write_csv(frame, folder / name)
+        settings = getattr(self, "settings", None)
+        if settings is not None:
+            with (folder / "settings.json").open("x", encoding="utf-8") as handle:
+                json.dump(_jsonable(settings), handle, indent=2, sort_keys=True)
+        return folder

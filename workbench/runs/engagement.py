@@ -1,0 +1,457 @@
+"""Engagement files: which client, which data, which column mapping, which notebook parameters.
+
+An engagement file is a small YAML document that drives a batch run (``workbench run``)::
+
+    engagement: acme-2026            # short name: reports go to reports/<engagement>/<run-id>/
+    client: ACME Ltd                 # shown on the client report
+    random_state: 2026               # optional: given to every notebook that has random_state
+    data:                            # paths relative to this file's folder
+      folder: exports                # ratings.csv, people.xlsx, ... found by name, and/or
+      ratings: exports/360_q1.xlsx   # one file per table
+    mapping:                         # same format as ``workbench validate --mapping``
+      columns: {ratings: {Employee: ratee, Reviewer: rater}}
+      source_labels: {Line Manager: manager}
+    notebooks:                       # run in this order; values override notebook defaults
+      01_calibrate_raters: {n_bootstrap: 200}
+      02_skill_profiles: {k_max: 6}
+
+The file is checked before anything runs and every problem is listed at once: unknown keys,
+missing files, unknown notebooks or parameters, and values whose type does not match the
+``name: type = default`` declaration in the notebook's ``parameters`` cell.
+
+Examples
+--------
+>>> from workbench.runs.engagement import load_engagement
+>>> eng = load_engagement("data/demo/engagement.yaml")      # doctest: +SKIP
+>>> [step.name for step in eng.notebooks]                    # doctest: +SKIP
+['01_calibrate_raters', '02_skill_profiles', '03_learning_impact', '04_learning_plans']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.errors import ConfigError, Problem, format_problems
+from workbench.tables.data import TABLES, ColumnMapping, Organisation, load_organisation
+
+__all__ = [
+    "EngagementError",
+    "Engagement",
+    "NotebookStep",
+    "DEFAULT_NOTEBOOKS",
+    "PIPELINE_PARAMETERS",
+    "notebooks_dir",
+    "notebook_parameters",
+    "check_parameters",
+    "load_engagement",
+    "open_organisation",
+]
+
+#: The analyses a batch run executes, in order, when the engagement names none.
+DEFAULT_NOTEBOOKS = (
+    "01_calibrate_raters",
+    "02_skill_profiles",
+    "03_learning_impact",
+    "04_learning_plans",
+)
+
+#: Parameters the pipeline sets itself; an engagement file may not set them.
+PIPELINE_PARAMETERS = ("data_dir", "engagement_file", "output_dir")
+
+TOP_KEYS = ("engagement", "client", "description", "random_state", "data", "mapping", "notebooks")
+DATA_KEYS = ("folder",) + tuple(TABLES)
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class EngagementError(ConfigError):
+    """An engagement file is invalid; ``problems`` lists every problem found.
+
+    Parameters
+    ----------
+    problems : list of Problem
+    """
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__(format_problems(self.problems))
+
+
+@dataclass(frozen=True)
+class NotebookStep:
+    """One notebook of a run with the parameters the engagement gives it."""
+
+    name: str
+    path: Path
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A validated engagement file.
+
+    Attributes
+    ----------
+    name : str
+        Short name; reports go to ``<reports>/<name>/<run-id>/``.
+    client : str
+        Client name shown on the report.
+    path : Path
+        The engagement file (absolute).
+    folder : Path or None
+        Data folder (absolute), when given.
+    files : dict
+        Table name -> explicit file (absolute).
+    mapping : ColumnMapping
+    notebooks : tuple of NotebookStep
+    random_state : int or None
+    description : str
+    """
+
+    name: str
+    client: str
+    path: Path
+    folder: Path | None
+    files: dict
+    mapping: ColumnMapping
+    notebooks: tuple
+    random_state: int | None = None
+    description: str = ""
+
+    def input_files(self) -> dict[str, Path]:
+        """Every data file the run reads (table -> path), found as the loader finds them."""
+        from workbench.tables.data import find_table_files
+
+        found = find_table_files(self.folder) if self.folder is not None else {}
+        found.update(self.files)
+        return {table: Path(path) for table, path in found.items()}
+
+    def load_organisation(self) -> Organisation:
+        """Load and validate the data (raises InputError listing every problem)."""
+        return load_organisation(self.folder, mapping=self.mapping, **self.files)
+
+
+def notebooks_dir() -> Path:
+    """The folder holding the workbench notebooks (``notebooks/`` next to the package)."""
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def notebook_parameters(path: str | Path) -> dict:
+    """Parameters declared in a notebook's ``parameters`` cell.
+
+    Returns
+    -------
+    dict
+        name -> {"name", "inferred_type_name", "default", "help"} as papermill reads them
+        (``default`` is the literal's source text).
+    """
+    import papermill as pm
+
+    return dict(pm.inspect_notebook(str(path)))
+
+
+_TYPE_CHECKS = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "str": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "list": lambda v: isinstance(v, (list, tuple)),
+    "dict": lambda v: isinstance(v, Mapping),
+    "none": lambda v: v is None,
+}
+
+
+def _type_alternatives(type_name: str | None) -> list[str] | None:
+    """'int | None' -> ['int', 'none']; None when the type cannot be checked."""
+    if not type_name or type_name == "None":
+        return None
+    text = type_name.strip()
+    optional = re.fullmatch(r"(?:typing\.)?Optional\[(.*)\]", text)
+    if optional:
+        text = optional.group(1) + " | None"
+    names = []
+    for part in text.split("|"):
+        base = re.sub(r"\[.*\]$", "", part.strip()).lower()
+        base = {"nonetype": "none", "typing.list": "list", "typing.dict": "dict"}.get(base, base)
+        if base not in _TYPE_CHECKS:
+            return None
+        names.append(base)
+    return names
+
+
+def _problem(file: str, where: str | None, message: str, value: str | None = None) -> Problem:
+    """A problem at a key of the engagement file (``notebooks.01_calibrate_raters.k_max``)."""
+    text = f"{where}: {message}" if where else message
+    return Problem(file, None, None, text, value)
+
+
+def check_parameters(notebook: str, declared: dict, given: Mapping, *, file: str) -> list:
+    """Problems with ``given`` parameter values for a notebook whose parameters are ``declared``.
+
+    A value must name a declared parameter, not one the pipeline sets, and match its declared
+    type (``int`` accepts whole numbers only, ``float`` accepts any number).
+    """
+    problems = []
+    for name, value in given.items():
+        where = f"notebooks.{notebook}.{name}"
+        if name in PIPELINE_PARAMETERS:
+            problems.append(
+                _problem(file, where, "is set by the pipeline; remove it from the file")
+            )
+            continue
+        if name not in declared:
+            known = ", ".join(n for n in declared if n not in PIPELINE_PARAMETERS)
+            problems.append(
+                _problem(file, where, f"unknown parameter (known: {known})")
+            )
+            continue
+        type_name = declared[name].get("inferred_type_name")
+        alternatives = _type_alternatives(type_name)
+        if alternatives and not any(_TYPE_CHECKS[t](value) for t in alternatives):
+            problems.append(
+                _problem(
+                    file, where, f"must be {type_name}, got {type(value).__name__}", repr(value)
+                )
+            )
+            continue
+        bounds = _declared_range(declared[name].get("help") or "")
+        if bounds and not isinstance(value, bool) and isinstance(value, (int, float)):
+            low, high = bounds
+            if not low <= value <= high:
+                problems.append(
+                    _problem(file, where, f"must be between {low:g} and {high:g}", repr(value))
+                )
+    return problems
+
+
+_RANGE = re.compile(r"\((-?\d+(?:\.\d+)?) to (-?\d+(?:\.\d+)?)\)")
+
+
+def _declared_range(help_text: str):
+    """The range a notebook declares in a parameter's help, as ``# ... (1 to 3)``; else None."""
+    match = _RANGE.search(help_text)
+    return (float(match.group(1)), float(match.group(2))) if match else None
+
+
+def _read_yaml(path: Path):
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise EngagementError([_problem(str(path), None, "engagement file not found")]) from None
+    except IsADirectoryError:
+        raise EngagementError(
+            [_problem(str(path), None, "is a folder, not an engagement file")]
+        ) from None
+    try:
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise EngagementError([_problem(str(path), None, f"not valid YAML ({exc})")]) from None
+    if not isinstance(spec, Mapping):
+        raise EngagementError(
+            [_problem(str(path), None, "must be a mapping of keys (engagement, client, data)")]
+        )
+    return spec
+
+
+def _check_data(spec, base: Path, file: str, problems: list):
+    data = spec.get("data")
+    folder, files = None, {}
+    if data is None:
+        problems.append(_problem(file, "data", "missing: say where the data files are"))
+        return folder, files
+    if isinstance(data, str):
+        data = {"folder": data}
+    if not isinstance(data, Mapping):
+        problems.append(_problem(file, "data", "must be a folder or a mapping", repr(data)))
+        return folder, files
+    for key in data:
+        if key not in DATA_KEYS:
+            problems.append(
+                _problem(file, f"data.{key}", f"unknown key (allowed: {', '.join(DATA_KEYS)})")
+            )
+    for key in DATA_KEYS:
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            problems.append(_problem(file, f"data.{key}", "must be a path", repr(value)))
+            continue
+        path = (base / value).resolve()
+        if key == "folder":
+            if not path.is_dir():
+                problems.append(
+                    _problem(file, "data.folder", f"folder not found in {base}", value)
+                )
+            else:
+                folder = path
+        elif not path.is_file():
+            problems.append(_problem(file, f"data.{key}", f"file not found in {base}", value))
+        else:
+            files[key] = path
+    if folder is None and "ratings" not in files and "folder" not in data and not problems:
+        problems.append(
+            _problem(file, "data", "give a folder or at least a ratings file")
+        )
+    return folder, files
+
+
+def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, where: Path):
+    raw = spec.get("notebooks")
+    if raw is None:
+        raw = {name: {} for name in DEFAULT_NOTEBOOKS}
+    if isinstance(raw, list):
+        raw = {name: {} for name in raw} if all(isinstance(n, str) for n in raw) else raw
+    if not isinstance(raw, Mapping) or not raw:
+        problems.append(
+            _problem(file, "notebooks", "must map notebook names to parameters", repr(raw))
+        )
+        return ()
+    steps = []
+    for name, params in raw.items():
+        name = str(name)
+        params = {} if params is None else params
+        if not isinstance(params, Mapping):
+            problems.append(
+                _problem(file, f"notebooks.{name}", "parameters must be a mapping",
+                        repr(params))
+            )
+            continue
+        candidate = Path(name)
+        if candidate.suffix == ".ipynb":
+            path = (base / candidate).resolve()
+            name = candidate.stem
+        else:
+            path = where / f"{name}.ipynb"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in where.glob("[0-9]*.ipynb")))
+            problems.append(
+                _problem(file, f"notebooks.{name}", f"no such notebook (known: {known})")
+            )
+            continue
+        try:
+            declared = notebook_parameters(path)
+        except Exception as exc:  # a broken notebook file is a configuration problem
+            problems.append(_problem(file, f"notebooks.{name}", f"cannot read ({exc})"))
+            continue
+        params = dict(params)
+        if random_state is not None and "random_state" in declared:
+            params.setdefault("random_state", random_state)
+        problems += check_parameters(name, declared, params, file=file)
+        steps.append(NotebookStep(name=name, path=path, parameters=params))
+    return tuple(steps)
+
+
+def load_engagement(
+    path: str | Path, *, notebooks: str | Path | None = None, check_notebooks: bool = True
+) -> Engagement:
+    """Read and check an engagement file; raise one error listing every problem.
+
+    Parameters
+    ----------
+    path : path
+        The engagement YAML file. Data paths in it are relative to its folder.
+    notebooks : path, optional
+        Folder with the notebooks (default: the workbench's ``notebooks/``).
+    check_notebooks : bool
+        Check the notebooks and their parameters (a notebook reading its data skips this).
+
+    Returns
+    -------
+    Engagement
+
+    Raises
+    ------
+    EngagementError
+        (a ConfigError) listing unknown keys, missing files, unknown notebooks or parameters,
+        and parameter values of the wrong type.
+
+    Examples
+    --------
+    >>> eng = load_engagement("data/demo/engagement.yaml")   # doctest: +SKIP
+    >>> eng.client                                            # doctest: +SKIP
+    'Demo Organisation (synthetic)'
+    """
+    path = Path(path).resolve()
+    file = str(path)
+    spec = _read_yaml(path)
+    base = path.parent
+    problems: list[Problem] = []
+    for key in spec:
+        if key not in TOP_KEYS:
+            problems.append(
+                _problem(file, str(key), f"unknown key (allowed: {', '.join(TOP_KEYS)})")
+            )
+    name = spec.get("engagement")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        problems.append(
+            _problem(
+                file,
+                "engagement",
+                "missing or invalid: a short name of letters, digits, '-', '_' or '.'",
+                None if name is None else repr(name),
+            )
+        )
+    client = spec.get("client")
+    if not isinstance(client, str) or not client.strip():
+        problems.append(_problem(file, "client", "missing: the client's name for the report"))
+    description = spec.get("description", "")
+    if not isinstance(description, str):
+        problems.append(_problem(file, "description", "must be text", repr(description)))
+    random_state = spec.get("random_state")
+    if random_state is not None and (
+        isinstance(random_state, bool) or not isinstance(random_state, int) or random_state < 0
+    ):
+        problems.append(
+            _problem(file, "random_state", "must be a whole number >= 0", repr(random_state))
+        )
+        random_state = None
+    folder, files = _check_data(spec, base, file, problems)
+    mapping = ColumnMapping()
+    try:
+        mapping = ColumnMapping.from_dict(spec.get("mapping"))
+    except ConfigError as exc:
+        problems.append(_problem(file, "mapping", str(exc)))
+    where = Path(notebooks) if notebooks is not None else notebooks_dir()
+    steps = ()
+    if check_notebooks:
+        steps = _check_notebooks(spec, base, file, random_state, problems, where)
+    elif "notebooks" in spec and not isinstance(spec["notebooks"], (Mapping, list, type(None))):
+        problems.append(_problem(file, "notebooks", "must map notebook names to parameters"))
+    if problems:
+        raise EngagementError(problems)
+    return Engagement(
+        name=name,
+        client=client.strip(),
+        path=path,
+        folder=folder,
+        files=files,
+        mapping=mapping,
+        notebooks=steps,
+        random_state=random_state,
+        description=description or "",
+    )
+
+
+def open_organisation(data_dir: str | Path = "", engagement_file: str | Path = "") -> Organisation:
+    """The organisation a notebook analyses: from an engagement file when given, else a folder.
+
+    Parameters
+    ----------
+    data_dir : path
+        Folder with ratings.csv, people.csv, ... (used when ``engagement_file`` is empty).
+    engagement_file : path, optional
+        Engagement YAML; its data files and column mapping are used.
+
+    Examples
+    --------
+    >>> org = open_organisation("data/demo")     # doctest: +SKIP
+    """
+    if engagement_file:
+        return load_engagement(engagement_file, check_notebooks=False).load_organisation()
+    if not data_dir:
+        raise ConfigError("give data_dir (a folder with ratings.csv, ...) or engagement_file")
+    return load_organisation(data_dir)
