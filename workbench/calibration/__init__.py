@@ -4,10 +4,22 @@ self-other agreement).
 
 from __future__ import annotations
 
-from workbench.calibration import agreement, calibrate, mixed_model, reliability
+from workbench.calibration import (
+    agreement,
+    calibrate,
+    coverage,
+    identifiability,
+    mixed_design,
+    mixed_model,
+    reliability,
+)
 from workbench.calibration.agreement import *  # noqa: F403
 from workbench.calibration.calibrate import *  # noqa: F403
+from workbench.calibration.coverage import *  # noqa: F403
+from workbench.calibration.identifiability import *  # noqa: F403
+from workbench.calibration.mixed_design import *  # noqa: F403
 from workbench.calibration.mixed_model import *  # noqa: F403
 from workbench.calibration.reliability import *  # noqa: F403
 
-__all__ = [*mixed_model.__all__, *calibrate.__all__, *reliability.__all__, *agreement.__all__]
+__all__ = [*mixed_design.__all__, *mixed_model.__all__, *identifiability.__all__,
+           *calibrate.__all__, *reliability.__all__, *agreement.__all__, *coverage.__all__]
