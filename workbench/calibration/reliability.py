@@ -80,9 +80,9 @@ def _check_ratings(ratings) -> pd.DataFrame:
 
 
 def _select_sources(frame: pd.DataFrame, sources, overall: bool) -> list[str]:
-    present = [s for s in ("self", "manager", "peer", "direct_report", "other")
-               if s in set(frame["source"])]
-    present += sorted(set(frame["source"]) - set(present))
+    found = set(frame["source"].unique())
+    present = [s for s in ("self", "manager", "peer", "direct_report", "other") if s in found]
+    present += sorted(found - set(present))
     if sources is None:
         chosen = present
     else:
