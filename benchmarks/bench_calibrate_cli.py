@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -67,11 +68,15 @@ write.csv(out, args[3], row.names = FALSE)
 def _run(cmd: list[str], timeout: float) -> dict:
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    timer = threading.Timer(timeout, proc.kill)  # a run over the time limit is killed
+    timer.start()
     try:
         _, status, usage = os.wait4(proc.pid, 0)
     except KeyboardInterrupt:
         proc.kill()
         raise
+    finally:
+        timer.cancel()
     seconds = time.perf_counter() - started
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)

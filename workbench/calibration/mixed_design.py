@@ -303,20 +303,28 @@ def _schur_products(s, W):
     return s.scatter @ rr, RX, XX
 
 
-def _size_buckets(s, n_buckets: int = 4):
-    """Groups of blocks by used size (at most ``n_buckets``), each with its size bound."""
-    used = (s.pos_term >= 0).sum(axis=1)
-    if s.G < 2000 or used.max() == used.min():
-        return [(np.arange(s.G), s.m)]
+def _buckets(used: np.ndarray, bound: int, n_buckets: int = 4):
+    """Groups of blocks by a used size (at most ``n_buckets``), each with its size bound.
+
+    Padding every block to the largest size wastes work when sizes differ widely; each group
+    is processed at its own bound instead.
+    """
+    if len(used) < 2000 or used.max() == used.min():
+        return [(np.arange(len(used)), bound)]
     edges = np.unique(np.quantile(used, np.linspace(0, 1, n_buckets + 1)[1:]).astype(int))
-    edges[-1] = s.m
-    out, lower = [], 0
+    edges[-1] = bound
+    out, lower = [], -1
     for edge in edges:
         idx = np.flatnonzero((used > lower) & (used <= edge))
         if len(idx):
             out.append((idx, int(edge)))
         lower = edge
     return out
+
+
+def _size_buckets(s, n_buckets: int = 4):
+    """Blocks grouped by the number of nested levels they hold (see :func:`_buckets`)."""
+    return _buckets((s.pos_term >= 0).sum(axis=1), s.m, n_buckets)
 
 
 
@@ -333,17 +341,7 @@ def _rank_deficient(X: np.ndarray) -> bool:
 
 
 def _slot_buckets(s, n_buckets: int = 4):
-    """Groups of blocks by the number of crossed slots they use, each with its bound."""
+    """Blocks grouped by the number of crossed slots they use (see :func:`_buckets`)."""
     d = s.qc + s.p + 1
     used = (s.cidx[:, :s.kr] < d).sum(axis=1) if s.kr else np.zeros(s.G, dtype=np.int64)
-    if s.G < 2000 or used.max() == used.min():
-        return [(np.arange(s.G), s.kr)]
-    edges = np.unique(np.quantile(used, np.linspace(0, 1, n_buckets + 1)[1:]).astype(int))
-    edges[-1] = s.kr
-    out, lower = [], -1
-    for edge in edges:
-        idx = np.flatnonzero((used > lower) & (used <= edge))
-        if len(idx):
-            out.append((idx, int(edge)))
-        lower = edge
-    return out
+    return _buckets(used, s.kr, n_buckets)
