@@ -19,7 +19,9 @@ from tests.runs.engagements import write_engagement as _engagement
 from workbench.cli import main
 from workbench.errors import ConfigError, InputError
 from workbench.runs.engagement import DEFAULT_NOTEBOOKS, EngagementError, load_engagement
-from workbench.runs.pipeline import new_run_folder, run_batch, run_engagement
+from workbench.runs.batch import run_batch
+from workbench.runs.manifest import new_run_folder
+from workbench.runs.pipeline import run_engagement
 from workbench.synth.generator import generate_organisation, write_organisation
 
 

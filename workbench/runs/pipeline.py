@@ -47,8 +47,6 @@ from workbench.runs.manifest import (
     write_manifest,
 )
 
-# new_run_folder, run_batch, ... stay importable from here (imported above) for callers of
-# the former one-module pipeline; their owners export them.
 __all__ = ["HANDOVER", "RunResult", "prepare_run", "run_engagement"]
 
 #: What a notebook hands to later ones: parameter -> (notebook, file in its output folder).

@@ -5,8 +5,9 @@ validation happen in :mod:`workbench.tables.validate`. What it settles:
 
 * **Encodings**: UTF-8 with or without BOM, UTF-16 (Excel's "Unicode text" export, with or
   without BOM), cp1252; separators comma, semicolon, tab or pipe.
-* **Row numbers** as a spreadsheet shows them: the frame's index is each data row's row number
-  in the file, so blank lines and rows above the header never shift the numbers in a report.
+* **Row numbers** as a spreadsheet shows them: with ``row_index=True`` the frame's index is
+  each data row's row number in the file, so blank lines and rows above the header never shift
+  the numbers in a report.
 * **Identifiers stay text** in every format: an Excel or Parquet number 7 reads as ``'7'``
   (never ``'7.0'``), a date cell as ``2026-01-31``.
 * **Where the table is**: an Excel file with several sheets uses the one named after the table
@@ -19,7 +20,7 @@ Examples
 >>> import pathlib, tempfile
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "people.csv"
 >>> _ = path.write_text("person;role\\n007;Lead\\n\\n008;Analyst\\n", encoding="utf-16")
->>> frame = read_table(path)
+>>> frame = read_table(path, row_index=True)
 >>> frame["person"].tolist(), frame.index.tolist()
 (['007', '008'], [2, 4])
 """
@@ -283,7 +284,7 @@ def _to_frame(path: Path, rows: list[list[str]], expected: set[str]) -> pd.DataF
 
 def read_table(
     path: str | Path, *, expected: Iterable[str] = (), sheet: str | None = None,
-    table: str | None = None,
+    table: str | None = None, row_index: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV, Excel or Parquet file into a DataFrame of strings (missing cells are "").
 
@@ -298,12 +299,15 @@ def read_table(
         Excel sheet to read (default: the only sheet with data, or the one named ``table``).
     table : str, optional
         The table the file should hold (used to pick an Excel sheet and in messages).
+    row_index : bool
+        Index the rows by the row number a spreadsheet shows (use it to name rows in
+        messages: blank lines and title rows are counted); default 0, 1, 2, ...
 
     Returns
     -------
     DataFrame
-        One column per header cell, one row per non-blank data row; the index is the row
-        number a spreadsheet shows; ``attrs["header_row"]`` is the header's row number.
+        One column per header cell, one row per non-blank data row;
+        ``attrs["header_row"]`` is the header's row number.
 
     Raises
     ------
@@ -339,4 +343,4 @@ def read_table(
     frame = _to_frame(path, rows, expected)
     if suffix in EXCEL_SUFFIXES:
         frame.attrs["sheet"] = chosen
-    return frame
+    return frame if row_index else frame.reset_index(drop=True)

@@ -291,7 +291,7 @@ def load_rows(path, table, mapping, scale, *, waves=None, sheet=None):
     rename = mapping.rename_for(table)
     expected = [c.name for c in CONTRACTS[table]] + list(rename)
     try:
-        frame = read_table(path, expected=expected, sheet=sheet, table=table)
+        frame = read_table(path, expected=expected, sheet=sheet, table=table, row_index=True)
     except InputError as exc:
         return None, exc.problems, np.array([], dtype=int)
     out = _Collector(str(path), frame.index.to_numpy())
