@@ -19,11 +19,13 @@ from workbench.errors import ConfigError
 __all__ = ["new_output_dir", "write_csv"]
 
 
-def _file_above(path: Path) -> Path | None:
-    """The nearest ancestor of ``path`` that exists and is not a folder, if any."""
+def _blocked_by(path: Path) -> str | None:
+    """Why no folder can be made at ``path``: an ancestor is a file or a broken link."""
     for parent in path.parents:
-        if parent.exists() or parent.is_symlink():
-            return None if parent.is_dir() else parent
+        if parent.is_symlink() and not parent.exists():
+            return f"{parent} is a broken link (it points to {os.readlink(parent)})"
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, not a folder"
     return None
 
 
@@ -85,10 +87,9 @@ def new_output_dir(path: str | Path, *, allow_existing: bool = False) -> Path:
         if not os.access(path, os.W_OK | os.X_OK):
             raise ConfigError(f"{path}: cannot write into the output folder (permission denied)")
         return path
-    above = _file_above(path)
-    if above is not None:
-        raise ConfigError(f"{path}: cannot create the output folder: {above} is a file, not a "
-                          "folder")
+    blocked = _blocked_by(path)
+    if blocked is not None:
+        raise ConfigError(f"{path}: cannot create the output folder: {blocked}")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
