@@ -10,7 +10,9 @@ range (1 point on 1-5).
 
 Examples
 --------
->>> import pandas as pd
+>>> from pathlib import Path
+
+import pandas as pd
 >>> s = pd.DataFrame({"ratee": ["a"], "skill": ["S"], "score": [17.0], "se": [0.2]})
 >>> plan_scores(s, scale=(1, 5))
 Traceback (most recent call last):
@@ -76,7 +78,13 @@ def plan_scores(scores, *, scale=None, wave="latest", source="scores") -> pd.Dat
     InputError
         Every score off the scale (beyond the margin), with its row.
     """
+    if isinstance(scores, str | Path):
+        source = str(scores)
     frame = as_scores(scores, source=source)
+    if len(frame) and frame["se"].isna().all():
+        raise InputError([Problem(source, None, "se",
+                                  "the scores have no standard errors (column se); plans need "
+                                  "them to tell a real gap from rater noise")])
     low, high = scale_bounds(scale)
     margin = SCALE_MARGIN * (high - low)
     off = (frame["score"] < low - margin) | (frame["score"] > high + margin)

@@ -150,6 +150,8 @@ CONTRACTS: dict[str, tuple[_Col, ...]] = {
         _Col("weeks", "number"),
         _Col("cost", "number", required=False),
         _Col("modality", "text", required=False),
+        _Col("expected_gain", "number", required=False),
+        _Col("expected_gain_se", "number", required=False),
     ),
     "enrollments": (
         _Col("person", "id"),
