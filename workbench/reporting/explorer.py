@@ -35,6 +35,7 @@ __all__ = [
     "person_label",
     "person_labels",
     "default_team",
+    "first_person",
     "person_profile",
     "plot_person_profile",
     "team_matrix",
@@ -74,6 +75,18 @@ def default_team(people: pd.DataFrame, person=None):
         raise ConfigError("people: no teams")
     largest = sizes[sizes == sizes.max()].index
     return sorted(largest, key=str)[0]
+
+
+def first_person(people: pd.DataFrame, ids):
+    """The person to show first: the first of ``ids`` in the largest team that has any.
+
+    Starting in the largest team shows a full heat map rather than a one-person team.
+    """
+    ids = list(ids)
+    with_scores = people[people["person"].isin(ids)]
+    team = default_team(with_scores) if with_scores["team"].notna().any() else None
+    members = set(with_scores.loc[with_scores["team"] == team, "person"])
+    return next((p for p in ids if p in members), ids[0])
 
 
 def _requirements(people: pd.DataFrame, framework: pd.DataFrame) -> pd.DataFrame:
@@ -218,13 +231,14 @@ def plot_team_heatmap(scores, people, team, *, framework=None, scale=None, ax=No
     if framework is not None:
         required = team_requirements(people, framework, team, like=matrix)
         colour = matrix - required
-        centre, label = 0.0, "score minus required level (0 = meets the role's requirement)"
+        centre, label = 0.0, "score minus the role's required level"
     else:
         centre = low + half
         colour, label = matrix, f"calibrated score (centred on the scale midpoint, {centre:g})"
     if ax is None:
         # a floor on the height keeps the colour bar readable for a one-person team
-        fig, ax = plt.subplots(figsize=(1.0 * matrix.shape[1] + 3, max(3.4, 0.4 * len(matrix) + 2)))
+        fig, ax = plt.subplots(figsize=(0.9 * matrix.shape[1] + 4,
+                                        max(3.6, 0.4 * len(matrix) + 2.2)))
     else:
         fig = ax.figure
     sns.heatmap(colour, annot=matrix.where(colour.notna()), fmt=".1f", cmap="RdYlGn",
@@ -232,7 +246,11 @@ def plot_team_heatmap(scores, people, team, *, framework=None, scale=None, ax=No
                 cbar_kws={"label": label}, linewidths=0.5, linecolor="white", ax=ax)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_yticks(np.arange(len(matrix)) + 0.5, [str(p) for p in matrix.index], rotation=0)
+    roles = people.drop_duplicates("person").set_index("person")["role"]
+    ax.set_yticks(np.arange(len(matrix)) + 0.5,
+                  [f"{p} · {roles.get(p, '')}".rstrip(" ·") for p in matrix.index], rotation=0)
+    ax.set_xticks(np.arange(matrix.shape[1]) + 0.5, list(matrix.columns), rotation=35,
+                  ha="right")
     size = f"{len(matrix)} {'person' if len(matrix) == 1 else 'people'}"
     ax.set_title(f"{team}: calibrated scores, latest wave ({size})", loc="left")
     fig.tight_layout()
@@ -264,8 +282,8 @@ class Explorer:
 
     Notes
     -----
-    The first person is the first id with scores; the team shown first is that person's team
-    and follows the person picked (any team can still be chosen by hand).
+    The first person is the first id of the largest team (:func:`first_person`); the team
+    shown is the person's team and follows the person picked (any team can still be chosen).
 
     Examples
     --------
@@ -305,10 +323,11 @@ class Explorer:
         if not ids:
             raise ConfigError("explorer: no person in the people table has scores")
         teams = sorted(people_table["team"].dropna().unique().tolist(), key=str)
-        person = widgets.Dropdown(options=[(labels[p], p) for p in ids], value=ids[0],
+        first = first_person(people_table, ids)
+        person = widgets.Dropdown(options=[(labels[p], p) for p in ids], value=first,
                                   description="Person", layout=widgets.Layout(width="28em"))
         focus = widgets.IntSlider(value=self.n_focus, min=1, max=3, description="Focus skills")
-        team = widgets.Dropdown(options=teams, value=default_team(people_table, ids[0]),
+        team = widgets.Dropdown(options=teams, value=default_team(people_table, first),
                                 description="Team")
         person_out, team_out, plan_out = widgets.Output(), widgets.Output(), widgets.Output()
         scale = getattr(self.org, "scale", None)

@@ -157,13 +157,14 @@ def plot_raw_vs_calibrated(
     frame = as_scores(scores, wave=wave)
     _require(frame, {"raw_mean", "score"}, "plot_raw_vs_calibrated")
     frame = frame[np.isfinite(frame["raw_mean"]) & np.isfinite(frame["score"])]
-    fig, ax = _axes(ax, (6, 5.5))
+    fig, ax = _axes(ax, (6.5, 5.5))
     sns.scatterplot(data=frame, x="raw_mean", y="score", s=12, alpha=0.35, linewidth=0, ax=ax)
     low = float(min(frame["raw_mean"].min(), frame["score"].min()))
     high = float(max(frame["raw_mean"].max(), frame["score"].max()))
     ax.plot([low, high], [low, high], color="0.4", linestyle="--", linewidth=1,
             label="raw = calibrated")
-    _legend_outside(ax)
+    # top left is empty: calibrated scores never sit far above a low raw mean
+    ax.legend(loc="upper left", fontsize="small", frameon=False)
     if wave == "latest":
         title = f"{title} (each person's latest wave)"
     elif wave is not None:
@@ -269,19 +270,19 @@ def plot_d_study(
                            edgecolor="black", zorder=3)
     if observed is not None:
         ax.scatter([], [], s=90, color="white", edgecolor="black", label="today's average")
-    for level, words in zip(targets, _target_words(targets), strict=True):
-        ax.axhline(level, color="0.45", linestyle="--", linewidth=1)
-        ax.annotate(f"{level:g}: {words}", xy=(1.0, level), xycoords=("axes fraction", "data"),
-                    xytext=(-4, 3), textcoords="offset points", ha="right", va="bottom",
-                    fontsize="small", color="0.3")
+    # the reference lines are labelled in the legend, where no data line can cross the text
+    styles = ("--", ":", "-.")
+    for i, (level, words) in enumerate(zip(targets, _target_words(targets), strict=True)):
+        ax.axhline(level, color="0.35", linestyle=styles[i % len(styles)], linewidth=1.2,
+                   label=f"{level:g}: {words}", zorder=1)
     ax.set_ylim(0, 1)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    _legend_outside(ax, "Source")
+    _legend_outside(ax)
     return _finish(fig, ax, xlabel="raters of this source per person",
                    ylabel="reliability of the calibrated score", title=title)
 
 
 def _target_words(targets) -> list[str]:
     """Conventional words for reliability levels (Nunnally: 0.7 for research, 0.8 for use)."""
-    words = {0.7: "acceptable for group comparisons", 0.8: "good enough for individual feedback"}
+    words = {0.7: "enough to compare groups", 0.8: "enough for individual feedback"}
     return [words.get(round(float(t), 2), "target") for t in targets]

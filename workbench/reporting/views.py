@@ -98,10 +98,11 @@ def reliability_notes(reliability) -> list[str]:
                     )
     if (table["source"] == _OTHERS).any():
         pooled = [source_label(s) for s in table["source"] if s not in ("self", _OTHERS)]
+        who = f" ({_join(pooled).lower()})" if pooled else ""
         notes.append(
-            f"{source_label(_OTHERS)} pools {_join(pooled).lower() if pooled else 'every rater'} "
-            "but the person themselves: its reliability is that of the calibrated score, which "
-            "uses all of them."
+            f"{source_label(_OTHERS)} pools everyone who rated the person except the person "
+            f"themselves{who}: its reliability is that of the calibrated score, which uses all "
+            "of them."
         )
     return notes
 
@@ -124,7 +125,10 @@ def ceiling_note(scores, scale=None, *, wave="latest") -> str:
     """
     frame = as_scores(scores, wave=wave)
     frame = frame[np.isfinite(frame["raw_mean"]) & np.isfinite(frame["score"])]
-    top = float(getattr(scale, "max", scale[1] if scale is not None else frame["raw_mean"].max()))
+    if scale is None:
+        top = float(frame["raw_mean"].max())
+    else:
+        top = float(scale.max if hasattr(scale, "max") else scale[1])
     at_top = frame[frame["raw_mean"] >= top - 1e-9]
     reason = (
         "A raw average at the top of the scale cannot show how far above it a person would "
