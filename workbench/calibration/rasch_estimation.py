@@ -60,7 +60,8 @@ import pandas as pd
 from workbench.errors import ModelError
 
 __all__ = ["THRESHOLDS", "EXTREME_ADJUSTMENT", "RaschDesign", "RaschFit", "rasch_design",
-           "rasch_loglik", "category_moments", "fit_jmle", "solve_cells"]
+           "rasch_loglik", "conditional_loglik", "category_moments", "fit_jmle",
+           "solve_cells"]
 
 #: Threshold structures: one set (rating scale), per skill or per rater (partial credit).
 THRESHOLDS = ("common", "skill", "rater")
@@ -238,6 +239,48 @@ def rasch_loglik(design: RaschDesign, betas, tau) -> float:
     logp = _log_probs(_linear(design, betas), design.group, _cumulative(np.asarray(tau, float)),
                       design.mask())
     return float(logp[np.arange(len(design.x)), design.x].sum())
+
+
+def conditional_loglik(design: RaschDesign, betas, tau) -> float:
+    """Log-likelihood conditional on each ratee's total score (what CML maximises).
+
+    The ratees' measures drop out (``betas[0]`` is ignored): for ratee ``v`` with ratings
+    ``n`` and total ``r_v``, ``log P(x | r_v) = sum_n psi[n, x_n] - log gamma(r_v)`` with
+    ``psi[n, h] = -h (delta + alpha + ...) - sum_{j <= h} tau_j`` and ``gamma`` the
+    coefficients of ``prod_n sum_h exp(psi[n, h]) z^h`` (the elementary symmetric functions).
+    This is the log-likelihood R's eRm reports for its conditional ML fits; it is a check of
+    the model's parametrisation, not used to estimate (loops over ratees).
+
+    Examples
+    --------
+    >>> d = rasch_design(pd.DataFrame({"ratee": ["a", "a"], "skill": ["X", "Y"],
+    ...                                "score": [1, 2]}), facets=("ratee", "skill"))
+    >>> round(conditional_loglik(d, [None, np.zeros(2)], np.zeros((1, 1))), 6)
+    -0.693147
+    """
+    sizes = design.sizes
+    eta = _linear(design, [np.zeros(sizes[0])] + [np.asarray(b, float) for b in betas[1:]])
+    m = np.arange(design.n_categories, dtype=float)
+    psi = eta[:, None] * m - _cumulative(np.asarray(tau, float))[design.group] \
+        + design.mask()[design.group]
+    order = np.argsort(design.codes[0], kind="stable")
+    bounds = np.searchsorted(design.codes[0][order], np.arange(sizes[0] + 1))
+    total = 0.0
+    for v in range(sizes[0]):
+        rows = order[bounds[v]:bounds[v + 1]]
+        if len(rows) == 0:
+            continue
+        poly, scale = np.ones(1), 0.0
+        for n in rows:
+            top = psi[n].max()
+            poly = np.convolve(poly, np.exp(psi[n] - top))
+            scale += top
+            peak = poly.max()
+            poly /= peak
+            scale += np.log(peak)
+        r = int(design.x[rows].sum())
+        total += psi[rows, design.x[rows]].sum() - (np.log(poly[r]) + scale)
+    return float(total)
 
 
 # --------------------------------------------------------------------------------------------
