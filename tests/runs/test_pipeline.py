@@ -38,7 +38,7 @@ def _tiny_notebook(path: Path, body: str) -> Path:
             "from workbench.tables.data import summarise_organisation\n"
             "from workbench.runs.engagement import open_organisation\n"
             "from workbench.tables.writers import write_csv\n"
-            "from workbench.reporting.client_report import output_folder"
+            "from workbench.reporting.display import output_folder"
         ),
         new_code_cell(
             'data_dir: str = "."  # data folder\n'
@@ -113,7 +113,7 @@ def test_full_run_writes_report_notebooks_outputs_and_manifest(full_run):
 
 
 def test_client_report_has_no_code_and_every_section(full_run):
-    from workbench.reporting.client_report import embedded_images
+    from workbench.reporting.html_report import embedded_images
 
     run = full_run["run_dir"]
     html = (run / "report.html").read_text()

@@ -256,7 +256,7 @@ def run_engagement(
 
 
 def _build_run_report(eng: Engagement, run_id: str, run_dir: Path, executed: list) -> Path:
-    from workbench.reporting.client_report import build_report
+    from workbench.reporting.html_report import build_report
 
     return build_report(
         executed,

@@ -118,6 +118,8 @@ CONTRACTS: dict[str, tuple[ColumnSpec, ...]] = {
         _C("weeks", "number"),
         _C("cost", "number", required=False),
         _C("modality", "text", required=False),
+        _C("expected_gain", "number", required=False),
+        _C("expected_gain_se", "number", required=False),
     ),
     "enrollments": (
         _C("person", "id"),
