@@ -22,6 +22,8 @@ workbench.errors.InputError: scores, row 2, column score: score 17 is off the ra
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from workbench.errors import ConfigError, InputError, Problem
