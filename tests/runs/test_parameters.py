@@ -79,8 +79,9 @@ def test_engagement_and_data_problems_come_in_one_report(tmp_path, capsys):
 
 def test_notebook_choices_are_the_packages_choices():
     """The notebooks declare their choices once; they must be what the package accepts."""
-    from workbench.calibration.calibrate import WAVES
     from workbench.impact.estimate import CORRECTIONS
+
+    from workbench.calibration.calibrate import WAVES
 
     waves = notebook_spec(NOTEBOOKS / "01_calibrate_raters.ipynb").parameters["waves"]
     correction = notebook_spec(NOTEBOOKS / "03_learning_impact.ipynb").parameters["correction"]
@@ -109,3 +110,15 @@ def test_types_are_still_checked():
     assert "must be int" in check_value(spec, "three")
     assert "must be int" in check_value(spec, True)
     assert check_value(parse_help("d", "str", "'2027-01-04'", "(a date)"), "2027-02-30")
+
+
+def test_the_engagement_can_name_the_waves_to_use(tmp_path):
+    path = _engagement(tmp_path, {"01_calibrate_raters": {}},
+                       {"folder": str(DEMO), "waves": [2]})
+    eng = load_engagement(path)
+    assert eng.waves == (2,)
+    assert eng.load_organisation().waves == [2]
+    path = _engagement(tmp_path, {"01_calibrate_raters": {}},
+                       {"folder": str(DEMO), "waves": {"first": 1}})
+    with pytest.raises(EngagementError, match="data.waves: must be a list of waves"):
+        load_engagement(path)
