@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.cli.conftest import digest
@@ -113,6 +113,7 @@ def _check(argv: list[str], root: Path, capsys, valid_outputs) -> None:
     earlier = digest(root / "earlier")
     code = main(argv)
     captured = capsys.readouterr()
+    event(f"exit {code}")  # --hypothesis-show-statistics shows how often each outcome came
     assert "Traceback" not in captured.err, captured.err
     assert code in (0, 2), f"exit {code}: {captured.err[-2000:]}"
     assert digest(root / "data") == inputs
