@@ -29,16 +29,14 @@ from workbench.impact import (
     ancova_effects,
     did_effects,
     estimate_impact,
+    minimum_detectable_effect,
     paired_change,
+    paired_effect_sizes,
     pool_effects,
     prepare_panel,
     recommend_design,
     regression_to_mean,
     reliable_change,
-)
-from workbench.impact import (
-    minimum_detectable_effect,
-    paired_effect_sizes,
     required_sample_size,
 )
 from workbench.synth import truth_scores
@@ -426,7 +424,9 @@ def test_cli_writes_tables_and_figures(tmp_path):
                  "--people", str(folder / "people.csv"),
                  "--catalog", str(folder / "catalog.csv"), "--out", str(out)])
     assert code == 0
-    assert "calibrated (joint waves)" in (out / "summary.txt").read_text()
+    summary = (out / "summary.txt").read_text()
+    assert "calibrated (both waves jointly)" in summary
+    assert "Waves compared: 1 (pre) -> 2 (post)" in summary
     for name in ("effects_by_skill.csv", "effects_by_activity.csv", "individual_change.csv",
                  "power.csv", "forest_by_skill.png", "pre_post.png"):
         assert (out / name).exists(), name
@@ -435,7 +435,7 @@ def test_cli_writes_tables_and_figures(tmp_path):
     # the same folder again: refused, exit 2
     again = main(["impact", "--ratings", str(folder / "ratings.csv"),
                   "--enrollments", str(folder / "enrollments.csv"), "--out", str(out),
-                  "--raw-means"])
+                  "--raw-means", "--any-training"])
     assert again == 2
 
 
@@ -463,14 +463,13 @@ def test_calibrated_demo_data_recover_the_training_effects():
     org = load_organisation(DEMO_DIR)
     cal = calibrate_ratings(org.ratings, waves="joint")
     result = estimate_impact(cal, org.enrollments, people=org.people, catalog=org.catalog,
-                             did=False)
-    assert result.settings["score_source"] == "calibration"
+                             dates=org.ratings, did=False)
+    assert result.settings["score_source"].startswith("calibrated")
     assert any("un-shrunk" in note for note in result.notes)
     effects = pd.read_csv(DEMO_DIR / "truth" / "training_effects.csv")
-    done = _completions(org.enrollments, org.catalog).merge(effects, on=["activity", "skill"])
-    gain = done.groupby(["person", "skill"])["effect"].sum()
     panel = result.panel
     trained = panel[panel["included"] & panel["trained"]].set_index(["person", "skill"])
+    gain = _true_gain(panel, effects)
     truth = gain.reindex(trained.index).fillna(0.0).groupby(level="skill").mean()
     anc = result.effects_by_skill.query("method == 'ancova'").set_index("skill")
     covered = (anc["ci_low"] <= truth) & (truth <= anc["ci_high"])
