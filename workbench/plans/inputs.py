@@ -10,9 +10,7 @@ range (1 point on 1-5).
 
 Examples
 --------
->>> from pathlib import Path
-
-import pandas as pd
+>>> import pandas as pd
 >>> s = pd.DataFrame({"ratee": ["a"], "skill": ["S"], "score": [17.0], "se": [0.2]})
 >>> plan_scores(s, scale=(1, 5))
 Traceback (most recent call last):
@@ -21,6 +19,8 @@ workbench.errors.InputError: scores, row 2, column score: score 17 is off the ra
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
