@@ -15,7 +15,8 @@ Examples
 >>> plan_scores(s, scale=(1, 5))
 Traceback (most recent call last):
 ...
-workbench.errors.InputError: scores, row 2, column score: score 17 is off the rating scale 1 to 5 (allowed 0 to 6); is this the right scores file? (value: 17.0)
+workbench.errors.InputError: 1 error(s):
+  ERROR   scores, row 2, column 'score': score 17 is off the rating scale 1 to 5 (allowed 0 to 6); is this the right scores file? (value: '17.0')
 """
 
 from __future__ import annotations
