@@ -112,10 +112,17 @@ def build_plans(
     seeds = _tier_seeds(random_state)
     sc = plan_scores(scores, scale=(low, high), wave=cfg["wave"])
     people = people_frame(people)
+    # ids are text everywhere (a 7 read from Excel is not the person '007'); the copies only
+    sc = sc.assign(person=_ids(sc["person"]))
+    people = people.assign(person=_ids(people["person"]))
+    if ratings is not None:
+        ratings = ratings.assign(ratee=_ids(ratings["ratee"]), rater=_ids(ratings["rater"]))
+    if profiles is not None:
+        profiles = profiles.rename(columns={"ratee": "person"})
+        require_columns(profiles, "profiles", ["person"])
+        profiles = profiles.assign(person=_ids(profiles["person"]))
     fw = framework_frame(framework)
     cat = catalog_frame(catalog)
-    if profiles is not None:
-        require_columns(profiles.rename(columns={"ratee": "person"}), "profiles", ["person"])
     gains = activity_gains(cat, impact, default_gain=cfg["default_gain"],
                            default_gain_se=cfg["default_gain_se"])
 
@@ -179,6 +186,10 @@ def build_plans(
         issues=pd.DataFrame(issues, columns=ISSUE_COLUMNS), people=people, settings=settings,
         mentor_exact=exact,
     )
+
+
+def _ids(values):
+    return values.astype(object).where(values.isna(), values.astype(str))
 
 
 def _describe(impact):
