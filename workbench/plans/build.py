@@ -35,6 +35,8 @@ True
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -81,8 +83,9 @@ def build_plans(
         optional ``expected_gain`` and ``expected_gain_se`` state what an activity adds).
     ratings : DataFrame, optional
         Raw ratings, for per-source scores and comments shown under the confidentiality rules.
-    profiles : DataFrame, optional
-        person (or ratee), profile, persona, for persona rules.
+    profiles : DataFrame or path, optional
+        person (or ratee), profile, persona, for persona rules (e.g. notebook 02's
+        profile_assignments.csv).
     impact : ImpactResult, DataFrame or path, optional
         Measured per-activity effects (``effects_by_activity``: activity, skill, estimate, se);
         they become the expected gains of those activities.
@@ -117,6 +120,11 @@ def build_plans(
     people = people.assign(person=_ids(people["person"]))
     if ratings is not None:
         ratings = ratings.assign(ratee=_ids(ratings["ratee"]), rater=_ids(ratings["rater"]))
+    if isinstance(profiles, str | Path):
+        from workbench.tables.data import read_table
+
+        profiles = read_table(profiles)
+        profiles.columns = [str(c).strip().lower() for c in profiles.columns]
     if profiles is not None:
         profiles = profiles.rename(columns={"ratee": "person"})
         require_columns(profiles, "profiles", ["person"])
