@@ -8,7 +8,6 @@ as a calibration delivers them, without calibrating 50 organisations.
 from __future__ import annotations
 
 import dataclasses
-import types
 
 import matplotlib
 
@@ -25,8 +24,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestIndPower
 
 from workbench.errors import ConfigError, InputError, ModelError
-from workbench.impact.estimate import (
-    _completions,
+from workbench.impact import (
     activity_effects,
     ancova_effects,
     did_effects,
@@ -38,7 +36,7 @@ from workbench.impact.estimate import (
     regression_to_mean,
     reliable_change,
 )
-from workbench.impact.sample_size import (
+from workbench.impact import (
     minimum_detectable_effect,
     paired_effect_sizes,
     required_sample_size,
@@ -57,10 +55,12 @@ def _setup(n, seed, se=(0.15, 0.35)):
     return org, scores, panel
 
 
-def _true_gain(org):
-    """Sum of completed activities' true effects per (person, skill)."""
-    done = _completions(org.enrollments, org.catalog)
-    done = done.merge(org.truth["training_effects"], on=["activity", "skill"])
+def _true_gain(panel, effects):
+    """Sum of the counted (completed, in the window) activities' true effects per
+    (person, skill)."""
+    done = panel[["person", "skill", "completed_activities"]].explode("completed_activities")
+    done = done.dropna().rename(columns={"completed_activities": "activity"})
+    done = done.merge(effects, on=["activity", "skill"])
     return done.groupby(["person", "skill"])["effect"].sum()
 
 
@@ -68,7 +68,7 @@ def _ancova_truth(org, panel):
     """Average effect of training on each skill among the trained: mean over the trained
     (included) people of the sum of their completed activities' true effects on the skill."""
     trained = panel[panel["included"] & panel["trained"]].set_index(["person", "skill"])
-    gain = _true_gain(org).reindex(trained.index).fillna(0.0)
+    gain = _true_gain(panel, org.truth["training_effects"]).reindex(trained.index).fillna(0.0)
     return gain.groupby(level="skill").mean()
 
 
@@ -96,7 +96,7 @@ def test_ancova_and_activity_intervals_cover_the_truth_across_50_seeds():
                            & (ancova["truth"] <= ancova["ci_high"]))
         bias += list(ancova["estimate"] - ancova["truth"])
         # (fdr_bh: same estimates, and avoids the gc.collect() that holm runs in statsmodels)
-        acts = activity_effects(panel, org.enrollments, org.catalog, correction="fdr_bh")
+        acts = activity_effects(panel, org.catalog, correction="fdr_bh")
         acts = acts.merge(org.truth["training_effects"], on=["activity", "skill"])
         acts = acts.dropna(subset=["estimate"])
         hits_activity += list((acts["ci_low"] <= acts["effect"])
@@ -113,7 +113,7 @@ def test_naive_low_scorer_gain_is_biased_while_ancova_is_not():
     rtm = regression_to_mean(panel, quantile=0.5)
     naive = rtm[rtm["method"] == "naive_low_scorer_gain"].set_index("skill")
     ancova = rtm[rtm["method"] == "ancova"].set_index("skill")
-    gain = _true_gain(org)
+    gain = _true_gain(panel, org.truth["training_effects"])
     # the naive estimate's own target: the true effect among the low scorers it averages
     low_truth = {}
     for skill, d in panel[panel["included"]].groupby("skill"):
@@ -356,11 +356,15 @@ def test_results_object(demo):
 def test_fdr_bh_and_without_catalog(demo):
     org, scores, _, _ = demo
     res = estimate_impact(scores, org.enrollments, people=org.people, correction="fdr_bh",
-                          did=False)
+                          training="any", did=False)
     anc = res.effects_by_skill.query("method == 'ancova'")
     assert np.allclose(anc["p_adjusted"], multipletests(anc["p_value"], method="fdr_bh")[1])
     assert res.effects_by_activity.empty
     assert "fdr_bh" in res.summary()
+    # labelled as "any training" in every table and the summary
+    assert res.effects_by_skill["training"].eq("any").all()
+    assert res.individual_change["training"].eq("any").all()
+    assert "any activity" in res.summary() and "any training" in res.summary()
 
 
 def test_raw_means_fallback_runs_and_finds_positive_effects():
@@ -377,7 +381,7 @@ def test_input_errors(demo):
     with pytest.raises(InputError, match="missing column"):
         estimate_impact(scores.drop(columns="score"), org.enrollments)
     with pytest.raises(ModelError, match="two waves"):
-        estimate_impact(scores[scores["wave"] == 1], org.enrollments)
+        estimate_impact(scores[scores["wave"] == 1], org.enrollments, catalog=org.catalog)
     with pytest.raises(ConfigError, match="correction='bonferoni'"):
         estimate_impact(scores, org.enrollments, correction="bonferoni")
     with pytest.raises(ConfigError, match="alpha=1.5"):
@@ -385,11 +389,11 @@ def test_input_errors(demo):
     bad = org.enrollments.assign(activity="ZZZ")
     with pytest.raises(InputError, match="activity not in the catalog"):
         estimate_impact(scores, bad, catalog=org.catalog)
-    one_wave = types.SimpleNamespace(scores=scores.drop(columns="wave"))
     with pytest.raises(ModelError, match="waves='joint'"):
-        estimate_impact(one_wave, org.enrollments)
+        estimate_impact(scores.drop(columns="wave"), org.enrollments, catalog=org.catalog)
     with pytest.raises(InputError, match="more than one score"):
-        estimate_impact(pd.concat([scores, scores.head(1)]), org.enrollments)
+        estimate_impact(pd.concat([scores, scores.head(1)]), org.enrollments,
+                        catalog=org.catalog)
 
 
 def test_figures(demo):
