@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from scipy.stats import binom, norm
 
-from workbench.impact.estimate import activity_effects, prepare_panel
+from workbench.impact.panel import prepare_panel
+from workbench.impact.pooling import activity_effects
 from workbench.plans import build_plans
 from workbench.synth import truth_scores
 from workbench.synth.generator import generate_organisation
@@ -35,8 +36,9 @@ def _realised(plans, org, rng):
 def _one_seed(seed):
     org = generate_organisation(300, seed=seed, n_waves=2)
     scores = truth_scores(org, se=0.15, random_state=seed)
-    panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog)
-    effects = activity_effects(panel, org.enrollments, org.catalog)
+    panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog,
+                          dates=org.ratings)
+    effects = activity_effects(panel, org.catalog)
     measured = build_plans(scores, org.people, org.framework, org.catalog, impact=effects,
                            start=START, config={"mentors": False})
     default = build_plans(scores, org.people, org.framework, org.catalog, start=START,
@@ -106,12 +108,12 @@ def test_measured_plans_choose_activities_with_larger_gains(runs):
 def test_impact_file_gives_the_same_plans(runs, tmp_path):
     org, measured, _default, _, _ = runs[0]
     scores = truth_scores(org, se=0.15, random_state=0)
-    panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog)
-    effects = activity_effects(panel, org.enrollments, org.catalog)
+    panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog,
+                          dates=org.ratings)
+    effects = activity_effects(panel, org.catalog)
     path = tmp_path / "effects_by_activity.csv"
-    effects.rename(columns={"n_completed": "n"})[
-        ["activity", "skill", "estimate", "se", "ci_low", "ci_high", "n"]].to_csv(path,
-                                                                                   index=False)
+    effects[["activity", "skill", "estimate", "se", "ci_low", "ci_high", "n"]].to_csv(
+        path, index=False)
     again = build_plans(scores, org.people, org.framework, org.catalog, impact=str(path),
                         start=START, config={"mentors": False})
     pd.testing.assert_frame_equal(again.plans, measured.plans)
