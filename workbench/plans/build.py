@@ -152,9 +152,11 @@ def build_plans(
         kinds_by_gap_type=cfg["kinds_by_gap_type"], gains=gains,
         mentored=mentors[["person", "skill"]] if cfg["mentors"] else None,
     )
-    cap = focus.set_index(["person", "skill"])["gap"].clip(lower=0)
-    matched["gain_cap"] = [cap.get(k, np.inf) for k in zip(matched["person"], matched["skill"],
-                                                           strict=True)]
+    dropped = matched.attrs.get("dropped")
+    cap = focus[["person", "skill"]].assign(gain_cap=focus["gap"].clip(lower=0))
+    matched = matched.merge(cap, on=["person", "skill"], how="left")
+    matched["gain_cap"] = matched["gain_cap"].astype(float).fillna(np.inf)
+    matched.attrs["dropped"] = dropped
     scheduled = schedule_activities(matched, start=start, weeks=cfg["weeks"],
                                     hours_per_week=cfg["hours_per_week"],
                                     per_skill=cfg["activities_per_skill"],
