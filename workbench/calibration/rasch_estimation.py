@@ -53,9 +53,11 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from workbench.errors import ModelError
 
@@ -116,6 +118,19 @@ class RaschDesign:
     @property
     def signs(self) -> np.ndarray:
         return np.array([1.0] + [-1.0] * (len(self.facets) - 1))
+
+    @cached_property
+    def indicators(self):
+        """Sparse signed facet indicators ``X`` (ratings x all elements), CSR, and ``X'``:
+        ``X @ concat(betas)`` is every rating's linear predictor."""
+        n = len(self.x)
+        offsets = np.cumsum([0, *self.sizes[:-1]])
+        cols = np.column_stack([c + o for c, o in zip(self.codes, offsets, strict=True)])
+        vals = np.broadcast_to(self.signs, cols.shape)
+        X = sp.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, n * len(self.sizes) + 1,
+                                                                 len(self.sizes))),
+                          shape=(n, int(sum(self.sizes))))
+        return X, X.T.tocsr()
 
     def mask(self) -> np.ndarray:
         """(groups, M + 1): 0 for a group's categories, -inf outside them."""
@@ -192,17 +207,20 @@ def _cumulative(tau: np.ndarray) -> np.ndarray:
 
 
 def _linear(design: RaschDesign, betas) -> np.ndarray:
-    eta = np.zeros(len(design.x))
-    for sign, codes, beta in zip(design.signs, design.codes, betas, strict=True):
-        eta += sign * beta[codes]
-    return eta
+    X, _ = design.indicators
+    return X @ np.concatenate([np.asarray(b, float) for b in betas])
 
 
 def _log_probs(eta, group, cum, mask) -> np.ndarray:
     m = np.arange(cum.shape[1], dtype=float)
-    psi = eta[:, None] * m - cum[group] + mask[group]
-    top = psi.max(axis=1, keepdims=True)
-    return psi - top - np.log(np.exp(psi - top).sum(axis=1, keepdims=True))
+    psi = eta[:, None] * m
+    if len(cum) == 1:  # one threshold group: broadcast instead of gathering rows
+        psi -= cum[0] - mask[0]
+    else:
+        psi -= cum[group] - mask[group]
+    psi -= psi.max(axis=1, keepdims=True)
+    psi -= np.log(np.exp(psi).sum(axis=1, keepdims=True))
+    return psi
 
 
 def category_moments(eta, group, tau, mask):
@@ -327,54 +345,54 @@ class _Problem:
         S = np.cumsum(P[:, :0:-1], axis=1)[:, ::-1]
         R1 = np.cumsum((P * m)[:, :0:-1], axis=1)[:, ::-1]
         K = R1 - E[:, None] * S
-        resid = d.x - E
-        grads, diags = [], []
-        for k, (sign, codes, size) in enumerate(zip(d.signs, d.codes, d.sizes, strict=True)):
-            g = sign * np.bincount(codes, resid, size)
-            h = np.bincount(codes, V, size)
-            if k > 0:
-                g -= self.weights[k - 1] * betas[k].sum()
-                h += self.weights[k - 1]
-            grads.append(g)
-            diags.append(h)
+        _, XT = d.indicators
+        grads = self._split(XT @ (d.x - E))
+        diags = self._split(np.abs(XT) @ V)
+        for k in range(1, len(grads)):
+            grads[k] -= self.weights[k - 1] * betas[k].sum()
+            diags[k] += self.weights[k - 1]
         G, M = self.free.shape
         steps = np.arange(1, M + 1)
-        tau_g = np.column_stack([np.bincount(d.group, S[:, j] - (d.x >= steps[j]), G)
-                                 for j in range(M)])
+        ST = np.ascontiguousarray(S.T)
+        tau_g = self._by_group(ST - (d.x[None, :] >= steps[:, None]))
         tau_g -= self.tau_weights[:, None] * tau_sums[:, None]
         info = np.empty((G, M, M))
         for j in range(M):
             for k in range(j, M):
-                info[:, j, k] = info[:, k, j] = np.bincount(d.group, S[:, k] - S[:, j] * S[:, k],
-                                                            G)
+                info[:, j, k] = info[:, k, j] = self._by_group((ST[k] - ST[j] * ST[k])[None])[:, 0]
         info += self.tau_weights[:, None, None] * (self.free[:, :, None] & self.free[:, None, :])
         tau_h = np.diagonal(info, axis1=1, axis2=2)
         grad = np.concatenate([*grads, tau_g[self.free]])
         diag = np.concatenate([*diags, tau_h[self.free]])
-        return value, grad, diag, (V, K, info)
+        return value, grad, diag, (V, np.ascontiguousarray(K.T), info)
+
+    def _split(self, flat):
+        return np.split(flat, np.cumsum(self.design.sizes)[:-1])
+
+    def _by_group(self, rows):
+        """Sums of each row of ``rows`` (k, n) within each threshold group -> (groups, k)."""
+        G = self.free.shape[0]
+        if G == 1:
+            return rows.sum(axis=1)[None, :]
+        return np.column_stack([np.bincount(self.design.group, r, G) for r in rows])
 
     def info_product(self, cache, vec):
         """Information matrix (plus penalties) times ``vec``: ``A' Cov A vec`` through the
         per-rating variance ``V``, covariances ``K`` with the threshold indicators and the
         groups' threshold information."""
-        V, K, info = cache
+        V, KT, info = cache
         d = self.design
         vb, vt = self.unpack(vec)
-        a = _linear(d, vb)
+        X, XT = d.indicators
+        a = X @ np.concatenate(vb)
         if vt.shape[0] == 1:
-            kt = K @ vt[0]
+            kt = vt[0] @ KT
         else:
-            kt = np.einsum("nj,nj->n", K, vt[d.group])
-        loc = V * a - kt
-        out = []
-        for k, (sign, codes, size) in enumerate(zip(d.signs, d.codes, d.sizes, strict=True)):
-            o = sign * np.bincount(codes, loc, size)
-            if k > 0:
-                o += self.weights[k - 1] * vb[k].sum()
-            out.append(o)
-        G, M = vt.shape
-        ot = -np.column_stack([np.bincount(d.group, K[:, j] * a, G) for j in range(M)])
-        ot += np.einsum("gjk,gk->gj", info, vt)
+            kt = np.einsum("jn,nj->n", KT, vt[d.group])
+        out = self._split(XT @ (V * a - kt))
+        for k in range(1, len(out)):
+            out[k] += self.weights[k - 1] * vb[k].sum()
+        ot = -self._by_group(KT * a) + np.einsum("gjk,gk->gj", info, vt)
         return np.concatenate([*out, ot[self.free]])
 
 
