@@ -94,6 +94,9 @@ class RaschCalibration(Result):
         the analyst only).
     connectivity : DataFrame
         ``subset``, ``n_ratees``, ``n_raters``, ``n_ratings``, ``fitted``.
+    scale_curve : DataFrame
+        ``measure``, ``expected``: the fair average of a ratee at each ability (a grid over
+        +-8 logits around the reference), for the Wright map's scale column.
     ratings : DataFrame
         The ratings used.
     loglik : float
@@ -111,6 +114,7 @@ class RaschCalibration(Result):
     thresholds: pd.DataFrame
     interactions: dict
     connectivity: pd.DataFrame
+    scale_curve: pd.DataFrame
     ratings: pd.DataFrame
     loglik: float
     n_iter: int
@@ -542,6 +546,7 @@ def calibrate_rasch(
     table = threshold_table(fit.design, tau, category_moments(
         _linear(fit.design, [np.nan_to_num(b) for b in betas]), fit.design.group, tau,
         fit.design.mask())[0])
+    grid = np.linspace(-8, 8, 1601) + ref
     return RaschCalibration(
         scores=_scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha),
         measures=measures,
@@ -550,6 +555,7 @@ def calibrate_rasch(
         thresholds=table,
         interactions=_interactions(interactions, data, design, fit, betas, tau),
         connectivity=conn,
+        scale_curve=pd.DataFrame({"measure": grid, "expected": structures.expected(grid - ref)[0]}),
         ratings=data.drop(columns="element"),
         loglik=fit.loglik,
         n_iter=fit.n_iter,
