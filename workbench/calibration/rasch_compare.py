@@ -31,11 +31,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 from scipy import stats
 
-from workbench.checks import check_interval
+from workbench.checks import check_choice, check_interval
 from workbench.results import Result
 from workbench.tables.scores import as_scores
 
-__all__ = ["CalibrationComparison", "compare_calibrations"]
+__all__ = ["MODELS", "CalibrationComparison", "compare_calibrations", "select_calibration"]
+
+#: The calibration models of the package.
+MODELS = ("linear", "rasch")
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,15 @@ def compare_calibrations(linear, rasch, *, people=None, framework=None,
         differences = differences.sort_values(["person", "skill"]).reset_index(drop=True)
     return CalibrationComparison(agreement, differences, summary,
                                  {"gap_probability": gap_probability})
+
+
+def select_calibration(model: str, *, linear, rasch):
+    """The calibration named by ``model`` ("linear" or "rasch"), e.g. a notebook parameter.
+
+    Examples
+    --------
+    >>> select_calibration("rasch", linear="L", rasch="R")
+    'R'
+    """
+    model = check_choice("model", model, MODELS)
+    return linear if model == "linear" else rasch
