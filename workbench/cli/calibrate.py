@@ -39,6 +39,12 @@ def register(sub) -> None:
                         default="largest", help="disconnected rater networks (default largest)")
     parser.add_argument("--min-ratings", type=int, default=1, metavar="N",
                         help="leave out ratees with fewer ratings")
+    parser.add_argument("--model", choices=["linear", "rasch"], default="linear",
+                        help="linear mixed model (default) or many-facet Rasch model "
+                        "(ordinal; see docs/rasch.md)")
+    parser.add_argument("--thresholds", choices=["common", "skill", "rater"], default="common",
+                        help="Rasch only: rating scale (common) or partial credit per skill "
+                        "or per rater")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: calibration-<timestamp>)")
     add_mapping_option(parser)
@@ -103,6 +109,8 @@ def run(args) -> int:
         waves = "joint" if ratings["wave"].nunique() > 1 else "pooled"
     out = Path(args.out or f"calibration-{time.strftime('%Y%m%d-%H%M%S')}")
     _check_new_folder(out)
+    if args.model == "rasch":
+        return _run_rasch(args, ratings, waves, out)
     print(f"Fitting the rater-bias model to {len(ratings)} ratings of "
           f"{ratings['ratee'].nunique()} ratees by {ratings['rater'].nunique()} raters "
           f"(waves: {waves}) ...", file=sys.stderr, flush=True)
@@ -134,3 +142,26 @@ def _check_new_folder(out: Path) -> None:
         raise ConfigError(f"{out}: the output folder already exists and holds files; earlier "
                           "results are never overwritten, so choose a new folder")
 
+
+def _run_rasch(args, ratings, waves, out) -> int:
+    """``--model rasch``: the many-facet Rasch calibration's files and its Wright map."""
+    from workbench.calibration.rasch import calibrate_rasch
+    from workbench.calibration.rasch_figures import plot_wright_map
+    from workbench.reporting.client_report import save_figure
+
+    print(f"Fitting the many-facet Rasch model to {len(ratings)} ratings (thresholds: "
+          f"{args.thresholds}, waves: {waves}) ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = calibrate_rasch(ratings, thresholds=args.thresholds, reference=args.reference,
+                              waves=waves, connectivity=args.connectivity)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(f"... done in {time.perf_counter() - started:.1f} s ({res.n_iter} Newton steps)",
+          file=sys.stderr)
+    res.save(out)
+    save_figure(plot_wright_map(res), out, "wright_map")
+    print(res.summary())
+    print(f"\nwrote {out}")
+    return 0
