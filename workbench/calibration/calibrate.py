@@ -269,7 +269,8 @@ def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
                                   "values")])
     wave_list = sorted(data["wave"].unique().tolist())
     if waves == "pooled" and len(wave_list) > 1:
-        raise ConfigError(
+        # ModelError (not ConfigError): the Rasch calibration shares this check and its tests.
+        raise ModelError(
             f"the ratings hold {len(wave_list)} waves ({', '.join(map(str, wave_list))}); "
             "choose waves='joint' to calibrate them together on one scale, or keep one wave "
             "(e.g. ratings[ratings['wave'] == 1])"
@@ -277,12 +278,20 @@ def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
     return data
 
 
-def _check_identifiable(data: pd.DataFrame):
+def _check_identifiable(data: pd.DataFrame, terms: tuple = ()):
+    """Refusals no choice of terms can avoid; ``terms`` naming ``rater`` also needs raters.
+
+    (The calibration passes no terms: :func:`identifiable_terms` drops a rater term the
+    design cannot carry. The Rasch model's rater facet cannot be dropped.)
+    """
     if len(data) == 0:
         raise ModelError("no ratings with a score to calibrate")
     if data["score"].nunique() == 1:
         raise ModelError(f"every score is {data['score'].iloc[0]}: constant scores carry no "
                          "information about raters or ratees")
+    if "rater" in terms and data["rater"].nunique() < 2:
+        raise ModelError("only one rater: rater leniency cannot be separated from the ratees' "
+                         "levels; drop 'rater' from terms or add raters")
     if data["ratee"].nunique() < 2:
         raise ModelError("only one ratee: nothing to calibrate against")
     per_ratee = data.groupby(["ratee", "wave"]).size()
@@ -546,13 +555,13 @@ def calibrate_ratings(
     Raises
     ------
     ModelError
-        One ratee, one rating per ratee, constant scores, nothing identifiable left, or a
-        disconnected network with ``connectivity="error"``.
+        One ratee, one rating per ratee, constant scores, nothing identifiable left, several
+        waves with ``waves="pooled"``, or a disconnected network with
+        ``connectivity="error"``.
     InputError
         Missing columns or values, a skill without ratings.
     ConfigError
-        An unknown option, a reference that is not a source, several waves with
-        ``waves="pooled"``.
+        An unknown option, a reference that is not a source.
 
     Notes
     -----
