@@ -36,7 +36,7 @@ from pathlib import Path
 
 from workbench.checks import check_integer
 from workbench.errors import ConfigError, Problem, WorkbenchError, format_problems
-from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec
+from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec, resolve_path
 from workbench.tables.columns import TABLES
 from workbench.tables.mapping import ColumnMapping
 from workbench.tables.organisation import Organisation, find_table_files, load_organisation
@@ -174,7 +174,8 @@ def check_parameters(spec: NotebookSpec, given: Mapping, *, file: str) -> list:
     """
     return [
         _problem(file, f"notebooks.{spec.name}.{name}", message)
-        for name, message in check_values(spec, given, reserved=PIPELINE_PARAMETERS)
+        for name, message in check_values(spec, given, reserved=PIPELINE_PARAMETERS,
+                                          base=Path(file).parent)
     ]
 
 
@@ -320,6 +321,11 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
         if random_state is not None and "random_state" in spec_.parameters:
             params.setdefault("random_state", random_state)
         problems += check_parameters(spec_, params, file=file)
+        for pname, pspec in spec_.parameters.items():
+            # a file a notebook reads is passed on as an absolute path: the kernel runs in
+            # the notebooks' folder, not the engagement's
+            if pspec.file and isinstance(params.get(pname), str) and params[pname].strip():
+                params[pname] = str(resolve_path(params[pname], base))
         steps.append(NotebookStep(name=name, path=path, parameters=params, spec=spec_))
     return tuple(steps)
 
