@@ -132,3 +132,15 @@ def test_files_a_notebook_reads_must_exist_and_are_passed_absolute(tmp_path):
     (tmp_path / "cal" / "scores.csv").write_text("person,skill,score\n")
     (step,) = load_engagement(path).notebooks
     assert step.parameters["scores_file"] == str(tmp_path / "cal" / "scores.csv")
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_declared_line_is_a_parameter(path):
+    """papermill skips a line it cannot parse (a quote in the help): it would be unknown."""
+    import nbformat
+
+    cell = next(c for c in nbformat.read(path, as_version=4).cells
+                if "parameters" in c.metadata.get("tags", []))
+    names = [line.split(":")[0].strip() for line in cell.source.splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert list(notebook_spec(path).parameters) == names

@@ -35,6 +35,8 @@ True
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -81,8 +83,9 @@ def build_plans(
         optional ``expected_gain`` and ``expected_gain_se`` state what an activity adds).
     ratings : DataFrame, optional
         Raw ratings, for per-source scores and comments shown under the confidentiality rules.
-    profiles : DataFrame, optional
-        person (or ratee), profile, persona, for persona rules.
+    profiles : DataFrame or path, optional
+        person (or ratee), profile, persona, for persona rules (e.g. notebook 02's
+        profile_assignments.csv).
     impact : ImpactResult, DataFrame or path, optional
         Measured per-activity effects (``effects_by_activity``: activity, skill, estimate, se);
         they become the expected gains of those activities.
@@ -112,10 +115,22 @@ def build_plans(
     seeds = _tier_seeds(random_state)
     sc = plan_scores(scores, scale=(low, high), wave=cfg["wave"])
     people = people_frame(people)
+    # ids are text everywhere (a 7 read from Excel is not the person '007'); the copies only
+    sc = sc.assign(person=_ids(sc["person"]))
+    people = people.assign(person=_ids(people["person"]))
+    if ratings is not None:
+        ratings = ratings.assign(ratee=_ids(ratings["ratee"]), rater=_ids(ratings["rater"]))
+    if isinstance(profiles, str | Path):
+        from workbench.tables.data import read_table
+
+        profiles = read_table(profiles)
+        profiles.columns = [str(c).strip().lower() for c in profiles.columns]
+    if profiles is not None:
+        profiles = profiles.rename(columns={"ratee": "person"})
+        require_columns(profiles, "profiles", ["person"])
+        profiles = profiles.assign(person=_ids(profiles["person"]))
     fw = framework_frame(framework)
     cat = catalog_frame(catalog)
-    if profiles is not None:
-        require_columns(profiles.rename(columns={"ratee": "person"}), "profiles", ["person"])
     gains = activity_gains(cat, impact, default_gain=cfg["default_gain"],
                            default_gain_se=cfg["default_gain_se"])
 
@@ -137,9 +152,11 @@ def build_plans(
         kinds_by_gap_type=cfg["kinds_by_gap_type"], gains=gains,
         mentored=mentors[["person", "skill"]] if cfg["mentors"] else None,
     )
-    cap = focus.set_index(["person", "skill"])["gap"].clip(lower=0)
-    matched["gain_cap"] = [cap.get(k, np.inf) for k in zip(matched["person"], matched["skill"],
-                                                           strict=True)]
+    dropped = matched.attrs.get("dropped")
+    cap = focus[["person", "skill"]].assign(gain_cap=focus["gap"].clip(lower=0))
+    matched = matched.merge(cap, on=["person", "skill"], how="left")
+    matched["gain_cap"] = matched["gain_cap"].astype(float).fillna(np.inf)
+    matched.attrs["dropped"] = dropped
     scheduled = schedule_activities(matched, start=start, weeks=cfg["weeks"],
                                     hours_per_week=cfg["hours_per_week"],
                                     per_skill=cfg["activities_per_skill"],
@@ -179,6 +196,10 @@ def build_plans(
         issues=pd.DataFrame(issues, columns=ISSUE_COLUMNS), people=people, settings=settings,
         mentor_exact=exact,
     )
+
+
+def _ids(values):
+    return values.astype(object).where(values.isna(), values.astype(str))
 
 
 def _describe(impact):

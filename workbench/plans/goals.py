@@ -66,12 +66,19 @@ def set_targets(focus, plans, *, alpha=0.05, scale=None) -> pd.DataFrame:
     low, high = scale_bounds(scale)
     z = norm.ppf(1 - alpha / 2)
     focus = focus.drop(columns=[c for c in TARGET_COLUMNS if c in focus.columns])
+    sources = ("measured", "catalog", "default")
     if len(plans):
-        per = plans.groupby(["person", "skill"], sort=False).agg(
-            n_activities=("gain", "size"), expected_gain=("gain", "sum"),
-            _var=("gain_se", lambda v: float(np.sum(np.square(v)))),
-            gain_source=("gain_source", lambda v: "+".join(sorted(set(v), key=_source_order))),
-        ).reset_index()
+        flags = {f"_{k}": (plans["gain_source"] == k).to_numpy() for k in sources}
+        per = plans.assign(_sq=np.square(plans["gain_se"].astype(float)), **flags).groupby(
+            ["person", "skill"], sort=False).agg(
+            n_activities=("gain", "size"), expected_gain=("gain", "sum"), _var=("_sq", "sum"),
+            **{f"_{k}": (f"_{k}", "any") for k in sources}).reset_index()
+        # the sources behind a skill's gain, best evidence first ("measured+default")
+        label = pd.Series("", index=per.index)
+        for k in sources:
+            label = label.where(~per[f"_{k}"], label + np.where(label == "", "", "+") + k)
+        per["gain_source"] = label.replace("", "none")
+        per = per.drop(columns=[f"_{k}" for k in sources])
     else:
         per = pd.DataFrame(columns=["person", "skill", "n_activities", "expected_gain", "_var",
                                     "gain_source"])
@@ -93,11 +100,6 @@ def set_targets(focus, plans, *, alpha=0.05, scale=None) -> pd.DataFrame:
     out["target_level"] = np.maximum(out["target_level"], np.minimum(out["score"], ceiling))
     out["reaches_destination"] = out["expected_level"] >= out["destination_level"] - 1e-9
     return out.drop(columns="_var")
-
-
-def _source_order(s):
-    order = ("measured", "catalog", "default")
-    return order.index(s) if s in order else len(order)
 
 
 def write_goals(focus, *, by, evidence="manager and peer re-rating", weeks=12) -> pd.Series:

@@ -10,14 +10,13 @@ range (1 point on 1-5).
 
 Examples
 --------
->>> from pathlib import Path
-
-import pandas as pd
+>>> import pandas as pd
 >>> s = pd.DataFrame({"ratee": ["a"], "skill": ["S"], "score": [17.0], "se": [0.2]})
 >>> plan_scores(s, scale=(1, 5))
 Traceback (most recent call last):
 ...
-workbench.errors.InputError: scores, row 2, column score: score 17 is off the rating scale 1 to 5 (allowed 0 to 6); is this the right scores file? (value: 17.0)
+workbench.errors.InputError: 1 error(s):
+  ERROR   scores, row 2, column 'score': score 17 is off the rating scale 1 to 5 (allowed 0 to 6); is this the right scores file? (value: '17.0')
 """
 
 from __future__ import annotations

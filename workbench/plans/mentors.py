@@ -58,6 +58,7 @@ from scipy.stats import norm
 
 from workbench.checks import check_integer, check_interval, check_random_state
 from workbench.errors import ConfigError, InputError, ModelError
+from workbench.results import Result
 from workbench.tables.scores import as_scores
 
 __all__ = [
@@ -78,7 +79,7 @@ DEFAULT_MENTOR_COSTS = {
 
 
 @dataclass(frozen=True)
-class MentorMatching:
+class MentorMatching(Result):
     """Result of :func:`match_mentors`.
 
     Attributes
@@ -95,7 +96,13 @@ class MentorMatching:
         optimal for the full problem, not only for the pruned graph).
     n_edges : int
         Candidate (need, mentor) pairs in the solved graph.
+    load : DataFrame
+        mentor, n_mentees.
+    settings : dict
+        capacity, confidence, candidates, block_size, costs.
     """
+
+    title = "Mentor matching"
 
     matches: pd.DataFrame
     unmatched: pd.DataFrame
@@ -103,14 +110,17 @@ class MentorMatching:
     exact: bool
     n_edges: int
     load: pd.DataFrame = field(default_factory=pd.DataFrame)
+    settings: dict = field(default_factory=dict)
 
-    def summary(self) -> str:
+    def _sections(self):
         n = len(self.matches) + len(self.unmatched)
-        return (
-            f"Mentor matching: {len(self.matches)} of {n} needs matched, "
-            f"{len(self.unmatched)} unmatched; total cost {self.total_cost:.3f}; "
-            f"{'exact' if self.exact else 'optimal on pruned candidate lists'}"
-        )
+        return [("", f"{len(self.matches)} of {n} needs matched, {len(self.unmatched)} "
+                     f"unmatched; total cost {self.total_cost:.3f}; "
+                     f"{'exact' if self.exact else 'optimal on pruned candidate lists'}"),
+                ("Needs without a mentor", self.unmatched)]
+
+    def _files(self):
+        return {"mentors.csv": self.matches, "unmatched_needs.csv": self.unmatched}
 
 
 def solve_capacitated_assignment(need, mentor, cost, capacity, unmatched_cost):
@@ -351,6 +361,8 @@ def match_mentors(
     if block_size is not None:
         block_size = check_integer("block_size", block_size, low=2)
     w = _check_costs(costs)
+    settings = {"capacity": capacity, "confidence": confidence, "candidates": candidates,
+                "block_size": block_size, "costs": w}
     families = dict(role_families or {})
     scores = as_scores(scores)
     for col in ("person", "skill", "target_level"):
@@ -389,7 +401,7 @@ def match_mentors(
         unmatched["n_eligible"] = 0
         unmatched["reason"] = "no colleague is confidently above the target in this skill"
         total = float(len(needs)) * _unmatched_base(w)
-        return MentorMatching(empty_matches, unmatched, total, True, 0)
+        return MentorMatching(empty_matches, unmatched, total, True, 0, settings=settings)
 
     n_blocks = 1
     if block_size is not None:
@@ -447,7 +459,7 @@ def match_mentors(
     matches, unmatched = _results(needs, pool, chosen, chosen_cost, n_eligible)
     total = float(np.nansum(chosen_cost) + unmatched_cost[chosen < 0].sum())
     load = matches.groupby("mentor").size().rename("n_mentees").reset_index()
-    return MentorMatching(matches, unmatched, total, exact, int(n_edges), load)
+    return MentorMatching(matches, unmatched, total, exact, int(n_edges), load, settings)
 
 
 def _edges(needs, pool, need_rows, pool_rows, m, w):

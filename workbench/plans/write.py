@@ -11,7 +11,7 @@ Examples
 --------
 >>> used = set()
 >>> safe_file_stem("P-001", used), len(safe_file_stem("x" * 300, used))
-('P-001', 49)
+('P-001', 48)
 """
 
 from __future__ import annotations
