@@ -129,6 +129,8 @@ CASES = {
     "run": [
         ("missing file", "run {tmp}/none.yaml --reports {tmp}/new", "engagement file not found"),
         ("unreadable file", "run {tmp}/broken.yaml --reports {tmp}/new", "not valid YAML"),
+        ("unreadable file", "run {bad}/binary.csv --reports {tmp}/new", "not UTF-8 text"),
+        ("unreadable file", "run {tmp} --reports {tmp}/new", "is a folder; expected"),
         ("bad value", "run {tmp}/bad_values.yaml --reports {tmp}/new",
          r"(?s)waves: must be one of 'joint', 'pooled'.*n_bootstrap.*correction.*"
          r"target_effect.*hours_per_week.*start: must be a date"),

@@ -38,7 +38,7 @@ from workbench.checks import check_integer
 from workbench.errors import ConfigError, Problem, WorkbenchError, format_problems
 from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec, resolve_path
 from workbench.tables.columns import TABLES
-from workbench.tables.mapping import ColumnMapping
+from workbench.tables.mapping import ColumnMapping, read_yaml
 from workbench.tables.organisation import Organisation, find_table_files, load_organisation
 
 __all__ = [
@@ -180,20 +180,10 @@ def check_parameters(spec: NotebookSpec, given: Mapping, *, file: str) -> list:
 
 
 def _read_yaml(path: Path):
-    import yaml
-
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise EngagementError([_problem(str(path), None, "engagement file not found")]) from None
-    except IsADirectoryError:
-        raise EngagementError(
-            [_problem(str(path), None, "is a folder, not an engagement file")]
-        ) from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise EngagementError([_problem(str(path), None, f"not valid YAML ({exc})")]) from None
+        spec = read_yaml(path, what="engagement file")
+    except ConfigError as exc:  # missing, a folder, unreadable, not UTF-8, not YAML
+        raise EngagementError([_problem(str(path), None, str(exc).split(": ", 1)[-1])]) from None
     if not isinstance(spec, Mapping):
         raise EngagementError(
             [_problem(str(path), None, "must be a mapping of keys (engagement, client, data)")]
