@@ -216,6 +216,8 @@ def test_an_internal_error_is_one_line_and_exit_1(env, capsys, monkeypatch):
     assert "--debug" in err and "Traceback" not in err
     assert main(["--debug", "validate", str(env["data"])]) == 1
     assert "Traceback" in capsys.readouterr().err
+    assert main(["validate", str(env["data"]), "--debug"]) == 1
+    assert "Traceback" in capsys.readouterr().err
 
 
 def test_help_and_version_exit_0(capsys):

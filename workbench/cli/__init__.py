@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name in names:
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(sub)
+    for subparser in sub.choices.values():
+        # also after the subcommand; SUPPRESS keeps a --debug given before it
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                               help="show the full traceback when something fails unexpectedly")
     return parser
 
 
