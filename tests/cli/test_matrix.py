@@ -68,6 +68,7 @@ CASES = {
         ("unreadable file", "validate {data}/ratings.csv {bad}/people.xlsx",
          r"people.xlsx: cannot be read as Excel"),
         ("bad value", "validate {bad}/ratings.csv", r"row 5, column 'score'.*'nine'"),
+        ("missing file", "validate {tmp}/" + "x" * 300, "too long"),
         ("bad option", "validate {data} --waves", "expected at least one argument"),
         ("bad option", "validate {data} --mapping {tmp}/none.yaml", "mapping file not found"),
     ],

@@ -354,11 +354,14 @@ def read_table(
         When the file is missing, unreadable, empty or cannot be parsed in its format.
     """
     path = Path(path)
-    if not path.exists():
-        raise _fail(path, "broken link: the file it points to is missing"
-                    if path.is_symlink() else "file not found")
-    if path.is_dir():
-        raise _fail(path, "is a folder, not a file")
+    try:
+        if not path.exists():
+            raise _fail(path, "broken link: the file it points to is missing"
+                        if path.is_symlink() else "file not found")
+        if path.is_dir():
+            raise _fail(path, "is a folder, not a file")
+    except OSError as exc:  # e.g. a name too long even to look at
+        raise _fail(path, f"cannot be opened ({exc.strerror or exc})") from None
     suffix = path.suffix.lower()
     expected = {normalise_header(e) for e in expected}
     try:
