@@ -357,7 +357,7 @@ def find_profiles(
     models=DEFAULT_MODELS,
     method: str = "lpa",
     criterion: str = "bic",
-    n_starts: int = 20,
+    n_starts: int = 10,
     n_bootstrap: int = 100,
     blrt: bool = False,
     n_blrt: int = 100,
@@ -522,7 +522,7 @@ class ProfileModel:
                "progress")
 
     def __init__(self, *, k_max=8, models=DEFAULT_MODELS, method="lpa", criterion="bic",
-                 n_starts=20, n_bootstrap=100, blrt=False, n_blrt=100, vlmr=True, wave=None,
+                 n_starts=10, n_bootstrap=100, blrt=False, n_blrt=100, vlmr=True, wave=None,
                  scale=None, alpha=0.05, random_state=None, n_jobs=None, progress=False):
         self.k_max = k_max
         self.models = models
