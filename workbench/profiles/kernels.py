@@ -115,14 +115,8 @@ def hc_merges(z, alpha, beta):
         for r in range(g):
             if not active[r] or best_cost[r] != low:
                 continue
-            for c in range(r + 1, g):
-                if active[c] and cost[r, c] == low:
-                    hi, lo = max(slot[r], slot[c]), min(slot[r], slot[c])
-                    if hi > hi_key or (hi == hi_key and lo > lo_key):
-                        hi_key, lo_key = hi, lo
-                        i, j = (r, c) if slot[r] < slot[c] else (c, r)
-            for c in range(r):
-                if active[c] and cost[r, c] == low:
+            for c in range(g):
+                if c != r and active[c] and cost[r, c] == low:
                     hi, lo = max(slot[r], slot[c]), min(slot[r], slot[c])
                     if hi > hi_key or (hi == hi_key and lo > lo_key):
                         hi_key, lo_key = hi, lo

@@ -72,8 +72,8 @@ from workbench.profiles.likelihood_ratio import blrt_table, split_starts, vlmr_t
 from workbench.profiles.parallel import parallel_map, spawn_seeds
 from workbench.profiles.personas import (
     SMALL_SHARE,
-    profile_composition,
     means_frame,
+    profile_composition,
     profile_summary,
 )
 from workbench.profiles.result import ProfileResult, Solution
