@@ -311,9 +311,10 @@ def _scale(xc):
     return float(np.mean(np.var(xc, axis=0))) or 1.0
 
 
-def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8,
-                   max_iter: int = 1000) -> MixtureFit | None:
-    """EM from given responsibilities (n, k) to convergence; None if it degenerates.
+def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8, max_iter: int = 1000,
+                   floor: float = -np.inf) -> MixtureFit | None:
+    """EM from given responsibilities (n, k) to convergence; None if it degenerates, or if it
+    is abandoned because it cannot reach ``floor`` (a log-likelihood to beat).
 
     Used to start from a known classification (e.g. mclust's, in the tests) and to warm-start
     the bootstrap refits from the fitted solution.
@@ -335,8 +336,11 @@ def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8,
     data = _Data(xc, structure, _scale(xc))
     try:
         with threadpool_limits(1):
-            run = _em(data, np.asarray(resp, float), tol=tol, max_iter=max_iter)
+            run = _em(data, np.asarray(resp, float), tol=tol, max_iter=max_iter,
+                      stop_below=floor)
     except _FAILED:
+        return None
+    if run.pruned:
         return None
     return _to_fit(run, structure, centre, [run.loglik], [1])
 
