@@ -79,7 +79,7 @@ def test_engagement_and_data_problems_come_in_one_report(tmp_path, capsys):
 
 def test_notebook_choices_are_the_packages_choices():
     """The notebooks declare their choices once; they must be what the package accepts."""
-    from workbench.impact.estimate import CORRECTIONS
+    from workbench.impact import CORRECTIONS
 
     from workbench.calibration.calibrate import WAVES
 
