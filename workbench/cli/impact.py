@@ -70,10 +70,18 @@ def _check_options(args) -> None:
                           "effect of completing any activity on every skill")
     if args.wave_dates and args.waves:
         assessment_dates(args.wave_dates, pre_wave=args.waves[0], post_wave=args.waves[1])
-    out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    # the output folder is made only when the results are ready (a failed run leaves none);
+    # what would stop it is found now, before the calibration runs
+    out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is not a folder; choose another output folder")
+    if out.is_dir() and any(out.iterdir()):
         raise ConfigError(f"{out}: the output folder already holds files; earlier results are "
                           "never overwritten, so choose a new folder")
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ConfigError(f"{out}: cannot create the output folder: {parent} is a file, not a "
+                          "folder")
 
 
 def _scores(ratings, raw: bool):
