@@ -507,10 +507,11 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     (tmp_path / "ratings.csv").write_text("ratee,rater,skill\nP1,P2,Planning\n")
     (tmp_path / "enrollments.csv").write_text("person,activity,completed\nP1,A1,True\n")
     code = main(["impact", "--ratings", str(tmp_path / "ratings.csv"),
-                 "--enrollments", str(tmp_path / "enrollments.csv"),
+                 "--enrollments", str(tmp_path / "enrollments.csv"), "--any-training",
                  "--out", str(tmp_path / "out")])
     assert code == 2
     assert "ratings" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 # --------------------------------------------------------------------------------------------
