@@ -69,8 +69,8 @@ def _read_scale(path):
 
 
 def run(args) -> int:
-    from workbench.plans import build_plans, check_config
     from workbench.checks import check_random_state
+    from workbench.plans import build_plans, check_config
 
     config = _read_config(args.config)
     if args.focus is not None:

@@ -43,8 +43,8 @@ import pandas as pd
 from workbench.checks import DEFAULT_SEED, check_random_state
 from workbench.errors import InputError
 from workbench.plans.activities import match_activities
-from workbench.plans.config import check_config
 from workbench.plans.confidentiality import comments_for_display, source_scores_for_display
+from workbench.plans.config import check_config
 from workbench.plans.demand import content_gaps, find_experts, gap_heatmap, training_demand
 from workbench.plans.gains import activity_gains
 from workbench.plans.gaps import choose_focus_skills, compute_gaps
