@@ -98,9 +98,12 @@ CASES = {
     ],
     "impact": [
         ("missing file", "impact --ratings {data}/ratings.csv --enrollments {tmp}/none.csv "
-         "--out {tmp}/new", "file not found"),
+         "--catalog {data}/catalog.csv --out {tmp}/new", "file not found"),
         ("bad value", "impact --ratings {bad}/ratings.csv --enrollments "
-         "{data}/enrollments.csv --out {tmp}/new", "not a finite number"),
+         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {tmp}/new",
+         "not a finite number"),
+        ("existing output", "impact --ratings {data}/ratings.csv --enrollments "
+         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {earlier}", "already holds"),
         ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
          "{data}/enrollments.csv --correction bonferroni --out {tmp}/new", "invalid choice"),
         ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
@@ -119,6 +122,9 @@ CASES = {
         ("existing output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
          "--framework {data}/framework.csv --catalog {data}/catalog.csv --out {earlier}",
          "already holds"),
+        ("unwritable output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
+         "--framework {data}/framework.csv --catalog {data}/catalog.csv "
+         "--out {tmp}/dangling", "broken link"),
     ],
     "run": [
         ("missing file", "run {tmp}/none.yaml --reports {tmp}/new", "engagement file not found"),

@@ -18,8 +18,8 @@ from tests.runs.engagements import N_PEOPLE, shared_full_run
 from tests.runs.engagements import write_engagement as _engagement
 from workbench.cli import main
 from workbench.errors import ConfigError, InputError
-from workbench.runs.engagement import DEFAULT_NOTEBOOKS, EngagementError, load_engagement
 from workbench.runs.batch import run_batch
+from workbench.runs.engagement import DEFAULT_NOTEBOOKS, EngagementError, load_engagement
 from workbench.runs.manifest import new_run_folder
 from workbench.runs.pipeline import run_engagement
 from workbench.synth.generator import generate_organisation, write_organisation

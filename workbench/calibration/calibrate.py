@@ -571,6 +571,7 @@ def calibrate_ratings(
     requested = _check_options(terms, reference, waves, connectivity, min_ratings, alpha,
                                terms_policy)
     data = _prepare(ratings, waves)
+    _check_identifiable(data)
     _check_reference(data, reference)
     if scale is None:
         scale = (float(data["score"].min()), float(data["score"].max()))

@@ -95,7 +95,7 @@ from workbench.checks import check_alpha, check_choice
 from workbench.errors import ConfigError, ModelError
 from workbench.results import Result
 
-__all__ = ["fit_mixed", "MixedResult", "design_matrix", "variance_table"]
+__all__ = ["fit_mixed", "MixedResult", "variance_table"]
 
 METHODS = ("REML", "ML")
 SOLVERS = ("auto", "dense", "iterative")

@@ -94,6 +94,9 @@ class RaschCalibration(Result):
         the analyst only).
     connectivity : DataFrame
         ``subset``, ``n_ratees``, ``n_raters``, ``n_ratings``, ``fitted``.
+    scale_curve : DataFrame
+        ``measure``, ``expected``: the fair average of a ratee at each ability (a grid over
+        +-8 logits around the reference), for the Wright map's scale column.
     ratings : DataFrame
         The ratings used.
     loglik : float
@@ -111,6 +114,7 @@ class RaschCalibration(Result):
     thresholds: pd.DataFrame
     interactions: dict
     connectivity: pd.DataFrame
+    scale_curve: pd.DataFrame
     ratings: pd.DataFrame
     loglik: float
     n_iter: int
@@ -362,14 +366,14 @@ def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha):
     work = fit.design
     mask = work.mask()
     k_skill = design.facets.index("skill")
-    cells, cell_index = pd.factorize(pd.MultiIndex.from_arrays(
-        [design.codes[0], design.codes[k_skill]]), sort=True)
-    n_cells = len(cell_index)
+    n_skills = design.sizes[k_skill]
+    pairs, cells = np.unique(design.codes[0] * n_skills + design.codes[k_skill],
+                             return_inverse=True)
+    n_cells = len(pairs)
     eta = _linear(design, [np.nan_to_num(b) for b in betas])
     target, extreme = cell_targets(design.x, design.group, work.lo, work.hi, cells, n_cells)
     b, se_b = solve_cells(eta, design.group, tau, mask, cells, n_cells, target)
-    ratee_code = cell_index.get_level_values(0).to_numpy()
-    skill_code = cell_index.get_level_values(1).to_numpy()
+    ratee_code, skill_code = np.divmod(pairs, n_skills)
     measure = betas[0][ratee_code] + b
     eta_fair = measure - betas[k_skill][skill_code] - ref
     group = None if thresholds == "rater" else (skill_code if thresholds == "skill"
@@ -405,12 +409,14 @@ def _interactions(which, data, design, fit, betas, tau):
     for name in which:
         other = "skill" if name == "rater:skill" else "ratee"
         k_other = design.facets.index(other)
-        cells, index = pd.factorize(pd.MultiIndex.from_arrays(
-            [design.codes[k_rater], design.codes[k_other]]), sort=True)
+        n_other = design.sizes[k_other]
+        pairs, cells = np.unique(design.codes[k_rater] * n_other + design.codes[k_other],
+                                 return_inverse=True)
         table = interaction_table(eta, design.group, tau, work.mask(), design.x, cells,
-                                  len(index), design.values)
-        table.insert(0, other, design.labels[k_other][index.get_level_values(1)].astype(str))
-        table.insert(0, "rater", design.labels[k_rater][index.get_level_values(0)].astype(str))
+                                  len(pairs), design.values)
+        rater_code, other_code = np.divmod(pairs, n_other)
+        table.insert(0, other, design.labels[k_other][other_code].astype(str))
+        table.insert(0, "rater", design.labels[k_rater][rater_code].astype(str))
         if other == "ratee" and data["wave"].nunique() > 1:
             keys = data.drop_duplicates("element").set_index("element")
             table.insert(2, "wave", keys.reindex(table["ratee"])["wave"].to_numpy())
@@ -540,6 +546,7 @@ def calibrate_rasch(
     table = threshold_table(fit.design, tau, category_moments(
         _linear(fit.design, [np.nan_to_num(b) for b in betas]), fit.design.group, tau,
         fit.design.mask())[0])
+    grid = np.linspace(-8, 8, 1601) + ref
     return RaschCalibration(
         scores=_scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha),
         measures=measures,
@@ -548,6 +555,7 @@ def calibrate_rasch(
         thresholds=table,
         interactions=_interactions(interactions, data, design, fit, betas, tau),
         connectivity=conn,
+        scale_curve=pd.DataFrame({"measure": grid, "expected": structures.expected(grid - ref)[0]}),
         ratings=data.drop(columns="element"),
         loglik=fit.loglik,
         n_iter=fit.n_iter,

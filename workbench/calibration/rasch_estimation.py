@@ -53,9 +53,11 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from workbench.errors import ModelError
 
@@ -116,6 +118,19 @@ class RaschDesign:
     @property
     def signs(self) -> np.ndarray:
         return np.array([1.0] + [-1.0] * (len(self.facets) - 1))
+
+    @cached_property
+    def indicators(self):
+        """Sparse signed facet indicators ``X`` (ratings x all elements), CSR, and ``X'``:
+        ``X @ concat(betas)`` is every rating's linear predictor."""
+        n = len(self.x)
+        offsets = np.cumsum([0, *self.sizes[:-1]])
+        cols = np.column_stack([c + o for c, o in zip(self.codes, offsets, strict=True)])
+        vals = np.broadcast_to(self.signs, cols.shape)
+        X = sp.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, n * len(self.sizes) + 1,
+                                                                 len(self.sizes))),
+                          shape=(n, int(sum(self.sizes))))
+        return X, X.T.tocsr()
 
     def mask(self) -> np.ndarray:
         """(groups, M + 1): 0 for a group's categories, -inf outside them."""
@@ -192,17 +207,20 @@ def _cumulative(tau: np.ndarray) -> np.ndarray:
 
 
 def _linear(design: RaschDesign, betas) -> np.ndarray:
-    eta = np.zeros(len(design.x))
-    for sign, codes, beta in zip(design.signs, design.codes, betas, strict=True):
-        eta += sign * beta[codes]
-    return eta
+    X, _ = design.indicators
+    return X @ np.concatenate([np.asarray(b, float) for b in betas])
 
 
 def _log_probs(eta, group, cum, mask) -> np.ndarray:
     m = np.arange(cum.shape[1], dtype=float)
-    psi = eta[:, None] * m - cum[group] + mask[group]
-    top = psi.max(axis=1, keepdims=True)
-    return psi - top - np.log(np.exp(psi - top).sum(axis=1, keepdims=True))
+    psi = eta[:, None] * m
+    if len(cum) == 1:  # one threshold group: broadcast instead of gathering rows
+        psi -= cum[0] - mask[0]
+    else:
+        psi -= cum[group] - mask[group]
+    psi -= psi.max(axis=1, keepdims=True)
+    psi -= np.log(np.exp(psi).sum(axis=1, keepdims=True))
+    return psi
 
 
 def category_moments(eta, group, tau, mask):
@@ -308,62 +326,73 @@ class _Problem:
     def pack(self, betas, tau):
         return np.concatenate([*betas, tau[self.free]])
 
-    def evaluate(self, vec, derivatives=True):
+    def evaluate(self, vec):
+        """Penalised log-likelihood, gradient, diagonal of the information, and the
+        per-rating moments :meth:`info_product` needs (all from one pass over the data)."""
         d = self.design
         betas, tau = self.unpack(vec)
         eta = _linear(d, betas)
         logp = _log_probs(eta, d.group, _cumulative(tau), self.mask)
-        n = np.arange(len(d.x))
         penalty = sum(w * b.sum() ** 2 for w, b in zip(self.weights, betas[1:], strict=True))
         tau_sums = (tau * self.free).sum(axis=1)
         penalty += float((self.tau_weights * tau_sums ** 2).sum())
-        value = float(logp[n, d.x].sum()) - 0.5 * penalty
-        if not derivatives:
-            return value
-        P = np.exp(logp)
+        value = float(np.take_along_axis(logp, d.x[:, None], axis=1).sum()) - 0.5 * penalty
+        P = np.exp(logp, out=logp)
         m = np.arange(P.shape[1], dtype=float)
         E = P @ m
         V = np.maximum(P @ (m * m) - E * E, 0.0)
-        resid = d.x - E
-        grads, diags = [], []
-        for k, (sign, codes, size) in enumerate(zip(d.signs, d.codes, d.sizes, strict=True)):
-            g = sign * np.bincount(codes, resid, size)
-            h = np.bincount(codes, V, size)
-            if k > 0:
-                g -= self.weights[k - 1] * betas[k].sum()
-                h += self.weights[k - 1]
-            grads.append(g)
-            diags.append(h)
-        S = np.cumsum(P[:, ::-1], axis=1)[:, ::-1][:, 1:]  # P(X >= j), j = 1..M
-        above = d.x[:, None] >= np.arange(1, P.shape[1])[None, :]
-        G = len(d.group_labels)
-        tau_g = np.column_stack([np.bincount(d.group, S[:, j] - above[:, j], G)
-                                 for j in range(S.shape[1])])
+        # S[:, j] = P(X >= j + 1); K[:, j] = Cov(X, 1[X >= j + 1]) for the thresholds.
+        S = np.cumsum(P[:, :0:-1], axis=1)[:, ::-1]
+        R1 = np.cumsum((P * m)[:, :0:-1], axis=1)[:, ::-1]
+        K = R1 - E[:, None] * S
+        _, XT = d.indicators
+        grads = self._split(XT @ (d.x - E))
+        diags = self._split(np.abs(XT) @ V)
+        for k in range(1, len(grads)):
+            grads[k] -= self.weights[k - 1] * betas[k].sum()
+            diags[k] += self.weights[k - 1]
+        G, M = self.free.shape
+        steps = np.arange(1, M + 1)
+        ST = np.ascontiguousarray(S.T)
+        tau_g = self._by_group(ST - (d.x[None, :] >= steps[:, None]))
         tau_g -= self.tau_weights[:, None] * tau_sums[:, None]
-        tau_h = np.column_stack([np.bincount(d.group, S[:, j] * (1 - S[:, j]), G)
-                                 for j in range(S.shape[1])]) + self.tau_weights[:, None]
+        info = np.empty((G, M, M))
+        for j in range(M):
+            for k in range(j, M):
+                info[:, j, k] = info[:, k, j] = self._by_group((ST[k] - ST[j] * ST[k])[None])[:, 0]
+        info += self.tau_weights[:, None, None] * (self.free[:, :, None] & self.free[:, None, :])
+        tau_h = np.diagonal(info, axis1=1, axis2=2)
         grad = np.concatenate([*grads, tau_g[self.free]])
         diag = np.concatenate([*diags, tau_h[self.free]])
-        return value, grad, diag, P
+        return value, grad, diag, (V, np.ascontiguousarray(K.T), info)
 
-    def info_product(self, P, vec):
-        """Information matrix (plus penalties) times ``vec``."""
+    def _split(self, flat):
+        return np.split(flat, np.cumsum(self.design.sizes)[:-1])
+
+    def _by_group(self, rows):
+        """Sums of each row of ``rows`` (k, n) within each threshold group -> (groups, k)."""
+        G = self.free.shape[0]
+        if G == 1:
+            return rows.sum(axis=1)[None, :]
+        return np.column_stack([np.bincount(self.design.group, r, G) for r in rows])
+
+    def info_product(self, cache, vec):
+        """Information matrix (plus penalties) times ``vec``: ``A' Cov A vec`` through the
+        per-rating variance ``V``, covariances ``K`` with the threshold indicators and the
+        groups' threshold information."""
+        V, KT, info = cache
         d = self.design
         vb, vt = self.unpack(vec)
-        m = np.arange(P.shape[1], dtype=float)
-        u = _linear(d, vb)[:, None] * m - _cumulative(vt)[d.group]
-        w = P * (u - (P * u).sum(axis=1, keepdims=True))
-        wm = w @ m
-        out = []
-        for k, (sign, codes, size) in enumerate(zip(d.signs, d.codes, d.sizes, strict=True)):
-            o = sign * np.bincount(codes, wm, size)
-            if k > 0:
-                o += self.weights[k - 1] * vb[k].sum()
-            out.append(o)
-        T = np.cumsum(w[:, ::-1], axis=1)[:, ::-1][:, 1:]
-        G = len(d.group_labels)
-        ot = -np.column_stack([np.bincount(d.group, T[:, j], G) for j in range(T.shape[1])])
-        ot += self.tau_weights[:, None] * (vt * self.free).sum(axis=1)[:, None]
+        X, XT = d.indicators
+        a = X @ np.concatenate(vb)
+        if vt.shape[0] == 1:
+            kt = vt[0] @ KT
+        else:
+            kt = np.einsum("jn,nj->n", KT, vt[d.group])
+        out = self._split(XT @ (V * a - kt))
+        for k in range(1, len(out)):
+            out[k] += self.weights[k - 1] * vb[k].sum()
+        ot = -self._by_group(KT * a) + np.einsum("gjk,gk->gj", info, vt)
         return np.concatenate([*out, ot[self.free]])
 
 
@@ -480,26 +509,25 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> 
     vec = problem.pack(betas, np.zeros(problem.free.shape))
     # Elements without ratings carry no information: hold them at zero.
     present = np.concatenate([*(n > 0 for n in counts), np.ones(int(problem.free.sum()), bool)])
-    value, grad, diag, P = problem.evaluate(vec)
+    value, grad, diag, cache = problem.evaluate(vec)
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
         grad = np.where(present, grad, 0.0)
         diag = np.where(present, diag, 1.0)
         gnorm = float(np.abs(grad).max())
-        direction = _pcg(lambda v: np.where(present, problem.info_product(P, v), 0.0), grad,
-                         diag, rtol=min(0.1, np.sqrt(gnorm) / 10), maxiter=500)
+        direction = _pcg(lambda v, c=cache: np.where(present, problem.info_product(c, v), 0.0),
+                         grad, diag, rtol=min(0.1, np.sqrt(gnorm) / 10), maxiter=500)
         largest = float(np.abs(direction).max())
         if largest > 2.0:
             direction *= 2.0 / largest
         step = 1.0
-        while True:
-            trial = vec + step * direction
-            new = problem.evaluate(trial, derivatives=False)
-            if new >= value - 1e-12 * abs(value) or step < 1e-6:
+        while True:  # step halving; the full Newton step is almost always accepted
+            trial = problem.evaluate(vec + step * direction)
+            if trial[0] >= value - 1e-12 * abs(value) or step < 1e-6:
                 break
             step /= 2
-        vec = trial
-        value, grad, diag, P = problem.evaluate(vec)
+        vec = vec + step * direction
+        value, grad, diag, cache = trial
         if largest * step < tol:
             converged = True
             break
@@ -517,7 +545,7 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> 
 
 
 def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_iter=200,
-                tol=1e-9):
+                tol=1e-8):
     """Solve ``sum_{n in c} E[x_n | eta0_n + sign * b_c] = target_c`` for every cell ``c``.
 
     The one-dimensional Newton step used for extreme elements (with adjusted targets),
@@ -531,16 +559,24 @@ def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_
     """
     b = np.zeros(n_cells)
     count = np.bincount(cell, minlength=n_cells)
+    active = np.flatnonzero(count > 0)
+    rows = np.arange(len(cell))
     for _ in range(max_iter):
-        _, E, V = category_moments(eta0 + sign * b[cell], group, tau, mask)
-        sE = np.bincount(cell, E, n_cells)
-        sV = np.bincount(cell, V, n_cells)
-        step = sign * (target - sE) / np.maximum(sV, 1e-10)
-        step = np.clip(step, -1.0, 1.0)
-        step[count == 0] = 0.0
-        b = np.clip(b + step, -MAX_MEASURE, MAX_MEASURE)
-        if np.abs(step).max() < tol:
+        # Only the cells still moving are recomputed: most converge in a few steps.
+        _, E, V = category_moments(eta0[rows] + sign * b[cell[rows]], group[rows], tau, mask)
+        sE = np.bincount(cell[rows], E, n_cells)[active]
+        sV = np.bincount(cell[rows], V, n_cells)[active]
+        step = np.clip(sign * (target[active] - sE) / np.maximum(sV, 1e-10), -1.0, 1.0)
+        new = np.clip(b[active] + step, -MAX_MEASURE, MAX_MEASURE)
+        change = np.abs(new - b[active])
+        b[active] = new
+        moving = change >= tol
+        if not moving.any():
             break
+        active = active[moving]
+        still = np.zeros(n_cells, dtype=bool)
+        still[active] = True
+        rows = rows[still[cell[rows]]]
     _, E, V = category_moments(eta0 + sign * b[cell], group, tau, mask)
     sV = np.bincount(cell, V, n_cells)
     with np.errstate(divide="ignore"):

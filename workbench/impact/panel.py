@@ -448,6 +448,9 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
     check_choice("noncompleters", noncompleters, NONCOMPLETERS)
     check_choice("shrinkage", shrinkage, SHRINKAGE)
     check_choice("training", training, TRAINING)
+    if isinstance(scores, pd.DataFrame) and "wave" not in scores.columns:
+        # before as_scores, whose "more than one score per person and skill" would hide why
+        choose_waves(scores)
     frame = as_scores(scores)
     pre_wave, post_wave = choose_waves(frame, waves)
     frame = frame.dropna(subset=["score"])

@@ -6,7 +6,7 @@ default start and one start of every (structure, k) here, so that no cell ends w
 likelihood than mclust's single start. As mclust 6.0 does by default (``hcUse = "SVD"``,
 ``hcModelName = "VVV"``), the data are standardised, rotated to their principal axes and
 scaled by the inverse square roots of the singular values, then agglomerated from the
-singletons (rows that are exact duplicates start as one group, as mclust's ``dupPartition``).
+singletons.
 Each step merges the pair of groups with the smallest increase of the regularised VVV
 classification criterion: a group of ``l`` rows with scatter ``W`` (trace ``t``) costs
 
@@ -104,16 +104,38 @@ def _criterion(scatter, trace, size, alpha, beta, d):
 
 def _merged(mean, scatter, trace, size, i, others):
     """Scatter, trace and size of group ``i`` merged with each group in ``others``."""
-    diff = mean[others] - mean[i]
     c = size[i] * size[others] / (size[i] + size[others])
-    w = scatter[others] + scatter[i] + c[:, None, None] * np.einsum("ai,aj->aij", diff, diff)
-    t = trace[others] + trace[i] + c * np.einsum("ai,ai->a", diff, diff)
+    # sqrt(c) (m_i - m_j), squared and summed: the trace as mclust accumulates it, so that
+    # pairs tied in exact arithmetic (duplicate rows, data on a grid) tie here too.
+    v = np.sqrt(c)[:, None] * (mean[i] - mean[others])
+    w = scatter[others] + scatter[i] + np.einsum("ai,aj->aij", v, v)
+    t = trace[others] + trace[i] + np.einsum("ai,ai->a", v, v)
     return w, t, size[i] + size[others]
+
+
+def _pick(cost, best_cost, slot):
+    """The pair to merge: the smallest cost; among exact ties, mclust's choice (the last pair
+    in the order (slot j, slot i), i < j, of its packed cost array)."""
+    low = best_cost.min()
+    rows = np.flatnonzero(best_cost == low)
+    pairs = [(r, int(c)) for r in rows for c in np.flatnonzero(cost[r] == low)]
+    if len(pairs) == 1:
+        return pairs[0]
+
+    def key(pair):
+        a, b = slot[pair[0]], slot[pair[1]]
+        return (max(a, b), min(a, b))
+
+    return max(pairs, key=key)
 
 
 def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
                 beta: float = 1.0) -> HierarchicalTree:
     """Model-based hierarchical agglomeration (VVV criterion) of the rows of ``x``.
+
+    Every row starts as its own group (duplicate rows merge first, at the smallest cost).
+    Ties are broken as mclust breaks them: groups sit in numbered slots, the merged group
+    keeps the lower slot and the group in the last slot moves into the freed one.
 
     Parameters
     ----------
@@ -129,18 +151,18 @@ def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
     HierarchicalTree
     """
     z = svd_transform(x) if transform else np.asarray(x, float)
-    n, d = z.shape
-    uniq, groups, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
-    groups = groups.ravel()
-    g = len(uniq)
-    alpha = max(alpha * float(np.sum((z - z.mean(axis=0)) ** 2)) / (n * d),
+    g, d = z.shape
+    alpha = max(alpha * float(np.sum((z - z.mean(axis=0)) ** 2)) / (g * d),
                 np.finfo(float).eps)
-    size = counts.astype(float)
-    mean = uniq.copy()
+    size = np.ones(g)
+    mean = z.copy()
     scatter = np.zeros((g, d, d))
     trace = np.zeros(g)
     term = _criterion(scatter, trace, size, alpha, beta, d)
     active = np.ones(g, dtype=bool)
+    slot = np.arange(g)  # group -> mclust's slot
+    in_slot = np.arange(g)  # slot -> group
+    last = g - 1
     cost = np.full((g, g), np.inf)
     for i in range(g - 1):
         others = np.arange(i + 1, g)
@@ -151,10 +173,15 @@ def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
     best_cost = cost[np.arange(g), best]
     merges = []
     for _ in range(g - 1):
-        i = int(np.argmin(best_cost))
-        j = int(best[i])
-        i, j = min(i, j), max(i, j)
+        i, j = _pick(cost, best_cost, slot)
+        if slot[i] > slot[j]:
+            i, j = j, i
         merges.append((i, j))
+        freed = slot[j]
+        if freed != last:  # the group in the last slot moves into the freed slot
+            moved = in_slot[last]
+            slot[moved], in_slot[freed] = freed, moved
+        last -= 1
         w, t, s = _merged(mean, scatter, trace, size, i, np.array([j]))
         mean[i] = (size[i] * mean[i] + size[j] * mean[j]) / s[0]
         scatter[i], trace[i], size[i] = w[0], t[0], s[0]
@@ -181,7 +208,7 @@ def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
         cheaper = others[row < best_cost[others]]
         best[cheaper] = i
         best_cost[cheaper] = row[np.searchsorted(others, cheaper)]
-    return HierarchicalTree(groups=groups, merges=np.array(merges, dtype=int).reshape(-1, 2))
+    return HierarchicalTree(groups=np.arange(g), merges=np.array(merges, dtype=int).reshape(-1, 2))
 
 
 def one_hot(labels, k, *, floor: float = 0.0) -> np.ndarray:

@@ -17,8 +17,8 @@ EVI    ``lambda A_k``               closed form
 VVI    ``lambda_k A_k``             closed form
 EEE    ``Sigma``                    closed form
 VEE    ``lambda_k C`` (``|C| = 1``) iterated (Celeux & Govaert 1995)
-EVE    ``lambda D A_k D'``          iterated: majorisation-minimisation for ``D``
-VVE    ``lambda_k D A_k D'``        (Browne & McNicholas 2014), closed form for the rest
+EVE    ``lambda D A_k D'``          iterated: Jacobi plane rotations for ``D``,
+VVE    ``lambda_k D A_k D'``        closed form for the rest (Browne & McNicholas 2014)
 EEV    ``lambda D_k A D_k'``        closed form (eigen-decompositions)
 VEV    ``lambda_k D_k A D_k'``      iterated
 EVV    ``lambda D_k A_k D_k'``      closed form
@@ -156,39 +156,50 @@ def _eig_desc(scatter):
 def _common_orientation(scatter, nk, structure, state, scale):
     """EVE and VVE: one orientation ``D`` with variable shapes (and volumes for VVE).
 
-    For a fixed ``D`` the shapes and volumes have closed forms (those of EVI and VVI on the
-    rotated scatter ``D' W_k D``). For fixed shapes and volumes, ``D`` minimises
-    ``sum_k tr(W_k D B_k D')`` with ``B_k = A_k^-1 / lambda_k``; one majorisation step
-    (Kiers 2002; Browne & McNicholas 2014) takes the SVD ``U S V'`` of
-    ``sum_k (alpha_k I - W_k) D B_k`` (``alpha_k`` the largest eigenvalue of ``W_k``) and sets
-    ``D = U V'``, which never increases the criterion. The two updates alternate until the
-    criterion changes by less than ``INNER_TOL`` (relative).
+    Block-coordinate descent of ``Q = sum_k tr(W_k Sigma_k^-1) + n_k log|Sigma_k|``: for a
+    fixed ``D`` the shapes and volumes have closed forms (those of EVI and VVI on the rotated
+    scatter ``S_k = D' W_k D``); for fixed shapes and volumes (``B_k = A_k^-1 / lambda_k``),
+    ``D`` minimises ``sum_k tr(S_k B_k)`` by Jacobi sweeps: rotating columns i and j of ``D``
+    by ``theta`` changes the criterion by ``a cos 2 theta + b sin 2 theta`` with
+    ``a = sum_k (B_ki - B_kj) (S_kii - S_kjj) / 2`` and ``b = sum_k (B_ki - B_kj) S_kij``,
+    minimised exactly at ``2 theta = atan2(-b, -a)`` (the plane rotations of Flury's common
+    principal components). Each step lowers ``Q``; sweeps stop when ``Q`` changes by less
+    than ``INNER_TOL`` (relative). The orientation is kept in ``state`` for the next M-step.
     """
     k, d, _ = scatter.shape
     D = state.get("orientation")
     if D is None:
         _, vecs = _eig_desc(scatter.sum(axis=0)[None])
         D = vecs[0]
-    top = np.linalg.eigvalsh(scatter)[:, -1]
-    eye = np.eye(d)
+    rot = np.einsum("ji,kjl,lm->kim", D, scatter, D)  # S_k = D' W_k D
+    pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
     previous = np.inf
     for _ in range(INNER_MAX):
-        omega = np.einsum("ji,kjl,li->ki", D, scatter, D)  # diag(D' W_k D)
+        omega = np.diagonal(rot, axis1=1, axis2=2).copy()
         check_var(omega, scale * nk.min())
         det = _geometric_mean(omega)
-        if structure == "EVE":
-            lam = np.full(k, det.sum() / nk.sum())
-        else:  # VVE
-            lam = det / nk
+        lam = np.full(k, det.sum() / nk.sum()) if structure == "EVE" else det / nk
         shapes = omega / det[:, None]
-        b = 1.0 / (shapes * lam[:, None])  # diagonal of B_k
-        crit = float(np.sum(omega * b))
+        b = 1.0 / (shapes * lam[:, None])
+        crit = float(np.sum(omega * b) + d * np.sum(nk * np.log(lam)))
         if abs(previous - crit) <= INNER_TOL * abs(crit):
             break
         previous = crit
-        m = np.einsum("kij,jl,kl->il", top[:, None, None] * eye - scatter, D, b)
-        u, _, vt = np.linalg.svd(m)
-        D = u @ vt
+        for i, j in pairs:
+            diff = b[:, i] - b[:, j]
+            a_ = float(diff @ (rot[:, i, i] - rot[:, j, j])) / 2
+            b_ = float(diff @ rot[:, i, j])
+            radius = np.hypot(a_, b_)
+            if radius <= 1e-14 * abs(crit):
+                continue
+            theta = 0.5 * np.arctan2(-b_, -a_)
+            c, s_ = np.cos(theta), np.sin(theta)
+            di, dj = D[:, i].copy(), D[:, j].copy()
+            D[:, i], D[:, j] = c * di + s_ * dj, c * dj - s_ * di
+            ri, rj = rot[:, i, :].copy(), rot[:, j, :].copy()
+            rot[:, i, :], rot[:, j, :] = c * ri + s_ * rj, c * rj - s_ * ri
+            ci, cj = rot[:, :, i].copy(), rot[:, :, j].copy()
+            rot[:, :, i], rot[:, :, j] = c * ci + s_ * cj, c * cj - s_ * ci
     state["orientation"] = D
     var = lam[:, None] * shapes
     check_var(var, scale)

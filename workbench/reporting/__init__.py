@@ -5,13 +5,15 @@
     figures      plot helpers (each returns its Figure)
     views        client tables and sentences made from analysis results (reliability, agreement)
     html_report  the client's report.html and the page style shared with person pages
+    disclosure   checks that client files name no rater (report, person pages, plans, tables)
     explorer     the analyst's interactive widgets (notebook 00)
 """
 
 from __future__ import annotations
 
-from workbench.reporting import display, explorer, figures, html_report, labels, views
+from workbench.reporting import display, disclosure, explorer, figures, html_report, labels, views
 from workbench.reporting.display import *  # noqa: F403
+from workbench.reporting.disclosure import *  # noqa: F403
 from workbench.reporting.explorer import *  # noqa: F403
 from workbench.reporting.figures import *  # noqa: F403
 from workbench.reporting.html_report import *  # noqa: F403
@@ -24,5 +26,6 @@ __all__ = [
     *figures.__all__,
     *views.__all__,
     *html_report.__all__,
+    *disclosure.__all__,
     *explorer.__all__,
 ]

@@ -311,6 +311,10 @@ class Explorer:
             )
         return self._plans[n_focus]
 
+    def plan_table(self, n_focus: int, person) -> pd.DataFrame:
+        """The plan table the widget shows for ``person`` with ``n_focus`` focus skills."""
+        return person_plan(self.plans(n_focus), person)
+
     def widget(self):
         """The interactive view (ipywidgets), drawn once with the first person and team."""
         import ipywidgets as widgets
@@ -343,7 +347,7 @@ class Explorer:
         def show_plan(_change=None):
             plan_out.clear_output(wait=True)
             with plan_out:
-                display(show(person_plan(self.plans(focus.value), person.value)))
+                display(show(self.plan_table(focus.value, person.value)))
 
         def show_team(_change=None):
             team_out.clear_output(wait=True)

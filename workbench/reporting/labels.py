@@ -58,8 +58,9 @@ COMPONENT_LABELS = {
     "residual": "Noise",
 }
 
-#: Columns whose values are codes, and the labels of those codes.
-VALUE_LABELS = {"source": SOURCE_LABELS, "component": COMPONENT_LABELS}
+#: Columns whose values are codes, and the labels of those codes (codes not listed, such as
+#: every activity kind, are shown as phrases: ``stretch_assignment`` -> ``Stretch assignment``).
+VALUE_LABELS = {"source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {}}
 
 #: Column headers. Anything not listed falls back to "Words with spaces".
 COLUMN_LABELS = {

@@ -25,11 +25,15 @@ from workbench.errors import ConfigError, WorkbenchError
 
 __all__ = ["run_batch", "check_dask_address"]
 
-_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://([^:/\s]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$")
+_ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss)://([^:/\s]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$")
+# a scheduler in this process (distributed.LocalCluster(processes=False))
+_IN_PROCESS = re.compile(r"^inproc://\S+/\d+/\d+$")
 
 
 def check_dask_address(address: str) -> str:
     """Return a Dask scheduler address if it has a scheme, a host and a port (1 to 65535)."""
+    if _IN_PROCESS.match(str(address).strip()):
+        return str(address).strip()
     match = _ADDRESS.match(str(address).strip())
     if not match or not 0 < int(match.group(3)) < 65536:
         raise ConfigError(f"--dask {address!r}: not a scheduler address; expected "

@@ -34,7 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from workbench.errors import WorkbenchError, format_problems
+from workbench.results import Result
 from workbench.runs.engagement import Engagement, EngagementError, load_engagement
 from workbench.runs.execute import KERNEL_NAME, NotebookFailure, execute_notebook, kernel_check
 from workbench.runs.manifest import (
@@ -61,7 +64,7 @@ HANDOVER = {
 
 
 @dataclass
-class RunResult:
+class RunResult(Result):
     """What a run produced.
 
     Attributes
@@ -76,6 +79,8 @@ class RunResult:
     failure : NotebookFailure or None
     """
 
+    title = "Engagement run"
+
     engagement: str
     run_dir: Path
     status: str
@@ -86,6 +91,24 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
+
+    @property
+    def settings(self) -> dict:
+        """The run's seeds per notebook (its parameters are in the manifest)."""
+        return dict(self.manifest.get("seeds", {}))
+
+    def _sections(self) -> list:
+        notebooks = pd.DataFrame(
+            [(e["name"], e["status"], e.get("seconds")) for e in self.manifest.get("notebooks", [])],
+            columns=["notebook", "status", "seconds"],
+        )
+        sections = [("", f"{self.engagement}: {self.status}, in {self.run_dir}"),
+                    ("Notebooks", notebooks)]
+        if self.failure is not None:
+            sections.append(("Failure", str(self.failure)))
+        if self.report is not None:
+            sections.append(("Report", str(self.report)))
+        return sections
 
 
 def prepare_run(engagement: str | Path | Engagement):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,6 +46,8 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 # How far down a header may sit below title rows (spreadsheet exports put a title block on top).
 HEADER_SEARCH_ROWS = 30
+# How many rows of a sheet are looked at to tell whether it holds a table.
+_SHEET_PEEK_ROWS = 50
 # A ragged row is listed row by row up to this many.
 _MAX_LISTED = 25
 
@@ -144,7 +147,8 @@ def _text_rows(path: Path) -> list[list[str]]:
     text = _decode(path, raw)
     if not text.strip():
         raise _fail(path, "the file is empty")
-    reader = csv.reader(text.splitlines(), delimiter=_sniff_separator(text))
+    # newline="" keeps line breaks inside quoted cells (a multi-line comment is one cell)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_separator(text))
     try:
         # csv.reader yields [] for a blank line, so list position + 1 is the row number
         return [[cell.strip() for cell in row] for row in reader]
@@ -155,6 +159,13 @@ def _text_rows(path: Path) -> list[list[str]]:
 # --------------------------------------------------------------------------------------------
 # Excel and Parquet
 # --------------------------------------------------------------------------------------------
+
+
+def _has_data(sheet) -> bool:
+    """Whether a sheet holds anything in its first rows (a notes sheet or an empty one not)."""
+    rows = sheet.iter_rows(min_row=1, max_row=_SHEET_PEEK_ROWS, values_only=True)
+    cells = [v for row in rows for v in row if v is not None and str(v).strip()]
+    return len(cells) > 1
 
 
 def _excel_rows(path: Path, table: str | None, sheet: str | None) -> tuple[list[list[str]], str]:
@@ -168,9 +179,7 @@ def _excel_rows(path: Path, table: str | None, sheet: str | None) -> tuple[list[
                 raise _fail(path, f"has no sheet {sheet!r} (sheets: {', '.join(sheets)})")
             chosen = sheet
         else:
-            filled = [name for name, ws in sheets.items() if ws.max_row and ws.max_row > 1
-                      or (ws.max_row == 1 and any(v is not None for v in next(
-                          ws.iter_rows(min_row=1, max_row=1, values_only=True), ())))]
+            filled = [name for name, ws in sheets.items() if _has_data(ws)]
             named = [n for n in sheets if table and normalise_header(n) == table]
             if named:
                 chosen = named[0]
@@ -180,8 +189,8 @@ def _excel_rows(path: Path, table: str | None, sheet: str | None) -> tuple[list[
                 raise _fail(
                     path,
                     f"has {len(filled)} sheets with data ({', '.join(filled)}); keep the table "
-                    "on one sheet, name its sheet after the table"
-                    + (f" ('{table}')" if table else "") + ", or choose one with --sheet",
+                    "on one sheet, or name its sheet after the table"
+                    + (f" ('{table}')" if table else ""),
                 )
         rows = [
             [cell_text(v) for v in row]

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError, InputError, Problem
+from workbench.checks import check_choice
+from workbench.errors import InputError, Problem
 from workbench.tables.columns import CONTRACTS, SOURCES, TABLES, Scale
 from workbench.tables.mapping import ColumnMapping, as_mapping, normalise_header
 from workbench.tables.readers import read_table
@@ -351,8 +352,7 @@ def load_table(
     InputError
         Listing every problem found in the file, each with file, row and column.
     """
-    if table not in CONTRACTS:
-        raise ConfigError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+    check_choice("table", table, TABLES)
     typed, problems, _ = load_rows(path, table, as_mapping(mapping), scale or Scale(),
                                    waves=waves, sheet=sheet)
     _raise_or_warn(problems)
