@@ -215,7 +215,8 @@ FOCUS_FIELDS = ["person", "skill", "focus_rank", "focus_type", "score", "se", "r
 def person_records(ps, people=None, pages=None):
     """plans.json records of ``people`` (all by default), built in one pass per table.
 
-    ``pages`` maps person -> page file stem (written by :func:`workbench.plans.write`).
+    ``pages`` maps person -> page file stem (written by :func:`workbench.plans.write`); a
+    record says ``page`` only where the stem is not the person id itself.
     """
     def pick(frame, key="person"):
         return frame if people is None else frame[frame[key].isin(people)]
@@ -256,6 +257,9 @@ def person_records(ps, people=None, pages=None):
             "comments": comments.get(person, []),
             "issues": [m["message"] for m in issues.get(person, [])],
             "min_raters": s.get("min_raters"),
-            "page": None if pages is None else pages.get(person),
         })
+        # the page file is named after the person; stated only where the name had to change
+        stem = None if pages is None else pages.get(person)
+        if stem is not None and stem != str(person):
+            records[-1]["page"] = stem
     return records
