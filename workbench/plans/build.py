@@ -199,6 +199,8 @@ def build_plans(
 
 
 def _ids(values):
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        return values  # already text: skip a costly conversion of every row
     return values.astype(object).where(values.isna(), values.astype(str))
 
 
