@@ -58,6 +58,7 @@ from workbench.plans.inputs import (
     scale_bounds,
     start_date,
 )
+from workbench.plans.labels import date_label
 from workbench.plans.mentors import match_mentors
 from workbench.plans.result import PlanSet
 from workbench.plans.schedule import plan_timeline, schedule_activities
@@ -175,7 +176,7 @@ def build_plans(
     timeline = plan_timeline(focus["person"], start, weeks=cfg["weeks"],
                              checkin_every=cfg["checkin_every"])
     focus = set_targets(focus, done, alpha=cfg["alpha"], scale=(low, high))
-    focus["goal"] = write_goals(focus, by=f"{start + pd.Timedelta(weeks=cfg['weeks']):%Y-%m-%d}",
+    focus["goal"] = write_goals(focus, by=date_label(start + pd.Timedelta(weeks=cfg["weeks"])),
                                 evidence=cfg["evidence"], weeks=cfg["weeks"])
     plans = _plans_table(done, focus)
     settings = {**cfg, "start": f"{start:%Y-%m-%d}", "scale": [low, high],
