@@ -227,7 +227,10 @@ def person_records(ps, people=None, pages=None):
     strengths = _by_person(pick(ps.strengths))
     shown = _by_person(pick(ps.source_scores, "ratee"), "ratee")
     comments = _by_person(pick(ps.comments, "ratee"), "ratee")
-    issues = _by_person(pick(ps.issues)[["person", "message"]].dropna(subset=["person"]))
+    # a missing mentor is said under its skill already; the notes list the rest
+    noted = pick(ps.issues)
+    noted = noted[noted["issue"] != "no_mentor"]
+    issues = _by_person(noted[["person", "message"]].dropna(subset=["person"]))
     tl = ps.timeline.set_index("person")
     s = ps.settings
     names = info["name"] if "name" in info else pd.Series([None] * len(info), index=info.index)
