@@ -121,7 +121,7 @@ class RaschDesign:
 
     @cached_property
     def indicators(self):
-        """Sparse signed facet indicators ``X`` (ratings x all elements), CSR, and ``X'``:
+        """Sparse signed facet indicators ``X`` (ratings x all elements, CSR):
         ``X @ concat(betas)`` is every rating's linear predictor."""
         n = len(self.x)
         offsets = np.cumsum([0, *self.sizes[:-1]])
@@ -130,7 +130,13 @@ class RaschDesign:
         X = sp.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, n * len(self.sizes) + 1,
                                                                  len(self.sizes))),
                           shape=(n, int(sum(self.sizes))))
-        return X, X.T.tocsr()
+        return X
+
+    @cached_property
+    def transposes(self):
+        """``X'`` and ``|X'|`` (CSR): sums of per-rating values over each element."""
+        XT = self.indicators.T.tocsr()
+        return XT, abs(XT)
 
     def mask(self) -> np.ndarray:
         """(groups, M + 1): 0 for a group's categories, -inf outside them."""
@@ -207,7 +213,7 @@ def _cumulative(tau: np.ndarray) -> np.ndarray:
 
 
 def _linear(design: RaschDesign, betas) -> np.ndarray:
-    X, _ = design.indicators
+    X = design.indicators
     return X @ np.concatenate([np.asarray(b, float) for b in betas])
 
 
@@ -345,9 +351,9 @@ class _Problem:
         S = np.cumsum(P[:, :0:-1], axis=1)[:, ::-1]
         R1 = np.cumsum((P * m)[:, :0:-1], axis=1)[:, ::-1]
         K = R1 - E[:, None] * S
-        _, XT = d.indicators
+        XT, absXT = d.transposes
         grads = self._split(XT @ (d.x - E))
-        diags = self._split(np.abs(XT) @ V)
+        diags = self._split(absXT @ V)
         for k in range(1, len(grads)):
             grads[k] -= self.weights[k - 1] * betas[k].sum()
             diags[k] += self.weights[k - 1]
@@ -383,7 +389,7 @@ class _Problem:
         V, KT, info = cache
         d = self.design
         vb, vt = self.unpack(vec)
-        X, XT = d.indicators
+        X, (XT, _) = d.indicators, d.transposes
         a = X @ np.concatenate(vb)
         if vt.shape[0] == 1:
             kt = vt[0] @ KT
@@ -473,7 +479,7 @@ def _extremes(design: RaschDesign):
             return keep, extreme
 
 
-def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> RaschFit:
+def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> RaschFit:
     """Maximise the joint likelihood over all measures and thresholds (see the module docs).
 
     Extreme elements are set aside first; their measures are NaN here (see
@@ -545,7 +551,7 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> 
 
 
 def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_iter=200,
-                tol=1e-8):
+                tol=1e-7):
     """Solve ``sum_{n in c} E[x_n | eta0_n + sign * b_c] = target_c`` for every cell ``c``.
 
     The one-dimensional Newton step used for extreme elements (with adjusted targets),
