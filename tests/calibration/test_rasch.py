@@ -184,3 +184,16 @@ def test_inputs_are_not_modified(org):
         warnings.simplefilter("ignore")
         calibrate_rasch(org.ratings, interactions=())
     pd.testing.assert_frame_equal(org.ratings, before)
+
+
+def test_a_rater_skipping_a_middle_category_is_shrunk_and_named(org):
+    ratings = org.ratings.copy()
+    rater = ratings["rater"].value_counts().index[0]
+    on = ratings["rater"] == rater
+    middle = sorted(ratings.loc[on, "score"].unique())[1:-1]
+    ratings.loc[on & (ratings["score"] == middle[0]), "score"] = middle[-1] if len(middle) > 1 \
+        else ratings.loc[on, "score"].max()
+    with pytest.warns(CalibrationWarning, match=rf"middle category unused \({rater}\)"):
+        res = calibrate_rasch(ratings, thresholds="rater", interactions=())
+    assert res.converged
+    assert np.isfinite(res.thresholds.query("group == @rater")["threshold"]).all()

@@ -533,6 +533,12 @@ def calibrate_rasch(
     if not fit.converged:
         raise ModelError(f"the Rasch model did not converge in {max_iter} Newton steps; the "
                          "design may not identify every measure (check the rater network)")
+    if fit.gapped.any():
+        names = ", ".join(map(str, fit.design.group_labels[fit.gapped][:10]))
+        warnings.warn(f"{int(fit.gapped.sum())} threshold group(s) leave a middle category "
+                      f"unused ({names}{', ...' if fit.gapped.sum() > 10 else ''}); their "
+                      "thresholds are shrunk towards 0 (a N(0, 1) prior) to stay finite",
+                      CalibrationWarning, stacklevel=2)
     betas, tau, ses, status, factor = _final_measures(design, fit, bias_correction)
     structures = _structures(fit.design, tau, thresholds)
     ref = 0.0

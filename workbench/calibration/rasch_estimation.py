@@ -63,7 +63,7 @@ from workbench.errors import ModelError
 
 __all__ = ["THRESHOLDS", "EXTREME_ADJUSTMENT", "RaschDesign", "RaschFit", "rasch_design",
            "rasch_loglik", "conditional_loglik", "category_moments", "fit_jmle",
-           "solve_cells"]
+           "gapped_groups", "solve_cells"]
 
 #: Threshold structures: one set (rating scale), per skill or per rater (partial credit).
 THRESHOLDS = ("common", "skill", "rater")
@@ -319,6 +319,7 @@ class _Problem:
     free: np.ndarray
     weights: np.ndarray = field(default=None)  # penalty weight per centred facet
     tau_weights: np.ndarray = field(default=None)  # penalty weight per threshold group
+    ridge: np.ndarray = field(default=None)  # N(0, 1) prior on thresholds of gapped groups
 
     def unpack(self, vec):
         betas, start = [], 0
@@ -342,6 +343,7 @@ class _Problem:
         penalty = sum(w * b.sum() ** 2 for w, b in zip(self.weights, betas[1:], strict=True))
         tau_sums = (tau * self.free).sum(axis=1)
         penalty += float((self.tau_weights * tau_sums ** 2).sum())
+        penalty += float((self.ridge[:, None] * tau ** 2).sum())
         value = float(np.take_along_axis(logp, d.x[:, None], axis=1).sum()) - 0.5 * penalty
         P = np.exp(logp, out=logp)
         m = np.arange(P.shape[1], dtype=float)
@@ -361,12 +363,13 @@ class _Problem:
         steps = np.arange(1, M + 1)
         ST = np.ascontiguousarray(S.T)
         tau_g = self._by_group(ST - (d.x[None, :] >= steps[:, None]))
-        tau_g -= self.tau_weights[:, None] * tau_sums[:, None]
+        tau_g -= self.tau_weights[:, None] * tau_sums[:, None] + self.ridge[:, None] * tau
         info = np.empty((G, M, M))
         for j in range(M):
             for k in range(j, M):
                 info[:, j, k] = info[:, k, j] = self._by_group((ST[k] - ST[j] * ST[k])[None])[:, 0]
         info += self.tau_weights[:, None, None] * (self.free[:, :, None] & self.free[:, None, :])
+        info += self.ridge[:, None, None] * np.eye(M)[None]
         tau_h = np.diagonal(info, axis1=1, axis2=2)
         grad = np.concatenate([*grads, tau_g[self.free]])
         diag = np.concatenate([*diags, tau_h[self.free]])
@@ -444,6 +447,9 @@ class RaschFit:
         Ratings used (those of no extreme element).
     extreme : list of bool arrays
         Extreme elements per facet.
+    gapped : bool array
+        Threshold groups with an unused middle category (thresholds shrunk, see
+        :func:`gapped_groups`).
     """
 
     betas: list
@@ -454,6 +460,7 @@ class RaschFit:
     keep: np.ndarray
     extreme: list
     design: RaschDesign
+    gapped: np.ndarray = None
 
 
 def _extremes(design: RaschDesign):
@@ -477,6 +484,20 @@ def _extremes(design: RaschDesign):
                 changed = True
         if not changed:
             return keep, extreme
+
+
+def gapped_groups(design: RaschDesign) -> np.ndarray:
+    """Threshold groups that leave a category between their lowest and highest unused.
+
+    Their thresholds around the gap would be infinite; :func:`fit_jmle` gives those groups'
+    thresholds a N(0, 1) prior (a ridge penalty) so they stay finite.
+    """
+    G = len(design.group_labels)
+    counts = np.zeros((G, design.n_categories))
+    np.add.at(counts, (design.group, design.x), 1)
+    m = np.arange(design.n_categories)
+    inside = (m >= design.lo[:, None]) & (m <= design.hi[:, None])
+    return (inside & (counts == 0)).any(axis=1)
 
 
 def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> RaschFit:
@@ -507,6 +528,7 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
     steps = problem.free.sum(axis=1)
     group_n = np.bincount(work.group, minlength=G)
     problem.tau_weights = np.where(steps > 0, 0.2 * group_n / np.maximum(steps, 1) ** 2, 0.0)
+    problem.ridge = gapped_groups(work).astype(float)
 
     betas = [np.zeros(s) for s in work.sizes]
     share = (np.bincount(work.codes[0], work.x, work.sizes[0]) + 0.5) / (
@@ -542,7 +564,8 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
     for k in range(1, len(betas)):
         betas[k] = np.where(extreme[k], np.nan, betas[k])
     loglik = rasch_loglik(work, [np.nan_to_num(b) for b in betas], tau)
-    return RaschFit(betas, tau, loglik, n_iter, converged, keep, extreme, work)
+    return RaschFit(betas, tau, loglik, n_iter, converged, keep, extreme, work,
+                    problem.ridge > 0)
 
 
 # --------------------------------------------------------------------------------------------
