@@ -41,13 +41,25 @@ import scipy.sparse as sp
 from scipy import stats
 from scipy.sparse.csgraph import connected_components
 
-from workbench.calibration.calibrate import (WAVES, CalibrationWarning, _check_identifiable,
-                                             _connectivity_frame, _prepare, _reference_weights,
-                                             rater_network)
+from workbench.calibration.calibrate import (
+    WAVES,
+    CalibrationWarning,
+    _check_identifiable,
+    _connectivity_frame,
+    _prepare,
+    _reference_weights,
+    rater_network,
+)
 from workbench.calibration.rasch_bias import cell_targets, interaction_table
-from workbench.calibration.rasch_estimation import (THRESHOLDS, RaschDesign, _linear,
-                                                    category_moments, fit_jmle, rasch_design,
-                                                    solve_cells)
+from workbench.calibration.rasch_estimation import (
+    THRESHOLDS,
+    RaschDesign,
+    _linear,
+    category_moments,
+    fit_jmle,
+    rasch_design,
+    solve_cells,
+)
 from workbench.calibration.rasch_facets import Structures, separation_statistics, threshold_table
 from workbench.calibration.rasch_fit import category_statistics, element_fit, residual_moments
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.calibration.rasch_estimation import (EXTREME_ADJUSTMENT, category_moments,
-                                                      solve_cells)
+from workbench.calibration.rasch_estimation import EXTREME_ADJUSTMENT, category_moments, solve_cells
 
 __all__ = ["interaction_table", "cell_targets"]
 

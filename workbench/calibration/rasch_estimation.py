@@ -539,7 +539,8 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
     present = np.concatenate([*(n > 0 for n in counts), np.ones(int(problem.free.sum()), bool)])
     value, grad, diag, cache = problem.evaluate(vec)
     converged, n_iter = False, 0
-    for n_iter in range(1, max_iter + 1):
+    while n_iter < max_iter:
+        n_iter += 1
         grad = np.where(present, grad, 0.0)
         diag = np.where(present, diag, 1.0)
         gnorm = float(np.abs(grad).max())
