@@ -5,17 +5,17 @@ self-other agreement; the many-facet Rasch model as the ordinal alternative).
 from __future__ import annotations
 
 from workbench.calibration import (
-                                   agreement,
-                                   calibrate,
-                                   mixed_model,
-                                   rasch,
-                                   rasch_bias,
-                                   rasch_compare,
-                                   rasch_estimation,
-                                   rasch_facets,
-                                   rasch_figures,
-                                   rasch_fit,
-                                   reliability,
+    agreement,
+    calibrate,
+    mixed_model,
+    rasch,
+    rasch_bias,
+    rasch_compare,
+    rasch_estimation,
+    rasch_facets,
+    rasch_figures,
+    rasch_fit,
+    reliability,
 )
 from workbench.calibration.agreement import *  # noqa: F403
 from workbench.calibration.calibrate import *  # noqa: F403
