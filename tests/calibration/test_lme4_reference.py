@@ -84,8 +84,8 @@ def _assert_matches_lme4(res, ref, label: str, *, rel=REL_TOL, blup=BLUP_TOL, co
                                err_msg=f"{label}: fixed-effect standard errors")
 
     varcomp = ref["varcomp"]
-    assert list(res.variance_components.index) == list(varcomp.index)
-    np.testing.assert_allclose(res.variance_components[varcomp.index], varcomp, rtol=rel,
+    assert list(res.variances.index) == list(varcomp.index)
+    np.testing.assert_allclose(res.variances[varcomp.index], varcomp, rtol=rel,
                                err_msg=f"{label}: variance components")
 
     for term, theirs in ref["blups"].items():

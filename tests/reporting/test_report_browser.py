@@ -1,143 +1,180 @@
-"""The client report, opened in a real headless browser (Debian's chromium).
+"""The client report and a person's page, opened in a real headless browser (chromium).
 
-A run of the four analyses on a small generated organisation produces ``report.html``. The
-browser must render it, every figure must load (``naturalWidth > 0``), no code may be visible,
-and no rater may be named in it (rater-level results are for the analyst only).
+A run of the four analyses on a small generated organisation produces ``report.html`` and the
+person pages. The browser must render them, every image must load (``naturalWidth > 0``), no
+code may be visible, no rater may be named (a person's page names only that person, their
+mentors and manager), and no source code such as ``direct_report`` may reach the reader.
+Screenshots are taken and checked to hold a rendered page, not a blank one.
 """
 
 from __future__ import annotations
 
-import html
+import io
 import json
 import re
-import shutil
-import struct
-import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.runs.engagements import shared_full_run
+from workbench.reporting.disclosure import find_ids
 from workbench.runs.engagement import DEFAULT_NOTEBOOKS
+from workbench.tables.data import SOURCES
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
-)
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--virtual-time-budget=10000",
-]
-
-# Runs in the page once everything has loaded and writes what it found into the DOM.
-PROBE = """
-<script>
-window.addEventListener("load", function () {
-  var images = Array.prototype.slice.call(document.images);
-  var found = {
+# What the reader sees once the page has loaded.
+PROBE = """() => {
+  const images = Array.from(document.images);
+  return {
     images: images.length,
-    broken: images.filter(function (i) { return !(i.complete && i.naturalWidth > 0); })
-                  .map(function (i) { return i.src.slice(0, 40); }),
-    widths: images.map(function (i) { return i.naturalWidth; }),
+    broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 40)),
+    widths: images.map(i => i.naturalWidth),
     code_areas: document.querySelectorAll(
       ".input, .input_area, .jp-InputArea, .jp-Editor, .CodeMirror, .highlight").length,
     tables: document.querySelectorAll("table").length,
     sections: document.querySelectorAll("section.analysis").length,
-    text: document.body.innerText
+    text: document.body.innerText,
   };
-  var out = document.createElement("pre");
-  out.id = "probe";
-  out.textContent = JSON.stringify(found);
-  document.body.appendChild(out);
-});
-</script>
-"""
-
-
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "chromium-profile"
-    return subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
+}"""
+# Code a reader must never see: statements, calls into the package, prompts, reprs.
+CODE = re.compile(r"^\s*(from \w+ import|import \w+$|def \w+\()|workbench\.\w|output_folder\(|"
+                  r"\bIn \[|\bOut\[|Traceback|<Figure|<matplotlib", flags=re.M)
+SNAKE_SOURCES = [s for s in (*SOURCES, "all_others") if "_" in s]
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """The four analyses on a small generated organisation (shared with test_pipeline)."""
+    """The four analyses on a small generated organisation (shared with tests/runs)."""
     result = shared_full_run(tmp_path_factory)
     assert result["code"] == 0
     return result
 
 
 @pytest.fixture(scope="module")
-def probed(run, tmp_path_factory):
-    """What the browser saw: the report with the probe script, dumped after loading."""
-    tmp = tmp_path_factory.mktemp("probe")
-    page = (run["run_dir"] / "report.html").read_text(encoding="utf-8").replace("</body>", PROBE + "</body>")
-    probe_page = tmp / "probe.html"
-    probe_page.write_text(page, encoding="utf-8")
-    dom = _chromium(tmp, "--dump-dom", probe_page.as_uri()).stdout
-    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, flags=re.S)
-    assert match, "the probe did not run: the page did not finish loading"
-    return json.loads(html.unescape(match.group(1)))
+def raters(run) -> set:
+    return set(pd.read_csv(run["root"] / "data" / "ratings.csv", dtype=str)["rater"])
 
 
-def test_report_renders_with_every_section(probed):
-    assert probed["sections"] == len(DEFAULT_NOTEBOOKS)
-    assert probed["tables"] >= 4
-    text = probed["text"]
-    assert "Report Test Ltd" in text and "Contents" in text
+@pytest.fixture(scope="module")
+def plans_folder(run) -> Path:
+    found = sorted(run["run_dir"].rglob("plans.json"))
+    assert found, "the run wrote no plans.json"
+    return found[0].parent
 
 
-def test_every_figure_loads(probed):
-    assert probed["images"] >= 4
-    assert probed["broken"] == []
-    assert min(probed["widths"]) > 100
+@pytest.fixture(scope="module")
+def person_page(plans_folder, raters):
+    """A person with a mentor, their page and the ids that page may name."""
+    plans = json.loads((plans_folder / "plans.json").read_text(encoding="utf-8"))["people"]
+    mentored = [p for p in plans if any(f.get("mentor") for f in p["focus"])]
+    entry = (mentored or plans)[0]
+    person = entry["person"]
+    pages = sorted(plans_folder.rglob("*.html"))
+    page = next((p for p in pages if "people" in p.parts and person in find_ids(
+        re.search(r"<title>(.*?)</title>", p.read_text(encoding="utf-8"), re.S).group(1),
+        [person])), None)
+    assert page is not None, f"no HTML page for {person}"
+    allowed = {person} | {f["mentor"] for f in entry["focus"] if f.get("mentor")}
+    return page, allowed
 
 
-def test_no_code_is_visible(probed):
-    assert probed["code_areas"] == 0
-    text = probed["text"]
-    for code in ("from workbench", "workbench.", "output_folder(", "In [", "Out["):
-        assert code not in text, f"code visible in the report: {code!r}"
-    assert "Traceback" not in text
+def _open(browser, path: Path, *, width=1280, height=900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(path.as_uri(), wait_until="load")
+    return page
 
 
-def test_no_rater_is_named(run, probed):
-    raters = set(pd.read_csv(run["root"] / "data" / "ratings.csv")["rater"].astype(str))
-    text = probed["text"]
-    named = sorted(r for r in raters if re.search(rf"(?<![\w-]){re.escape(r)}(?![\w-])", text))
-    assert named == [], f"rater ids in the client report: {named[:5]}"
+def _shot_is_a_page(png: bytes, width: int):
+    """A real screenshot: the PNG decodes, has the viewport's width and is not one colour."""
+    import matplotlib.image as mpimg
+
+    image = mpimg.imread(io.BytesIO(png), format="png")
+    assert image.shape[1] == width
+    assert image.shape[0] >= 600
+    flat = (image[..., :3] * 255).astype(int).reshape(-1, 3)
+    colours = len(np.unique(flat[:: max(1, len(flat) // 200_000)], axis=0))
+    assert colours > 50, f"the screenshot looks blank ({colours} colours)"
+
+
+@pytest.fixture(scope="module")
+def report_view(browser, run, tmp_path_factory):
+    page = _open(browser, run["run_dir"] / "report.html")
+    seen = page.evaluate(PROBE)
+    shot = page.screenshot(full_page=True)
+    (tmp_path_factory.mktemp("shots") / "report.png").write_bytes(shot)
+    page.emulate_media(media="print")
+    seen["nav_when_printed"] = page.evaluate(
+        "() => getComputedStyle(document.querySelector('nav')).display")
+    page.close()
+    return seen, shot
+
+
+@pytest.fixture(scope="module")
+def person_view(browser, person_page):
+    page = _open(browser, person_page[0], width=1000)
+    seen = page.evaluate(PROBE)
+    shot = page.screenshot(full_page=True)
+    page.close()
+    return seen, shot
+
+
+def test_report_renders_with_every_section(report_view):
+    seen, shot = report_view
+    assert seen["sections"] == len(DEFAULT_NOTEBOOKS)
+    assert seen["tables"] >= 4
+    assert "Report Test Ltd" in seen["text"] and "Contents" in seen["text"]
+    _shot_is_a_page(shot, 1280)
+
+
+def test_every_figure_of_the_report_loads(report_view):
+    seen, _ = report_view
+    assert seen["images"] >= 4
+    assert seen["broken"] == []
+    assert min(seen["widths"]) > 100
+
+
+def test_no_code_is_visible_in_the_report(report_view):
+    seen, _ = report_view
+    assert seen["code_areas"] == 0
+    assert CODE.findall(seen["text"]) == []
+
+
+def test_no_rater_is_named_in_the_report(run, raters, report_view):
+    seen, _ = report_view
+    assert find_ids(seen["text"], raters) == []
     # nor hidden in the markup (tables, alt text, attributes)
-    report = run["run_dir"] / "report.html"
-    source = re.sub(r"data:image/[^\"']+", "", report.read_text(encoding="utf-8"))
-    assert not any(re.search(rf"(?<![\w-]){re.escape(r)}(?![\w-])", source) for r in raters)
-    # no rater-level table (the analyst's rater_effects.csv) made it in
+    source = re.sub(r"data:image/[^\"']+", "", (run["run_dir"] / "report.html").read_text("utf-8"))
+    assert find_ids(source, raters) == []
     assert not re.search(r"<th[^>]*>\s*rater\s*</th>", source)
 
 
-def test_screenshot_of_the_report(run, tmp_path):
-    shot = tmp_path / "report.png"
-    report = run["run_dir"] / "report.html"
-    _chromium(tmp_path, "--window-size=1280,2400", f"--screenshot={shot}", report.as_uri())
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (1280, 2400)
-    assert len(data) > 50_000  # a blank page compresses to a few kilobytes
+def test_sources_are_labelled_for_people_in_the_report(report_view):
+    seen, _ = report_view
+    assert [s for s in SNAKE_SOURCES if s in seen["text"]] == []
+    assert "Direct reports" in seen["text"]
+
+
+def test_the_printed_report_has_no_navigation(report_view):
+    assert report_view[0]["nav_when_printed"] == "none"
+
+
+def test_person_page_renders_without_code(person_view):
+    seen, shot = person_view
+    assert seen["broken"] == []
+    assert seen["code_areas"] == 0
+    assert CODE.findall(seen["text"]) == []
+    _shot_is_a_page(shot, 1000)
+
+
+def test_person_page_names_no_rater(person_view, person_page, raters):
+    seen, _ = person_view
+    page, allowed = person_page
+    named = set(find_ids(seen["text"], raters))
+    assert named - allowed == set(), f"{page.name} names raters: {sorted(named - allowed)}"
+    assert named & allowed  # the page does name its person: the check can see ids
+
+
+def test_person_page_labels_sources_for_people(person_view):
+    seen, _ = person_view
+    assert [s for s in SNAKE_SOURCES if s in seen["text"]] == []

@@ -107,10 +107,9 @@ def _self_scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _other_scores(scores: pd.DataFrame, waves) -> pd.DataFrame:
-    missing = [c for c in ("ratee", "skill", "score") if c not in scores.columns]
-    if missing:
-        raise InputError(f"scores: required column(s) missing: {', '.join(missing)}")
-    other = scores.copy()
+    from workbench.tables.scores import as_scores
+
+    other = as_scores(scores).rename(columns={"person": "ratee"})
     if "wave" not in other.columns:
         if len(waves) > 1:
             raise InputError("scores: no 'wave' column, but the ratings have several waves "
@@ -319,7 +318,7 @@ def self_other_agreement(
     """
     _check_options(cutoff, good, within, alpha, level)
     if _is_calibration(calibration_or_scores):
-        scores, what = calibration_or_scores.scores, "calibrated score"
+        scores, what = calibration_or_scores, "calibrated score"
         ratings = calibration_or_scores.ratings if ratings is None else ratings
     elif _is_ratings(calibration_or_scores):
         ratings = calibration_or_scores if ratings is None else ratings

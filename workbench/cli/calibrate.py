@@ -27,9 +27,10 @@ def register(sub) -> None:
     )
     parser.add_argument("ratings", metavar="RATINGS", help="ratings file or engagement folder")
     parser.add_argument("--people", metavar="P", help="people file (optional)")
-    parser.add_argument("--terms", nargs="+", default=DEFAULT_TERMS, metavar="TERM",
-                        help="random terms (default: %(default)s; add rater:skill, drop "
-                        "rater:ratee for no halo)")
+    parser.add_argument("--terms", nargs="+", default=None, metavar="TERM",
+                        help="random terms to fit exactly as given (default: the largest "
+                        f"identifiable subset of {' '.join(DEFAULT_TERMS)}; add rater:skill, "
+                        "drop rater:ratee for no halo)")
     parser.add_argument("--reference", default="others",
                         help="scale of the scores: 'others' (mean non-self source) or a source")
     parser.add_argument("--waves", choices=["auto", "pooled", "joint"], default="auto",
@@ -87,10 +88,19 @@ def _progress(n_eval, theta, solver) -> None:
           flush=True)
 
 
-def run(args) -> int:
+def _fit(args, ratings, waves, scale):
+    """The calibration the options ask for (one place to add another model)."""
     from workbench.calibration.calibrate import calibrate_ratings
-    from workbench.tables.writers import new_output_dir, write_csv
 
+    terms = tuple(args.terms) if args.terms else tuple(DEFAULT_TERMS)
+    return calibrate_ratings(ratings, terms=terms, reference=args.reference, waves=waves,
+                             connectivity=args.connectivity, min_ratings=args.min_ratings,
+                             terms_policy="exact" if args.terms else "identifiable",
+                             scale=(float(scale.min), float(scale.max)),
+                             progress=_progress)
+
+
+def run(args) -> int:
     org = _load(args)
     print_warnings(org.problems)
     ratings = org.ratings
@@ -98,7 +108,7 @@ def run(args) -> int:
     if waves == "auto":
         waves = "joint" if ratings["wave"].nunique() > 1 else "pooled"
     out = Path(args.out or f"calibration-{time.strftime('%Y%m%d-%H%M%S')}")
-    out = new_output_dir(out)
+    _check_new_folder(out)
     if args.model == "rasch":
         return _run_rasch(args, ratings, waves, out)
     print(f"Fitting the rater-bias model to {len(ratings)} ratings of "
@@ -107,24 +117,30 @@ def run(args) -> int:
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cal = calibrate_ratings(ratings, terms=tuple(args.terms), reference=args.reference,
-                                waves=waves, connectivity=args.connectivity,
-                                min_ratings=args.min_ratings, progress=_progress)
+        cal = _fit(args, ratings, waves, org.scale)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     model = cal.model
     print(f"... done in {time.perf_counter() - started:.1f} s ({model.n_iter} evaluations, "
           f"converged: {model.converged})", file=sys.stderr)
-    write_csv(cal.scores, out / "calibrated_scores.csv")
-    write_csv(cal.rater_effects, out / "rater_effects.csv")
-    write_csv(cal.source_effects, out / "source_effects.csv")
-    write_csv(cal.variance_components, out / "variance_components.csv")
-    write_csv(cal.connectivity, out / "connectivity.csv")
-    for name, frame in _extras(cal, org.scale).items():
+    from workbench.tables.writers import write_csv
+
+    extras = _extras(cal, org.scale)
+    out = cal.save(out)
+    for name, frame in extras.items():
         write_csv(frame, out / name)
     print(cal.summary())
     print(f"\nwrote {out}")
     return 0
+
+
+def _check_new_folder(out: Path) -> None:
+    """Refuse an existing, non-empty --out before the (long) fit; nothing is created yet."""
+    from workbench.errors import ConfigError
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out}: the output folder already exists and holds files; earlier "
+                          "results are never overwritten, so choose a new folder")
 
 
 def _run_rasch(args, ratings, waves, out) -> int:

@@ -30,7 +30,8 @@ def run(args) -> int:
     result = run_engagement(demo_data_dir() / "engagement.yaml", reports=args.reports)
     if not result.ok:
         print(f"workbench demo: run failed in {result.failure}", file=sys.stderr)
-        print(f"the executed notebooks and manifest are in {result.run_dir}", file=sys.stderr)
+        print(f"the executed notebooks, manifest and a short report.html are in "
+              f"{result.run_dir}", file=sys.stderr)
         return 1
     print()
     print(f"Report for the client: {result.report.resolve()}")

@@ -32,12 +32,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from workbench.runs.pipeline import run_batch, run_engagement
+    from workbench.runs.batch import check_dask_address, run_batch
+    from workbench.runs.pipeline import run_engagement
 
     if (args.engagement is None) == (args.batch is None):
         raise ConfigError("give either one ENGAGEMENT.yaml or --batch DIR")
     if args.batch is None and (args.dask or args.jobs != 1):
         raise ConfigError("--jobs and --dask go with --batch DIR")
+    if args.dask is not None:
+        check_dask_address(args.dask)
     if args.batch is not None:
         folder = Path(args.batch)
         if not folder.is_dir():
@@ -50,6 +53,7 @@ def run(args) -> int:
     result = run_engagement(args.engagement, reports=args.reports)
     if not result.ok:
         print(f"workbench run: run failed in {result.failure}", file=sys.stderr)
-        print(f"the executed notebooks and manifest are in {result.run_dir}", file=sys.stderr)
+        print(f"the executed notebooks, manifest and a short report.html are in "
+              f"{result.run_dir}", file=sys.stderr)
         return 1
     return 0

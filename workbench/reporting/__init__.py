@@ -1,10 +1,31 @@
-"""What a client and an analyst see: the HTML report, display helpers and the explorer.
+"""What a client and an analyst see: labels, display helpers, figures, the HTML report, the explorer.
+
+    labels       human labels for sources, model terms and columns (one place)
+    display      output folder, display tables, figures and Excel files in a notebook
+    figures      plot helpers (each returns its Figure)
+    views        client tables and sentences made from analysis results (reliability, agreement)
+    html_report  the client's report.html and the page style shared with person pages
+    disclosure   checks that client files name no rater (report, person pages, plans, tables)
+    explorer     the analyst's interactive widgets (notebook 00)
 """
 
 from __future__ import annotations
 
-from workbench.reporting import client_report, explorer
-from workbench.reporting.client_report import *  # noqa: F403
+from workbench.reporting import display, disclosure, explorer, figures, html_report, labels, views
+from workbench.reporting.display import *  # noqa: F403
+from workbench.reporting.disclosure import *  # noqa: F403
 from workbench.reporting.explorer import *  # noqa: F403
+from workbench.reporting.figures import *  # noqa: F403
+from workbench.reporting.html_report import *  # noqa: F403
+from workbench.reporting.labels import *  # noqa: F403
+from workbench.reporting.views import *  # noqa: F403
 
-__all__ = [*client_report.__all__, *explorer.__all__]
+__all__ = [
+    *labels.__all__,
+    *display.__all__,
+    *figures.__all__,
+    *views.__all__,
+    *html_report.__all__,
+    *disclosure.__all__,
+    *explorer.__all__,
+]

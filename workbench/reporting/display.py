@@ -1,0 +1,210 @@
+"""Showing and saving results in a notebook: output folder, display tables, figures, Excel.
+
+Notebooks call these helpers so that they stay short: :func:`output_folder` gives the folder a
+notebook writes to, :func:`show` rounds and labels a table for display, :func:`figure` and
+:func:`save_figure` write a PNG, :func:`write_excel` a workbook, and :func:`bullets` turns
+statements into a list. Nothing here overwrites an earlier file.
+
+Examples
+--------
+>>> import pandas as pd, tempfile, pathlib
+>>> out = output_folder(pathlib.Path(tempfile.mkdtemp()) / "calibration", "01_calibrate")
+>>> out.is_dir()
+True
+>>> show(pd.DataFrame({"source": ["direct_report"], "icc1": [0.4012]})).data.columns.tolist()
+['Source', 'ICC(1): one rater']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.checks import check_integer
+from workbench.errors import ConfigError
+from workbench.reporting.labels import date_label, human_table
+from workbench.tables.writers import new_output_dir
+
+__all__ = [
+    "INTERACTIVE_FOLDER",
+    "output_folder",
+    "show",
+    "figure",
+    "save_figure",
+    "write_excel",
+    "bullets",
+    "new_file",
+]
+
+#: Where a notebook run by hand (``output_dir=""``) writes: ``reports/<this>/<notebook>-<time>``.
+INTERACTIVE_FOLDER = "interactive"
+
+
+def _reports_root(start: Path) -> Path:
+    """The project's ``reports/`` folder: the nearest one at or above ``start``.
+
+    Notebooks run from ``notebooks/``, so the project's folder is one level up; outside a
+    project the folder is made in the working directory.
+    """
+    for folder in (start, *start.parents):
+        if (folder / "reports").is_dir():
+            return folder / "reports"
+    return start / "reports"
+
+
+def output_folder(output_dir: str | Path, name: str, *, reports: str | Path | None = None) -> Path:
+    """The folder a notebook writes its files to.
+
+    Parameters
+    ----------
+    output_dir : path or ""
+        A new (or empty) folder, as ``workbench run`` passes it. ``""`` (a notebook opened by
+        hand) makes ``reports/interactive/<name>-<date>-<time>/`` in the project and prints
+        where it is, so the files are easy to find and earlier ones are never overwritten.
+    name : str
+        The notebook's name (first part of the folder made for ``""``).
+    reports : path, optional
+        The reports folder to use for ``""`` (default: the nearest ``reports/`` folder at or
+        above the working directory).
+
+    Returns
+    -------
+    Path
+    """
+    if output_dir not in ("", None):
+        return new_output_dir(output_dir)
+    root = Path(reports) if reports is not None else _reports_root(Path.cwd().resolve())
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = root / INTERACTIVE_FOLDER / f"{name}-{stamp}"
+    folder, i = base, 1
+    while folder.exists():  # two runs in the same second
+        i += 1
+        folder = base.with_name(f"{base.name}-{i}")
+    folder = new_output_dir(folder)
+    print(f"Files of this notebook are written to {folder}")
+    return folder
+
+
+def _format_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ``4 Jan 2027`` (a midnight time of day means nothing to a reader)."""
+    dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if not dates:
+        return frame
+    frame = frame.copy()
+    for column in dates:
+        frame[column] = [date_label(v) for v in frame[column]]
+    return frame
+
+
+def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: bool = True):
+    """A table rounded and labelled for display (the data are never changed, only the view).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    digits : int
+        Decimals shown for floating-point columns (columns holding only whole numbers, such as
+        counts, are shown without decimals).
+    index : bool
+        Show an unnamed index (a named index, such as ``wave``, always becomes a column).
+    labels : bool
+        Human labels for the headers and for coded values (sources, model terms): see
+        :mod:`workbench.reporting.labels`. Dates are shown without a time of day.
+
+    Returns
+    -------
+    pandas Styler
+        Text columns are left-aligned, numbers right-aligned, one header row.
+    """
+    digits = check_integer("digits", digits, low=0)
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    frame = _format_dates(human_table(frame) if labels else frame)
+    styler = frame.style.format(precision=digits, thousands=",", na_rep="")
+    whole = [
+        c for c in frame.columns
+        if pd.api.types.is_float_dtype(frame[c])
+        and frame[c].dropna().size
+        and bool((frame[c].dropna() % 1 == 0).all())
+    ]
+    if whole:
+        styler = styler.format("{:,.0f}", subset=whole, na_rep="")
+    text = [
+        c for c in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    if not index:
+        styler = styler.hide(axis="index")
+    return styler
+
+
+def new_file(path: str | Path) -> Path:
+    """``path``, checked not to exist (earlier results are never overwritten); parents made."""
+    path = Path(path)
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; earlier results are never overwritten")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_figure(fig, folder: str | Path, name: str, *, dpi: int = 120) -> Path:
+    """Save a matplotlib figure (or seaborn grid) as ``<folder>/<name>.png``; never overwrite.
+
+    Returns the path written.
+    """
+    fig = getattr(fig, "figure", fig)  # seaborn FacetGrid / Axes -> Figure
+    fig = getattr(fig, "figure", fig)
+    path = new_file(Path(folder) / f"{name}.png")
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def figure(fig, folder: str | Path, name: str, *, dpi: int = 120):
+    """Save a figure as ``<folder>/<name>.png`` and return it as an image to display once.
+
+    The figure is closed, so a notebook shows exactly this image, however the figure was made.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, tempfile
+    >>> img = figure(plt.figure(), tempfile.mkdtemp(), "empty")
+    >>> img.format
+    'png'
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    path = save_figure(fig, folder, name, dpi=dpi)
+    plt.close(getattr(getattr(fig, "figure", fig), "figure", fig))
+    return Image(filename=str(path))
+
+
+def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write several tables to one Excel workbook (one sheet each); never overwrite.
+
+    Sheet names are cut to Excel's 31 characters. The tables are written as they are (codes,
+    full precision): a workbook is for further analysis, not for reading.
+    """
+    path = new_file(path)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
+    return path
+
+
+def bullets(lines):
+    """Plain-language statements as a Markdown bullet list for display in a notebook.
+
+    Examples
+    --------
+    >>> bullets(["one", "two"]).data
+    '- one\\n- two'
+    """
+    from IPython.display import Markdown
+
+    return Markdown("\n".join(f"- {line}" for line in lines))

@@ -1,0 +1,180 @@
+"""Human labels for what a person reads: rating sources, variance components and column names.
+
+This is the one place that turns the package's codes (``direct_report``, ``n_ratees``,
+``ratee:skill``) into words a client reads. Tables shown with
+:func:`workbench.reporting.display.show`, the plot helpers of
+:mod:`workbench.reporting.figures`, the explorer and the HTML report all go through it, so a
+label is changed here once. The data keep their codes: labels are for display only.
+
+A column without an entry in :data:`COLUMN_LABELS` is shown with its underscores replaced by
+spaces and a capital first letter, so no snake_case name reaches a reader.
+
+Examples
+--------
+>>> source_label("direct_report")
+'Direct reports'
+>>> column_label("n_ratees"), column_label("focus_type")
+('People with 2+ raters', 'Focus type')
+>>> import pandas as pd
+>>> human_table(pd.DataFrame({"source": ["self", "peer"], "icc1": [0.1, 0.4]})).columns.tolist()
+['Source', 'ICC(1): one rater']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = [
+    "SOURCE_LABELS",
+    "COMPONENT_LABELS",
+    "COLUMN_LABELS",
+    "VALUE_LABELS",
+    "source_label",
+    "column_label",
+    "value_label",
+    "human_values",
+    "human_table",
+    "date_label",
+]
+
+#: Rating sources (the ratings contract's codes, plus the pooled ``others`` of reliability).
+SOURCE_LABELS = {
+    "self": "Self",
+    "manager": "Manager",
+    "peer": "Peers",
+    "direct_report": "Direct reports",
+    "other": "Other raters",
+    "others": "All non-self raters",
+}
+
+#: Terms of the calibration model (rows of a variance-components table).
+COMPONENT_LABELS = {
+    "ratee": "Person (overall level)",
+    "ratee:skill": "Person in a skill",
+    "rater": "Rater leniency",
+    "rater:ratee": "Rater halo",
+    "rater:skill": "Rater leniency in a skill",
+    "rater+rater:ratee": "Rater leniency and halo",
+    "residual": "Noise",
+}
+
+#: Columns whose values are codes, and the labels of those codes (codes not listed, such as
+#: every activity kind, are shown as phrases: ``stretch_assignment`` -> ``Stretch assignment``).
+VALUE_LABELS = {"source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {}}
+
+#: Column headers. Anything not listed falls back to "Words with spaces".
+COLUMN_LABELS = {
+    "person": "Person",
+    "ratee": "Person",
+    "skill": "Skill",
+    "source": "Source",
+    "component": "Component",
+    "wave": "Wave",
+    "score": "Score",
+    "se": "SE",
+    "ci_low": "CI low",
+    "ci_high": "CI high",
+    "estimate": "Estimate",
+    "p_value": "p",
+    "n": "n",
+    "raw_mean": "Raw mean",
+    "n_ratings": "Ratings",
+    "n_raters": "Raters",
+    "n_ratees": "People with 2+ raters",
+    "raters_per_ratee": "Raters per person",
+    "raters_per_ratee_icc": "Raters per person",
+    "icc1": "ICC(1): one rater",
+    "icc2": "ICC(2): mean of the raters",
+    "rwg": "Agreement rWG",
+    "rwg_j": "Agreement rWG(J)",
+    "g_coefficient": "Reliability of the score (G)",
+    "phi": "Absolute reliability (Phi)",
+    "n_for_0.7": "Raters for 0.7",
+    "n_for_0.8": "Raters for 0.8",
+    "variance": "Variance",
+    "sd": "SD",
+    "share": "Share",
+    "required_level": "Required level",
+    "target_level": "12-week target",
+    "focus_rank": "Focus",
+    "focus_type": "Focus type",
+    "stretch_assignment": "Stretch assignment",
+    "kind": "Kind",
+    "title": "Activity",
+    "activity": "Activity code",
+    "start": "Start",
+    "end": "End",
+    "hours": "Hours",
+    "mentor": "Mentor",
+    "goal": "Goal",
+    "role": "Role",
+    "team": "Team",
+}
+
+
+def source_label(source) -> str:
+    """The label of a rating source (an unknown source is shown as a phrase)."""
+    return SOURCE_LABELS.get(str(source), _phrase(str(source)))
+
+
+def value_label(column: str, value) -> object:
+    """The label of a coded ``value`` in ``column`` (values of other columns are unchanged)."""
+    labels = VALUE_LABELS.get(column)
+    if labels is None or not isinstance(value, str):
+        return value
+    return labels.get(value, _phrase(value))
+
+
+def column_label(column) -> str:
+    """The header a reader sees for ``column``."""
+    if not isinstance(column, str):
+        return str(column)
+    return COLUMN_LABELS.get(column, _phrase(column))
+
+
+def _phrase(code: str) -> str:
+    words = code.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else code
+
+
+def date_label(value) -> str:
+    """A date as a reader writes it, ``4 Jan 2027`` (``""`` when missing).
+
+    Examples
+    --------
+    >>> date_label("2027-01-04")
+    '4 Jan 2027'
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    stamp = pd.Timestamp(value)
+    return "" if pd.isna(stamp) else f"{stamp.day} {stamp:%b %Y}"
+
+
+def human_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose coded columns (source, component) hold their labels.
+
+    Headers are kept, so plot helpers can still address the columns by name.
+    """
+    out = frame.copy()
+    for column in VALUE_LABELS:
+        if column in out.columns:
+            out[column] = [value_label(column, v) for v in out[column]]
+    return out
+
+
+def human_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for reading: coded values and every header labelled.
+
+    A named index or a named column axis (the "stray header level" of a pivot) is turned
+    into ordinary columns, so a table shows one header row.
+    """
+    out = frame.copy()
+    if any(name is not None for name in out.index.names):
+        out = out.reset_index()
+    out.columns = [
+        " ".join(str(p) for p in c if str(p)) if isinstance(c, tuple) else c for c in out.columns
+    ]
+    out.columns.name = None
+    out = human_values(out)
+    return out.rename(columns=column_label)
