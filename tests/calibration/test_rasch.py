@@ -119,7 +119,7 @@ def test_result_saves_its_files_and_summary_hides_raters(res, tmp_path):
 
 def test_joint_waves_give_one_score_per_wave():
     org = generate_organisation(60, seed=8, n_waves=2)
-    with pytest.raises(ModelError, match="waves"):
+    with pytest.raises(ConfigError, match="waves='joint'"):
         calibrate_rasch(org.ratings)
     res = calibrate_rasch(org.ratings, waves="joint", interactions=())
     assert set(res.scores["wave"]) == {1, 2}

@@ -531,7 +531,10 @@ def calibrate_rasch(
         raise ConfigError(f"reference={reference!r}: 'others' or a source name")
 
     data = _prepare(ratings, waves)
-    _check_identifiable(data, ("ratee", "rater") if "rater" in facets else ("ratee",))
+    _check_identifiable(data)
+    if "rater" in facets and data["rater"].nunique() < 2:
+        raise ModelError("only one rater: rater severity cannot be separated from the ratees' "
+                         "abilities; drop 'rater' from facets or add raters")
     joint = data["wave"].nunique() > 1
     data["element"] = data["ratee"] + ("\x1f" + data["wave"].astype(str) if joint else "")
     data, conn = _connect(data, connectivity, facets, waves)
