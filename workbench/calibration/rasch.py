@@ -93,7 +93,8 @@ class RaschCalibration(Result):
         for the others: higher = harder to get a high rating), ``se`` (model), ``se_real``,
         ``infit``, ``infit_z``, ``outfit``, ``outfit_z``, ``n`` (ratings), ``observed``
         (mean rating), ``fair_average``, ``status`` ("", "maximum", "minimum": extreme
-        score). Holds rater identities: for the analyst only.
+        score; "one category": every rating in a one-category partial-credit group, no
+        measure). Holds rater identities: for the analyst only.
     separation : DataFrame
         Per facet and SE type ("model", "real"): see
         :func:`~workbench.calibration.rasch_facets.separation_statistics`.
@@ -287,7 +288,10 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
             xc = np.clip(sub.x, work.lo[sub.group], work.hi[sub.group])
             top = np.bincount(cell, xc == work.hi[sub.group], design.sizes[k])
             n = np.bincount(cell, minlength=design.sizes[k])
-            status[k] = np.where(todo, np.where(ext, np.where(top == n, "maximum", "minimum"),
+            bottom = np.bincount(cell, xc == work.lo[sub.group], design.sizes[k])
+            label = np.where(top == n, np.where(bottom == n, "one category", "maximum"),
+                             "minimum")
+            status[k] = np.where(todo, np.where(ext, label,
                                                 ""), status[k])
     eta_keep = _linear(work, [np.nan_to_num(b) for b in betas])
     _, _, V = category_moments(eta_keep, work.group, tau, mask)

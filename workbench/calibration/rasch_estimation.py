@@ -531,7 +531,7 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
     problem.ridge = gapped_groups(work).astype(float)
 
     betas = [np.zeros(s) for s in work.sizes]
-    share = (np.bincount(work.codes[0], work.x, work.sizes[0]) + 0.5) / (
+    share = (np.bincount(work.codes[0], work.x - lo[work.group], work.sizes[0]) + 0.5) / (
         np.bincount(work.codes[0], hi[work.group] - lo[work.group], work.sizes[0]) + 1.0)
     betas[0] = np.log(share / (1 - share))
     vec = problem.pack(betas, np.zeros(problem.free.shape))
@@ -585,7 +585,7 @@ def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_
     -------
     b, se : arrays (n_cells,)
         The cell measures (clipped to +-MAX_MEASURE) and their model SEs
-        ``1 / sqrt(sum V)``; NaN for cells without ratings.
+        ``1 / sqrt(sum V)``; NaN for cells without ratings or without information.
     """
     b = np.zeros(n_cells)
     count = np.bincount(cell, minlength=n_cells)
@@ -611,4 +611,6 @@ def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_
     sV = np.bincount(cell, V, n_cells)
     with np.errstate(divide="ignore"):
         se = 1.0 / np.sqrt(sV)
-    return np.where(count > 0, b, np.nan), np.where(count > 0, se, np.nan)
+    # A cell whose ratings all fall in one-category groups carries no information.
+    ok = (count > 0) & (sV > 0)
+    return np.where(ok, b, np.nan), np.where(ok, se, np.nan)
