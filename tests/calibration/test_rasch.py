@@ -197,3 +197,20 @@ def test_a_rater_skipping_a_middle_category_is_shrunk_and_named(org):
         res = calibrate_rasch(ratings, thresholds="rater", interactions=())
     assert res.converged
     assert np.isfinite(res.thresholds.query("group == @rater")["threshold"]).all()
+
+
+def test_cli_model_rasch_writes_its_files(org, tmp_path, capsys):
+    from workbench.cli import main
+
+    path = tmp_path / "ratings.csv"
+    org.ratings.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--model", "rasch", "--thresholds", "skill",
+                 "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"calibrated_scores.csv", "rasch_measures.csv", "wright_map.png"} <= names
+    scores = as_scores(out / "calibrated_scores.csv")
+    assert (scores["estimator"] == "fair_average").all()
+    assert main(["calibrate", str(path), "--model", "rasch", "--connectivity", "separate",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "connectivity='separate'" in capsys.readouterr().err

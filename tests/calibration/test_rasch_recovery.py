@@ -8,7 +8,7 @@ ratings are 5s). Claims (docs/rasch.md):
 * correlation of estimated with true abilities and severities >= 0.95, thresholds within
   0.2 logits, skills and sources within 0.1 logits; median infit and outfit of raters and
   ratees within 0.9 to 1.1 on fitting data, and at most 5 % of fitting raters outside the
-  0.5-1.5 band (5 seeds);
+  0.5-1.5 band and at most 5 % listed by ``misfit()`` (5 seeds);
 * a planted random responder (uniform categories) has outfit and infit > 1.5; a planted
   central-tendency rater (1s become 2s and 5s become 4s) has infit < 0.7, and the
   partial-credit model by rater shows they never use the extreme categories, with their two
@@ -90,6 +90,7 @@ def test_recovers_truth_and_fits_fitting_data(seed):
     raters = _measures(res, "rater")
     outside = ((raters["infit"] > 1.5) | (raters["infit"] < 0.5)).mean()
     assert outside <= 0.05
+    assert (res.misfit()["facet"] == "rater").sum() <= 0.05 * len(raters)
 
 
 @pytest.mark.parametrize("seed", SEEDS[:3])

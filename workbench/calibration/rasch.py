@@ -72,8 +72,10 @@ __all__ = ["FACETS", "INTERACTIONS", "RaschCalibration", "calibrate_rasch"]
 FACETS = ("skill", "rater", "source")
 #: Interaction (bias) analyses.
 INTERACTIONS = ("rater:skill", "rater:ratee")
-#: Mean squares outside this band are flagged as misfit (Linacre's productive range).
-FIT_BAND = (0.5, 1.5)
+#: Misfit: a mean square outside this band *and* a standardised fit beyond +-FIT_Z, i.e.
+#: substantive and significant (Bond & Fox's band for rating scales).
+FIT_BAND = (0.7, 1.3)
+FIT_Z = 2.0
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,15 @@ class RaschCalibration(Result):
         return self.scores.rename(columns={"ratee": "person"}).assign(estimator="fair_average")
 
     def misfit(self) -> pd.DataFrame:
-        """Elements whose infit or outfit mean square lies outside 0.5 to 1.5."""
+        """Elements that misfit: an infit or outfit mean square above 1.3 with its
+        standardised form above 2 (noisy: e.g. a random responder), or below 0.7 with it
+        below -2 (muted: e.g. a central-tendency rater)."""
         m = self.measures
         low, high = FIT_BAND
-        out = ((m["infit"] > high) | (m["outfit"] > high) | (m["infit"] < low)
-               | (m["outfit"] < low))
+        out = np.zeros(len(m), dtype=bool)
+        for ms, z in (("infit", "infit_z"), ("outfit", "outfit_z")):
+            out |= ((m[ms] > high) & (m[z] > FIT_Z)).to_numpy()
+            out |= ((m[ms] < low) & (m[z] < -FIT_Z)).to_numpy()
         return m[out].reset_index(drop=True)
 
     def _sections(self):
@@ -185,7 +191,8 @@ class RaschCalibration(Result):
                 ("Separation and reliability per facet", self.separation),
                 ("Skills and sources (logits; higher = rated lower)", small),
                 ("Rating scale categories", self.categories),
-                ("Elements outside the 0.5-1.5 mean-square band", misfit.reset_index()),
+                ("Misfitting elements (mean square outside 0.7-1.3 and |z| > 2)",
+                 misfit.reset_index()),
                 ("Calibrated scores", f"fair averages: mean {self.scores['score'].mean():.3f},"
                  f" median se {self.scores['se'].median():.3f}")]
 
