@@ -140,7 +140,7 @@ def test_joint_waves_on_the_demo():
     true = wide["true_score"][2] - wide["true_score"][1]
     assert abs(est.mean() - true.mean()) < 0.05
     assert calibrated_matrix(cal, wave=1).shape == (300, 8)
-    with pytest.raises(ModelError, match="several|2 waves"):
+    with pytest.raises(ConfigError, match="several|2 waves"):
         calibrate_ratings(ratings)
 
 

@@ -269,8 +269,7 @@ def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
                                   "values")])
     wave_list = sorted(data["wave"].unique().tolist())
     if waves == "pooled" and len(wave_list) > 1:
-        # ModelError (not ConfigError): the Rasch calibration shares this check and its tests.
-        raise ModelError(
+        raise ConfigError(
             f"the ratings hold {len(wave_list)} waves ({', '.join(map(str, wave_list))}); "
             "choose waves='joint' to calibrate them together on one scale, or keep one wave "
             "(e.g. ratings[ratings['wave'] == 1])"
@@ -555,13 +554,13 @@ def calibrate_ratings(
     Raises
     ------
     ModelError
-        One ratee, one rating per ratee, constant scores, nothing identifiable left, several
-        waves with ``waves="pooled"``, or a disconnected network with
-        ``connectivity="error"``.
+        One ratee, one rating per ratee, constant scores, nothing identifiable left, or a
+        disconnected network with ``connectivity="error"``.
     InputError
         Missing columns or values, a skill without ratings.
     ConfigError
-        An unknown option, a reference that is not a source.
+        An unknown option, a reference that is not a source, several waves with
+        ``waves="pooled"``.
 
     Notes
     -----
