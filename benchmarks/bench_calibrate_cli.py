@@ -87,11 +87,14 @@ def _run(cmd: list[str], timeout: float) -> dict:
 
 
 def _org_csv(n: int, folder: Path) -> Path:
-    from workbench.synth.generator import generate_organisation
-
+    # Generated in a child process: on Linux a child's peak RSS (wait4) starts from the
+    # parent's at fork, so the parent must stay small for the memory column to mean anything.
     path = folder / f"org{n}.csv"
-    org = generate_organisation(n, seed=2026, n_waves=1)
-    org.ratings[["ratee", "rater", "source", "skill", "score"]].to_csv(path, index=False)
+    code = ("import sys; from workbench.synth.generator import generate_organisation; "
+            "org = generate_organisation(int(sys.argv[1]), seed=2026, n_waves=1); "
+            "org.ratings[['ratee', 'rater', 'source', 'skill', 'score']].to_csv(sys.argv[2], "
+            "index=False)")
+    subprocess.run([sys.executable, "-c", code, str(n), str(path)], check=True)
     return path
 
 
