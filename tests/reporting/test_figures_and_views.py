@@ -83,10 +83,10 @@ def test_d_study_shows_only_sources_a_client_can_change_with_labelled_targets(fi
 def test_raw_vs_calibrated_plots_one_point_per_person_and_skill_of_the_latest_wave(fitted):
     _, cal, _, _ = fitted
     scores = cal.scores
-    latest = scores[scores["wave"] == scores.groupby("ratee")["wave"].transform("max")]
+    latest = scores[scores["wave"] == scores.groupby("person")["wave"].transform("max")]
     fig = figures.plot_raw_vs_calibrated(cal)
     points = fig.axes[0].collections[0].get_offsets()
-    assert len(points) == len(latest) == latest[["ratee", "skill"]].drop_duplicates().shape[0]
+    assert len(points) == len(latest) == latest[["person", "skill"]].drop_duplicates().shape[0]
     assert "latest wave" in fig.axes[0].get_title()
     every = figures.plot_raw_vs_calibrated(cal, wave=None)
     assert len(every.axes[0].collections[0].get_offsets()) == len(scores)
