@@ -529,7 +529,7 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
         warnings.warn(f"{int(fit.gapped.sum())} threshold group(s) leave a middle category "
                       f"unused ({names}{', ...' if fit.gapped.sum() > 10 else ''}); their "
                       "thresholds are shrunk towards 0 (a N(0, 1) prior) to stay finite",
-                      CalibrationWarning, stacklevel=2)
+                      CalibrationWarning, stacklevel=3)
     betas, tau, ses, status, factor = _final_measures(design, fit, bias_correction)
     structures = _structures(fit.design, tau, thresholds)
     ref = 0.0
