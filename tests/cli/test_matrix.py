@@ -68,6 +68,7 @@ CASES = {
         ("unreadable file", "validate {data}/ratings.csv {bad}/people.xlsx",
          r"people.xlsx: cannot be read as Excel"),
         ("bad value", "validate {bad}/ratings.csv", r"row 5, column 'score'.*'nine'"),
+        ("missing file", "validate {tmp}/" + "x" * 300, "too long"),
         ("bad option", "validate {data} --waves", "expected at least one argument"),
         ("bad option", "validate {data} --mapping {tmp}/none.yaml", "mapping file not found"),
     ],
@@ -129,6 +130,8 @@ CASES = {
     "run": [
         ("missing file", "run {tmp}/none.yaml --reports {tmp}/new", "engagement file not found"),
         ("unreadable file", "run {tmp}/broken.yaml --reports {tmp}/new", "not valid YAML"),
+        ("unreadable file", "run {bad}/binary.csv --reports {tmp}/new", "not UTF-8 text"),
+        ("unreadable file", "run {tmp} --reports {tmp}/new", "is a folder; expected"),
         ("bad value", "run {tmp}/bad_values.yaml --reports {tmp}/new",
          r"(?s)waves: must be one of 'joint', 'pooled'.*n_bootstrap.*correction.*"
          r"target_effect.*hours_per_week.*start: must be a date"),
@@ -213,6 +216,8 @@ def test_an_internal_error_is_one_line_and_exit_1(env, capsys, monkeypatch):
     assert "internal error (RuntimeError: something the developers did not foresee)" in err
     assert "--debug" in err and "Traceback" not in err
     assert main(["--debug", "validate", str(env["data"])]) == 1
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["validate", str(env["data"]), "--debug"]) == 1
     assert "Traceback" in capsys.readouterr().err
 
 

@@ -20,7 +20,7 @@ Examples
 ...                           np.zeros((1, 3)), np.array([2, 2, 0, 0]),
 ...                           np.array([0, 0, 1, 1]), 2, np.array([1.0, 2.0, 3.0]))
 >>> frame["estimate"].round(2).tolist()
-[8.0, -8.0]
+[1.99, -1.99]
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.calibration.rasch_estimation import (EXTREME_ADJUSTMENT, category_moments,
-                                                      solve_cells)
+from workbench.calibration.rasch_estimation import EXTREME_ADJUSTMENT, category_moments, solve_cells
 
 __all__ = ["interaction_table", "cell_targets"]
 

@@ -44,7 +44,7 @@ def register(sub) -> None:
     parser.add_argument("--scale", type=float, nargs=2, default=(1.0, 5.0),
                         metavar=("MIN", "MAX"), help="the rating scale: scores more than one "
                         "point outside it are refused (default 1 5)")
-    parser.add_argument("--n-starts", type=int, default=20, metavar="N",
+    parser.add_argument("--n-starts", type=int, default=10, metavar="N",
                         help="EM starts per model and k (default %(default)s)")
     parser.add_argument("--bootstrap", type=int, default=100, metavar="B",
                         help="bootstrap resamples for stability (default %(default)s, 0: none)")

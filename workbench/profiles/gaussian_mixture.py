@@ -15,7 +15,7 @@ M-step, quadratic forms as two matrix products on the precomputed products ``x_i
   partitions run to convergence (two stages, as Mplus's ``STARTS = n m``).
 
 For large samples the starts run on a subset of rows (as mclust initialises on a subset of
-2000) and the best two, with mclust's start, are refined on all rows.
+2000) and the best, with mclust's start, is refined on all rows.
 
 Examples
 --------
@@ -213,6 +213,7 @@ class _Data:
         self.diag = structure in DIAGONAL
         self.x2 = x * x if self.diag else None
         self.xx = None if self.diag else outer_tri(x)
+        self.tri = np.triu_indices(x.shape[1])
         self.scale = scale
 
     def mstep(self, resp, state):
@@ -227,7 +228,7 @@ class _Data:
             wdiag = np.maximum(resp.T @ self.x2 - nk[:, None] * means**2, 0.0)
             return weights, means, mstep_diagonal(wdiag, nk, self.structure, self.scale, state)
         k, d = means.shape
-        rows, cols = np.triu_indices(d)
+        rows, cols = self.tri
         second = np.empty((k, d, d))
         upper = resp.T @ self.xx  # all components' second moments in one matrix product
         second[:, rows, cols] = upper
@@ -239,6 +240,22 @@ class _Data:
         if self.diag:
             return log_density_diag(self.x, weights, means, cov, self.x2)
         return log_density_full(self.x, weights, means, _chols(cov, self.scale), self.xx)
+
+    def estep(self, weights, means, cov):
+        """Posteriors (n, k) and the log-likelihood, in one compiled pass over the rows."""
+        from workbench.profiles.kernels import estep_diag, estep_full
+
+        resp = np.empty((len(self.x), len(weights)))
+        if self.diag:
+            loglik = estep_diag(self.x, np.log(weights), means, cov, resp)
+        else:
+            chols = _chols(cov, self.scale)
+            inv = np.linalg.inv(chols)
+            logdets = 2.0 * np.sum(np.log(np.diagonal(chols, axis1=1, axis2=2)), axis=1)
+            loglik = estep_full(self.x, np.log(weights), means, inv, logdets, resp)
+        if not np.isfinite(loglik):
+            raise Degenerate("non-finite log-likelihood")
+        return resp, loglik
 
 
 def _estep(logp):
@@ -270,7 +287,7 @@ def _em(data: _Data, resp, *, tol, max_iter, stop_below=-np.inf, check_at=5):
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - it is the iteration count returned
         weights, means, cov = data.mstep(resp, state)
-        resp, loglik = _estep(data.logp(weights, means, cov))
+        resp, loglik = data.estep(weights, means, cov)
         change = loglik - previous
         if abs(change) <= tol * abs(loglik):
             converged = True
@@ -294,9 +311,10 @@ def _scale(xc):
     return float(np.mean(np.var(xc, axis=0))) or 1.0
 
 
-def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8,
-                   max_iter: int = 1000) -> MixtureFit | None:
-    """EM from given responsibilities (n, k) to convergence; None if it degenerates.
+def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8, max_iter: int = 1000,
+                   floor: float = -np.inf) -> MixtureFit | None:
+    """EM from given responsibilities (n, k) to convergence; None if it degenerates, or if it
+    is abandoned because it cannot reach ``floor`` (a log-likelihood to beat).
 
     Used to start from a known classification (e.g. mclust's, in the tests) and to warm-start
     the bootstrap refits from the fitted solution.
@@ -318,8 +336,11 @@ def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8,
     data = _Data(xc, structure, _scale(xc))
     try:
         with threadpool_limits(1):
-            run = _em(data, np.asarray(resp, float), tol=tol, max_iter=max_iter)
+            run = _em(data, np.asarray(resp, float), tol=tol, max_iter=max_iter,
+                      stop_below=floor)
     except _FAILED:
+        return None
+    if run.pruned:
         return None
     return _to_fit(run, structure, centre, [run.loglik], [1])
 
@@ -351,13 +372,14 @@ def fit_mixture(
     k: int,
     structure: str = "VVV",
     *,
-    n_starts: int = 20,
+    n_starts: int = 10,
     n_final: int | None = None,
-    n_init_iter: int = 10,
-    tol: float = 1e-7,
+    n_init_iter: int = 5,
+    tol: float = 1e-5,
     tol_start: float = 1e-5,
     max_iter: int = 1000,
     subset: int = 2000,
+    screen: int = 500,
     init_resp: list | None = None,
     hc_labels=None,
     random_state=None,
@@ -389,8 +411,11 @@ def fit_mixture(
         EM iterations per start.
     subset : int
         When ``n > subset`` the starts run to convergence on a random subset of this size
-        (mclust likewise initialises on 2000 rows) and the best two go on all rows;
+        (mclust likewise initialises on 2000 rows) and the best goes on all rows;
         ``start_logliks`` are then the subset's.
+    screen : int
+        The short runs use a random ``screen`` of the rows of the starts when there are
+        more (they only rank the starts).
     init_resp : list of arrays, optional
         Extra initial responsibility matrices (n, k), tried before the generated starts.
     hc_labels : array of int, optional
@@ -422,38 +447,48 @@ def fit_mixture(
         sub = np.sort(rng.choice(n, subset, replace=False))
         ward_tree = ward_trees(xc[sub]) if ward_tree is not None else None
     xs = xc if sub is None else xc[sub]
-    starts = [r if sub is None else r[sub] for r in (init_resp or [])]
-    ward = [one_hot(lab, k, floor=1e-6) for lab in ward_labels(ward_tree, k)]
-    starts += _generated_starts(xs, k, max(n_starts - len(starts) - len(ward), 0), rng)
     data_s = _Data(xs, structure, scale)
     data = data_s if sub is None else _Data(xc, structure, scale)
+    # The short runs only rank the starts: a random part of the rows is enough.
+    short_rows = np.sort(rng.permutation(len(xs))[:screen]) if len(xs) > screen else None
+    data_short = data_s if short_rows is None else _Data(xs[short_rows], structure, scale)
+    inits = [r if sub is None else r[sub] for r in (init_resp or [])]
+    inits += [one_hot(lab, k, floor=1e-6) for lab in ward_labels(ward_tree, k)]
+    if short_rows is not None:
+        inits = [r[short_rows] for r in inits]
+    inits += _generated_starts(data_short.x, k, max(n_starts - len(inits), 0), rng)
     with threadpool_limits(1):
         # Small matrices: BLAS threads only contend with each other (and with joblib workers).
-        runs = _run_starts(data_s, ward + starts, tol_start, n_init_iter)[0]
+        runs = _run_starts(data_short, inits, tol_start, n_init_iter)[0]
         runs.sort(key=lambda r: -r.loglik)
         runs, counts = _distinct(runs, n_final)
-        runs, start_ll = _run_starts(data_s, [r.resp for r in runs], tol_start, max_iter,
-                                     prune=True)
+        resps = [r.resp if short_rows is None else _full_resp(data_s, r) for r in runs]
+        runs, start_ll = _run_starts(data_s, resps, tol_start, max_iter, prune=True)
         counts = [c for c, ll in zip(counts, start_ll, strict=True) if np.isfinite(ll)]
         start_ll = [ll for ll in start_ll if np.isfinite(ll)]
         runs = [r for r in runs if not r.pruned]
+        anchor = _anchored_run(data, data_s, hc_labels, k, tol_start, max_iter)
         if sub is not None and runs:
-            # Large samples: the runs converged on the subset; the best two go on all rows.
-            top = np.argsort([r.loglik for r in runs])[::-1][:2]
-            resps = [_full_resp(data, runs[j]) for j in top]
-            runs = _run_starts(data, resps, tol_start, max_iter)[0]
-        anchor = _anchored_run(data, data_s, hc_labels, k, tol, max_iter)
+            # Large samples: the runs converged on the subset; the best goes on all rows,
+            # unless it is mclust's start's partition again, and it stops once it cannot
+            # beat that start.
+            top = max(runs, key=lambda r: r.loglik)
+            same = anchor is not None and k > 1 and _same_partition(
+                np.argmax(top.resp, axis=1), np.argmax(anchor.resp[sub], axis=1), k)
+            floor = -np.inf if anchor is None else anchor.loglik
+            runs = [] if same else _run_starts(data, [_full_resp(data, top)], tol_start,
+                                               max_iter, prune=True, floor=floor)[0]
+            runs = [r for r in runs if not r.pruned]
         candidates = runs + ([anchor] if anchor is not None else [])
         if not candidates:
             return None
         best = max(candidates, key=lambda r: r.loglik)
-        if tol < tol_start and best is not anchor:
+        if tol < tol_start:
             try:
-                best = _em(data, best.resp, tol=tol, max_iter=max_iter)
+                polished = _em(data, best.resp, tol=tol, max_iter=max_iter)
+                best = polished if polished.loglik >= best.loglik else best
             except _FAILED:
                 pass
-            if anchor is not None and anchor.loglik > best.loglik:
-                best = anchor
     return _to_fit(best, structure, centre, start_ll, counts)
 
 
@@ -498,10 +533,11 @@ def _distinct(runs, n_final):
     return chosen, counts
 
 
-def _run_starts(data, inits, tol, max_iter, *, prune=False):
-    """EM from each start; with ``prune``, starts that cannot reach the best so far stop."""
+def _run_starts(data, inits, tol, max_iter, *, prune=False, floor=-np.inf):
+    """EM from each start; with ``prune``, starts that cannot reach the best so far (or
+    ``floor``) stop."""
     runs, start_ll = [], []
-    best = -np.inf
+    best = floor
     for resp in inits:
         try:
             run = _em(data, resp, tol=tol, max_iter=max_iter,

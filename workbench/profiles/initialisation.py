@@ -89,53 +89,14 @@ class HierarchicalTree:
         return self.partitions([k])[k]
 
 
-def _criterion(scatter, trace, size, alpha, beta, d):
-    """The regularised VVV cost of groups (vectorised over the first axis)."""
-    base = np.log(beta * (trace + alpha) / size)
-    out = size * base
-    big = size > d
-    if np.any(big):
-        sign, logdet = np.linalg.slogdet(scatter[big] / size[big, None, None])
-        with np.errstate(invalid="ignore"):
-            combined = np.where(sign > 0, np.logaddexp(logdet, base[big]), base[big])
-        out[big] = size[big] * combined
-    return out
-
-
-def _merged(mean, scatter, trace, size, i, others):
-    """Scatter, trace and size of group ``i`` merged with each group in ``others``."""
-    c = size[i] * size[others] / (size[i] + size[others])
-    # sqrt(c) (m_i - m_j), squared and summed: the trace as mclust accumulates it, so that
-    # pairs tied in exact arithmetic (duplicate rows, data on a grid) tie here too.
-    v = np.sqrt(c)[:, None] * (mean[i] - mean[others])
-    w = scatter[others] + scatter[i] + np.einsum("ai,aj->aij", v, v)
-    t = trace[others] + trace[i] + np.einsum("ai,ai->a", v, v)
-    return w, t, size[i] + size[others]
-
-
-def _pick(cost, best_cost, slot):
-    """The pair to merge: the smallest cost; among exact ties, mclust's choice (the last pair
-    in the order (slot j, slot i), i < j, of its packed cost array)."""
-    low = best_cost.min()
-    rows = np.flatnonzero(best_cost == low)
-    pairs = [(r, int(c)) for r in rows for c in np.flatnonzero(cost[r] == low)]
-    if len(pairs) == 1:
-        return pairs[0]
-
-    def key(pair):
-        a, b = slot[pair[0]], slot[pair[1]]
-        return (max(a, b), min(a, b))
-
-    return max(pairs, key=key)
-
-
 def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
                 beta: float = 1.0) -> HierarchicalTree:
     """Model-based hierarchical agglomeration (VVV criterion) of the rows of ``x``.
 
     Every row starts as its own group (duplicate rows merge first, at the smallest cost).
     Ties are broken as mclust breaks them: groups sit in numbered slots, the merged group
-    keeps the lower slot and the group in the last slot moves into the freed one.
+    keeps the lower slot and the group in the last slot moves into the freed one. The loop is
+    compiled (:func:`workbench.profiles.kernels.hc_merges`).
 
     Parameters
     ----------
@@ -150,65 +111,14 @@ def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
     -------
     HierarchicalTree
     """
-    z = svd_transform(x) if transform else np.asarray(x, float)
+    from workbench.profiles.kernels import hc_merges
+
+    z = np.ascontiguousarray(svd_transform(x) if transform else np.asarray(x, float))
     g, d = z.shape
     alpha = max(alpha * float(np.sum((z - z.mean(axis=0)) ** 2)) / (g * d),
                 np.finfo(float).eps)
-    size = np.ones(g)
-    mean = z.copy()
-    scatter = np.zeros((g, d, d))
-    trace = np.zeros(g)
-    term = _criterion(scatter, trace, size, alpha, beta, d)
-    active = np.ones(g, dtype=bool)
-    slot = np.arange(g)  # group -> mclust's slot
-    in_slot = np.arange(g)  # slot -> group
-    last = g - 1
-    cost = np.full((g, g), np.inf)
-    for i in range(g - 1):
-        others = np.arange(i + 1, g)
-        w, t, s = _merged(mean, scatter, trace, size, i, others)
-        cost[i, others] = _criterion(w, t, s, alpha, beta, d) - term[i] - term[others]
-    cost = np.minimum(cost, cost.T)
-    best = np.argmin(cost, axis=1)
-    best_cost = cost[np.arange(g), best]
-    merges = []
-    for _ in range(g - 1):
-        i, j = _pick(cost, best_cost, slot)
-        if slot[i] > slot[j]:
-            i, j = j, i
-        merges.append((i, j))
-        freed = slot[j]
-        if freed != last:  # the group in the last slot moves into the freed slot
-            moved = in_slot[last]
-            slot[moved], in_slot[freed] = freed, moved
-        last -= 1
-        w, t, s = _merged(mean, scatter, trace, size, i, np.array([j]))
-        mean[i] = (size[i] * mean[i] + size[j] * mean[j]) / s[0]
-        scatter[i], trace[i], size[i] = w[0], t[0], s[0]
-        term[i] = _criterion(w, t, s, alpha, beta, d)[0]
-        active[j] = False
-        cost[j, :] = np.inf
-        cost[:, j] = np.inf
-        best_cost[j] = np.inf
-        others = np.flatnonzero(active)
-        others = others[others != i]
-        if len(others) == 0:
-            break
-        w, t, s = _merged(mean, scatter, trace, size, i, others)
-        row = _criterion(w, t, s, alpha, beta, d) - term[i] - term[others]
-        cost[i, others] = row
-        cost[others, i] = row
-        m = int(np.argmin(row))
-        best[i], best_cost[i] = others[m], row[m]
-        # Groups whose cheapest partner was i or j look again; the others only compare with i.
-        stale = others[(best[others] == i) | (best[others] == j)]
-        for r in stale:
-            best[r] = int(np.argmin(cost[r]))
-            best_cost[r] = cost[r, best[r]]
-        cheaper = others[row < best_cost[others]]
-        best[cheaper] = i
-        best_cost[cheaper] = row[np.searchsorted(others, cheaper)]
-    return HierarchicalTree(groups=np.arange(g), merges=np.array(merges, dtype=int).reshape(-1, 2))
+    merges = hc_merges(z, float(alpha), float(beta))
+    return HierarchicalTree(groups=np.arange(g), merges=merges)
 
 
 def one_hot(labels, k, *, floor: float = 0.0) -> np.ndarray:

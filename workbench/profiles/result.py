@@ -200,7 +200,7 @@ class ProfileResult(Result):
         if self.method != "lpa":
             return []
         row = self.model_selection[self.model_selection["selected"]].iloc[0]
-        if row["n_at_best"] < 2:
+        if self.k > 1 and row["n_at_best"] < 2:
             return ["only one start reached the best log-likelihood; the maximum may be "
                     "local (try more starts: n_starts)"]
         return []

@@ -72,8 +72,8 @@ from workbench.profiles.likelihood_ratio import blrt_table, split_starts, vlmr_t
 from workbench.profiles.parallel import parallel_map, spawn_seeds
 from workbench.profiles.personas import (
     SMALL_SHARE,
-    profile_composition,
     means_frame,
+    profile_composition,
     profile_summary,
 )
 from workbench.profiles.result import ProfileResult, Solution
@@ -256,7 +256,51 @@ def _fit_grid(x, models, k_max, n_starts, seed, n_jobs, subset=2000):
     seeds = spawn_seeds(seed, len(models))
     done = parallel_map(_fit_structure, [(x, m, k_max, n_starts, s, trees, subset_rows, hc)
                                          for m, s in zip(models, seeds, strict=True)], n_jobs)
-    return {(m, k): f for m, fits in done for k, f in fits.items()}
+    fits = {(m, k): f for m, fits in done for k, f in fits.items()}
+    return _share_partitions(x, fits, models, k_max, subset_rows)
+
+
+#: Partitions of the best cells at each k tried as starts of every other structure.
+DONORS = 2
+
+
+def _share_partitions(x, fits, models, k_max, subset_rows):
+    """Each (structure, k) also starts from the partitions of the ``DONORS`` best cells (by
+    BIC) of the other structures at the same k: one structure's optimum is often a good start
+    for its neighbours. Donor runs go first on the subset (large samples), stop once they
+    cannot beat the cell's fit, and replace it only when they end higher on all rows."""
+    from workbench.profiles.gaussian_mixture import refine_mixture
+
+    n = len(x)
+    for k in range(2, k_max + 1):
+        cells = {m: fits.get((m, k)) for m in models if fits.get((m, k)) is not None}
+        donors = sorted(cells, key=lambda m: -2 * cells[m].loglik
+                        + cells[m].n_parameters * np.log(n))[:DONORS]
+        for m, fit in cells.items():
+            labels = np.argmax(fit.resp, axis=1)
+            for donor in donors:
+                start = fits[(donor, k)].resp
+                if donor == m or _same_labels(labels, np.argmax(start, axis=1), k):
+                    continue
+                if subset_rows is not None:
+                    sub_fit = refine_mixture(x[subset_rows], start[subset_rows], m, tol=1e-5,
+                                             floor=float(np.sum(fit.score_samples(
+                                                 x[subset_rows]))))
+                    if sub_fit is None:
+                        continue
+                    start = sub_fit.predict_proba(x)
+                new = refine_mixture(x, start, m, tol=1e-5, floor=fit.loglik)
+                if new is not None and new.loglik > fit.loglik:
+                    new.start_logliks = np.append(fit.start_logliks, new.loglik)
+                    new.start_counts = np.append(fit.start_counts, 1)
+                    fits[(m, k)] = fit = new
+                    labels = np.argmax(fit.resp, axis=1)
+    return fits
+
+
+def _same_labels(a, b, k):
+    table = np.bincount(a * k + b, minlength=k * k).reshape(k, k)
+    return table.max(axis=1).sum() >= 0.99 * len(a)
 
 
 def _fit_row(structure, k, fit: MixtureFit | None, n, d):
@@ -357,7 +401,7 @@ def find_profiles(
     models=DEFAULT_MODELS,
     method: str = "lpa",
     criterion: str = "bic",
-    n_starts: int = 20,
+    n_starts: int = 10,
     n_bootstrap: int = 100,
     blrt: bool = False,
     n_blrt: int = 100,
@@ -522,7 +566,7 @@ class ProfileModel:
                "progress")
 
     def __init__(self, *, k_max=8, models=DEFAULT_MODELS, method="lpa", criterion="bic",
-                 n_starts=20, n_bootstrap=100, blrt=False, n_blrt=100, vlmr=True, wave=None,
+                 n_starts=10, n_bootstrap=100, blrt=False, n_blrt=100, vlmr=True, wave=None,
                  scale=None, alpha=0.05, random_state=None, n_jobs=None, progress=False):
         self.k_max = k_max
         self.models = models

@@ -166,40 +166,17 @@ def _common_orientation(scatter, nk, structure, state, scale):
     principal components). Each step lowers ``Q``; sweeps stop when ``Q`` changes by less
     than ``INNER_TOL`` (relative). The orientation is kept in ``state`` for the next M-step.
     """
-    k, d, _ = scatter.shape
+    from workbench.profiles.kernels import common_orientation
+
     D = state.get("orientation")
     if D is None:
         _, vecs = _eig_desc(scatter.sum(axis=0)[None])
-        D = vecs[0]
+        D = vecs[0].copy()
     rot = np.einsum("ji,kjl,lm->kim", D, scatter, D)  # S_k = D' W_k D
-    pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
-    previous = np.inf
-    for _ in range(INNER_MAX):
-        omega = np.diagonal(rot, axis1=1, axis2=2).copy()
-        check_var(omega, scale * nk.min())
-        det = _geometric_mean(omega)
-        lam = np.full(k, det.sum() / nk.sum()) if structure == "EVE" else det / nk
-        shapes = omega / det[:, None]
-        b = 1.0 / (shapes * lam[:, None])
-        crit = float(np.sum(omega * b) + d * np.sum(nk * np.log(lam)))
-        if abs(previous - crit) <= INNER_TOL * abs(crit):
-            break
-        previous = crit
-        for i, j in pairs:
-            diff = b[:, i] - b[:, j]
-            a_ = float(diff @ (rot[:, i, i] - rot[:, j, j])) / 2
-            b_ = float(diff @ rot[:, i, j])
-            radius = np.hypot(a_, b_)
-            if radius <= 1e-14 * abs(crit):
-                continue
-            theta = 0.5 * np.arctan2(-b_, -a_)
-            c, s_ = np.cos(theta), np.sin(theta)
-            di, dj = D[:, i].copy(), D[:, j].copy()
-            D[:, i], D[:, j] = c * di + s_ * dj, c * dj - s_ * di
-            ri, rj = rot[:, i, :].copy(), rot[:, j, :].copy()
-            rot[:, i, :], rot[:, j, :] = c * ri + s_ * rj, c * rj - s_ * ri
-            ci, cj = rot[:, :, i].copy(), rot[:, :, j].copy()
-            rot[:, :, i], rot[:, :, j] = c * ci + s_ * cj, c * cj - s_ * ci
+    lam, shapes, ok = common_orientation(rot, D, nk.astype(float), structure == "EVE",
+                                         INNER_MAX, INNER_TOL)
+    if not ok:
+        raise Degenerate("singular covariance")
     state["orientation"] = D
     var = lam[:, None] * shapes
     check_var(var, scale)
