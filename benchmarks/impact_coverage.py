@@ -10,6 +10,8 @@ which shows bias. Whole processes, as a user runs them.
 Run::
 
     .venv/bin/python benchmarks/impact_coverage.py --people 5000 --seeds 11 12
+    .venv/bin/python benchmarks/impact_coverage.py --people 5000 --seeds 11 12 \
+        --error-correlation 0.22
 
 (about a minute per seed on an idle 2-core machine; most of it the calibration).
 """
@@ -52,8 +54,10 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12])
     parser.add_argument("--raw-means", action="store_true")
+    parser.add_argument("--error-correlation", type=float, default=0.0)
     args = parser.parse_args()
-    extra = ["--raw-means"] if args.raw_means else []
+    extra = (["--raw-means"] if args.raw_means else []) + [
+        "--error-correlation", str(args.error_correlation)]
     with tempfile.TemporaryDirectory() as tmp:
         tables = [one(s, args.people, Path(tmp), extra) for s in args.seeds]
     table = pd.concat(tables, ignore_index=True)

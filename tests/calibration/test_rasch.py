@@ -119,7 +119,7 @@ def test_result_saves_its_files_and_summary_hides_raters(res, tmp_path):
 
 def test_joint_waves_give_one_score_per_wave():
     org = generate_organisation(60, seed=8, n_waves=2)
-    with pytest.raises(ModelError, match="waves"):
+    with pytest.raises(ConfigError, match="waves='joint'"):
         calibrate_rasch(org.ratings)
     res = calibrate_rasch(org.ratings, waves="joint", interactions=())
     assert set(res.scores["wave"]) == {1, 2}
@@ -184,3 +184,33 @@ def test_inputs_are_not_modified(org):
         warnings.simplefilter("ignore")
         calibrate_rasch(org.ratings, interactions=())
     pd.testing.assert_frame_equal(org.ratings, before)
+
+
+def test_a_rater_skipping_a_middle_category_is_shrunk_and_named(org):
+    ratings = org.ratings.copy()
+    rater = ratings["rater"].value_counts().index[0]
+    on = ratings["rater"] == rater
+    middle = sorted(ratings.loc[on, "score"].unique())[1:-1]
+    ratings.loc[on & (ratings["score"] == middle[0]), "score"] = middle[-1] if len(middle) > 1 \
+        else ratings.loc[on, "score"].max()
+    with pytest.warns(CalibrationWarning, match=rf"middle category unused \({rater}\)"):
+        res = calibrate_rasch(ratings, thresholds="rater", interactions=())
+    assert res.converged
+    assert np.isfinite(res.thresholds.query("group == @rater")["threshold"]).all()
+
+
+def test_cli_model_rasch_writes_its_files(org, tmp_path, capsys):
+    from workbench.cli import main
+
+    path = tmp_path / "ratings.csv"
+    org.ratings.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--model", "rasch", "--thresholds", "skill",
+                 "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"calibrated_scores.csv", "rasch_measures.csv", "wright_map.png"} <= names
+    scores = as_scores(out / "calibrated_scores.csv")
+    assert (scores["estimator"] == "fair_average").all()
+    assert main(["calibrate", str(path), "--model", "rasch", "--connectivity", "separate",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "connectivity='separate'" in capsys.readouterr().err

@@ -3,15 +3,16 @@
 The simulator below is written out with numpy (no package code): a 360-like design in which
 each of 400 ratees is rated in 8 skills by 6 of 200 raters, each pair under one of three
 sources, on a 5-point scale with a ceiling (abilities centred at +1.3 logits, so over a quarter of the
-ratings are 5s). Claims (docs/rasch.md), each over 5 seeds:
+ratings are 5s). Claims (docs/rasch.md):
 
 * correlation of estimated with true abilities and severities >= 0.95, thresholds within
-  0.2 logits, skills within 0.1 logits;
-* median infit and outfit of raters and ratees within 0.9 to 1.1 on fitting data, and at most
-  5 % of fitting raters outside the 0.5-1.5 band;
+  0.2 logits, skills and sources within 0.1 logits; median infit and outfit of raters and
+  ratees within 0.9 to 1.1 on fitting data, and at most 5 % of fitting raters outside the
+  0.5-1.5 band and at most 5 % listed by ``misfit()`` (5 seeds);
 * a planted random responder (uniform categories) has outfit and infit > 1.5; a planted
-  central-tendency rater (ratings pulled to the middle category) has infit < 0.7, and the
-  partial-credit model by rater shows they never use the extreme categories.
+  central-tendency rater (1s become 2s and 5s become 4s) has infit < 0.7, and the
+  partial-credit model by rater shows they never use the extreme categories, with their two
+  thresholds more than 3 logits apart (3 seeds).
 """
 
 import numpy as np
@@ -50,7 +51,8 @@ def simulate(seed, n_ratees=400, n_raters=200, n_skills=8, per_ratee=6, plant=Fa
         on = r == random_rater
         x[on] = rng.integers(0, 5, on.sum())
         on = r == central_rater
-        x[on] = np.clip(np.round(2 + 0.25 * (x[on] - 2)), 1, 3).astype(int)
+        # Only the two most extreme answers move one step in: 1 -> 2 and 5 -> 4.
+        x[on] = 2 + np.sign(x[on] - 2) * (np.abs(x[on] - 2) >= 2)
     ratings = pd.DataFrame({"ratee": [f"P{k:03d}" for k in i], "rater": [f"R{k:03d}" for k in r],
                             "source": q, "skill": [f"S{k}" for k in s], "score": x + 1})
     truth = {"theta": pd.Series(theta, index=[f"P{k:03d}" for k in range(n_ratees)]),
@@ -65,7 +67,7 @@ def _measures(res, facet):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_recovers_abilities_severities_skills_and_thresholds(seed):
+def test_recovers_truth_and_fits_fitting_data(seed):
     ratings, truth = simulate(seed)
     assert (ratings["score"] == 5).mean() > 0.25  # the ceiling is there
     res = calibrate_rasch(ratings, interactions=())
@@ -79,12 +81,7 @@ def test_recovers_abilities_severities_skills_and_thresholds(seed):
     source = _measures(res, "source")["measure"]
     expected = pd.Series(SOURCES) - np.mean(list(SOURCES.values()))
     assert (source - expected.reindex(source.index)).abs().max() < 0.1
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_fit_statistics_near_one_on_fitting_data(seed):
-    ratings, _ = simulate(seed)
-    res = calibrate_rasch(ratings, interactions=())
+    # Fit statistics near 1 on data that fit.
     for facet in ("ratee", "rater"):
         m = _measures(res, facet)
         m = m[m["status"] == ""]
@@ -93,9 +90,10 @@ def test_fit_statistics_near_one_on_fitting_data(seed):
     raters = _measures(res, "rater")
     outside = ((raters["infit"] > 1.5) | (raters["infit"] < 0.5)).mean()
     assert outside <= 0.05
+    assert (res.misfit()["facet"] == "rater").sum() <= 0.05 * len(raters)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", SEEDS[:3])
 def test_flags_planted_random_and_central_tendency_raters(seed):
     ratings, _ = simulate(seed, plant=True)
     res = calibrate_rasch(ratings, interactions=())
@@ -104,7 +102,9 @@ def test_flags_planted_random_and_central_tendency_raters(seed):
     assert raters.loc["R001", "infit"] < 0.7
     flagged = set(res.misfit().query("facet == 'rater'")["element"])
     assert {"R000", "R001"} <= flagged
-    # Partial credit by rater: the central rater's scale has no thresholds into 1 or 5.
+    # Partial credit by rater: the central rater has no thresholds into 1 or 5, and the two
+    # it has lie far apart (the middle category dominates).
     pcm = calibrate_rasch(ratings, thresholds="rater", interactions=())
     central = pcm.thresholds[pcm.thresholds["group"] == "R001"]
-    assert set(central["category"]) <= {3.0, 4.0}
+    assert set(central["category"]) == {3.0, 4.0}
+    assert np.ptp(central["threshold"]) > 3.0

@@ -68,6 +68,7 @@ CASES = {
         ("unreadable file", "validate {data}/ratings.csv {bad}/people.xlsx",
          r"people.xlsx: cannot be read as Excel"),
         ("bad value", "validate {bad}/ratings.csv", r"row 5, column 'score'.*'nine'"),
+        ("missing file", "validate {tmp}/" + "x" * 300, "too long"),
         ("bad option", "validate {data} --waves", "expected at least one argument"),
         ("bad option", "validate {data} --mapping {tmp}/none.yaml", "mapping file not found"),
     ],
@@ -75,7 +76,7 @@ CASES = {
         ("bad option", "demo-data --out {tmp}/new --people many", "invalid int value"),
         ("bad value", "demo-data --out {tmp}/new --seed -1", r"--seed=-1: must be"),
         ("bad value", "demo-data --out {tmp}/new --people 5", r"--people=5: must be"),
-        ("existing output", "demo-data --out {earlier}", "already holds files"),
+        ("existing output", "demo-data --out {earlier}", "holds files"),
         ("unwritable output", "demo-data --out {tmp}/a_file.txt/org", "is a file, not a folder"),
         ("unwritable output", "demo-data --out {tmp}/dangling", "broken link"),
     ],
@@ -84,7 +85,7 @@ CASES = {
         ("unreadable file", "calibrate {bad}/binary.csv --out {tmp}/new", "binary"),
         ("bad value", "calibrate {bad}/ratings.csv --out {tmp}/new", "not a finite number"),
         ("bad option", "calibrate {data} --waves sideways --out {tmp}/new", "invalid choice"),
-        ("existing output", "calibrate {data} --out {earlier}", "already holds files"),
+        ("existing output", "calibrate {data} --out {earlier}", "holds files"),
         ("unwritable output", "calibrate {data} --out {tmp}/a_file.txt/x", "is a file"),
         ("unwritable output", "calibrate {data} --out {tmp}/dangling", "broken link"),
     ],
@@ -93,7 +94,7 @@ CASES = {
         ("bad option", "profiles {tmp}/scores.csv --jobs 0 --out {tmp}/new", r"--jobs=0"),
         ("bad option", "profiles {tmp}/scores.csv --seed -1 --out {tmp}/new", r"--seed=-1"),
         ("bad option", "profiles {tmp}/scores.csv --k-max x --out {tmp}/new", "invalid int"),
-        ("existing output", "profiles {tmp}/scores.csv --out {earlier}", "already holds"),
+        ("existing output", "profiles {tmp}/scores.csv --out {earlier}", "holds files"),
         ("unwritable output", "profiles {tmp}/scores.csv --out {tmp}/a_file.txt/x", "is a file"),
     ],
     "impact": [
@@ -103,7 +104,7 @@ CASES = {
          "{data}/enrollments.csv --catalog {data}/catalog.csv --out {tmp}/new",
          "not a finite number"),
         ("existing output", "impact --ratings {data}/ratings.csv --enrollments "
-         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {earlier}", "already holds"),
+         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {earlier}", "holds files"),
         ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
          "{data}/enrollments.csv --correction bonferroni --out {tmp}/new", "invalid choice"),
         ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
@@ -121,7 +122,7 @@ CASES = {
          "--out {tmp}/new", r"--seed=-1"),
         ("existing output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
          "--framework {data}/framework.csv --catalog {data}/catalog.csv --out {earlier}",
-         "already holds"),
+         "holds files"),
         ("unwritable output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
          "--framework {data}/framework.csv --catalog {data}/catalog.csv "
          "--out {tmp}/dangling", "broken link"),
@@ -129,6 +130,8 @@ CASES = {
     "run": [
         ("missing file", "run {tmp}/none.yaml --reports {tmp}/new", "engagement file not found"),
         ("unreadable file", "run {tmp}/broken.yaml --reports {tmp}/new", "not valid YAML"),
+        ("unreadable file", "run {bad}/binary.csv --reports {tmp}/new", "not UTF-8 text"),
+        ("unreadable file", "run {tmp} --reports {tmp}/new", "is a folder; expected"),
         ("bad value", "run {tmp}/bad_values.yaml --reports {tmp}/new",
          r"(?s)waves: must be one of 'joint', 'pooled'.*n_bootstrap.*correction.*"
          r"target_effect.*hours_per_week.*start: must be a date"),
@@ -213,6 +216,8 @@ def test_an_internal_error_is_one_line_and_exit_1(env, capsys, monkeypatch):
     assert "internal error (RuntimeError: something the developers did not foresee)" in err
     assert "--debug" in err and "Traceback" not in err
     assert main(["--debug", "validate", str(env["data"])]) == 1
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["validate", str(env["data"]), "--debug"]) == 1
     assert "Traceback" in capsys.readouterr().err
 
 

@@ -201,3 +201,19 @@ def test_mentoring_is_planned_only_with_a_mentor(org, scores):
     assert set(zip(replaced["person"], replaced["skill"], strict=True)) <= unmatched
     person = replaced["person"].iloc[0]
     assert "Mentor:** none available" in ps.page(person)
+
+
+def test_an_impact_result_object_is_read_and_named_in_the_settings():
+    from workbench.impact import estimate_impact
+
+    org = generate_organisation(150, seed=2)
+    scores = truth_scores(org, se=0.2, random_state=0)
+    res = estimate_impact(scores, org.enrollments, people=org.people, catalog=org.catalog,
+                          dates=org.ratings, did=False)
+    ps = build_plans(scores, org.people, org.framework, org.catalog, impact=res, start=START,
+                     config={"mentors": False})
+    measured = res.effects_by_activity.dropna(subset=["estimate"])
+    used = ps.plans[ps.plans["gain_source"] == "measured"].merge(
+        measured, on=["activity", "skill"])
+    assert len(used) > 0 and np.allclose(used["gain"], used["estimate"])
+    assert ps.settings["impact"] == "impact result (waves 1 -> 2)"

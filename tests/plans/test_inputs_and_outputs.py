@@ -128,9 +128,10 @@ def test_very_long_and_odd_ids_get_safe_bounded_unique_page_names(org, scores, t
     assert len({n.lower() for n in names}) == len(names)
     assert all(len(n) <= MAX_STEM and re.fullmatch(r"[A-Za-z0-9._~-]+", n) for n in names)
     assert not any(n.lower() == "con" for n in names)
-    record = {r["person"]: r["page"] for r in json.loads(
+    record = {r["person"]: r.get("page", r["person"]) for r in json.loads(
         (out / "plans.json").read_text(encoding="utf-8"))["people"]}
     assert set(record) == set(people["person"])
+    assert set(record.values()) == set(names)
     long_page = (out / "people" / f"{record['x' * 300]}.html").read_text(encoding="utf-8")
     assert "x" * 300 in long_page  # the page still shows the full id
 
@@ -159,7 +160,11 @@ def test_person_page_is_styled_printable_and_says_why_and_where_gains_come_from(
 
 
 def test_pages_show_no_rater_ids(org, planset, tmp_path):
+    from workbench.reporting.disclosure import rater_id_leaks
+
     out = write_plans(planset, tmp_path / "conf", figures=False)
+    leaks = rater_id_leaks(out, org.ratings["rater"].unique(), people=org.people)
+    assert leaks.empty, leaks.head().to_string()
     people = set(org.people["person"])
     raters_only = set(org.ratings["rater"]) - people
     texts = [p.read_text(encoding="utf-8") for p in (out / "people").glob("*")]

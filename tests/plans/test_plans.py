@@ -232,7 +232,7 @@ def test_smart_goal_is_achievable_time_bound_and_names_the_destination(planset):
     focus = planset.focus[planset.focus["n_activities"] > 0]
     row = focus[focus["focus_type"] == "gap"].iloc[0]
     assert row.goal.startswith(f"Raise {row.skill} from {row.score:.1f} to "
-                               f"{row.target_level:.1f} by 2027-03-29")
+                               f"{row.target_level:.1f} by 29 Mar 2027")
     assert f"plausible range {row.level_low:.1f} to {row.level_high:.1f}" in row.goal
     assert f"the {row.role} requirement" in row.goal
     assert row.goal.endswith("evidence: manager and peer re-rating in week 12")

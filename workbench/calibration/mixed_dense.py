@@ -21,6 +21,7 @@ from workbench.calibration.mixed_design import (
     _random_effects,
     _schur_products,
     _size_buckets,
+    _slot_buckets,
 )
 from workbench.errors import ModelError
 
@@ -178,9 +179,15 @@ class _Engine:
         s = self.s
         Sinv, V, cols = self.inverse_parts(st, with_fixed)
         diag_e = (st.Linv * st.Linv).sum(axis=1)
-        Q = Sinv[cols[:, :, None], cols[:, None, :]]
-        VQ = V @ Q
-        diag_e = diag_e + (VQ * V).sum(axis=2)
+        if not hasattr(self, "_slot_buckets"):
+            self._slot_buckets = _slot_buckets(s)
+        extra = np.arange(s.kr, cols.shape[1])
+        for idx, k in self._slot_buckets:
+            # Blocks touch few crossed levels each: skip the padded slots of larger blocks.
+            sel = np.concatenate([np.arange(k), extra])
+            cb, Vb = cols[idx][:, sel], V[idx][:, :, sel]
+            Q = Sinv[cb[:, :, None], cb[:, None, :]]
+            diag_e[idx] += ((Vb @ Q) * Vb).sum(axis=2)
         out = _levels_by_term(s, diag_e)
         dS = np.diagonal(Sinv)
         for c in s.c_terms:

@@ -267,12 +267,15 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
 
     # Scatter map for the crossed-by-crossed part of sum_i W_i'W_i onto the Schur matrix
     # (d+1 square, dummy row d); the parts involving X and y are dense and summed directly.
+    # Only pairs of used slots: blocks touch very different numbers of crossed levels
+    # (students rate 1 to 92 lecturers in InstEval), and padded pairs are most of G*kr*kr.
     li = np.broadcast_to(cidx[:, :kr, None], (G, kr, kr)).ravel()
     lj = np.broadcast_to(cidx[:, None, :kr], (G, kr, kr)).ravel()
-    flat = li * (d + 1) + lj
+    used = np.flatnonzero((li < d) & (lj < d))
+    flat = li[used] * (d + 1) + lj[used]
     uniq, inverse = np.unique(flat, return_inverse=True)
     scatter = sp.csr_matrix(
-        (np.ones(len(flat)), (inverse, np.arange(len(flat)))), shape=(len(uniq), len(flat))
+        (np.ones(len(flat)), (inverse, used)), shape=(len(uniq), G * kr * kr)
     )
     return _Structure(
         n=n, p=p, terms=terms, nlev=np.asarray(nlev), block_term=t, e_terms=family,
@@ -300,20 +303,28 @@ def _schur_products(s, W):
     return s.scatter @ rr, RX, XX
 
 
-def _size_buckets(s, n_buckets: int = 4):
-    """Groups of blocks by used size (at most ``n_buckets``), each with its size bound."""
-    used = (s.pos_term >= 0).sum(axis=1)
-    if s.G < 2000 or used.max() == used.min():
-        return [(np.arange(s.G), s.m)]
+def _buckets(used: np.ndarray, bound: int, n_buckets: int = 4):
+    """Groups of blocks by a used size (at most ``n_buckets``), each with its size bound.
+
+    Padding every block to the largest size wastes work when sizes differ widely; each group
+    is processed at its own bound instead.
+    """
+    if len(used) < 2000 or used.max() == used.min():
+        return [(np.arange(len(used)), bound)]
     edges = np.unique(np.quantile(used, np.linspace(0, 1, n_buckets + 1)[1:]).astype(int))
-    edges[-1] = s.m
-    out, lower = [], 0
+    edges[-1] = bound
+    out, lower = [], -1
     for edge in edges:
         idx = np.flatnonzero((used > lower) & (used <= edge))
         if len(idx):
             out.append((idx, int(edge)))
         lower = edge
     return out
+
+
+def _size_buckets(s, n_buckets: int = 4):
+    """Blocks grouped by the number of nested levels they hold (see :func:`_buckets`)."""
+    return _buckets((s.pos_term >= 0).sum(axis=1), s.m, n_buckets)
 
 
 
@@ -327,3 +338,10 @@ def _rank_deficient(X: np.ndarray) -> bool:
     return bool(eig.min() < 1e-10 * eig.max())
 
 
+
+
+def _slot_buckets(s, n_buckets: int = 4):
+    """Blocks grouped by the number of crossed slots they use (see :func:`_buckets`)."""
+    d = s.qc + s.p + 1
+    used = (s.cidx[:, :s.kr] < d).sum(axis=1) if s.kr else np.zeros(s.G, dtype=np.int64)
+    return _buckets(used, s.kr, n_buckets)

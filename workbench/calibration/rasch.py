@@ -37,17 +37,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy import stats
-from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
-from workbench.calibration.calibrate import (WAVES, CalibrationWarning, _check_identifiable,
-                                             _connectivity_frame, _prepare, _reference_weights,
-                                             rater_network)
-from workbench.calibration.rasch_bias import cell_targets, interaction_table
-from workbench.calibration.rasch_estimation import (THRESHOLDS, RaschDesign, _linear,
-                                                    category_moments, fit_jmle, rasch_design,
-                                                    solve_cells)
+from workbench.calibration.calibrate import (
+    WAVES,
+    CalibrationWarning,
+    _check_identifiable,
+    _prepare,
+    _reference_weights,
+)
+from workbench.calibration.rasch_bias import cell_targets, interaction_table, solve_cells
+from workbench.calibration.rasch_connectivity import check_sources, connected_ratings
+from workbench.calibration.rasch_estimation import (
+    THRESHOLDS,
+    RaschDesign,
+    _linear,
+    category_moments,
+    fit_jmle,
+    rasch_design,
+)
 from workbench.calibration.rasch_facets import Structures, separation_statistics, threshold_table
 from workbench.calibration.rasch_fit import category_statistics, element_fit, residual_moments
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
@@ -60,8 +69,10 @@ __all__ = ["FACETS", "INTERACTIONS", "RaschCalibration", "calibrate_rasch"]
 FACETS = ("skill", "rater", "source")
 #: Interaction (bias) analyses.
 INTERACTIONS = ("rater:skill", "rater:ratee")
-#: Mean squares outside this band are flagged as misfit (Linacre's productive range).
-FIT_BAND = (0.5, 1.5)
+#: Misfit: a mean square outside this band *and* a standardised fit beyond +-FIT_Z, i.e.
+#: substantive and significant (Bond & Fox's band for rating scales).
+FIT_BAND = (0.7, 1.3)
+FIT_Z = 2.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,8 @@ class RaschCalibration(Result):
         for the others: higher = harder to get a high rating), ``se`` (model), ``se_real``,
         ``infit``, ``infit_z``, ``outfit``, ``outfit_z``, ``n`` (ratings), ``observed``
         (mean rating), ``fair_average``, ``status`` ("", "maximum", "minimum": extreme
-        score). Holds rater identities: for the analyst only.
+        score; "one category": every rating in a one-category partial-credit group, no
+        measure). Holds rater identities: for the analyst only.
     separation : DataFrame
         Per facet and SE type ("model", "real"): see
         :func:`~workbench.calibration.rasch_facets.separation_statistics`.
@@ -151,11 +163,15 @@ class RaschCalibration(Result):
         return self.scores.rename(columns={"ratee": "person"}).assign(estimator="fair_average")
 
     def misfit(self) -> pd.DataFrame:
-        """Elements whose infit or outfit mean square lies outside 0.5 to 1.5."""
+        """Elements that misfit: an infit or outfit mean square above 1.3 with its
+        standardised form above 2 (noisy: e.g. a random responder), or below 0.7 with it
+        below -2 (muted: e.g. a central-tendency rater)."""
         m = self.measures
         low, high = FIT_BAND
-        out = ((m["infit"] > high) | (m["outfit"] > high) | (m["infit"] < low)
-               | (m["outfit"] < low))
+        out = np.zeros(len(m), dtype=bool)
+        for ms, z in (("infit", "infit_z"), ("outfit", "outfit_z")):
+            out |= ((m[ms] > high) & (m[z] > FIT_Z)).to_numpy()
+            out |= ((m[ms] < low) & (m[z] < -FIT_Z)).to_numpy()
         return m[out].reset_index(drop=True)
 
     def _sections(self):
@@ -172,7 +188,8 @@ class RaschCalibration(Result):
                 ("Separation and reliability per facet", self.separation),
                 ("Skills and sources (logits; higher = rated lower)", small),
                 ("Rating scale categories", self.categories),
-                ("Elements outside the 0.5-1.5 mean-square band", misfit.reset_index()),
+                ("Misfitting elements (mean square outside 0.7-1.3 and |z| > 2)",
+                 misfit.reset_index()),
                 ("Calibrated scores", f"fair averages: mean {self.scores['score'].mean():.3f},"
                  f" median se {self.scores['se'].median():.3f}")]
 
@@ -186,45 +203,6 @@ class RaschCalibration(Result):
         for name, frame in self.interactions.items():
             files[f"rasch_bias_{name.replace(':', '_')}.csv"] = frame
         return files
-
-
-# --------------------------------------------------------------------------------------------
-# Checks
-# --------------------------------------------------------------------------------------------
-
-
-def _check_sources(data: pd.DataFrame) -> None:
-    """Source offsets are only identified when raters link the sources (not nested in them)."""
-    ri, _ = pd.factorize(data["rater"])
-    si, sources = pd.factorize(data["source"])
-    nr, ns = ri.max() + 1, si.max() + 1
-    graph = sp.coo_matrix((np.ones(len(ri)), (ri, nr + si)), shape=(nr + ns, nr + ns))
-    n, labels = connected_components(graph, directed=False)
-    if n > 1:
-        parts = ["{" + ", ".join(sorted(map(str, sources[labels[nr:] == c]))) + "}"
-                 for c in range(n) if (labels[nr:] == c).any()]
-        raise ModelError("source offsets and rater severities are confounded: no rater rates "
-                         f"in more than one of the source groups {'; '.join(parts)}; drop "
-                         "'source' from facets (facets=('skill', 'rater'))")
-
-
-def _connect(data, connectivity, facets, waves):
-    if "rater" in facets:
-        data["subset"] = rater_network(data, waves=waves).to_numpy()
-    else:
-        data["subset"] = 1
-    conn = _connectivity_frame(data)
-    if len(conn) > 1:
-        listing = "; ".join(f"subset {r.subset}: {r.n_ratees} ratees, {r.n_raters} raters, "
-                            f"{r.n_ratings} ratings" for r in conn.itertuples())
-        if connectivity == "error":
-            raise ModelError(f"the rater-ratee network falls apart into {len(conn)} subsets "
-                             f"whose measures are not comparable ({listing}); choose "
-                             "connectivity='largest'")
-        warnings.warn(f"the rater-ratee network falls apart into {len(conn)} subsets; only the "
-                      f"largest is calibrated ({listing})", CalibrationWarning, stacklevel=3)
-    conn["fitted"] = conn["subset"] == 1
-    return data[data["subset"] == 1].reset_index(drop=True), conn
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +253,10 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
             xc = np.clip(sub.x, work.lo[sub.group], work.hi[sub.group])
             top = np.bincount(cell, xc == work.hi[sub.group], design.sizes[k])
             n = np.bincount(cell, minlength=design.sizes[k])
-            status[k] = np.where(todo, np.where(ext, np.where(top == n, "maximum", "minimum"),
+            bottom = np.bincount(cell, xc == work.lo[sub.group], design.sizes[k])
+            label = np.where(top == n, np.where(bottom == n, "one category", "maximum"),
+                             "minimum")
+            status[k] = np.where(todo, np.where(ext, label,
                                                 ""), status[k])
     eta_keep = _linear(work, [np.nan_to_num(b) for b in betas])
     _, _, V = category_moments(eta_keep, work.group, tau, mask)
@@ -518,13 +499,23 @@ def calibrate_rasch(
     if not isinstance(reference, str):
         raise ConfigError(f"reference={reference!r}: 'others' or a source name")
 
+    with threadpool_limits(limits=1, user_api="blas"):  # see fit_jmle
+        return _calibrate(ratings, thresholds, facets, reference, waves, connectivity,
+                          bias_correction, interactions, alpha, max_iter)
+
+
+def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias_correction,
+               interactions, alpha, max_iter):
     data = _prepare(ratings, waves)
-    _check_identifiable(data, ("ratee", "rater") if "rater" in facets else ("ratee",))
+    _check_identifiable(data)
+    if "rater" in facets and data["rater"].nunique() < 2:
+        raise ModelError("only one rater: rater severity cannot be separated from the ratees' "
+                         "abilities; drop 'rater' from facets or add raters")
     joint = data["wave"].nunique() > 1
     data["element"] = data["ratee"] + ("\x1f" + data["wave"].astype(str) if joint else "")
-    data, conn = _connect(data, connectivity, facets, waves)
+    data, conn = connected_ratings(data, connectivity=connectivity, facets=facets, waves=waves)
     if "source" in facets and "rater" in facets:
-        _check_sources(data)
+        check_sources(data)
     weights = _reference_weights(sorted(data["source"].unique()), reference)
 
     design = rasch_design(data.assign(ratee=data["element"]), facets=("ratee", *facets),
@@ -533,6 +524,12 @@ def calibrate_rasch(
     if not fit.converged:
         raise ModelError(f"the Rasch model did not converge in {max_iter} Newton steps; the "
                          "design may not identify every measure (check the rater network)")
+    if fit.gapped.any():
+        names = ", ".join(map(str, fit.design.group_labels[fit.gapped][:10]))
+        warnings.warn(f"{int(fit.gapped.sum())} threshold group(s) leave a middle category "
+                      f"unused ({names}{', ...' if fit.gapped.sum() > 10 else ''}); their "
+                      "thresholds are shrunk towards 0 (a N(0, 1) prior) to stay finite",
+                      CalibrationWarning, stacklevel=3)
     betas, tau, ses, status, factor = _final_measures(design, fit, bias_correction)
     structures = _structures(fit.design, tau, thresholds)
     ref = 0.0

@@ -58,12 +58,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from workbench.errors import ModelError
 
 __all__ = ["THRESHOLDS", "EXTREME_ADJUSTMENT", "RaschDesign", "RaschFit", "rasch_design",
            "rasch_loglik", "conditional_loglik", "category_moments", "fit_jmle",
-           "solve_cells"]
+           "gapped_groups"]
 
 #: Threshold structures: one set (rating scale), per skill or per rater (partial credit).
 THRESHOLDS = ("common", "skill", "rater")
@@ -121,7 +122,7 @@ class RaschDesign:
 
     @cached_property
     def indicators(self):
-        """Sparse signed facet indicators ``X`` (ratings x all elements), CSR, and ``X'``:
+        """Sparse signed facet indicators ``X`` (ratings x all elements, CSR):
         ``X @ concat(betas)`` is every rating's linear predictor."""
         n = len(self.x)
         offsets = np.cumsum([0, *self.sizes[:-1]])
@@ -130,7 +131,13 @@ class RaschDesign:
         X = sp.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, n * len(self.sizes) + 1,
                                                                  len(self.sizes))),
                           shape=(n, int(sum(self.sizes))))
-        return X, X.T.tocsr()
+        return X
+
+    @cached_property
+    def transposes(self):
+        """``X'`` and ``|X'|`` (CSR): sums of per-rating values over each element."""
+        XT = self.indicators.T.tocsr()
+        return XT, abs(XT)
 
     def mask(self) -> np.ndarray:
         """(groups, M + 1): 0 for a group's categories, -inf outside them."""
@@ -207,7 +214,7 @@ def _cumulative(tau: np.ndarray) -> np.ndarray:
 
 
 def _linear(design: RaschDesign, betas) -> np.ndarray:
-    X, _ = design.indicators
+    X = design.indicators
     return X @ np.concatenate([np.asarray(b, float) for b in betas])
 
 
@@ -313,6 +320,7 @@ class _Problem:
     free: np.ndarray
     weights: np.ndarray = field(default=None)  # penalty weight per centred facet
     tau_weights: np.ndarray = field(default=None)  # penalty weight per threshold group
+    ridge: np.ndarray = field(default=None)  # N(0, 1) prior on thresholds of gapped groups
 
     def unpack(self, vec):
         betas, start = [], 0
@@ -336,6 +344,7 @@ class _Problem:
         penalty = sum(w * b.sum() ** 2 for w, b in zip(self.weights, betas[1:], strict=True))
         tau_sums = (tau * self.free).sum(axis=1)
         penalty += float((self.tau_weights * tau_sums ** 2).sum())
+        penalty += float((self.ridge[:, None] * tau ** 2).sum())
         value = float(np.take_along_axis(logp, d.x[:, None], axis=1).sum()) - 0.5 * penalty
         P = np.exp(logp, out=logp)
         m = np.arange(P.shape[1], dtype=float)
@@ -345,9 +354,9 @@ class _Problem:
         S = np.cumsum(P[:, :0:-1], axis=1)[:, ::-1]
         R1 = np.cumsum((P * m)[:, :0:-1], axis=1)[:, ::-1]
         K = R1 - E[:, None] * S
-        _, XT = d.indicators
+        XT, absXT = d.transposes
         grads = self._split(XT @ (d.x - E))
-        diags = self._split(np.abs(XT) @ V)
+        diags = self._split(absXT @ V)
         for k in range(1, len(grads)):
             grads[k] -= self.weights[k - 1] * betas[k].sum()
             diags[k] += self.weights[k - 1]
@@ -355,12 +364,13 @@ class _Problem:
         steps = np.arange(1, M + 1)
         ST = np.ascontiguousarray(S.T)
         tau_g = self._by_group(ST - (d.x[None, :] >= steps[:, None]))
-        tau_g -= self.tau_weights[:, None] * tau_sums[:, None]
+        tau_g -= self.tau_weights[:, None] * tau_sums[:, None] + self.ridge[:, None] * tau
         info = np.empty((G, M, M))
         for j in range(M):
             for k in range(j, M):
                 info[:, j, k] = info[:, k, j] = self._by_group((ST[k] - ST[j] * ST[k])[None])[:, 0]
         info += self.tau_weights[:, None, None] * (self.free[:, :, None] & self.free[:, None, :])
+        info += self.ridge[:, None, None] * np.eye(M)[None]
         tau_h = np.diagonal(info, axis1=1, axis2=2)
         grad = np.concatenate([*grads, tau_g[self.free]])
         diag = np.concatenate([*diags, tau_h[self.free]])
@@ -383,7 +393,7 @@ class _Problem:
         V, KT, info = cache
         d = self.design
         vb, vt = self.unpack(vec)
-        X, XT = d.indicators
+        X, (XT, _) = d.indicators, d.transposes
         a = X @ np.concatenate(vb)
         if vt.shape[0] == 1:
             kt = vt[0] @ KT
@@ -438,6 +448,9 @@ class RaschFit:
         Ratings used (those of no extreme element).
     extreme : list of bool arrays
         Extreme elements per facet.
+    gapped : bool array
+        Threshold groups with an unused middle category (thresholds shrunk, see
+        :func:`gapped_groups`).
     """
 
     betas: list
@@ -448,6 +461,7 @@ class RaschFit:
     keep: np.ndarray
     extreme: list
     design: RaschDesign
+    gapped: np.ndarray = None
 
 
 def _extremes(design: RaschDesign):
@@ -473,13 +487,33 @@ def _extremes(design: RaschDesign):
             return keep, extreme
 
 
-def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> RaschFit:
+def gapped_groups(design: RaschDesign) -> np.ndarray:
+    """Threshold groups that leave a category between their lowest and highest unused.
+
+    Their thresholds around the gap would be infinite; :func:`fit_jmle` gives those groups'
+    thresholds a N(0, 1) prior (a ridge penalty) so they stay finite.
+    """
+    G = len(design.group_labels)
+    counts = np.zeros((G, design.n_categories))
+    np.add.at(counts, (design.group, design.x), 1)
+    m = np.arange(design.n_categories)
+    inside = (m >= design.lo[:, None]) & (m <= design.hi[:, None])
+    return (inside & (counts == 0)).any(axis=1)
+
+
+def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> RaschFit:
     """Maximise the joint likelihood over all measures and thresholds (see the module docs).
 
     Extreme elements are set aside first; their measures are NaN here (see
-    :func:`solve_cells` for their adjusted estimates). Convergence: the largest Newton step is
-    below ``tol`` logits.
+    :func:`workbench.calibration.rasch_bias.solve_cells` for their adjusted estimates).
+    Convergence: the largest Newton step is below ``tol`` logits. BLAS runs on one thread: the products are small and memory-bound,
+    and extra threads only contend on a shared machine (as in the mixed model).
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_jmle(design, max_iter=max_iter, tol=tol)
+
+
+def _fit_jmle(design: RaschDesign, *, max_iter: int, tol: float) -> RaschFit:
     keep, extreme = _extremes(design)
     if not keep.any():
         raise ModelError("every element has an extreme score (all ratings in the top or the "
@@ -501,9 +535,10 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> 
     steps = problem.free.sum(axis=1)
     group_n = np.bincount(work.group, minlength=G)
     problem.tau_weights = np.where(steps > 0, 0.2 * group_n / np.maximum(steps, 1) ** 2, 0.0)
+    problem.ridge = gapped_groups(work).astype(float)
 
     betas = [np.zeros(s) for s in work.sizes]
-    share = (np.bincount(work.codes[0], work.x, work.sizes[0]) + 0.5) / (
+    share = (np.bincount(work.codes[0], work.x - lo[work.group], work.sizes[0]) + 0.5) / (
         np.bincount(work.codes[0], hi[work.group] - lo[work.group], work.sizes[0]) + 1.0)
     betas[0] = np.log(share / (1 - share))
     vec = problem.pack(betas, np.zeros(problem.free.shape))
@@ -511,7 +546,8 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> 
     present = np.concatenate([*(n > 0 for n in counts), np.ones(int(problem.free.sum()), bool)])
     value, grad, diag, cache = problem.evaluate(vec)
     converged, n_iter = False, 0
-    for n_iter in range(1, max_iter + 1):
+    while n_iter < max_iter:
+        n_iter += 1
         grad = np.where(present, grad, 0.0)
         diag = np.where(present, diag, 1.0)
         gnorm = float(np.abs(grad).max())
@@ -536,49 +572,5 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-7) -> 
     for k in range(1, len(betas)):
         betas[k] = np.where(extreme[k], np.nan, betas[k])
     loglik = rasch_loglik(work, [np.nan_to_num(b) for b in betas], tau)
-    return RaschFit(betas, tau, loglik, n_iter, converged, keep, extreme, work)
-
-
-# --------------------------------------------------------------------------------------------
-# One measure per cell with everything else anchored
-# --------------------------------------------------------------------------------------------
-
-
-def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_iter=200,
-                tol=1e-8):
-    """Solve ``sum_{n in c} E[x_n | eta0_n + sign * b_c] = target_c`` for every cell ``c``.
-
-    The one-dimensional Newton step used for extreme elements (with adjusted targets),
-    re-estimation of ratees, and bias/interaction terms: all other measures are anchored.
-
-    Returns
-    -------
-    b, se : arrays (n_cells,)
-        The cell measures (clipped to +-MAX_MEASURE) and their model SEs
-        ``1 / sqrt(sum V)``; NaN for cells without ratings.
-    """
-    b = np.zeros(n_cells)
-    count = np.bincount(cell, minlength=n_cells)
-    active = np.flatnonzero(count > 0)
-    rows = np.arange(len(cell))
-    for _ in range(max_iter):
-        # Only the cells still moving are recomputed: most converge in a few steps.
-        _, E, V = category_moments(eta0[rows] + sign * b[cell[rows]], group[rows], tau, mask)
-        sE = np.bincount(cell[rows], E, n_cells)[active]
-        sV = np.bincount(cell[rows], V, n_cells)[active]
-        step = np.clip(sign * (target[active] - sE) / np.maximum(sV, 1e-10), -1.0, 1.0)
-        new = np.clip(b[active] + step, -MAX_MEASURE, MAX_MEASURE)
-        change = np.abs(new - b[active])
-        b[active] = new
-        moving = change >= tol
-        if not moving.any():
-            break
-        active = active[moving]
-        still = np.zeros(n_cells, dtype=bool)
-        still[active] = True
-        rows = rows[still[cell[rows]]]
-    _, E, V = category_moments(eta0 + sign * b[cell], group, tau, mask)
-    sV = np.bincount(cell, V, n_cells)
-    with np.errstate(divide="ignore"):
-        se = 1.0 / np.sqrt(sV)
-    return np.where(count > 0, b, np.nan), np.where(count > 0, se, np.nan)
+    return RaschFit(betas, tau, loglik, n_iter, converged, keep, extreme, work,
+                    problem.ridge > 0)

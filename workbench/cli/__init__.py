@@ -4,8 +4,8 @@ Each module ``workbench/cli/<name>.py`` defines ``register(subparsers)`` which a
 and sets ``func``; subcommands are found at start-up. The exit codes are the contract:
 
 * 0: done;
-* 2: the user's input or options are wrong (any WorkbenchError, or a usage error): one report
-  without a traceback, nothing written;
+* 2: the user's input or options are wrong (any WorkbenchError, a usage error, or a file the
+  operating system refuses): one report without a traceback, nothing written;
 * 1: the run itself failed (a notebook raised, or an internal error): one readable line; the
   traceback only with ``--debug``.
 """
@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name in names:
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(sub)
+    for subparser in sub.choices.values():
+        # also after the subcommand; SUPPRESS keeps a --debug given before it
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                               help="show the full traceback when something fails unexpectedly")
     return parser
 
 
@@ -74,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # a file or folder the operating system refused (a name too long, no permission, a
+        # full disk) that no check above caught: the user's to fix, so a usage error
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
         if args.debug:
             traceback.print_exc()

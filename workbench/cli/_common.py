@@ -27,6 +27,7 @@ __all__ = [
     "organisation_from_paths",
     "print_warnings",
     "check_common_options",
+    "say_run_failed",
 ]
 
 
@@ -139,3 +140,11 @@ def check_common_options(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if value is not None:
             setattr(args, name, check(value))
+
+
+def say_run_failed(command: str, result) -> int:
+    """Tell where a failed engagement run stopped and where its folder is; return exit code 1."""
+    print(f"{command}: run failed in {result.failure}", file=sys.stderr)
+    print(f"the executed notebooks, manifest and a short report.html are in {result.run_dir}",
+          file=sys.stderr)
+    return 1

@@ -147,7 +147,7 @@ def _run_rasch(args, ratings, waves, out) -> int:
     """``--model rasch``: the many-facet Rasch calibration's files and its Wright map."""
     from workbench.calibration.rasch import calibrate_rasch
     from workbench.calibration.rasch_figures import plot_wright_map
-    from workbench.reporting.client_report import save_figure
+    from workbench.reporting.display import save_figure
 
     print(f"Fitting the many-facet Rasch model to {len(ratings)} ratings (thresholds: "
           f"{args.thresholds}, waves: {waves}) ...", file=sys.stderr, flush=True)

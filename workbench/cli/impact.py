@@ -47,6 +47,9 @@ def register(sub) -> None:
                         help="which estimate is recommended (auto: rule in the output)")
     parser.add_argument("--target-effect", type=float, default=0.2, metavar="POINTS",
                         help="effect (score points) to plan the sample size for")
+    parser.add_argument("--error-correlation", type=float, default=0.0, metavar="RHO",
+                        help="correlation of the pre and post scores' errors (same raters in "
+                        "both waves); 0 assumes independent errors")
     parser.add_argument("--raw-means", action="store_true",
                         help="use raw means of non-self ratings instead of calibrated scores")
     parser.set_defaults(func=run)
@@ -59,16 +62,26 @@ def _check_options(args) -> None:
 
     check_alpha(args.alpha, "--alpha")
     check_interval("--target-effect", args.target_effect, low=0, inclusive="neither")
+    check_interval("--error-correlation", args.error_correlation, low=-1, high=1,
+                   inclusive="neither")
     if args.catalog is None and not args.any_training:
         raise ConfigError("per-skill effects need the catalog (which skills each activity "
                           "targets): give --catalog FILE, or --any-training to estimate the "
                           "effect of completing any activity on every skill")
     if args.wave_dates and args.waves:
         assessment_dates(args.wave_dates, pre_wave=args.waves[0], post_wave=args.waves[1])
-    out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    # the output folder is made only when the results are ready (a failed run leaves none);
+    # what would stop it is found now, before the calibration runs
+    out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is not a folder; choose another output folder")
+    if out.is_dir() and any(out.iterdir()):
         raise ConfigError(f"{out}: the output folder already holds files; earlier results are "
                           "never overwritten, so choose a new folder")
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ConfigError(f"{out}: cannot create the output folder: {parent} is a file, not a "
+                          "folder")
 
 
 def _scores(ratings, raw: bool):
@@ -88,7 +101,7 @@ def run(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from workbench.cli._common import print_warnings
+    from workbench.cli._common import print_warnings, waves_from_args
     from workbench.impact.figures import plot_effects_forest, plot_pre_post, plot_rci_by_team
     from workbench.impact.panel import choose_waves
     from workbench.impact.result import estimate_impact
@@ -96,12 +109,13 @@ def run(args) -> int:
 
     _check_options(args)
     org = load_organisation(None, ratings=args.ratings, enrollments=args.enrollments,
-                            people=args.people, catalog=args.catalog, mapping=args.mapping)
+                            people=args.people, catalog=args.catalog, mapping=args.mapping,
+                            waves=waves_from_args(args))
     print_warnings(org.problems)
     if org.enrollments is None or org.enrollments.empty:
         raise ConfigError(f"{args.enrollments}: no enrollments to evaluate")
-    # waves are checked on the ratings, before calibrating: a mistyped wave must not become a
-    # wave of the model
+    # the reader refuses a mistyped wave (or keeps the named ones); the pre and post waves are
+    # settled here, before calibrating, so that no other wave becomes a wave of the model
     waves = choose_waves(org.ratings, args.waves, source=f"ratings ({args.ratings})")
     ratings = org.ratings[org.ratings["wave"].isin(waves)]
     scores, source = _scores(ratings, args.raw_means)
@@ -110,7 +124,8 @@ def run(args) -> int:
                              training="any" if args.any_training else "targeted",
                              alpha=args.alpha, correction=args.correction,
                              noncompleters=args.noncompleters, design=args.design,
-                             target_effect=args.target_effect)
+                             target_effect=args.target_effect,
+                             error_correlation=args.error_correlation)
     out = result.save(args.out)
     with (out / "summary.txt").open("x", encoding="utf-8") as handle:
         handle.write(f"Scores: {source}\n\n{result.summary()}\n")

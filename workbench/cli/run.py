@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from workbench.cli._common import say_run_failed
 from workbench.errors import ConfigError
 
 
@@ -52,8 +52,5 @@ def run(args) -> int:
         return 0 if all(r["status"] == "succeeded" for r in results) else 1
     result = run_engagement(args.engagement, reports=args.reports)
     if not result.ok:
-        print(f"workbench run: run failed in {result.failure}", file=sys.stderr)
-        print(f"the executed notebooks, manifest and a short report.html are in "
-              f"{result.run_dir}", file=sys.stderr)
-        return 1
+        return say_run_failed("workbench run", result)
     return 0

@@ -107,7 +107,7 @@ def paired_change(panel: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
 
 def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVARIATES,
                    cluster: str | None = "team", pre_adjust: str = "auto",
-                   cov_type: str = "cluster") -> pd.DataFrame:
+                   cov_type: str = "cluster", error_correlation: float = 0.0) -> pd.DataFrame:
     """Training effect per skill by ANCOVA: post ~ pre + trained (+ role + level).
 
     Parameters
@@ -125,6 +125,9 @@ def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVAR
         trained, covariates] using the scores' SEs (corrects the attenuation that otherwise
         biases the trained coefficient when groups differ at baseline); "auto" does so when
         SEs are available.
+    error_correlation : float
+        Correlation of the pre and post scores' errors (with regression calibration; see
+        :func:`workbench.impact.regression.calibrated_pre`). 0 assumes independent errors.
 
     Returns
     -------
@@ -142,6 +145,7 @@ def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVAR
     """
     check_alpha(alpha)
     check_panel(panel)
+    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
     adjust = pre_adjust_for(panel, pre_adjust)
     rows = []
     for skill, d in panel[panel["included"]].groupby("skill", sort=True):
@@ -154,13 +158,14 @@ def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVAR
             rows.append(row)
             continue
         covs = usable_covariates(d, covariates)
-        lam = 1.0
+        lam, shift = 1.0, 0.0
         if adjust == "regression_calibration":
-            d["pre_x"], lam = calibrated_pre(d, covs)
+            d["pre_x"], lam, shift = calibrated_pre(d, covs,
+                                                    error_correlation=error_correlation)
         else:
             d["pre_x"] = d["pre"]
         X = design_matrix(d, ["pre_x", "trained"], covs)
-        fit, se_type = fit_ols(d["post"], X, d, cluster, cov_type=cov_type)
+        fit, se_type = fit_ols(d["post"] - shift, X, d, cluster, cov_type=cov_type)
         ci = fit.conf_int(alpha).loc["trained"]
         row.update(estimate=fit.params["trained"], se=fit.bse["trained"], ci_low=ci.iloc[0],
                    ci_high=ci.iloc[1], p_value=fit.pvalues["trained"],

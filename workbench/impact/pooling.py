@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.checks import check_alpha, check_choice
+from workbench.checks import check_alpha, check_choice, check_interval
 from workbench.errors import ConfigError
 from workbench.impact.regression import (
     CORRECTIONS,
@@ -171,7 +171,8 @@ def activity_effects(panel: pd.DataFrame, catalog: pd.DataFrame, *, alpha: float
                      covariates=COVARIATES, cluster: str | None = "team",
                      pre_adjust: str = "auto", correction: str = "holm",
                      cov_type: str = "nonrobust", prior: str = "auto",
-                     pooling: str = "hierarchical") -> pd.DataFrame:
+                     pooling: str = "hierarchical",
+                     error_correlation: float = 0.0) -> pd.DataFrame:
     """Effect of each activity on each skill it targets, partially pooled across activities.
 
     Per skill, ``post ~ pre + sum_a completed_a (+ role + level)`` with one indicator per
@@ -189,7 +190,7 @@ def activity_effects(panel: pd.DataFrame, catalog: pd.DataFrame, *, alpha: float
     catalog : DataFrame
         activity, skill[, kind, title]: which skills an activity targets, its kind (the prior
         mean of the pooling) and title.
-    alpha, covariates, cluster, pre_adjust
+    alpha, covariates, cluster, pre_adjust, error_correlation
         As in :func:`workbench.impact.effects.ancova_effects`.
     correction : {"holm", "fdr_bh"}
         Adjustment of the raw p values across all (activity, skill) rows.
@@ -218,6 +219,7 @@ def activity_effects(panel: pd.DataFrame, catalog: pd.DataFrame, *, alpha: float
     check_choice("cov_type", cov_type, ("nonrobust", "cluster"))
     check_choice("prior", prior, ("auto", "kind", "common"))
     check_choice("pooling", pooling, POOLING)
+    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
     if "completed_activities" not in panel.columns:
         raise ConfigError("panel: no column completed_activities; build it with prepare_panel()")
     if prior == "auto":
@@ -239,13 +241,15 @@ def activity_effects(panel: pd.DataFrame, catalog: pd.DataFrame, *, alpha: float
         if not used or (~d["trained"]).sum() < 2:
             continue
         covs = usable_covariates(d, covariates)
+        shift = 0.0
         if adjust == "regression_calibration":
-            d["pre_x"], _ = calibrated_pre(d, covs, group=None,
-                                           numeric=[names[a] for a in used])
+            d["pre_x"], _, shift = calibrated_pre(d, covs, group=None,
+                                                  numeric=[names[a] for a in used],
+                                                  error_correlation=error_correlation)
         else:
             d["pre_x"] = d["pre"]
         X = design_matrix(d, ["pre_x"] + [names[a] for a in used], covs)
-        fit, _ = fit_ols(d["post"], X, d, cluster, cov_type=cov_type)
+        fit, _ = fit_ols(d["post"] - shift, X, d, cluster, cov_type=cov_type)
         for row in rows[first:]:
             if row["activity"] in used:
                 term = names[row["activity"]]

@@ -80,7 +80,8 @@ def fit_ols(y, X, d, cluster, cov_type="cluster"):
     return model.fit(cov_type="HC1", use_t=True), "HC1"
 
 
-def calibrated_pre(d: pd.DataFrame, covariates, *, group="trained", numeric=()):
+def calibrated_pre(d: pd.DataFrame, covariates, *, group="trained", numeric=(),
+                   error_correlation: float = 0.0):
     """Regression calibration of the pre score: E[true pre | observed pre, group, covariates].
 
     ``pre = fitted + r`` from OLS of the observed pre score on the group (a categorical column
@@ -89,10 +90,18 @@ def calibrated_pre(d: pd.DataFrame, covariates, *, group="trained", numeric=()):
     squared SE (the true within-group variance, floored at 5% of the residual variance). Rows
     without SE keep their pre score (Carroll et al., 2006, ch. 4).
 
+    When the errors of the pre and the post score are correlated (``error_correlation`` = rho:
+    the same raters' lasting impressions enter both waves), the post score's error is partly
+    predictable from the pre residual: ``E[e_post | r] = c_i / (v + se_i^2) r`` with ``c_i = rho
+    se_pre se_post``. Left in, it inflates the pre slope and, when the trained started lower,
+    the training effect; the returned ``post_shift`` is that part, to subtract from the post
+    score before the regression.
+
     Returns
     -------
-    (ndarray, float)
-        The calibrated pre scores and the mean shrinkage factor (reliability within groups).
+    (ndarray, float, ndarray)
+        The calibrated pre scores, the mean shrinkage factor (reliability within groups), and
+        the post shift (zeros when rho = 0 or without SEs).
     """
     covs = list(covariates) + ([group] if group else [])
     X = design_matrix(d, list(numeric), covs).to_numpy()
@@ -102,11 +111,15 @@ def calibrated_pre(d: pd.DataFrame, covariates, *, group="trained", numeric=()):
     resid = y - fitted
     se2 = d["se_pre"].to_numpy(dtype=float) ** 2 if "se_pre" in d else np.full(len(d), np.nan)
     if not np.isfinite(se2).any():
-        return y, 1.0
+        return y, 1.0, np.zeros(len(d))
     var_r = resid @ resid / max(len(y) - np.linalg.matrix_rank(X), 1)
     v = max(var_r - np.nanmean(se2), 0.05 * var_r)
     lam = np.where(np.isfinite(se2), v / (v + np.nan_to_num(se2)), 1.0)
-    return fitted + lam * resid, float(np.mean(lam))
+    shift = np.zeros(len(d))
+    if error_correlation and "se_post" in d:
+        cov = error_correlation * np.sqrt(se2) * d["se_post"].to_numpy(dtype=float)
+        shift = np.nan_to_num(cov / (v + se2) * resid)
+    return fitted + lam * resid, float(np.mean(lam)), shift
 
 
 def pre_adjust_for(panel: pd.DataFrame, pre_adjust: str) -> str:

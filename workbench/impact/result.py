@@ -270,7 +270,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
                     pre_adjust: str = "auto", shrinkage: str = "auto", covariates=COVARIATES,
                     cluster: str | None = "team", target_effect: float = 0.2,
                     power: float = 0.8, rtm_quantile: float = 0.5,
-                    did: bool = True) -> ImpactResult:
+                    error_correlation: float = 0.0, did: bool = True) -> ImpactResult:
     """Did the training raise the skills it targets? Every impact question in one call.
 
     Parameters
@@ -316,6 +316,11 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
         Planning: effect (score points) and power for the sample-size column.
     rtm_quantile : float
         Low scorers for the regression-to-the-mean table (below this quantile of pre).
+    error_correlation : float
+        Correlation between the errors of a person's pre and post score (the same raters'
+        lasting impressions enter both waves); used by the regression calibration of ANCOVA
+        and of the per-activity effects (:func:`workbench.impact.regression.calibrated_pre`).
+        0 (default) assumes independent errors; see docs/impact.md for what it is on demo data.
     did : bool
         Fit the difference-in-differences mixed models (the slowest part).
 
@@ -337,6 +342,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     check_interval("target_effect", target_effect, low=0, inclusive="neither")
     check_interval("power", power, low=0, high=1, inclusive="neither")
     check_interval("rtm_quantile", rtm_quantile, low=0, high=1, inclusive="neither")
+    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
     panel = prepare_panel(scores, enrollments, people=people, catalog=catalog, waves=waves,
                           dates=dates, training=training, noncompleters=noncompleters,
                           shrinkage=shrinkage)
@@ -344,7 +350,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     covariates = tuple(covariates)
     paired = paired_change(panel, alpha=alpha)
     ancova = ancova_effects(panel, alpha=alpha, covariates=covariates, cluster=cluster,
-                            pre_adjust=adjust)
+                            pre_adjust=adjust, error_correlation=error_correlation)
     did_table = did_effects(panel, alpha=alpha) if did else pd.DataFrame(
         columns=["skill", "method", "estimate", "se", "ci_low", "ci_high", "p_value", "n",
                  "n_trained", "n_untrained"])
@@ -358,7 +364,8 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     effects["training"] = training
     if training == "targeted":
         acts = activity_effects(panel, catalog, alpha=alpha, covariates=covariates,
-                                cluster=cluster, pre_adjust=adjust, correction=correction)
+                                cluster=cluster, pre_adjust=adjust, correction=correction,
+                                error_correlation=error_correlation)
     else:
         acts = pd.DataFrame(columns=_ACTIVITY_COLUMNS)
     rtm = regression_to_mean(panel, ancova=ancova, quantile=rtm_quantile, alpha=alpha)
@@ -366,6 +373,12 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     individual = reliable_change(panel, alpha=alpha)
     notes = _notes(panel, noncompleters=noncompleters, design=design, adjust=adjust,
                    correction=correction, did=did)
+    if adjust == "regression_calibration":
+        notes.append(f"Pre and post score errors taken as correlated {error_correlation:g} "
+                     "(same raters in both waves)." if error_correlation else
+                     "Pre and post score errors taken as independent (error_correlation=0); "
+                     "when the same raters rate in both waves their lasting impressions make "
+                     "them correlated and the effects somewhat too large (docs/impact.md).")
     a = panel.attrs
     source = {True: "calibrated (shrunken BLUPs, un-shrunk)", False: "calibrated (shrunken "
               "BLUPs, kept)"}[a["undone"]] if a["shrunken"] else "scores as given (unshrunk)"
@@ -374,6 +387,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
                 "correction": correction, "noncompleters": noncompleters, "design": design,
                 "pre_adjust": adjust, "shrinkage": shrinkage, "covariates": covariates,
                 "cluster": cluster, "target_effect": target_effect, "power": power,
+                "error_correlation": error_correlation,
                 "score_source": source}
     return ImpactResult(effects_by_skill=effects, paired=paired, effects_by_activity=acts,
                         individual_change=individual, rtm=rtm, power=plan, design=rec,

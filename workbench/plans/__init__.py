@@ -8,8 +8,8 @@ from __future__ import annotations
 from workbench.plans import (
     activities,
     build,
-    config,
     confidentiality,
+    config,
     demand,
     display,
     gains,
@@ -25,8 +25,8 @@ from workbench.plans import (
 )
 from workbench.plans.activities import *  # noqa: F403
 from workbench.plans.build import *  # noqa: F403
-from workbench.plans.config import *  # noqa: F403
 from workbench.plans.confidentiality import *  # noqa: F403
+from workbench.plans.config import *  # noqa: F403
 from workbench.plans.demand import *  # noqa: F403
 from workbench.plans.display import *  # noqa: F403
 from workbench.plans.gains import *  # noqa: F403

@@ -43,8 +43,8 @@ import pandas as pd
 from workbench.checks import DEFAULT_SEED, check_random_state
 from workbench.errors import InputError
 from workbench.plans.activities import match_activities
-from workbench.plans.config import check_config
 from workbench.plans.confidentiality import comments_for_display, source_scores_for_display
+from workbench.plans.config import check_config
 from workbench.plans.demand import content_gaps, find_experts, gap_heatmap, training_demand
 from workbench.plans.gains import activity_gains
 from workbench.plans.gaps import choose_focus_skills, compute_gaps
@@ -58,6 +58,7 @@ from workbench.plans.inputs import (
     scale_bounds,
     start_date,
 )
+from workbench.plans.labels import date_label
 from workbench.plans.mentors import match_mentors
 from workbench.plans.result import PlanSet
 from workbench.plans.schedule import plan_timeline, schedule_activities
@@ -175,7 +176,7 @@ def build_plans(
     timeline = plan_timeline(focus["person"], start, weeks=cfg["weeks"],
                              checkin_every=cfg["checkin_every"])
     focus = set_targets(focus, done, alpha=cfg["alpha"], scale=(low, high))
-    focus["goal"] = write_goals(focus, by=f"{start + pd.Timedelta(weeks=cfg['weeks']):%Y-%m-%d}",
+    focus["goal"] = write_goals(focus, by=date_label(start + pd.Timedelta(weeks=cfg["weeks"])),
                                 evidence=cfg["evidence"], weeks=cfg["weeks"])
     plans = _plans_table(done, focus)
     settings = {**cfg, "start": f"{start:%Y-%m-%d}", "scale": [low, high],
@@ -199,6 +200,8 @@ def build_plans(
 
 
 def _ids(values):
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        return values  # already text: skip a costly conversion of every row
     return values.astype(object).where(values.isna(), values.astype(str))
 
 

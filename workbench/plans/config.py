@@ -129,7 +129,7 @@ def check_config(config=None) -> dict:
         cfg[key] = run(check_integer, key, cfg[key], low=lo, high=hi)
     for key, lo, hi, inclusive in (("gap_probability", 0.5, 1.0, "neither"),
                                    ("stretch_step", 0.0, 5.0, "both"),
-                                   ("hours_per_week", 0.25, 40.0, "both"),
+                                   ("hours_per_week", 0.0, 168.0, "right"),
                                    ("mentor_confidence", 0.5, 1.0, "neither"),
                                    ("rule_bonus", 0.0, 10.0, "both"),
                                    ("default_gain", 0.0, 5.0, "both"),

@@ -113,8 +113,8 @@ def write_goals(focus, *, by, evidence="manager and peer re-rating", weeks=12) -
     ...                   "destination_level": [4.0], "n_activities": [2],
     ...                   "destination_reason": ["the Team Lead requirement"],
     ...                   "reaches_destination": [False]})
-    >>> print(write_goals(f, by="2027-03-29").iloc[0])
-    Raise Coaching from 1.8 to 2.3 by 2027-03-29 (the level the planned activities can be expected to deliver; plausible range 1.9 to 2.7), on the way to 4.0 (the Team Lead requirement); evidence: manager and peer re-rating in week 12
+    >>> print(write_goals(f, by="29 Mar 2027").iloc[0])
+    Raise Coaching from 1.8 to 2.3 by 29 Mar 2027 (the level the planned activities can be expected to deliver; plausible range 1.9 to 2.7), on the way to 4.0 (the Team Lead requirement); evidence: manager and peer re-rating in week 12
     """
     texts = []
     for r in focus.itertuples(index=False):

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.errors import ConfigError, InputError, Problem
-from workbench.tables.scores import as_scores
+from workbench.tables.scores import as_scores, latest_wave
 
 __all__ = ["plan_scores", "scale_bounds", "SCALE_MARGIN"]
 
@@ -101,7 +101,9 @@ def plan_scores(scores, *, scale=None, wave="latest", source="scores") -> pd.Dat
             problems.append(Problem(source, None, "score",
                                     f"... and {int(off.sum()) - 25} more scores off the scale"))
         raise InputError(problems)
-    if wave is not None:
+    if wave == "latest":
+        frame = latest_wave(frame).reset_index(drop=True)  # already the contract: no re-check
+    elif wave is not None:
         frame = as_scores(frame, wave=wave, source=source)
     return frame
 

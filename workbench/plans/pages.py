@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 
 from workbench.checks import check_choice
@@ -33,6 +34,9 @@ from workbench.plans.labels import (
 )
 
 __all__ = ["render_person_page", "PAGE_CSS"]
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?|–|hidden|\d+(\.\d+)? \(standard error [\d.]+\)|"
+                     r"[\d.]+, rank \d+")
 
 # The client report's palette and type (workbench.reporting.client_report), plus print rules.
 PAGE_CSS = """
@@ -49,9 +53,9 @@ h2 { color: #1f3a5f; font-size: 1.3rem; border-bottom: 2px solid #e4e7eb;
 h3 { color: #1f3a5f; font-size: 1.1rem; margin-bottom: .3rem; }
 table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
 th, td { border: none; border-bottom: 1px solid #e4e7eb; padding: .3rem .7rem;
-         text-align: right; vertical-align: top; }
+         text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; white-space: nowrap; }
 th { background: #f0f4f8; }
-td:first-child, th:first-child { text-align: left; }
 p.note { color: #52606d; font-size: .85rem; }
 footer { color: #616e7c; font-size: .8rem; text-align: center; padding: 1rem; }
 @page { size: A4; margin: 15mm 14mm; }
@@ -238,10 +242,17 @@ def _markdown_to_html(md, *, title):
             return
         rows = [[c.strip() for c in row.strip().strip("|").split("|")] for row in table]
         head_row, rest = rows[0], rows[2:]
-        out.append("<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head_row)
-                   + "</tr></thead><tbody>")
-        out.extend("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
-                   for r in rest)
+        # numbers right-aligned (a column of them reads down), words left
+        num = [bool(rest) and all(_NUMBER.fullmatch(r[k]) for r in rest if k < len(r))
+               for k in range(len(head_row))]
+        cls = [' class="num"' if n else "" for n in num]
+        out.append("<table><thead><tr>" + "".join(
+            f"<th{cls[k]}>{_inline(c)}</th>" for k, c in enumerate(head_row))
+            + "</tr></thead><tbody>")
+        numeric = ' class="num"'
+        out.extend("<tr>" + "".join(
+            f"<td{numeric if _NUMBER.fullmatch(c) else ''}>{_inline(c)}</td>"
+            for c in r) + "</tr>" for r in rest)
         out.append("</tbody></table>")
         table.clear()
 

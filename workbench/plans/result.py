@@ -142,6 +142,12 @@ class PlanSet(Result):
             parts.append(("Content gaps", self.content_gaps))
         return parts
 
+    def _settings_text(self) -> str:
+        # the options a reader needs to judge the plans; settings.json keeps every one
+        keys = ("n_focus", "gap_probability", "priority", "hours_per_week", "weeks",
+                "activities_per_skill", "alpha", "default_gain", "impact")
+        return ", ".join(f"{k}={self.settings[k]}" for k in keys if k in self.settings)
+
     def _files(self):
         plans = self.plans.copy()
         for col in ("start", "end"):
@@ -215,7 +221,8 @@ FOCUS_FIELDS = ["person", "skill", "focus_rank", "focus_type", "score", "se", "r
 def person_records(ps, people=None, pages=None):
     """plans.json records of ``people`` (all by default), built in one pass per table.
 
-    ``pages`` maps person -> page file stem (written by :func:`workbench.plans.write`).
+    ``pages`` maps person -> page file stem (written by :func:`workbench.plans.write`); a
+    record says ``page`` only where the stem is not the person id itself.
     """
     def pick(frame, key="person"):
         return frame if people is None else frame[frame[key].isin(people)]
@@ -226,7 +233,10 @@ def person_records(ps, people=None, pages=None):
     strengths = _by_person(pick(ps.strengths))
     shown = _by_person(pick(ps.source_scores, "ratee"), "ratee")
     comments = _by_person(pick(ps.comments, "ratee"), "ratee")
-    issues = _by_person(pick(ps.issues)[["person", "message"]].dropna(subset=["person"]))
+    # a missing mentor is said under its skill already; the notes list the rest
+    noted = pick(ps.issues)
+    noted = noted[noted["issue"] != "no_mentor"]
+    issues = _by_person(noted[["person", "message"]].dropna(subset=["person"]))
     tl = ps.timeline.set_index("person")
     s = ps.settings
     names = info["name"] if "name" in info else pd.Series([None] * len(info), index=info.index)
@@ -256,6 +266,9 @@ def person_records(ps, people=None, pages=None):
             "comments": comments.get(person, []),
             "issues": [m["message"] for m in issues.get(person, [])],
             "min_raters": s.get("min_raters"),
-            "page": None if pages is None else pages.get(person),
         })
+        # the page file is named after the person; stated only where the name had to change
+        stem = None if pages is None else pages.get(person)
+        if stem is not None and stem != str(person):
+            records[-1]["page"] = stem
     return records

@@ -5,7 +5,7 @@ file names are safe on every file system and bounded: the id's letters, digits, 
 and ``.`` (anything else becomes ``_``), at most :data:`MAX_STEM` characters; a name that had
 to be shortened or changed, that collides (case-insensitively) with another, or that is a
 reserved Windows device name gets a short hash of the id, so two people never share a file.
-plans.json gives each person's page file name.
+plans.json gives the page file name of each person whose id had to be changed.
 
 Examples
 --------
@@ -95,7 +95,7 @@ def write_plans(planset, out_dir, *, pages=True, figures=True, excel=True):
         folder = out / "people"
         folder.mkdir()
         for rec in records:
-            stem = rec["page"]
+            stem = stems[rec["person"]]
             with (folder / f"{stem}.md").open("x", encoding="utf-8") as handle:
                 handle.write(render_person_page(rec, fmt="md"))
             with (folder / f"{stem}.html").open("x", encoding="utf-8") as handle:

@@ -36,9 +36,9 @@ from pathlib import Path
 
 from workbench.checks import check_integer
 from workbench.errors import ConfigError, Problem, WorkbenchError, format_problems
-from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec
+from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec, resolve_path
 from workbench.tables.columns import TABLES
-from workbench.tables.mapping import ColumnMapping
+from workbench.tables.mapping import ColumnMapping, read_yaml
 from workbench.tables.organisation import Organisation, find_table_files, load_organisation
 
 __all__ = [
@@ -174,25 +174,16 @@ def check_parameters(spec: NotebookSpec, given: Mapping, *, file: str) -> list:
     """
     return [
         _problem(file, f"notebooks.{spec.name}.{name}", message)
-        for name, message in check_values(spec, given, reserved=PIPELINE_PARAMETERS)
+        for name, message in check_values(spec, given, reserved=PIPELINE_PARAMETERS,
+                                          base=Path(file).parent)
     ]
 
 
 def _read_yaml(path: Path):
-    import yaml
-
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise EngagementError([_problem(str(path), None, "engagement file not found")]) from None
-    except IsADirectoryError:
-        raise EngagementError(
-            [_problem(str(path), None, "is a folder, not an engagement file")]
-        ) from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise EngagementError([_problem(str(path), None, f"not valid YAML ({exc})")]) from None
+        spec = read_yaml(path, what="engagement file")
+    except ConfigError as exc:  # missing, a folder, unreadable, not UTF-8, not YAML
+        raise EngagementError([_problem(str(path), None, str(exc).split(": ", 1)[-1])]) from None
     if not isinstance(spec, Mapping):
         raise EngagementError(
             [_problem(str(path), None, "must be a mapping of keys (engagement, client, data)")]
@@ -320,6 +311,11 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
         if random_state is not None and "random_state" in spec_.parameters:
             params.setdefault("random_state", random_state)
         problems += check_parameters(spec_, params, file=file)
+        for pname, pspec in spec_.parameters.items():
+            # a file a notebook reads is passed on as an absolute path: the kernel runs in
+            # the notebooks' folder, not the engagement's
+            if pspec.file and isinstance(params.get(pname), str) and params[pname].strip():
+                params[pname] = str(resolve_path(params[pname], base))
         steps.append(NotebookStep(name=name, path=path, parameters=params, spec=spec_))
     return tuple(steps)
 

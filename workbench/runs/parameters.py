@@ -10,6 +10,8 @@ allowed values in a small machine-readable grammar, in parentheses:
 ``(at least 0)`` ``(above 0)``    a lower bound, inclusive or exclusive
 ``(at most 9)`` ``(below 1)``     an upper bound, inclusive or exclusive
 ``(a date)``                      an ISO date, ``2027-01-04``
+``(a file)``                      a path to an existing file, or empty (relative paths are
+                                  relative to the engagement file's folder)
 ``(needs: enrollments, catalog)`` the tables the notebook cannot run without (any parameter,
                                   usually ``data_dir``)
 ================================  ==============================================================
@@ -50,12 +52,14 @@ __all__ = [
     "notebook_spec",
     "check_value",
     "check_values",
+    "resolve_path",
 ]
 
 _CHOICES = re.compile(r"\(one of:\s*([^)]*)\)")
 _RANGE = re.compile(r"\((-?\d+(?:\.\d+)?) to (-?\d+(?:\.\d+)?)\)")
 _BOUND = re.compile(r"\((at least|above|at most|below) (-?\d+(?:\.\d+)?)\)")
 _DATE = re.compile(r"\(a date\)")
+_FILE = re.compile(r"\(a file\)")
 _NEEDS = re.compile(r"\(needs:\s*([^)]*)\)")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -113,6 +117,8 @@ class ParameterSpec:
         Bounds of a number; ``inclusive`` as in :func:`workbench.checks.check_interval`.
     date : bool
         The value is an ISO date.
+    file : bool
+        The value is an existing file's path, or empty.
     needs : tuple of str
         Tables the notebook needs.
     """
@@ -126,6 +132,7 @@ class ParameterSpec:
     high: float | None = None
     inclusive: str = "both"
     date: bool = False
+    file: bool = False
     needs: tuple = ()
 
 
@@ -175,6 +182,7 @@ def parse_help(name: str, type_name: str | None, default: str, help_text: str) -
         high=high,
         inclusive=inclusive,
         date=bool(_DATE.search(help_text)),
+        file=bool(_FILE.search(help_text)),
         needs=tuple(t.strip() for t in needs.group(1).split(",") if t.strip()) if needs else (),
     )
 
@@ -218,8 +226,11 @@ def notebook_spec(path: str | Path) -> NotebookSpec:
     return NotebookSpec(name=path.stem, path=path, parameters=parameters)
 
 
-def check_value(spec: ParameterSpec, value) -> str | None:
-    """What is wrong with ``value`` for this parameter, or None when it is allowed."""
+def check_value(spec: ParameterSpec, value, *, base: Path | None = None) -> str | None:
+    """What is wrong with ``value`` for this parameter, or None when it is allowed.
+
+    ``base`` is the folder relative file paths start from (the engagement file's).
+    """
     alternatives = _alternatives(spec.type)
     if alternatives and not any(_TYPE_CHECKS[t](value) for t in alternatives):
         return f"must be {spec.type}, got {type(value).__name__} {value!r}"
@@ -239,7 +250,17 @@ def check_value(spec: ParameterSpec, value) -> str | None:
         return f"{text}, got {value!r}"
     if spec.date and not _is_date(value):
         return f"must be a date like 2027-01-04, got {value!r}"
+    if spec.file and isinstance(value, str) and value.strip():
+        path = resolve_path(value, base)
+        if not path.is_file():
+            return f"file not found: {path}"
     return None
+
+
+def resolve_path(value: str, base: Path | None) -> Path:
+    """A parameter's file path, relative paths taken from ``base``."""
+    path = Path(value.strip()).expanduser()
+    return path if path.is_absolute() or base is None else (base / path).resolve()
 
 
 def _is_date(value) -> bool:
@@ -256,10 +277,12 @@ def _is_date(value) -> bool:
     return True
 
 
-def check_values(spec: NotebookSpec, given: Mapping, *, reserved=()) -> list[tuple[str, str]]:
+def check_values(spec: NotebookSpec, given: Mapping, *, reserved=(),
+                 base: Path | None = None) -> list[tuple[str, str]]:
     """Every problem with ``given`` values: ``[(parameter, message), ...]`` (empty when fine).
 
-    ``reserved`` names parameters the pipeline sets itself (a file may not set them).
+    ``reserved`` names parameters the pipeline sets itself (a file may not set them); ``base``
+    is the folder relative file paths start from.
 
     Examples
     --------
@@ -280,7 +303,7 @@ def check_values(spec: NotebookSpec, given: Mapping, *, reserved=()) -> list[tup
             known = ", ".join(n for n in spec.parameters if n not in reserved)
             problems.append((name, f"unknown parameter (known: {known})"))
         else:
-            message = check_value(spec.parameters[name], value)
+            message = check_value(spec.parameters[name], value, base=base)
             if message:
                 problems.append((name, message))
     return problems

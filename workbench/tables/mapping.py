@@ -160,7 +160,7 @@ def read_yaml(path: str | Path, *, what: str = "file") -> object:
     except FileNotFoundError:
         raise ConfigError(f"{path}: {what} not found") from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a {what}") from None
+        raise ConfigError(f"{path}: is a folder; expected the {what}") from None
     except PermissionError:
         raise ConfigError(f"{path}: {what} cannot be read (permission denied)") from None
     except UnicodeDecodeError:

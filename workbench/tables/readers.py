@@ -140,20 +140,30 @@ def _sniff_separator(text: str) -> str:
         return max(counts, key=counts.get) if max(counts.values()) else ","
 
 
-def _text_rows(path: Path) -> list[list[str]]:
+def _text_grid(path: Path) -> pd.DataFrame:
+    """Every record of a text file as a row of strings (blank lines are rows of "")."""
     raw = path.read_bytes()
     if not raw.strip():
         raise _fail(path, "the file is empty")
     text = _decode(path, raw)
     if not text.strip():
         raise _fail(path, "the file is empty")
-    # newline="" keeps line breaks inside quoted cells (a multi-line comment is one cell)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_separator(text))
+    separator = _sniff_separator(text)
     try:
-        # csv.reader yields [] for a blank line, so list position + 1 is the row number
-        return [[cell.strip() for cell in row] for row in reader]
-    except csv.Error as exc:
-        raise _fail(path, f"cannot be read as CSV: {exc}") from None
+        # the C parser is fast; it refuses a record longer than the first one (a title row,
+        # a ragged row), and then the csv module reads the file so the report can say where
+        grid = pd.read_csv(io.StringIO(text), sep=separator, header=None, dtype=str,
+                           na_filter=False, skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError, csv.Error):
+        # newline="" keeps line breaks inside quoted cells (a multi-line comment is one cell)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        try:
+            rows = list(reader)  # [] for a blank line: position + 1 is the row number
+        except csv.Error as exc:
+            raise _fail(path, f"cannot be read as CSV: {exc}") from None
+        width = max(len(row) for row in rows)
+        grid = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
+    return grid
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,7 +178,7 @@ def _has_data(sheet) -> bool:
     return len(cells) > 1
 
 
-def _excel_rows(path: Path, table: str | None, sheet: str | None) -> tuple[list[list[str]], str]:
+def _excel_grid(path: Path, table: str | None, sheet: str | None) -> tuple[pd.DataFrame, str]:
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -198,14 +208,24 @@ def _excel_rows(path: Path, table: str | None, sheet: str | None) -> tuple[list[
         ]
     finally:
         book.close()
-    return rows, chosen
+    if not rows:
+        raise _fail(path, f"the sheet {chosen!r} is empty")
+    width = max(len(row) for row in rows)
+    return pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object), chosen
 
 
-def _parquet_rows(path: Path) -> list[list[str]]:
+def _parquet_grid(path: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path)
-    header = [str(c) for c in frame.columns]
-    body = [[cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    return [header, *body]
+    header = pd.DataFrame([[str(c) for c in frame.columns]], dtype=object)
+    body = pd.DataFrame({i: _column_text(frame.iloc[:, i]) for i in range(frame.shape[1])})
+    return pd.concat([header, body], ignore_index=True)
+
+
+def _column_text(values: pd.Series) -> pd.Series:
+    """A typed column as text, as :func:`cell_text` writes each cell (quick for whole numbers)."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        return values.astype("int64").astype(str).astype(object).reset_index(drop=True)
+    return values.map(cell_text).astype(object).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,16 +233,17 @@ def _parquet_rows(path: Path) -> list[list[str]]:
 # --------------------------------------------------------------------------------------------
 
 
-def _find_header(rows: list[list[str]], expected: set[str]) -> int:
+def _find_header(grid: pd.DataFrame, filled: np.ndarray, expected: set[str]) -> int:
     """Position of the header row: the first non-blank row, or, when it names none of the
     expected columns, the first of the top rows that names at least two of them."""
-    first = next((i for i, row in enumerate(rows) if any(row)), None)
-    if first is None:
+    positions = np.flatnonzero(filled)
+    if positions.size == 0:
         return -1
-    if not expected or _matches(rows[first], expected) > 0:
+    first = int(positions[0])
+    if not expected or _matches(grid.iloc[first], expected) > 0:
         return first
-    for i in range(first + 1, min(len(rows), first + HEADER_SEARCH_ROWS)):
-        if _matches(rows[i], expected) >= 2:
+    for i in range(first + 1, min(len(grid), first + HEADER_SEARCH_ROWS)):
+        if _matches(grid.iloc[i], expected) >= 2:
             return i
     return first
 
@@ -240,16 +261,7 @@ def _column_letter(i: int) -> str:
     return letters
 
 
-def _to_frame(path: Path, rows: list[list[str]], expected: set[str]) -> pd.DataFrame:
-    at = _find_header(rows, expected)
-    if at < 0:
-        raise _fail(path, "the file is empty")
-    header = list(rows[at])
-    while header and header[-1] == "":
-        header.pop()
-    if not header:
-        raise _fail(path, "the file has no columns")
-    width = len(header)
+def _header_problems(path: Path, header: list[str], row: int) -> list[Problem]:
     seen: dict[str, int] = {}
     problems = []
     for i, name in enumerate(header):
@@ -259,34 +271,52 @@ def _to_frame(path: Path, rows: list[list[str]], expected: set[str]) -> pd.DataF
         key = normalise_header(name)
         if key in seen:
             problems.append(Problem(
-                str(path), at + 1, name,
+                str(path), row, name,
                 f"the header names this column twice (columns {_column_letter(seen[key])} and "
                 f"{_column_letter(i)}); rename or remove one",
             ))
         else:
             seen[key] = i
-    body, numbers, ragged = [], [], []
-    for pos in range(at + 1, len(rows)):
-        row = rows[pos]
-        if not any(row):
-            continue
-        if len(row) > width and any(row[width:]):
-            ragged.append(pos + 1)
-        row = (list(row) + [""] * width)[:width]
-        body.append(row)
-        numbers.append(pos + 1)
-    for number in ragged[:_MAX_LISTED]:
-        problems.append(Problem(str(path), number, None,
-                                f"has more cells than the header's {width} columns"))
-    if len(ragged) > _MAX_LISTED:
-        problems.append(Problem(str(path), None, None,
-                                f"... and {len(ragged) - _MAX_LISTED} more row(s) with more "
-                                "cells than the header"))
+    return problems
+
+
+def _to_frame(path: Path, grid: pd.DataFrame, expected: set[str]) -> pd.DataFrame:
+    """The table in a grid of cells: header found, blank rows dropped, index = row number."""
+    grid = grid.fillna("")
+    grid.columns = range(grid.shape[1])
+    for col in grid.columns:
+        grid[col] = grid[col].astype(str).str.strip()
+    filled = (grid != "").to_numpy().any(axis=1)
+    at = _find_header(grid, filled, expected)
+    if at < 0:
+        raise _fail(path, "the file is empty")
+    header = list(grid.iloc[at])
+    while header and header[-1] == "":
+        header.pop()
+    if not header:
+        raise _fail(path, "the file has no columns")
+    width = len(header)
+    problems = _header_problems(path, header, at + 1)
+    keep = filled.copy()
+    keep[: at + 1] = False
+    body = grid.iloc[np.flatnonzero(keep)]
+    numbers = np.flatnonzero(keep) + 1
+    if grid.shape[1] > width:
+        ragged = numbers[(body.iloc[:, width:] != "").to_numpy().any(axis=1)]
+        for number in ragged[:_MAX_LISTED]:
+            problems.append(Problem(str(path), int(number), None,
+                                    f"has more cells than the header's {width} columns"))
+        if len(ragged) > _MAX_LISTED:
+            problems.append(Problem(str(path), None, None,
+                                    f"... and {len(ragged) - _MAX_LISTED} more row(s) with more "
+                                    "cells than the header"))
     if problems:
         raise InputError(problems)
-    if not body:
+    if body.empty:
         raise _fail(path, "the file has a header but no data rows")
-    frame = pd.DataFrame(body, columns=header, index=pd.Index(numbers, name="row"), dtype=object)
+    frame = body.iloc[:, :width].copy()
+    frame.columns = header
+    frame.index = pd.Index(numbers, name="row")
     frame.attrs["header_row"] = at + 1
     return frame
 
@@ -324,20 +354,23 @@ def read_table(
         When the file is missing, unreadable, empty or cannot be parsed in its format.
     """
     path = Path(path)
-    if not path.exists():
-        raise _fail(path, "broken link: the file it points to is missing"
-                    if path.is_symlink() else "file not found")
-    if path.is_dir():
-        raise _fail(path, "is a folder, not a file")
+    try:
+        if not path.exists():
+            raise _fail(path, "broken link: the file it points to is missing"
+                        if path.is_symlink() else "file not found")
+        if path.is_dir():
+            raise _fail(path, "is a folder, not a file")
+    except OSError as exc:  # e.g. a name too long even to look at
+        raise _fail(path, f"cannot be opened ({exc.strerror or exc})") from None
     suffix = path.suffix.lower()
     expected = {normalise_header(e) for e in expected}
     try:
         if suffix in EXCEL_SUFFIXES:
-            rows, chosen = _excel_rows(path, table, sheet)
+            grid, chosen = _excel_grid(path, table, sheet)
         elif suffix in PARQUET_SUFFIXES:
-            rows = _parquet_rows(path)
+            grid = _parquet_grid(path)
         else:
-            rows = _text_rows(path)
+            grid = _text_grid(path)
     except InputError:
         raise
     except PermissionError:
@@ -349,7 +382,7 @@ def read_table(
             "Parquet" if suffix in PARQUET_SUFFIXES else "CSV")
         detail = str(exc).splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise _fail(path, f"cannot be read as {kind}: {detail}") from None
-    frame = _to_frame(path, rows, expected)
+    frame = _to_frame(path, grid, expected)
     if suffix in EXCEL_SUFFIXES:
         frame.attrs["sheet"] = chosen
     return frame if row_index else frame.reset_index(drop=True)

@@ -68,6 +68,14 @@ def new_output_dir(path: str | Path, *, allow_existing: bool = False) -> Path:
     'x'
     """
     path = Path(path).expanduser()
+    try:
+        return _prepare(path, allow_existing)
+    except OSError as exc:  # e.g. a name too long even to look at
+        raise ConfigError(f"{path}: cannot use it as the output folder ({_os_reason(exc)})"
+                          ) from None
+
+
+def _prepare(path: Path, allow_existing: bool) -> Path:
     if path.is_symlink() and not path.exists():
         raise ConfigError(f"{path}: is a broken link (it points to {os.readlink(path)}, which "
                           "does not exist); choose another output folder")
