@@ -77,8 +77,8 @@ def test_options_are_checked_before_anything_runs():
             find_profiles(long, **kwargs)
 
 
-@pytest.mark.parametrize("option, text", [(["--jobs", "0"], "--jobs 0"),
-                                          (["--seed", "-1"], "--seed -1"),
+@pytest.mark.parametrize("option, text", [(["--jobs", "0"], "--jobs=0"),
+                                          (["--seed", "-1"], "--seed=-1"),
                                           (["--scale", "5", "1"], "--scale")])
 def test_cli_bad_options_exit_2_and_leave_no_folder(tmp_path, capsys, option, text):
     _long().to_csv(tmp_path / "scores.csv", index=False)

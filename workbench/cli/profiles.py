@@ -55,7 +55,7 @@ def register(sub) -> None:
                         help="random seed (default %(default)s: the same input gives the same "
                         "output)")
     parser.add_argument("--jobs", type=int, default=1, metavar="J",
-                        help="parallel workers, at least 1 (default %(default)s)")
+                        help="parallel workers (-1: every core; default %(default)s)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: profiles-<timestamp>)")
     parser.set_defaults(func=run)
@@ -122,10 +122,6 @@ def run(args) -> int:
             wave = int(wave)
         except ValueError:
             raise ConfigError(f"--wave {args.wave!r}: must be a whole number") from None
-    if args.jobs < 1:
-        raise ConfigError(f"--jobs {args.jobs}: must be at least 1")
-    if args.seed < 0:
-        raise ConfigError(f"--seed {args.seed}: must be a whole number of at least 0")
     if args.scale[0] >= args.scale[1]:
         raise ConfigError(f"--scale {args.scale[0]:g} {args.scale[1]:g}: MIN must be below MAX")
     out = Path(args.out or f"profiles-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -24,6 +24,8 @@ __all__ = ["cluster_labels", "hard_solution", "hard_grid"]
 
 
 def hard_solution(method, x, labels, k):
+    """A :class:`~workbench.profiles.result.Solution` of a hard partition (0/1
+    probabilities, group means and covariances)."""
     proba = np.zeros((len(x), k))
     proba[np.arange(len(x)), labels] = 1.0
     means = np.array([x[labels == j].mean(axis=0) for j in range(k)])
@@ -34,6 +36,7 @@ def hard_solution(method, x, labels, k):
 
 
 def cluster_labels(method, x, k, *, n_starts, seed):
+    """Hard labels 0..k-1 from scikit-learn's KMeans (``n_starts`` inits) or Ward."""
     from sklearn.cluster import AgglomerativeClustering, KMeans
 
     if k == 1:
@@ -44,6 +47,8 @@ def cluster_labels(method, x, k, *, n_starts, seed):
 
 
 def hard_grid(method, x, k_max, n_starts, seed):
+    """k = 1..k_max: a table (within_ss, silhouette, calinski_harabasz, smallest_n) and
+    the solutions by k."""
     from sklearn.metrics import calinski_harabasz_score, silhouette_score
 
     rows, sols = [], {}

@@ -28,6 +28,7 @@ def _palette(k):
 
 
 def plot_means(res, *, standardized=True, ax=None):
+    """Profile means per skill with intervals (standardised by default); a Figure."""
     fig, ax = _axes(ax, (9, 6))
     skills = list(res.scores.columns)
     m = res.means.set_index(["profile", "skill"])
@@ -56,6 +57,7 @@ def plot_means(res, *, standardized=True, ax=None):
 
 
 def plot_bic(res, *, ax=None):
+    """BIC by k, one line per structure (silhouette for k-means / Ward); a Figure."""
     fig, ax = _axes(ax)
     sel = res.model_selection
     if res.method != "lpa":
@@ -79,6 +81,7 @@ def plot_bic(res, *, ax=None):
 
 
 def plot_projection(res, *, ax=None):
+    """People on the first two principal components, coloured by profile; a Figure."""
     fig, ax = _axes(ax, (6.5, 5))
     x = res.scores.to_numpy()
     x = (x - x.mean(axis=0)) / x.std(axis=0)

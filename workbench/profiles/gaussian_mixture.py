@@ -9,7 +9,8 @@ M-step, quadratic forms as two matrix products on the precomputed products ``x_i
 (n, k, d) tensor), log-sum-exp in place. :func:`fit_mixture` runs every (structure, k) from
 
 * mclust's start, the model-based hierarchical agglomeration cut at k (``hc_labels``), always
-  run to convergence so that no cell is worse than mclust's own single start;
+  run to convergence so that no cell is worse than mclust's own single start (on large
+  samples it converges on the subset first, then on all rows);
 * Ward partitions, splits of the k - 1 solution (``init_resp``), k-means++ and random-centre
   partitions: each runs ``n_init_iter`` EM iterations, and the best ``n_final`` distinct
   partitions run to convergence (two stages, as Mplus's ``STARTS = n m``).
@@ -493,14 +494,15 @@ def fit_mixture(
 
 
 def _anchored_run(data, data_s, labels, k, tol, max_iter):
-    """mclust's start: M-step on the start rows' partition, E-step on all rows, EM."""
+    """mclust's start: EM from the start rows' partition; on large samples it converges on
+    the start rows first and is then refined on all rows (a few iterations there)."""
     if labels is None or k == 1 or len(np.unique(labels)) < k:
         return None
     try:
-        weights, means, cov = data_s.mstep(one_hot(labels, k), {})
-        resp = one_hot(labels, k) if data is data_s else _estep(data.logp(weights, means,
-                                                                          cov))[0]
-        return _em(data, resp, tol=tol, max_iter=max_iter)
+        run = _em(data_s, one_hot(labels, k), tol=tol, max_iter=max_iter)
+        if data is data_s:
+            return run
+        return _em(data, _full_resp(data, run), tol=tol, max_iter=max_iter)
     except _FAILED:
         return None
 

@@ -37,6 +37,8 @@ def _join(names: list[str]) -> str:
 
 
 def describe_persona(z: pd.Series) -> str:
+    """The profile in words from its standardised means ``z`` (skill -> SD from the
+    organisation's mean): well above / above / below / well below, strongest first."""
     order = z.sort_values(ascending=False)
     well_up = [s for s, v in order.items() if v >= WELL_ABOVE]
     up = [s for s, v in order.items() if ABOVE <= v < WELL_ABOVE]
@@ -62,6 +64,8 @@ def describe_persona(z: pd.Series) -> str:
 
 
 def profile_label(z: pd.Series) -> str:
+    """A short label: at most two skills each way ("High Feedback, low Strategy"),
+    "High all-round", "Low all-round" or "Average"."""
     hi = z[z >= ABOVE].sort_values(ascending=False).index[:2].tolist()
     lo = z[z <= -ABOVE].sort_values().index[:2].tolist()
     if not hi and not lo:
@@ -79,6 +83,8 @@ def profile_label(z: pd.Series) -> str:
 
 
 def profile_composition(assign: pd.DataFrame, people: pd.DataFrame | None):
+    """Roles and levels of each profile: ``profile``, ``variable``, ``value``, ``n``,
+    ``share`` (None without ``people``); people missing from ``people`` count as "unknown"."""
     if people is None:
         return None
     if not isinstance(people, pd.DataFrame):
@@ -111,6 +117,8 @@ def _composition_text(comp: pd.DataFrame, profile: int, variable: str) -> str:
 
 
 def profile_summary(sol, means, labels, skills, n, stability, comp):
+    """One row per profile: label, size, share, persona, small, stability, roles and
+    levels (with ``comp``), then the mean score per skill."""
     sizes = np.bincount(labels, minlength=sol.k)
     z = means.pivot(index="profile", columns="skill", values="z")[skills]
     est = means.pivot(index="profile", columns="skill", values="estimate")[skills]
@@ -133,6 +141,9 @@ def profile_summary(sol, means, labels, skills, n, stability, comp):
 
 
 def means_frame(sol, x, skills, labels, alpha):
+    """Profile means per skill with normal intervals: ``profile``, ``skill``,
+    ``estimate``, ``se`` (``sqrt(var / n_k)``), ``ci_low``, ``ci_high``, ``z`` (in SDs of the
+    organisation)."""
     q = NormalDist().inv_cdf(1 - alpha / 2)
     centre, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
     nk = sol.proba.sum(axis=0)

@@ -224,7 +224,7 @@ def _check_options(k_max, models, method, criterion, n_starts, n_bootstrap, n_bl
     check_integer("n_blrt", n_blrt, low=1)
     check_alpha(alpha)
     check_random_state(random_state)
-    if n_jobs is not None:
+    if n_jobs not in (None, -1):
         check_integer("n_jobs", n_jobs, low=1)
     return tuple(dict.fromkeys(models))
 
@@ -460,7 +460,8 @@ def find_profiles(
         The only source of randomness; None is :data:`workbench.checks.DEFAULT_SEED`, so the
         same input gives the same profiles, numbering and stability, whatever ``n_jobs``.
     n_jobs : int or None
-        joblib workers for the fit grid, the BLRT and the bootstrap (None: 1).
+        joblib workers for the fit grid, the BLRT and the bootstrap (None: 1; -1: every
+        core).
     progress : bool
         Show tqdm progress bars for the bootstrap loops.
     source : str
