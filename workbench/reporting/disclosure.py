@@ -52,7 +52,7 @@ def visible_text(page: str) -> str:
 
 def _markup(page: str) -> str:
     """An HTML page without embedded image data (base64 can spell anything)."""
-    return re.sub(r"data:image/[^\"')\s]+", "", page)
+    return re.sub(r"data:image/[^\"')]+", "", page)
 
 
 def find_ids(text: str, ids: Iterable[str]) -> list[str]:
