@@ -32,6 +32,17 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "00_explore.ipynb
 TIMEOUT_MS = 240_000  # two shared cores: a kernel start and a calibration can be slow
 
 
+# The notebook is the current widget and its kernel is connected and idle: run-all would
+# otherwise open a "Select Kernel" dialog or be ignored.
+KERNEL_READY = """() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                 && panel.sessionContext.session.kernel;
+  return !!(kernel && kernel.connectionStatus === "connected" && kernel.status === "idle"
+            && document.querySelector(".jp-Notebook"));
+}"""
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -183,8 +194,7 @@ def test_explorer_widgets_render_and_update(lab, page, expected):
     _step("open the notebook")
     page.goto(f"{lab['url']}/lab/tree/explore.ipynb")
     page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
-    page.wait_for_function(  # the kernel is up and idle
-        "() => document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')")
+    page.wait_for_function(KERNEL_READY)
     _step("kernel idle; run all cells")
     _run_all_cells(page)
 
