@@ -12,7 +12,7 @@ process's peak resident set (``wait4`` rusage), and "fit MB" is that peak minus 
 before the fit started (interpreter + data). Engines:
 
 - ours: ``workbench.calibration.mixed_model.fit_mixed`` (the engine behind ``calibrate_ratings``), default
-  ``solver="auto"`` (iterative above 800 crossed levels); ``ours_dense`` (only with ``--only``)
+  ``solver="auto"`` (iterative above 1,500 crossed levels); ``ours_dense`` (only with ``--only``)
   forces the exact dense solver;
 - mixedlm: ``mixedlm.lmer`` with the lme4 formula (Python package with a Rust core);
 - lme4: ``lmer`` via ``Rscript`` with its default control (skipped when Rscript is absent);

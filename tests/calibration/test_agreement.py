@@ -111,7 +111,7 @@ def test_calibrated_others_classify_closer_to_the_truth_than_raw_means():
     }
     keys = ["ratee", "skill", "wave"]
     for name, (result, margin) in views.items():
-        assert result.options["other"] == "calibrated score"
+        assert result.settings["other"] == "calibrated score"
         merged = truth.merge(raw, on=keys, suffixes=("", "_raw")).merge(
             result.table, on=keys, suffixes=("", "_cal"))
         for grouping in ("group4", "group6"):

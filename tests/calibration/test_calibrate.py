@@ -14,7 +14,7 @@ from workbench.calibration.calibrate import (
     rater_network,
 )
 from workbench.cli import main
-from workbench.errors import ModelError
+from workbench.errors import ConfigError, InputError, ModelError
 from workbench.synth.generator import generate_organisation, write_organisation
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
@@ -26,7 +26,7 @@ def _merge_truth(cal, org, wave=1):
     scores = cal.scores
     if "wave" in scores:
         scores = scores[scores["wave"] == wave]
-    return scores.merge(truth, left_on=["ratee", "skill"], right_on=["person", "skill"])
+    return scores.merge(truth, on=["person", "skill"])
 
 
 @pytest.fixture(scope="module")
@@ -128,19 +128,19 @@ def test_joint_waves_on_the_demo():
     truth = pd.read_csv(DEMO / "truth" / "true_scores.csv")
     cal = calibrate_ratings(ratings, waves="joint")
     assert sorted(cal.scores["wave"].unique()) == [1, 2]
-    m = cal.scores.merge(truth, left_on=["ratee", "skill", "wave"],
+    m = cal.scores.merge(truth, left_on=["person", "skill", "wave"],
                          right_on=["person", "skill", "wave"])
     for wave in (1, 2):
         part = m[m["wave"] == wave]
         assert np.corrcoef(part["score"], part["true_score"])[0, 1] > 0.85
     # Change between waves is recovered on one scale (raters anchor it across waves).
-    wide = m.pivot_table(index=["ratee", "skill"], columns="wave",
+    wide = m.pivot_table(index=["person", "skill"], columns="wave",
                          values=["score", "true_score"])
     est = wide["score"][2] - wide["score"][1]
     true = wide["true_score"][2] - wide["true_score"][1]
     assert abs(est.mean() - true.mean()) < 0.05
     assert calibrated_matrix(cal, wave=1).shape == (300, 8)
-    with pytest.raises(ModelError, match="several|2 waves"):
+    with pytest.raises(ConfigError, match="several|2 waves"):
         calibrate_ratings(ratings)
 
 
@@ -161,12 +161,12 @@ def test_disconnected_network_is_detected():
         calibrate_ratings(ratings, connectivity="error")
     with pytest.warns(CalibrationWarning, match="largest"):
         cal = calibrate_ratings(ratings, connectivity="largest")
-    assert cal.scores["ratee"].nunique() == 60
+    assert cal.scores["person"].nunique() == 60
     assert cal.connectivity["fitted"].tolist() == [True, False]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sep = calibrate_ratings(ratings, connectivity="separate")
-    assert sep.scores.groupby("subset")["ratee"].nunique().tolist() == [60, 40]
+    assert sep.scores.groupby("subset")["person"].nunique().tolist() == [60, 40]
     assert set(sep.models) == {1, 2}
 
 
@@ -177,12 +177,8 @@ def _small():
 @pytest.mark.parametrize(
     "change, match",
     [
-        (lambda r: r.assign(rater="R1"), "only one rater"),
         (lambda r: r.drop_duplicates("ratee"), "only one rating"),
         (lambda r: r.assign(score=3.0), "constant"),
-        (lambda r: r.assign(score=np.where(r["skill"] == "Planning", np.nan, r["score"])),
-         "Planning.*no ratings"),
-        (lambda r: r.drop(columns="source"), "lack column"),
     ],
 )
 def test_unidentifiable_ratings_raise(change, match):
@@ -190,15 +186,28 @@ def test_unidentifiable_ratings_raise(change, match):
         calibrate_ratings(change(_small()))
 
 
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda r: r.assign(score=np.where(r["skill"] == "Planning", np.nan, r["score"])),
+         "Planning.*no ratings"),
+        (lambda r: r.drop(columns="source"), "lack column"),
+    ],
+)
+def test_bad_ratings_raise_input_errors(change, match):
+    with pytest.raises(InputError, match=match):
+        calibrate_ratings(change(_small()))
+
+
 def test_bad_options_raise():
     r = _small()
-    with pytest.raises(ModelError, match="terms"):
+    with pytest.raises(ConfigError, match="terms"):
         calibrate_ratings(r, terms=("ratee", "boss"))
-    with pytest.raises(ModelError, match="reference='ceo'"):
+    with pytest.raises(ConfigError, match="reference='ceo'"):
         calibrate_ratings(r, reference="ceo")
-    with pytest.raises(ModelError, match="connectivity"):
+    with pytest.raises(ConfigError, match="connectivity"):
         calibrate_ratings(r, connectivity="any")
-    with pytest.raises(ModelError, match="waves"):
+    with pytest.raises(ConfigError, match="waves"):
         calibrate_ratings(r, waves="stacked")
 
 
@@ -215,7 +224,7 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
     for name in ("calibrated_scores", "rater_effects", "source_effects", "variance_components"):
         assert (out / f"{name}.csv").is_file()
     scores = pd.read_csv(out / "calibrated_scores.csv")
-    assert {"ratee", "skill", "score", "se", "raw_mean", "n_ratings"} <= set(scores.columns)
+    assert {"person", "skill", "score", "se", "raw_mean", "n_ratings"} <= set(scores.columns)
     assert "Variance components" in capsys.readouterr().out
     # Never overwrite an earlier run.
     assert main(["calibrate", str(folder), "--out", str(out)]) == 2

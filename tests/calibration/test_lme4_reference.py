@@ -84,8 +84,8 @@ def _assert_matches_lme4(res, ref, label: str, *, rel=REL_TOL, blup=BLUP_TOL, co
                                err_msg=f"{label}: fixed-effect standard errors")
 
     varcomp = ref["varcomp"]
-    assert list(res.variance_components.index) == list(varcomp.index)
-    np.testing.assert_allclose(res.variance_components[varcomp.index], varcomp, rtol=rel,
+    assert list(res.variances.index) == list(varcomp.index)
+    np.testing.assert_allclose(res.variances[varcomp.index], varcomp, rtol=rel,
                                err_msg=f"{label}: variance components")
 
     for term, theirs in ref["blups"].items():
@@ -107,7 +107,7 @@ def org500_ratings() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def insteval_fit():
-    # The exact solver, forced: "auto" switches to the iterative one above 800 crossed levels.
+    # The exact solver, forced: "auto" switches to the iterative one above 1,500 crossed levels.
     data = pd.read_csv(FIXTURES / "insteval.csv.gz",
                        dtype={"s": str, "d": str, "dept": str, "service": str})
     return fit_mixed(data, response="y", fixed=["service"], random=INSTEVAL_TERMS,
@@ -137,7 +137,7 @@ def test_org500_calibration_model_matches_lme4(org500_ratings):
 
 def test_org500_iterative_solver_is_close_to_lme4(org500_ratings):
     # The iterative solver (conjugate gradients, stochastic traces) is what "auto" uses beyond
-    # 800 crossed levels. It is approximate: measured against lme4 on this fixture, variance
+    # 1,500 crossed levels. It is approximate: measured against lme4 on this fixture, variance
     # components within 8e-4 relative, BLUPs within 2e-4, conditional SDs within 0.013. The
     # margins below leave room for that and catch a real regression (a wrong model or optimum).
     res = fit_mixed(org500_ratings, response="score", fixed=["source", "skill"],

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.calibration.mixed_model import design_matrix, fit_mixed
-from workbench.errors import ModelError
+from workbench.errors import ConfigError, ModelError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lme4"
 
@@ -44,7 +44,7 @@ def test_single_intercept_agrees_with_statsmodels(method):
     np.testing.assert_allclose(res.fe_params[names].to_numpy(), ref.fe_params.to_numpy(),
                                rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(res.fe_se[names].to_numpy(), ref.bse_fe.to_numpy(), rtol=1e-3)
-    np.testing.assert_allclose(res.variance_components["g"], ref.cov_re.iloc[0, 0], rtol=1e-4)
+    np.testing.assert_allclose(res.variances["g"], ref.cov_re.iloc[0, 0], rtol=1e-4)
     np.testing.assert_allclose(res.scale, ref.scale, rtol=1e-4)
     blups = pd.Series({k: v.iloc[0] for k, v in ref.random_effects.items()})
     np.testing.assert_allclose(res.blups["g"]["estimate"].loc[blups.index].to_numpy(),
@@ -81,7 +81,7 @@ def test_360_model_agrees_with_lme4_fixture():
                                atol=1e-6)
     np.testing.assert_allclose(res.fe_se[fixed.index], fixed["se"], rtol=1e-4)
     vc = pd.read_csv(folder / "varcomp.csv").set_index("term")["variance"]
-    np.testing.assert_allclose(res.variance_components[vc.index], vc, rtol=1e-4)
+    np.testing.assert_allclose(res.variances[vc.index], vc, rtol=1e-4)
     for term, file in meta["blup_files"].items():
         ref = pd.read_csv(folder / file)
         mine = res.blups[term]
@@ -104,7 +104,7 @@ def test_iterative_solver_agrees_with_exact():
     assert approx.converged
     # The criterion at the approximate optimum is evaluated exactly: a hair above the minimum.
     assert exact.reml_criterion <= approx.reml_criterion < exact.reml_criterion + 0.05
-    np.testing.assert_allclose(approx.variance_components, exact.variance_components,
+    np.testing.assert_allclose(approx.variances, exact.variances,
                                rtol=1e-2)
     np.testing.assert_allclose(approx.fe_params, exact.fe_params, atol=1e-3)
     np.testing.assert_allclose(approx.fe_se, exact.fe_se, rtol=1e-2)
@@ -120,7 +120,7 @@ def test_results_are_internally_consistent():
     df = _crossed(seed=3)
     res = fit_mixed(df, response="y", fixed=["x"], random=["a", "b", "a:b"])
     np.testing.assert_allclose(res.fitted + res.resid, df["y"].to_numpy())
-    assert list(res.variance_components.index) == ["a", "b", "a:b", "residual"]
+    assert list(res.variances.index) == ["a", "b", "a:b", "residual"]
     assert res.n_levels["a"] == df["a"].nunique()
     ci = res.conf_int(0.05)
     assert (ci["ci_low"] < res.fe_params).all() and (res.fe_params < ci["ci_high"]).all()
@@ -137,7 +137,7 @@ def test_zero_variance_component_is_found():
     df = _crossed(seed=5)
     df["c"] = rng.choice(["p", "q", "r", "s"], size=len(df))  # no effect at all
     res = fit_mixed(df, response="y", fixed=["x"], random=["a", "b", "c"])
-    assert res.variance_components["c"] < 0.01
+    assert res.variances["c"] < 0.01
     assert res.converged
 
 
@@ -166,7 +166,7 @@ def test_unidentifiable_data_raise_model_error(change, match):
 
 def test_bad_arguments_raise_model_error():
     df = _crossed()
-    with pytest.raises(ModelError, match="method"):
+    with pytest.raises(ConfigError, match="method"):
         fit_mixed(df, response="y", random=["a"], method="OLS")
     with pytest.raises(ModelError, match="not found"):
         fit_mixed(df, response="y", random=["nope"])

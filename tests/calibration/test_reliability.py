@@ -318,8 +318,8 @@ def test_g_coefficients_predict_how_well_scores_track_the_truth():
     org = generate_organisation(300, seed=21, n_waves=1)
     calibration = calibrate_ratings(org.ratings)
     table = reliability_table(calibration, scale=(1, 5)).set_index("source")
-    truth = org.truth["true_scores"].rename(columns={"person": "ratee"})
-    scores = calibration.scores.merge(truth, on=["ratee", "skill"])
+    truth = org.truth["true_scores"]
+    scores = calibration.scores.merge(truth, on=["person", "skill"])
     by_skill = scores.groupby("skill")
     # Reliability = squared correlation of a score with the true score, averaged over skills.
     calibrated = by_skill[["score", "true_score"]].corr().xs("score", level=1)["true_score"]

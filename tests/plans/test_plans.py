@@ -12,20 +12,25 @@ import pytest
 from scipy.stats import norm
 
 from workbench.errors import ConfigError, InputError
-from workbench.plans.build import (
+from workbench.plans import (
     BEHAVIOUR_KINDS,
     KNOWLEDGE_KINDS,
     build_plans,
     check_config,
+    check_rules,
     choose_focus_skills,
+    comments_for_display,
     compute_gaps,
+    gap_heatmap,
     match_activities,
+    match_mentors,
+    plot_gap_heatmap,
     schedule_activities,
+    solve_capacitated_assignment,
+    source_scores_for_display,
+    training_demand,
     write_plans,
 )
-from workbench.plans.confidentiality import comments_for_display, source_scores_for_display
-from workbench.plans.demand import gap_heatmap, plot_gap_heatmap, training_demand
-from workbench.plans.mentors import match_mentors, solve_capacitated_assignment
 from workbench.synth import truth_scores
 from workbench.synth.generator import generate_organisation
 
@@ -119,7 +124,7 @@ def test_three_focus_skills_and_config_limits(org, scores):
     ps = build_plans(scores, org.people, org.framework, org.catalog, start=START,
                      config={"n_focus": 3, "mentors": False})
     assert ps.focus.groupby("person").size().max() == 3
-    with pytest.raises(ConfigError, match="n_focus must be 1, 2 or 3, got 4"):
+    with pytest.raises(ConfigError, match=r"n_focus=4: must be between 1 and 3"):
         check_config({"n_focus": 4})
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['focus'\]"):
         check_config({"focus": 2})
@@ -133,13 +138,13 @@ def test_stretch_plan_toward_next_level_or_none():
     assert not g["has_gap"].any()
     focus = choose_focus_skills(g)
     assert focus["focus_type"].tolist() == ["stretch"]
-    assert focus["target_level"].iloc[0] == pytest.approx(3.5)
+    assert focus["destination_level"].iloc[0] == pytest.approx(3.5)
     assert choose_focus_skills(g, stretch="none").empty
     # next role's level when configured
     f2 = pd.concat([f, f.assign(role="R2", required_level=4.0)])
     focus = choose_focus_skills(compute_gaps(s, p, f2), next_role={"R": "R2"}, framework=f2)
-    assert focus["target_level"].iloc[0] == pytest.approx(4.0)
-    assert "R2" in focus["target_reason"].iloc[0]
+    assert focus["destination_level"].iloc[0] == pytest.approx(4.0)
+    assert "R2" in focus["destination_reason"].iloc[0]
 
 
 # ------------------------------------------------------------------------------------------
@@ -153,8 +158,8 @@ def test_activities_fit_skill_level_and_gap_type(planset, org):
     cat = org.catalog.set_index(["activity", "skill"])
     for row in plans.itertuples(index=False):
         item = cat.loc[(row.activity, row.skill)]
-        assert item["level_from"] <= row.target_level
-        assert item["level_to"] >= min(row.score, row.target_level)
+        assert item["level_from"] <= row.destination_level
+        assert item["level_to"] >= min(row.score, row.destination_level)
     gap_type = planset.focus.set_index(["person", "skill"])["gap_type"]
     kinds = {"knowledge": KNOWLEDGE_KINDS, "behaviour": BEHAVIOUR_KINDS}
     for row in plans.itertuples(index=False):
@@ -170,28 +175,28 @@ def test_rules_from_config_shift_the_mix(org, scores):
     ruled = build_plans(scores, people, org.framework, org.catalog, profiles=profiles,
                         start=START, config={"mentors": False, "activities_per_skill": 1,
                                              "rules": [{"when": {"persona": "Newcomer"},
-                                                        "prefer_kinds": ["reading", "course"]}]})
+                                                        "prefer_kinds": ["case_study", "course"]}]})
     new = set(profiles.loc[profiles["persona"] == "Newcomer", "ratee"])
 
     def share(ps, who):
         rows = ps.plans[ps.plans["person"].isin(who)]
-        return rows["kind"].isin(["reading", "course"]).mean()
+        return rows["kind"].isin(["case_study", "course"]).mean()
 
     assert share(ruled, new) > share(base, new) + 0.1
     others = set(people["person"]) - new
     assert share(ruled, others) == pytest.approx(share(base, others))
     noted = ruled.plans.merge(
         match_activities(ruled.focus, org.catalog, profiles=profiles,
-                         rules=check_config({"rules": [{"when": {"persona": "Newcomer"},
-                                                        "prefer_kinds": ["reading"]}]})["rules"]),
+                         rules=check_rules([{"when": {"persona": "Newcomer"},
+                                             "prefer_kinds": ["course"]}])),
         on=["person", "skill", "activity"])
-    assert noted.loc[noted["person"].isin(new) & (noted["kind_x"] == "reading"),
+    assert noted.loc[noted["person"].isin(new) & (noted["kind_x"] == "course"),
                      "rule_note"].str.contains("Newcomer").all()
 
 
 def test_schedule_respects_weekly_budget_and_timeline(planset):
     plans = planset.plans
-    budget = planset.config["hours_per_week"]
+    budget = planset.settings["hours_per_week"]
     seats = plans.drop_duplicates(["person", "activity"])
     load = {}
     for row in seats.itertuples(index=False):
@@ -223,12 +228,24 @@ def test_schedule_skips_what_does_not_fit_and_reuses_shared_activities():
     assert shared["week_from"].nunique() == 1 and shared["scheduled"].all()
 
 
-def test_smart_goal_names_levels_requirement_date_and_evidence(planset):
-    row = planset.focus[planset.focus["focus_type"] == "gap"].iloc[0]
-    expected = (f"Raise {row.skill} from {row.score:.1f} to {row.target_level:.1f} "
-                f"(the {row.role} requirement) by 2027-03-29; evidence: manager and peer "
-                "re-rating in week 12")
-    assert row.goal == expected
+def test_smart_goal_is_achievable_time_bound_and_names_the_destination(planset):
+    focus = planset.focus[planset.focus["n_activities"] > 0]
+    row = focus[focus["focus_type"] == "gap"].iloc[0]
+    assert row.goal.startswith(f"Raise {row.skill} from {row.score:.1f} to "
+                               f"{row.target_level:.1f} by 29 Mar 2027")
+    assert f"plausible range {row.level_low:.1f} to {row.level_high:.1f}" in row.goal
+    assert f"the {row.role} requirement" in row.goal
+    assert row.goal.endswith("evidence: manager and peer re-rating in week 12")
+    # the 12-week target is what the activities can deliver, capped at the destination
+    expected = np.minimum(focus["score"] + focus["expected_gain"], focus["destination_level"])
+    assert np.allclose(focus["target_level"], np.maximum(expected, focus["score"].clip(
+        upper=focus["destination_level"])))
+    assert (focus["target_level"] <= focus["score"] + focus["gain_ci_high"] + 1e-9).all()
+    # the gain is the sum of the scheduled activities' gains (default 0.1 each, no impact)
+    n = planset.plans.groupby(["person", "skill"]).size()
+    joined = focus.set_index(["person", "skill"])
+    assert np.allclose(joined["expected_gain"], 0.1 * n.reindex(joined.index))
+    assert np.allclose(joined["expected_gain_se"], 0.1 * np.sqrt(n.reindex(joined.index)))
 
 
 # ------------------------------------------------------------------------------------------
@@ -310,7 +327,7 @@ def test_optimal_matching_beats_greedy_on_constructed_case():
 def test_mentors_are_confidently_above_target_within_capacity(planset, scores):
     m = planset.mentors
     assert len(m) > 0
-    assert (m["mentor_lower"] > m["target_level"]).all()
+    assert (m["mentor_lower"] > m["destination_level"]).all()
     assert (m["mentor"] != m["person"]).all()
     assert planset.mentor_exact  # 300 people: one block, every eligible mentor considered
     assert m.groupby("mentor").size().max() <= 2
@@ -327,7 +344,8 @@ def test_mentors_are_confidently_above_target_within_capacity(planset, scores):
 def test_blocked_matching_stays_valid_and_close(org, scores):
     focus = build_plans(scores, org.people, org.framework, org.catalog, start=START,
                         config={"mentors": False}).focus
-    needs = focus[["person", "skill", "target_level", "priority"]]
+    needs = focus[["person", "skill", "destination_level", "priority"]].rename(
+        columns={"destination_level": "target_level"})
     whole = match_mentors(needs, scores, org.people, block_size=None)
     blocks = match_mentors(needs, scores, org.people, block_size=100, candidates=30,
                            random_state=1)
@@ -434,10 +452,10 @@ def test_empty_catalog_still_gives_focus_skills(org, scores):
 
 
 def test_input_errors_name_the_problem(org, scores):
-    with pytest.raises(InputError, match=r"scores: column\(s\) \['se'\] missing"):
+    with pytest.raises(InputError, match=r"no standard errors"):
         build_plans(scores.drop(columns="se"), org.people, org.framework, org.catalog)
     dup = pd.concat([scores, scores.head(1)])
-    with pytest.raises(InputError, match="duplicate"):
+    with pytest.raises(InputError, match="more than one score per person, skill"):
         build_plans(dup, org.people, org.framework, org.catalog)
     with pytest.raises(ConfigError, match="start must be a date"):
         build_plans(scores, org.people, org.framework, org.catalog, start="soon")
@@ -488,6 +506,7 @@ def test_write_plans_outputs_and_never_overwrites(planset, tmp_path):
     assert len(list((out / "people").glob("*.html"))) == len(planset.people)
     with pytest.raises(ConfigError, match="already holds files"):
         write_plans(planset, out)
+    assert {"plans.csv", "gains.csv", "settings.json"} <= {p.name for p in out.iterdir()}
 
 
 def test_excel_sheet_names_are_sanitised(planset, tmp_path):

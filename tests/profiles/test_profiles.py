@@ -11,14 +11,10 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from workbench.errors import ConfigError, InputError, ModelError
-from workbench.profiles.gaussian_mixture import (
-    STRUCTURES,
-    fit_mixture,
-    n_parameters,
-    sample_mixture,
-    vlmr_test,
-)
+from workbench.profiles.gaussian_mixture import fit_mixture, sample_mixture
+from workbench.profiles.likelihood_ratio import vlmr_test
 from workbench.profiles.select import ProfileModel, ProfileWarning, find_profiles
+from workbench.profiles.structures import STRUCTURES, n_parameters
 from workbench.synth.generator import generate_organisation
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mclust"
@@ -81,7 +77,7 @@ def test_recovers_true_profiles_from_raw_means(seed, n_profiles):
     res = find_profiles(scores, k_max=6, models=("EII", "VVI", "EEE", "VVV"), n_starts=10,
                         **QUICK)
     assert res.k == n_profiles
-    ari = adjusted_rand_score(_truth_labels(org, res.assignments["ratee"]),
+    ari = adjusted_rand_score(_truth_labels(org, res.assignments["person"]),
                               res.assignments["profile"])
     assert ari >= 0.8
 
@@ -93,7 +89,7 @@ def test_recovers_true_profiles_from_calibrated_demo_scores():
     cal = calibrate_ratings(org.ratings)
     res = find_profiles(cal, k_max=6, people=org.people, n_starts=10, **QUICK)
     assert res.k == 4
-    ari = adjusted_rand_score(_truth_labels(org, res.assignments["ratee"]),
+    ari = adjusted_rand_score(_truth_labels(org, res.assignments["person"]),
                               res.assignments["profile"])
     assert ari >= 0.8
     assert "calibrated scores" in res.notes[0]
@@ -245,7 +241,7 @@ def test_same_seed_same_profiles_and_numbering():
     c = find_profiles(scores, n_jobs=2, **kwargs)  # workers do not change the result
     pd.testing.assert_frame_equal(a.assignments, c.assignments)
     pd.testing.assert_frame_equal(a.stability, c.stability)
-    merged = a.assignments.merge(b.assignments, on="ratee")
+    merged = a.assignments.merge(b.assignments, on="person")
     assert (merged["profile_x"] == merged["profile_y"]).mean() > 0.97
     assert a.profile_summary["persona"].tolist() == c.profile_summary["persona"].tolist()
 
@@ -342,7 +338,7 @@ def test_bad_input_is_reported_by_name():
     with pytest.raises(InputError, match="not numeric"):
         find_profiles(frame.assign(S0="high"), k_max=2)
     dup = pd.DataFrame({"ratee": ["a", "a"], "skill": ["x", "x"], "score": [1.0, 2.0]})
-    with pytest.raises(InputError, match="several scores"):
+    with pytest.raises(InputError, match="more than one score"):
         find_profiles(dup)
     with pytest.raises(InputError, match="expected a Calibration"):
         find_profiles([[1, 2], [3, 4]])
@@ -366,11 +362,11 @@ def test_cli_writes_profiles_and_rejects_bad_input(tmp_path, capsys):
                  "VVI", "--n-starts", "8", "--no-vlmr", "--people", str(tmp_path / "people.csv"), "--seed", "1",
                  "--bootstrap", "3", "--out", str(out)])
     assert code == 0
-    for name in ("profiles.csv", "profile_summary.csv", "model_selection.csv",
+    for name in ("profile_assignments.csv", "profile_summary.csv", "model_selection.csv",
                  "profile_means.png", "bic.png", "projection.png"):
         assert (out / name).is_file(), name
-    assigned = pd.read_csv(out / "profiles.csv")
-    assert assigned.columns.tolist() == ["ratee", "profile", "probability"]
+    assigned = pd.read_csv(out / "profile_assignments.csv")
+    assert assigned.columns.tolist() == ["person", "profile", "probability", "persona"]
     assert len(assigned) == 150
     assert "persona" in pd.read_csv(out / "profile_summary.csv").columns
     # nothing is overwritten; bad values and names exit with code 2

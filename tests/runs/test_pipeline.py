@@ -18,8 +18,10 @@ from tests.runs.engagements import N_PEOPLE, shared_full_run
 from tests.runs.engagements import write_engagement as _engagement
 from workbench.cli import main
 from workbench.errors import ConfigError, InputError
+from workbench.runs.batch import run_batch
 from workbench.runs.engagement import DEFAULT_NOTEBOOKS, EngagementError, load_engagement
-from workbench.runs.pipeline import new_run_folder, run_batch, run_engagement
+from workbench.runs.manifest import new_run_folder
+from workbench.runs.pipeline import run_engagement
 from workbench.synth.generator import generate_organisation, write_organisation
 
 
@@ -148,7 +150,12 @@ def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(workspace, t
               if o.get("output_type") == "error"]
     assert errors and errors[0]["ename"] == "ValueError"
     assert (run / "outputs" / "tiny" / "overview.csv").is_file()
-    assert not (run / "report.html").exists()
+    # a short report.html says what failed (no code, no client results)
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert "Run failed" in page and "<b>broken</b> stopped at cell 5" in page
+    assert "deliberate failure with" in page and "tiny: succeeded" in page
+    assert "open_organisation" not in page
+    assert manifest["report"] == "report.html"
 
 
 def test_validation_lists_every_problem_before_running(workspace, tmp_path):

@@ -129,7 +129,7 @@ def test_cli_demo_data_never_overwrites(tmp_path, capsys):
     assert main(["demo-data", "--out", str(out), "--people", "50", "--seed", "1"]) == 0
     assert (out / "truth" / "true_scores.csv").exists()
     assert main(["demo-data", "--out", str(out), "--people", "50"]) == 2
-    assert "refusing to overwrite" in capsys.readouterr().err
+    assert "already holds files" in capsys.readouterr().err
 
 
 def test_one_wave_organisation_round_trips(tmp_path):

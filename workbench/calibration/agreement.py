@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import ConfigError, InputError
+from workbench.results import Result
 
 __all__ = [
     "self_other_agreement",
@@ -107,10 +108,9 @@ def _self_scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _other_scores(scores: pd.DataFrame, waves) -> pd.DataFrame:
-    missing = [c for c in ("ratee", "skill", "score") if c not in scores.columns]
-    if missing:
-        raise InputError(f"scores: required column(s) missing: {', '.join(missing)}")
-    other = scores.copy()
+    from workbench.tables.scores import as_scores
+
+    other = as_scores(scores).rename(columns={"person": "ratee"})
     if "wave" not in other.columns:
         if len(waves) > 1:
             raise InputError("scores: no 'wave' column, but the ratings have several waves "
@@ -176,7 +176,7 @@ def _counts(table: pd.DataFrame, column: str, keys: list[str]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class AgreementResult:
+class AgreementResult(Result):
     """Self-other agreement per ratee and skill, with its groups and cut-offs.
 
     Attributes
@@ -194,14 +194,16 @@ class AgreementResult:
     cutoffs : DataFrame
         The cut-offs per skill and wave (or per wave with ``within="organisation"``): n,
         difference_sd, other_mean, other_median, cutoff, good_cut.
-    options : dict
-        cutoff, good, within, use_se, alpha and what "other" is.
+    settings : dict
+        cutoff, good, within, use_se, alpha, level and what "other" is.
     """
+
+    title = "Self-other agreement"
 
     table: pd.DataFrame
     by_skill: pd.DataFrame
     cutoffs: pd.DataFrame
-    options: dict
+    settings: dict
 
     def to_frame(self) -> pd.DataFrame:
         """The per ratee-skill table."""
@@ -210,13 +212,13 @@ class AgreementResult:
     @property
     def shares(self) -> pd.DataFrame:
         """Share of ratee-skills in each four-group category, pooled over skills, per wave."""
-        pooled = ALL_SKILLS if self.options["level"] == "ratee" else "all"
+        pooled = ALL_SKILLS if self.settings["level"] == "ratee" else "all"
         rows = self.by_skill[(self.by_skill["skill"] == pooled)
                              & (self.by_skill["grouping"] == "group4")]
         return rows.pivot(index="wave", columns="group", values="share")[list(GROUPS4)]
 
     def _cut_text(self) -> str:
-        o = self.options
+        o = self.settings
         c = ("c = half the SD of self - other" if o["cutoff"] == "half_sd"
              else f"c = {o['cutoff']:g} scale points")
         g = (f"good = others' score >= its {o['good']}" if isinstance(o["good"], str)
@@ -229,17 +231,14 @@ class AgreementResult:
                 f"from {cuts['good_cut'].min():.2f} to {cuts['good_cut'].max():.2f})")
         return f"{c}, {g}, computed {where}{span}{se}; other = {o['other']}"
 
-    def summary(self) -> str:
-        """Plain-text summary: the cut-offs and the share of each group."""
-        return "\n".join([
-            f"Self-other agreement: {len(self.table)} ratee-skill pairs",
-            "Cut-offs: " + self._cut_text(),
-            self.shares.to_string(float_format="%.3f"),
-        ])
+    def _sections(self) -> list:
+        return [("", f"{len(self.table)} person-skill pairs"),
+                ("Cut-offs", self._cut_text()),
+                ("Share of each group, per wave", self.shares.reset_index())]
 
-    def _repr_html_(self) -> str:
-        return ("<h4>Self-other agreement</h4><p>Cut-offs: " + self._cut_text() + "</p>"
-                + self.shares.to_html(float_format="%.3f"))
+    def _files(self) -> dict:
+        return {"agreement.csv": self.table, "agreement_by_skill.csv": self.by_skill,
+                "agreement_cutoffs.csv": self.cutoffs}
 
 
 def self_other_agreement(
@@ -289,7 +288,7 @@ def self_other_agreement(
     AgreementResult
         ``.table`` (ratee, skill, wave, self, other, other_se, difference, cutoff, band,
         good_cut, group4, group6), ``.by_skill`` (counts and shares), ``.cutoffs``,
-        ``.options``; ``summary()`` states the cut-offs. The table's ``attrs`` hold the
+        ``.settings``; ``summary()`` states the cut-offs. The table's ``attrs`` hold the
         options too.
 
     Notes
@@ -319,7 +318,7 @@ def self_other_agreement(
     """
     _check_options(cutoff, good, within, alpha, level)
     if _is_calibration(calibration_or_scores):
-        scores, what = calibration_or_scores.scores, "calibrated score"
+        scores, what = calibration_or_scores, "calibrated score"
         ratings = calibration_or_scores.ratings if ratings is None else ratings
     elif _is_ratings(calibration_or_scores):
         ratings = calibration_or_scores if ratings is None else ratings
@@ -371,4 +370,4 @@ def self_other_agreement(
          for grouping in ("group4", "group6")], ignore_index=True,
     )[["skill", "wave", "grouping", "group", "n", "share"]]
     by_skill["group"] = by_skill["group"].astype(str)
-    return AgreementResult(table=table, by_skill=by_skill, cutoffs=cuts, options=options)
+    return AgreementResult(table=table, by_skill=by_skill, cutoffs=cuts, settings=options)

@@ -16,11 +16,20 @@ reference; or name a source such as ``"manager"``). Its standard error is the ro
 conditional (prediction-error) variance of that whole sum: the BLUPs' conditional variance,
 the fixed part's sampling variance and their covariance (the full inverse of the REML system
 at the estimated variances; the variances' own uncertainty is not included). Intervals are
-``score +/- z * se`` (normal). With more than 800 raters the model is fitted by the iterative
-solver of :mod:`workbench.calibration.mixed_model`: scores are then exact to about 1e-4 given the variance
-components, which agree with the exact REML optimum to about 1e-3, and the standard errors
-neglect the covariance between the ratee's raters' effects (about 1 % too small on synthetic
-organisations of 1,000 people).
+``score +/- z * se`` (normal). With more than 1,500 crossed levels (raters) the variance
+components are found by the iterative solver of :mod:`workbench.calibration.mixed_model` (they
+agree with the exact REML optimum to about 1e-3); the scores, their standard errors and the
+REML criterion are then still computed exactly at that estimate, including the covariance
+between a ratee's raters' effects, up to 10,000 raters; above that the inverse is estimated
+(see :mod:`workbench.calibration.mixed_model` and ``docs/calibration.md`` for the accuracy).
+``Calibration.settings["se_method"]`` says which path ran.
+
+Identifiability: before fitting, :func:`workbench.calibration.identifiability.identifiable_terms`
+keeps the largest set of the requested terms the design can separate (e.g. no halo term when
+each rater rates each ratee on one item only, no ``ratee:skill`` with one skill) and the
+result says what was dropped and why (``Calibration.dropped``, the summary, ``settings``).
+``terms_policy="exact"`` fits the terms as given instead (an unidentifiable term is then an
+error).
 
 Waves: ``waves="pooled"`` fits one wave (an error names the waves when there are several:
 choose ``waves="joint"`` or filter one wave). ``waves="joint"`` fits all waves at once with
@@ -39,7 +48,7 @@ Examples
 >>> org = generate_organisation(80, seed=4, n_waves=1)
 >>> cal = calibrate_ratings(org.ratings)
 >>> cal.scores.columns[:5].tolist()
-['ratee', 'skill', 'score', 'se', 'ci_low']
+['person', 'skill', 'score', 'se', 'ci_low']
 """
 
 from __future__ import annotations
@@ -53,8 +62,11 @@ import scipy.sparse as sp
 from scipy import stats
 from scipy.sparse.csgraph import connected_components
 
+from workbench.calibration.identifiability import identifiable_terms
 from workbench.calibration.mixed_model import MixedResult, fit_mixed
-from workbench.errors import ModelError
+from workbench.checks import check_alpha, check_choice, check_choices, check_integer
+from workbench.errors import ConfigError, InputError, ModelError, Problem
+from workbench.results import Result
 
 __all__ = ["calibrate_ratings", "calibrated_scores", "Calibration", "calibrated_matrix",
            "rater_network", "CalibrationWarning"]
@@ -65,6 +77,8 @@ WAVE_TERMS = {"ratee": "ratee:wave", "ratee:skill": "ratee:skill:wave",
 REQUIRED = ("ratee", "rater", "source", "skill", "score")
 WAVES = ("pooled", "joint")
 CONNECTIVITY = ("largest", "separate", "error")
+TERMS_POLICY = ("identifiable", "exact")
+THIN_SKILL = 5  # ratings per skill below which the skill means are barely supported
 
 
 class CalibrationWarning(UserWarning):
@@ -77,16 +91,18 @@ class CalibrationWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(Result):
     """Calibrated scores and the rater-bias model behind them.
 
     Attributes
     ----------
     scores : DataFrame
-        One row per ratee and skill (and wave / subset when present): ``score`` (calibrated,
-        on the rating scale), ``se``, ``ci_low``, ``ci_high``, ``raw_mean`` (plain mean of the
-        non-self ratings; NaN without any), ``n_ratings`` (ratings of all sources used),
-        ``n_raters`` (distinct raters).
+        One row per person (the ratee) and skill (and wave / subset when present): ``score``
+        (calibrated, on the rating scale), ``se``, ``ci_low``, ``ci_high``, ``raw_mean``
+        (plain mean of the non-self ratings; NaN without any), ``n_ratings`` (ratings of all
+        sources used), ``n_raters`` (distinct raters), ``self_only`` (every rating of the
+        cell is the person's own), ``wide_interval`` (the interval is wider than the rating
+        scale: the score means little).
     rater_effects : DataFrame
         ``rater``, ``effect`` (leniency on the rating scale: positive = lenient), ``se``
         (conditional SD), ``n_ratings``. Internal: holds rater identities.
@@ -94,20 +110,27 @@ class Calibration:
         ``source``, ``estimate`` (offset relative to the reference), ``se``, ``ci_low``,
         ``ci_high``, ``p_value`` (Wald, normal).
     variance_components : DataFrame
-        ``component``, ``variance``, ``sd``, ``share`` (of the total variance). Components
-        are named by the requested terms also when fitted within waves (``"ratee"`` for the
-        model's ``ratee:wave``).
+        ``component``, ``variance``, ``sd``, ``share`` (of the total variance), ``n_levels``
+        (the table of :func:`workbench.calibration.mixed_model.variance_table`; a ``subset``
+        column first when subsets are fitted separately). Components are named by the
+        requested terms also when fitted within waves (``"ratee"`` for ``ratee:wave``).
     connectivity : DataFrame
         ``subset``, ``n_ratees``, ``n_raters``, ``n_ratings``, ``fitted``.
+    dropped : DataFrame
+        ``term``, ``reason``: requested terms the design cannot separate (not fitted).
     ratings : DataFrame
         The ratings used (with a ``subset`` column).
     model : MixedResult
         The fitted mixed model (of the largest subset when several were fitted).
     models : dict
         Subset -> MixedResult for every fitted subset.
-    reference, waves, terms, alpha :
-        The options used.
+    settings : dict
+        The options used (``terms`` requested, ``terms_fitted``, ``reference``, ``waves``,
+        ``connectivity``, ``min_ratings``, ``alpha``, ``scale``) and how the model was fitted
+        (``solver``, ``se_method``).
     """
+
+    title = "Calibrated 360 ratings"
 
     scores: pd.DataFrame
     rater_effects: pd.DataFrame
@@ -117,10 +140,9 @@ class Calibration:
     ratings: pd.DataFrame
     model: MixedResult
     models: dict = field(default_factory=dict)
-    reference: str = "others"
-    waves: str = "pooled"
-    terms: tuple = ()
-    alpha: float = 0.05
+    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["term",
+                                                                                "reason"]))
+    settings: dict = field(default_factory=dict)
 
     @property
     def params(self) -> pd.Series:
@@ -129,7 +151,7 @@ class Calibration:
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         """Wald intervals of the fixed effects of the (largest) model."""
-        return self.model.conf_int(self.alpha if alpha is None else alpha)
+        return self.model.conf_int(self.settings.get("alpha", 0.05) if alpha is None else alpha)
 
     def to_frame(self) -> pd.DataFrame:
         """The calibrated scores (a copy)."""
@@ -138,45 +160,53 @@ class Calibration:
     def to_scores(self) -> pd.DataFrame:
         """The calibrated scores in the scores contract (:mod:`workbench.tables.scores`).
 
-        ``person`` is the ratee; ``estimator`` is ``"blup"`` (shrunken towards the mean).
+        ``estimator`` is ``"blup"`` (shrunken towards the mean).
         """
-        frame = self.scores.rename(columns={"ratee": "person"})
-        return frame.assign(estimator="blup")
-
-    def summary(self) -> str:
-        conn = self.connectivity
-        lines = [
-            "Calibrated 360 ratings",
-            f"Model: {self._formula()}",
-            f"Reference: {self.reference}   waves: {self.waves}   "
-            f"ratings: {len(self.ratings)}   ratees: {self.scores['ratee'].nunique()}   "
-            f"raters: {self.ratings['rater'].nunique()}",
-        ]
-        if len(conn) > 1:
-            lines.append(f"Rater network: {len(conn)} disconnected subsets, "
-                         f"{int(conn['fitted'].sum())} fitted")
-        lines += ["", "Variance components:",
-                  self.variance_components.to_string(index=False),
-                  "", "Source effects (relative to the reference):",
-                  self.source_effects.to_string(index=False),
-                  "", f"Calibrated scores: mean {self.scores['score'].mean():.3f}, "
-                  f"median se {self.scores['se'].median():.3f}"]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
+        return self.scores.assign(estimator="blup")
 
     def _formula(self) -> str:
         fixed = " + ".join(self.model.fe_params.index[1:].map(lambda s: s.split("[")[0]).unique())
-        rand = " + ".join(f"(1|{t})" for t in self.model.variance_components.index[:-1])
+        rand = " + ".join(f"(1|{t})" for t in self.model.variance_components["component"][:-1])
         return f"score ~ {fixed or '1'} + {rand}"
 
-    def _repr_html_(self) -> str:
-        return (f"<p><b>Calibrated 360 ratings</b>: {self._formula()}; reference "
-                f"{self.reference}</p><p>Variance components</p>"
-                + self.variance_components.to_html(index=False)
-                + "<p>Source effects</p>" + self.source_effects.to_html(index=False)
-                + "<p>Scores (first rows)</p>" + self.scores.head(10).to_html(index=False))
+    def _sections(self) -> list:
+        conn = self.connectivity
+        model = self.model
+        head = [f"Model: {self._formula()}",
+                f"Ratings: {len(self.ratings)}   people: {self.scores['person'].nunique()}   "
+                f"raters: {self.ratings['rater'].nunique()}",
+                f"Fit: solver {self.settings.get('solver')}, standard errors "
+                f"{self.settings.get('se_method')}, REML criterion {model.reml_criterion:.4f}, "
+                f"converged: {model.converged}"]
+        if len(conn) > 1:
+            head.append(f"Rater network: {len(conn)} disconnected subsets, "
+                        f"{int(conn['fitted'].sum())} fitted")
+        sections = [("", "\n".join(head))]
+        if len(self.dropped):
+            sections.append(("Terms not fitted (the design cannot separate them)",
+                             [f"{r.term}: {r.reason}" for r in self.dropped.itertuples()]))
+        notes = []
+        wide = int(self.scores["wide_interval"].sum())
+        if wide:
+            notes.append(f"{wide} score(s) have an interval wider than the rating scale")
+        self_only = int(self.scores["self_only"].sum())
+        if self_only:
+            notes.append(f"{self_only} score(s) rest on the person's own ratings only")
+        if notes:
+            sections.append(("Warnings", notes))
+        sections += [("Variance components", self.variance_components),
+                     ("Source effects (relative to the reference)", self.source_effects),
+                     ("Calibrated scores", f"mean {self.scores['score'].mean():.3f}, median se "
+                                           f"{self.scores['se'].median():.3f}")]
+        return sections
+
+    def _files(self) -> dict:
+        return {"calibrated_scores.csv": self.to_scores(),
+                "rater_effects.csv": self.rater_effects,
+                "source_effects.csv": self.source_effects,
+                "variance_components.csv": self.variance_components,
+                "connectivity.csv": self.connectivity,
+                "dropped_terms.csv": self.dropped}
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,39 +214,37 @@ class Calibration:
 # --------------------------------------------------------------------------------------------
 
 
-def _check_options(terms, reference, waves, connectivity, min_ratings, alpha):
-    if isinstance(terms, str):
-        terms = (terms,)
-    terms = tuple(terms)
-    bad = [t for t in terms if t not in TERMS]
-    if bad:
-        raise ModelError(f"terms {bad}: each term must be one of {', '.join(TERMS)}")
+def _check_options(terms, reference, waves, connectivity, min_ratings, alpha, terms_policy):
+    terms = check_choices("terms", terms, TERMS)
     if len(set(terms)) != len(terms):
-        raise ModelError(f"terms repeat: {terms}")
+        raise ConfigError(f"terms repeat: {terms}")
     if not {"ratee", "ratee:skill"} & set(terms):
-        raise ModelError("terms must include 'ratee' or 'ratee:skill': the calibrated score is "
-                         "built from them")
-    if waves not in WAVES:
-        raise ModelError(f"waves={waves!r}: expected one of {', '.join(WAVES)}")
-    if connectivity not in CONNECTIVITY:
-        raise ModelError(f"connectivity={connectivity!r}: expected one of "
-                         f"{', '.join(CONNECTIVITY)}")
-    if not isinstance(reference, str):
-        raise ModelError(f"reference={reference!r}: 'others' or a source name")
-    if not isinstance(min_ratings, (int, np.integer)) or min_ratings < 1:
-        raise ModelError(f"min_ratings={min_ratings!r}: must be a whole number >= 1")
-    if not 0 < alpha < 1:
-        raise ModelError(f"alpha={alpha}: must be between 0 and 1")
+        raise ConfigError("terms must include 'ratee' or 'ratee:skill': the calibrated score "
+                          "is built from them")
+    check_choice("waves", waves, WAVES)
+    check_choice("connectivity", connectivity, CONNECTIVITY)
+    check_choice("terms_policy", terms_policy, TERMS_POLICY)
+    if not isinstance(reference, str) or not reference:
+        raise ConfigError(f"reference={reference!r}: 'others' or a source name")
+    check_integer("min_ratings", min_ratings, low=1)
+    check_alpha(alpha)
     return terms
+
+
+def _check_reference(data: pd.DataFrame, reference: str) -> None:
+    """``reference`` against the sources present, before anything is fitted."""
+    sources = sorted(data["source"].unique().tolist())
+    _reference_weights(sources, reference)
 
 
 def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
     if not isinstance(ratings, pd.DataFrame):
-        raise ModelError(f"ratings must be a DataFrame, not {type(ratings).__name__}")
+        raise ConfigError(f"ratings must be a DataFrame, not {type(ratings).__name__}")
     missing = [c for c in REQUIRED if c not in ratings]
     if missing:
-        raise ModelError(f"ratings lack column(s) {', '.join(missing)}; "
-                         f"expected {', '.join(REQUIRED)}")
+        raise InputError([Problem("ratings", None, missing[0],
+                                  f"ratings lack column(s) {', '.join(missing)}; expected "
+                                  f"{', '.join(REQUIRED)}")])
     data = ratings.copy()
     if "wave" not in data:
         data["wave"] = 1
@@ -224,19 +252,24 @@ def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
     for col in ("ratee", "rater", "source", "skill"):
         if data[col].isna().any():
             row = int(np.flatnonzero(data[col].isna().to_numpy())[0])
-            raise ModelError(f"ratings: column {col!r} is missing in row {row + 2}")
+            raise InputError([Problem("ratings", row + 2, col, f"column {col!r} is missing "
+                                      f"in row {row + 2}")])
         data[col] = data[col].astype(str)
     empty = data.groupby("skill")["score"].count()
     if (empty == 0).any():
-        raise ModelError(f"skill(s) {', '.join(empty.index[empty == 0])} have no ratings")
+        raise InputError([Problem("ratings", None, "skill",
+                                  f"skill(s) {', '.join(empty.index[empty == 0])} have no "
+                                  "ratings")])
     data = data[data["score"].notna()].reset_index(drop=True)
     if not np.isfinite(data["score"].to_numpy(dtype=float)).all():
-        raise ModelError("ratings: column 'score' holds infinite values")
+        raise InputError([Problem("ratings", None, "score", "column 'score' holds infinite "
+                                  "values")])
     if data["wave"].isna().any():
-        raise ModelError("ratings: column 'wave' has missing values")
+        raise InputError([Problem("ratings", None, "wave", "column 'wave' has missing "
+                                  "values")])
     wave_list = sorted(data["wave"].unique().tolist())
     if waves == "pooled" and len(wave_list) > 1:
-        raise ModelError(
+        raise ConfigError(
             f"the ratings hold {len(wave_list)} waves ({', '.join(map(str, wave_list))}); "
             "choose waves='joint' to calibrate them together on one scale, or keep one wave "
             "(e.g. ratings[ratings['wave'] == 1])"
@@ -244,15 +277,12 @@ def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
     return data
 
 
-def _check_identifiable(data: pd.DataFrame, terms: tuple):
+def _check_identifiable(data: pd.DataFrame):
     if len(data) == 0:
         raise ModelError("no ratings with a score to calibrate")
     if data["score"].nunique() == 1:
         raise ModelError(f"every score is {data['score'].iloc[0]}: constant scores carry no "
                          "information about raters or ratees")
-    if "rater" in terms and data["rater"].nunique() < 2:
-        raise ModelError("only one rater: rater leniency cannot be separated from the ratees' "
-                         "levels; drop 'rater' from terms or add raters")
     if data["ratee"].nunique() < 2:
         raise ModelError("only one ratee: nothing to calibrate against")
     per_ratee = data.groupby(["ratee", "wave"]).size()
@@ -321,11 +351,11 @@ def _reference_weights(sources: list, reference: str) -> dict:
     if reference == "others":
         others = [s for s in sources if s != "self"]
         if not others:
-            raise ModelError("reference='others' needs ratings from at least one non-self "
-                             "source")
+            raise ConfigError("reference='others' needs ratings from at least one non-self "
+                              "source")
         return {s: 1.0 / len(others) for s in others}
     if reference not in sources:
-        raise ModelError(f"reference={reference!r}: not a source in the ratings (present: "
+        raise ConfigError(f"reference={reference!r}: not a source in the ratings (present: "
                          f"{', '.join(sources)})")
     return {reference: 1.0}
 
@@ -356,8 +386,10 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
     weights = _reference_weights(sources, reference)
     columns = model.fe_params.index
 
-    cells = (data.groupby(["ratee", "skill", "wave"], sort=True)
-             .agg(n_ratings=("score", "size"), n_raters=("rater", "nunique"))
+    cells = (data.assign(is_self=data["source"] == "self")
+             .groupby(["ratee", "skill", "wave"], sort=True)
+             .agg(n_ratings=("score", "size"), n_raters=("rater", "nunique"),
+                  self_only=("is_self", "all"))
              .reset_index())
     others = data[data["source"] != "self"]
     raw = others.groupby(["ratee", "skill", "wave"])["score"].mean().rename("raw_mean")
@@ -447,11 +479,10 @@ def _source_effects(model, sources, weights, alpha):
 
 
 def _variance_frame(model):
-    vc = model.variance_components
-    total = vc.sum()
     base = {v: k for k, v in WAVE_TERMS.items()}
-    return pd.DataFrame({"component": [base.get(c, c) for c in vc.index], "variance": vc.to_numpy(),
-                         "sd": np.sqrt(vc.to_numpy()), "share": (vc / total).to_numpy()})
+    vc = model.variance_components.copy()
+    vc["component"] = [base.get(c, c) for c in vc["component"]]
+    return vc
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,6 +500,8 @@ def calibrate_ratings(
     min_ratings: int = 1,
     connectivity: str = "largest",
     alpha: float = 0.05,
+    terms_policy: str = "identifiable",
+    scale: tuple | None = None,
     progress=None,
 ) -> Calibration:
     """Calibrate 360 ratings: remove rater leniency, halo and source offsets by REML.
@@ -496,6 +529,13 @@ def calibrate_ratings(
         What to do when the rater-ratee network falls apart (see the module docstring).
     alpha : float
         1 - confidence level of the intervals.
+    terms_policy : {"identifiable", "exact"}
+        ``"identifiable"`` (default): fit the largest subset of ``terms`` the design can
+        separate and report the others in ``Calibration.dropped`` (see
+        :mod:`workbench.calibration.identifiability`). ``"exact"``: fit ``terms`` as given.
+    scale : (low, high), optional
+        The rating scale; scores whose interval is wider than it are flagged
+        (``wide_interval``). Default: the observed range of the scores.
     progress : callable, optional
         Passed to :func:`workbench.calibration.mixed_model.fit_mixed` (called after every evaluation).
 
@@ -506,9 +546,13 @@ def calibrate_ratings(
     Raises
     ------
     ModelError
-        One rater, one ratee, one rating per ratee, constant scores, a skill without ratings,
-        several waves with ``waves="pooled"``, a disconnected network with
-        ``connectivity="error"``, or an unknown option.
+        One ratee, one rating per ratee, constant scores, nothing identifiable left, or a
+        disconnected network with ``connectivity="error"``.
+    InputError
+        Missing columns or values, a skill without ratings.
+    ConfigError
+        An unknown option, a reference that is not a source, several waves with
+        ``waves="pooled"``.
 
     Notes
     -----
@@ -524,8 +568,13 @@ def calibrate_ratings(
     >>> cal.source_effects.set_index("source")["estimate"].round(1)["self"] > 0
     np.True_
     """
-    terms = _check_options(terms, reference, waves, connectivity, min_ratings, alpha)
+    requested = _check_options(terms, reference, waves, connectivity, min_ratings, alpha,
+                               terms_policy)
     data = _prepare(ratings, waves)
+    _check_identifiable(data)
+    _check_reference(data, reference)
+    if scale is None:
+        scale = (float(data["score"].min()), float(data["score"].max()))
     if min_ratings > 1:
         n = data.groupby(["ratee", "wave"])["score"].transform("size")
         dropped = data.loc[n < min_ratings, "ratee"].nunique()
@@ -533,7 +582,8 @@ def calibrate_ratings(
             warnings.warn(f"{dropped} ratee(s) with fewer than {min_ratings} ratings left out",
                           CalibrationWarning, stacklevel=2)
         data = data[n >= min_ratings].reset_index(drop=True)
-    _check_identifiable(data, terms)
+    _check_identifiable(data)
+    _warn_thin_design(data)
     data["subset"] = rater_network(data, waves=waves).to_numpy()
     conn = _connectivity_frame(data)
     if len(conn) > 1:
@@ -544,13 +594,18 @@ def calibrate_ratings(
                              f"whose scores are not comparable ({listing}); choose "
                              "connectivity='largest' or 'separate'")
     chosen = [1] if connectivity == "largest" else conn["subset"].tolist()
-    models, parts = {}, []
+    models, parts, dropped_terms = {}, [], []
     for subset in chosen:
         part = data[data["subset"] == subset]
         try:
             if len(chosen) > 1:
-                _check_identifiable(part, terms)
-            fitted = _fit_subset(part, terms, skill_effects, reference, waves, alpha,
+                _check_identifiable(part)
+            if terms_policy == "identifiable":
+                fitted_terms, dropped = identifiable_terms(part, requested,
+                                                           joint=waves == "joint")
+            else:
+                fitted_terms, dropped = requested, pd.DataFrame(columns=["term", "reason"])
+            fitted = _fit_subset(part, fitted_terms, skill_effects, reference, waves, alpha,
                                  progress)
         except ModelError as exc:
             if len(chosen) == 1:
@@ -560,22 +615,52 @@ def calibrate_ratings(
             continue
         models[subset] = fitted[0]
         parts.append((subset, *fitted[1:]))
+        dropped_terms.append(dropped.assign(subset=subset))
     if not parts:
         raise ModelError("no connected subset of the rater network could be fitted")
     conn["fitted"] = conn["subset"].isin(models)
     if len(conn) > 1 and connectivity == "largest":
-        dropped = conn[~conn["fitted"]]
+        left = conn[~conn["fitted"]]
         warnings.warn(
             f"the rater-ratee network falls apart into {len(conn)} subsets; only the largest "
-            f"({conn['n_ratings'].iloc[0]} ratings) is calibrated, {dropped['n_ratings'].sum()} "
-            f"ratings of {dropped['n_ratees'].sum()} ratees are left out (see "
+            f"({conn['n_ratings'].iloc[0]} ratings) is calibrated, {left['n_ratings'].sum()} "
+            f"ratings of {left['n_ratees'].sum()} ratees are left out (see "
             ".connectivity; connectivity='separate' fits each)",
             CalibrationWarning, stacklevel=2)
-    return _assemble(data, parts, models, conn, terms, reference, waves, connectivity, alpha)
+    dropped = pd.concat(dropped_terms, ignore_index=True)
+    if connectivity != "separate" or len(conn) == 1:
+        dropped = dropped.drop(columns="subset")
+    for row in dropped.drop_duplicates("term").itertuples():
+        warnings.warn(f"term {row.term} not fitted: {row.reason}", CalibrationWarning,
+                      stacklevel=2)
+    largest = min(models)
+    settings = {
+        "terms": list(requested),
+        "terms_fitted": [t for t in requested if t not in set(dropped["term"])]
+        if terms_policy == "identifiable" else list(requested),
+        "terms_policy": terms_policy, "reference": reference, "waves": waves,
+        "connectivity": connectivity, "min_ratings": int(min_ratings), "alpha": float(alpha),
+        "skill_effects": bool(skill_effects), "scale": [float(scale[0]), float(scale[1])],
+        "solver": models[largest].settings["solver"],
+        "se_method": models[largest].settings["se_method"],
+    }
+    return _assemble(data, parts, models, conn, dropped, settings)
 
 
-def _assemble(data, parts, models, conn, terms, reference, waves, connectivity, alpha):
-    separate = connectivity == "separate" and len(conn) > 1
+def _warn_thin_design(data: pd.DataFrame) -> None:
+    """Warn when the fixed skill effects have too few ratings behind them (issue #14)."""
+    per_skill = data.groupby("skill").size()
+    thin = per_skill[per_skill < THIN_SKILL]
+    if len(thin) and len(thin) >= 0.5 * len(per_skill):
+        warnings.warn(
+            f"{len(thin)} of {len(per_skill)} skills have fewer than {THIN_SKILL} ratings "
+            f"(median {int(per_skill.median())}): skill means and the person-by-skill term are "
+            "barely supported; expect wide intervals (check wide_interval) or calibrate fewer "
+            "skills", CalibrationWarning, stacklevel=3)
+
+
+def _assemble(data, parts, models, conn, dropped, settings):
+    separate = settings["connectivity"] == "separate" and len(conn) > 1
     scores, raters, sources, variances = [], [], [], []
     for subset, cells, rater_eff, source_eff in parts:
         for frame, out in ((cells, scores), (rater_eff, raters), (source_eff, sources),
@@ -584,12 +669,22 @@ def _assemble(data, parts, models, conn, terms, reference, waves, connectivity, 
             if separate:
                 frame.insert(0, "subset", subset)
             out.append(frame)
-    scores = pd.concat(scores, ignore_index=True)
-    columns = (["subset"] if separate else []) + ["ratee", "skill"]
-    if waves == "joint":
+    scores = pd.concat(scores, ignore_index=True).rename(columns={"ratee": "person"})
+    low, high = settings["scale"]
+    scores["wide_interval"] = (scores["ci_high"] - scores["ci_low"]) > (high - low)
+    columns = (["subset"] if separate else []) + ["person", "skill"]
+    if settings["waves"] == "joint":
         columns.append("wave")
-    columns += ["score", "se", "ci_low", "ci_high", "raw_mean", "n_ratings", "n_raters"]
+    columns += ["score", "se", "ci_low", "ci_high", "raw_mean", "n_ratings", "n_raters",
+                "self_only", "wide_interval"]
     scores = scores[columns]
+    for label, count in (("have an interval wider than the rating scale",
+                          int(scores["wide_interval"].sum())),
+                         ("rest on the person's own ratings only",
+                          int(scores["self_only"].sum()))):
+        if count:
+            warnings.warn(f"{count} calibrated score(s) {label}", CalibrationWarning,
+                          stacklevel=3)
     used = data[data["subset"].isin(models)].reset_index(drop=True)
     largest = min(models)
     return Calibration(
@@ -601,21 +696,21 @@ def _assemble(data, parts, models, conn, terms, reference, waves, connectivity, 
         ratings=used,
         model=models[largest],
         models=models,
-        reference=reference,
-        waves=waves,
-        terms=tuple(terms),
-        alpha=alpha,
+        dropped=dropped,
+        settings=settings,
     )
 
 
-def calibrated_matrix(cal: Calibration, wave=None, *, value: str = "score") -> pd.DataFrame:
-    """Ratee x skill table of calibrated scores (or their ``se``) for one wave.
+def calibrated_matrix(cal: Calibration, wave="latest", *, value: str = "score") -> pd.DataFrame:
+    """Person x skill table of calibrated scores (or their ``se``) for one wave.
+
+    A shortcut for :func:`workbench.tables.scores.scores_matrix` (which defines the latest
+    wave: each person's most recent one).
 
     Parameters
     ----------
     cal : Calibration
-    wave : optional
-        Which wave (joint calibrations); default the latest.
+    wave : "latest" or a wave value
     value : {"score", "se", "ci_low", "ci_high", "raw_mean"}
 
     Examples
@@ -625,20 +720,15 @@ def calibrated_matrix(cal: Calibration, wave=None, *, value: str = "score") -> p
     >>> calibrated_matrix(cal).shape
     (60, 8)
     """
-    if value not in ("score", "se", "ci_low", "ci_high", "raw_mean"):
-        raise ModelError(f"value={value!r}: expected score, se, ci_low, ci_high or raw_mean")
-    scores = cal.scores
-    if "wave" in scores:
-        waves = sorted(scores["wave"].unique().tolist())
-        wave = waves[-1] if wave is None else wave
-        if wave not in waves:
-            raise ModelError(f"wave={wave!r}: not among the calibrated waves {waves}")
-        scores = scores[scores["wave"] == wave]
-    elif wave is not None:
+    from workbench.tables.scores import scores_matrix
+
+    value = check_choice("value", value, ("score", "se", "ci_low", "ci_high", "raw_mean"))
+    if wave != "latest" and "wave" not in cal.scores.columns:
         present = cal.ratings["wave"].unique().tolist()
         if wave not in present:
-            raise ModelError(f"wave={wave!r}: not among the calibrated waves {present}")
-    return scores.pivot(index="ratee", columns="skill", values=value)
+            raise ConfigError(f"wave={wave!r}: not among the calibrated waves {present}")
+        wave = "latest"
+    return scores_matrix(cal, value=value, wave=wave)
 
 
 def calibrated_scores(ratings, *, scores_file: str = "", waves: str = "joint") -> pd.DataFrame:

@@ -21,7 +21,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import ConfigError, InputError, ModelError
+from workbench.results import Result
 
 __all__ = [
     "icc_by_source",
@@ -79,9 +80,9 @@ def _check_ratings(ratings) -> pd.DataFrame:
 
 
 def _select_sources(frame: pd.DataFrame, sources, overall: bool) -> list[str]:
-    present = [s for s in ("self", "manager", "peer", "direct_report", "other")
-               if s in set(frame["source"])]
-    present += sorted(set(frame["source"]) - set(present))
+    found = set(frame["source"].unique())
+    present = [s for s in ("self", "manager", "peer", "direct_report", "other") if s in found]
+    present += sorted(found - set(present))
     if sources is None:
         chosen = present
     else:
@@ -302,7 +303,7 @@ def _scale_points(frame: pd.DataFrame, scale) -> tuple[float, float, int]:
 
 
 @dataclass(frozen=True)
-class RwgResult:
+class RwgResult(Result):
     """Within-group agreement r_wg and r_wg(J) per source.
 
     Attributes
@@ -320,28 +321,31 @@ class RwgResult:
         sigma_EU^2 = (A^2 - 1) / 12 of the uniform null.
     n_points : int
         A, the number of scale points.
+    settings : dict
+        The options used (scale points, sources, truncate).
     """
+
+    title = "Within-group agreement r_wg per source"
 
     groups: pd.DataFrame
     multi: pd.DataFrame
     summary_frame: pd.DataFrame
     null_variance: float
     n_points: int
+    settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-source summary."""
         return self.summary_frame.copy()
 
-    def summary(self) -> str:
-        """Plain-text summary with the null distribution stated."""
+    def _sections(self) -> list:
         head = (f"r_wg against a uniform null on {self.n_points} points "
                 f"(sigma_EU^2 = {self.null_variance:.3f})")
-        return head + "\n" + self.summary_frame.to_string(index=False, float_format="%.3f")
+        return [("", head), ("Per source", self.summary_frame)]
 
-    def _repr_html_(self) -> str:
-        head = (f"<p>r<sub>wg</sub> against a uniform null on {self.n_points} points "
-                f"(&sigma;<sub>EU</sub><sup>2</sup> = {self.null_variance:.3f})</p>")
-        return head + self.summary_frame.to_html(index=False, float_format="%.3f")
+    def _files(self) -> dict:
+        return {"rwg_by_source.csv": self.summary_frame, "rwg_groups.csv": self.groups,
+                "rwg_multi.csv": self.multi}
 
 
 def _rwg_j(mean_var: np.ndarray, n_items: np.ndarray, null_var: float, truncate: bool):
@@ -440,6 +444,8 @@ def rwg_by_source(
         summary_frame=summary,
         null_variance=null_var,
         n_points=n_points,
+        settings={"scale": [lo, hi], "overall": overall, "truncate": truncate,
+                  "threshold": threshold},
     )
 
 
@@ -657,7 +663,7 @@ def _required_n(true: float, error: float, target: float) -> float:
 
 
 @dataclass(frozen=True)
-class DStudy:
+class DStudy(Result):
     """Reliability of a ratee's skill score averaged over n raters, per source.
 
     Attributes
@@ -674,34 +680,32 @@ class DStudy:
     observed : DataFrame
         source, raters_per_ratee, g_relative, g_absolute at the observed number of raters
         (empty when only components were given).
+    settings : dict
+        The options used (targets, n_raters).
     """
+
+    title = "D-study: reliability of a skill score averaged over n raters"
 
     components: pd.DataFrame
     curve: pd.DataFrame
     required: pd.DataFrame
     observed: pd.DataFrame
+    settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """The D-study curve."""
         return self.curve.copy()
 
-    def summary(self) -> str:
-        """Plain-text summary: the raters needed per source and target."""
-        lines = ["D-study: reliability of a ratee's skill score averaged over n raters",
-                 "(relative = leniency removed by calibration; absolute = raw average)",
-                 self.required.to_string(index=False, float_format="%.2f")]
+    def _sections(self) -> list:
+        out = [("Raters needed (relative = leniency removed by calibration; absolute = raw "
+                "average)", self.required)]
         if not self.observed.empty:
-            lines += ["At the observed number of raters:",
-                      self.observed.to_string(index=False, float_format="%.3f")]
-        return "\n".join(lines)
+            out.append(("At the observed number of raters", self.observed))
+        return out
 
-    def _repr_html_(self) -> str:
-        html = "<h4>D-study: raters needed per source</h4>"
-        html += self.required.to_html(index=False, float_format="%.2f")
-        if not self.observed.empty:
-            html += "<h4>At the observed number of raters</h4>"
-            html += self.observed.to_html(index=False, float_format="%.3f")
-        return html
+    def _files(self) -> dict:
+        return {"d_study_curve.csv": self.curve, "d_study_required.csv": self.required,
+                "d_study_components.csv": self.components}
 
 
 def _components_for_d_study(components, sources):
@@ -846,6 +850,7 @@ def d_study(
         required=pd.DataFrame(required),
         observed=pd.DataFrame(at_observed, columns=["source", "raters_per_ratee",
                                                     "g_relative", "g_absolute"]),
+        settings={"targets": list(targets), "n_raters": [float(k) for k in n_raters]},
     )
 
 
@@ -855,7 +860,7 @@ def d_study(
 
 
 @dataclass(frozen=True)
-class ReliabilityReport:
+class ReliabilityReport(Result):
     """Reliability diagnostics of one set of 360 ratings.
 
     Attributes
@@ -868,31 +873,34 @@ class ReliabilityReport:
         Within-group agreement (:func:`rwg_by_source`).
     d_study : DStudy
         G-coefficients and the raters needed per source (:func:`d_study`).
+    settings : dict
+        The options used.
     """
+
+    title = "Reliability of 360 ratings per source"
 
     table: pd.DataFrame
     icc: pd.DataFrame
     rwg: RwgResult
     d_study: DStudy
+    settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-source reliability table."""
         return self.table.copy()
 
-    def summary(self) -> str:
-        """Plain-text summary of the table with how to read it."""
-        return "\n".join([
-            "Reliability of 360 ratings per source",
-            self.table.to_string(index=False, float_format="%.3f"),
-            "icc1: share of a single rating's variance due to the ratee; icc2: reliability of "
-            "the mean of the observed raters; rwg: agreement against random responding; "
-            "g_coefficient: reliability of the calibrated skill score at the observed number "
-            "of raters; n_for_*: raters of that source needed for that reliability.",
-        ])
+    def _sections(self) -> list:
+        return [("", self.table), ("How to read it", READING)]
 
-    def _repr_html_(self) -> str:
-        return ("<h4>Reliability of 360 ratings per source</h4>"
-                + self.table.to_html(index=False, float_format="%.3f"))
+    def _files(self) -> dict:
+        return {"reliability.csv": self.table, "icc.csv": self.icc,
+                **self.d_study._files()}
+
+
+READING = ("icc1: share of a single rating's variance due to the ratee; icc2: reliability of the "
+           "mean of the observed raters; rwg: agreement against random responding; "
+           "g_coefficient: reliability of the calibrated skill score at the observed number of "
+           "raters; n_for_*: raters of that source needed for that reliability.")
 
 
 def reliability_report(
@@ -969,7 +977,9 @@ def reliability_report(
     origin = study.components.groupby("source")["origin"].first()
     table["components_from"] = table["source"].map(origin)
     table.attrs.update(rater_variance=overall.get("rater", np.nan), targets=targets)
-    return ReliabilityReport(table=table, icc=icc, rwg=rwg, d_study=study)
+    return ReliabilityReport(table=table, icc=icc, rwg=rwg, d_study=study,
+                             settings={"targets": list(targets), "min_raters": min_raters,
+                                       "scale": rwg.settings["scale"]})
 
 
 def reliability_table(calibration, **options) -> pd.DataFrame:

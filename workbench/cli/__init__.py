@@ -1,8 +1,13 @@
 """The ``workbench`` command line: one module per subcommand in this package.
 
 Each module ``workbench/cli/<name>.py`` defines ``register(subparsers)`` which adds its parser
-and sets ``func``; subcommands are found at start-up. User errors (any WorkbenchError) print a
-clear report without a traceback and exit with code 2.
+and sets ``func``; subcommands are found at start-up. The exit codes are the contract:
+
+* 0: done;
+* 2: the user's input or options are wrong (any WorkbenchError, a usage error, or a file the
+  operating system refuses): one report without a traceback, nothing written;
+* 1: the run itself failed (a notebook raised, or an internal error): one readable line; the
+  traceback only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import traceback
+import warnings
 
 from workbench.errors import WorkbenchError
 
@@ -29,27 +36,66 @@ def build_parser() -> argparse.ArgumentParser:
         "measure learning impact and build learning plans.",
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback when something fails unexpectedly")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
     names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     for name in names:
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(sub)
+    for subparser in sub.choices.values():
+        # also after the subcommand; SUPPRESS keeps a --debug given before it
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                               help="show the full traceback when something fails unexpectedly")
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    # a warning is for the user: what happened, not where in the package it was raised
+    return f"warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (0 ok, 2 user error, 1 failed run)."""
+    """Run the CLI; return the exit code (0 ok, 2 user error, 1 failed run or internal error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    command = f"workbench {args.command}"
+    shown = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning
+    try:
+        from workbench.cli._common import check_common_options
+
+        check_common_options(args)
         code = args.func(args)
     except WorkbenchError as exc:
-        print(f"workbench {args.command}: {exc}", file=sys.stderr)
+        print(f"{command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # a file or folder the operating system refused (a name too long, no permission, a
+        # full disk) that no check above caught: the user's to fix, so a usage error
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+        if args.debug:
+            traceback.print_exc()
+        detail = " ".join(str(exc).split())[:300] or "(no message)"
+        print(f"{command}: internal error ({type(exc).__name__}: {detail}); this is a bug in "
+              "the workbench, not in your input" + ("" if args.debug else
+              "; run again with --debug for the traceback"), file=sys.stderr)
+        return 1
+    finally:
+        warnings.formatwarning = shown
     return int(code or 0)
 
 

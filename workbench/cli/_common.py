@@ -1,4 +1,10 @@
-"""Options and helpers shared by several subcommands."""
+"""Options and helpers shared by several subcommands.
+
+Shared options are added by one function each (``add_mapping_option``, ``add_waves_option`` with
+``waves_from_args``) so every subcommand spells and checks them the same way. Options that
+several subcommands name alike (``--seed``, ``--jobs``) are checked once for all of them by
+:func:`check_common_options`, which :func:`workbench.cli.main` calls before any subcommand runs.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,23 @@ import argparse
 import sys
 from pathlib import Path
 
+from workbench.checks import check_integer
 from workbench.errors import InputError, Problem, format_problems
-from workbench.tables.data import TABLES, ColumnMapping, load_organisation
+from workbench.tables.columns import SUFFIXES, TABLES
+from workbench.tables.mapping import ColumnMapping
+from workbench.tables.organisation import load_organisation
+
+__all__ = [
+    "add_mapping_option",
+    "add_waves_option",
+    "waves_from_args",
+    "mapping_from_args",
+    "table_of",
+    "organisation_from_paths",
+    "print_warnings",
+    "check_common_options",
+    "say_run_failed",
+]
 
 
 def add_mapping_option(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +38,23 @@ def add_mapping_option(parser: argparse.ArgumentParser) -> None:
         help="column mapping: client column names and source labels (YAML with 'columns' and "
         "'source_labels', or an engagement file with a 'mapping' section)",
     )
+
+
+def add_waves_option(parser: argparse.ArgumentParser) -> None:
+    """``--waves W [W ...]``: the waves of the ratings to use (the others are dropped)."""
+    parser.add_argument(
+        "--waves", nargs="+", metavar="W", default=None,
+        help="waves of the ratings to use (default: all; a wave with very few ratings is "
+        "refused as a probable typo unless the waves are named here)",
+    )
+
+
+def waves_from_args(args) -> list | None:
+    """``--waves 1 2`` as [1, 2] (numbers stay numbers so they match numeric waves)."""
+    waves = getattr(args, "waves", None)
+    if not waves:
+        return None
+    return [int(w) if str(w).lstrip("-").isdigit() else w for w in waves]
 
 
 def mapping_from_args(args) -> ColumnMapping:
@@ -34,33 +72,79 @@ def table_of(path: Path) -> str | None:
     return None
 
 
-def organisation_from_paths(paths: list[str], mapping: ColumnMapping):
+def _path_problem(path: Path) -> Problem | None:
+    """A missing path: a folder or a file, told apart by its ending."""
+    if path.exists():
+        return None
+    if path.is_symlink():
+        return Problem(str(path), None, None, "broken link: what it points to is missing")
+    if path.suffix.lower() in SUFFIXES:
+        return Problem(str(path), None, None, "file not found")
+    return Problem(str(path), None, None, "folder not found")
+
+
+def organisation_from_paths(paths: list[str], mapping: ColumnMapping, *, waves=None):
     """Load an organisation from folders and/or files named after their tables."""
-    folder, files, unknown = None, {}, []
+    folders, files, problems = [], {}, []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            folder = path
+        missing = _path_problem(path)
+        if missing is not None:
+            problems.append(missing)
+        elif path.is_dir():
+            folders.append(path)
         else:
             table = table_of(path)
             if table is None:
-                unknown.append(
-                    Problem(
-                        str(path),
-                        None,
-                        None,
-                        "cannot tell which table this file is; name it after one of "
-                        f"{', '.join(TABLES)} (e.g. ratings.csv)",
-                    )
-                )
+                problems.append(Problem(
+                    str(path), None, None,
+                    "cannot tell which table this file is; name it after one of "
+                    f"{', '.join(TABLES)} (e.g. ratings.csv)"))
+            elif table in files:
+                problems.append(Problem(str(path), None, None,
+                                        f"a second {table} file (first: {files[table]})"))
             else:
                 files[table] = path
-    if unknown:
-        raise InputError(unknown)
-    return load_organisation(folder, mapping=mapping, **files)
+    if len(folders) > 1:
+        problems.append(Problem(", ".join(map(str, folders)), None, None,
+                                "give one data folder (and files for single tables)"))
+    if problems:
+        raise InputError(problems)
+    return load_organisation(folders[0] if folders else None, mapping=mapping, waves=waves,
+                             **files)
 
 
 def print_warnings(problems) -> None:
     warnings = [p for p in problems if p.severity != "error"]
     if warnings:
         print(format_problems(warnings), file=sys.stderr)
+
+
+# option name -> check applied to it, for every subcommand that has the option
+_COMMON = {
+    "seed": lambda v: check_integer("--seed", v, low=0, high=2**32 - 1),
+    "random_state": lambda v: check_integer("--random-state", v, low=0, high=2**32 - 1),
+    "jobs": lambda v: v if v == -1 else check_integer("--jobs", v, low=1, high=1024),
+}
+
+
+def check_common_options(args: argparse.Namespace) -> None:
+    """Check the options several subcommands share (seed, jobs) the same way for all.
+
+    Raises
+    ------
+    ConfigError
+        Naming the option and the bad value (``--seed=-1: must be at least 0``).
+    """
+    for name, check in _COMMON.items():
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(args, name, check(value))
+
+
+def say_run_failed(command: str, result) -> int:
+    """Tell where a failed engagement run stopped and where its folder is; return exit code 1."""
+    print(f"{command}: run failed in {result.failure}", file=sys.stderr)
+    print(f"the executed notebooks, manifest and a short report.html are in {result.run_dir}",
+          file=sys.stderr)
+    return 1

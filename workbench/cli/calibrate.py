@@ -27,9 +27,10 @@ def register(sub) -> None:
     )
     parser.add_argument("ratings", metavar="RATINGS", help="ratings file or engagement folder")
     parser.add_argument("--people", metavar="P", help="people file (optional)")
-    parser.add_argument("--terms", nargs="+", default=DEFAULT_TERMS, metavar="TERM",
-                        help="random terms (default: %(default)s; add rater:skill, drop "
-                        "rater:ratee for no halo)")
+    parser.add_argument("--terms", nargs="+", default=None, metavar="TERM",
+                        help="random terms to fit exactly as given (default: the largest "
+                        f"identifiable subset of {' '.join(DEFAULT_TERMS)}; add rater:skill, "
+                        "drop rater:ratee for no halo)")
     parser.add_argument("--reference", default="others",
                         help="scale of the scores: 'others' (mean non-self source) or a source")
     parser.add_argument("--waves", choices=["auto", "pooled", "joint"], default="auto",
@@ -38,6 +39,12 @@ def register(sub) -> None:
                         default="largest", help="disconnected rater networks (default largest)")
     parser.add_argument("--min-ratings", type=int, default=1, metavar="N",
                         help="leave out ratees with fewer ratings")
+    parser.add_argument("--model", choices=["linear", "rasch"], default="linear",
+                        help="linear mixed model (default) or many-facet Rasch model "
+                        "(ordinal; see docs/rasch.md)")
+    parser.add_argument("--thresholds", choices=["common", "skill", "rater"], default="common",
+                        help="Rasch only: rating scale (common) or partial credit per skill "
+                        "or per rater")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: calibration-<timestamp>)")
     add_mapping_option(parser)
@@ -81,10 +88,19 @@ def _progress(n_eval, theta, solver) -> None:
           flush=True)
 
 
-def run(args) -> int:
+def _fit(args, ratings, waves, scale):
+    """The calibration the options ask for (one place to add another model)."""
     from workbench.calibration.calibrate import calibrate_ratings
-    from workbench.tables.writers import new_output_dir, write_csv
 
+    terms = tuple(args.terms) if args.terms else tuple(DEFAULT_TERMS)
+    return calibrate_ratings(ratings, terms=terms, reference=args.reference, waves=waves,
+                             connectivity=args.connectivity, min_ratings=args.min_ratings,
+                             terms_policy="exact" if args.terms else "identifiable",
+                             scale=(float(scale.min), float(scale.max)),
+                             progress=_progress)
+
+
+def run(args) -> int:
     org = _load(args)
     print_warnings(org.problems)
     ratings = org.ratings
@@ -92,28 +108,60 @@ def run(args) -> int:
     if waves == "auto":
         waves = "joint" if ratings["wave"].nunique() > 1 else "pooled"
     out = Path(args.out or f"calibration-{time.strftime('%Y%m%d-%H%M%S')}")
-    out = new_output_dir(out)
+    _check_new_folder(out)
+    if args.model == "rasch":
+        return _run_rasch(args, ratings, waves, out)
     print(f"Fitting the rater-bias model to {len(ratings)} ratings of "
           f"{ratings['ratee'].nunique()} ratees by {ratings['rater'].nunique()} raters "
           f"(waves: {waves}) ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cal = calibrate_ratings(ratings, terms=tuple(args.terms), reference=args.reference,
-                                waves=waves, connectivity=args.connectivity,
-                                min_ratings=args.min_ratings, progress=_progress)
+        cal = _fit(args, ratings, waves, org.scale)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     model = cal.model
     print(f"... done in {time.perf_counter() - started:.1f} s ({model.n_iter} evaluations, "
           f"converged: {model.converged})", file=sys.stderr)
-    write_csv(cal.scores, out / "calibrated_scores.csv")
-    write_csv(cal.rater_effects, out / "rater_effects.csv")
-    write_csv(cal.source_effects, out / "source_effects.csv")
-    write_csv(cal.variance_components, out / "variance_components.csv")
-    write_csv(cal.connectivity, out / "connectivity.csv")
-    for name, frame in _extras(cal, org.scale).items():
+    from workbench.tables.writers import write_csv
+
+    extras = _extras(cal, org.scale)
+    out = cal.save(out)
+    for name, frame in extras.items():
         write_csv(frame, out / name)
     print(cal.summary())
+    print(f"\nwrote {out}")
+    return 0
+
+
+def _check_new_folder(out: Path) -> None:
+    """Refuse an existing, non-empty --out before the (long) fit; nothing is created yet."""
+    from workbench.errors import ConfigError
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out}: the output folder already exists and holds files; earlier "
+                          "results are never overwritten, so choose a new folder")
+
+
+def _run_rasch(args, ratings, waves, out) -> int:
+    """``--model rasch``: the many-facet Rasch calibration's files and its Wright map."""
+    from workbench.calibration.rasch import calibrate_rasch
+    from workbench.calibration.rasch_figures import plot_wright_map
+    from workbench.reporting.display import save_figure
+
+    print(f"Fitting the many-facet Rasch model to {len(ratings)} ratings (thresholds: "
+          f"{args.thresholds}, waves: {waves}) ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = calibrate_rasch(ratings, thresholds=args.thresholds, reference=args.reference,
+                              waves=waves, connectivity=args.connectivity)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(f"... done in {time.perf_counter() - started:.1f} s ({res.n_iter} Newton steps)",
+          file=sys.stderr)
+    res.save(out)
+    save_figure(plot_wright_map(res), out, "wright_map")
+    print(res.summary())
     print(f"\nwrote {out}")
     return 0

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from workbench.cli._common import say_run_failed
 
 
 def demo_data_dir() -> Path:
@@ -29,9 +30,7 @@ def run(args) -> int:
 
     result = run_engagement(demo_data_dir() / "engagement.yaml", reports=args.reports)
     if not result.ok:
-        print(f"workbench demo: run failed in {result.failure}", file=sys.stderr)
-        print(f"the executed notebooks and manifest are in {result.run_dir}", file=sys.stderr)
-        return 1
+        return say_run_failed("workbench demo", result)
     print()
     print(f"Report for the client: {result.report.resolve()}")
     print(f"Tables and figures:    {(result.run_dir / 'outputs').resolve()}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
+from pathlib import Path
 
 from workbench.errors import ConfigError
 
@@ -12,19 +12,30 @@ def register(sub) -> None:
     parser = sub.add_parser(
         "impact",
         help="estimate the learning impact of completed activities between two waves",
-        description="Calibrate both rating waves jointly (workbench.calibration.calibrate), compare people "
-        "who completed training on a skill with those who did not (ANCOVA, "
-        "difference-in-differences, paired change), estimate each activity's effect "
+        description="Calibrate both rating waves jointly (workbench.calibration), compare people "
+        "who completed training on a skill between the two assessments with those who did not "
+        "(ANCOVA, difference-in-differences, paired change), estimate each activity's effect "
         "(partially pooled), individual reliable change and the power of the design. Writes "
         "effects_by_skill.csv, effects_by_activity.csv, individual_change.csv, power.csv, "
-        "rtm.csv, design.csv, summary.txt and PNG figures to a new folder. Exit code 2 for "
-        "invalid input.",
+        "rtm.csv, paired_change.csv, design.csv, settings.json, summary.txt and PNG figures to "
+        "a new folder. Exit code 2 for invalid input.",
     )
     parser.add_argument("--ratings", required=True, metavar="R", help="ratings file (2 waves)")
     parser.add_argument("--enrollments", required=True, metavar="E", help="enrollments file")
     parser.add_argument("--people", metavar="P", help="people file (team, role, level)")
     parser.add_argument("--catalog", metavar="C",
-                        help="catalog file (which skills each activity targets)")
+                        help="catalog file (which skills each activity targets); needed for "
+                        "per-skill effects unless --any-training")
+    parser.add_argument("--any-training", action="store_true",
+                        help="without a catalog: count any completed activity as training on "
+                        "every skill (labelled 'any training' in every output)")
+    parser.add_argument("--waves", nargs=2, metavar=("PRE", "POST"),
+                        help="the pre and post waves to compare (default: the two waves in the "
+                        "ratings; needed when there are more, or when a wave has very few "
+                        "ratings)")
+    parser.add_argument("--wave-dates", metavar="DATES",
+                        help="assessment date per wave, e.g. '1=2026-01-19,2=2026-07-13' "
+                        "(default: the ratings' date column); training counts only between")
     parser.add_argument("--mapping", metavar="YAML", help="column mapping (YAML)")
     parser.add_argument("--out", required=True, metavar="DIR", help="new output folder")
     parser.add_argument("--alpha", type=float, default=0.05, help="1 - confidence level")
@@ -36,20 +47,52 @@ def register(sub) -> None:
                         help="which estimate is recommended (auto: rule in the output)")
     parser.add_argument("--target-effect", type=float, default=0.2, metavar="POINTS",
                         help="effect (score points) to plan the sample size for")
+    parser.add_argument("--error-correlation", type=float, default=0.0, metavar="RHO",
+                        help="correlation of the pre and post scores' errors (same raters in "
+                        "both waves); 0 assumes independent errors")
     parser.add_argument("--raw-means", action="store_true",
                         help="use raw means of non-self ratings instead of calibrated scores")
     parser.set_defaults(func=run)
 
 
-def _scores(org, raw: bool):
-    """Calibrated scores of both waves (joint), or raw means when asked or unavailable."""
+def _check_options(args) -> None:
+    """Every option before anything is read or fitted."""
+    from workbench.checks import check_alpha, check_interval
+    from workbench.impact.panel import assessment_dates
+
+    check_alpha(args.alpha, "--alpha")
+    check_interval("--target-effect", args.target_effect, low=0, inclusive="neither")
+    check_interval("--error-correlation", args.error_correlation, low=-1, high=1,
+                   inclusive="neither")
+    if args.catalog is None and not args.any_training:
+        raise ConfigError("per-skill effects need the catalog (which skills each activity "
+                          "targets): give --catalog FILE, or --any-training to estimate the "
+                          "effect of completing any activity on every skill")
+    if args.wave_dates and args.waves:
+        assessment_dates(args.wave_dates, pre_wave=args.waves[0], post_wave=args.waves[1])
+    # the output folder is made only when the results are ready (a failed run leaves none);
+    # what would stop it is found now, before the calibration runs
+    out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is not a folder; choose another output folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise ConfigError(f"{out}: the output folder already holds files; earlier results are "
+                          "never overwritten, so choose a new folder")
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ConfigError(f"{out}: cannot create the output folder: {parent} is a file, not a "
+                          "folder")
+
+
+def _scores(ratings, raw: bool):
+    """Calibrated scores of both waves (joint), or raw means when asked."""
     from workbench.tables.scores import raw_scores
 
-    if not raw and importlib.util.find_spec("workbench.calibration.calibrate") is not None:
-        from workbench.calibration.calibrate import calibrate_ratings
+    if raw:
+        return raw_scores(ratings), "raw means of non-self ratings (not calibrated)"
+    from workbench.calibration.calibrate import calibrate_ratings
 
-        return calibrate_ratings(org.ratings, waves="joint"), "calibrated (joint waves)"
-    return raw_scores(org.ratings), "raw means of non-self ratings (not calibrated)"
+    return calibrate_ratings(ratings, waves="joint"), "calibrated (both waves jointly)"
 
 
 def run(args) -> int:
@@ -59,37 +102,30 @@ def run(args) -> int:
     import matplotlib.pyplot as plt
 
     from workbench.cli._common import print_warnings
-    from workbench.impact.estimate import estimate_impact
     from workbench.impact.figures import plot_effects_forest, plot_pre_post, plot_rci_by_team
+    from workbench.impact.panel import choose_waves
+    from workbench.impact.result import estimate_impact
     from workbench.tables.data import load_organisation
-    from workbench.tables.writers import new_output_dir, write_csv
 
-    if not 0 < args.alpha < 1:
-        raise ConfigError(f"--alpha {args.alpha}: must be between 0 and 1")
-    if args.target_effect <= 0:
-        raise ConfigError(f"--target-effect {args.target_effect}: must be positive")
+    _check_options(args)
     org = load_organisation(None, ratings=args.ratings, enrollments=args.enrollments,
                             people=args.people, catalog=args.catalog, mapping=args.mapping)
     print_warnings(org.problems)
     if org.enrollments is None or org.enrollments.empty:
         raise ConfigError(f"{args.enrollments}: no enrollments to evaluate")
-    scores, source = _scores(org, args.raw_means)
+    # waves are checked on the ratings, before calibrating: a mistyped wave must not become a
+    # wave of the model
+    waves = choose_waves(org.ratings, args.waves, source=f"ratings ({args.ratings})")
+    ratings = org.ratings[org.ratings["wave"].isin(waves)]
+    scores, source = _scores(ratings, args.raw_means)
     result = estimate_impact(scores, org.enrollments, people=org.people, catalog=org.catalog,
+                             waves=waves, dates=args.wave_dates or ratings,
+                             training="any" if args.any_training else "targeted",
                              alpha=args.alpha, correction=args.correction,
                              noncompleters=args.noncompleters, design=args.design,
-                             target_effect=args.target_effect)
-    out = new_output_dir(args.out)
-    tables = {
-        "effects_by_skill": result.effects_by_skill,
-        "effects_by_activity": result.effects_by_activity,
-        "individual_change": result.individual_change,
-        "power": result.power,
-        "rtm": result.rtm,
-        "paired_change": result.paired,
-        "design": result.design,
-    }
-    for name, frame in tables.items():
-        write_csv(frame, out / f"{name}.csv")
+                             target_effect=args.target_effect,
+                             error_correlation=args.error_correlation)
+    out = result.save(args.out)
     with (out / "summary.txt").open("x", encoding="utf-8") as handle:
         handle.write(f"Scores: {source}\n\n{result.summary()}\n")
     figures = {"forest_by_skill": lambda: plot_effects_forest(result, by="skill"),
@@ -104,5 +140,6 @@ def run(args) -> int:
         plt.close(fig)
     print(f"Scores: {source}")
     print(result.summary())
-    print(f"\nwrote {len(tables)} tables and {len(figures)} figures to {out}", file=sys.stderr)
+    print(f"\nwrote {len(result._files())} tables and {len(figures)} figures to {out}",
+          file=sys.stderr)
     return 0

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
-
-from workbench.errors import ConfigError, InputError, Problem
+from workbench.errors import ConfigError
 from workbench.tables.data import load_table, read_table, read_yaml
 
 
@@ -15,24 +13,36 @@ def register(sub) -> None:
         "plans",
         help="build learning plans, mentor pairs and training demand",
         description="Turn calibrated scores into personalised learning plans (focus skills, "
-        "catalog activities scheduled within a weekly hours budget, SMART goals, check-ins), "
-        "match mentors optimally, and write plans.csv (LMS import), plans.json, one page per "
-        "person (Markdown and HTML), an Excel workbook and gap heat maps.",
+        "catalog activities chosen for the largest expected gain within a weekly hours budget, "
+        "12-week targets the activities can deliver, check-ins), match mentors optimally, and "
+        "write plans.csv (LMS import), plans.json, one printable page per person (Markdown "
+        "and HTML), an Excel workbook and gap heat maps. With --impact, the expected gains are "
+        "the per-activity effects measured by 'workbench impact'.",
     )
     parser.add_argument("--scores", required=True, metavar="S",
-                        help="calibrated scores: ratee, skill, score, se (CSV, Excel, Parquet)")
+                        help="calibrated scores: person (or ratee), skill, score, se "
+                        "(CSV, Excel, Parquet; each person's latest wave is used)")
     parser.add_argument("--people", required=True, metavar="P", help="people file")
     parser.add_argument("--framework", required=True, metavar="F", help="framework file")
     parser.add_argument("--catalog", required=True, metavar="C", help="learning catalog file")
     parser.add_argument("--ratings", metavar="R",
                         help="raw ratings, for per-source scores shown under confidentiality")
-    parser.add_argument("--profiles", metavar="PR", help="profiles: ratee, profile, persona")
+    parser.add_argument("--profiles", metavar="PR",
+                        help="profile assignments: person (or ratee), profile, persona")
+    parser.add_argument("--impact", metavar="FILE",
+                        help="measured per-activity effects (effects_by_activity.csv of "
+                        "'workbench impact': activity, skill, estimate, se); without it the "
+                        "catalog's expected_gain or a conservative default is used")
+    parser.add_argument("--scale", metavar="FILE",
+                        help="rating scale file (value, label); default 1 to 5. Scores far off "
+                        "the scale are refused")
     parser.add_argument("--config", metavar="YAML",
                         help="plans configuration (a mapping, or an engagement file with a "
                         "'plans' section)")
     parser.add_argument("--start", metavar="DATE", help="first day of the plans (YYYY-MM-DD)")
     parser.add_argument("--focus", type=int, metavar="N", help="focus skills per person (1-3)")
-    parser.add_argument("--seed", type=int, default=None, help="random state (mentor sampling)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="random state of the mentor sampling (default 2026)")
     parser.add_argument("--out", required=True, metavar="DIR", help="new output folder")
     parser.set_defaults(func=run)
 
@@ -50,35 +60,23 @@ def _read_config(path):
     return dict(spec)
 
 
-def _read_scores(path):
-    frame = read_table(path)
-    frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
-    missing = [c for c in ("ratee", "skill", "score", "se") if c not in frame]
-    if "ratee" in missing and "person" in frame:
-        missing.remove("ratee")
-    if missing:
-        raise InputError([Problem(str(path), None, None,
-                                  f"column(s) {missing} missing; expected ratee, skill, score, "
-                                  "se")])
-    problems = []
-    for col in ("score", "se") + (("wave",) if "wave" in frame else ()):
-        values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
-        bad = values.isna() & (frame[col] != "")
-        for i in bad[bad].index[:10]:
-            problems.append(Problem(str(path), int(i) + 2, col, "not a number", frame.at[i, col]))
-        frame[col] = values
-    if problems:
-        raise InputError(problems)
-    return frame
+def _read_scale(path):
+    if path is None:
+        return None
+    scale = load_table(path, "scale")
+    values = scale["value"].astype(float)
+    return float(values.min()), float(values.max())
 
 
 def run(args) -> int:
-    from workbench.plans.build import build_plans, write_plans
+    from workbench.checks import check_random_state
+    from workbench.plans import build_plans, check_config
 
     config = _read_config(args.config)
     if args.focus is not None:
         config["n_focus"] = args.focus
-    scores = _read_scores(args.scores)
+    check_config(config)
+    check_random_state(args.seed, name="--seed")
     people = load_table(args.people, "people")
     framework = load_table(args.framework, "framework")
     catalog = load_table(args.catalog, "catalog")
@@ -87,10 +85,11 @@ def run(args) -> int:
     if args.profiles:
         profiles = read_table(args.profiles)
         profiles.columns = [c.strip().lower() for c in profiles.columns]
-    planset = build_plans(scores, people, framework, catalog, ratings=ratings,
-                          profiles=profiles, config=config, start=args.start,
+    planset = build_plans(args.scores, people, framework, catalog, ratings=ratings,
+                          profiles=profiles, impact=args.impact, config=config,
+                          start=args.start, scale=_read_scale(args.scale),
                           random_state=args.seed)
-    out = write_plans(planset, args.out)
+    out = planset.save(args.out)
     print(planset.summary())
     print(f"\nPlans written to {out}")
     return 0

@@ -14,20 +14,22 @@ from workbench.errors import ConfigError, InputError, Problem
 
 
 def register(sub) -> None:
-    from workbench.profiles.gaussian_mixture import STRUCTURES
+    from workbench.checks import DEFAULT_SEED
     from workbench.profiles.select import DEFAULT_MODELS
+    from workbench.profiles.structures import STRUCTURES
 
     parser = sub.add_parser(
         "profiles",
         help="find skill profiles (latent profile analysis) and describe them as personas",
         description="Fit Gaussian mixtures (mclust covariance structures, k = 1..K) to "
-        "calibrated scores, choose one by BIC and write profiles.csv (ratee, profile, "
-        "probability), profile_summary.csv (size, persona, means per skill), "
-        "model_selection.csv, stability.csv and figures to a new folder.",
+        "calibrated scores, choose one by BIC and write profile_assignments.csv (person, "
+        "profile, probability, persona), profile_summary.csv (size, persona, means per "
+        "skill), model_selection.csv, profile_means.csv, stability.csv, settings.json and "
+        "figures to a new folder.",
     )
     parser.add_argument("scores", metavar="CALIBRATED_SCORES",
-                        help="calibrated_scores.csv from 'workbench calibrate' (ratee, skill, "
-                        "score[, se][, wave]), a ratee x skill matrix, or ratings (raw means "
+                        help="calibrated_scores.csv from 'workbench calibrate' (person, skill, "
+                        "score[, se][, wave]), a person x skill matrix, or ratings (raw means "
                         "of non-self ratings, with a warning)")
     parser.add_argument("--k-max", type=int, default=8, metavar="K",
                         help="largest number of profiles tried (default %(default)s)")
@@ -37,17 +39,23 @@ def register(sub) -> None:
     parser.add_argument("--method", choices=["lpa", "kmeans", "ward"], default="lpa",
                         help="latent profile analysis (default) or k-means / Ward clustering")
     parser.add_argument("--people", metavar="P", help="people file (person, role, level)")
-    parser.add_argument("--wave", default=None, help="wave to use (default: the latest)")
-    parser.add_argument("--n-starts", type=int, default=20, metavar="N",
+    parser.add_argument("--wave", default=None, help="wave to use (default: each person's "
+                        "latest)")
+    parser.add_argument("--scale", type=float, nargs=2, default=(1.0, 5.0),
+                        metavar=("MIN", "MAX"), help="the rating scale: scores more than one "
+                        "point outside it are refused (default 1 5)")
+    parser.add_argument("--n-starts", type=int, default=10, metavar="N",
                         help="EM starts per model and k (default %(default)s)")
     parser.add_argument("--bootstrap", type=int, default=100, metavar="B",
                         help="bootstrap resamples for stability (default %(default)s, 0: none)")
     parser.add_argument("--blrt", type=int, default=0, metavar="B",
                         help="bootstrap likelihood-ratio test with B resamples (default: off)")
     parser.add_argument("--no-vlmr", action="store_true", help="skip the VLMR test")
-    parser.add_argument("--seed", type=int, default=None, metavar="S", help="random seed")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                        help="random seed (default %(default)s: the same input gives the same "
+                        "output)")
     parser.add_argument("--jobs", type=int, default=1, metavar="J",
-                        help="parallel workers (default %(default)s)")
+                        help="parallel workers, at least 1 (default %(default)s)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: profiles-<timestamp>)")
     parser.set_defaults(func=run)
@@ -59,49 +67,69 @@ def _read(path_text: str, what: str) -> pd.DataFrame:
     path = Path(path_text)
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, f"{what} file not found")])
-    frame = read_table(path).replace("", np.nan)
-    return frame
+    return read_table(path).replace("", np.nan)
 
 
 def _numeric(frame: pd.DataFrame, path: str) -> pd.DataFrame:
-    """Typed scores: numbers where the contract expects them, with the file's row numbers."""
-    text = {"ratee", "rater", "source", "skill", "person", "date", "subset"}
+    """A person x skill matrix with numbers in every skill column (the file's row numbers)."""
     problems = []
     out = frame.copy()
     for col in out.columns:
-        if col in text:
+        if col in ("person", "ratee"):
             continue
         values = pd.to_numeric(out[col], errors="coerce")
         bad = values.isna() & out[col].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            problems.append(Problem(path, row, col, "not a number", str(out[col][bad].iloc[0])))
-            continue
+        for index in np.flatnonzero(bad.to_numpy())[:25]:
+            problems.append(Problem(path, int(index) + 2, col, "not a number",
+                                    str(out[col].iloc[index])))
         out[col] = values
     if problems:
         raise InputError(problems)
     return out
 
 
+def _scores_input(path: str):
+    """A long scores file goes to as_scores as a path (typed and checked there, errors name
+    the file); a person x skill matrix is typed here."""
+    frame = _read(path, "scores")
+    if "skill" in frame.columns or {"rater", "source"} <= set(frame.columns):
+        if {"rater", "source"} <= set(frame.columns):
+            return frame.assign(score=pd.to_numeric(frame["score"], errors="coerce"))
+        return path
+    if not {"person", "ratee"} & set(frame.columns):
+        raise InputError([Problem(path, None, None,
+                                  "expected columns person, skill, score (calibrated scores) "
+                                  "or a 'person' column followed by one column per skill")])
+    return _numeric(frame, path)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an output folder that holds files before anything is fitted; nothing is created
+    until the results are written."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out}: the output folder already holds files (or is a file); "
+                          "earlier results are never overwritten, so choose a new folder")
+
+
 def run(args) -> int:
     from workbench.profiles.select import find_profiles
-    from workbench.tables.writers import new_output_dir, write_csv
 
-    scores = _numeric(_read(args.scores, "scores"), args.scores)
-    if not {"ratee", "skill", "score"} <= set(scores.columns) and "ratee" not in scores.columns:
-        raise InputError([Problem(args.scores, None, None,
-                                  "expected columns ratee, skill, score (calibrated scores) "
-                                  "or a 'ratee' column followed by one column per skill")])
-    people = None
-    if args.people:
-        people = _read(args.people, "people")
+    scores = _scores_input(args.scores)
+    people = _read(args.people, "people") if args.people else None
     wave = args.wave
     if wave is not None:
         try:
             wave = int(wave)
         except ValueError:
             raise ConfigError(f"--wave {args.wave!r}: must be a whole number") from None
-    out = new_output_dir(args.out or f"profiles-{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs}: must be at least 1")
+    if args.seed < 0:
+        raise ConfigError(f"--seed {args.seed}: must be a whole number of at least 0")
+    if args.scale[0] >= args.scale[1]:
+        raise ConfigError(f"--scale {args.scale[0]:g} {args.scale[1]:g}: MIN must be below MAX")
+    out = Path(args.out or f"profiles-{time.strftime('%Y%m%d-%H%M%S')}")
+    _check_out(out)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -109,20 +137,14 @@ def run(args) -> int:
                             method=args.method, n_starts=args.n_starts,
                             n_bootstrap=args.bootstrap, blrt=args.blrt > 0,
                             n_blrt=max(args.blrt, 1), vlmr=not args.no_vlmr, people=people,
-                            wave=wave, random_state=args.seed, n_jobs=args.jobs)
+                            wave=wave, scale=tuple(args.scale), random_state=args.seed,
+                            n_jobs=args.jobs, source=args.scores)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
-    write_csv(res.assignments, out / "profiles.csv")
-    write_csv(res.profile_summary, out / "profile_summary.csv")
-    write_csv(res.model_selection, out / "model_selection.csv")
-    write_csv(res.means, out / "profile_means.csv")
-    if res.stability is not None:
-        write_csv(res.stability, out / "stability.csv")
-    if res.composition is not None:
-        write_csv(res.composition, out / "composition.csv")
-    for name, fig in (("profile_means.png", res.plot_means()), ("bic.png", res.plot_bic()),
-                      ("projection.png", res.plot_projection())):
-        fig.savefig(out / name, dpi=120)
+    try:
+        res.save(out, figures=True)
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot write the results ({exc.strerror or exc})") from None
     print(res.summary())
     print(f"\n... done in {time.perf_counter() - started:.1f} s; wrote {out}", file=sys.stderr)
     return 0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from workbench.cli._common import say_run_failed
 from workbench.errors import ConfigError
 
 
@@ -32,12 +32,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from workbench.runs.pipeline import run_batch, run_engagement
+    from workbench.runs.batch import check_dask_address, run_batch
+    from workbench.runs.pipeline import run_engagement
 
     if (args.engagement is None) == (args.batch is None):
         raise ConfigError("give either one ENGAGEMENT.yaml or --batch DIR")
     if args.batch is None and (args.dask or args.jobs != 1):
         raise ConfigError("--jobs and --dask go with --batch DIR")
+    if args.dask is not None:
+        check_dask_address(args.dask)
     if args.batch is not None:
         folder = Path(args.batch)
         if not folder.is_dir():
@@ -49,7 +52,5 @@ def run(args) -> int:
         return 0 if all(r["status"] == "succeeded" for r in results) else 1
     result = run_engagement(args.engagement, reports=args.reports)
     if not result.ok:
-        print(f"workbench run: run failed in {result.failure}", file=sys.stderr)
-        print(f"the executed notebooks and manifest are in {result.run_dir}", file=sys.stderr)
-        return 1
+        return say_run_failed("workbench run", result)
     return 0

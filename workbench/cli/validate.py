@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from workbench.cli._common import add_mapping_option, mapping_from_args, organisation_from_paths
-from workbench.tables.data import summarise_organisation
+from workbench.cli._common import (
+    add_mapping_option,
+    add_waves_option,
+    mapping_from_args,
+    organisation_from_paths,
+    waves_from_args,
+)
+from workbench.tables.summary import summarise_organisation
 
 
 def register(sub) -> None:
@@ -16,10 +22,11 @@ def register(sub) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="folder or files")
     add_mapping_option(parser)
+    add_waves_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    org = organisation_from_paths(args.paths, mapping_from_args(args))
+    org = organisation_from_paths(args.paths, mapping_from_args(args), waves=waves_from_args(args))
     print(summarise_organisation(org).summary())
     return 0

@@ -1,6 +1,6 @@
 """Figures of learning impact: forest plots, pre/post slope chart, reliable change by team.
 
-Each function takes an :class:`workbench.impact.estimate.ImpactResult` and returns a matplotlib Figure
+Each function takes an :class:`workbench.impact.result.ImpactResult` and returns a matplotlib Figure
 (nothing is shown or saved here). No rater identities appear in any figure.
 
 Examples
@@ -8,10 +8,10 @@ Examples
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> from workbench.synth.generator import generate_organisation
->>> from workbench.impact.estimate import estimate_impact
+>>> from workbench.impact.result import estimate_impact
 >>> from workbench.synth import truth_scores
 >>> org = generate_organisation(120, seed=5)
->>> res = estimate_impact(truth_scores(org.truth["true_scores"], se=.2, random_state=0),
+>>> res = estimate_impact(truth_scores(org, se=.2, random_state=0),
 ...                       org.enrollments, people=org.people, catalog=org.catalog, did=False)
 >>> fig = plot_effects_forest(res)
 >>> len(fig.axes)
@@ -55,7 +55,7 @@ def plot_effects_forest(result, *, by: str = "skill", methods=("ancova", "did"),
     else:
         table = result.effects_by_activity.dropna(subset=["estimate"]).head(top)
         table = table.assign(label=table["activity"] + " " + table["title"].astype(str).str[:28]
-                             + " / " + table["skill"] + " (n=" + table["n_completed"].astype(str)
+                             + " / " + table["skill"] + " (n=" + table["n"].astype(str)
                              + ")")
         labels = list(table["label"])[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(labels), 4) + 1.2))
@@ -72,7 +72,9 @@ def plot_effects_forest(result, *, by: str = "skill", methods=("ancova", "did"),
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(methods),
                   frameon=False)
         level = 100 * (1 - result.settings.get("alpha", 0.05))
-        ax.set_title(f"Training effect by skill (score points, {level:g}% CI)")
+        what = ("any training (no catalog)" if result.settings.get("training") == "any"
+                else "training on the skill")
+        ax.set_title(f"Effect of {what} (score points, {level:g}% CI)")
     else:
         y = table["label"].map(ypos).to_numpy()
         ax.errorbar(table["estimate"], y, xerr=[table["estimate"] - table["ci_low"],
@@ -119,7 +121,8 @@ def plot_pre_post(result, *, max_people: int = 0):
         ax.legend(fontsize=7, frameon=False)
     for ax in axes.ravel()[len(skills):]:
         ax.set_visible(False)
-    fig.suptitle("Mean score before and after training")
+    fig.suptitle("Mean score before and after " + ("any training (no catalog)"
+                  if result.settings.get("training") == "any" else "training on the skill"))
     fig.tight_layout()
     return fig
 

@@ -1,6 +1,6 @@
 """Effect sizes for paired designs and power planning for training evaluations.
 
-Two small statistical areas that :mod:`workbench.impact.estimate` builds on:
+Two small statistical areas that the impact estimators build on:
 
 * standardised mean changes for a pre/post design (Lakens, 2013): ``d_z`` with an exact
   confidence interval from the noncentral t distribution, and Hedges-corrected ``g_av`` with
@@ -25,12 +25,15 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.power import TTestIndPower
 
+from workbench.checks import check_alpha, check_interval
 from workbench.errors import ConfigError
 
 __all__ = [
+    "power_analysis",
     "hedges_correction",
     "paired_effect_sizes",
     "minimum_detectable_effect",
@@ -135,10 +138,8 @@ def paired_effect_sizes(pre, post, *, alpha: float = 0.05) -> dict:
 
 
 def _check_power_args(alpha, power):
-    if not 0 < alpha < 1:
-        raise ConfigError(f"alpha={alpha!r}: must be between 0 and 1")
-    if not 0 < power < 1:
-        raise ConfigError(f"power={power!r}: must be between 0 and 1")
+    check_alpha(alpha)
+    check_interval("power", power, low=0, high=1, inclusive="neither")
 
 
 def minimum_detectable_effect(n_trained: int, n_untrained: int, *, resid_sd: float,
@@ -187,3 +188,39 @@ def required_sample_size(effect: float, *, resid_sd: float, ratio: float = 1.0,
                                      power=power, ratio=ratio, alternative="two-sided")
     n1 = float(np.atleast_1d(n1)[0])
     return n1, n1 * ratio
+
+
+def power_analysis(ancova: pd.DataFrame, *, target_effect: float = 0.2, alpha: float = 0.05,
+                   power: float = 0.8) -> pd.DataFrame:
+    """Minimum detectable effect of the current design and the sample size for a target effect.
+
+    Parameters
+    ----------
+    ancova : DataFrame
+        From :func:`ancova_effects` (uses n_trained, n_untrained, resid_sd).
+    target_effect : float
+        Effect in score points to plan for.
+
+    Returns
+    -------
+    DataFrame
+        skill, n_trained, n_untrained, resid_sd, mde (score points, at ``alpha`` two-sided and
+        ``power``), target_effect, n_trained_needed, n_untrained_needed (same untrained per
+        trained ratio as now), alpha, power. See :mod:`workbench.impact.sample_size`.
+    """
+    _check_power_args(alpha, power)
+    check_interval("target_effect", target_effect, low=0, inclusive="neither")
+    rows = []
+    for r in ancova.itertuples(index=False):
+        n1, n0, sd = r.n_trained, r.n_untrained, r.resid_sd
+        mde = minimum_detectable_effect(n1, n0, resid_sd=sd, alpha=alpha, power=power)
+        ratio = n0 / n1 if n1 > 0 and n0 > 0 else 1.0
+        need1, need0 = required_sample_size(target_effect, resid_sd=sd, ratio=ratio,
+                                            alpha=alpha, power=power)
+        rows.append({"skill": r.skill, "n_trained": n1, "n_untrained": n0, "resid_sd": sd,
+                     "mde": mde, "target_effect": target_effect,
+                     "n_trained_needed": need1, "n_untrained_needed": need0,
+                     "alpha": alpha, "power": power})
+    return pd.DataFrame(rows)
+
+

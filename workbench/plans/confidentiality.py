@@ -29,7 +29,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError, InputError
+from workbench.checks import check_integer
+from workbench.errors import InputError
 
 __all__ = [
     "DEFAULT_MIN_RATERS",
@@ -50,8 +51,7 @@ def _thresholds(min_raters, exempt):
     else:
         per, default = {}, min_raters
     for name, value in list(per.items()) + [("default", default)]:
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"min_raters[{name!r}] must be a whole number >= 1, got {value!r}")
+        check_integer(f"min_raters[{name!r}]", value, low=1)
     exempt = tuple(exempt)
     return per, int(default), exempt
 

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from workbench.errors import ConfigError, InputError
+from workbench.checks import check_choice, check_integer, check_interval
+from workbench.errors import ConfigError
+from workbench.tables.scores import as_scores
 
 __all__ = [
     "gap_heatmap",
@@ -34,7 +36,7 @@ def gap_heatmap(gaps, *, by="team", min_cell=5):
     Parameters
     ----------
     gaps : DataFrame
-        From :func:`workbench.plans.build.compute_gaps`: person, skill, expected_shortfall, has_gap,
+        From :func:`workbench.plans.gaps.compute_gaps`: person, skill, expected_shortfall, has_gap,
         score and the grouping column.
     by : {"team", "role"} or any column of ``gaps``
     min_cell : int
@@ -48,8 +50,7 @@ def gap_heatmap(gaps, *, by="team", min_cell=5):
     """
     if by not in gaps:
         raise ConfigError(f"gap_heatmap: column {by!r} is not in the gaps table")
-    if not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        raise ConfigError(f"min_cell must be a whole number >= 1, got {min_cell!r}")
+    min_cell = check_integer("min_cell", min_cell, low=1)
     rated = gaps[gaps["score"].notna()]
     cols = [by, "skill", "n", "mean_shortfall", "share_gap", "suppressed"]
     if len(rated) == 0:
@@ -87,8 +88,7 @@ def plot_gap_heatmap(heat, *, value="share_gap", max_groups=40, ax=None):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    if value not in ("share_gap", "mean_shortfall"):
-        raise ConfigError(f"value must be 'share_gap' or 'mean_shortfall', got {value!r}")
+    check_choice("value", value, ("share_gap", "mean_shortfall"))
     by = heat.columns[0]
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 5))
@@ -139,8 +139,7 @@ def training_demand(plans, *, freq="Q"):
     >>> training_demand(plans)[["period", "seats", "cost"]].to_dict("records")
     [{'period': '2027Q1', 'seats': 2, 'cost': 1200.0}]
     """
-    if freq not in ("Q", "M"):
-        raise ConfigError(f"freq must be 'Q' or 'M', got {freq!r}")
+    check_choice("freq", freq, ("Q", "M"))
     cols = ["activity", "title", "kind", "period", "seats", "hours", "cost"]
     plans = plans.dropna(subset=["activity", "start"])
     if len(plans) == 0:
@@ -214,11 +213,8 @@ def find_experts(scores, framework, *, confidence=0.8, needs=None):
     >>> find_experts(s, f)["person"].tolist()
     ['a']
     """
-    if not 0.5 <= float(confidence) < 1:
-        raise ConfigError(f"confidence must be in [0.5, 1), got {confidence!r}")
-    for col in ("person", "skill", "score", "se"):
-        if col not in scores:
-            raise InputError(f"scores: column '{col}' is missing")
+    confidence = check_interval("confidence", confidence, low=0.5, high=1, inclusive="left")
+    scores = as_scores(scores)
     cols = ["skill", "person", "score", "se", "lower", "bar"]
     if framework is None or len(framework) == 0:
         return pd.DataFrame(columns=cols)

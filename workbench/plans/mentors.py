@@ -32,7 +32,7 @@ with every eligible mentor as a candidate: the assignment is then exactly optima
   the needs still open against every mentor with capacity left, across blocks.
 
 Each round is an exact min-cost assignment; the whole is not guaranteed optimal (measured 9 %
-above the optimum on 300 people cut into blocks of 100; tests/test_plans.py).
+above the optimum on 300 people cut into blocks of 100; tests/plans/test_mentors.py).
 
 Examples
 --------
@@ -56,7 +56,10 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 from scipy.stats import norm
 
+from workbench.checks import check_integer, check_interval, check_random_state
 from workbench.errors import ConfigError, InputError, ModelError
+from workbench.results import Result
+from workbench.tables.scores import as_scores
 
 __all__ = [
     "DEFAULT_MENTOR_COSTS",
@@ -76,7 +79,7 @@ DEFAULT_MENTOR_COSTS = {
 
 
 @dataclass(frozen=True)
-class MentorMatching:
+class MentorMatching(Result):
     """Result of :func:`match_mentors`.
 
     Attributes
@@ -93,7 +96,13 @@ class MentorMatching:
         optimal for the full problem, not only for the pruned graph).
     n_edges : int
         Candidate (need, mentor) pairs in the solved graph.
+    load : DataFrame
+        mentor, n_mentees.
+    settings : dict
+        capacity, confidence, candidates, block_size, costs.
     """
+
+    title = "Mentor matching"
 
     matches: pd.DataFrame
     unmatched: pd.DataFrame
@@ -101,14 +110,17 @@ class MentorMatching:
     exact: bool
     n_edges: int
     load: pd.DataFrame = field(default_factory=pd.DataFrame)
+    settings: dict = field(default_factory=dict)
 
-    def summary(self) -> str:
+    def _sections(self):
         n = len(self.matches) + len(self.unmatched)
-        return (
-            f"Mentor matching: {len(self.matches)} of {n} needs matched, "
-            f"{len(self.unmatched)} unmatched; total cost {self.total_cost:.3f}; "
-            f"{'exact' if self.exact else 'optimal on pruned candidate lists'}"
-        )
+        return [("", f"{len(self.matches)} of {n} needs matched, {len(self.unmatched)} "
+                     f"unmatched; total cost {self.total_cost:.3f}; "
+                     f"{'exact' if self.exact else 'optimal on pruned candidate lists'}"),
+                ("Needs without a mentor", self.unmatched)]
+
+    def _files(self):
+        return {"mentors.csv": self.matches, "unmatched_needs.csv": self.unmatched}
 
 
 def solve_capacitated_assignment(need, mentor, cost, capacity, unmatched_cost):
@@ -292,6 +304,7 @@ def match_mentors(
     role_families=None,
     block_size=1000,
     random_state=None,
+    load=None,
 ):
     """Assign mentors to development needs optimally (min-cost, capacity-constrained).
 
@@ -320,7 +333,11 @@ def match_mentors(
         role family, location and team, so that the cheapest pairs stay together); mentees are
         matched with mentors of their own block, each block solved exactly. None: one block.
     random_state : int or Generator, optional
-        Seeds the sampling of candidates when a need has more eligible mentors than kept.
+        Seeds the sampling of candidates when a need has more eligible mentors than kept
+        (default :data:`workbench.checks.DEFAULT_SEED`).
+    load : Series, optional
+        Mentees each mentor already has (mentor id -> count), e.g. from an earlier round;
+        their capacity is reduced by it.
 
     Returns
     -------
@@ -336,23 +353,25 @@ def match_mentors(
     >>> match_mentors(needs, scores, people).matches["mentor"].tolist()
     ['b']
     """
-    if not isinstance(capacity, (int, np.integer)) or capacity < 0:
-        raise ConfigError(f"mentor capacity must be a whole number >= 0, got {capacity!r}")
-    if not 0.5 <= float(confidence) < 1:
-        raise ConfigError(f"mentor confidence must be in [0.5, 1), got {confidence!r}")
-    if candidates is not None and (not isinstance(candidates, (int, np.integer))
-                                   or candidates < 1):
-        raise ConfigError(f"mentor candidates must be a whole number >= 1, got {candidates!r}")
+    capacity = check_integer("mentor capacity", capacity, low=0)
+    confidence = check_interval("mentor confidence", confidence, low=0.5, high=1,
+                                inclusive="left")
+    if candidates is not None:
+        candidates = check_integer("mentor candidates", candidates, low=1)
+    if block_size is not None:
+        block_size = check_integer("block_size", block_size, low=2)
     w = _check_costs(costs)
+    settings = {"capacity": capacity, "confidence": confidence, "candidates": candidates,
+                "block_size": block_size, "costs": w}
     families = dict(role_families or {})
-    scores = _score_frame(scores)
+    scores = as_scores(scores)
     for col in ("person", "skill", "target_level"):
         if col not in needs:
             raise InputError(f"needs: column '{col}' is missing")
     needs = needs.reset_index(drop=True).copy()
     if "priority" not in needs:
         needs["priority"] = 0.0
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     z = norm.ppf(float(confidence))
 
     pool = scores.dropna(subset=["score", "se"]).copy()
@@ -382,12 +401,10 @@ def match_mentors(
         unmatched["n_eligible"] = 0
         unmatched["reason"] = "no colleague is confidently above the target in this skill"
         total = float(len(needs)) * _unmatched_base(w)
-        return MentorMatching(empty_matches, unmatched, total, True, 0)
+        return MentorMatching(empty_matches, unmatched, total, True, 0, settings=settings)
 
     n_blocks = 1
     if block_size is not None:
-        if not isinstance(block_size, (int, np.integer)) or block_size < 2:
-            raise ConfigError(f"block_size must be a whole number >= 2, got {block_size!r}")
         n_blocks = int(np.ceil(len(info) / block_size))
     block = _blocks(info, fam_map, n_blocks)
     needs["block"] = needs["person"].map(block).fillna(-1).astype(int)
@@ -408,6 +425,11 @@ def match_mentors(
     # Round 1 solves each block exactly; with several blocks, round 2 solves the needs still
     # open against every mentor with capacity left, across blocks.
     cap_left = np.full(int(pool["person_c"].max()) + 1 if len(pool) else 0, capacity)
+    if load is not None and len(load):
+        # mentees taken in an earlier round use up capacity
+        codes = pool.drop_duplicates("person").set_index("person")["person_c"]
+        taken = pd.Series(load).reindex(codes.index).fillna(0).to_numpy(int)
+        cap_left[codes.to_numpy()] = np.maximum(capacity - taken, 0)
     chosen = np.full(len(needs), -1, dtype=np.int64)
     chosen_cost = np.full(len(needs), np.nan)
     n_edges = 0
@@ -437,7 +459,7 @@ def match_mentors(
     matches, unmatched = _results(needs, pool, chosen, chosen_cost, n_eligible)
     total = float(np.nansum(chosen_cost) + unmatched_cost[chosen < 0].sum())
     load = matches.groupby("mentor").size().rename("n_mentees").reset_index()
-    return MentorMatching(matches, unmatched, total, exact, int(n_edges), load)
+    return MentorMatching(matches, unmatched, total, exact, int(n_edges), load, settings)
 
 
 def _edges(needs, pool, need_rows, pool_rows, m, w):
@@ -550,14 +572,3 @@ def _eligible_counts(needs, pool):
     own = needs[["person", "skill"]].merge(pool[["person", "skill", "lower"]], how="left")
     counts -= (own["lower"].to_numpy(float) > target).astype(np.int64)
     return counts
-
-
-def _score_frame(scores):
-    frame = getattr(scores, "scores", scores)
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError("scores must be a Calibration or a DataFrame")
-    frame = frame.rename(columns={"ratee": "person", "estimate": "score"})
-    missing = [c for c in ("person", "skill", "score", "se") if c not in frame]
-    if missing:
-        raise InputError(f"scores: column(s) {missing} missing (need ratee, skill, score, se)")
-    return frame

@@ -1,10 +1,22 @@
-"""Engagement runs: the engagement file, notebook execution with papermill, manifests, batches.
+"""Engagement runs: the engagement file, notebook parameters and their allowed values, notebook
+execution with papermill, manifests, one run (pipeline) and batches (process pool, Dask).
 """
 
 from __future__ import annotations
 
-from workbench.runs import engagement, pipeline
+from workbench.runs import batch, engagement, execute, manifest, parameters, pipeline
+from workbench.runs.batch import *  # noqa: F403
 from workbench.runs.engagement import *  # noqa: F403
+from workbench.runs.execute import *  # noqa: F403
+from workbench.runs.manifest import *  # noqa: F403
+from workbench.runs.parameters import *  # noqa: F403
 from workbench.runs.pipeline import *  # noqa: F403
 
-__all__ = [*engagement.__all__, *pipeline.__all__]
+__all__ = [
+    *parameters.__all__,
+    *engagement.__all__,
+    *manifest.__all__,
+    *execute.__all__,
+    *batch.__all__,
+    *pipeline.__all__,
+]

@@ -34,8 +34,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.errors import ConfigError, Problem, format_problems
-from workbench.tables.data import TABLES, ColumnMapping, Organisation, load_organisation
+from workbench.checks import check_integer
+from workbench.errors import ConfigError, Problem, WorkbenchError, format_problems
+from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec, resolve_path
+from workbench.tables.columns import TABLES
+from workbench.tables.mapping import ColumnMapping, read_yaml
+from workbench.tables.organisation import Organisation, find_table_files, load_organisation
 
 __all__ = [
     "EngagementError",
@@ -62,7 +66,7 @@ DEFAULT_NOTEBOOKS = (
 PIPELINE_PARAMETERS = ("data_dir", "engagement_file", "output_dir")
 
 TOP_KEYS = ("engagement", "client", "description", "random_state", "data", "mapping", "notebooks")
-DATA_KEYS = ("folder",) + tuple(TABLES)
+DATA_KEYS = ("folder", "waves") + tuple(TABLES)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -86,6 +90,12 @@ class NotebookStep:
     name: str
     path: Path
     parameters: dict = field(default_factory=dict)
+    spec: NotebookSpec | None = None
+
+    @property
+    def needs(self) -> tuple:
+        """The tables this notebook cannot run without."""
+        return self.spec.needs if self.spec is not None else ("ratings",)
 
 
 @dataclass(frozen=True)
@@ -119,18 +129,18 @@ class Engagement:
     notebooks: tuple
     random_state: int | None = None
     description: str = ""
+    waves: tuple | None = None
 
     def input_files(self) -> dict[str, Path]:
         """Every data file the run reads (table -> path), found as the loader finds them."""
-        from workbench.tables.data import find_table_files
-
         found = find_table_files(self.folder) if self.folder is not None else {}
         found.update(self.files)
         return {table: Path(path) for table, path in found.items()}
 
     def load_organisation(self) -> Organisation:
         """Load and validate the data (raises InputError listing every problem)."""
-        return load_organisation(self.folder, mapping=self.mapping, **self.files)
+        return load_organisation(self.folder, mapping=self.mapping, waves=self.waves,
+                                 **self.files)
 
 
 def notebooks_dir() -> Path:
@@ -139,46 +149,14 @@ def notebooks_dir() -> Path:
 
 
 def notebook_parameters(path: str | Path) -> dict:
-    """Parameters declared in a notebook's ``parameters`` cell.
+    """Parameters declared in a notebook's ``parameters`` cell, as specs.
 
     Returns
     -------
     dict
-        name -> {"name", "inferred_type_name", "default", "help"} as papermill reads them
-        (``default`` is the literal's source text).
+        name -> :class:`workbench.runs.parameters.ParameterSpec` (type, default, allowed values).
     """
-    import papermill as pm
-
-    return dict(pm.inspect_notebook(str(path)))
-
-
-_TYPE_CHECKS = {
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "str": lambda v: isinstance(v, str),
-    "bool": lambda v: isinstance(v, bool),
-    "list": lambda v: isinstance(v, (list, tuple)),
-    "dict": lambda v: isinstance(v, Mapping),
-    "none": lambda v: v is None,
-}
-
-
-def _type_alternatives(type_name: str | None) -> list[str] | None:
-    """'int | None' -> ['int', 'none']; None when the type cannot be checked."""
-    if not type_name or type_name == "None":
-        return None
-    text = type_name.strip()
-    optional = re.fullmatch(r"(?:typing\.)?Optional\[(.*)\]", text)
-    if optional:
-        text = optional.group(1) + " | None"
-    names = []
-    for part in text.split("|"):
-        base = re.sub(r"\[.*\]$", "", part.strip()).lower()
-        base = {"nonetype": "none", "typing.list": "list", "typing.dict": "dict"}.get(base, base)
-        if base not in _TYPE_CHECKS:
-            return None
-        names.append(base)
-    return names
+    return notebook_spec(path).parameters
 
 
 def _problem(file: str, where: str | None, message: str, value: str | None = None) -> Problem:
@@ -187,69 +165,25 @@ def _problem(file: str, where: str | None, message: str, value: str | None = Non
     return Problem(file, None, None, text, value)
 
 
-def check_parameters(notebook: str, declared: dict, given: Mapping, *, file: str) -> list:
-    """Problems with ``given`` parameter values for a notebook whose parameters are ``declared``.
+def check_parameters(spec: NotebookSpec, given: Mapping, *, file: str) -> list:
+    """Problems with ``given`` parameter values for a notebook (every one, as Problems).
 
-    A value must name a declared parameter, not one the pipeline sets, and match its declared
-    type (``int`` accepts whole numbers only, ``float`` accepts any number).
+    A value must name a declared parameter, not one the pipeline sets, have the declared type
+    (``int`` accepts whole numbers only, ``float`` any number) and lie among the values the
+    parameter's help declares (see :mod:`workbench.runs.parameters`).
     """
-    problems = []
-    for name, value in given.items():
-        where = f"notebooks.{notebook}.{name}"
-        if name in PIPELINE_PARAMETERS:
-            problems.append(
-                _problem(file, where, "is set by the pipeline; remove it from the file")
-            )
-            continue
-        if name not in declared:
-            known = ", ".join(n for n in declared if n not in PIPELINE_PARAMETERS)
-            problems.append(
-                _problem(file, where, f"unknown parameter (known: {known})")
-            )
-            continue
-        type_name = declared[name].get("inferred_type_name")
-        alternatives = _type_alternatives(type_name)
-        if alternatives and not any(_TYPE_CHECKS[t](value) for t in alternatives):
-            problems.append(
-                _problem(
-                    file, where, f"must be {type_name}, got {type(value).__name__}", repr(value)
-                )
-            )
-            continue
-        bounds = _declared_range(declared[name].get("help") or "")
-        if bounds and not isinstance(value, bool) and isinstance(value, (int, float)):
-            low, high = bounds
-            if not low <= value <= high:
-                problems.append(
-                    _problem(file, where, f"must be between {low:g} and {high:g}", repr(value))
-                )
-    return problems
-
-
-_RANGE = re.compile(r"\((-?\d+(?:\.\d+)?) to (-?\d+(?:\.\d+)?)\)")
-
-
-def _declared_range(help_text: str):
-    """The range a notebook declares in a parameter's help, as ``# ... (1 to 3)``; else None."""
-    match = _RANGE.search(help_text)
-    return (float(match.group(1)), float(match.group(2))) if match else None
+    return [
+        _problem(file, f"notebooks.{spec.name}.{name}", message)
+        for name, message in check_values(spec, given, reserved=PIPELINE_PARAMETERS,
+                                          base=Path(file).parent)
+    ]
 
 
 def _read_yaml(path: Path):
-    import yaml
-
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise EngagementError([_problem(str(path), None, "engagement file not found")]) from None
-    except IsADirectoryError:
-        raise EngagementError(
-            [_problem(str(path), None, "is a folder, not an engagement file")]
-        ) from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise EngagementError([_problem(str(path), None, f"not valid YAML ({exc})")]) from None
+        spec = read_yaml(path, what="engagement file")
+    except ConfigError as exc:  # missing, a folder, unreadable, not UTF-8, not YAML
+        raise EngagementError([_problem(str(path), None, str(exc).split(": ", 1)[-1])]) from None
     if not isinstance(spec, Mapping):
         raise EngagementError(
             [_problem(str(path), None, "must be a mapping of keys (engagement, client, data)")]
@@ -274,7 +208,7 @@ def _check_data(spec, base: Path, file: str, problems: list):
                 _problem(file, f"data.{key}", f"unknown key (allowed: {', '.join(DATA_KEYS)})")
             )
     for key in DATA_KEYS:
-        if key not in data:
+        if key not in data or key == "waves":
             continue
         value = data[key]
         if not isinstance(value, str) or not value.strip():
@@ -297,6 +231,41 @@ def _check_data(spec, base: Path, file: str, problems: list):
             _problem(file, "data", "give a folder or at least a ratings file")
         )
     return folder, files
+
+
+def _check_waves(spec, file: str, problems: list) -> tuple | None:
+    """``data.waves``: the waves of the ratings to use (a list of wave numbers or labels)."""
+    data = spec.get("data")
+    if not isinstance(data, Mapping) or data.get("waves") is None:
+        return None
+    waves = data["waves"]
+    if isinstance(waves, (str, int)) and not isinstance(waves, bool):
+        waves = [waves]
+    if (not isinstance(waves, list) or not waves
+            or not all(isinstance(w, (str, int)) and not isinstance(w, bool) for w in waves)):
+        problems.append(_problem(file, "data.waves", "must be a list of waves, e.g. [1, 2]",
+                                 repr(data["waves"])))
+        return None
+    return tuple(waves)
+
+
+def _check_needs(steps, folder, files, file: str) -> list:
+    """Every notebook's needed tables are among the data files (else nothing can run)."""
+    try:
+        available = set(find_table_files(folder)) if folder is not None else set()
+    except WorkbenchError as exc:
+        return [_problem(file, "data.folder", str(exc))]
+    available |= set(files)
+    problems = []
+    for step in steps:
+        missing = [t for t in step.needs if t not in available]
+        if missing:
+            problems.append(_problem(
+                file, f"notebooks.{step.name}",
+                f"needs the {', '.join(missing)} table(s), which the data do not have "
+                f"(found: {', '.join(sorted(available)) or 'none'}); add the file(s) or "
+                "leave the notebook out"))
+    return problems
 
 
 def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, where: Path):
@@ -333,15 +302,21 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
             )
             continue
         try:
-            declared = notebook_parameters(path)
-        except Exception as exc:  # a broken notebook file is a configuration problem
-            problems.append(_problem(file, f"notebooks.{name}", f"cannot read ({exc})"))
+            spec_ = notebook_spec(path)
+        except ConfigError as exc:
+            problems.append(_problem(file, f"notebooks.{name}", str(exc)))
             continue
-        params = dict(params)
-        if random_state is not None and "random_state" in declared:
+        spec_ = NotebookSpec(name=name, path=path, parameters=spec_.parameters)
+        params = {str(k): v for k, v in params.items()}
+        if random_state is not None and "random_state" in spec_.parameters:
             params.setdefault("random_state", random_state)
-        problems += check_parameters(name, declared, params, file=file)
-        steps.append(NotebookStep(name=name, path=path, parameters=params))
+        problems += check_parameters(spec_, params, file=file)
+        for pname, pspec in spec_.parameters.items():
+            # a file a notebook reads is passed on as an absolute path: the kernel runs in
+            # the notebooks' folder, not the engagement's
+            if pspec.file and isinstance(params.get(pname), str) and params[pname].strip():
+                params[pname] = str(resolve_path(params[pname], base))
+        steps.append(NotebookStep(name=name, path=path, parameters=params, spec=spec_))
     return tuple(steps)
 
 
@@ -402,14 +377,17 @@ def load_engagement(
     if not isinstance(description, str):
         problems.append(_problem(file, "description", "must be text", repr(description)))
     random_state = spec.get("random_state")
-    if random_state is not None and (
-        isinstance(random_state, bool) or not isinstance(random_state, int) or random_state < 0
-    ):
-        problems.append(
-            _problem(file, "random_state", "must be a whole number >= 0", repr(random_state))
-        )
-        random_state = None
+    if random_state is not None:
+        try:
+            if not isinstance(random_state, int):  # 7.0 in YAML is a typo, not a seed
+                raise ConfigError(f"random_state={random_state!r}: must be a whole number")
+            random_state = check_integer("random_state", random_state, low=0, high=2**32 - 1)
+        except ConfigError as exc:
+            problems.append(_problem(file, "random_state", str(exc).split(": ", 1)[-1],
+                                     repr(random_state)))
+            random_state = None
     folder, files = _check_data(spec, base, file, problems)
+    waves = _check_waves(spec, file, problems)
     mapping = ColumnMapping()
     try:
         mapping = ColumnMapping.from_dict(spec.get("mapping"))
@@ -421,6 +399,8 @@ def load_engagement(
         steps = _check_notebooks(spec, base, file, random_state, problems, where)
     elif "notebooks" in spec and not isinstance(spec["notebooks"], (Mapping, list, type(None))):
         problems.append(_problem(file, "notebooks", "must map notebook names to parameters"))
+    if not problems:
+        problems += _check_needs(steps, folder, files, file)
     if problems:
         raise EngagementError(problems)
     return Engagement(
@@ -433,6 +413,7 @@ def load_engagement(
         notebooks=steps,
         random_state=random_state,
         description=description or "",
+        waves=waves,
     )
 
 

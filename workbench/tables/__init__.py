@@ -1,12 +1,36 @@
-"""Input tables: column contracts, readers (csv/xlsx/parquet), column mapping, cross-file
-validation, the Organisation, the scores contract every later stage reads, and safe writers.
+"""Input tables: column contracts, readers (csv/xlsx/parquet), column mapping, validation of one
+table and of all tables together (the Organisation), the summary of what arrived, the scores
+contract every later stage reads, and writers that never overwrite.
 """
 
 from __future__ import annotations
 
-from workbench.tables import data, scores, writers
-from workbench.tables.data import *  # noqa: F403
+from workbench.tables import (
+    columns,
+    mapping,
+    organisation,
+    readers,
+    scores,
+    summary,
+    validate,
+    writers,
+)
+from workbench.tables.columns import *  # noqa: F403
+from workbench.tables.mapping import *  # noqa: F403
+from workbench.tables.organisation import *  # noqa: F403
+from workbench.tables.readers import *  # noqa: F403
 from workbench.tables.scores import *  # noqa: F403
+from workbench.tables.summary import *  # noqa: F403
+from workbench.tables.validate import *  # noqa: F403
 from workbench.tables.writers import *  # noqa: F403
 
-__all__ = [*writers.__all__, *data.__all__, *scores.__all__]
+__all__ = [
+    *columns.__all__,
+    *mapping.__all__,
+    *readers.__all__,
+    *validate.__all__,
+    *organisation.__all__,
+    *summary.__all__,
+    *scores.__all__,
+    *writers.__all__,
+]

@@ -1,0 +1,62 @@
+"""Coverage and bias of calibrated scores over many synthetic organisations (issue #12).
+
+Prints one row per generator: pooled coverage of the 95 % score intervals and of the rater-effect
+intervals, the margin (2 binomial SEs from the between-seed spread), bias, RMSE and the SD of the
+z-scores; docs/calibration.md quotes its output.
+
+    .venv/bin/python benchmarks/bench_coverage.py --people 1000 --seeds 20 \
+        --generators correct ceiling skill_leniency missing_low
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from workbench.calibration.coverage import GENERATORS, coverage_run
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for gen, part in rows.groupby("generator", sort=False):
+        k = len(part)
+        out.append({
+            "generator": gen, "n_people": int(part["n_people"].iloc[0]), "seeds": k,
+            "coverage": part["coverage"].mean(),
+            "margin": 2 * part["coverage"].std(ddof=1) / np.sqrt(k) if k > 1 else np.nan,
+            "rater_coverage": part["rater_coverage"].mean(),
+            "rater_margin": 2 * part["rater_coverage"].std(ddof=1) / np.sqrt(k)
+            if k > 1 else np.nan,
+            "bias": part["bias"].mean(), "rmse": part["rmse"].mean(),
+            "z_sd": part["z_sd"].mean(), "rater_z_sd": part["rater_z_sd"].mean(),
+            "se_method": part["se_method"].iloc[0], "seconds_per_fit": part["seconds"].mean(),
+        })
+    return pd.DataFrame(out)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--generators", nargs="+", default=list(GENERATORS), choices=GENERATORS)
+    args = parser.parse_args(argv)
+    rows = []
+    for gen in args.generators:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            started = time.perf_counter()
+            row = coverage_run(args.people, seed=seed, generator=gen)
+            row["seconds"] = time.perf_counter() - started
+            rows.append(row)
+            print(f"  {gen} seed {seed}: coverage {row['coverage']:.4f} rater "
+                  f"{row['rater_coverage']:.4f} ({row['seconds']:.1f} s)", flush=True)
+    table = summarise(pd.DataFrame(rows))
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.round(4).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""The CLI's contract over every subcommand and every kind of bad input.
+
+For a missing file, an unreadable file, a bad value, a bad option and an existing or
+unwritable output folder: exit code 2, a message naming what is wrong, no traceback, inputs
+unchanged, earlier outputs unchanged, and no new output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.cli.conftest import digest
+from workbench.cli import main
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+@pytest.fixture()
+def env(org_dir, tmp_path):
+    """Placeholders for the argument templates, and files in every bad state."""
+    data = tmp_path / "data"
+    shutil.copytree(org_dir, data)
+    shutil.copy(org_dir.parent / "scores.csv", tmp_path / "scores.csv")
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "calibrated_scores.csv").write_text("person,skill,score\nP1,S,3\n")
+    (tmp_path / "a_file.txt").write_text("not a folder\n")
+    os.symlink(tmp_path / "gone", tmp_path / "dangling")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    ratings = pd.read_csv(data / "ratings.csv", dtype=str)
+    ratings.loc[3, "score"] = "nine"
+    ratings.to_csv(bad / "ratings.csv", index=False)
+    (bad / "garbage.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    (bad / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    (bad / "people.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    engagement = {"engagement": "matrix", "client": "Matrix Ltd", "data": str(data),
+                  "notebooks": {"01_calibrate_raters": {"waves": "sideways"},
+                                "03_learning_impact": {"correction": "bonferroni",
+                                                       "target_effect": -1},
+                                "04_learning_plans": {"hours_per_week": 0,
+                                                      "start": "next monday"},
+                                "02_skill_profiles": {"n_bootstrap": -5}}}
+    (tmp_path / "bad_values.yaml").write_text(yaml.safe_dump(engagement))
+    engagement["notebooks"] = {"01_calibrate_raters": {}}
+    (tmp_path / "good.yaml").write_text(yaml.safe_dump(engagement))
+    (tmp_path / "broken.yaml").write_text("engagement: [unclosed\n")
+    return {"tmp": tmp_path, "data": data, "bad": bad, "earlier": earlier}
+
+
+def _argv(template: str, env: dict) -> list[str]:
+    return [part.format(**{k: str(v) for k, v in env.items()}) for part in template.split()]
+
+
+D = "--people {data}/people.csv"
+CASES = {
+    # subcommand: [(case, argv template, message regex)]
+    "validate": [
+        ("missing file", "validate {tmp}/nowhere", "folder not found"),
+        ("missing file", "validate {tmp}/ratings.csv", "file not found"),
+        ("unreadable file", "validate {bad}/binary.csv", "cannot tell which table"),
+        ("unreadable file", "validate {data}/ratings.csv {bad}/people.xlsx",
+         r"people.xlsx: cannot be read as Excel"),
+        ("bad value", "validate {bad}/ratings.csv", r"row 5, column 'score'.*'nine'"),
+        ("missing file", "validate {tmp}/" + "x" * 300, "too long"),
+        ("bad option", "validate {data} --waves", "expected at least one argument"),
+        ("bad option", "validate {data} --mapping {tmp}/none.yaml", "mapping file not found"),
+    ],
+    "demo-data": [
+        ("bad option", "demo-data --out {tmp}/new --people many", "invalid int value"),
+        ("bad value", "demo-data --out {tmp}/new --seed -1", r"--seed=-1: must be"),
+        ("bad value", "demo-data --out {tmp}/new --people 5", r"--people=5: must be"),
+        ("existing output", "demo-data --out {earlier}", "already holds files"),
+        ("unwritable output", "demo-data --out {tmp}/a_file.txt/org", "is a file, not a folder"),
+        ("unwritable output", "demo-data --out {tmp}/dangling", "broken link"),
+    ],
+    "calibrate": [
+        ("missing file", "calibrate {tmp}/ratings.csv --out {tmp}/new", "file not found"),
+        ("unreadable file", "calibrate {bad}/binary.csv --out {tmp}/new", "binary"),
+        ("bad value", "calibrate {bad}/ratings.csv --out {tmp}/new", "not a finite number"),
+        ("bad option", "calibrate {data} --waves sideways --out {tmp}/new", "invalid choice"),
+        ("existing output", "calibrate {data} --out {earlier}", "already holds files"),
+        ("unwritable output", "calibrate {data} --out {tmp}/a_file.txt/x", "is a file"),
+        ("unwritable output", "calibrate {data} --out {tmp}/dangling", "broken link"),
+    ],
+    "profiles": [
+        ("missing file", "profiles {tmp}/none.csv --out {tmp}/new", "not found"),
+        ("bad option", "profiles {tmp}/scores.csv --jobs 0 --out {tmp}/new", r"--jobs=0"),
+        ("bad option", "profiles {tmp}/scores.csv --seed -1 --out {tmp}/new", r"--seed=-1"),
+        ("bad option", "profiles {tmp}/scores.csv --k-max x --out {tmp}/new", "invalid int"),
+        ("existing output", "profiles {tmp}/scores.csv --out {earlier}", "already holds"),
+        ("unwritable output", "profiles {tmp}/scores.csv --out {tmp}/a_file.txt/x", "is a file"),
+    ],
+    "impact": [
+        ("missing file", "impact --ratings {data}/ratings.csv --enrollments {tmp}/none.csv "
+         "--catalog {data}/catalog.csv --out {tmp}/new", "file not found"),
+        ("bad value", "impact --ratings {bad}/ratings.csv --enrollments "
+         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {tmp}/new",
+         "not a finite number"),
+        ("existing output", "impact --ratings {data}/ratings.csv --enrollments "
+         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {earlier}", "already holds"),
+        ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
+         "{data}/enrollments.csv --correction bonferroni --out {tmp}/new", "invalid choice"),
+        ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
+         "{data}/enrollments.csv --alpha 2 --out {tmp}/new", "alpha"),
+    ],
+    "plans": [
+        ("missing file", "plans --scores {tmp}/scores.csv --people {tmp}/none.csv "
+         "--framework {data}/framework.csv --catalog {data}/catalog.csv --out {tmp}/new",
+         "file not found"),
+        ("unreadable file", "plans --scores {tmp}/scores.csv --people {bad}/people.xlsx "
+         "--framework {data}/framework.csv --catalog {data}/catalog.csv --out {tmp}/new",
+         "cannot be read as Excel"),
+        ("bad option", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
+         "--framework {data}/framework.csv --catalog {data}/catalog.csv --seed -1 "
+         "--out {tmp}/new", r"--seed=-1"),
+        ("existing output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
+         "--framework {data}/framework.csv --catalog {data}/catalog.csv --out {earlier}",
+         "already holds"),
+        ("unwritable output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
+         "--framework {data}/framework.csv --catalog {data}/catalog.csv "
+         "--out {tmp}/dangling", "broken link"),
+    ],
+    "run": [
+        ("missing file", "run {tmp}/none.yaml --reports {tmp}/new", "engagement file not found"),
+        ("unreadable file", "run {tmp}/broken.yaml --reports {tmp}/new", "not valid YAML"),
+        ("unreadable file", "run {bad}/binary.csv --reports {tmp}/new", "not UTF-8 text"),
+        ("unreadable file", "run {tmp} --reports {tmp}/new", "is a folder; expected"),
+        ("bad value", "run {tmp}/bad_values.yaml --reports {tmp}/new",
+         r"(?s)waves: must be one of 'joint', 'pooled'.*n_bootstrap.*correction.*"
+         r"target_effect.*hours_per_week.*start: must be a date"),
+        ("bad option", "run --batch {tmp} --dask notanaddress --reports {tmp}/new",
+         "not a scheduler address"),
+        ("bad option", "run {tmp}/good.yaml --jobs 2 --reports {tmp}/new", "go with --batch"),
+        ("unwritable output", "run {tmp}/good.yaml --reports {tmp}/a_file.txt/r", "is a file"),
+        ("unwritable output", "run {tmp}/good.yaml --reports {tmp}/dangling", "broken link"),
+    ],
+    "demo": [
+        ("unwritable output", "demo --reports {tmp}/a_file.txt/r", "is a file"),
+        ("bad option", "demo --repotrs {tmp}/new", "unrecognized arguments"),
+    ],
+}
+MATRIX = [(cmd, case, template, pattern) for cmd, cases in CASES.items()
+          for case, template, pattern in cases]
+
+
+@pytest.mark.parametrize(("command", "case", "template", "pattern"), MATRIX,
+                         ids=[f"{c}-{k}-{i}" for i, (c, k, _, _) in enumerate(MATRIX)])
+def test_bad_input_is_exit_2_with_a_message_and_nothing_touched(env, capsys, command, case,
+                                                                template, pattern):
+    inputs = {**digest(env["data"]), **digest(env["bad"]), **digest(env["tmp"] / "scores.csv")}
+    earlier = digest(env["earlier"])
+    code = main(_argv(template, env))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    import re
+
+    assert re.search(pattern, err), err
+    assert "Traceback" not in err
+    assert {**digest(env["data"]), **digest(env["bad"]),
+            **digest(env["tmp"] / "scores.csv")} == inputs
+    assert digest(env["earlier"]) == earlier
+    assert not (env["tmp"] / "new").exists()  # no folder left behind
+    assert not (env["tmp"] / "gone").exists()
+
+
+def test_every_subcommand_is_in_the_matrix():
+    from workbench.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(CASES)
+    kinds = {k for cases in CASES.values() for k, _, _ in cases}
+    assert kinds == {"missing file", "unreadable file", "bad value", "bad option",
+                     "existing output", "unwritable output"}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_folder_without_write_permission(env, capsys):
+    locked = env["tmp"] / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert main(["demo-data", "--out", str(locked / "org")]) == 2
+        assert "permission denied" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_permission_errors_become_clear_messages(env, capsys, monkeypatch):
+    """As root nothing is unwritable, so the operating system's refusal is simulated."""
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert main(["demo-data", "--out", str(env["tmp"] / "new")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the output folder (permission denied)" in err
+    assert "Traceback" not in err
+
+
+def test_an_internal_error_is_one_line_and_exit_1(env, capsys, monkeypatch):
+    import workbench.cli.validate as validate
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("something the developers did not foresee")
+
+    monkeypatch.setattr(validate, "summarise_organisation", crash)
+    assert main(["validate", str(env["data"])]) == 1
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError: something the developers did not foresee)" in err
+    assert "--debug" in err and "Traceback" not in err
+    assert main(["--debug", "validate", str(env["data"])]) == 1
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["validate", str(env["data"]), "--debug"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_help_and_version_exit_0(capsys):
+    assert main(["--version"]) == 0
+    assert main(["validate", "--help"]) == 0
+    assert "usage" in capsys.readouterr().out

@@ -1,0 +1,146 @@
+"""Every notebook parameter value is checked before any notebook starts (issue #14)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workbench.cli import main
+from workbench.runs.engagement import DEFAULT_NOTEBOOKS, EngagementError, load_engagement
+from workbench.runs.parameters import check_value, notebook_spec, parse_help
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+# The issue's values, each of which used to fail inside a notebook with exit 1.
+BAD = {
+    "01_calibrate_raters": {"waves": "sideways"},
+    "02_skill_profiles": {"n_bootstrap": -5, "k_max": 0},
+    "03_learning_impact": {"correction": "bonferroni", "target_effect": -1, "alpha": 0.9},
+    "04_learning_plans": {"hours_per_week": 0, "start": "next monday", "n_focus": 2.5},
+}
+
+
+def _engagement(folder: Path, notebooks: dict, data) -> Path:
+    spec = {"engagement": "checks", "client": "Checks Ltd", "data": data,
+            "notebooks": notebooks}
+    path = folder / "engagement.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+def test_every_bad_value_is_reported_at_once_and_nothing_runs(tmp_path, capsys):
+    path = _engagement(tmp_path, BAD, str(DEMO))
+    with pytest.raises(EngagementError) as info:
+        load_engagement(path)
+    found = {p.message.split(":")[0] for p in info.value.problems}
+    expected = {f"notebooks.{nb}.{name}" for nb, values in BAD.items() for name in values}
+    assert found == expected
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "must be one of 'joint', 'pooled', got 'sideways'" in err
+    assert "must be one of 'holm', 'fdr_bh', got 'bonferroni'" in err
+    assert "must be a date like 2027-01-04, got 'next monday'" in err
+    assert "hours_per_week: must be" in err and ", got 0" in err
+    assert "n_bootstrap: must be at least 0, got -5" in err
+    assert "Traceback" not in err
+    assert not reports.exists()  # no folder left behind
+
+
+def test_the_tables_a_notebook_needs_are_checked_up_front(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DEMO / "ratings.csv", data / "ratings.csv")
+    path = _engagement(tmp_path, {name: {} for name in DEFAULT_NOTEBOOKS}, "data")
+    assert main(["run", str(path), "--reports", str(tmp_path / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert "notebooks.02_skill_profiles: needs the people table(s)" in err
+    assert "notebooks.03_learning_impact: needs the enrollments, catalog table(s)" in err
+    assert "notebooks.04_learning_plans: needs the people, framework, catalog" in err
+    assert "01_calibrate_raters" not in err  # ratings are all it needs
+    assert not (tmp_path / "reports").exists()
+
+
+def test_engagement_and_data_problems_come_in_one_report(tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(DEMO, data, ignore=shutil.ignore_patterns("truth", "*.yaml"))
+    text = (data / "people.csv").read_text().splitlines()
+    text[3] = text[3].replace(",", ",,", 1)  # one cell too many
+    (data / "people.csv").write_text("\n".join(text) + "\n")
+    path = _engagement(tmp_path, {"01_calibrate_raters": {"waves": "sideways"}}, "data")
+    assert main(["run", str(path), "--reports", str(tmp_path / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert "waves: must be one of" in err and "people.csv, row 4" in err
+
+
+def test_notebook_choices_are_the_packages_choices():
+    """The notebooks declare their choices once; they must be what the package accepts."""
+    from workbench.calibration.calibrate import WAVES
+    from workbench.impact import CORRECTIONS
+
+    waves = notebook_spec(NOTEBOOKS / "01_calibrate_raters.ipynb").parameters["waves"]
+    correction = notebook_spec(NOTEBOOKS / "03_learning_impact.ipynb").parameters["correction"]
+    assert set(waves.choices) == set(WAVES)
+    assert set(correction.choices) == set(CORRECTIONS)
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_default_passes_its_own_declaration(path):
+    for name, spec in notebook_spec(path).parameters.items():
+        assert check_value(spec, spec.default) is None, name
+
+
+@pytest.mark.parametrize(("help_text", "value", "ok"), [
+    ("(1 to 3)", 1, True), ("(1 to 3)", 3, True), ("(1 to 3)", 4, False),
+    ("(above 0)", 0, False), ("(above 0)", 1e-9, True), ("(at least 0)", 0, True),
+    ("(at most 9)", 9, True), ("(below 1)", 1, False), ("(below 1)", 0.99, True),
+])
+def test_bounds_are_inclusive_or_exclusive_as_written(help_text, value, ok):
+    spec = parse_help("x", "float", "1", help_text)
+    assert (check_value(spec, value) is None) == ok
+
+
+def test_types_are_still_checked():
+    spec = parse_help("k", "int", "3", "(1 to 12)")
+    assert "must be int" in check_value(spec, "three")
+    assert "must be int" in check_value(spec, True)
+    assert check_value(parse_help("d", "str", "'2027-01-04'", "(a date)"), "2027-02-30")
+
+
+def test_the_engagement_can_name_the_waves_to_use(tmp_path):
+    path = _engagement(tmp_path, {"01_calibrate_raters": {}},
+                       {"folder": str(DEMO), "waves": [2]})
+    eng = load_engagement(path)
+    assert eng.waves == (2,)
+    assert eng.load_organisation().waves == [2]
+    path = _engagement(tmp_path, {"01_calibrate_raters": {}},
+                       {"folder": str(DEMO), "waves": {"first": 1}})
+    with pytest.raises(EngagementError, match="data.waves: must be a list of waves"):
+        load_engagement(path)
+
+
+def test_files_a_notebook_reads_must_exist_and_are_passed_absolute(tmp_path):
+    path = _engagement(tmp_path, {"02_skill_profiles": {"scores_file": "cal/scores.csv"}},
+                       str(DEMO))
+    with pytest.raises(EngagementError, match=r"scores_file: file not found: .*cal/scores.csv"):
+        load_engagement(path)
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "cal" / "scores.csv").write_text("person,skill,score\n")
+    (step,) = load_engagement(path).notebooks
+    assert step.parameters["scores_file"] == str(tmp_path / "cal" / "scores.csv")
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_declared_line_is_a_parameter(path):
+    """papermill skips a line it cannot parse (a quote in the help): it would be unknown."""
+    import nbformat
+
+    cell = next(c for c in nbformat.read(path, as_version=4).cells
+                if "parameters" in c.metadata.get("tags", []))
+    names = [line.split(":")[0].strip() for line in cell.source.splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert list(notebook_spec(path).parameters) == names

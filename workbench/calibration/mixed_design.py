@@ -1,0 +1,347 @@
+"""The design side of the mixed-model engine: fixed-effects design, term codes, block structure.
+
+Owns everything that does not depend on the variance parameters: the treatment-coded fixed
+design (:func:`design_matrix`), the integer codes of each random term, the choice of the
+blocking term whose nested family is eliminated block by block (:func:`_choose_blocking`), and
+the cross-products arranged in blocks (:class:`_Structure`) that the dense
+(:mod:`workbench.calibration.mixed_dense`) and the iterative
+(:mod:`workbench.calibration.mixed_iterative`) engines factor at each ``theta``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from workbench.errors import ModelError
+
+__all__ = ["design_matrix"]
+
+
+def _is_categorical(values: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+
+
+def design_matrix(data: pd.DataFrame, fixed) -> pd.DataFrame:
+    """Fixed-effects design: intercept, treatment-coded categoricals, numeric columns as-is.
+
+    Categorical (object, string, category, bool) columns use treatment coding with the first
+    level in sorted order as reference (R's default); columns are named patsy-style
+    ``"source[T.peer]"``.
+
+    Examples
+    --------
+    >>> design_matrix(pd.DataFrame({"g": ["b", "a", "b"], "x": [1.0, 2.0, 3.0]}), ["g", "x"])
+       Intercept  g[T.b]    x
+    0        1.0     1.0  1.0
+    1        1.0     0.0  2.0
+    2        1.0     1.0  3.0
+    """
+    columns = {"Intercept": np.ones(len(data))}
+    for name in fixed:
+        if name not in data:
+            raise ModelError(f"fixed effect column {name!r} not found in the data")
+        values = data[name]
+        if _is_categorical(values):
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                present = set(values.dropna().unique())
+                levels = [lev for lev in values.cat.categories if lev in present]
+            else:
+                levels = sorted(values.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+            text = values.astype(object)
+            for level in levels[1:]:
+                columns[f"{name}[T.{level}]"] = (text == level).to_numpy(dtype=float)
+        else:
+            columns[name] = values.to_numpy(dtype=float)
+    return pd.DataFrame(columns, index=data.index)
+
+
+def _term_codes(data: pd.DataFrame, term: str):
+    parts = term.split(":")
+    for part in parts:
+        if part not in data:
+            raise ModelError(f"random term {term!r}: column {part!r} not found in the data")
+    if data[parts].isna().any().any():
+        raise ModelError(f"random term {term!r} has missing values")
+    if len(parts) == 1:
+        codes, uniques = pd.factorize(data[parts[0]], sort=True)
+        return codes.astype(np.int64), pd.Index(uniques, name=term)
+    # Combine the parts' integer codes: much faster than factorising tuples.
+    part_codes, part_levels = [], []
+    for part in parts:
+        c, u = pd.factorize(data[part], sort=True)
+        part_codes.append(c.astype(np.int64))
+        part_levels.append(u)
+    key = np.zeros(len(data), dtype=np.int64)
+    for c, u in zip(part_codes, part_levels, strict=True):
+        key = key * len(u) + c
+    uniq, codes = np.unique(key, return_inverse=True)
+    arrays = []
+    for u in reversed(part_levels):
+        arrays.append(np.asarray(u)[uniq % len(u)])
+        uniq = uniq // len(u)
+    labels = pd.MultiIndex.from_arrays(arrays[::-1], names=parts)
+    return codes.astype(np.int64), labels
+
+
+# --------------------------------------------------------------------------------------------
+# The structured penalised least-squares engine
+# --------------------------------------------------------------------------------------------
+
+
+def _levels_by_term(s, values):
+    """Per-level arrays of the eliminated (nested) terms from their per-block ``values``.
+
+    ``values`` is laid out like the eliminated blocks (group x position); each eliminated term
+    gets an array over its levels. The crossed terms are filled in by the callers.
+    """
+    out = {}
+    for term in s.e_terms:
+        sel = s.pos_term == term
+        vals = np.zeros(int(s.nlev[term]))
+        vals[s.pos_level[sel]] = values[sel]
+        out[term] = vals
+    return out
+
+
+def _random_effects(s, st, x, d):
+    """Spherical random effects per term, given the crossed-and-fixed solution ``x``.
+
+    The eliminated (nested) terms are back-substituted block by block through ``st.Linv``;
+    the crossed terms are read off ``x``. Shared by the dense and the iterative engine.
+    """
+    xpad = np.concatenate([x, [0.0, 0.0]])  # y slot and dummy
+    xl = xpad[np.minimum(s.cidx, d)]
+    xl[:, -1] = 0.0
+    rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
+    ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
+    u = _levels_by_term(s, ue)
+    for c in s.c_terms:
+        u[c] = x[np.flatnonzero(s.c_term_of == c)]
+    return u
+
+
+@dataclass
+class _Structure:
+    """Everything that does not depend on theta: cross-products arranged in blocks."""
+
+    n: int
+    p: int
+    terms: list
+    nlev: np.ndarray
+    block_term: int  # index of the blocking term g
+    e_terms: list  # indices of terms eliminated block-wise (g first)
+    c_terms: list  # indices of crossed terms (in the dense Schur complement)
+    G: int
+    m: int
+    kr: int
+    pos_term: np.ndarray  # (G, m) term index per local position, -1 padding
+    pos_level: np.ndarray  # (G, m) level of that term, -1 padding
+    Gee: np.ndarray  # (G, m, m)
+    Gec: np.ndarray  # (G, m, kc) crossed slots, X, y
+    cidx: np.ndarray  # (G, kc) global index into the Schur matrix (dummy = d)
+    slot_term: np.ndarray  # (G, kc) term index of slot, -1 for X/y/padding
+    Gcc: sp.csr_matrix  # (d, d) [Z_c X y]'[Z_c X y]
+    c_term_of: np.ndarray  # (d,) term index per Schur row, -1 for X/y
+    qc: int
+    scatter: sp.csr_matrix  # maps (G*kr*kr) local products onto Schur entries
+    scatter_rows: np.ndarray
+    scatter_cols: np.ndarray
+    level_pos: dict = field(default_factory=dict)  # term -> (block, pos) arrays per level
+
+
+def _nested_in(codes_u, nu, codes_t):
+    parent = np.full(nu, -1, dtype=np.int64)
+    parent[codes_u] = codes_t
+    return bool((parent[codes_u] == codes_t).all()), parent
+
+
+def _choose_blocking(codes, nlev, p):
+    """Pick the term whose nested family, eliminated block-wise, leaves the cheapest rest."""
+    best = None
+    k = len(codes)
+    for t in range(k):
+        family, parents = [t], {}
+        for u in range(k):
+            if u != t and nlev[u] >= nlev[t]:
+                ok, parent = _nested_in(codes[u], nlev[u], codes[t])
+                if ok:
+                    family.append(u)
+                    parents[u] = parent
+        m = 1 + sum(int(np.bincount(parents[u], minlength=nlev[t]).max()) for u in family[1:])
+        d = sum(int(nlev[c]) for c in range(k) if c not in family) + p + 1
+        cost = nlev[t] * (m**3 + m * m * d / max(nlev[t], 1)) + d**3 / 3.0
+        if best is None or cost < best[0]:
+            best = (cost, t, family, parents, m)
+    return best[1:]
+
+
+def _build_structure(y, X, codes, nlev, terms) -> _Structure:
+    n, p = X.shape
+    k = len(codes)
+    t, family, parents, m = _choose_blocking(codes, nlev, p)
+    G = int(nlev[t])
+    c_terms = [c for c in range(k) if c not in family]
+
+    # Local positions of every level of the family within its block.
+    pos_term = np.full((G, m), -1, dtype=np.int64)
+    pos_level = np.full((G, m), -1, dtype=np.int64)
+    pos_term[:, 0] = t
+    pos_level[:, 0] = np.arange(G)
+    offset = np.ones(G, dtype=np.int64)
+    level_pos = {t: (np.arange(G), np.zeros(G, dtype=np.int64))}
+    for u in family[1:]:
+        parent = parents[u]
+        order = np.argsort(parent, kind="stable")
+        counts = np.bincount(parent, minlength=G)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        rank = np.empty(nlev[u], dtype=np.int64)
+        rank[order] = np.arange(nlev[u]) - starts[parent[order]]
+        loc = offset[parent] + rank
+        pos_term[parent, loc] = u
+        pos_level[parent, loc] = np.arange(nlev[u])
+        level_pos[u] = (parent, loc)
+        offset += counts
+
+    block = codes[t]
+    # Observation-level indicator of family positions: Z_e (n x G*m), one column per slot.
+    rows = np.repeat(np.arange(n), len(family))
+    cols = np.column_stack([block * m + level_pos[u][1][codes[u]] for u in family]).ravel()
+    Ze = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, G * m))
+    ZeT = Ze.T.tocsr()
+    ee = (ZeT @ Ze).tocoo()
+    Gee = np.zeros((G, m, m))
+    Gee[ee.row // m, ee.row % m, ee.col % m] = ee.data
+
+    # Crossed random terms: global Schur index per level.
+    c_off = {}
+    qc = 0
+    for c in c_terms:
+        c_off[c] = qc
+        qc += int(nlev[c])
+    d = qc + p + 1
+    c_term_of = np.full(d, -1, dtype=np.int64)
+    for c in c_terms:
+        c_term_of[c_off[c]:c_off[c] + nlev[c]] = c
+
+    # Slots: distinct crossed levels touching each block.
+    if c_terms:
+        gc = np.concatenate([c_off[c] + codes[c] for c in c_terms])
+        gb = np.tile(block, len(c_terms))
+        keys = np.unique(gb * (qc + 1) + gc)
+        kb, kg = keys // (qc + 1), keys % (qc + 1)
+        counts = np.bincount(kb, minlength=G)
+        kr = int(counts.max())
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        slot = np.arange(len(keys)) - starts[kb]
+    else:
+        keys = kb = kg = slot = np.zeros(0, dtype=np.int64)
+        kr = 0
+    kc = kr + p + 1
+    cidx = np.full((G, kc), d, dtype=np.int64)
+    slot_term = np.full((G, kc), -1, dtype=np.int64)
+    cidx[kb, slot] = kg
+    slot_term[kb, slot] = c_term_of[kg]
+    cidx[:, kr:] = np.arange(qc, d)
+
+    # Gec: random crossed part via Z_e' Z_c, X and y part via Z_e' [X y].
+    Gec = np.zeros((G, m, kc))
+    if c_terms:
+        rows = np.repeat(np.arange(n), len(c_terms))
+        cols = np.column_stack([c_off[c] + codes[c] for c in c_terms]).ravel()
+        Zc = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, qc))
+        ec = (ZeT @ Zc).tocoo()
+        eb = (ec.row // m).astype(np.int64)  # int32 from scipy: the key below overflows it
+        where = np.searchsorted(keys, eb * (qc + 1) + ec.col)
+        Gec[eb, ec.row % m, slot[where]] = ec.data
+    else:
+        Zc = sp.csr_matrix((n, 0))
+    Xy = np.column_stack([X, y])
+    Gec[:, :, kr:] = (ZeT @ Xy).reshape(G, m, p + 1)
+
+    W = sp.hstack([Zc, sp.csr_matrix(Xy)]).tocsc()
+    Gcc = (W.T @ W).tocsr() if qc else sp.csr_matrix(Xy.T @ Xy)
+
+    # Scatter map for the crossed-by-crossed part of sum_i W_i'W_i onto the Schur matrix
+    # (d+1 square, dummy row d); the parts involving X and y are dense and summed directly.
+    # Only pairs of used slots: blocks touch very different numbers of crossed levels
+    # (students rate 1 to 92 lecturers in InstEval), and padded pairs are most of G*kr*kr.
+    li = np.broadcast_to(cidx[:, :kr, None], (G, kr, kr)).ravel()
+    lj = np.broadcast_to(cidx[:, None, :kr], (G, kr, kr)).ravel()
+    used = np.flatnonzero((li < d) & (lj < d))
+    flat = li[used] * (d + 1) + lj[used]
+    uniq, inverse = np.unique(flat, return_inverse=True)
+    scatter = sp.csr_matrix(
+        (np.ones(len(flat)), (inverse, used)), shape=(len(uniq), G * kr * kr)
+    )
+    return _Structure(
+        n=n, p=p, terms=terms, nlev=np.asarray(nlev), block_term=t, e_terms=family,
+        c_terms=c_terms, G=G, m=m, kr=kr, pos_term=pos_term, pos_level=pos_level, Gee=Gee,
+        Gec=Gec, cidx=cidx, slot_term=slot_term, Gcc=Gcc, c_term_of=c_term_of, qc=qc,
+        scatter=scatter, scatter_rows=uniq // (d + 1), scatter_cols=uniq % (d + 1),
+        level_pos=level_pos,
+    )
+
+
+def _schur_products(s, W):
+    """sum_i W_i'W_i split into crossed x crossed (for the scatter map), crossed x [X y] and
+    [X y] x [X y] parts."""
+    kr, q = s.kr, s.qc
+    Wr, Wx = W[:, :, :kr], W[:, :, kr:]
+    Wrt = Wr.transpose(0, 2, 1)
+    rr = (Wrt @ Wr).ravel()
+    rx = Wrt @ Wx
+    width = Wx.shape[2]
+    rows = np.minimum(s.cidx[:, :kr], q)
+    idx = (rows[:, :, None] * width + np.arange(width)).ravel()
+    RX = np.bincount(idx, weights=rx.ravel(), minlength=(q + 1) * width)
+    RX = RX.reshape(q + 1, width)[:q]
+    XX = np.einsum("gmi,gmj->ij", Wx, Wx)
+    return s.scatter @ rr, RX, XX
+
+
+def _buckets(used: np.ndarray, bound: int, n_buckets: int = 4):
+    """Groups of blocks by a used size (at most ``n_buckets``), each with its size bound.
+
+    Padding every block to the largest size wastes work when sizes differ widely; each group
+    is processed at its own bound instead.
+    """
+    if len(used) < 2000 or used.max() == used.min():
+        return [(np.arange(len(used)), bound)]
+    edges = np.unique(np.quantile(used, np.linspace(0, 1, n_buckets + 1)[1:]).astype(int))
+    edges[-1] = bound
+    out, lower = [], -1
+    for edge in edges:
+        idx = np.flatnonzero((used > lower) & (used <= edge))
+        if len(idx):
+            out.append((idx, int(edge)))
+        lower = edge
+    return out
+
+
+def _size_buckets(s, n_buckets: int = 4):
+    """Blocks grouped by the number of nested levels they hold (see :func:`_buckets`)."""
+    return _buckets((s.pos_term >= 0).sum(axis=1), s.m, n_buckets)
+
+
+
+def _rank_deficient(X: np.ndarray) -> bool:
+    """Collinear columns, judged on the scaled cross-product (cheap for tall designs)."""
+    xtx = X.T @ X
+    scale = np.sqrt(np.maximum(np.diagonal(xtx), 1e-300))
+    if (np.diagonal(xtx) == 0).any():
+        return True
+    eig = np.linalg.eigvalsh(xtx / np.outer(scale, scale))
+    return bool(eig.min() < 1e-10 * eig.max())
+
+
+
+
+def _slot_buckets(s, n_buckets: int = 4):
+    """Blocks grouped by the number of crossed slots they use (see :func:`_buckets`)."""
+    d = s.qc + s.p + 1
+    used = (s.cidx[:, :s.kr] < d).sum(axis=1) if s.kr else np.zeros(s.G, dtype=np.int64)
+    return _buckets(used, s.kr, n_buckets)

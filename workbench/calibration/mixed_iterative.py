@@ -1,0 +1,359 @@
+"""The iterative engine of the mixed model for large crossed terms.
+
+The Schur complement on the crossed terms is kept sparse and solved by Jacobi-preconditioned
+block conjugate gradients; ``theta`` solves the REML (ML) score equations, whose trace terms
+are an exact diagonal part plus a Hutchinson estimate of the rest with fixed Rademacher probes,
+by a Broyden iteration in ``log theta^2`` started from an exact fit to a connected pilot
+cluster. Given ``theta``, conditional variances are computed exactly afterwards by
+:mod:`workbench.calibration.selected_inverse` (see :mod:`workbench.calibration.mixed_model`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from workbench.calibration.mixed_dense import _Engine, _optimise
+from workbench.calibration.mixed_design import (
+    _levels_by_term,
+    _random_effects,
+    _rank_deficient,
+    _schur_products,
+)
+from workbench.errors import ModelError
+
+__all__: list[str] = []
+
+PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
+FINAL_PROBES = 256  # probes for the conditional variances at the estimate (approximate path)
+
+
+def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
+    """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once."""
+    X = np.zeros_like(rhs)
+    R = rhs.copy()
+    bnorm = np.linalg.norm(rhs, axis=0)
+    bnorm[bnorm == 0] = 1.0
+    Z = dinv[:, None] * R
+    P = Z.copy()
+    rz = (R * Z).sum(axis=0)
+    for it in range(maxiter):
+        AP = matvec(P)
+        pap = (P * AP).sum(axis=0)
+        alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
+        X += alpha * P
+        R -= alpha * AP
+        if (np.linalg.norm(R, axis=0) <= tol * bnorm).all():
+            return X, it + 1
+        Z = dinv[:, None] * R
+        rz_new = (R * Z).sum(axis=0)
+        beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
+        rz = rz_new
+        P = Z + beta * P
+    return X, maxiter
+
+
+@dataclass
+class _IterState:
+    theta: np.ndarray
+    Linv: np.ndarray
+    W: np.ndarray
+    B: np.ndarray
+    x: np.ndarray  # [u_c, beta]
+    r2: float
+    Cinv: np.ndarray  # (R_X'R_X)^-1
+    Yx: np.ndarray  # S_rr^-1 S_rx
+    dhat: np.ndarray  # estimated diag of S_rr^-1
+    Xt: np.ndarray  # S_rr^-1 Z - D^-1 Z for the probes
+    Dinv: np.ndarray
+    cg_iter: int
+    Z: np.ndarray | None = None  # the probes behind Xt (None: the engine's fitting probes)
+
+
+class _IterEngine(_Engine):
+    """Large crossed terms: conjugate gradients on the sparse Schur complement.
+
+    ``theta`` solves the REML (ML) score equations, whose trace terms
+    ``tr(S^-1 H)`` are split into an exact diagonal part and a Hutchinson estimate of the rest
+    with fixed Rademacher probes (so the equations are a smooth deterministic function of
+    theta). Given theta, fixed effects, their covariance and the BLUPs are exact (to the CG
+    tolerance); conditional SDs use the estimated diagonal of the inverse.
+    """
+
+    iterative = True
+    n_probes = 24
+
+    def __init__(self, y, X, codes, nlev, terms, structure=None, seed=20260101):
+        super().__init__(y, X, codes, nlev, terms, structure)
+        s = self.s
+        rng = np.random.default_rng(seed)
+        self.Z = rng.choice([-1.0, 1.0], size=(s.qc, self.n_probes))
+        self.cg_total = 0
+
+    def _pattern(self):
+        """Fixed sparsity pattern of the Schur complement: contributions -> CSR slots."""
+        s, d = self.s, self.d
+        g = s.Gcc.tocoo()
+        q = s.qc
+        rx_r = np.repeat(np.arange(q), d - q)
+        rx_c = np.tile(np.arange(q, d), q)
+        xx_r = np.repeat(np.arange(q, d), d - q)
+        xx_c = np.tile(np.arange(q, d), d - q)
+        rows = np.concatenate([g.row, np.arange(q), s.scatter_rows, rx_r, rx_c, xx_r])
+        cols = np.concatenate([g.col, np.arange(q), s.scatter_cols, rx_c, rx_r, xx_c])
+        keep = (rows < d) & (cols < d)
+        key = rows[keep].astype(np.int64) * d + cols[keep]
+        uniq, slot = np.unique(key, return_inverse=True)
+        indptr = np.searchsorted(uniq // d, np.arange(d + 1)).astype(np.int64)
+        self._pat = (g.row, g.col, g.data, keep, slot, len(uniq), uniq % d, indptr)
+
+    def schur(self, theta):
+        s = self.s
+        if not hasattr(self, "_pat"):
+            self._pattern()
+        grow, gcol, gdata, keep, slot, nnz, indices, indptr = self._pat
+        Linv, B, W, ld_e, lam_C = self.blocks(theta)
+        rr, RX, XX = _schur_products(s, W)
+        vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc), -rr,
+                               -RX.ravel(), -RX.ravel(), -XX.ravel()])
+        data = np.bincount(slot, weights=vals[keep], minlength=nnz)
+        S = sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
+        return Linv, B, W, S
+
+    def evaluate(self, theta, with_fixed=True):
+        s = self.s
+        theta = np.asarray(theta, dtype=float)
+        self.n_eval += 1
+        Linv, B, W, S = self.schur(theta)
+        q, p = s.qc, s.p
+        Srr = S[:q, :q].tocsr()
+        Srx = S[:q, q:q + p].toarray()
+        sry = S[:q, q + p].toarray().ravel()
+        Sxx = S[q:q + p, q:q + p].toarray()
+        sxy = S[q:q + p, q + p].toarray().ravel()
+        syy = float(S[q + p, q + p])
+        Dinv = 1.0 / Srr.diagonal()
+        rhs = np.column_stack([Srx, sry, self.Z])
+        Y, its = _block_pcg(lambda v: Srr @ v, rhs, Dinv)
+        self.cg_total += its
+        Yx, Yy, Xp = Y[:, :p], Y[:, p], Y[:, p + 1:]
+        C = Sxx - Srx.T @ Yx
+        try:
+            Cinv = np.linalg.inv(C)
+            beta = np.linalg.solve(C, sxy - Srx.T @ Yy)
+        except np.linalg.LinAlgError:
+            raise ModelError("the fixed effects are not identifiable (collinear design)") from None
+        uc = Yy - Yx @ beta
+        r2 = syy - sry @ uc - sxy @ beta
+        Xt = Xp - Dinv[:, None] * self.Z
+        dhat = Dinv + (Xt * self.Z).mean(axis=1)
+        dhat = np.maximum(dhat, Dinv)
+        return _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
+                          dhat, Xt, Dinv, its)
+
+    def solve(self, st):
+        s = self.s
+        x = st.x
+        return _random_effects(s, st, x, self.d), x[s.qc:]
+
+    def _phi(self, st, with_fixed):
+        """Rows of Phi (S'^-1 = blockdiag(S_rr^-1, 0) + Phi C^-1 Phi') padded with a zero row."""
+        s = self.s
+        if not with_fixed:
+            return np.zeros((s.qc + s.p + 1, s.p))
+        return np.vstack([st.Yx, -np.eye(s.p), np.zeros((1, s.p))])
+
+    def traces(self, st, with_fixed):
+        """tr((M^-1)_kk) per term (REML: with the fixed block; ML: A^-1)."""
+        s = self.s
+        k = s.qc + s.p
+        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]  # (G, m, kc-1)
+        cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
+        Vr = V[:, :, :s.kr]
+        cr = cols[:, :s.kr]
+        Dpad = np.append(st.Dinv, 0.0)
+        diag_e = (st.Linv * st.Linv).sum(axis=1)
+        diag_e += (Vr * Vr * Dpad[np.minimum(cr, s.qc)][:, None, :]).sum(axis=2)
+        probes = self.Z if st.Z is None else st.Z
+        Xt = np.vstack([st.Xt, np.zeros((1, st.Xt.shape[1]))])
+        Zp = np.vstack([probes, np.zeros((1, probes.shape[1]))])
+        crr = np.minimum(cr, s.qc)
+        VX = Vr @ Xt[crr]
+        VZ = Vr @ Zp[crr]
+        diag_e += (VX * VZ).mean(axis=2)
+        phi = self._phi(st, with_fixed)
+        U = V @ phi[cols]  # (G, m, p)
+        diag_e += ((U @ st.Cinv) * U).sum(axis=2) if with_fixed else 0.0
+        out = _levels_by_term(s, diag_e)
+        low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
+        dS = st.dhat + low
+        for c in s.c_terms:
+            out[c] = dS[np.flatnonzero(s.c_term_of == c)]
+        return out
+
+    def score(self, st, reml):
+        """Derivatives of the deviance with respect to psi = theta^2."""
+        s = self.s
+        u, beta = self.solve(st)
+        res, _ = self.residuals(u, beta, st.theta)
+        df = s.n - s.p if reml else s.n
+        tr = self.traces(st, with_fixed=reml)
+        h = np.zeros(len(st.theta))
+        for k, th in enumerate(st.theta):
+            zr = np.bincount(self.codes[k], weights=res, minlength=int(s.nlev[k]))
+            h[k] = (s.nlev[k] - tr[k].sum()) / th**2 - df * (zr @ zr) / st.r2
+        return h
+
+    def refine(self, st, n_probes: int = FINAL_PROBES, seed: int = 20260102):
+        """The state at the estimate with ``n_probes`` fresh probes for the variances.
+
+        ``S_rr^-1`` is estimated as ``D^-1 + (S_rr^-1 Z - D^-1 Z) Z' / n_probes`` (Jacobi inverse
+        as control variate: only the off-Jacobi remainder is estimated, which is unbiased).
+        """
+        s = self.s
+        q = s.qc
+        _, _, _, S = self.schur(st.theta)
+        Srr = S[:q, :q].tocsr()
+        rng = np.random.default_rng(seed)
+        Z = rng.choice([-1.0, 1.0], size=(q, n_probes))
+        Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv)
+        self.cg_total += its
+        Xt = Y - st.Dinv[:, None] * Z
+        # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
+        dhat = np.maximum(st.Dinv + (Xt * Z).mean(axis=1), st.Dinv)
+        return _IterState(st.theta, st.Linv, st.W, st.B, st.x, st.r2, st.Cinv, st.Yx, dhat,
+                          Xt, st.Dinv, st.cg_iter + its, Z)
+
+    def combination_pieces(self, st):
+        s = self.s
+        k = s.qc + s.p
+        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]
+        cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
+        phi = self._phi(st, True)
+        dpad = np.concatenate([st.dhat, np.zeros(s.p + 1)])
+        probes = self.Z if st.Z is None else st.Z
+        n_probes = probes.shape[1]
+        # Probe rows padded with zeros for the fixed-effect and dummy slots.
+        Xt = np.vstack([st.Xt, np.zeros((s.p + 1, n_probes))])
+        Zp = np.vstack([probes, np.zeros((s.p + 1, n_probes))])
+
+        def local_q(cb):
+            F = phi[cb]
+            Q = (F @ st.Cinv) @ F.transpose(0, 2, 1)
+            idx = np.arange(cb.shape[1])
+            # Off-diagonal entries of S_rr^-1 among the crossed levels of a combination (a
+            # ratee's raters): the unbiased probe estimate, symmetrised, in chunks.
+            step = max(1, int(2e7 // (cb.shape[1] * n_probes)))
+            for lo in range(0, len(cb), step):
+                part = cb[lo:lo + step]
+                off = Xt[part] @ Zp[part].transpose(0, 2, 1) / n_probes
+                off = 0.5 * (off + off.transpose(0, 2, 1))
+                off[:, idx, idx] = 0.0
+                Q[lo:lo + step] += off
+            Q[:, idx, idx] += dpad[cb]
+            return Q
+
+        return V, cols, local_q, k
+
+
+def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
+    """Observations of a connected cluster: blocks and crossed levels grown breadth-first.
+
+    The exact dense fit on this cluster gives the iterative solver a starting point close to
+    the optimum (raters who rate several ratees of the cluster keep all terms identified).
+    """
+    s = eng.s
+    block = eng.codes[s.block_term]
+    c0 = eng.codes[s.c_terms[0]]
+    n_c = int(s.nlev[s.c_terms[0]])
+    rng = np.random.default_rng(seed)
+    graph = sp.csr_matrix((np.ones(len(block)), (block, c0)), shape=(s.G, n_c))
+    graph.data[:] = 1.0
+    graph_t = graph.T.tocsr()
+    in_c = np.zeros(n_c, dtype=bool)
+    in_b = np.zeros(s.G, dtype=bool)
+    frontier = np.array([rng.integers(s.G)])
+    in_b[frontier] = True
+    while in_c.sum() < max_crossed and len(frontier):
+        new_c = np.unique(graph[frontier].indices)
+        new_c = new_c[~in_c[new_c]]
+        room = max_crossed - int(in_c.sum())
+        new_c = new_c[:room]
+        in_c[new_c] = True
+        new_b = np.unique(graph_t[new_c].indices)
+        new_b = new_b[~in_b[new_b]]
+        in_b[new_b] = True
+        frontier = new_b
+    return in_b[block] & in_c[c0]
+
+
+def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2e-4):
+    """Quasi-Newton root of the score equations in eta = log(theta^2), from a pilot fit."""
+    floor = np.log(1e-4)  # theta = 0.01: below it the score equations lose precision
+    if theta_start is None:
+        mask = _pilot_subset(eng, PILOT)
+        pilot = None
+        if _pilot_ok(eng, mask):
+            sub = [np.unique(c[mask], return_inverse=True)[1] for c in eng.codes]
+            pilot = _Engine(eng.y[mask], eng.X[mask], sub, [int(c.max()) + 1 for c in sub],
+                            eng.s.terms)
+        if pilot is not None:
+            theta0, _, _ = _optimise(pilot, reml, k, None, ftol=1e-7)
+        else:
+            theta0 = np.ones(k)
+    else:
+        theta0 = np.asarray(theta_start, float)
+    eta = np.log(np.maximum(theta0, 0.05) ** 2)
+
+    def score(e):
+        psi = np.exp(e)
+        st = eng.evaluate(np.sqrt(psi), with_fixed=reml)
+        if eng.progress is not None:
+            eng.progress(eng.n_eval, np.sqrt(psi), "iterative")
+        return eng.score(st, reml) * psi, st  # derivative with respect to eta
+
+    h, st = score(eta)
+    # A forward-difference Jacobian on the full data (a pilot-based one scaled up by the
+    # number of observations proved unreliable on large organisations).
+    J = np.zeros((k, k))
+    for j in range(k):
+        trial = eta.copy()
+        trial[j] += 1e-3
+        J[:, j] = (score(trial)[0] - h) / 1e-3
+    free = np.ones(k, dtype=bool)
+    converged = False
+    for _ in range(40):
+        idx = np.flatnonzero(free)
+        delta = np.zeros(k)
+        try:
+            delta[idx] = -np.linalg.solve(J[np.ix_(idx, idx)], h[idx])
+        except np.linalg.LinAlgError:
+            break
+        delta = np.clip(delta, -1.5, 1.5)
+        new = np.maximum(eta + delta, floor)
+        h_new, st_new = score(new)
+        step, dh = new - eta, h_new - h
+        if step @ step > 0:
+            J += np.outer(dh - J @ step, step) / (step @ step)
+        eta, h, st = new, h_new, st_new
+        free = ~((eta <= floor + 1e-9) & (h > 0))
+        if np.all(np.abs(step) <= tol):
+            converged = True
+            break
+    theta = np.sqrt(np.exp(eta))
+    theta[eta <= floor + 1e-9] = 0.0
+    if (theta == 0).any():
+        st = eng.evaluate(theta, with_fixed=reml)
+    return theta, converged, st
+
+
+def _pilot_ok(eng, mask) -> bool:
+    if mask.sum() < 10 * (eng.s.p + len(eng.codes)):
+        return False
+    if _rank_deficient(eng.X[mask]):
+        return False
+    return all(len(np.unique(c[mask])) >= 2 for c in eng.codes)
+
+

@@ -1,0 +1,394 @@
+"""One call for every impact question, :func:`estimate_impact`, and its results object.
+
+:class:`ImpactResult` lists its tables once: ``summary()``, the notebook display and
+``save(folder)`` (used by ``workbench impact`` and notebook 03 alike) come from
+:class:`workbench.results.Result`. Files written by ``save``:
+
+========================= ==================================================================
+file                      content
+========================= ==================================================================
+effects_by_skill.csv      one row per skill and method (ancova, did, change_trained,
+                          change_untrained): estimate, se, ci_low, ci_high, p_value,
+                          p_adjusted, n, n_trained, n_untrained, assumption, recommended,
+                          training
+effects_by_activity.csv   one row per (activity, targeted skill), partially pooled: activity,
+                          skill, title, estimate (posterior mean, score points), se (posterior
+                          SD), ci_low, ci_high (1 - alpha normal interval), n (people who
+                          completed it between the assessments; also ``n_completed``),
+                          raw_estimate, raw_se, p_value, p_adjusted, prior_mean, shrinkage,
+                          rank. The plans stage reads it (``impact_file``). Empty without a
+                          catalog.
+individual_change.csv     reliable change per person and skill (no rater identities)
+power.csv                 minimum detectable effect and sample sizes per skill
+rtm.csv                   naive low-scorer gains beside ANCOVA
+paired_change.csv         paired change with d_z and g_av
+design.csv                the design recommended per skill and why
+settings.json             the options, the waves compared, the score source
+========================= ==================================================================
+
+Examples
+--------
+>>> from workbench.synth import generate_organisation, truth_scores
+>>> org = generate_organisation(150, seed=2)
+>>> scores = truth_scores(org, se=.2, random_state=0)
+>>> res = estimate_impact(scores, org.enrollments, people=org.people, catalog=org.catalog,
+...                       dates=org.ratings, did=False)
+>>> res.params.index.tolist() == sorted(org.catalog["skill"].unique())
+True
+>>> res.settings["pre_wave"], res.settings["post_wave"]
+(1, 2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.checks import check_alpha, check_choice, check_interval
+from workbench.impact.effects import (
+    ASSUMPTIONS,
+    ancova_effects,
+    did_effects,
+    paired_change,
+    recommend_design,
+    regression_to_mean,
+    reliable_change,
+)
+from workbench.impact.panel import TRAINING_LABELS, prepare_panel
+from workbench.impact.pooling import activity_effects
+from workbench.impact.regression import (
+    CORRECTIONS,
+    COVARIATES,
+    adjust_p_values,
+    pre_adjust_for,
+)
+from workbench.impact.sample_size import power_analysis
+from workbench.results import Result
+
+__all__ = ["ImpactResult", "estimate_impact", "DESIGNS"]
+
+DESIGNS = ("auto", "ancova", "did")
+_ACTIVITY_COLUMNS = ["activity", "skill", "title", "estimate", "se", "ci_low", "ci_high", "n",
+                     "n_completed", "raw_estimate", "raw_se", "p_value", "p_adjusted",
+                     "prior_mean", "shrinkage", "rank"]
+
+
+@dataclass(frozen=True)
+class ImpactResult(Result):
+    """Everything :func:`estimate_impact` found, as tidy tables.
+
+    Attributes
+    ----------
+    effects_by_skill : DataFrame
+        One row per skill and method ("ancova", "did", "change_trained", "change_untrained"):
+        estimate, se, ci_low, ci_high, p_value, p_adjusted (within method, across skills), n,
+        n_trained, n_untrained, assumption, recommended (bool), training (what counted).
+    paired : DataFrame
+        Paired changes with d_z and g_av (:func:`workbench.impact.effects.paired_change`).
+    effects_by_activity : DataFrame
+        Partially pooled per-activity effects (:func:`workbench.impact.pooling.activity_effects`);
+        empty without a catalog.
+    individual_change : DataFrame
+        Reliable change per person and skill (:func:`workbench.impact.effects.reliable_change`).
+    rtm : DataFrame
+        Naive low-scorer gains beside ANCOVA (:func:`workbench.impact.effects.regression_to_mean`).
+    power : DataFrame
+        Minimum detectable effects and sample sizes (:func:`workbench.impact.sample_size.power_analysis`).
+    design : DataFrame
+        The design recommendation per skill (:func:`workbench.impact.effects.recommend_design`).
+    panel : DataFrame
+        The analysed data (one row per person and skill).
+    settings : dict
+        The options, the waves compared (pre_wave, post_wave), what counted as training,
+        where the assessment dates came from, the score source.
+    notes : tuple of str
+        Plain-language statements of choices and assumptions.
+    """
+
+    effects_by_skill: pd.DataFrame
+    paired: pd.DataFrame
+    effects_by_activity: pd.DataFrame
+    individual_change: pd.DataFrame
+    rtm: pd.DataFrame
+    power: pd.DataFrame
+    design: pd.DataFrame
+    panel: pd.DataFrame = field(repr=False)
+    settings: dict = field(default_factory=dict)
+    notes: tuple = ()
+
+    title = "Learning impact"
+
+    @property
+    def params(self) -> pd.Series:
+        """The recommended estimate per skill."""
+        rec = self.effects_by_skill[self.effects_by_skill["recommended"]]
+        return rec.set_index("skill")["estimate"].rename("estimate")
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Intervals of the recommended estimates (at the fitted alpha)."""
+        if alpha is not None and alpha != self.settings.get("alpha"):
+            from workbench.errors import ConfigError
+
+            raise ConfigError(f"alpha={alpha}: intervals were computed at alpha="
+                              f"{self.settings.get('alpha')}; call estimate_impact again")
+        rec = self.effects_by_skill[self.effects_by_skill["recommended"]]
+        return rec.set_index("skill")[["ci_low", "ci_high"]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The effects by skill (every method), tidy."""
+        return self.effects_by_skill.copy()
+
+    def _sections(self) -> list:
+        s = self.settings
+        head = (f"Waves compared: {s['pre_wave']} (pre) -> {s['post_wave']} (post). "
+                f"Trained = {TRAINING_LABELS[s['training']]}. Scores: {s['score_source']}. "
+                f"Dates: {s['dates']}.")
+        rec = self.effects_by_skill[self.effects_by_skill["recommended"]]
+        rec = rec[["skill", "method", "estimate", "ci_low", "ci_high", "p_adjusted",
+                   "n_trained", "n_untrained"]]
+        if not self.power.empty:
+            rec = rec.merge(self.power[["skill", "mde"]], on="skill", how="left")
+        sections = [("", head), ("Recommended effect per skill (score points)", rec)]
+        if not self.effects_by_activity.empty:
+            top = self.effects_by_activity.dropna(subset=["estimate"]).head(5)
+            sections.append(("Top activities (partially pooled effect on the targeted skill)",
+                             top[["activity", "title", "skill", "estimate", "ci_low", "ci_high",
+                                  "n"]]))
+        sections.append(("Notes", list(self.notes)))
+        return sections
+
+    def _files(self) -> dict:
+        return {"effects_by_skill.csv": self.effects_by_skill,
+                "effects_by_activity.csv": self.effects_by_activity,
+                "individual_change.csv": self.individual_change,
+                "power.csv": self.power,
+                "rtm.csv": self.rtm,
+                "paired_change.csv": self.paired,
+                "design.csv": self.design}
+
+
+def _stack_effects(paired, ancova, did, design, correction):
+    pieces = []
+    for group, method in (("trained", "change_trained"), ("untrained", "change_untrained")):
+        p = paired[paired["group"] == group].copy()
+        p["method"] = method
+        p["n_trained"] = np.where(group == "trained", p["n"], np.nan)
+        p["n_untrained"] = np.where(group == "untrained", p["n"], np.nan)
+        pieces.append(p)
+    pieces += [ancova, did]
+    cols = ["skill", "method", "estimate", "se", "ci_low", "ci_high", "p_value", "n",
+            "n_trained", "n_untrained"]
+    out = pd.concat([p[cols] for p in pieces if not p.empty], ignore_index=True)
+    for c in cols[2:]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    out["p_adjusted"] = np.nan
+    for _, idx in out.groupby("method").groups.items():
+        out.loc[idx, "p_adjusted"] = adjust_p_values(out.loc[idx, "p_value"], correction)
+    out["assumption"] = out["method"].map(ASSUMPTIONS)
+    rec = design.set_index("skill")["recommended"]
+    out["recommended"] = out["method"].eq(out["skill"].map(rec))
+    order = {"ancova": 0, "did": 1, "change_trained": 2, "change_untrained": 3}
+    out = out.sort_values(["skill", "method"], key=lambda s: s.map(order) if s.name == "method"
+                          else s).reset_index(drop=True)
+    return out[cols[:7] + ["p_adjusted"] + cols[7:] + ["assumption", "recommended"]]
+
+
+def _dates_text(attrs) -> str:
+    if not attrs["dates_checked"]:
+        why = attrs["dates_source"] if attrs["n_unchecked"] and attrs["dates_source"] \
+            .startswith(("no ", "the ratings have", "the ratings' date")) \
+            else "the enrollments have no start dates"
+        return (f"could not be checked ({why}); every completed enrollment counts as training "
+                "between the waves")
+    text = f"training counted only between the pre and post assessments ({attrs['dates_source']})"
+    if attrs["n_outside"]:
+        text += f"; {attrs['n_outside']} enrollment(s) before or after that window were ignored"
+    if attrs["n_overlapping"]:
+        text += (f"; {attrs['n_overlapping']} overlapping an assessment count as partial "
+                 "(like unfinished ones)")
+    if attrs["n_unchecked"]:
+        text += f"; {attrs['n_unchecked']} enrollment(s) without dates were counted unchecked"
+    return text
+
+
+def _notes(panel, *, noncompleters, design, adjust, correction, did):
+    a = panel.attrs
+    n_excluded = int((~panel["included"]).sum())
+    notes = [
+        f"Waves compared: {a['pre_wave']} (pre) and {a['post_wave']} (post).",
+        f"Trained = {TRAINING_LABELS[a['training']]}"
+        + (" (per-skill effects are the effect of any training, not of training on that "
+           "skill; give the catalog for targeted effects)" if a["training"] == "any" else "")
+        + "; "
+        + ("people whose enrollments on a skill were all unfinished are left out of that "
+           f"skill's comparison ({n_excluded} person-skill rows)."
+           if noncompleters == "exclude" else
+           "people who did not finish count as untrained (intention-to-treat-like)."),
+        f"Dates: {_dates_text(a)}.",
+        "ANCOVA (post ~ pre + trained + role + level, cluster-robust by team) assumes "
+        "assignment depended only on pre scores and covariates; difference-in-differences "
+        "(score ~ wave * trained + (1|person)) assumes parallel trends.",
+        ("Design rule: ANCOVA if the pre score predicts who was trained within teams (p < "
+         "alpha, with role/level); else difference-in-differences if the groups differed at "
+         "baseline; else ANCOVA." if design == "auto" else f"Design set by the analyst: {design}.")
+        if did else "Difference-in-differences not fitted: ANCOVA is recommended.",
+        ("Pre scores were regression-calibrated with their SEs (corrects attenuation)."
+         if adjust == "regression_calibration" else
+         "Pre scores were used as given (no measurement-error correction)."),
+        f"Multiplicity: {correction} across skills within each method and across all "
+        "(activity, skill) pairs.",
+        "Paired effect sizes: d_z with a noncentral-t interval; g_av (Hedges-corrected d_av) "
+        "with Bonett's normal-approximation interval.",
+        "Naive pre/post gains of low scorers include drift and regression to the mean; see the "
+        "rtm table.",
+    ]
+    if a["training"] == "targeted":
+        notes.append("Per-activity effects are partially pooled (empirical-Bayes normal-normal, "
+                     "REML tau^2, one prior mean per activity kind when the catalog has kinds); "
+                     "raw estimates use classical OLS SEs; p values refer to the raw estimates.")
+    if a["undone"]:
+        notes.append("Calibrated (shrunken) scores were un-shrunk per skill and wave before "
+                     "analysis so that shrinkage does not attenuate the effects.")
+    if a["n_unknown_enrollees"]:
+        notes.append(f"{a['n_unknown_enrollees']} enrolled people have no scores in both waves "
+                     "and are not part of the comparison.")
+    untrained_skills = sorted(set(panel["skill"]) - set(panel.loc[panel["trained"], "skill"]))
+    if untrained_skills:
+        notes.append(f"Nobody was trained on {', '.join(map(str, untrained_skills))}: no "
+                     "effect is estimated there.")
+    if panel["se_pre"].isna().all():
+        notes.append("No standard errors: no reliable-change categories and no "
+                     "measurement-error correction.")
+    return notes
+
+
+def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=None, dates=None,
+                    training: str = "targeted", alpha: float = 0.05, correction: str = "holm",
+                    noncompleters: str = "exclude", design: str = "auto",
+                    pre_adjust: str = "auto", shrinkage: str = "auto", covariates=COVARIATES,
+                    cluster: str | None = "team", target_effect: float = 0.2,
+                    power: float = 0.8, rtm_quantile: float = 0.5,
+                    error_correlation: float = 0.0, did: bool = True) -> ImpactResult:
+    """Did the training raise the skills it targets? Every impact question in one call.
+
+    Parameters
+    ----------
+    scores : Calibration, scores DataFrame or file
+        Scores per person, skill and wave with ``se`` (the scores contract); best a
+        calibration of both waves fitted jointly (``calibrate_ratings(ratings,
+        waves="joint")``). Raw means work too but are not rater-corrected.
+    enrollments : DataFrame
+        person, activity, completed[, start, end].
+    people : DataFrame, optional
+        person, team, role, level (covariates; team gives the clusters).
+    catalog : DataFrame, optional
+        activity, skill[, kind, title]: which skills each activity targets. Needed unless
+        ``training="any"``.
+    waves : None, str or pair
+        The pre and post waves, e.g. ``(1, 2)`` or ``"1,2"``; None: the two waves present
+        (see :func:`workbench.impact.panel.choose_waves`).
+    dates : DataFrame, mapping, str or None
+        When the assessments took place: the ratings (their ``date`` column) or one date per
+        wave (``{1: "2026-01-19", 2: "2026-07-13"}`` or ``"1=2026-01-19, 2=2026-07-13"``).
+        Training counts only between them; without dates the result says they were not checked.
+    training : {"targeted", "any"}
+        "targeted": training on a skill = a completed activity the catalog maps to it. "any":
+        any completed activity counts on every skill (no catalog; labelled in every table).
+    alpha : float
+        1 - confidence level; also the threshold of the design rule.
+    correction : {"holm", "fdr_bh"}
+        Multiplicity adjustment (statsmodels ``multipletests``) across skills within each
+        method, and across all (activity, skill) pairs.
+    noncompleters : {"exclude", "untrained"}
+        See :func:`workbench.impact.panel.prepare_panel`.
+    design : {"auto", "ancova", "did"}
+        Which estimate is flagged as recommended; "auto" applies
+        :func:`workbench.impact.effects.recommend_design`.
+    pre_adjust : {"auto", "regression_calibration", "none"}
+        See :func:`workbench.impact.effects.ancova_effects`.
+    shrinkage : {"auto", "undo", "keep"}
+        See :func:`workbench.impact.panel.prepare_panel`.
+    covariates, cluster
+        See :func:`workbench.impact.effects.ancova_effects`.
+    target_effect, power : float
+        Planning: effect (score points) and power for the sample-size column.
+    rtm_quantile : float
+        Low scorers for the regression-to-the-mean table (below this quantile of pre).
+    error_correlation : float
+        Correlation between the errors of a person's pre and post score (the same raters'
+        lasting impressions enter both waves); used by the regression calibration of ANCOVA
+        and of the per-activity effects (:func:`workbench.impact.regression.calibrated_pre`).
+        0 (default) assumes independent errors; see docs/impact.md for what it is on demo data.
+    did : bool
+        Fit the difference-in-differences mixed models (the slowest part).
+
+    Returns
+    -------
+    ImpactResult
+
+    Raises
+    ------
+    InputError
+        Nobody completed training between the waves, no enrollee has scores, a wave with very
+        few rows, missing columns (every problem named).
+    ConfigError
+        An option out of range; no catalog with ``training="targeted"``.
+    """
+    check_alpha(alpha)
+    check_choice("correction", correction, CORRECTIONS)
+    check_choice("design", design, DESIGNS)
+    check_interval("target_effect", target_effect, low=0, inclusive="neither")
+    check_interval("power", power, low=0, high=1, inclusive="neither")
+    check_interval("rtm_quantile", rtm_quantile, low=0, high=1, inclusive="neither")
+    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
+    panel = prepare_panel(scores, enrollments, people=people, catalog=catalog, waves=waves,
+                          dates=dates, training=training, noncompleters=noncompleters,
+                          shrinkage=shrinkage)
+    adjust = pre_adjust_for(panel, pre_adjust)
+    covariates = tuple(covariates)
+    paired = paired_change(panel, alpha=alpha)
+    ancova = ancova_effects(panel, alpha=alpha, covariates=covariates, cluster=cluster,
+                            pre_adjust=adjust, error_correlation=error_correlation)
+    did_table = did_effects(panel, alpha=alpha) if did else pd.DataFrame(
+        columns=["skill", "method", "estimate", "se", "ci_low", "ci_high", "p_value", "n",
+                 "n_trained", "n_untrained"])
+    rec = recommend_design(panel, alpha=alpha, covariates=covariates)
+    if design != "auto":
+        rec["recommended"] = design
+        rec["reason"] = "set by the analyst"
+    if not did:
+        rec["recommended"] = "ancova"
+    effects = _stack_effects(paired, ancova, did_table, rec, correction)
+    effects["training"] = training
+    if training == "targeted":
+        acts = activity_effects(panel, catalog, alpha=alpha, covariates=covariates,
+                                cluster=cluster, pre_adjust=adjust, correction=correction,
+                                error_correlation=error_correlation)
+    else:
+        acts = pd.DataFrame(columns=_ACTIVITY_COLUMNS)
+    rtm = regression_to_mean(panel, ancova=ancova, quantile=rtm_quantile, alpha=alpha)
+    plan = power_analysis(ancova, target_effect=target_effect, alpha=alpha, power=power)
+    individual = reliable_change(panel, alpha=alpha)
+    notes = _notes(panel, noncompleters=noncompleters, design=design, adjust=adjust,
+                   correction=correction, did=did)
+    if adjust == "regression_calibration":
+        notes.append(f"Pre and post score errors taken as correlated {error_correlation:g} "
+                     "(same raters in both waves)." if error_correlation else
+                     "Pre and post score errors taken as independent (error_correlation=0); "
+                     "when the same raters rate in both waves their lasting impressions make "
+                     "them correlated and the effects somewhat too large (docs/impact.md).")
+    a = panel.attrs
+    source = {True: "calibrated (shrunken BLUPs, un-shrunk)", False: "calibrated (shrunken "
+              "BLUPs, kept)"}[a["undone"]] if a["shrunken"] else "scores as given (unshrunk)"
+    settings = {"pre_wave": a["pre_wave"], "post_wave": a["post_wave"], "training": training,
+                "dates": _dates_text(a), "dates_checked": a["dates_checked"], "alpha": alpha,
+                "correction": correction, "noncompleters": noncompleters, "design": design,
+                "pre_adjust": adjust, "shrinkage": shrinkage, "covariates": covariates,
+                "cluster": cluster, "target_effect": target_effect, "power": power,
+                "error_correlation": error_correlation,
+                "score_source": source}
+    return ImpactResult(effects_by_skill=effects, paired=paired, effects_by_activity=acts,
+                        individual_change=individual, rtm=rtm, power=plan, design=rec,
+                        panel=panel, settings=settings, notes=tuple(notes))

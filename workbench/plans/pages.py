@@ -1,0 +1,294 @@
+"""One page per person: their plan as Markdown and as a styled, printable HTML page.
+
+The HTML page uses the client report's look (the same fonts, colours, header band and
+tables) and a print layout: white background, no shadows, A4 margins, sections and tables
+kept whole across page breaks, so a manager can print it. Per-source scores appear only
+where confidentiality allows; raters are never named; sources and activity kinds are shown
+in words.
+
+Examples
+--------
+>>> rec = {"person": "P1", "role": "Lead", "team": "T", "start": "2027-01-04",
+...        "reassessment": "2027-03-29", "checkins": [], "hours_per_week": 3,
+...        "strengths": [], "focus": [], "source_scores": [], "comments": [],
+...        "issues": [], "min_raters": 3}
+>>> render_person_page(rec).splitlines()[0]
+'# Learning plan: P1'
+>>> "@media print" in render_person_page(rec, fmt="html")
+True
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+
+from workbench.checks import check_choice
+from workbench.plans.labels import (
+    GAIN_SOURCE_LABELS,
+    date_label,
+    kind_label,
+    number_label,
+    source_label,
+)
+
+__all__ = ["render_person_page", "PAGE_CSS"]
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?|–|hidden|\d+(\.\d+)? \(standard error [\d.]+\)|"
+                     r"[\d.]+, rank \d+")
+
+# The client report's palette and type (workbench.reporting.client_report), plus print rules.
+PAGE_CSS = """
+body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933; margin: 0;
+       background: #f5f7fa; line-height: 1.5; }
+header { background: #1f3a5f; color: white; padding: 1.6rem 3rem 1.2rem; }
+header h1 { margin: 0 0 .3rem; font-size: 1.7rem; color: white; }
+header p { margin: .15rem 0; opacity: .92; }
+main { max-width: 960px; margin: 0 auto; padding: .5rem 2rem 2rem; }
+section { background: white; border-radius: 6px; padding: .6rem 1.6rem 1rem; margin: 1.2rem 0;
+          box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+h2 { color: #1f3a5f; font-size: 1.3rem; border-bottom: 2px solid #e4e7eb;
+     padding-bottom: .2rem; }
+h3 { color: #1f3a5f; font-size: 1.1rem; margin-bottom: .3rem; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
+th, td { border: none; border-bottom: 1px solid #e4e7eb; padding: .3rem .7rem;
+         text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+th { background: #f0f4f8; }
+p.note { color: #52606d; font-size: .85rem; }
+footer { color: #616e7c; font-size: .8rem; text-align: center; padding: 1rem; }
+@page { size: A4; margin: 15mm 14mm; }
+@media print {
+  body { background: white; font-size: 10.5pt; }
+  header { background: white; color: #1f3a5f; border-bottom: 3px solid #1f3a5f;
+           padding: 0 0 .4rem; }
+  header h1 { color: #1f3a5f; }
+  main { max-width: none; padding: 0; }
+  section { box-shadow: none; border-radius: 0; padding: 0; margin: .8rem 0;
+            break-inside: avoid-page; page-break-inside: avoid; }
+  table, tr, h3 { break-inside: avoid; page-break-inside: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  footer { display: none; }
+}
+"""
+
+
+def render_person_page(record, *, fmt="md"):
+    """Render a person's plan record (:meth:`PlanSet.person`) as Markdown or HTML.
+
+    Parameters
+    ----------
+    record : dict
+        The plans.json record of one person.
+    fmt : {"md", "html"}
+
+    Returns
+    -------
+    str
+    """
+    check_choice("fmt", fmt, ("md", "html"))
+    md = _markdown(record)
+    if fmt == "md":
+        return md
+    who = record.get("name") or record["person"]
+    return _markdown_to_html(md, title=f"Learning plan: {who}")
+
+
+def _pct(p):
+    return "–" if p is None else f"{p:.0%}"
+
+
+def _focus_lines(f, alpha):
+    level = f"{100 * (1 - alpha):g}%"
+    kind = "stretch" if f["focus_type"] == "stretch" else "development"
+    lines = [f"### {f['focus_rank']}. {f['skill']} ({kind})", "",
+             f"**12-week goal:** {f['goal']}", "",
+             "| Why this skill | |", "|---|---|",
+             f"| Current level | {number_label(f['score'])} (standard error "
+             f"{number_label(f['se'], 2)}) |",
+             f"| Requirement | {number_label(f['required_level'])} |",
+             f"| Gap to the destination | {number_label(f['gap'])} |",
+             f"| Probability that the true level is below the destination | "
+             f"{_pct(f['p_below'])} |",
+             f"| Weight of the skill for the role | {number_label(f['weight'])} |",
+             f"| Priority (weight x expected shortfall) | {number_label(f['priority'], 2)}, "
+             f"rank {f['focus_rank']} |", ""]
+    if f.get("n_activities", len(f["activities"])):
+        lines += [f"With the planned activities the expected gain is "
+                  f"+{number_label(f['expected_gain'], 2)} ({level} range "
+                  f"{number_label(f['gain_ci_low'], 2)} to {number_label(f['gain_ci_high'], 2)}),"
+                  f" so the expected level in 12 weeks is {number_label(f['expected_level'])} "
+                  f"(plausible range {number_label(f['level_low'])} to "
+                  f"{number_label(f['level_high'])}). The 12-week target is "
+                  f"{number_label(f['target_level'])}; the longer-term destination is "
+                  f"{number_label(f['destination_level'])} ({f['destination_reason']}).", ""]
+    if f.get("mentor"):
+        lines.append(f"**Mentor:** {f['mentor']}")
+    else:
+        reason = f.get("no_mentor_reason") or "mentors were not matched in this run"
+        lines.append(f"**Mentor:** none available ({reason}); mentoring is not part of this "
+                     "skill's plan.")
+    lines.append("")
+    if f["activities"]:
+        lines += ["| Activity | Type | From | To | Hours | Expected gain | Evidence |",
+                  "|---|---|---|---|---|---|---|"]
+        for a in f["activities"]:
+            lines.append(f"| {a['title']} ({a['activity']}) | {kind_label(a['kind'])} | "
+                         f"{date_label(a['start'])} | {date_label(a['end'])} | "
+                         f"{a['hours']:g} | +{number_label(a['gain'], 2)} | "
+                         f"{GAIN_SOURCE_LABELS.get(a['gain_source'], a['gain_source'])} |")
+    else:
+        lines.append("No catalog activity could be planned for this skill (see notes).")
+    lines.append("")
+    return lines
+
+
+def _markdown(r):
+    who = r.get("name") or r["person"]
+    lines = [f"# Learning plan: {who}", "",
+             f"**Person:** {r['person']}  " if r.get("name") else "",
+             f"**Role:** {r['role']}  ", f"**Team:** {r['team']}  ",
+             f"**Plan period:** {date_label(r['start'])} to "
+             f"{date_label(r['reassessment']) or '–'} "
+             f"(about {number_label(float(r['hours_per_week']))} hours a week)", ""]
+    lines += ["## Strengths", ""]
+    if r["strengths"]:
+        lines += [f"- {s['skill']}: {number_label(s['score'])} (requirement "
+                  f"{number_label(s['required_level'])})" for s in r["strengths"]]
+    else:
+        lines.append("- No skill is yet confidently above its requirement.")
+    lines += ["", "## Focus skills", ""]
+    if not r["focus"]:
+        lines.append("No focus skill was chosen for this period.")
+    for f in r["focus"]:
+        lines += _focus_lines(f, r.get("alpha", 0.05))
+    if r["focus"] and r.get("gain_note"):
+        lines += ["## How the targets were set", "",
+                  "Each 12-week target is the level the planned activities can be expected "
+                  "to deliver, never more; the role's requirement stays the destination. "
+                  + r["gain_note"] + " Gains assume the activities are completed.", ""]
+    lines += ["## Check-ins", ""]
+    lines += [f"- {date_label(d)}: check-in with your manager" for d in r["checkins"]] or \
+        ["- none"]
+    if r["reassessment"]:
+        lines.append(f"- {date_label(r['reassessment'])}: re-assessment (360 re-rating)")
+    lines += ["", "## What your raters said", ""]
+    if r["source_scores"]:
+        lines += _source_table(r)
+    else:
+        lines.append("No per-source ratings are available.")
+    if r["comments"]:
+        lines += ["", "### Comments", ""]
+        lines += [f"- {c['skill']} ({source_label(c['source'])}): {c['comment']}"
+                  for c in r["comments"]]
+    if r["issues"]:
+        lines += ["", "## Notes", ""] + [f"- {m}" for m in r["issues"]]
+    return "\n".join(lines) + "\n"
+
+
+def _source_table(r):
+    order = ["self", "manager", "peer", "direct_report", "other", "all_others"]
+    present = [s for s in order if any(x["source"] == s for x in r["source_scores"])]
+    skills = sorted({x["skill"] for x in r["source_scores"]})
+    cell = {(x["skill"], x["source"]): x for x in r["source_scores"]}
+    head = "| Skill | " + " | ".join(source_label(s) for s in present) + " |"
+    lines = [head, "|---" * (len(present) + 1) + "|"]
+    for skill in skills:
+        vals = []
+        for s in present:
+            x = cell.get((skill, s))
+            vals.append("" if x is None else (number_label(x["mean"]) if x["shown"]
+                                              else "hidden"))
+        lines.append(f"| {skill} | " + " | ".join(vals) + " |")
+    lines += ["", f"'hidden': fewer raters than the confidentiality minimum "
+              f"({_min_raters_text(r['min_raters'])}); 'all others' averages only the sources "
+              "shown. Self and manager ratings are always shown; no rater is ever named."]
+    return lines
+
+
+def _min_raters_text(min_raters):
+    if isinstance(min_raters, Mapping):
+        return ", ".join(f"{source_label(k)}: {v}" for k, v in min_raters.items())
+    return f"{min_raters} per source"
+
+
+def _inline(text):
+    text = html.escape(text)
+    parts = text.split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _markdown_to_html(md, *, title):
+    """The Markdown subset the page uses to HTML: the title block becomes the header band,
+    each ``##`` part a section (kept whole when printed)."""
+    lines = md.splitlines()
+    head, body = [], []
+    part = head
+    for line in lines:
+        if line.startswith("## "):
+            part = body
+        part.append(line)
+    header = []
+    for line in head:
+        if line.startswith("# "):
+            header.append(f"<h1>{_inline(line[2:].strip())}</h1>")
+        elif line.strip():
+            header.append(f"<p>{_inline(line.strip())}</p>")
+    out, in_list, table, open_section = [], False, [], False
+
+    def flush_table():
+        if not table:
+            return
+        rows = [[c.strip() for c in row.strip().strip("|").split("|")] for row in table]
+        head_row, rest = rows[0], rows[2:]
+        # numbers right-aligned (a column of them reads down), words left
+        num = [bool(rest) and all(_NUMBER.fullmatch(r[k]) for r in rest if k < len(r))
+               for k in range(len(head_row))]
+        cls = [' class="num"' if n else "" for n in num]
+        out.append("<table><thead><tr>" + "".join(
+            f"<th{cls[k]}>{_inline(c)}</th>" for k, c in enumerate(head_row))
+            + "</tr></thead><tbody>")
+        numeric = ' class="num"'
+        out.extend("<tr>" + "".join(
+            f"<td{numeric if _NUMBER.fullmatch(c) else ''}>{_inline(c)}</td>"
+            for c in r) + "</tr>" for r in rest)
+        out.append("</tbody></table>")
+        table.clear()
+
+    for line in body:
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush_table()
+        if line.startswith("- "):
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{_inline(line[2:])}</li>")
+            continue
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+        if line.startswith("## "):
+            if open_section:
+                out.append("</section>")
+            out.append(f"<section><h2>{_inline(line[3:].strip())}</h2>")
+            open_section = True
+        elif line.startswith("### "):
+            out.append(f"<h3>{_inline(line[4:].strip())}</h3>")
+        elif line.startswith("'hidden'"):
+            out.append(f'<p class="note">{_inline(line.rstrip())}</p>')
+        elif line.strip():
+            out.append(f"<p>{_inline(line.rstrip())}</p>")
+    flush_table()
+    if in_list:
+        out.append("</ul>")
+    if open_section:
+        out.append("</section>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>\n"
+            "<header>" + "".join(header) + "</header>\n<main>\n" + "\n".join(out)
+            + "\n</main>\n<footer>Personal learning plan: for the person and their manager."
+            "</footer>\n</body></html>\n")

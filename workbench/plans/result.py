@@ -1,0 +1,268 @@
+"""The plans' results object, :class:`PlanSet`, and the per-person record behind each page.
+
+A PlanSet holds every table of a plans run (see its attributes); ``summary()``, the notebook
+display and ``save(folder)`` come from :class:`workbench.results.Result`, and ``save`` adds the
+person pages, ``plans.json``, the Excel workbook and the heat maps
+(:mod:`workbench.plans.write`). ``person(id)`` is one person's plan as plain Python (the
+``plans.json`` record), which :mod:`workbench.plans.pages` renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ConfigError, InputError
+from workbench.plans.demand import plot_gap_heatmap
+from workbench.plans.gains import gain_source_text, predicted_gain_summary
+from workbench.results import Result
+
+__all__ = ["PlanSet"]
+
+
+@dataclass(frozen=True)
+class PlanSet(Result):
+    """Learning plans of an organisation, with the tables behind them.
+
+    Attributes
+    ----------
+    plans : DataFrame
+        One row per person x focus skill x activity (LMS import): person, role, team, skill,
+        focus_rank, focus_type, activity, title, kind, start, end, week_from, week_to, hours,
+        hours_per_week, cost, modality, gain, gain_se, gain_source, score, target_level,
+        destination_level, mentor, goal.
+    focus : DataFrame
+        One row per person x focus skill: the gap statistics (gap, p_below, weight, priority),
+        the predicted gain and 12-week target (:func:`workbench.plans.goals.set_targets`),
+        mentor (or no_mentor_reason) and goal.
+    gaps : DataFrame
+        Every person x required skill (see :func:`workbench.plans.gaps.compute_gaps`).
+    gains : DataFrame
+        Expected gain of every catalog activity and skill, with its source
+        (:func:`workbench.plans.gains.activity_gains`).
+    timeline : DataFrame
+        person, start, reassessment, checkins (list of dates).
+    mentors, unmatched : DataFrame
+        Mentor pairs (person, skill, mentor, ...) and needs left without one, with the reason.
+    heatmap_by_team, heatmap_by_role : DataFrame
+        See :func:`workbench.plans.demand.gap_heatmap`.
+    demand, content_gaps, experts, strengths : DataFrame
+        Seats, hours and cost per activity and quarter; focus skills no catalog activity
+        serves; people who could teach a skill; each person's confident strengths.
+    source_scores, comments : DataFrame
+        Per-source means and comments that confidentiality allows to show.
+    issues : DataFrame
+        person, skill, activity, issue, message: everything that could not be planned and why.
+    people : DataFrame
+        The people table used.
+    settings : dict
+        The checked configuration plus start (YYYY-MM-DD), scale and the gain sources.
+    mentor_exact : bool
+        Whether every mentor round was solved without pruning eligible mentors.
+    """
+
+    title = "Learning plans"
+
+    plans: pd.DataFrame
+    focus: pd.DataFrame
+    gaps: pd.DataFrame
+    gains: pd.DataFrame
+    timeline: pd.DataFrame
+    mentors: pd.DataFrame
+    unmatched: pd.DataFrame
+    heatmap_by_team: pd.DataFrame
+    heatmap_by_role: pd.DataFrame
+    demand: pd.DataFrame
+    content_gaps: pd.DataFrame
+    experts: pd.DataFrame
+    strengths: pd.DataFrame
+    source_scores: pd.DataFrame
+    comments: pd.DataFrame
+    issues: pd.DataFrame
+    people: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+    mentor_exact: bool = True
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """The plans' first day."""
+        return pd.Timestamp(self.settings["start"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long plans table (one row per person x focus skill x activity)."""
+        return self.plans.copy()
+
+    def overview(self) -> pd.DataFrame:
+        """Headline counts as a two-column table (quantity, n)."""
+        f = self.focus
+        seats = self.plans.drop_duplicates(["person", "activity"])
+        reach = int(f["reaches_destination"].sum()) if "reaches_destination" in f else 0
+        rows = [
+            ("people", len(self.people)),
+            ("people with a plan", f["person"].nunique()),
+            ("people with a stretch plan",
+             f.loc[f["focus_type"] == "stretch", "person"].nunique()),
+            ("focus skills", len(f)),
+            ("focus skills expected to reach their destination in this period", reach),
+            ("activity seats", len(seats)),
+            ("training hours", float(seats["hours"].sum()) if len(seats) else 0.0),
+            ("training cost", float(seats["cost"].sum()) if len(seats) else 0.0),
+            ("mentor pairs", len(self.mentors)),
+            ("needs without a mentor", len(self.unmatched)),
+            ("skills without a catalog activity",
+             int((self.content_gaps["reason"].str.contains("no activity")).sum())
+             if len(self.content_gaps) else 0),
+            ("issues", len(self.issues)),
+        ]
+        return pd.DataFrame(rows, columns=["quantity", "n"])
+
+    def predicted_gain(self) -> pd.DataFrame:
+        """Average predicted gain per planned focus skill (estimate, se, ci_low, ci_high, n)."""
+        return predicted_gain_summary(self.plans, alpha=self.settings.get("alpha", 0.05))
+
+    def gain_sources(self) -> pd.DataFrame:
+        """How many planned activity seats rest on each source of expected gain."""
+        counts = self.plans["gain_source"].value_counts()
+        return counts.rename_axis("gain_source").rename("n").reset_index()
+
+    def _sections(self):
+        s = self.settings
+        parts = [("", f"Plans starting {s.get('start')} ({s.get('weeks')} weeks, "
+                      f"{s.get('hours_per_week'):g} h/week)"),
+                 ("Overview", self.overview()),
+                 ("Average predicted gain per planned focus skill (scale points)",
+                  self.predicted_gain()),
+                 ("Sources of the expected gains (activity seats)", self.gain_sources())]
+        if len(self.issues):
+            counts = self.issues["issue"].value_counts().rename_axis("issue").rename("n")
+            parts.append(("Issues", counts.reset_index()))
+        if len(self.content_gaps):
+            parts.append(("Content gaps", self.content_gaps))
+        return parts
+
+    def _files(self):
+        plans = self.plans.copy()
+        for col in ("start", "end"):
+            plans[col] = pd.to_datetime(plans[col]).dt.strftime("%Y-%m-%d")
+        return {
+            "plans.csv": plans, "focus.csv": self.focus, "gains.csv": self.gains,
+            "mentors.csv": self.mentors, "unmatched_needs.csv": self.unmatched,
+            "demand.csv": self.demand, "content_gaps.csv": self.content_gaps,
+            "experts.csv": self.experts, "issues.csv": self.issues,
+            "heatmap_by_team.csv": self.heatmap_by_team,
+            "heatmap_by_role.csv": self.heatmap_by_role,
+        }
+
+    def save(self, folder, *, pages=True, figures=True, excel=True):
+        """Write every output into a new folder (never overwriting); see write_plans."""
+        from workbench.plans.write import write_plans
+
+        return write_plans(self, folder, pages=pages, figures=figures, excel=excel)
+
+    def plot_heatmap(self, by="team", value="share_gap", max_groups=40):
+        """Heat map Figure of development needs by team or role."""
+        if by not in ("team", "role"):
+            raise ConfigError(f"by={by!r}: must be 'team' or 'role'")
+        heat = self.heatmap_by_team if by == "team" else self.heatmap_by_role
+        return plot_gap_heatmap(heat, value=value, max_groups=max_groups)
+
+    def person(self, person) -> dict:
+        """Everything about one person's plan, as plain Python (the plans.json record)."""
+        if not (self.people["person"] == person).any():
+            raise InputError(f"person {person!r} is not in the plans' people table")
+        return person_records(self, [person])[0]
+
+    def page(self, person, fmt="md") -> str:
+        """One person's plan as Markdown (``fmt="md"``) or HTML (``fmt="html"``)."""
+        from workbench.plans.pages import render_person_page
+
+        return render_person_page(self.person(person), fmt=fmt)
+
+
+def _plain(frame):
+    """A frame as JSON-ready records: dates as YYYY-MM-DD, missing values as None."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
+    frame = frame.astype(object).where(frame.notna(), None)
+    out = frame.to_dict("records")
+    for rec in out:
+        for k, v in rec.items():
+            if isinstance(v, np.generic):
+                rec[k] = v.item()
+    return out
+
+
+def _by_person(frame, key="person"):
+    groups = {}
+    for rec in _plain(frame):
+        groups.setdefault(rec.pop(key), []).append(rec)
+    return groups
+
+
+ACTIVITY_FIELDS = ["person", "skill", "activity", "title", "kind", "start", "end", "hours",
+                   "hours_per_week", "modality", "gain", "gain_se", "gain_source"]
+FOCUS_FIELDS = ["person", "skill", "focus_rank", "focus_type", "score", "se", "required_level",
+                "destination_level", "destination_reason", "gap", "p_below", "weight",
+                "priority", "expected_gain", "expected_gain_se", "gain_ci_low", "gain_ci_high",
+                "gain_source", "expected_level", "level_low", "level_high", "target_level",
+                "reaches_destination", "goal", "mentor", "no_mentor_reason"]
+
+
+def person_records(ps, people=None, pages=None):
+    """plans.json records of ``people`` (all by default), built in one pass per table.
+
+    ``pages`` maps person -> page file stem (written by :func:`workbench.plans.write`); a
+    record says ``page`` only where the stem is not the person id itself.
+    """
+    def pick(frame, key="person"):
+        return frame if people is None else frame[frame[key].isin(people)]
+
+    info = pick(ps.people)
+    acts = _by_person(pick(ps.plans)[ACTIVITY_FIELDS])
+    focus = _by_person(pick(ps.focus)[[c for c in FOCUS_FIELDS if c in ps.focus]])
+    strengths = _by_person(pick(ps.strengths))
+    shown = _by_person(pick(ps.source_scores, "ratee"), "ratee")
+    comments = _by_person(pick(ps.comments, "ratee"), "ratee")
+    # a missing mentor is said under its skill already; the notes list the rest
+    noted = pick(ps.issues)
+    noted = noted[noted["issue"] != "no_mentor"]
+    issues = _by_person(noted[["person", "message"]].dropna(subset=["person"]))
+    tl = ps.timeline.set_index("person")
+    s = ps.settings
+    names = info["name"] if "name" in info else pd.Series([None] * len(info), index=info.index)
+    records = []
+    for person, role, team, name in zip(info["person"], info["role"], info["team"], names,
+                                        strict=True):
+        skills, by_skill, sources = [], {}, []
+        for a in acts.get(person, []):
+            by_skill.setdefault(a.pop("skill"), []).append(a)
+            sources.append(a["gain_source"])
+        for f in focus.get(person, []):
+            f["activities"] = by_skill.get(f["skill"], [])
+            skills.append(f)
+        has_tl = person in tl.index
+        records.append({
+            "person": person, "name": None if pd.isna(name) else name, "role": role,
+            "team": team, "start": s.get("start"),
+            "reassessment": f"{tl.at[person, 'reassessment']:%Y-%m-%d}" if has_tl else None,
+            "checkins": [f"{d:%Y-%m-%d}" for d in tl.at[person, "checkins"]] if has_tl else [],
+            "hours_per_week": s.get("hours_per_week"),
+            "alpha": s.get("alpha", 0.05),
+            "gain_note": gain_source_text(sources, default_gain=s.get("default_gain", 0.1),
+                                          default_gain_se=s.get("default_gain_se", 0.1)),
+            "strengths": strengths.get(person, []),
+            "focus": skills,
+            "source_scores": shown.get(person, []),
+            "comments": comments.get(person, []),
+            "issues": [m["message"] for m in issues.get(person, [])],
+            "min_raters": s.get("min_raters"),
+        })
+        # the page file is named after the person; stated only where the name had to change
+        stem = None if pages is None else pages.get(person)
+        if stem is not None and stem != str(person):
+            records[-1]["page"] = stem
+    return records

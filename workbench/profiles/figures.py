@@ -1,0 +1,98 @@
+"""Figures of a profile solution: profile means, BIC by k and structure, a 2-D map of people.
+
+Each returns a matplotlib ``Figure`` (made without pyplot, so nothing is shown or left open);
+:class:`~workbench.profiles.result.ProfileResult` exposes them as ``plot_means``,
+``plot_bic`` and ``plot_projection``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_means", "plot_bic", "plot_projection"]
+
+
+def _axes(ax, size=(8, 4.5)):
+    from matplotlib.figure import Figure
+
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _palette(k):
+    import seaborn as sns
+
+    return sns.color_palette("colorblind", max(k, 1))
+
+
+def plot_means(res, *, standardized=True, ax=None):
+    fig, ax = _axes(ax, (9, 6))
+    skills = list(res.scores.columns)
+    m = res.means.set_index(["profile", "skill"])
+    xs = np.arange(len(skills))
+    colors = _palette(res.k)
+    org_sd = res.scores.std(axis=0)
+    for j, row in enumerate(res.profile_summary.itertuples()):
+        part = m.loc[row.profile].reindex(skills)
+        est, low, high = part["estimate"], part["ci_low"], part["ci_high"]
+        if standardized:
+            centre = res.scores.mean(axis=0)
+            est, low, high = ((v - centre) / org_sd for v in (est, low, high))
+        offset = (j - (res.k - 1) / 2) * 0.08
+        ax.errorbar(xs + offset, est, yerr=[est - low, high - est], marker="o", capsize=3,
+                    color=colors[j], label=f"{row.profile}: {row.label} (n={row.size})")
+    if standardized:
+        ax.axhline(0, color="grey", lw=0.8, ls="--")
+        ax.set_ylabel("Profile mean (SD from the organisation's mean)")
+    else:
+        ax.set_ylabel("Profile mean score")
+    ax.set_xticks(xs, skills, rotation=30, ha="right")
+    ax.set_title(f"Skill profiles: means with {1 - res.alpha:.0%} intervals")
+    ax.legend(fontsize="small", frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3),
+              ncol=2)
+    return fig
+
+
+def plot_bic(res, *, ax=None):
+    fig, ax = _axes(ax)
+    sel = res.model_selection
+    if res.method != "lpa":
+        ax.plot(sel["k"], sel["silhouette"], marker="o")
+        ax.set_ylabel("Silhouette (larger is better)")
+        ax.set_title(f"{res.method}: silhouette by number of profiles")
+    else:
+        models = list(dict.fromkeys(sel["model"]))
+        colors = _palette(len(models))
+        for color, model in zip(colors, models, strict=True):
+            part = sel[sel["model"] == model]
+            ax.plot(part["k"], part["bic"], marker="o", ms=4, color=color, label=model)
+        chosen = sel[sel["selected"]]
+        ax.scatter(chosen["k"], chosen["bic"], s=160, facecolors="none", edgecolors="black",
+                   zorder=3, label=f"chosen: {res.model}, k={res.k}")
+        ax.set_ylabel("BIC (smaller is better)")
+        ax.set_title("Model selection: BIC by number of profiles and covariance structure")
+        ax.legend(fontsize="small", ncol=2, frameon=False)
+    ax.set_xlabel("Number of profiles (k)")
+    return fig
+
+
+def plot_projection(res, *, ax=None):
+    fig, ax = _axes(ax, (6.5, 5))
+    x = res.scores.to_numpy()
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    u, sv, vt = np.linalg.svd(x, full_matrices=False)
+    pcs = u[:, :2] * sv[:2]
+    explained = sv**2 / np.sum(sv**2)
+    labels = res.assignments.set_index("person").loc[res.scores.index, "profile"].to_numpy()
+    colors = _palette(res.k)
+    for j, row in enumerate(res.profile_summary.itertuples()):
+        mask = labels == row.profile
+        ax.scatter(pcs[mask, 0], pcs[mask, 1], s=14, alpha=0.7, color=colors[j],
+                   label=f"{row.profile}: {row.label}")
+    ax.set_xlabel(f"PC1 ({explained[0]:.0%} of variance)")
+    ax.set_ylabel(f"PC2 ({explained[1]:.0%} of variance)" if len(explained) > 1 else "PC2")
+    ax.set_title("People on the first two principal components")
+    ax.legend(fontsize="small", frameon=False, markerscale=1.5)
+    return fig

@@ -1,0 +1,294 @@
+"""Compiled kernels (numba) for the two loops numpy cannot vectorise well.
+
+* :func:`hc_merges`: mclust's model-based hierarchical agglomeration (VVV criterion), a
+  sequential loop of n merges, each comparing the new group with every other;
+* :func:`common_orientation`: the Jacobi plane rotations of the EVE and VVE M-step, a loop
+  over pairs of axes.
+
+numba installs from a wheel with the package (``pyproject.toml``); the kernels are compiled on
+first use and cached next to this module (``cache=True``), so later processes load them.
+The statistics are documented where they are used: :mod:`workbench.profiles.initialisation`
+and :mod:`workbench.profiles.structures`.
+
+Examples
+--------
+>>> import numpy as np
+>>> z = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.0, 5.1]])
+>>> hc_merges(z, 1.0, 1.0).tolist()
+[[2, 3], [0, 1], [0, 2]]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["hc_merges", "common_orientation"]
+
+
+@njit(cache=True)
+def _criterion(w, trace, size, alpha, beta):
+    """Regularised VVV cost of one group (see workbench.profiles.initialisation)."""
+    d = w.shape[0]
+    base = math.log(beta * (trace + alpha) / size)
+    if size <= d:
+        return size * base
+    a = w / size
+    logdet = 0.0
+    low = np.zeros((d, d))
+    for col in range(d):  # Cholesky factor, column by column
+        s = a[col, col]
+        for m in range(col):
+            s -= low[col, m] * low[col, m]
+        if s <= 0.0:
+            return size * base
+        low[col, col] = math.sqrt(s)
+        logdet += 2.0 * math.log(low[col, col])
+        for row in range(col + 1, d):
+            s = a[row, col]
+            for m in range(col):
+                s -= low[row, m] * low[col, m]
+            low[row, col] = s / low[col, col]
+    top = max(logdet, base)
+    return size * (top + math.log(math.exp(logdet - top) + math.exp(base - top)))
+
+
+@njit(cache=True)
+def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w):
+    """Increase of the criterion when groups i and j merge (w: work matrix)."""
+    d = mean.shape[1]
+    c = math.sqrt(size[i] * size[j] / (size[i] + size[j]))
+    t = trace[i] + trace[j]
+    for a in range(d):
+        va = c * (mean[i, a] - mean[j, a])
+        t += va * va
+        for b in range(d):
+            w[a, b] = scatter[i, a, b] + scatter[j, a, b] + va * c * (mean[i, b] - mean[j, b])
+    return _criterion(w, t, size[i] + size[j], alpha, beta) - term[i] - term[j]
+
+
+@njit(cache=True)
+def _row_min(cost, r, active):
+    best, where = np.inf, -1
+    for c in range(cost.shape[0]):
+        if active[c] and c != r and cost[r, c] < best:
+            best, where = cost[r, c], c
+    return best, where
+
+
+@njit(cache=True)
+def hc_merges(z, alpha, beta):
+    """Merges ``(kept, absorbed)`` (row ids) of the agglomeration of the rows of ``z``.
+
+    Every row starts alone; each step merges the cheapest pair; exact ties go to the last
+    pair in mclust's order (groups in numbered slots; the merged group keeps the lower slot,
+    the group in the last slot moves into the freed one)."""
+    g, d = z.shape
+    size = np.ones(g)
+    mean = z.copy()
+    scatter = np.zeros((g, d, d))
+    trace = np.zeros(g)
+    term = np.full(g, math.log(beta * alpha))
+    active = np.ones(g, dtype=np.bool_)
+    slot = np.arange(g)
+    in_slot = np.arange(g)
+    last = g - 1
+    w = np.zeros((d, d))
+    cost = np.full((g, g), np.inf)
+    for i in range(g):
+        for j in range(i + 1, g):
+            cost[i, j] = cost[j, i] = _pair(i, j, mean, scatter, trace, size, term, alpha,
+                                            beta, w)
+    best = np.empty(g, dtype=np.int64)
+    best_cost = np.empty(g)
+    for r in range(g):
+        best_cost[r], best[r] = _row_min(cost, r, active)
+    merges = np.empty((max(g - 1, 0), 2), dtype=np.int64)
+    for step in range(g - 1):
+        low = np.inf
+        for r in range(g):
+            if active[r] and best_cost[r] < low:
+                low = best_cost[r]
+        i, j, hi_key, lo_key = -1, -1, -1, -1
+        for r in range(g):
+            if not active[r] or best_cost[r] != low:
+                continue
+            for c in range(g):
+                if c != r and active[c] and cost[r, c] == low:
+                    hi, lo = max(slot[r], slot[c]), min(slot[r], slot[c])
+                    if hi > hi_key or (hi == hi_key and lo > lo_key):
+                        hi_key, lo_key = hi, lo
+                        i, j = (r, c) if slot[r] < slot[c] else (c, r)
+        merges[step, 0], merges[step, 1] = i, j
+        freed = slot[j]
+        if freed != last:
+            moved = in_slot[last]
+            slot[moved] = freed
+            in_slot[freed] = moved
+        last -= 1
+        # merge j into i
+        total = size[i] + size[j]
+        c = math.sqrt(size[i] * size[j] / total)
+        new_trace = trace[i] + trace[j]
+        for a in range(d):
+            va = c * (mean[i, a] - mean[j, a])
+            new_trace += va * va
+            for b in range(d):
+                scatter[i, a, b] += scatter[j, a, b] + va * c * (mean[i, b] - mean[j, b])
+        for a in range(d):
+            mean[i, a] = (size[i] * mean[i, a] + size[j] * mean[j, a]) / total
+        trace[i], size[i] = new_trace, total
+        term[i] = _criterion(scatter[i], trace[i], size[i], alpha, beta)
+        active[j] = False
+        best_cost[j] = np.inf
+        row_best, row_where = np.inf, -1
+        for r in range(g):
+            if not active[r] or r == i:
+                continue
+            value = _pair(i, r, mean, scatter, trace, size, term, alpha, beta, w)
+            cost[i, r] = cost[r, i] = value
+            if value < row_best:
+                row_best, row_where = value, r
+        best_cost[i], best[i] = row_best, row_where
+        for r in range(g):
+            if not active[r] or r == i:
+                continue
+            if best[r] == i or best[r] == j:
+                best_cost[r], best[r] = _row_min(cost, r, active)
+            elif cost[r, i] < best_cost[r]:
+                best_cost[r], best[r] = cost[r, i], i
+    return merges
+
+
+@njit(cache=True)
+def common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol):
+    """Jacobi sweeps for the common orientation of EVE (``equal_volume``) and VVE.
+
+    ``rot`` (k, d, d) holds ``D' W_k D`` for the starting ``orientation`` D; both are updated
+    in place. Returns the volumes (k,), the shapes (k, d) and whether every variance stayed
+    positive."""
+    k, d, _ = rot.shape
+    lam = np.empty(k)
+    shapes = np.empty((k, d))
+    b = np.empty((k, d))
+    previous = np.inf
+    for _ in range(max_sweeps):
+        total_det = 0.0
+        for m in range(k):
+            s = 0.0
+            for a in range(d):
+                if not rot[m, a, a] > 0.0:
+                    return lam, shapes, False
+                s += math.log(rot[m, a, a])
+            det = math.exp(s / d)
+            total_det += det
+            lam[m] = det
+            for a in range(d):
+                shapes[m, a] = rot[m, a, a] / det
+        nsum = 0.0
+        for m in range(k):
+            nsum += nk[m]
+        for m in range(k):
+            lam[m] = total_det / nsum if equal_volume else lam[m] / nk[m]
+        crit = 0.0
+        for m in range(k):
+            crit += d * nk[m] * math.log(lam[m])
+            for a in range(d):
+                b[m, a] = 1.0 / (shapes[m, a] * lam[m])
+                crit += rot[m, a, a] * b[m, a]
+        if abs(previous - crit) <= tol * abs(crit):
+            break
+        previous = crit
+        for i in range(d):
+            for j in range(i + 1, d):
+                a_, b_ = 0.0, 0.0
+                for m in range(k):
+                    diff = b[m, i] - b[m, j]
+                    a_ += diff * (rot[m, i, i] - rot[m, j, j])
+                    b_ += diff * rot[m, i, j]
+                a_ *= 0.5
+                if math.hypot(a_, b_) <= 1e-14 * abs(crit):
+                    continue
+                theta = 0.5 * math.atan2(-b_, -a_)
+                c, s_ = math.cos(theta), math.sin(theta)
+                for r in range(d):
+                    di, dj = orientation[r, i], orientation[r, j]
+                    orientation[r, i], orientation[r, j] = c * di + s_ * dj, c * dj - s_ * di
+                for m in range(k):
+                    for col in range(d):
+                        ri, rj = rot[m, i, col], rot[m, j, col]
+                        rot[m, i, col], rot[m, j, col] = c * ri + s_ * rj, c * rj - s_ * ri
+                    for row in range(d):
+                        ci, cj = rot[m, row, i], rot[m, row, j]
+                        rot[m, row, i], rot[m, row, j] = c * ci + s_ * cj, c * cj - s_ * ci
+    return lam, shapes, True
+
+
+@njit(cache=True)
+def _finish_row(logp, resp, i):
+    """Posterior row i from its log-densities; returns the row's log-likelihood."""
+    k = logp.shape[0]
+    top = logp[0]
+    for m in range(1, k):
+        if logp[m] > top:
+            top = logp[m]
+    total = 0.0
+    for m in range(k):
+        e = math.exp(logp[m] - top)
+        resp[i, m] = e
+        total += e
+    for m in range(k):
+        resp[i, m] /= total
+    return top + math.log(total)
+
+
+@njit(cache=True)
+def estep_full(x, log_weights, means, inv_chols, logdets, resp):
+    """E-step with full covariances ``L_k L_k'`` (given ``L_k^-1`` and ``log|Sigma_k|``):
+    posteriors into ``resp`` (n, k); returns the log-likelihood."""
+    n, d = x.shape
+    k = means.shape[0]
+    const = d * math.log(2 * math.pi)
+    logp = np.empty(k)
+    diff = np.empty(d)
+    loglik = 0.0
+    for i in range(n):
+        for m in range(k):
+            for a in range(d):
+                diff[a] = x[i, a] - means[m, a]
+            maha = 0.0
+            for a in range(d):
+                z = 0.0
+                for b in range(a + 1):
+                    z += inv_chols[m, a, b] * diff[b]
+                maha += z * z
+            logp[m] = log_weights[m] - 0.5 * (const + logdets[m] + maha)
+        loglik += _finish_row(logp, resp, i)
+    return loglik
+
+
+@njit(cache=True)
+def estep_diag(x, log_weights, means, var, resp):
+    """E-step with diagonal covariances ``diag(var_k)``: posteriors into ``resp``; returns
+    the log-likelihood."""
+    n, d = x.shape
+    k = means.shape[0]
+    const = d * math.log(2 * math.pi)
+    logp = np.empty(k)
+    prec = 1.0 / var
+    logdets = np.zeros(k)
+    for m in range(k):
+        for a in range(d):
+            logdets[m] += math.log(var[m, a])
+    loglik = 0.0
+    for i in range(n):
+        for m in range(k):
+            maha = 0.0
+            for a in range(d):
+                t = x[i, a] - means[m, a]
+                maha += t * t * prec[m, a]
+            logp[m] = log_weights[m] - 0.5 * (const + logdets[m] + maha)
+        loglik += _finish_row(logp, resp, i)
+    return loglik

@@ -1,0 +1,177 @@
+"""The column contracts of the input tables and the rating scale.
+
+One place says which tables exist (ratings, people, framework, catalog, enrollments, scale),
+which columns each has, their kind (id, text, number, wave, date, bool, choice), which are
+required, their defaults and their allowed values. Readers, validation and the CLI all read
+these specs; nothing else lists the columns again.
+
+Examples
+--------
+>>> [c.name for c in CONTRACTS["enrollments"]]
+['person', 'activity', 'start', 'end', 'completed']
+>>> Scale().contains([0, 3, 5]).tolist()
+[False, True, True]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workbench.errors import ConfigError
+
+__all__ = [
+    "SOURCES",
+    "ACTIVITY_KINDS",
+    "GAP_TYPES",
+    "TABLES",
+    "SUFFIXES",
+    "CONTRACTS",
+    "ColumnSpec",
+    "Scale",
+    "id_columns",
+]
+
+SOURCES = ("self", "manager", "peer", "direct_report", "other")
+ACTIVITY_KINDS = (
+    "course",
+    "role_play",
+    "coaching",
+    "stretch_assignment",
+    "case_study",
+    "mentoring",
+    "observation",
+    "reading",
+)
+GAP_TYPES = ("knowledge", "behaviour")
+TABLES = ("ratings", "people", "framework", "catalog", "enrollments", "scale")
+#: File endings the readers understand (a table is ``<table><suffix>``, e.g. people.xlsx).
+SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a contract.
+
+    Attributes
+    ----------
+    name : str
+        The contract's name of the column.
+    kind : {"id", "text", "number", "wave", "date", "bool", "choice"}
+        How cells are typed and checked. ``id`` columns are always read as text (``'007'``
+        stays ``'007'`` in every file format).
+    required : bool
+    default : object
+        Value of an optional column that is absent (or of its empty cells).
+    choices : tuple
+        Allowed values of a ``choice`` column.
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    default: object = None
+    choices: tuple = ()
+
+
+_C = ColumnSpec
+
+CONTRACTS: dict[str, tuple[ColumnSpec, ...]] = {
+    "ratings": (
+        _C("ratee", "id"),
+        _C("rater", "id"),
+        _C("source", "choice", choices=SOURCES),
+        _C("skill", "id"),
+        _C("score", "number"),
+        _C("wave", "wave", required=False, default=1),
+        _C("date", "date", required=False),
+        _C("comment", "text", required=False),
+    ),
+    "people": (
+        _C("person", "id"),
+        _C("role", "id"),
+        _C("team", "id"),
+        _C("manager", "id", required=False),
+        _C("level", "text", required=False),
+        _C("tenure", "number", required=False),
+        _C("location", "text", required=False),
+    ),
+    "framework": (
+        _C("role", "id"),
+        _C("skill", "id"),
+        _C("required_level", "number"),
+        _C("weight", "number", required=False, default=1.0),
+        _C("skill_group", "text", required=False),
+        _C("gap_type", "choice", required=False, choices=GAP_TYPES),
+    ),
+    "catalog": (
+        _C("activity", "id"),
+        _C("title", "text"),
+        _C("skill", "id"),
+        _C("kind", "choice", choices=ACTIVITY_KINDS),
+        _C("gap_type", "choice", choices=GAP_TYPES),
+        _C("level_from", "number"),
+        _C("level_to", "number"),
+        _C("hours", "number"),
+        _C("weeks", "number"),
+        _C("cost", "number", required=False),
+        _C("modality", "text", required=False),
+        _C("expected_gain", "number", required=False),
+        _C("expected_gain_se", "number", required=False),
+    ),
+    "enrollments": (
+        _C("person", "id"),
+        _C("activity", "id"),
+        _C("start", "date"),
+        _C("end", "date"),
+        _C("completed", "bool"),
+    ),
+    "scale": (
+        _C("value", "number"),
+        _C("label", "text", required=False),
+    ),
+}
+
+
+def id_columns(table: str) -> tuple[str, ...]:
+    """The contract columns of ``table`` that hold identifiers (read as text everywhere).
+
+    Examples
+    --------
+    >>> id_columns("ratings")
+    ('ratee', 'rater', 'skill')
+    """
+    return tuple(c.name for c in CONTRACTS[table] if c.kind == "id")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The rating scale: its lowest and highest points and the anchor labels.
+
+    Examples
+    --------
+    >>> Scale().max
+    5.0
+    """
+
+    min: float = 1.0
+    max: float = 5.0
+    anchors: Mapping[float, str] = field(
+        default_factory=lambda: {
+            1.0: "Needs significant development",
+            2.0: "Developing",
+            3.0: "Proficient",
+            4.0: "Advanced",
+            5.0: "Expert",
+        }
+    )
+
+    def __post_init__(self):
+        if not (np.isfinite(self.min) and np.isfinite(self.max)) or self.min >= self.max:
+            raise ConfigError(f"scale: min ({self.min}) must be below max ({self.max})")
+
+    def contains(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        return (values >= self.min) & (values <= self.max)

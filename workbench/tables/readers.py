@@ -1,0 +1,388 @@
+"""Reading input files into tables of text: CSV (encodings, separators), Excel, Parquet.
+
+:func:`read_table` returns every cell as a string ("" when empty) and nothing else: typing and
+validation happen in :mod:`workbench.tables.validate`. What it settles:
+
+* **Encodings**: UTF-8 with or without BOM, UTF-16 (Excel's "Unicode text" export, with or
+  without BOM), cp1252; separators comma, semicolon, tab or pipe.
+* **Row numbers** as a spreadsheet shows them: with ``row_index=True`` the frame's index is
+  each data row's row number in the file, so blank lines and rows above the header never shift
+  the numbers in a report.
+* **Identifiers stay text** in every format: an Excel or Parquet number 7 reads as ``'7'``
+  (never ``'7.0'``), a date cell as ``2026-01-31``.
+* **Where the table is**: an Excel file with several sheets uses the one named after the table
+  (or ``sheet=``) and otherwise says which sheets there are; a header below title rows is found
+  when the caller says which columns to expect, and ``attrs["header_row"]`` says where it was.
+* A duplicated column name is an error (pandas would silently rename it ``x.1``).
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "people.csv"
+>>> _ = path.write_text("person;role\\n007;Lead\\n\\n008;Analyst\\n", encoding="utf-16")
+>>> frame = read_table(path, row_index=True)
+>>> frame["person"].tolist(), frame.index.tolist()
+(['007', '008'], [2, 4])
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import InputError, Problem
+from workbench.tables.mapping import normalise_header
+
+__all__ = ["read_table", "cell_text", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES"]
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# How far down a header may sit below title rows (spreadsheet exports put a title block on top).
+HEADER_SEARCH_ROWS = 30
+# How many rows of a sheet are looked at to tell whether it holds a table.
+_SHEET_PEEK_ROWS = 50
+# A ragged row is listed row by row up to this many.
+_MAX_LISTED = 25
+
+
+def _fail(path: Path, message: str) -> InputError:
+    return InputError([Problem(str(path), None, None, message)])
+
+
+def cell_text(value) -> str:
+    """One cell as text: None/NaN -> "", 7.0 -> "7", a midnight datetime -> "2026-01-31".
+
+    Examples
+    --------
+    >>> [cell_text(v) for v in (None, 7.0, 3.5, "007", True)]
+    ['', '7', '3.5', '007', 'true']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return ""
+        if float(value).is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        if pd.isna(value):
+            return ""
+        stamp = pd.Timestamp(value)
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Text files
+# --------------------------------------------------------------------------------------------
+
+
+def _looks_utf16(raw: bytes) -> str | None:
+    """'utf-16' when the bytes are UTF-16 (BOM, or NULs in every other byte of ASCII text)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = raw[:4000]
+    if len(head) >= 4:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+    return None
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    utf16 = _looks_utf16(raw)
+    if utf16:
+        try:
+            return raw.decode(utf16).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            raise _fail(path, "looks like UTF-16 text but cannot be decoded as such") from None
+    if b"\x00" in raw:
+        raise _fail(path, "the file is binary (contains NUL bytes), not a text CSV")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        try:
+            return raw[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _fail(path, "starts with a UTF-8 mark but is not UTF-8 text") from None
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _sniff_separator(text: str) -> str:
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {sep: head.count(sep) for sep in ",;\t|"}
+        return max(counts, key=counts.get) if max(counts.values()) else ","
+
+
+def _text_grid(path: Path) -> pd.DataFrame:
+    """Every record of a text file as a row of strings (blank lines are rows of "")."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise _fail(path, "the file is empty")
+    text = _decode(path, raw)
+    if not text.strip():
+        raise _fail(path, "the file is empty")
+    separator = _sniff_separator(text)
+    try:
+        # the C parser is fast; it refuses a record longer than the first one (a title row,
+        # a ragged row), and then the csv module reads the file so the report can say where
+        grid = pd.read_csv(io.StringIO(text), sep=separator, header=None, dtype=str,
+                           na_filter=False, skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError, csv.Error):
+        # newline="" keeps line breaks inside quoted cells (a multi-line comment is one cell)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        try:
+            rows = list(reader)  # [] for a blank line: position + 1 is the row number
+        except csv.Error as exc:
+            raise _fail(path, f"cannot be read as CSV: {exc}") from None
+        width = max(len(row) for row in rows)
+        grid = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
+    return grid
+
+
+# --------------------------------------------------------------------------------------------
+# Excel and Parquet
+# --------------------------------------------------------------------------------------------
+
+
+def _has_data(sheet) -> bool:
+    """Whether a sheet holds anything in its first rows (a notes sheet or an empty one not)."""
+    rows = sheet.iter_rows(min_row=1, max_row=_SHEET_PEEK_ROWS, values_only=True)
+    cells = [v for row in rows for v in row if v is not None and str(v).strip()]
+    return len(cells) > 1
+
+
+def _excel_grid(path: Path, table: str | None, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = {ws.title: ws for ws in book.worksheets}
+        if sheet is not None:
+            if sheet not in sheets:
+                raise _fail(path, f"has no sheet {sheet!r} (sheets: {', '.join(sheets)})")
+            chosen = sheet
+        else:
+            filled = [name for name, ws in sheets.items() if _has_data(ws)]
+            named = [n for n in sheets if table and normalise_header(n) == table]
+            if named:
+                chosen = named[0]
+            elif len(filled) <= 1:
+                chosen = filled[0] if filled else next(iter(sheets))
+            else:
+                raise _fail(
+                    path,
+                    f"has {len(filled)} sheets with data ({', '.join(filled)}); keep the table "
+                    "on one sheet, or name its sheet after the table"
+                    + (f" ('{table}')" if table else ""),
+                )
+        rows = [
+            [cell_text(v) for v in row]
+            for row in sheets[chosen].iter_rows(min_row=1, values_only=True)
+        ]
+    finally:
+        book.close()
+    if not rows:
+        raise _fail(path, f"the sheet {chosen!r} is empty")
+    width = max(len(row) for row in rows)
+    return pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object), chosen
+
+
+def _parquet_grid(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    header = pd.DataFrame([[str(c) for c in frame.columns]], dtype=object)
+    body = pd.DataFrame({i: _column_text(frame.iloc[:, i]) for i in range(frame.shape[1])})
+    return pd.concat([header, body], ignore_index=True)
+
+
+def _column_text(values: pd.Series) -> pd.Series:
+    """A typed column as text, as :func:`cell_text` writes each cell (quick for whole numbers)."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        return values.astype("int64").astype(str).astype(object).reset_index(drop=True)
+    return values.map(cell_text).astype(object).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Header, duplicates, row numbers
+# --------------------------------------------------------------------------------------------
+
+
+def _find_header(grid: pd.DataFrame, filled: np.ndarray, expected: set[str]) -> int:
+    """Position of the header row: the first non-blank row, or, when it names none of the
+    expected columns, the first of the top rows that names at least two of them."""
+    positions = np.flatnonzero(filled)
+    if positions.size == 0:
+        return -1
+    first = int(positions[0])
+    if not expected or _matches(grid.iloc[first], expected) > 0:
+        return first
+    for i in range(first + 1, min(len(grid), first + HEADER_SEARCH_ROWS)):
+        if _matches(grid.iloc[i], expected) >= 2:
+            return i
+    return first
+
+
+def _matches(row: Iterable[str], expected: set[str]) -> int:
+    return sum(normalise_header(cell) in expected for cell in row if cell)
+
+
+def _column_letter(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _header_problems(path: Path, header: list[str], row: int) -> list[Problem]:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, name in enumerate(header):
+        if name == "":
+            header[i] = f"<column {_column_letter(i)}>"
+            continue
+        key = normalise_header(name)
+        if key in seen:
+            problems.append(Problem(
+                str(path), row, name,
+                f"the header names this column twice (columns {_column_letter(seen[key])} and "
+                f"{_column_letter(i)}); rename or remove one",
+            ))
+        else:
+            seen[key] = i
+    return problems
+
+
+def _to_frame(path: Path, grid: pd.DataFrame, expected: set[str]) -> pd.DataFrame:
+    """The table in a grid of cells: header found, blank rows dropped, index = row number."""
+    grid = grid.fillna("")
+    grid.columns = range(grid.shape[1])
+    for col in grid.columns:
+        grid[col] = grid[col].astype(str).str.strip()
+    filled = (grid != "").to_numpy().any(axis=1)
+    at = _find_header(grid, filled, expected)
+    if at < 0:
+        raise _fail(path, "the file is empty")
+    header = list(grid.iloc[at])
+    while header and header[-1] == "":
+        header.pop()
+    if not header:
+        raise _fail(path, "the file has no columns")
+    width = len(header)
+    problems = _header_problems(path, header, at + 1)
+    keep = filled.copy()
+    keep[: at + 1] = False
+    body = grid.iloc[np.flatnonzero(keep)]
+    numbers = np.flatnonzero(keep) + 1
+    if grid.shape[1] > width:
+        ragged = numbers[(body.iloc[:, width:] != "").to_numpy().any(axis=1)]
+        for number in ragged[:_MAX_LISTED]:
+            problems.append(Problem(str(path), int(number), None,
+                                    f"has more cells than the header's {width} columns"))
+        if len(ragged) > _MAX_LISTED:
+            problems.append(Problem(str(path), None, None,
+                                    f"... and {len(ragged) - _MAX_LISTED} more row(s) with more "
+                                    "cells than the header"))
+    if problems:
+        raise InputError(problems)
+    if body.empty:
+        raise _fail(path, "the file has a header but no data rows")
+    frame = body.iloc[:, :width].copy()
+    frame.columns = header
+    frame.index = pd.Index(numbers, name="row")
+    frame.attrs["header_row"] = at + 1
+    return frame
+
+
+def read_table(
+    path: str | Path, *, expected: Iterable[str] = (), sheet: str | None = None,
+    table: str | None = None, row_index: bool = False,
+) -> pd.DataFrame:
+    """Read a CSV, Excel or Parquet file into a DataFrame of strings (missing cells are "").
+
+    Parameters
+    ----------
+    path : path
+        The file (never modified).
+    expected : iterable of str, optional
+        Column names the caller looks for (contract names and client names): used to find a
+        header that sits below title rows.
+    sheet : str, optional
+        Excel sheet to read (default: the only sheet with data, or the one named ``table``).
+    table : str, optional
+        The table the file should hold (used to pick an Excel sheet and in messages).
+    row_index : bool
+        Index the rows by the row number a spreadsheet shows (use it to name rows in
+        messages: blank lines and title rows are counted); default 0, 1, 2, ...
+
+    Returns
+    -------
+    DataFrame
+        One column per header cell, one row per non-blank data row;
+        ``attrs["header_row"]`` is the header's row number.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, unreadable, empty or cannot be parsed in its format.
+    """
+    path = Path(path)
+    try:
+        if not path.exists():
+            raise _fail(path, "broken link: the file it points to is missing"
+                        if path.is_symlink() else "file not found")
+        if path.is_dir():
+            raise _fail(path, "is a folder, not a file")
+    except OSError as exc:  # e.g. a name too long even to look at
+        raise _fail(path, f"cannot be opened ({exc.strerror or exc})") from None
+    suffix = path.suffix.lower()
+    expected = {normalise_header(e) for e in expected}
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            grid, chosen = _excel_grid(path, table, sheet)
+        elif suffix in PARQUET_SUFFIXES:
+            grid = _parquet_grid(path)
+        else:
+            grid = _text_grid(path)
+    except InputError:
+        raise
+    except PermissionError:
+        raise _fail(path, "cannot be read (permission denied)") from None
+    except MemoryError:
+        raise _fail(path, "is too large to read into memory") from None
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a user-input problem
+        kind = "Excel" if suffix in EXCEL_SUFFIXES else (
+            "Parquet" if suffix in PARQUET_SUFFIXES else "CSV")
+        detail = str(exc).splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise _fail(path, f"cannot be read as {kind}: {detail}") from None
+    frame = _to_frame(path, grid, expected)
+    if suffix in EXCEL_SUFFIXES:
+        frame.attrs["sheet"] = chosen
+    return frame if row_index else frame.reset_index(drop=True)

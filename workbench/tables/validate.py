@@ -1,0 +1,408 @@
+"""Typing and checking one table against its contract; loading single tables.
+
+Every cell is typed by its column's kind (:mod:`workbench.tables.columns`) and every problem
+is collected (file, row, column, value) before anything is raised, so one report lists them
+all. Rules that concern more than one cell: scores and levels on the scale, duplicates, self
+ratings, level ranges, dates in order, and the **waves** of a ratings file:
+
+* a wave is a whole number (1, 2, ...) or, when the file uses labels, a label ("2026-H1");
+  a number among labels is a label, a label among numbers is an error on its row;
+* a wave with fewer than :data:`MIN_WAVE_SHARE` of the ratings of the largest wave is an error
+  (a typo such as ``3`` on one row of 5,000 would become a wave of its own); name the waves to
+  use (``waves=[1, 2]``, ``--waves 1 2``) to keep only those and drop the rest with a warning.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "scale.csv"
+>>> _ = path.write_text("value,label\\n1,Low\\n2,Mid\\n3,High\\n")
+>>> load_scale(path).max
+3.0
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.checks import check_choice
+from workbench.errors import InputError, Problem
+from workbench.tables.columns import CONTRACTS, SOURCES, TABLES, Scale
+from workbench.tables.mapping import ColumnMapping, as_mapping, normalise_header
+from workbench.tables.readers import read_table
+
+__all__ = [
+    "InputWarning",
+    "MAX_ROWS_PER_PROBLEM",
+    "MIN_WAVE_SHARE",
+    "load_table",
+    "load_ratings",
+    "load_people",
+    "load_framework",
+    "load_catalog",
+    "load_enrollments",
+    "load_scale",
+    "scale_from_table",
+]
+
+# Most problems of one kind are listed row by row; past this many the rest are counted.
+MAX_ROWS_PER_PROBLEM = 25
+#: A wave with fewer ratings than this share of the largest wave's is an error (a typo).
+MIN_WAVE_SHARE = 0.05
+
+_TRUE = {"true", "yes", "y", "1", "1.0", "t", "completed", "done"}
+_FALSE = {"false", "no", "n", "0", "0.0", "f", "not completed", "dropped"}
+
+
+class InputWarning(UserWarning):
+    """A problem in the input that does not stop the analysis (e.g. a rater missing from people)."""
+
+
+class _Collector:
+    """Collects problems, listing at most MAX_ROWS_PER_PROBLEM rows per (column, message)."""
+
+    def __init__(self, file: str, rows: np.ndarray):
+        self.file = file
+        self.row_numbers = rows
+        self.problems: list[Problem] = []
+
+    def whole(self, message, column=None, severity="error", value=None):
+        self.problems.append(Problem(self.file, None, column, message, value, severity))
+
+    def rows(self, mask, frame_values, column, message, severity="error"):
+        """Flag the rows where ``mask`` is true; ``frame_values`` gives the shown values."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if idx.size == 0:
+            return
+        values = np.asarray(frame_values, dtype=object)
+        for i in idx[:MAX_ROWS_PER_PROBLEM]:
+            self.problems.append(Problem(self.file, int(self.row_numbers[i]), column, message,
+                                         str(values[i]), severity))
+        if idx.size > MAX_ROWS_PER_PROBLEM:
+            self.whole(f"... and {idx.size - MAX_ROWS_PER_PROBLEM} more row(s) with the same "
+                       f"problem ({message})", column=column, severity=severity)
+
+
+def _match_columns(frame: pd.DataFrame, table: str, mapping: ColumnMapping, out: _Collector):
+    """Rename client columns to contract names; return (frame, {contract: client})."""
+    contract = {c.name for c in CONTRACTS[table]}
+    rename = mapping.rename_for(table)
+    origin: dict[str, str] = {}
+    for client in frame.columns:
+        target = rename.get(client)
+        if target is None:
+            key = normalise_header(client)
+            target = key if key in contract else None
+        if target is None or target not in contract:
+            continue
+        if target in origin:
+            out.whole(f"columns '{origin[target]}' and '{client}' both map to '{target}'",
+                      column=client)
+            continue
+        origin[target] = client
+    frame = frame[list(origin.values())].copy()
+    frame.columns = list(origin.keys())
+    return frame, origin
+
+
+def _parse_numbers(values: pd.Series) -> np.ndarray:
+    cleaned = values.str.replace(",", ".", regex=False)
+    with np.errstate(all="ignore"):
+        return pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(values, errors="coerce", format="mixed", dayfirst=False)
+
+
+def _type_waves(raw: pd.Series, empty: np.ndarray, col, shown: str, out: _Collector):
+    numbers = _parse_numbers(raw)
+    whole = np.isfinite(numbers) & (np.abs(numbers) < 1e9)
+    whole &= np.equal(np.mod(np.where(whole, numbers, 0), 1), 0)
+    labels = ~empty & ~whole
+    if not labels.any():
+        return np.where(empty, col.default, numbers).astype(np.int64)
+    if (~empty & whole).sum() > labels.sum():
+        out.rows(labels, raw, shown, "'wave' is not a whole number like the other waves")
+        return np.where(empty | labels, col.default, numbers).astype(np.int64)
+    # a file that names its waves by labels: numbers among them are labels too
+    return raw.where(~empty, str(col.default)).to_numpy(dtype=object)
+
+
+def _type_table(frame, table, origin, out, mapping) -> pd.DataFrame:
+    typed = {}
+    n = len(frame)
+    for col in CONTRACTS[table]:
+        shown = origin.get(col.name, col.name)
+        if col.name not in frame.columns:
+            if col.required:
+                out.whole(
+                    f"required column '{col.name}' is missing "
+                    f"(columns found: {', '.join(origin.values()) or 'none matching'})",
+                    column=col.name,
+                )
+            elif col.default is not None:
+                typed[col.name] = pd.Series([col.default] * n, index=frame.index)
+            continue
+        raw = frame[col.name]
+        empty = (raw == "").to_numpy()
+        if col.required and empty.any():
+            out.rows(empty, raw, shown, f"'{col.name}' is empty")
+        if col.kind in ("id", "text"):
+            typed[col.name] = raw.where(~empty, None) if not col.required else raw
+        elif col.kind == "number":
+            numbers = _parse_numbers(raw)
+            out.rows(~empty & ~np.isfinite(numbers), raw, shown,
+                     f"'{col.name}' is not a finite number")
+            typed[col.name] = numbers if col.default is None else np.where(
+                empty, col.default, numbers)
+        elif col.kind == "wave":
+            typed[col.name] = _type_waves(raw, empty, col, shown, out)
+        elif col.kind == "date":
+            dates = _parse_dates(raw)
+            out.rows(~empty & dates.isna().to_numpy(), raw, shown, f"'{col.name}' is not a date")
+            typed[col.name] = dates
+        elif col.kind == "bool":
+            low = raw.str.lower()
+            is_true, is_false = low.isin(_TRUE).to_numpy(), low.isin(_FALSE).to_numpy()
+            out.rows(~empty & ~is_true & ~is_false, raw, shown,
+                     f"'{col.name}' is not yes/no (true/false, 1/0)")
+            typed[col.name] = is_true
+        elif col.name == "source":
+            lookup = {v: (mapping.source_for(v) if v else None) for v in raw.unique()}
+            mapped = raw.map(lookup)
+            out.rows(~empty & mapped.isna().to_numpy(), raw, shown,
+                     f"unknown source label; expected one of {', '.join(SOURCES)} (or map it "
+                     "in the column mapping's source_labels)")
+            typed[col.name] = mapped
+        else:
+            norm = raw.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+            norm = norm.replace({"behavior": "behaviour", "behavioral": "behaviour"})
+            out.rows(~empty & ~norm.isin(col.choices).to_numpy(), raw, shown,
+                     f"'{col.name}' must be one of {', '.join(col.choices)}")
+            typed[col.name] = norm.where(~empty, None)
+    return pd.DataFrame(typed, index=frame.index).reset_index(drop=True)
+
+
+def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector, scale: Scale):
+    """Contract rules that concern more than one cell of a row or more than one row."""
+
+    def shown(name):
+        return origin.get(name, name)
+
+    def on_scale(name):
+        if name not in typed:
+            return
+        values = typed[name].to_numpy(dtype=float)
+        out.rows(np.isfinite(values) & ~scale.contains(values), values, shown(name),
+                 f"'{name}' is off the rating scale ({scale.min:g} to {scale.max:g})")
+
+    def duplicates(keys, what):
+        if not set(keys) <= set(typed.columns):
+            return
+        dup = typed.duplicated(subset=keys, keep="first").to_numpy()
+        label = np.full(len(typed), "", dtype=object)
+        flagged = np.flatnonzero(dup)[:MAX_ROWS_PER_PROBLEM]
+        label[flagged] = [" / ".join(map(str, row)) for row in typed[keys].to_numpy()[flagged]]
+        out.rows(dup, label, ", ".join(shown(k) for k in keys), f"duplicate {what}")
+
+    def negative(name):
+        if name in typed:
+            v = typed[name].to_numpy(dtype=float)
+            out.rows(np.isfinite(v) & (v < 0), v, shown(name), f"'{name}' is negative")
+
+    if table == "ratings":
+        on_scale("score")
+        duplicates(["ratee", "rater", "skill", "wave"],
+                   "rating: the same (ratee, rater, skill, wave) appears on an earlier row")
+        if {"source", "ratee", "rater"} <= set(typed.columns):
+            same = (typed["ratee"] == typed["rater"]).to_numpy()
+            is_self = (typed["source"] == "self").to_numpy()
+            out.rows(is_self & ~same, typed["rater"], shown("rater"),
+                     "a self rating whose rater is not the ratee")
+            out.rows(same & ~is_self & typed["source"].notna().to_numpy(), typed["source"],
+                     shown("source"), "the rater is the ratee but the source is not 'self'")
+    elif table == "people":
+        duplicates(["person"], "person: listed on an earlier row")
+    elif table == "framework":
+        on_scale("required_level")
+        duplicates(["role", "skill"], "(role, skill): listed on an earlier row")
+        negative("weight")
+    elif table == "catalog":
+        on_scale("level_from")
+        on_scale("level_to")
+        duplicates(["activity", "skill"], "(activity, skill): listed on an earlier row")
+        if {"level_from", "level_to"} <= set(typed.columns):
+            lo, hi = typed["level_from"].to_numpy(float), typed["level_to"].to_numpy(float)
+            out.rows(lo > hi, hi, shown("level_to"), "'level_to' is below 'level_from'")
+        for name in ("hours", "weeks", "cost"):
+            negative(name)
+    elif table == "enrollments":
+        if {"start", "end"} <= set(typed.columns):
+            late = (typed["end"] < typed["start"]).to_numpy()
+            out.rows(late, typed["end"].astype(str), shown("end"), "'end' is before 'start'")
+    elif table == "scale":
+        duplicates(["value"], "scale value: listed on an earlier row")
+
+
+def _select_waves(typed: pd.DataFrame, waves, origin: dict, out: _Collector) -> pd.DataFrame:
+    """Keep the named waves (``waves`` given) or refuse a wave far smaller than the others."""
+    if "wave" not in typed or not len(typed):
+        return typed
+    shown = origin.get("wave", "wave")
+    counts = typed["wave"].value_counts()
+    if waves is not None:
+        wanted = {str(w) for w in waves}
+        present = {str(w) for w in counts.index}
+        for missing in sorted(wanted - present):
+            out.whole(f"wave {missing!r} was asked for but is not in the file (waves: "
+                      f"{', '.join(sorted(present))})", column=shown, value=missing)
+        keep = typed["wave"].astype(str).isin(wanted).to_numpy()
+        dropped = sorted({str(w) for w in typed.loc[~keep, "wave"]})
+        if dropped:
+            out.whole(f"{int((~keep).sum())} rating(s) in wave(s) {', '.join(dropped)} are not "
+                      "used (only the named waves are)", column=shown, severity="warning")
+        out.row_numbers = out.row_numbers[keep]
+        return typed.loc[keep].reset_index(drop=True)
+    largest = int(counts.max())
+    for wave, count in counts.items():
+        if count < MIN_WAVE_SHARE * largest:
+            first = typed.index[(typed["wave"] == wave).to_numpy()][:1]
+            out.problems.append(Problem(
+                out.file, int(out.row_numbers[first[0]]) if len(first) else None, shown,
+                f"wave {wave!r} has only {count} rating(s) against {largest} in the largest "
+                f"wave (less than {MIN_WAVE_SHARE:.0%}): probably a typo; correct it, or name "
+                "the waves to use (--waves, or 'waves' in the engagement's data section)",
+                str(wave)))
+    return typed
+
+
+def load_rows(path, table, mapping, scale, *, waves=None, sheet=None):
+    """Read, map, type and check one table.
+
+    Returns (typed frame or None, problems, row numbers of the typed rows in the file).
+    """
+    path = Path(path)
+    rename = mapping.rename_for(table)
+    expected = [c.name for c in CONTRACTS[table]] + list(rename)
+    try:
+        frame = read_table(path, expected=expected, sheet=sheet, table=table, row_index=True)
+    except InputError as exc:
+        return None, exc.problems, np.array([], dtype=int)
+    out = _Collector(str(path), frame.index.to_numpy())
+    header = frame.attrs.get("header_row", 1)
+    if header > 1:
+        out.whole(f"the header is on row {header}; the {header - 1} row(s) above it were "
+                  "skipped", severity="warning")
+    frame, origin = _match_columns(frame, table, mapping, out)
+    typed = _type_table(frame, table, origin, out, mapping)
+    _check_rules(typed, table, origin, out, scale)
+    if table == "ratings":
+        typed = _select_waves(typed, waves, origin, out)
+    typed.attrs["file"] = str(path)
+    return typed, out.problems, out.row_numbers
+
+
+def _raise_or_warn(problems):
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    for p in problems:
+        warnings.warn(str(p), InputWarning, stacklevel=3)
+
+
+def load_table(
+    path: str | Path,
+    table: str,
+    *,
+    mapping: ColumnMapping | Mapping | None = None,
+    scale: Scale | None = None,
+    waves: Sequence | None = None,
+    sheet: str | None = None,
+) -> pd.DataFrame:
+    """Load and validate one table of the given contract.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, Excel (.xlsx) or Parquet file. Never modified.
+    table : {"ratings", "people", "framework", "catalog", "enrollments", "scale"}
+        Which contract the file follows.
+    mapping : ColumnMapping or dict, optional
+        Client column names and source labels.
+    scale : Scale, optional
+        The rating scale scores and levels must lie on (default 1 to 5).
+    waves : list, optional
+        Ratings only: the waves to use; other waves are dropped with a warning.
+    sheet : str, optional
+        Excel sheet to read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with contract column names and types.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found in the file, each with file, row and column.
+    """
+    check_choice("table", table, TABLES)
+    typed, problems, _ = load_rows(path, table, as_mapping(mapping), scale or Scale(),
+                                   waves=waves, sheet=sheet)
+    _raise_or_warn(problems)
+    return typed
+
+
+def load_ratings(path, *, mapping=None, scale=None, waves=None) -> pd.DataFrame:
+    """Load a ratings file: ratee, rater, source, skill, score, wave (default 1), date, comment.
+
+    Examples
+    --------
+    >>> ratings = load_ratings("data/demo/ratings.csv")   # doctest: +SKIP
+    >>> sorted(ratings["source"].unique())                # doctest: +SKIP
+    ['direct_report', 'manager', 'peer', 'self']
+    """
+    return load_table(path, "ratings", mapping=mapping, scale=scale, waves=waves)
+
+
+def load_people(path, *, mapping=None) -> pd.DataFrame:
+    """Load a people file: person, role, team, manager, level, tenure, location."""
+    return load_table(path, "people", mapping=mapping)
+
+
+def load_framework(path, *, mapping=None, scale=None) -> pd.DataFrame:
+    """Load a competency framework: role, skill, required_level, weight, skill_group, gap_type."""
+    return load_table(path, "framework", mapping=mapping, scale=scale)
+
+
+def load_catalog(path, *, mapping=None, scale=None) -> pd.DataFrame:
+    """Load a learning catalog: activity, title, skill, kind, gap_type, levels, hours, weeks."""
+    return load_table(path, "catalog", mapping=mapping, scale=scale)
+
+
+def load_enrollments(path, *, mapping=None) -> pd.DataFrame:
+    """Load enrollments: person, activity, start, end, completed."""
+    return load_table(path, "enrollments", mapping=mapping)
+
+
+def scale_from_table(typed: pd.DataFrame) -> Scale:
+    """The Scale a typed scale table describes (lowest and highest value, anchor labels)."""
+    values = typed["value"].to_numpy(dtype=float)
+    labels = typed["label"] if "label" in typed else pd.Series([None] * len(typed))
+    anchors = {float(v): (str(lab) if lab else "") for v, lab in zip(values, labels, strict=True)}
+    return Scale(min=float(np.nanmin(values)), max=float(np.nanmax(values)), anchors=anchors)
+
+
+#: Any value lies on this scale: a scale file's own values are checked against it.
+OPEN_SCALE = Scale(-1e12, 1e12, {})
+
+
+def load_scale(path, *, mapping=None) -> Scale:
+    """Load a scale file with columns value and label (one row per anchor)."""
+    return scale_from_table(load_table(path, "scale", mapping=mapping, scale=OPEN_SCALE))
