@@ -172,7 +172,9 @@ def expected(lab):
     org = open_organisation(str(lab["root"] / "data"), "")
     explorer = Explorer(calibrated_scores(org.ratings, scores_file=""), org, n_focus=1,
                         plan_options={"start": "2027-01-04", "random_state": 2026})
-    rows = {person: {n: len(explorer.plan_table(n, person)) for n in (1, 3)}
+    # the plan output holds the focus table and the plan table
+    rows = {person: {n: len(explorer.focus_table(n, person)) + len(explorer.plan_table(n, person))
+                     for n in (1, 3)}
             for person in org.people["person"]}
     return org.people.set_index("person"), rows
 
