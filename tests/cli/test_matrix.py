@@ -76,7 +76,7 @@ CASES = {
         ("bad option", "demo-data --out {tmp}/new --people many", "invalid int value"),
         ("bad value", "demo-data --out {tmp}/new --seed -1", r"--seed=-1: must be"),
         ("bad value", "demo-data --out {tmp}/new --people 5", r"--people=5: must be"),
-        ("existing output", "demo-data --out {earlier}", "already holds files"),
+        ("existing output", "demo-data --out {earlier}", "holds files"),
         ("unwritable output", "demo-data --out {tmp}/a_file.txt/org", "is a file, not a folder"),
         ("unwritable output", "demo-data --out {tmp}/dangling", "broken link"),
     ],
@@ -85,7 +85,7 @@ CASES = {
         ("unreadable file", "calibrate {bad}/binary.csv --out {tmp}/new", "binary"),
         ("bad value", "calibrate {bad}/ratings.csv --out {tmp}/new", "not a finite number"),
         ("bad option", "calibrate {data} --waves sideways --out {tmp}/new", "invalid choice"),
-        ("existing output", "calibrate {data} --out {earlier}", "already holds files"),
+        ("existing output", "calibrate {data} --out {earlier}", "holds files"),
         ("unwritable output", "calibrate {data} --out {tmp}/a_file.txt/x", "is a file"),
         ("unwritable output", "calibrate {data} --out {tmp}/dangling", "broken link"),
     ],
@@ -94,7 +94,7 @@ CASES = {
         ("bad option", "profiles {tmp}/scores.csv --jobs 0 --out {tmp}/new", r"--jobs=0"),
         ("bad option", "profiles {tmp}/scores.csv --seed -1 --out {tmp}/new", r"--seed=-1"),
         ("bad option", "profiles {tmp}/scores.csv --k-max x --out {tmp}/new", "invalid int"),
-        ("existing output", "profiles {tmp}/scores.csv --out {earlier}", "already holds"),
+        ("existing output", "profiles {tmp}/scores.csv --out {earlier}", "holds files"),
         ("unwritable output", "profiles {tmp}/scores.csv --out {tmp}/a_file.txt/x", "is a file"),
     ],
     "impact": [
@@ -104,7 +104,7 @@ CASES = {
          "{data}/enrollments.csv --catalog {data}/catalog.csv --out {tmp}/new",
          "not a finite number"),
         ("existing output", "impact --ratings {data}/ratings.csv --enrollments "
-         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {earlier}", "already holds"),
+         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {earlier}", "holds files"),
         ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
          "{data}/enrollments.csv --correction bonferroni --out {tmp}/new", "invalid choice"),
         ("bad option", "impact --ratings {data}/ratings.csv --enrollments "
@@ -122,7 +122,7 @@ CASES = {
          "--out {tmp}/new", r"--seed=-1"),
         ("existing output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
          "--framework {data}/framework.csv --catalog {data}/catalog.csv --out {earlier}",
-         "already holds"),
+         "holds files"),
         ("unwritable output", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
          "--framework {data}/framework.csv --catalog {data}/catalog.csv "
          "--out {tmp}/dangling", "broken link"),

@@ -14,6 +14,7 @@ from workbench.calibration import (
     rasch,
     rasch_bias,
     rasch_compare,
+    rasch_connectivity,
     rasch_estimation,
     rasch_facets,
     rasch_figures,
@@ -29,6 +30,7 @@ from workbench.calibration.mixed_model import *  # noqa: F403
 from workbench.calibration.rasch import *  # noqa: F403
 from workbench.calibration.rasch_bias import *  # noqa: F403
 from workbench.calibration.rasch_compare import *  # noqa: F403
+from workbench.calibration.rasch_connectivity import *  # noqa: F403
 from workbench.calibration.rasch_estimation import *  # noqa: F403
 from workbench.calibration.rasch_facets import *  # noqa: F403
 from workbench.calibration.rasch_figures import *  # noqa: F403
@@ -38,4 +40,5 @@ from workbench.calibration.reliability import *  # noqa: F403
 __all__ = [*mixed_design.__all__, *mixed_model.__all__, *identifiability.__all__,
            *calibrate.__all__, *reliability.__all__, *agreement.__all__, *coverage.__all__,
            *rasch.__all__, *rasch_estimation.__all__, *rasch_fit.__all__, *rasch_facets.__all__,
-           *rasch_bias.__all__, *rasch_compare.__all__, *rasch_figures.__all__]
+           *rasch_bias.__all__, *rasch_compare.__all__, *rasch_connectivity.__all__,
+           *rasch_figures.__all__]

@@ -37,20 +37,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy import stats
-from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
 from workbench.calibration.calibrate import (
     WAVES,
     CalibrationWarning,
     _check_identifiable,
-    _connectivity_frame,
     _prepare,
     _reference_weights,
-    rater_network,
 )
-from workbench.calibration.rasch_bias import cell_targets, interaction_table
+from workbench.calibration.rasch_bias import cell_targets, interaction_table, solve_cells
+from workbench.calibration.rasch_connectivity import check_sources, connected_ratings
 from workbench.calibration.rasch_estimation import (
     THRESHOLDS,
     RaschDesign,
@@ -58,7 +56,6 @@ from workbench.calibration.rasch_estimation import (
     category_moments,
     fit_jmle,
     rasch_design,
-    solve_cells,
 )
 from workbench.calibration.rasch_facets import Structures, separation_statistics, threshold_table
 from workbench.calibration.rasch_fit import category_statistics, element_fit, residual_moments
@@ -206,45 +203,6 @@ class RaschCalibration(Result):
         for name, frame in self.interactions.items():
             files[f"rasch_bias_{name.replace(':', '_')}.csv"] = frame
         return files
-
-
-# --------------------------------------------------------------------------------------------
-# Checks
-# --------------------------------------------------------------------------------------------
-
-
-def _check_sources(data: pd.DataFrame) -> None:
-    """Source offsets are only identified when raters link the sources (not nested in them)."""
-    ri, _ = pd.factorize(data["rater"])
-    si, sources = pd.factorize(data["source"])
-    nr, ns = ri.max() + 1, si.max() + 1
-    graph = sp.coo_matrix((np.ones(len(ri)), (ri, nr + si)), shape=(nr + ns, nr + ns))
-    n, labels = connected_components(graph, directed=False)
-    if n > 1:
-        parts = ["{" + ", ".join(sorted(map(str, sources[labels[nr:] == c]))) + "}"
-                 for c in range(n) if (labels[nr:] == c).any()]
-        raise ModelError("source offsets and rater severities are confounded: no rater rates "
-                         f"in more than one of the source groups {'; '.join(parts)}; drop "
-                         "'source' from facets (facets=('skill', 'rater'))")
-
-
-def _connect(data, connectivity, facets, waves):
-    if "rater" in facets:
-        data["subset"] = rater_network(data, waves=waves).to_numpy()
-    else:
-        data["subset"] = 1
-    conn = _connectivity_frame(data)
-    if len(conn) > 1:
-        listing = "; ".join(f"subset {r.subset}: {r.n_ratees} ratees, {r.n_raters} raters, "
-                            f"{r.n_ratings} ratings" for r in conn.itertuples())
-        if connectivity == "error":
-            raise ModelError(f"the rater-ratee network falls apart into {len(conn)} subsets "
-                             f"whose measures are not comparable ({listing}); choose "
-                             "connectivity='largest'")
-        warnings.warn(f"the rater-ratee network falls apart into {len(conn)} subsets; only the "
-                      f"largest is calibrated ({listing})", CalibrationWarning, stacklevel=3)
-    conn["fitted"] = conn["subset"] == 1
-    return data[data["subset"] == 1].reset_index(drop=True), conn
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,6 +499,13 @@ def calibrate_rasch(
     if not isinstance(reference, str):
         raise ConfigError(f"reference={reference!r}: 'others' or a source name")
 
+    with threadpool_limits(limits=1, user_api="blas"):  # see fit_jmle
+        return _calibrate(ratings, thresholds, facets, reference, waves, connectivity,
+                          bias_correction, interactions, alpha, max_iter)
+
+
+def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias_correction,
+               interactions, alpha, max_iter):
     data = _prepare(ratings, waves)
     _check_identifiable(data)
     if "rater" in facets and data["rater"].nunique() < 2:
@@ -548,9 +513,9 @@ def calibrate_rasch(
                          "abilities; drop 'rater' from facets or add raters")
     joint = data["wave"].nunique() > 1
     data["element"] = data["ratee"] + ("\x1f" + data["wave"].astype(str) if joint else "")
-    data, conn = _connect(data, connectivity, facets, waves)
+    data, conn = connected_ratings(data, connectivity=connectivity, facets=facets, waves=waves)
     if "source" in facets and "rater" in facets:
-        _check_sources(data)
+        check_sources(data)
     weights = _reference_weights(sorted(data["source"].unique()), reference)
 
     design = rasch_design(data.assign(ratee=data["element"]), facets=("ratee", *facets),
@@ -564,7 +529,7 @@ def calibrate_rasch(
         warnings.warn(f"{int(fit.gapped.sum())} threshold group(s) leave a middle category "
                       f"unused ({names}{', ...' if fit.gapped.sum() > 10 else ''}); their "
                       "thresholds are shrunk towards 0 (a N(0, 1) prior) to stay finite",
-                      CalibrationWarning, stacklevel=2)
+                      CalibrationWarning, stacklevel=3)
     betas, tau, ses, status, factor = _final_measures(design, fit, bias_correction)
     structures = _structures(fit.design, tau, thresholds)
     ref = 0.0

@@ -1,5 +1,6 @@
 """Rasch bias/interaction analysis: a measure for each pair of elements (rater x skill,
-rater x ratee, ratee x skill) with every main-effect measure anchored.
+rater x ratee, ratee x skill) with every main-effect measure anchored, and the anchored
+one-dimensional solver it rests on (also used for extreme elements and re-estimated ratees).
 
 For the ratings ``n`` of a cell ``c`` (e.g. one rater rating one skill) the interaction
 ``b_c`` solves
@@ -29,9 +30,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.calibration.rasch_estimation import EXTREME_ADJUSTMENT, category_moments, solve_cells
+from workbench.calibration.rasch_estimation import (
+    EXTREME_ADJUSTMENT,
+    MAX_MEASURE,
+    category_moments,
+)
 
-__all__ = ["interaction_table", "cell_targets"]
+__all__ = ["interaction_table", "cell_targets", "solve_cells"]
 
 
 def cell_targets(x, group, lo, hi, cell, n_cells):
@@ -86,3 +91,45 @@ def interaction_table(eta, group, tau, mask, x, cell, n_cells, values) -> pd.Dat
     p = np.where(df > 0, 2 * stats.t.sf(np.abs(t), np.maximum(df, 1)), np.nan)
     return pd.DataFrame({"n": n, "observed": observed, "expected": expected, "estimate": b,
                          "se": se, "t": t, "df": df, "p_value": p, "extreme": extreme})
+
+
+def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_iter=200,
+                tol=1e-7):
+    """Solve ``sum_{n in c} E[x_n | eta0_n + sign * b_c] = target_c`` for every cell ``c``.
+
+    The one-dimensional Newton step used for extreme elements (with adjusted targets),
+    re-estimation of ratees, and bias/interaction terms: all other measures are anchored.
+
+    Returns
+    -------
+    b, se : arrays (n_cells,)
+        The cell measures (clipped to +-MAX_MEASURE) and their model SEs
+        ``1 / sqrt(sum V)``; NaN for cells without ratings or without information.
+    """
+    b = np.zeros(n_cells)
+    count = np.bincount(cell, minlength=n_cells)
+    active = np.flatnonzero(count > 0)
+    rows = np.arange(len(cell))
+    for _ in range(max_iter):
+        # Only the cells still moving are recomputed: most converge in a few steps.
+        _, E, V = category_moments(eta0[rows] + sign * b[cell[rows]], group[rows], tau, mask)
+        sE = np.bincount(cell[rows], E, n_cells)[active]
+        sV = np.bincount(cell[rows], V, n_cells)[active]
+        step = np.clip(sign * (target[active] - sE) / np.maximum(sV, 1e-10), -1.0, 1.0)
+        new = np.clip(b[active] + step, -MAX_MEASURE, MAX_MEASURE)
+        change = np.abs(new - b[active])
+        b[active] = new
+        moving = change >= tol
+        if not moving.any():
+            break
+        active = active[moving]
+        still = np.zeros(n_cells, dtype=bool)
+        still[active] = True
+        rows = rows[still[cell[rows]]]
+    _, E, V = category_moments(eta0 + sign * b[cell], group, tau, mask)
+    sV = np.bincount(cell, V, n_cells)
+    with np.errstate(divide="ignore"):
+        se = 1.0 / np.sqrt(sV)
+    # A cell whose ratings all fall in one-category groups carries no information.
+    ok = (count > 0) & (sV > 0)
+    return np.where(ok, b, np.nan), np.where(ok, se, np.nan)

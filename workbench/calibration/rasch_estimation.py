@@ -58,12 +58,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from workbench.errors import ModelError
 
 __all__ = ["THRESHOLDS", "EXTREME_ADJUSTMENT", "RaschDesign", "RaschFit", "rasch_design",
            "rasch_loglik", "conditional_loglik", "category_moments", "fit_jmle",
-           "gapped_groups", "solve_cells"]
+           "gapped_groups"]
 
 #: Threshold structures: one set (rating scale), per skill or per rater (partial credit).
 THRESHOLDS = ("common", "skill", "rater")
@@ -504,9 +505,15 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
     """Maximise the joint likelihood over all measures and thresholds (see the module docs).
 
     Extreme elements are set aside first; their measures are NaN here (see
-    :func:`solve_cells` for their adjusted estimates). Convergence: the largest Newton step is
-    below ``tol`` logits.
+    :func:`workbench.calibration.rasch_bias.solve_cells` for their adjusted estimates).
+    Convergence: the largest Newton step is below ``tol`` logits. BLAS runs on one thread: the products are small and memory-bound,
+    and extra threads only contend on a shared machine (as in the mixed model).
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_jmle(design, max_iter=max_iter, tol=tol)
+
+
+def _fit_jmle(design: RaschDesign, *, max_iter: int, tol: float) -> RaschFit:
     keep, extreme = _extremes(design)
     if not keep.any():
         raise ModelError("every element has an extreme score (all ratings in the top or the "
@@ -567,50 +574,3 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
     loglik = rasch_loglik(work, [np.nan_to_num(b) for b in betas], tau)
     return RaschFit(betas, tau, loglik, n_iter, converged, keep, extreme, work,
                     problem.ridge > 0)
-
-
-# --------------------------------------------------------------------------------------------
-# One measure per cell with everything else anchored
-# --------------------------------------------------------------------------------------------
-
-
-def solve_cells(eta0, group, tau, mask, cell, n_cells, target, *, sign=1.0, max_iter=200,
-                tol=1e-7):
-    """Solve ``sum_{n in c} E[x_n | eta0_n + sign * b_c] = target_c`` for every cell ``c``.
-
-    The one-dimensional Newton step used for extreme elements (with adjusted targets),
-    re-estimation of ratees, and bias/interaction terms: all other measures are anchored.
-
-    Returns
-    -------
-    b, se : arrays (n_cells,)
-        The cell measures (clipped to +-MAX_MEASURE) and their model SEs
-        ``1 / sqrt(sum V)``; NaN for cells without ratings or without information.
-    """
-    b = np.zeros(n_cells)
-    count = np.bincount(cell, minlength=n_cells)
-    active = np.flatnonzero(count > 0)
-    rows = np.arange(len(cell))
-    for _ in range(max_iter):
-        # Only the cells still moving are recomputed: most converge in a few steps.
-        _, E, V = category_moments(eta0[rows] + sign * b[cell[rows]], group[rows], tau, mask)
-        sE = np.bincount(cell[rows], E, n_cells)[active]
-        sV = np.bincount(cell[rows], V, n_cells)[active]
-        step = np.clip(sign * (target[active] - sE) / np.maximum(sV, 1e-10), -1.0, 1.0)
-        new = np.clip(b[active] + step, -MAX_MEASURE, MAX_MEASURE)
-        change = np.abs(new - b[active])
-        b[active] = new
-        moving = change >= tol
-        if not moving.any():
-            break
-        active = active[moving]
-        still = np.zeros(n_cells, dtype=bool)
-        still[active] = True
-        rows = rows[still[cell[rows]]]
-    _, E, V = category_moments(eta0 + sign * b[cell], group, tau, mask)
-    sV = np.bincount(cell, V, n_cells)
-    with np.errstate(divide="ignore"):
-        se = 1.0 / np.sqrt(sV)
-    # A cell whose ratings all fall in one-category groups carries no information.
-    ok = (count > 0) & (sV > 0)
-    return np.where(ok, b, np.nan), np.where(ok, se, np.nan)

@@ -101,7 +101,7 @@ def run(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from workbench.cli._common import print_warnings
+    from workbench.cli._common import print_warnings, waves_from_args
     from workbench.impact.figures import plot_effects_forest, plot_pre_post, plot_rci_by_team
     from workbench.impact.panel import choose_waves
     from workbench.impact.result import estimate_impact
@@ -109,12 +109,13 @@ def run(args) -> int:
 
     _check_options(args)
     org = load_organisation(None, ratings=args.ratings, enrollments=args.enrollments,
-                            people=args.people, catalog=args.catalog, mapping=args.mapping)
+                            people=args.people, catalog=args.catalog, mapping=args.mapping,
+                            waves=waves_from_args(args))
     print_warnings(org.problems)
     if org.enrollments is None or org.enrollments.empty:
         raise ConfigError(f"{args.enrollments}: no enrollments to evaluate")
-    # waves are checked on the ratings, before calibrating: a mistyped wave must not become a
-    # wave of the model
+    # the reader refuses a mistyped wave (or keeps the named ones); the pre and post waves are
+    # settled here, before calibrating, so that no other wave becomes a wave of the model
     waves = choose_waves(org.ratings, args.waves, source=f"ratings ({args.ratings})")
     ratings = org.ratings[org.ratings["wave"].isin(waves)]
     scores, source = _scores(ratings, args.raw_means)

@@ -47,6 +47,7 @@ import pandas as pd
 from workbench.checks import check_choice
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.tables.scores import as_scores
+from workbench.tables.validate import MIN_WAVE_SHARE
 
 __all__ = ["NONCOMPLETERS", "SHRINKAGE", "TRAINING", "SPARSE_WAVE_SHARE", "choose_waves",
            "assessment_dates", "training_records", "undo_shrinkage", "prepare_panel"]
@@ -55,8 +56,9 @@ NONCOMPLETERS = ("exclude", "untrained")
 SHRINKAGE = ("auto", "undo", "keep")
 TRAINING = ("targeted", "any")
 #: A wave with fewer rows than this share of the largest wave's rows is refused as "very few"
-#: (a mistyped wave in a few rows), unless the analyst names the two waves to compare.
-SPARSE_WAVE_SHARE = 0.2
+#: (a mistyped wave in a few rows), unless the analyst names the two waves to compare; the
+#: same rule as the ratings reader's (:data:`workbench.tables.validate.MIN_WAVE_SHARE`).
+SPARSE_WAVE_SHARE = MIN_WAVE_SHARE
 #: How training is described in every table and note.
 TRAINING_LABELS = {"targeted": "completed an activity targeting the skill",
                    "any": "completed any activity (no catalog: not specific to the skill)"}
@@ -135,6 +137,8 @@ def choose_waves(table: pd.DataFrame, waves=None, *, source: str = "scores") -> 
                          "(calibrate both together with calibrate_ratings(ratings, "
                          "waves='joint'))")
     counts = table["wave"].dropna().value_counts()
+    # plain Python values, so that messages say 3, not np.int64(3)
+    counts.index = [w.item() if isinstance(w, np.generic) else w for w in counts.index]
     present = _wave_order(counts.index)
     listing = ", ".join(f"{w} ({counts[w]} rows)" for w in present)
     if waves is not None:
@@ -171,10 +175,10 @@ def _wave_date_map(dates):
         pairs = [p for p in re.split(r"[,;]\s*|\s+", dates.strip()) if p]
         out = {}
         for pair in pairs:
-            if "=" not in pair:
-                raise ConfigError(f"dates={dates!r}: write one 'wave=YYYY-MM-DD' per wave, "
-                                  "e.g. '1=2026-01-19, 2=2026-07-13'")
-            wave, day = pair.split("=", 1)
+            if "=" not in pair and ":" not in pair:
+                raise ConfigError(f"dates={dates!r}: write one 'wave=YYYY-MM-DD' (or "
+                                  "'wave:YYYY-MM-DD') per wave, e.g. '1=2026-01-19, 2=2026-07-13'")
+            wave, day = re.split("[=:]", pair, maxsplit=1)
             out[wave.strip()] = day.strip()
         dates = out
     parsed = {}
@@ -194,7 +198,8 @@ def assessment_dates(dates, *, pre_wave, post_wave):
     dates : DataFrame, mapping, str or None
         The ratings (``ratee`` or ``person``, ``wave``, ``date``): per person, the last rating
         of the pre wave and the first of the post wave; or one date per wave, as a mapping
-        ``{wave: date}`` or text ``"1=2026-01-19, 2=2026-07-13"``; or None.
+        ``{wave: date}`` or text ``"1=2026-01-19, 2=2026-07-13"`` (or ``"1:2026-01-19,
+        2:2026-07-13"``); or None.
     pre_wave, post_wave
         The waves compared (from :func:`choose_waves`).
 

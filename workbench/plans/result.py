@@ -142,6 +142,12 @@ class PlanSet(Result):
             parts.append(("Content gaps", self.content_gaps))
         return parts
 
+    def _settings_text(self) -> str:
+        # the options a reader needs to judge the plans; settings.json keeps every one
+        keys = ("n_focus", "gap_probability", "priority", "hours_per_week", "weeks",
+                "activities_per_skill", "alpha", "default_gain", "impact")
+        return ", ".join(f"{k}={self.settings[k]}" for k in keys if k in self.settings)
+
     def _files(self):
         plans = self.plans.copy()
         for col in ("start", "end"):

@@ -46,10 +46,11 @@ from workbench.tables.validate import (
     load_table,
 )
 
-# Re-exports only: the owners' __all__ are what the subpackage re-exports.
-__all__: list[str] = []
-_PUBLIC = (ACTIVITY_KINDS, CONTRACTS, GAP_TYPES, SOURCES, SUFFIXES, TABLES, Scale, ColumnMapping,
-           read_yaml, Organisation, find_table_files, load_organisation, read_table,
-           OrganisationSummary, summarise_organisation, MAX_ROWS_PER_PROBLEM, InputWarning,
-           load_catalog, load_enrollments, load_framework, load_people, load_ratings, load_scale,
-           load_table)
+# The same objects as their owners export (the subpackage re-exports the owners, not this).
+__all__ = [
+    "ACTIVITY_KINDS", "CONTRACTS", "GAP_TYPES", "SOURCES", "SUFFIXES", "TABLES", "Scale",
+    "ColumnMapping", "read_yaml", "Organisation", "find_table_files", "load_organisation",
+    "read_table", "OrganisationSummary", "summarise_organisation", "MAX_ROWS_PER_PROBLEM",
+    "InputWarning", "load_catalog", "load_enrollments", "load_framework", "load_people",
+    "load_ratings", "load_scale", "load_table",
+]

@@ -277,8 +277,9 @@ def _select_waves(typed: pd.DataFrame, waves, origin: dict, out: _Collector) -> 
             out.problems.append(Problem(
                 out.file, int(out.row_numbers[first[0]]) if len(first) else None, shown,
                 f"wave {wave!r} has only {count} rating(s) against {largest} in the largest "
-                f"wave (less than {MIN_WAVE_SHARE:.0%}): probably a typo; correct it, or name "
-                "the waves to use (--waves, or 'waves' in the engagement's data section)",
+                f"wave (less than {MIN_WAVE_SHARE:.0%}): probably a typo; correct it, or keep "
+                "only the waves to analyse (validate --waves 1 2, load_organisation(waves=...), "
+                "or 'waves: [1, 2]' in the engagement file's data section)",
                 str(wave)))
     return typed
 
