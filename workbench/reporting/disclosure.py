@@ -36,7 +36,7 @@ import pandas as pd
 __all__ = ["PERSON_KEYS", "ANALYST_FILES", "visible_text", "find_ids", "rater_id_leaks"]
 
 #: Columns and JSON keys that name a person in a role other than rater.
-PERSON_KEYS = frozenset({"person", "ratee", "mentor", "mentee", "manager", "expert"})
+PERSON_KEYS = frozenset({"person", "ratee", "mentor", "mentee", "manager", "expert", "page"})
 #: Output files for the analyst only (rater-level results: the linear model's rater effects,
 #: the Rasch model's measures of every element, raters included, and its rater bias terms);
 #: never for the client.
