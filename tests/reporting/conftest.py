@@ -55,3 +55,12 @@ def browser():
         chromium = driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Record on the test item whether its call failed (fixtures keep a screenshot then)."""
+    report = yield
+    if report.when == "call":
+        item.failed = report.failed
+    return report

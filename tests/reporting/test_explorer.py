@@ -54,7 +54,7 @@ def test_heat_map_colours_are_distance_from_the_required_level_on_one_range(org_
         # brute force: each member's calibrated score minus their role's requirement
         members = sorted(people.loc[people["team"] == team, "person"])
         skills = sorted(framework["skill"].unique())
-        scores = cal.scores.set_index(["ratee", "skill"])["score"]
+        scores = cal.to_scores().set_index(["person", "skill"])["score"]
         roles = people.set_index("person")["role"]
         need = framework.set_index(["role", "skill"])["required_level"]
         expected = np.array([[scores.get((p, s), np.nan) - need.get((roles[p], s), np.nan)

@@ -82,7 +82,7 @@ def test_d_study_shows_only_sources_a_client_can_change_with_labelled_targets(fi
 
 def test_raw_vs_calibrated_plots_one_point_per_person_and_skill_of_the_latest_wave(fitted):
     _, cal, _, _ = fitted
-    scores = cal.scores
+    scores = cal.to_scores()
     latest = scores[scores["wave"] == scores.groupby("person")["wave"].transform("max")]
     fig = figures.plot_raw_vs_calibrated(cal)
     points = fig.axes[0].collections[0].get_offsets()
@@ -94,8 +94,8 @@ def test_raw_vs_calibrated_plots_one_point_per_person_and_skill_of_the_latest_wa
 
 def test_ceiling_note_counts_the_raw_averages_at_the_top(fitted):
     org, cal, _, _ = fitted
-    scores = cal.scores
-    latest = scores[scores["wave"] == scores.groupby("ratee")["wave"].transform("max")]
+    scores = cal.to_scores()
+    latest = scores[scores["wave"] == scores.groupby("person")["wave"].transform("max")]
     at_top = latest[np.isclose(latest["raw_mean"], org.scale.max)]
     note = views.ceiling_note(cal, org.scale)
     if len(at_top):

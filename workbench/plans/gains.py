@@ -4,7 +4,7 @@ The plans close the loop with the impact stage. For each catalog (activity, skil
 expected gain and its standard error come from, in this order:
 
 1. ``"measured"``: the per-activity effect measured by the impact stage
-   (:func:`workbench.impact.estimate.activity_effects`: partially pooled posterior mean and
+   (:func:`workbench.impact.pooling.activity_effects`: partially pooled posterior mean and
    SD), given as an ``ImpactResult``, its ``effects_by_activity`` table, or the
    ``effects_by_activity.csv`` it writes (activity, skill, estimate, se[, ci_low, ci_high, n]);
 2. ``"catalog"``: the catalog's stated ``expected_gain`` (with ``expected_gain_se`` when given,

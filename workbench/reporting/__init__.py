@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-from workbench.reporting import display, disclosure, explorer, figures, html_report, labels, views
-from workbench.reporting.display import *  # noqa: F403
+from workbench.reporting import disclosure, display, explorer, figures, html_report, labels, views
 from workbench.reporting.disclosure import *  # noqa: F403
+from workbench.reporting.display import *  # noqa: F403
 from workbench.reporting.explorer import *  # noqa: F403
 from workbench.reporting.figures import *  # noqa: F403
 from workbench.reporting.html_report import *  # noqa: F403

@@ -36,9 +36,12 @@ import pandas as pd
 __all__ = ["PERSON_KEYS", "ANALYST_FILES", "visible_text", "find_ids", "rater_id_leaks"]
 
 #: Columns and JSON keys that name a person in a role other than rater.
-PERSON_KEYS = frozenset({"person", "ratee", "mentor", "mentee", "manager", "expert"})
-#: Output files for the analyst only (rater-level results); never for the client.
-ANALYST_FILES = frozenset({"rater_effects.csv"})
+PERSON_KEYS = frozenset({"person", "ratee", "mentor", "mentee", "manager", "expert", "page"})
+#: Output files for the analyst only (rater-level results: the linear model's rater effects,
+#: the Rasch model's measures of every element, raters included, and its rater bias terms);
+#: never for the client.
+ANALYST_FILES = frozenset({"rater_effects.csv", "rasch_measures.csv",
+                           "rasch_bias_rater_ratee.csv", "rasch_bias_rater_skill.csv"})
 _TOKEN = re.compile(r"[\w-]+")
 _COLUMNS = ["file", "location", "value"]
 
@@ -52,7 +55,7 @@ def visible_text(page: str) -> str:
 
 def _markup(page: str) -> str:
     """An HTML page without embedded image data (base64 can spell anything)."""
-    return re.sub(r"data:image/[^\"')\s]+", "", page)
+    return re.sub(r"data:image/[^\"')]+", "", page)
 
 
 def find_ids(text: str, ids: Iterable[str]) -> list[str]:

@@ -42,6 +42,7 @@ __all__ = [
     "team_requirements",
     "plot_team_heatmap",
     "person_plan",
+    "person_focus",
     "Explorer",
 ]
 
@@ -258,11 +259,24 @@ def plot_team_heatmap(scores, people, team, *, framework=None, scale=None, ax=No
 
 
 def person_plan(planset, person) -> pd.DataFrame:
-    """One person's plan rows: focus skill, activity, dates, hours and goal."""
-    columns = ["focus_rank", "skill", "focus_type", "activity", "title", "kind", "start", "end",
-               "hours", "mentor", "goal"]
-    rows = planset.plans[planset.plans["person"] == person]
-    return rows[[c for c in columns if c in rows.columns]].reset_index(drop=True)
+    """One person's plan as the explorer shows it: one row per activity, goal once per skill.
+
+    The plans' own display table (:func:`workbench.plans.display.plan_display_table`), so the
+    explorer and the person pages show the same plan.
+    """
+    from workbench.plans.display import plan_display_table
+
+    return plan_display_table(planset, person)
+
+
+def person_focus(planset, person) -> pd.DataFrame:
+    """Why each focus skill was chosen: gap, probability below the requirement, weight, priority.
+
+    See :func:`workbench.plans.display.focus_display_table`.
+    """
+    from workbench.plans.display import focus_display_table
+
+    return focus_display_table(planset, person)
 
 
 class Explorer:
@@ -315,6 +329,10 @@ class Explorer:
         """The plan table the widget shows for ``person`` with ``n_focus`` focus skills."""
         return person_plan(self.plans(n_focus), person)
 
+    def focus_table(self, n_focus: int, person) -> pd.DataFrame:
+        """The table of why each focus skill was chosen, shown above the plan."""
+        return person_focus(self.plans(n_focus), person)
+
     def widget(self):
         """The interactive view (ipywidgets), drawn once with the first person and team."""
         import ipywidgets as widgets
@@ -347,7 +365,9 @@ class Explorer:
         def show_plan(_change=None):
             plan_out.clear_output(wait=True)
             with plan_out:
-                display(show(self.plan_table(focus.value, person.value)))
+                # both tables arrive as display strings from the plans
+                display(show(self.focus_table(focus.value, person.value), labels=False))
+                display(show(self.plan_table(focus.value, person.value), labels=False))
 
         def show_team(_change=None):
             team_out.clear_output(wait=True)

@@ -45,6 +45,7 @@ SOURCE_LABELS = {
     "direct_report": "Direct reports",
     "other": "Other raters",
     "others": "All non-self raters",
+    "all_others": "All others (shown sources)",
 }
 
 #: Terms of the calibration model (rows of a variance-components table).
