@@ -8,12 +8,12 @@ from workbench.calibration.agreement import (
     GROUPS4,
     GROUPS6,
     AgreementResult,
-    raw_other_scores,
     self_other_agreement,
 )
 from workbench.calibration.calibrate import calibrate_ratings
 from workbench.errors import ConfigError, InputError, WorkbenchError
 from workbench.synth.generator import generate_organisation
+from workbench.tables.scores import raw_scores
 
 # ratee: (self, other, other_se, expected group6) with c = 0.5 and good from 3.0
 CASES = {
@@ -129,7 +129,7 @@ def test_raw_other_scores_are_the_means_of_non_self_ratings():
     ratings, _ = _hand_built()
     extra = pd.DataFrame({"ratee": ["A"], "rater": ["Y"], "source": ["manager"],
                           "skill": ["Coaching"], "score": [5.0]})
-    raw = raw_other_scores(pd.concat([ratings, extra])).set_index("ratee")
+    raw = raw_scores(pd.concat([ratings, extra])).set_index("person")
     assert raw.loc["A", "score"] == 4.0 and raw.loc["A", "n_ratings"] == 2
     assert raw.loc["A", "se"] == pytest.approx(np.std([3.0, 5.0], ddof=1) / np.sqrt(2))
     assert np.isnan(raw.loc["B", "se"])

@@ -9,16 +9,15 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.reliability import (
+from workbench.calibration.generalizability import (
     DStudy,
     ReliabilityReport,
     d_study,
-    icc_by_source,
     reliability_report,
     reliability_table,
-    rwg_by_source,
     source_variance_components,
 )
+from workbench.calibration.reliability import icc_by_source, rwg_by_source
 from workbench.errors import ConfigError, InputError, ModelError
 from workbench.synth.generator import generate_organisation
 from workbench.tables.data import Scale

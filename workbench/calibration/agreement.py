@@ -26,10 +26,10 @@ from scipy import stats
 
 from workbench.errors import ConfigError, InputError
 from workbench.results import Result
+from workbench.tables.scores import raw_scores
 
 __all__ = [
     "self_other_agreement",
-    "raw_other_scores",
     "AgreementResult",
     "GROUPS4",
     "GROUPS6",
@@ -64,37 +64,6 @@ def _check_ratings(ratings) -> pd.DataFrame:
         frame["wave"] = 1
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
     return frame[np.isfinite(frame["score"].to_numpy())]
-
-
-def raw_other_scores(ratings: pd.DataFrame) -> pd.DataFrame:
-    """The uncalibrated others' view: mean of the non-self ratings per ratee, skill and wave.
-
-    Parameters
-    ----------
-    ratings : DataFrame
-        Long ratings (ratee, rater, source, skill, score, optional wave).
-
-    Returns
-    -------
-    DataFrame
-        ratee, skill, wave, score (mean of the non-self ratings), se (their standard deviation
-        over the square root of their number; NaN with one rating), n_ratings.
-
-    Examples
-    --------
-    >>> from workbench.synth.generator import generate_organisation
-    >>> org = generate_organisation(120, seed=1, n_waves=1)
-    >>> raw_other_scores(org.ratings).columns.tolist()
-    ['ratee', 'skill', 'wave', 'score', 'se', 'n_ratings']
-    """
-    frame = _check_ratings(ratings)
-    others = frame[frame["source"] != "self"]
-    if others.empty:
-        raise InputError("ratings: no ratings from others (every rating is a self rating)")
-    out = others.groupby(["ratee", "skill", "wave"], sort=True)["score"].agg(
-        score="mean", sd="std", n_ratings="size").reset_index()
-    out["se"] = out["sd"] / np.sqrt(out["n_ratings"])
-    return out[["ratee", "skill", "wave", "score", "se", "n_ratings"]]
 
 
 def _self_scores(frame: pd.DataFrame) -> pd.DataFrame:
@@ -260,7 +229,7 @@ def self_other_agreement(
         The others' view: a Calibration (its ``.scores`` and, unless ``ratings`` is given,
         its ``.ratings``); a scores frame (ratee, skill, optional wave, score, optional se) on
         the others' reference; or the ratings themselves, in which case the others' view is
-        the raw mean of the non-self ratings (:func:`raw_other_scores`).
+        the raw mean of the non-self ratings (:func:`workbench.tables.scores.raw_scores`).
     ratings : DataFrame, optional
         Ratings that hold the self ratings (source ``"self"``). Needed with a scores frame;
         with a Calibration fitted without self ratings, pass the full ratings here.
@@ -322,7 +291,11 @@ def self_other_agreement(
         ratings = calibration_or_scores.ratings if ratings is None else ratings
     elif _is_ratings(calibration_or_scores):
         ratings = calibration_or_scores if ratings is None else ratings
-        scores, what = raw_other_scores(calibration_or_scores), "raw mean of others' ratings"
+        scores = raw_scores(_check_ratings(calibration_or_scores))
+        if scores.empty:
+            raise InputError("ratings: no ratings from others (every rating is a self rating)")
+        scores = scores.rename(columns={"person": "ratee"})
+        what = "raw mean of others' ratings"
     elif isinstance(calibration_or_scores, pd.DataFrame):
         scores, what = calibration_or_scores, "given scores"
         if ratings is None:

@@ -54,7 +54,6 @@ Examples
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -63,13 +62,12 @@ from scipy import stats
 from scipy.sparse.csgraph import connected_components
 
 from workbench.calibration.identifiability import identifiable_terms
-from workbench.calibration.mixed_model import MixedResult, fit_mixed
+from workbench.calibration.mixed_model import fit_mixed
+from workbench.calibration.result import Calibration, CalibrationWarning
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
-from workbench.results import Result
 
-__all__ = ["calibrate_ratings", "calibrated_scores", "Calibration", "calibrated_matrix",
-           "rater_network", "CalibrationWarning"]
+__all__ = ["calibrate_ratings", "calibrated_scores", "calibrated_matrix", "rater_network"]
 
 TERMS = ("ratee", "ratee:skill", "rater", "rater:ratee", "rater:skill")
 WAVE_TERMS = {"ratee": "ratee:wave", "ratee:skill": "ratee:skill:wave",
@@ -79,134 +77,6 @@ WAVES = ("pooled", "joint")
 CONNECTIVITY = ("largest", "separate", "error")
 TERMS_POLICY = ("identifiable", "exact")
 THIN_SKILL = 5  # ratings per skill below which the skill means are barely supported
-
-
-class CalibrationWarning(UserWarning):
-    """Ratings were left out of the calibration (disconnected subsets, too few ratings)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Results
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Calibration(Result):
-    """Calibrated scores and the rater-bias model behind them.
-
-    Attributes
-    ----------
-    scores : DataFrame
-        One row per person (the ratee) and skill (and wave / subset when present): ``score``
-        (calibrated, on the rating scale), ``se``, ``ci_low``, ``ci_high``, ``raw_mean``
-        (plain mean of the non-self ratings; NaN without any), ``n_ratings`` (ratings of all
-        sources used), ``n_raters`` (distinct raters), ``self_only`` (every rating of the
-        cell is the person's own), ``wide_interval`` (the interval is wider than the rating
-        scale: the score means little).
-    rater_effects : DataFrame
-        ``rater``, ``effect`` (leniency on the rating scale: positive = lenient), ``se``
-        (conditional SD), ``n_ratings``. Internal: holds rater identities.
-    source_effects : DataFrame
-        ``source``, ``estimate`` (offset relative to the reference), ``se``, ``ci_low``,
-        ``ci_high``, ``p_value`` (Wald, normal).
-    variance_components : DataFrame
-        ``component``, ``variance``, ``sd``, ``share`` (of the total variance), ``n_levels``
-        (the table of :func:`workbench.calibration.mixed_model.variance_table`; a ``subset``
-        column first when subsets are fitted separately). Components are named by the
-        requested terms also when fitted within waves (``"ratee"`` for ``ratee:wave``).
-    connectivity : DataFrame
-        ``subset``, ``n_ratees``, ``n_raters``, ``n_ratings``, ``fitted``.
-    dropped : DataFrame
-        ``term``, ``reason``: requested terms the design cannot separate (not fitted).
-    ratings : DataFrame
-        The ratings used (with a ``subset`` column).
-    model : MixedResult
-        The fitted mixed model (of the largest subset when several were fitted).
-    models : dict
-        Subset -> MixedResult for every fitted subset.
-    settings : dict
-        The options used (``terms`` requested, ``terms_fitted``, ``reference``, ``waves``,
-        ``connectivity``, ``min_ratings``, ``alpha``, ``scale``) and how the model was fitted
-        (``solver``, ``se_method``).
-    """
-
-    title = "Calibrated 360 ratings"
-
-    scores: pd.DataFrame
-    rater_effects: pd.DataFrame
-    source_effects: pd.DataFrame
-    variance_components: pd.DataFrame
-    connectivity: pd.DataFrame
-    ratings: pd.DataFrame
-    model: MixedResult
-    models: dict = field(default_factory=dict)
-    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["term",
-                                                                                "reason"]))
-    settings: dict = field(default_factory=dict)
-
-    @property
-    def params(self) -> pd.Series:
-        """Fixed effects and variance components of the (largest) model."""
-        return self.model.params
-
-    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
-        """Wald intervals of the fixed effects of the (largest) model."""
-        return self.model.conf_int(self.settings.get("alpha", 0.05) if alpha is None else alpha)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The calibrated scores (a copy)."""
-        return self.scores.copy()
-
-    def to_scores(self) -> pd.DataFrame:
-        """The calibrated scores in the scores contract (:mod:`workbench.tables.scores`).
-
-        ``estimator`` is ``"blup"`` (shrunken towards the mean).
-        """
-        return self.scores.assign(estimator="blup")
-
-    def _formula(self) -> str:
-        fixed = " + ".join(self.model.fe_params.index[1:].map(lambda s: s.split("[")[0]).unique())
-        rand = " + ".join(f"(1|{t})" for t in self.model.variance_components["component"][:-1])
-        return f"score ~ {fixed or '1'} + {rand}"
-
-    def _sections(self) -> list:
-        conn = self.connectivity
-        model = self.model
-        head = [f"Model: {self._formula()}",
-                f"Ratings: {len(self.ratings)}   people: {self.scores['person'].nunique()}   "
-                f"raters: {self.ratings['rater'].nunique()}",
-                f"Fit: solver {self.settings.get('solver')}, standard errors "
-                f"{self.settings.get('se_method')}, REML criterion {model.reml_criterion:.4f}, "
-                f"converged: {model.converged}"]
-        if len(conn) > 1:
-            head.append(f"Rater network: {len(conn)} disconnected subsets, "
-                        f"{int(conn['fitted'].sum())} fitted")
-        sections = [("", "\n".join(head))]
-        if len(self.dropped):
-            sections.append(("Terms not fitted (the design cannot separate them)",
-                             [f"{r.term}: {r.reason}" for r in self.dropped.itertuples()]))
-        notes = []
-        wide = int(self.scores["wide_interval"].sum())
-        if wide:
-            notes.append(f"{wide} score(s) have an interval wider than the rating scale")
-        self_only = int(self.scores["self_only"].sum())
-        if self_only:
-            notes.append(f"{self_only} score(s) rest on the person's own ratings only")
-        if notes:
-            sections.append(("Warnings", notes))
-        sections += [("Variance components", self.variance_components),
-                     ("Source effects (relative to the reference)", self.source_effects),
-                     ("Calibrated scores", f"mean {self.scores['score'].mean():.3f}, median se "
-                                           f"{self.scores['se'].median():.3f}")]
-        return sections
-
-    def _files(self) -> dict:
-        return {"calibrated_scores.csv": self.to_scores(),
-                "rater_effects.csv": self.rater_effects,
-                "source_effects.csv": self.source_effects,
-                "variance_components.csv": self.variance_components,
-                "connectivity.csv": self.connectivity,
-                "dropped_terms.csv": self.dropped}
 
 
 # --------------------------------------------------------------------------------------------
