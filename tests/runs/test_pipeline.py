@@ -339,3 +339,23 @@ def test_values_outside_a_declared_range_are_errors_up_front(tmp_path):
     assert "notebooks.04_learning_plans.n_focus" in message and "between 1 and 3" in message
     assert "gap_probability" in message and "between 0.5 and 0.999" in message
     assert len(info.value.problems) == 2
+
+
+def test_notebooks_read_one_validated_copy_of_the_inputs(full_run):
+    """The client's files are parsed once; every notebook reads the run's Parquet copy, which
+    holds exactly the tables the client's files give."""
+    from workbench.tables import load_organisation
+
+    run = full_run["run_dir"]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["snapshot"] == "inputs"
+    snapshot = run / "inputs"
+    for entry in manifest["notebooks"]:
+        assert entry["parameters"]["data_dir"] == str(snapshot)
+        assert entry["parameters"]["engagement_file"] == ""
+    original = load_organisation(full_run["root"] / "data")
+    copy = load_organisation(snapshot)
+    for table in ("ratings", "people", "framework", "catalog", "enrollments"):
+        pd.testing.assert_frame_equal(getattr(copy, table).reset_index(drop=True),
+                                      getattr(original, table).reset_index(drop=True))
+    assert copy.scale == original.scale

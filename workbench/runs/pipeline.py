@@ -50,7 +50,7 @@ from workbench.runs.manifest import (
     write_manifest,
 )
 
-__all__ = ["HANDOVER", "RunResult", "prepare_run", "run_engagement"]
+__all__ = ["HANDOVER", "SNAPSHOT", "RunResult", "prepare_run", "run_engagement", "snapshot_inputs"]
 
 #: What a notebook hands to later ones: parameter -> (notebook, file in its output folder).
 #: A later notebook that declares the parameter gets the path when that notebook ran earlier in
@@ -137,13 +137,47 @@ def prepare_run(engagement: str | Path | Engagement):
     return eng, eng.load_organisation()
 
 
-def _step_parameters(eng: Engagement, step, output_dir: Path, done=()) -> dict:
+#: The run's validated copy of its input tables (in the run folder), read by every notebook.
+SNAPSHOT = "inputs"
+_TABLES = ("ratings", "people", "framework", "catalog", "enrollments")
+
+
+def snapshot_inputs(org, folder: Path) -> Path:
+    """Write the validated tables once, as Parquet, for every notebook of the run to read.
+
+    The client's files are read, mapped and checked once, before anything runs; the notebooks
+    then read this copy (already in the workbench's column names, so no mapping is needed)
+    instead of parsing a large Excel workbook again in each notebook. The manifest keeps the
+    SHA-256 of the client's own files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from workbench.tables import load_organisation
+    >>> org = load_organisation("data/demo")                                # doctest: +SKIP
+    >>> snapshot_inputs(org, pathlib.Path(tempfile.mkdtemp()) / "inputs")  # doctest: +SKIP
+    """
+    folder.mkdir()
+    for table in _TABLES:
+        frame = getattr(org, table, None)
+        if frame is not None:
+            frame.to_parquet(folder / f"{table}.parquet", index=False)
+    scale = org.scale
+    values = sorted(set(scale.anchors) | {float(scale.min), float(scale.max)})
+    pd.DataFrame({"value": values, "label": [scale.anchors.get(v, "") for v in values]}
+                 ).to_parquet(folder / "scale.parquet", index=False)
+    return folder
+
+
+def _step_parameters(eng: Engagement, step, output_dir: Path, done=(), snapshot=None) -> dict:
     declared = step.spec.parameters if step.spec is not None else {}
     params = {
         "data_dir": str(eng.folder) if eng.folder is not None else "",
         "engagement_file": str(eng.path),
         "output_dir": str(output_dir),
     }
+    if snapshot is not None:
+        params["data_dir"], params["engagement_file"] = str(snapshot), ""
     for name, (notebook, file) in HANDOVER.items():
         if name in declared and notebook in done:
             params[name] = str(output_dir.parent / notebook / file)
@@ -225,13 +259,15 @@ def run_engagement(
     (run_dir / "notebooks").mkdir()
     (run_dir / "outputs").mkdir()
     manifest = _new_manifest(eng, run_id, org, kernel_name)
+    snapshot = snapshot_inputs(org, run_dir / SNAPSHOT)
+    manifest["snapshot"] = SNAPSHOT
     write_manifest(run_dir, manifest)
     say(f"run {eng.name}/{run_id} -> {run_dir}")
     failure, executed = None, []
     total = len(eng.notebooks)
     for i, step in enumerate(eng.notebooks, start=1):
         done = {e["name"] for e in manifest["notebooks"] if e["status"] == "succeeded"}
-        params = _step_parameters(eng, step, run_dir / "outputs" / step.name, done)
+        params = _step_parameters(eng, step, run_dir / "outputs" / step.name, done, snapshot)
         executed_path = run_dir / "notebooks" / f"{step.name}.ipynb"
         declared = step.spec.parameters if step.spec is not None else {}
         entry = {
