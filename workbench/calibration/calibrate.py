@@ -198,6 +198,12 @@ def rater_network(ratings: pd.DataFrame, *, waves: str = "pooled") -> pd.Series:
     return pd.Series(rank[comp] + 1, index=ratings.index, name="subset")
 
 
+def subsets_listing(conn: pd.DataFrame) -> str:
+    """One line naming each connected subset's size (for warnings and errors)."""
+    return "; ".join(f"subset {r.subset}: {r.n_ratees} ratees, {r.n_raters} raters, "
+                     f"{r.n_ratings} ratings" for r in conn.itertuples())
+
+
 def _connectivity_frame(data: pd.DataFrame) -> pd.DataFrame:
     grouped = data.groupby("subset")
     return pd.DataFrame({
@@ -465,8 +471,7 @@ def calibrate_ratings(
     data["subset"] = rater_network(data, waves=waves).to_numpy()
     conn = _connectivity_frame(data)
     if len(conn) > 1:
-        listing = "; ".join(f"subset {r.subset}: {r.n_ratees} ratees, {r.n_raters} raters, "
-                            f"{r.n_ratings} ratings" for r in conn.itertuples())
+        listing = subsets_listing(conn)
         if connectivity == "error":
             raise ModelError(f"the rater-ratee network falls apart into {len(conn)} subsets "
                              f"whose scores are not comparable ({listing}); choose "

@@ -32,6 +32,7 @@ from workbench.calibration.calibrate import (
     CalibrationWarning,
     _connectivity_frame,
     rater_network,
+    subsets_listing,
 )
 from workbench.errors import ModelError
 
@@ -69,8 +70,7 @@ def connected_ratings(data: pd.DataFrame, *, connectivity: str, facets, waves: s
         data["subset"] = 1
     conn = _connectivity_frame(data)
     if len(conn) > 1:
-        listing = "; ".join(f"subset {r.subset}: {r.n_ratees} ratees, {r.n_raters} raters, "
-                            f"{r.n_ratings} ratings" for r in conn.itertuples())
+        listing = subsets_listing(conn)
         if connectivity == "error":
             raise ModelError(f"the rater-ratee network falls apart into {len(conn)} subsets "
                              f"whose measures are not comparable ({listing}); choose "
