@@ -26,7 +26,7 @@ from scipy import stats
 
 from workbench.errors import ConfigError, InputError
 from workbench.results import Result
-from workbench.tables.scores import raw_scores
+from workbench.tables.scores import as_scores, raw_scores
 
 __all__ = [
     "self_other_agreement",
@@ -77,8 +77,6 @@ def _self_scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _other_scores(scores: pd.DataFrame, waves) -> pd.DataFrame:
-    from workbench.tables.scores import as_scores
-
     other = as_scores(scores).rename(columns={"person": "ratee"})
     if "wave" not in other.columns:
         if len(waves) > 1:
@@ -294,7 +292,6 @@ def self_other_agreement(
         scores = raw_scores(_check_ratings(calibration_or_scores))
         if scores.empty:
             raise InputError("ratings: no ratings from others (every rating is a self rating)")
-        scores = scores.rename(columns={"person": "ratee"})
         what = "raw mean of others' ratings"
     elif isinstance(calibration_or_scores, pd.DataFrame):
         scores, what = calibration_or_scores, "given scores"
