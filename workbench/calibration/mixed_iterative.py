@@ -22,12 +22,14 @@ from workbench.calibration.mixed_design import (
     _rank_deficient,
     _schur_products,
 )
+from workbench.calibration.mixed_logdet import logdet_slq
 from workbench.errors import ModelError
 
 __all__: list[str] = []
 
 PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
 FINAL_PROBES = 256  # probes for the conditional variances at the estimate (approximate path)
+LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 
 
 def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
@@ -70,6 +72,9 @@ class _IterState:
     Dinv: np.ndarray
     cg_iter: int
     Z: np.ndarray | None = None  # the probes behind Xt (None: the engine's fitting probes)
+    ld_e: float = np.nan  # log-determinant of the block-diagonal (nested) part
+    logdet_rr: float = np.nan  # estimated log|S_rr| (set by refine) and its Monte Carlo SE
+    logdet_se: float = np.nan
 
 
 class _IterEngine(_Engine):
@@ -115,6 +120,7 @@ class _IterEngine(_Engine):
             self._pattern()
         grow, gcol, gdata, keep, slot, nnz, indices, indptr = self._pat
         Linv, B, W, ld_e, lam_C = self.blocks(theta)
+        self._ld_e = ld_e
         rr, RX, XX = _schur_products(s, W)
         vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc), -rr,
                                -RX.ravel(), -RX.ravel(), -XX.ravel()])
@@ -151,7 +157,7 @@ class _IterEngine(_Engine):
         dhat = Dinv + (Xt * self.Z).mean(axis=1)
         dhat = np.maximum(dhat, Dinv)
         return _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
-                          dhat, Xt, Dinv, its)
+                          dhat, Xt, Dinv, its, ld_e=self._ld_e)
 
     def solve(self, st):
         s = self.s
@@ -223,8 +229,27 @@ class _IterEngine(_Engine):
         Xt = Y - st.Dinv[:, None] * Z
         # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
         dhat = np.maximum(st.Dinv + (Xt * Z).mean(axis=1), st.Dinv)
+        logdet, logdet_se = logdet_slq(Srr, n_probes=LOGDET_PROBES, seed=seed + 1)
         return _IterState(st.theta, st.Linv, st.W, st.B, st.x, st.r2, st.Cinv, st.Yx, dhat,
-                          Xt, st.Dinv, st.cg_iter + its, Z)
+                          Xt, st.Dinv, st.cg_iter + its, Z, ld_e=st.ld_e, logdet_rr=logdet,
+                          logdet_se=logdet_se)
+
+    def deviance(self, st, reml: bool) -> tuple[float, float]:
+        """The REML (ML) criterion at a refined state and its Monte Carlo SE.
+
+        Everything is exact but ``log|S_rr|`` (stochastic Lanczos quadrature,
+        :func:`workbench.calibration.mixed_logdet.logdet_slq`).
+        """
+        s = self.s
+        ld = st.ld_e + st.logdet_rr
+        if reml:
+            df = s.n - s.p
+            ld -= np.linalg.slogdet(st.Cinv)[1]
+        else:
+            df = s.n
+        if not st.r2 > 0:
+            return np.inf, 0.0
+        return float(ld + df * (1.0 + np.log(2.0 * np.pi * st.r2 / df))), st.logdet_se
 
     def combination_pieces(self, st):
         s = self.s

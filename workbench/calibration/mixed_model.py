@@ -53,8 +53,10 @@ shared across teams fill the factor in (measured with SuperLU and a minimum-degr
 ``docs/calibration.md``). Above that size (``se_method="approximate"``) the inverse of the
 Schur complement is estimated on the entries the variances need (the diagonal and every pair
 of crossed levels that share a block) with 256 Rademacher probes and the Jacobi inverse as a
-control variate; the criterion is then the exact value at the estimate only up to 10,000
-levels and NaN beyond. ``MixedResult.settings["se_method"]`` says which path ran.
+control variate; the criterion is then exact but for ``log|S_rr|``, estimated by stochastic
+Lanczos quadrature with control variates (:mod:`workbench.calibration.mixed_logdet`), whose
+Monte Carlo SE is ``settings["reml_criterion_se"]`` (0 on the exact path).
+``MixedResult.settings["se_method"]`` says which path ran.
 
 Fixed-effect confidence intervals are Wald intervals on the normal distribution (as
 ``confint(fit, method="Wald")`` in lme4).
@@ -152,7 +154,8 @@ class MixedResult(Result):
         Relative standard deviations (random SD / residual SD), the optimised parameters.
     reml_criterion : float
         ``-2 *`` REML log-likelihood at the estimate when ``method="REML"`` (lme4's REMLcrit),
-        otherwise ``-2 *`` log-likelihood; NaN only above :data:`EXACT_SE` crossed levels.
+        otherwise ``-2 *`` log-likelihood. Exact up to :data:`EXACT_SE` crossed levels;
+        above, estimated with the Monte Carlo SE ``settings["reml_criterion_se"]``.
     loglik : float
         Log-likelihood (restricted for REML).
     nobs : int
@@ -169,7 +172,8 @@ class MixedResult(Result):
     method : {"REML", "ML"}
     settings : dict
         ``method``, ``solver`` (the one that found theta), ``se_method`` ("exact" or
-        "approximate": how conditional variances were computed), ``response``, ``random``.
+        "approximate": how conditional variances were computed), ``reml_criterion_se``
+        (Monte Carlo SE of the criterion, 0 when exact), ``response``, ``random``.
     """
 
     title = "Linear mixed model"
@@ -237,8 +241,11 @@ class MixedResult(Result):
 
     def _sections(self) -> list:
         crit = "REML criterion" if self.method == "REML" else "-2 log-likelihood"
+        crit_se = self.settings.get("reml_criterion_se", 0.0)
+        shown = f"{self.reml_criterion:.4f}" + (f" (Monte Carlo SE {crit_se:.2f})" if crit_se
+                                                 else "")
         head = (f"Fit by {self.method}: {self.response}, {self.nobs} observations; {crit} "
-                f"{self.reml_criterion:.4f}; converged: {self.converged} ({self.n_iter} "
+                f"{shown}; converged: {self.converged} ({self.n_iter} "
                 f"evaluations, {self.seconds:.2f} s)")
         return [("", head), ("Random effects", self.variance_components),
                 ("Fixed effects", self.to_frame())]
@@ -346,8 +353,7 @@ def fit_mixed(
     solver : {"auto", "dense", "iterative"}
         ``"dense"``: exact profiled REML with a dense Schur complement (crossed terms up to
         about 10,000 levels). ``"iterative"``: conjugate gradients with stochastic traces for
-        large crossed terms (conditional SDs approximate; criterion NaN above 6,000 crossed
-        levels). ``"auto"``
+        large crossed terms. ``"auto"``
         (default) picks dense when the crossed terms (those not eliminated block-wise) have
         at most 1,500 levels.
     se_method : {"auto", "exact", "approximate"}
@@ -477,9 +483,10 @@ def _results(eng, st, theta, reml, converged, response, Xf, random, labels, seco
     u, beta = eng.solve(st)
     resid, fitted = eng.residuals(u, beta, theta)
     df = s.n - s.p if reml else s.n
+    dev_se = 0.0
     if eng.iterative:
         sigma2 = st.r2 / df
-        dev = np.nan
+        dev, dev_se = eng.deviance(st, reml)
         fe_block = st.Cinv * sigma2
     else:
         sigma2 = st.diagLS[-1] ** 2 / df
@@ -499,6 +506,7 @@ def _results(eng, st, theta, reml, converged, response, Xf, random, labels, seco
         n_levels[term] = len(labels[k])
     vc = variance_table({**dict(zip(random, sigma2 * theta**2, strict=True)),
                          "residual": sigma2}, {**n_levels, "residual": s.n})
+    settings = {**settings, "reml_criterion_se": float(dev_se)}
     return MixedResult(
         fe_params=fe, fe_se=fe_se, fe_cov=fe_cov, variance_components=vc,
         theta=pd.Series(theta, index=random, name="theta"), reml_criterion=float(dev),
