@@ -170,9 +170,9 @@ class _Engine:
         return Sinv, V, cols
 
     def combination_pieces(self, st):
-        """V (G, m, kc-1), local Schur columns, and a function giving S'^-1 sub-blocks."""
-        Sinv, V, cols = self.inverse_parts(st, with_fixed=True)
-        return V, cols, (lambda cb: Sinv[cb[:, :, None], cb[:, None, :]]), Sinv.shape[0] - 1
+        """Local Schur columns (G, kc-1) and a function giving S'^-1 sub-blocks."""
+        Sinv, _, cols = self.inverse_parts(st, with_fixed=True)
+        return cols, (lambda cb: Sinv[cb[:, :, None], cb[:, None, :]]), Sinv.shape[0] - 1
 
     def traces(self, st: _State, with_fixed: bool):
         """diag of (M^-1) for every random level, as a per-term dict, plus raw pieces."""

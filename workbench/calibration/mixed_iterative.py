@@ -29,6 +29,7 @@ __all__: list[str] = []
 
 PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
 FINAL_PROBES = 256  # probes for the conditional variances at the estimate (approximate path)
+CHUNK = 4e6  # floats per temporary array when working through the blocks in chunks
 LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 
 
@@ -172,26 +173,37 @@ class _IterEngine(_Engine):
         return np.vstack([st.Yx, -np.eye(s.p), np.zeros((1, s.p))])
 
     def traces(self, st, with_fixed):
-        """tr((M^-1)_kk) per term (REML: with the fixed block; ML: A^-1)."""
+        """tr((M^-1)_kk) per term (REML: with the fixed block; ML: A^-1).
+
+        Worked through in chunks of blocks: the per-block products with the probes are
+        (blocks x m x probes) and would otherwise dominate the peak memory at large sizes.
+        """
         s = self.s
         k = s.qc + s.p
-        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]  # (G, m, kc-1)
-        cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
-        Vr = V[:, :, :s.kr]
-        cr = cols[:, :s.kr]
-        Dpad = np.append(st.Dinv, 0.0)
-        diag_e = (st.Linv * st.Linv).sum(axis=1)
-        diag_e += (Vr * Vr * Dpad[np.minimum(cr, s.qc)][:, None, :]).sum(axis=2)
         probes = self.Z if st.Z is None else st.Z
-        Xt = np.vstack([st.Xt, np.zeros((1, st.Xt.shape[1]))])
-        Zp = np.vstack([probes, np.zeros((1, probes.shape[1]))])
-        crr = np.minimum(cr, s.qc)
-        VX = Vr @ Xt[crr]
-        VZ = Vr @ Zp[crr]
-        diag_e += (VX * VZ).mean(axis=2)
+        n_probes = probes.shape[1]
+        Xt = np.vstack([st.Xt, np.zeros((1, n_probes))])
+        Zp = np.vstack([probes, np.zeros((1, n_probes))])
+        Dpad = np.append(st.Dinv, 0.0)
         phi = self._phi(st, with_fixed)
-        U = V @ phi[cols]  # (G, m, p)
-        diag_e += ((U @ st.Cinv) * U).sum(axis=2) if with_fixed else 0.0
+        diag_e = np.empty((s.G, s.m))
+        width = max(n_probes, s.m, s.kr + s.p + 1)
+        step = max(1, int(CHUNK // (s.m * width)))
+        for lo in range(0, s.G, step):
+            sl = slice(lo, lo + step)
+            Linv = st.Linv[sl]
+            V = Linv.transpose(0, 2, 1) @ st.W[sl, :, :-1]  # (g, m, kc-1)
+            cols = s.cidx[sl, :-1]
+            cols = np.where(cols >= k, k, cols)
+            Vr = V[:, :, :s.kr]
+            crr = np.minimum(cols[:, :s.kr], s.qc)
+            de = (Linv * Linv).sum(axis=1)
+            de += (Vr * Vr * Dpad[crr][:, None, :]).sum(axis=2)
+            de += ((Vr @ Xt[crr]) * (Vr @ Zp[crr])).mean(axis=2)
+            if with_fixed:
+                U = V @ phi[cols]  # (g, m, p)
+                de += ((U @ st.Cinv) * U).sum(axis=2)
+            diag_e[sl] = de
         out = _levels_by_term(s, diag_e)
         low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
         dS = st.dhat + low
@@ -254,7 +266,6 @@ class _IterEngine(_Engine):
     def combination_pieces(self, st):
         s = self.s
         k = s.qc + s.p
-        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]
         cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
         phi = self._phi(st, True)
         dpad = np.concatenate([st.dhat, np.zeros(s.p + 1)])
@@ -280,7 +291,7 @@ class _IterEngine(_Engine):
             Q[:, idx, idx] += dpad[cb]
             return Q
 
-        return V, cols, local_q, k
+        return cols, local_q, k
 
 
 def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:

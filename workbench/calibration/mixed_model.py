@@ -105,6 +105,7 @@ SE_METHODS = ("auto", "exact", "approximate")
 DENSE_AUTO = 1500  # crossed levels above which solver="auto" fits iteratively
 #: Crossed levels up to which conditional variances and the criterion are exact at the estimate.
 EXACT_SE = 10000
+CHUNK = 4e6  # floats per temporary array when working through combinations in chunks
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ class MixedResult(Result):
         """
         eng, st = self._engine, self._state
         s = eng.s
-        V, cols, local_q, _ = eng.combination_pieces(st)
+        cols, local_q, _ = eng.combination_pieces(st)
         fixed_rows = np.asarray(fixed_rows, dtype=float)
         n_combo = fixed_rows.shape[0]
         blocks = None
@@ -288,17 +289,36 @@ class MixedResult(Result):
             le[np.arange(n_combo), pos] += st.theta[term]
         if blocks is None:
             blocks = np.zeros(n_combo, dtype=np.int64)
-        Linv = st.Linv[blocks]
-        t1 = np.einsum("cjm,cm->cj", Linv, le)
-        var = (t1**2).sum(axis=1)
-        w = -np.einsum("cmk,cm->ck", V[blocks], le)
-        w[:, s.kr:s.kr + s.p] += fixed_rows
-        cb = cols[blocks]
-        if extra_idx:
-            cb = np.column_stack([cb, *extra_idx])
-            w = np.column_stack([w, *extra_coef])
-        Q = local_q(cb)
-        var += np.einsum("ck,ckl,cl->c", w, Q, w)
+        extra_idx = np.column_stack(extra_idx) if extra_idx else None
+        extra_coef = np.column_stack(extra_coef) if extra_coef else None
+        # Combinations in chunks, ordered by the crossed slots their block uses and then by
+        # block: each chunk trims the padded slots, and combinations of one block (a person's
+        # skills) share the block's sub-inverse, computed once per chunk.
+        d = s.qc + s.p + 1
+        used = (s.cidx[:, :s.kr] < d).sum(axis=1)
+        order = np.lexsort((blocks, used[blocks]))
+        var = np.zeros(n_combo)
+        step = max(1, int(CHUNK // (s.m * cols.shape[1] + cols.shape[1] ** 2)))
+        for lo in range(0, n_combo, step):
+            idx = order[lo:lo + step]
+            b = blocks[idx]
+            keep = np.concatenate([np.arange(int(used[b].max())),
+                                   np.arange(s.kr, cols.shape[1])])
+            Linv = st.Linv[b]
+            t1 = np.einsum("cjm,cm->cj", Linv, le[idx])
+            var[idx] = (t1**2).sum(axis=1)
+            # w = -V' le with V = Linv' W: the block's coupling to the Schur unknowns.
+            V = Linv.transpose(0, 2, 1) @ st.W[b][:, :, keep]
+            w = -np.einsum("cmk,cm->ck", V, le[idx])
+            nk = len(keep) - s.p
+            w[:, nk:nk + s.p] += fixed_rows[idx]
+            if extra_idx is None:
+                ub, inv = np.unique(b, return_inverse=True)
+                Q = local_q(cols[ub][:, keep])[inv]
+            else:
+                w = np.column_stack([w, extra_coef[idx]])
+                Q = local_q(np.column_stack([cols[b][:, keep], extra_idx[idx]]))
+            var[idx] += np.einsum("ck,ckl,cl->c", w, Q, w)
         return var * self.scale
 
 
