@@ -76,6 +76,7 @@ class _IterState:
     ld_e: float = np.nan  # log-determinant of the block-diagonal (nested) part
     logdet_rr: float = np.nan  # estimated log|S_rr| (set by refine) and its Monte Carlo SE
     logdet_se: float = np.nan
+    reps: int | None = None  # divisor of the probe sums (None: the number of probes)
 
 
 class _IterEngine(_Engine):
@@ -182,6 +183,7 @@ class _IterEngine(_Engine):
         k = s.qc + s.p
         probes = self.Z if st.Z is None else st.Z
         n_probes = probes.shape[1]
+        reps = st.reps or n_probes
         Xt = np.vstack([st.Xt, np.zeros((1, n_probes))])
         Zp = np.vstack([probes, np.zeros((1, n_probes))])
         Dpad = np.append(st.Dinv, 0.0)
@@ -199,7 +201,7 @@ class _IterEngine(_Engine):
             crr = np.minimum(cols[:, :s.kr], s.qc)
             de = (Linv * Linv).sum(axis=1)
             de += (Vr * Vr * Dpad[crr][:, None, :]).sum(axis=2)
-            de += ((Vr @ Xt[crr]) * (Vr @ Zp[crr])).mean(axis=2)
+            de += ((Vr @ Xt[crr]) * (Vr @ Zp[crr])).sum(axis=2) / reps
             if with_fixed:
                 U = V @ phi[cols]  # (g, m, p)
                 de += ((U @ st.Cinv) * U).sum(axis=2)
@@ -225,26 +227,40 @@ class _IterEngine(_Engine):
         return h
 
     def refine(self, st, n_probes: int = FINAL_PROBES, seed: int = 20260102):
-        """The state at the estimate with ``n_probes`` fresh probes for the variances.
+        """The state at the estimate with about ``n_probes`` fresh probes for the variances.
 
-        ``S_rr^-1`` is estimated as ``D^-1 + (S_rr^-1 Z - D^-1 Z) Z' / n_probes`` (Jacobi inverse
-        as control variate: only the off-Jacobi remainder is estimated, which is unbiased).
+        Probing by colours (Tang & Saad 2012, Numer Linear Algebra Appl 19(3), with random
+        signs): the crossed levels are coloured so that no two levels coupled in ``S_rr``
+        (e.g. two raters of one ratee) share a colour, and each probe holds random signs on
+        the levels of one colour and zeros elsewhere. Then
+        ``diag(S_rr^-1) = sum over probes of (S_rr^-1 z) * z / reps`` is unbiased, and its
+        error comes only from pairs of levels of one colour that are not coupled, whose
+        entries of the inverse are the small ones: Hutchinson's estimator with ``n_probes``
+        dense probes also sums the large entries of every coupled pair. ``reps`` =
+        ``n_probes / colours`` (at least 2) rounds of all colours are used.
         """
         s = self.s
         q = s.qc
         _, _, _, S = self.schur(st.theta)
         Srr = S[:q, :q].tocsr()
+        del S
+        colours = _greedy_colouring(Srr)
+        n_colours = int(colours.max()) + 1
+        reps = max(2, int(np.ceil(n_probes / n_colours)))
         rng = np.random.default_rng(seed)
-        Z = rng.choice([-1.0, 1.0], size=(q, n_probes))
+        signs = rng.choice([-1.0, 1.0], size=(q, reps))
+        Z = np.zeros((q, n_colours * reps))
+        cols = colours[:, None] + n_colours * np.arange(reps)[None, :]
+        np.put_along_axis(Z, cols, signs, axis=1)
         Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv)
         self.cg_total += its
         Xt = Y - st.Dinv[:, None] * Z
         # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
-        dhat = np.maximum(st.Dinv + (Xt * Z).mean(axis=1), st.Dinv)
+        dhat = np.maximum(st.Dinv + (Xt * Z).sum(axis=1) / reps, st.Dinv)
         logdet, logdet_se = logdet_slq(Srr, n_probes=LOGDET_PROBES, seed=seed + 1)
         return _IterState(st.theta, st.Linv, st.W, st.B, st.x, st.r2, st.Cinv, st.Yx, dhat,
                           Xt, st.Dinv, st.cg_iter + its, Z, ld_e=st.ld_e, logdet_rr=logdet,
-                          logdet_se=logdet_se)
+                          logdet_se=logdet_se, reps=reps)
 
     def deviance(self, st, reml: bool) -> tuple[float, float]:
         """The REML (ML) criterion at a refined state and its Monte Carlo SE.
@@ -271,6 +287,7 @@ class _IterEngine(_Engine):
         dpad = np.concatenate([st.dhat, np.zeros(s.p + 1)])
         probes = self.Z if st.Z is None else st.Z
         n_probes = probes.shape[1]
+        reps = st.reps or n_probes
         # Probe rows padded with zeros for the fixed-effect and dummy slots.
         Xt = np.vstack([st.Xt, np.zeros((s.p + 1, n_probes))])
         Zp = np.vstack([probes, np.zeros((s.p + 1, n_probes))])
@@ -284,7 +301,7 @@ class _IterEngine(_Engine):
             step = max(1, int(2e7 // (cb.shape[1] * n_probes)))
             for lo in range(0, len(cb), step):
                 part = cb[lo:lo + step]
-                off = Xt[part] @ Zp[part].transpose(0, 2, 1) / n_probes
+                off = Xt[part] @ Zp[part].transpose(0, 2, 1) / reps
                 off = 0.5 * (off + off.transpose(0, 2, 1))
                 off[:, idx, idx] = 0.0
                 Q[lo:lo + step] += off
@@ -292,6 +309,24 @@ class _IterEngine(_Engine):
             return Q
 
         return cols, local_q, k
+
+
+def _greedy_colouring(S: sp.csr_matrix) -> np.ndarray:
+    """Colours of the rows of ``S`` such that coupled rows (``S_ij != 0``) differ.
+
+    Greedy, highest degree first (Welsh & Powell 1967): at most the largest degree + 1
+    colours.
+    """
+    S = sp.csr_matrix(S)
+    indptr, indices = S.indptr, S.indices
+    degree = np.diff(indptr)
+    colours = np.full(S.shape[0], -1, dtype=np.int64)
+    for i in np.argsort(-degree, kind="stable"):
+        taken = colours[indices[indptr[i]:indptr[i + 1]]]
+        free = np.ones(len(taken) + 1, dtype=bool)
+        free[taken[(taken >= 0) & (taken < len(free))]] = False
+        colours[i] = int(np.argmax(free))
+    return colours
 
 
 def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
@@ -351,6 +386,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
         return eng.score(st, reml) * psi, st  # derivative with respect to eta
 
     h, st = score(eta)
+    st = None  # only the last state is kept (see below)
     # A forward-difference Jacobian on the full data (a pilot-based one scaled up by the
     # number of observations proved unreliable on large organisations).
     J = np.zeros((k, k))
@@ -369,6 +405,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
             break
         delta = np.clip(delta, -1.5, 1.5)
         new = np.maximum(eta + delta, floor)
+        st = st_new = None  # the old state's block arrays are large: free them first
         h_new, st_new = score(new)
         step, dh = new - eta, h_new - h
         if step @ step > 0:
@@ -380,7 +417,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
             break
     theta = np.sqrt(np.exp(eta))
     theta[eta <= floor + 1e-9] = 0.0
-    if (theta == 0).any():
+    if (theta == 0).any() or st is None:
         st = eng.evaluate(theta, with_fixed=reml)
     return theta, converged, st
 
