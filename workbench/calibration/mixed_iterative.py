@@ -230,14 +230,15 @@ class _IterEngine(_Engine):
         """The state at the estimate with about ``n_probes`` fresh probes for the variances.
 
         Probing by colours (Tang & Saad 2012, Numer Linear Algebra Appl 19(3), with random
-        signs): the crossed levels are coloured so that no two levels coupled in ``S_rr``
-        (e.g. two raters of one ratee) share a colour, and each probe holds random signs on
-        the levels of one colour and zeros elsewhere. Then
-        ``diag(S_rr^-1) = sum over probes of (S_rr^-1 z) * z / reps`` is unbiased, and its
-        error comes only from pairs of levels of one colour that are not coupled, whose
-        entries of the inverse are the small ones: Hutchinson's estimator with ``n_probes``
-        dense probes also sums the large entries of every coupled pair. ``reps`` =
-        ``n_probes / colours`` (at least 2) rounds of all colours are used.
+        signs): the crossed levels are coloured so that no two levels within two steps of
+        each other in the graph of ``S_rr`` share a colour (two raters of one ratee are one
+        step apart), and each probe holds random signs on the levels of one colour and zeros
+        elsewhere. Then ``diag(S_rr^-1) = sum over probes of (S_rr^-1 z) * z / reps`` is
+        unbiased and its error comes only from pairs of one colour at least three steps
+        apart, whose entries of the inverse are small (Hutchinson's estimator with dense
+        probes sums the large entries of every coupled pair); the off-diagonal entries
+        between coupled levels are estimated the same way. ``reps = max(1, n_probes //
+        colours)`` rounds of all colours are used (152 colours, 1 round at 50,000 raters).
         """
         s = self.s
         q = s.qc
@@ -246,7 +247,7 @@ class _IterEngine(_Engine):
         del S
         colours = _greedy_colouring(Srr)
         n_colours = int(colours.max()) + 1
-        reps = max(2, int(np.ceil(n_probes / n_colours)))
+        reps = max(1, n_probes // n_colours)
         rng = np.random.default_rng(seed)
         signs = rng.choice([-1.0, 1.0], size=(q, reps))
         Z = np.zeros((q, n_colours * reps))
@@ -311,21 +312,30 @@ class _IterEngine(_Engine):
         return cols, local_q, k
 
 
-def _greedy_colouring(S: sp.csr_matrix) -> np.ndarray:
-    """Colours of the rows of ``S`` such that coupled rows (``S_ij != 0``) differ.
+def _greedy_colouring(S: sp.csr_matrix, distance: int = 2) -> np.ndarray:
+    """Colours of the rows of ``S`` such that rows within ``distance`` steps in the graph of
+    ``S`` (``S_ij != 0``) differ.
 
-    Greedy, highest degree first (Welsh & Powell 1967): at most the largest degree + 1
-    colours.
+    Greedy, highest degree first (Welsh & Powell 1967). With ``distance=2`` the rows are
+    visited in chunks whose two-step neighbourhoods (the pattern of ``S S``) are formed one
+    chunk at a time, so the square is never held whole.
     """
-    S = sp.csr_matrix(S)
-    indptr, indices = S.indptr, S.indices
-    degree = np.diff(indptr)
-    colours = np.full(S.shape[0], -1, dtype=np.int64)
-    for i in np.argsort(-degree, kind="stable"):
-        taken = colours[indices[indptr[i]:indptr[i + 1]]]
-        free = np.ones(len(taken) + 1, dtype=bool)
-        free[taken[(taken >= 0) & (taken < len(free))]] = False
-        colours[i] = int(np.argmax(free))
+    P = sp.csr_matrix(S, dtype=np.float32, copy=True)
+    P.data[:] = 1.0
+    n = P.shape[0]
+    order = np.argsort(-np.diff(P.indptr), kind="stable")
+    colours = np.full(n, -1, dtype=np.int64)
+    step = max(1, int(2e6 // max(1.0, P.nnz / n) ** 2))
+    for lo in range(0, n, step):
+        rows = order[lo:lo + step]
+        N = P[rows] @ P if distance == 2 else P[rows]
+        N = sp.csr_matrix(N)
+        indptr, indices = N.indptr, N.indices
+        for k, i in enumerate(rows):
+            taken = colours[indices[indptr[k]:indptr[k + 1]]]
+            free = np.ones(len(taken) + 1, dtype=bool)
+            free[taken[(taken >= 0) & (taken < len(free))]] = False
+            colours[i] = int(np.argmax(free))
     return colours
 
 
