@@ -37,7 +37,7 @@ class _State:
     theta: np.ndarray
     Linv: np.ndarray  # (G, m, m) inverse Cholesky factors of the diagonal blocks
     W: np.ndarray  # (G, m, kc)
-    B: np.ndarray  # (G, m, kc)
+    B: None  # not kept (as large as W; formed on the fly where needed)
     LS: np.ndarray  # (d, d) lower Cholesky factor of the Schur complement
     ld_e: float
     diagLS: np.ndarray
@@ -73,9 +73,11 @@ class _Engine:
         lam_e = th[s.pos_term]  # (G, m)
         lam_c = th[s.slot_term]
         lam_c[:, s.kr:] = 1.0
-        A = lam_e[:, :, None] * s.Gee * lam_e[:, None, :]
+        A = lam_e[:, :, None] * s.Gee  # float64 from the float32 counts
+        A *= lam_e[:, None, :]
         A[:, np.arange(s.m), np.arange(s.m)] += 1.0
-        B = lam_e[:, :, None] * s.Gec * lam_c[:, None, :]
+        B = lam_e[:, :, None] * s.Gec
+        B *= lam_c[:, None, :]
         if not hasattr(self, "_buckets"):
             self._buckets = _size_buckets(s)
         if len(self._buckets) == 1:
@@ -121,7 +123,7 @@ class _Engine:
                 "the fixed effects are not identifiable at this point (collinear design or a "
                 "perfect fit); drop a fixed effect or a term"
             ) from None
-        return _State(theta, Linv, W, B, LS, ld_e, np.diagonal(LS).copy())
+        return _State(theta, Linv, W, None, LS, ld_e, np.diagonal(LS).copy())
 
     def deviance(self, st: _State, reml: bool) -> float:
         s = self.s

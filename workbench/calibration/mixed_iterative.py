@@ -63,7 +63,7 @@ class _IterState:
     theta: np.ndarray
     Linv: np.ndarray
     W: np.ndarray
-    B: np.ndarray
+    B: None  # not kept (formed on the fly where needed)
     x: np.ndarray  # [u_c, beta]
     r2: float
     Cinv: np.ndarray  # (R_X'R_X)^-1
@@ -117,18 +117,22 @@ class _IterEngine(_Engine):
         self._pat = (g.row, g.col, g.data, keep, slot, len(uniq), uniq % d, indptr)
 
     def schur(self, theta):
+        Linv, B, W, ld_e, lam_C = self.blocks(theta)
+        del B
+        self._ld_e = ld_e
+        return Linv, None, W, self._schur_matrix(W, lam_C)
+
+    def _schur_matrix(self, W, lam_C):
+        """The sparse Schur complement from the blocks' ``W = L^-1 B``."""
         s = self.s
         if not hasattr(self, "_pat"):
             self._pattern()
         grow, gcol, gdata, keep, slot, nnz, indices, indptr = self._pat
-        Linv, B, W, ld_e, lam_C = self.blocks(theta)
-        self._ld_e = ld_e
         rr, RX, XX = _schur_products(s, W)
         vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc), -rr,
                                -RX.ravel(), -RX.ravel(), -XX.ravel()])
         data = np.bincount(slot, weights=vals[keep], minlength=nnz)
-        S = sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
-        return Linv, B, W, S
+        return sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
 
     def evaluate(self, theta, with_fixed=True):
         s = self.s
@@ -242,7 +246,9 @@ class _IterEngine(_Engine):
         """
         s = self.s
         q = s.qc
-        _, _, _, S = self.schur(st.theta)
+        # The blocks of the state are at this theta already: only the sparse matrix is formed.
+        th = np.append(st.theta, 0.0)
+        S = self._schur_matrix(st.W, np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0))
         Srr = S[:q, :q].tocsr()
         del S
         colours = _greedy_colouring(Srr)
