@@ -30,6 +30,9 @@ __all__: list[str] = []
 PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
 FINAL_PROBES = 256  # probes for the conditional variances at the estimate (approximate path)
 CHUNK = 4e6  # floats per temporary array when working through the blocks in chunks
+# Tiers of the most coupled crossed levels given their own probes: (top share by number of
+# coupled levels, probes); the second tier is the levels between the two shares.
+HUB_TIERS = ((0.15, 192), (0.4, 128))
 LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 
 
@@ -251,19 +254,37 @@ class _IterEngine(_Engine):
         S = self._schur_matrix(st.W, np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0))
         Srr = S[:q, :q].tocsr()
         del S
-        colours = _greedy_colouring(Srr)
-        n_colours = int(colours.max()) + 1
-        reps = max(1, n_probes // n_colours)
         rng = np.random.default_rng(seed)
-        signs = rng.choice([-1.0, 1.0], size=(q, reps))
-        Z = np.zeros((q, n_colours * reps))
-        cols = colours[:, None] + n_colours * np.arange(reps)[None, :]
-        np.put_along_axis(Z, cols, signs, axis=1)
-        Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv)
+        Z, reps = _colour_probes(_greedy_colouring(Srr), n_probes, rng)
+        # The most coupled levels (raters of many ratees) have the largest errors: each tier
+        # of them gets a second probe set coloured among the tier alone (members within two
+        # steps differ), which leaves a member only the far members of its colour as error
+        # terms; its estimate replaces the first one for the tier.
+        degree = np.diff(Srr.indptr)
+        pattern = abs(Srr)
+        sets, tiers, upper = [Z], [], np.inf
+        for share, probes in HUB_TIERS:
+            lower = np.quantile(degree, 1.0 - share)
+            tier = (degree >= lower) & (degree < upper)
+            upper = lower
+            if not tier.any():
+                continue
+            colour = np.full(q, -1, dtype=np.int64)
+            colour[tier] = _greedy_colouring((pattern[tier] @ pattern)[:, tier], distance=1)
+            Zt, reps_t = _colour_probes(colour, probes, rng)
+            sets.append(Zt)
+            tiers.append((tier, reps_t))
+        Y, its = _block_pcg(lambda v: Srr @ v, np.hstack(sets), st.Dinv)
         self.cg_total += its
-        Xt = Y - st.Dinv[:, None] * Z
+        Xt = Y[:, :Z.shape[1]] - st.Dinv[:, None] * Z
         # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
         dhat = np.maximum(st.Dinv + (Xt * Z).sum(axis=1) / reps, st.Dinv)
+        start = Z.shape[1]
+        for (tier, reps_t), Zt in zip(tiers, sets[1:], strict=True):
+            est = (Y[tier, start:start + Zt.shape[1]] * Zt[tier]).sum(axis=1) / reps_t
+            dhat[tier] = np.maximum(est, st.Dinv[tier])
+            start += Zt.shape[1]
+        del Y
         logdet, logdet_se = logdet_slq(Srr, n_probes=LOGDET_PROBES, seed=seed + 1)
         return _IterState(st.theta, st.Linv, st.W, st.B, st.x, st.r2, st.Cinv, st.Yx, dhat,
                           Xt, st.Dinv, st.cg_iter + its, Z, ld_e=st.ld_e, logdet_rr=logdet,
@@ -316,6 +337,26 @@ class _IterEngine(_Engine):
             return Q
 
         return cols, local_q, k
+
+
+def _colour_probes(colour: np.ndarray, n_probes: int, rng) -> tuple[np.ndarray, int]:
+    """Probes with random signs on the levels of one colour each (about ``n_probes``).
+
+    ``colour`` gives each level's colour, -1 for levels left out (zero in every probe).
+    ``reps = max(1, n_probes // colours)`` rounds of all colours; returns (probes, reps).
+    """
+    q = len(colour)
+    members = colour >= 0
+    n_colours = int(colour.max()) + 1 if members.any() else 0
+    if n_colours == 0:
+        return np.zeros((q, 0)), 1
+    reps = max(1, n_probes // n_colours)
+    Z = np.zeros((q, n_colours * reps))
+    signs = rng.choice([-1.0, 1.0], size=(int(members.sum()), reps))
+    rows = np.flatnonzero(members)
+    cols = colour[rows][:, None] + n_colours * np.arange(reps)[None, :]
+    Z[rows[:, None], cols] = signs
+    return Z, reps
 
 
 def _greedy_colouring(S: sp.csr_matrix, distance: int = 2) -> np.ndarray:
