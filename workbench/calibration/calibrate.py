@@ -315,6 +315,7 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
         estimate = estimate + model.blups[name]["estimate"].to_numpy()[codes]
         random.append((name, codes))
     var = model._combination_variance(F, random)
+    model._release()  # the per-block arrays are no longer needed (and are GBs at 50,000)
     se = np.sqrt(np.maximum(var, 0.0))
     z = stats.norm.ppf(1 - alpha / 2)
     cells["score"] = estimate

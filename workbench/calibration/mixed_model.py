@@ -255,6 +255,13 @@ class MixedResult(Result):
         return {"fixed_effects.csv": self.to_frame(),
                 "variance_components.csv": self.variance_components}
 
+    def _release(self) -> None:
+        """Drop the engine's per-block arrays (the largest memory of a fit) once the
+        combinations needed have been computed; :meth:`_combination_variance` is then no
+        longer available."""
+        object.__setattr__(self, "_engine", None)
+        object.__setattr__(self, "_state", None)
+
     # -- prediction error variance of linear combinations ----------------------------------
     def _combination_variance(self, fixed_rows: np.ndarray, random: list) -> np.ndarray:
         """Conditional variance of ``c'beta + sum of BLUPs`` minus the true random effects.
@@ -265,6 +272,9 @@ class MixedResult(Result):
         units of the response squared.
         """
         eng, st = self._engine, self._state
+        if eng is None:
+            raise ModelError("the fit's engine was released; combinations are computed by "
+                             "calibrate_ratings before it releases it")
         s = eng.s
         cols, local_q, _ = eng.combination_pieces(st)
         fixed_rows = np.asarray(fixed_rows, dtype=float)
