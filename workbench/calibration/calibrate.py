@@ -527,6 +527,8 @@ def calibrate_ratings(
         "skill_effects": bool(skill_effects), "scale": [float(scale[0]), float(scale[1])],
         "solver": models[largest].settings["solver"],
         "se_method": models[largest].settings["se_method"],
+        "reml_criterion": float(models[largest].reml_criterion),
+        "reml_criterion_se": float(models[largest].settings.get("reml_criterion_se", 0.0)),
     }
     return _assemble(data, parts, models, conn, dropped, settings)
 

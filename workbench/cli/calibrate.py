@@ -100,28 +100,7 @@ def _fit(args, ratings, waves, scale):
                              progress=_progress)
 
 
-def _reuse_freed_memory() -> None:
-    """Keep freed large blocks in the heap instead of returning them to the system (glibc).
-
-    The fit allocates and frees arrays of hundreds of MB once per evaluation; by default each
-    is a fresh mmap whose pages are faulted in again every time (a third of the CPU time at
-    50,000 ratees was such system time). The peak memory is unchanged: it is the largest set
-    of arrays alive at once either way.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: blocks below 1 GiB come from the heap
-        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD: keep up to 2 GiB of freed heap
-    except (OSError, AttributeError):
-        pass
-
-
 def run(args) -> int:
-    _reuse_freed_memory()
     org = _load(args)
     print_warnings(org.problems)
     ratings = org.ratings
