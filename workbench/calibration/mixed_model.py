@@ -437,6 +437,7 @@ def fit_mixed(
     else:
         Xf = design_matrix(data, fixed)
     X = Xf.to_numpy(dtype=float)
+    Xf = Xf.iloc[:0]  # only the column names are needed from here on (n x p floats freed)
     if not np.isfinite(X).all():
         raise ModelError("the fixed effects have missing or non-finite values")
     n, p = X.shape
