@@ -4,8 +4,10 @@ The Schur complement on the crossed terms is kept sparse and solved by Jacobi-pr
 block conjugate gradients; ``theta`` solves the REML (ML) score equations, whose trace terms
 are an exact diagonal part plus a Hutchinson estimate of the rest with fixed Rademacher probes,
 by a Broyden iteration in ``log theta^2`` started from an exact fit to a connected pilot
-cluster. Given ``theta``, conditional variances are computed exactly afterwards by
-:mod:`workbench.calibration.selected_inverse` (see :mod:`workbench.calibration.mixed_model`).
+cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
+dense engine up to 10,000 crossed levels, above that by :meth:`_IterEngine.refine` (probes
+coloured by the coupling graph) with the criterion's log-determinant from
+:mod:`workbench.calibration.mixed_logdet` (see :mod:`workbench.calibration.mixed_model`).
 """
 
 from __future__ import annotations

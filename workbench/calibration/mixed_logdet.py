@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["logdet_slq"]
+__all__: list[str] = []  # engine internal, as mixed_dense and mixed_iterative
 
 MAX_STEPS = 200  # Lanczos steps at most (the matrices here are well conditioned: S >= I)
 

@@ -52,8 +52,10 @@ shared across teams fill the factor in (measured with SuperLU and a minimum-degr
 25 % of the dense factor at 3,000 and 10,000 raters, slower than dense LAPACK; see
 ``docs/calibration.md``). Above that size (``se_method="approximate"``) the inverse of the
 Schur complement is estimated on the entries the variances need (the diagonal and every pair
-of crossed levels that share a block) with 256 Rademacher probes and the Jacobi inverse as a
-control variate; the criterion is then exact but for ``log|S_rr|``, estimated by stochastic
+of crossed levels that share a block) by probing with colours of the levels' coupling graph
+(random signs; extra probe sets for the most coupled levels; see
+:meth:`workbench.calibration.mixed_iterative._IterEngine.refine`): SEs within 2 % worst case of
+the exact ones on the tested designs (``docs/calibration.md``); the criterion is then exact but for ``log|S_rr|``, estimated by stochastic
 Lanczos quadrature with control variates (:mod:`workbench.calibration.mixed_logdet`), whose
 Monte Carlo SE is ``settings["reml_criterion_se"]`` (0 on the exact path).
 ``MixedResult.settings["se_method"]`` says which path ran.
@@ -389,8 +391,8 @@ def fit_mixed(
     se_method : {"auto", "exact", "approximate"}
         How conditional variances (BLUP SEs and :meth:`MixedResult._combination_variance`)
         are computed at the estimate: ``"exact"`` by one dense factorisation (every
-        covariance; crossed terms up to 16,000 levels), ``"approximate"`` by 256 probes with a
-        control variate (see the module docstring). ``"auto"`` (default): exact up to
+        covariance; crossed terms up to 16,000 levels), ``"approximate"`` by coloured probes
+        (see the module docstring). ``"auto"`` (default): exact up to
         :data:`EXACT_SE` crossed levels.
     progress : callable, optional
         Called after every evaluation as ``progress(n_evaluations, theta, solver)`` (the CLI
