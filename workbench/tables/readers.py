@@ -229,10 +229,44 @@ def _parquet_grid(path: Path) -> pd.DataFrame:
 
 
 def _column_text(values: pd.Series) -> pd.Series:
-    """A typed column as text, as :func:`cell_text` writes each cell (quick for whole numbers)."""
-    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
-        return values.astype("int64").astype(str).astype(object).reset_index(drop=True)
-    return values.map(cell_text).astype(object).reset_index(drop=True)
+    """A typed column as text, exactly as :func:`cell_text` writes each cell.
+
+    Whole columns are converted at once (a Parquet copy of 500,000 ratings reads in about a
+    second, where converting cell by cell took about 20 s); a column of mixed Python objects
+    goes through :func:`cell_text` cell by cell.
+
+    Examples
+    --------
+    >>> _column_text(pd.Series([7.0, 3.5, float("nan")])).tolist()
+    ['7', '3.5', '']
+    >>> _column_text(pd.Series(pd.to_datetime(["2026-01-31", "2026-01-31 12:00"], format="ISO8601"))).tolist()
+    ['2026-01-31', '2026-01-31T12:00:00']
+    """
+    values = values.reset_index(drop=True)
+    dtype = values.dtype
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(dtype):
+        text = np.where(values.fillna(False).to_numpy(bool), "true", "false").astype(object)
+    elif pd.api.types.is_integer_dtype(dtype):
+        text = values.astype("Int64").astype(str).to_numpy(object)
+    elif pd.api.types.is_float_dtype(dtype):
+        numbers = values.to_numpy(float, na_value=np.nan)
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 1e15)
+        text = np.empty(len(numbers), dtype=object)
+        text[whole] = numbers[whole].astype(np.int64).astype(str)
+        text[~whole] = [repr(float(v)) for v in numbers[~whole]]
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        midnight = (values == values.dt.normalize()).to_numpy()
+        text = np.empty(len(values), dtype=object)
+        text[midnight] = values[midnight].dt.strftime("%Y-%m-%d").to_numpy(object)
+        text[~midnight] = [cell_text(v) for v in values[~midnight]]
+    elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = values.astype(object).where(~missing, "").astype(str).str.strip().to_numpy(object)
+    else:
+        return values.map(cell_text).astype(object)
+    text = np.asarray(text, dtype=object)
+    text[missing] = ""
+    return pd.Series(text, dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
