@@ -166,3 +166,8 @@ def test_typed_columns_as_text_equal_cell_by_cell():
     ]
     for column in columns:
         assert _column_text(column).tolist() == column.map(cell_text).tolist()
+    mixed = pd.Series(["score", 4.0, 3.5, None, "  n/a ", 2, True, dt.date(2026, 1, 2)],
+                      dtype=object)
+    assert _column_text(mixed).tolist() == mixed.map(cell_text).tolist()
+    sheet_column = pd.Series(["score"] + [4.0, 2.0, float("nan")] * 5, dtype=object)
+    assert _column_text(sheet_column).tolist() == sheet_column.map(cell_text).tolist()

@@ -210,15 +210,15 @@ def _excel_grid(path: Path, table: str | None, sheet: str | None) -> tuple[pd.Da
                     "on one sheet, or name its sheet after the table"
                     + (f" ('{table}')" if table else ""),
                 )
-        rows = [[cell_text(v) for v in row] for row in _sheet_rows(sheets[chosen])]
+        rows = _sheet_rows(sheets[chosen])
     finally:
         book.close()
-    while rows and not any(rows[-1]):
-        rows.pop()
-    if not rows:
+    if not rows or not any(str(v).strip() for row in rows for v in row if v is not None):
         raise _fail(path, f"the sheet {chosen!r} is empty")
-    width = max(len(row) for row in rows)
-    return pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object), chosen
+    cells = pd.DataFrame(rows, dtype=object)  # short rows are padded with None
+    grid = pd.DataFrame({i: _column_text(cells[i]) for i in range(cells.shape[1])})
+    filled = (grid != "").to_numpy().any(axis=1)
+    return grid.iloc[: int(np.flatnonzero(filled)[-1]) + 1], chosen
 
 
 def _parquet_grid(path: Path) -> pd.DataFrame:
@@ -263,9 +263,33 @@ def _column_text(values: pd.Series) -> pd.Series:
     elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         text = values.astype(object).where(~missing, "").astype(str).str.strip().to_numpy(object)
     else:
-        return values.map(cell_text).astype(object)
+        return _mixed_text(values)
     text = np.asarray(text, dtype=object)
     text[missing] = ""
+    return pd.Series(text, dtype=object)
+
+
+def _mixed_text(values: pd.Series) -> pd.Series:
+    """Cells of mixed Python types (a sheet's column: header text above numbers) as text.
+
+    The text cells are stripped at once and the rest converted as one typed column when they
+    share a type; anything else goes cell by cell through :func:`cell_text`.
+    """
+    cells = values.to_numpy(object)
+    is_text = np.fromiter((isinstance(v, str) for v in cells), bool, len(cells))
+    text = np.empty(len(cells), dtype=object)
+    text[is_text] = pd.Series(cells[is_text], dtype=object).str.strip().to_numpy(object)
+    rest = pd.Series(cells[~is_text], dtype=object)
+    kind = pd.api.types.infer_dtype(rest, skipna=True)
+    if kind in ("floating", "mixed-integer-float"):
+        rest = _column_text(pd.to_numeric(rest).astype(float))
+    elif kind == "integer" and rest.map(lambda v: abs(v) < 2**63, na_action="ignore").all():
+        rest = _column_text(rest.astype("Int64"))
+    elif kind == "boolean" and not rest.isna().any():
+        rest = _column_text(rest.astype(bool))
+    else:
+        rest = rest.map(cell_text)
+    text[~is_text] = rest.to_numpy(object)
     return pd.Series(text, dtype=object)
 
 
