@@ -21,6 +21,7 @@ from workbench.calibration import (
     rasch_figures,
     rasch_fit,
     reliability,
+    reliability_summary,
     result,
 )
 from workbench.calibration.agreement import *  # noqa: F403
@@ -39,6 +40,7 @@ from workbench.calibration.rasch_facets import *  # noqa: F403
 from workbench.calibration.rasch_figures import *  # noqa: F403
 from workbench.calibration.rasch_fit import *  # noqa: F403
 from workbench.calibration.reliability import *  # noqa: F403
+from workbench.calibration.reliability_summary import *  # noqa: F403
 from workbench.calibration.result import *  # noqa: F403
 
 __all__ = [*mixed_design.__all__, *mixed_model.__all__, *identifiability.__all__,
