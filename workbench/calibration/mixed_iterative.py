@@ -258,13 +258,20 @@ class _IterEngine(_Engine):
         del S
         rng = np.random.default_rng(seed)
         Z, reps = _colour_probes(_greedy_colouring(Srr), n_probes, rng)
+        # Each probe set is solved on its own: together they would hold several q x 472
+        # conjugate-gradient arrays at once (the peak memory at 50,000 raters).
+        Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv)
+        Xt = Y - st.Dinv[:, None] * Z
+        del Y
+        # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
+        dhat = np.maximum(st.Dinv + (Xt * Z).sum(axis=1) / reps, st.Dinv)
         # The most coupled levels (raters of many ratees) have the largest errors: each tier
         # of them gets a second probe set coloured among the tier alone (members within two
         # steps differ), which leaves a member only the far members of its colour as error
         # terms; its estimate replaces the first one for the tier.
         degree = np.diff(Srr.indptr)
         pattern = abs(Srr)
-        sets, tiers, upper = [Z], [], np.inf
+        upper = np.inf
         for share, probes in HUB_TIERS:
             lower = np.quantile(degree, 1.0 - share)
             tier = (degree >= lower) & (degree < upper)
@@ -274,19 +281,12 @@ class _IterEngine(_Engine):
             colour = np.full(q, -1, dtype=np.int64)
             colour[tier] = _greedy_colouring((pattern[tier] @ pattern)[:, tier], distance=1)
             Zt, reps_t = _colour_probes(colour, probes, rng)
-            sets.append(Zt)
-            tiers.append((tier, reps_t))
-        Y, its = _block_pcg(lambda v: Srr @ v, np.hstack(sets), st.Dinv)
-        self.cg_total += its
-        Xt = Y[:, :Z.shape[1]] - st.Dinv[:, None] * Z
-        # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
-        dhat = np.maximum(st.Dinv + (Xt * Z).sum(axis=1) / reps, st.Dinv)
-        start = Z.shape[1]
-        for (tier, reps_t), Zt in zip(tiers, sets[1:], strict=True):
-            est = (Y[tier, start:start + Zt.shape[1]] * Zt[tier]).sum(axis=1) / reps_t
+            Yt, its_t = _block_pcg(lambda v: Srr @ v, Zt, st.Dinv)
+            its += its_t
+            est = (Yt[tier] * Zt[tier]).sum(axis=1) / reps_t
             dhat[tier] = np.maximum(est, st.Dinv[tier])
-            start += Zt.shape[1]
-        del Y
+            del Yt, Zt
+        self.cg_total += its
         logdet, logdet_se = logdet_slq(Srr, n_probes=LOGDET_PROBES, seed=seed + 1)
         return _IterState(st.theta, st.Linv, st.W, st.B, st.x, st.r2, st.Cinv, st.Yx, dhat,
                           Xt, st.Dinv, st.cg_iter + its, Z, ld_e=st.ld_e, logdet_rr=logdet,
