@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from workbench.checks import check_choice, check_random_state
 from workbench.profiles.initialisation import (
@@ -45,6 +44,7 @@ from workbench.profiles.initialisation import (
     ward_labels,
     ward_trees,
 )
+from workbench.profiles.parallel import one_blas_thread
 from workbench.profiles.structures import (
     DIAGONAL,
     STRUCTURES,
@@ -336,7 +336,7 @@ def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8, max_iter: int 
     xc = x - centre
     data = _Data(xc, structure, _scale(xc))
     try:
-        with threadpool_limits(1):
+        with one_blas_thread():
             run = _em(data, np.asarray(resp, float), tol=tol, max_iter=max_iter,
                       stop_below=floor)
     except _FAILED:
@@ -458,7 +458,7 @@ def fit_mixture(
     if short_rows is not None:
         inits = [r[short_rows] for r in inits]
     inits += _generated_starts(data_short.x, k, max(n_starts - len(inits), 0), rng)
-    with threadpool_limits(1):
+    with one_blas_thread():
         # Small matrices: BLAS threads only contend with each other (and with joblib workers).
         runs = _run_starts(data_short, inits, tol_start, n_init_iter)[0]
         runs.sort(key=lambda r: -r.loglik)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from workbench.profiles.gaussian_mixture import (
     MixtureFit,
@@ -36,7 +35,7 @@ from workbench.profiles.gaussian_mixture import (
     sample_mixture,
 )
 from workbench.profiles.initialisation import one_hot
-from workbench.profiles.parallel import parallel_map, spawn_seeds
+from workbench.profiles.parallel import one_blas_thread, parallel_map, spawn_seeds
 
 __all__ = ["vlmr_test", "vlmr_table", "blrt_table", "split_starts", "VLMR_STRUCTURES",
            "VLMR_MAX_PARAMETERS"]
@@ -192,7 +191,7 @@ def vlmr_test(x, null: MixtureFit, alt: MixtureFit) -> tuple[float, float]:
     lr = max(0.0, 2 * (alt.loglik - null.loglik))
     if alt.structure not in VLMR_STRUCTURES or alt.n_parameters > VLMR_MAX_PARAMETERS:
         return lr, np.nan
-    with threadpool_limits(1):
+    with one_blas_thread():
         sf, af = _scores_hessian(x, alt)
         sg, ag = _scores_hessian(x, null)
     n = len(x)
