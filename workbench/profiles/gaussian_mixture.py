@@ -122,8 +122,21 @@ class MixtureFit:
         return int(np.sum(counts[ll >= top - tol * max(1.0, abs(top))]))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logp = log_density(x, self.weights, self.means, self.covariances)
-        return np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
+        """Posterior membership probabilities (n, k) of the rows of ``x``."""
+        return self.posteriors(x)[0]
+
+    def posteriors(self, x: np.ndarray) -> tuple[np.ndarray, float]:
+        """Posteriors (n, k) and the log-likelihood of ``x``, by the compiled E-step (the
+        bootstrap and the shared starts call this often)."""
+        from workbench.profiles.kernels import estep_full
+
+        x = np.ascontiguousarray(x, dtype=float)
+        chols = np.linalg.cholesky(self.covariances)
+        logdets = 2.0 * np.sum(np.log(np.diagonal(chols, axis1=1, axis2=2)), axis=1)
+        resp = np.empty((len(x), self.k))
+        loglik = estep_full(x, np.log(self.weights), self.means, np.linalg.inv(chols),
+                            logdets, resp)
+        return resp, float(loglik)
 
     def score_samples(self, x: np.ndarray) -> np.ndarray:
         """Log-density of each row of ``x`` under the mixture."""

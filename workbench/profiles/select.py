@@ -292,8 +292,7 @@ def _share_partitions(x, fits, models, k_max, subset_rows):
                     continue
                 if subset_rows is not None:
                     sub_fit = refine_mixture(x[subset_rows], start[subset_rows], m, tol=1e-5,
-                                             floor=float(np.sum(fit.score_samples(
-                                                 x[subset_rows]))))
+                                             floor=fit.posteriors(x[subset_rows])[1])
                     if sub_fit is None:
                         continue
                     start = sub_fit.predict_proba(x)
