@@ -399,6 +399,7 @@ def fit_mixture(
     random_state=None,
     ward_tree=None,
     subset_rows=None,
+    other_anchors=(),
 ) -> MixtureFit | None:
     """Fit one Gaussian mixture by EM from several starts; None when every start degenerates.
 
@@ -442,6 +443,9 @@ def fit_mixture(
         starts; each gives one start.
     subset_rows : array of int, optional
         The rows of the starts (to share one subset and its trees across fits).
+    other_anchors : sequence of (rows, labels)
+        More hierarchical starts of large samples: the agglomeration of another subset of
+        ``rows`` cut at k (``labels`` of those rows); each runs like mclust's start.
 
     Returns
     -------
@@ -482,6 +486,15 @@ def fit_mixture(
         start_ll = [ll for ll in start_ll if np.isfinite(ll)]
         runs = [r for r in runs if not r.pruned]
         anchor = _anchored_run(data, data_s, hc_labels, k, tol_start, max_iter)
+        for rows, labels in other_anchors:
+            # Another subset's tree: skipped when it gives the partition already run.
+            if anchor is not None and _same_partition(
+                    labels, np.argmax(anchor.resp[rows], axis=1), k):
+                continue
+            other = _anchored_run(data, _Data(xc[rows], structure, scale), labels, k,
+                                  tol_start, max_iter)
+            if other is not None and (anchor is None or other.loglik > anchor.loglik):
+                anchor = other
         if sub is not None and runs:
             # Large samples: the runs converged on the subset; the best goes on all rows,
             # unless it is mclust's start's partition again, and it stops once it cannot
