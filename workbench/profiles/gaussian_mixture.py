@@ -16,7 +16,9 @@ M-step, quadratic forms as two matrix products on the precomputed products ``x_i
   partitions run to convergence (two stages, as Mplus's ``STARTS = n m``).
 
 For large samples the starts run on a subset of rows (as mclust initialises on a subset of
-2000) and the best, with mclust's start, is refined on all rows.
+2000) and the best, with mclust's start, is refined on all rows; the agglomerations of further
+subsets (``other_anchors``) start each cell too, since which subset mclust draws decides which
+optimum some cells reach.
 
 Examples
 --------
