@@ -221,8 +221,11 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
     assert main(["calibrate", str(single), "--out", str(tmp_path / "o1"),
                  "--terms", "ratee", "ratee:skill", "rater"]) == 0
     assert (tmp_path / "o1" / "calibrated_scores.csv").is_file()
-    for name in ("calibrated_scores", "rater_effects", "source_effects", "variance_components"):
+    for name in ("calibrated_scores", "source_effects", "variance_components"):
         assert (out / f"{name}.csv").is_file()
+    # rater ids only in the analyst's folder, never beside the client's tables
+    assert (out / "analyst" / "rater_effects.csv").is_file()
+    assert not (out / "rater_effects.csv").exists()
     scores = pd.read_csv(out / "calibrated_scores.csv")
     assert {"person", "skill", "score", "se", "raw_mean", "n_ratings"} <= set(scores.columns)
     assert "Variance components" in capsys.readouterr().out
@@ -237,7 +240,7 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
 
 def test_cli_reliability_uses_the_survey_scale(tmp_path):
     """r_wg's uniform null comes from the scale file (1 to 7 here), not the observed range."""
-    from workbench.calibration.generalizability import reliability_table
+    from workbench.calibration.reliability_summary import reliability_table
     from workbench.tables.data import Scale
 
     org = generate_organisation(90, seed=8, n_waves=1)
