@@ -36,6 +36,9 @@ Checked against R's mclust 6.0.0 (tests/fixtures/mclust, benchmarks/R/mclust_fix
 same model and k are chosen and no (structure, k) ends with a lower log-likelihood than
 mclust's.
 
+(A little over 600 lines: the input checks, the grid with its shared starts and the size rules
+serve the one entry point, :func:`find_profiles`, and are read together.)
+
 Examples
 --------
 >>> from workbench.synth.generator import generate_organisation
