@@ -422,3 +422,30 @@ def test_vlmr_is_not_computed_for_rotated_structures_and_notes_say_so():
     assert res.model_selection["vlmr_p_value"].isna().all()
     assert res.model_selection["vlmr_lr"].notna().any()
     assert any("VLMR p-value not computed for EEV" in note for note in res.notes)
+
+
+def test_large_samples_keep_the_better_of_two_subsets_hierarchical_starts():
+    # Above `subset` rows every cell is also started from another subset's agglomeration
+    # (issue 13: one subset's tree can miss the optimum mclust's subset reaches). With no
+    # generated starts, the fit must reach what EM from the good start reaches on its own.
+    from workbench.profiles.gaussian_mixture import refine_mixture
+
+    rng = np.random.default_rng(5)
+    truth = np.repeat(np.arange(4), 600)
+    x = rng.normal(0, 1, (2400, 3)) + 8.0 * np.vstack([np.eye(3), -np.eye(3)[:1]])[truth]
+    rows_a = np.sort(rng.choice(2400, 1000, replace=False))
+    rows_b = np.sort(rng.choice(2400, 1000, replace=False))
+    # a poor partition of subset a: two true groups as one, another cut in two (a local
+    # optimum EM does not leave when the groups are far apart)
+    ta = truth[rows_a]
+    bad = np.select([ta <= 1, ta == 2, x[rows_a, 1] > 0], [0, 1, 2], 3)
+    good = truth[rows_b]
+    on_b = refine_mixture(x[rows_b], np.eye(4)[good], "EEI", tol=1e-5)
+    alone = refine_mixture(x, on_b.predict_proba(x), "EEI", tol=1e-5)
+    on_a = refine_mixture(x[rows_a], np.eye(4)[bad], "EEI", tol=1e-5)
+    from_bad = refine_mixture(x, on_a.predict_proba(x), "EEI", tol=1e-5)
+    assert alone.loglik > from_bad.loglik + 10  # the two starts end apart
+    fit = fit_mixture(x, 4, "EEI", n_starts=0, subset=1000, subset_rows=rows_a,
+                      hc_labels=bad, other_anchors=[(rows_b, good)], random_state=0)
+    assert fit.loglik >= alone.loglik - 1e-5 * abs(alone.loglik)
+    assert adjusted_rand_score(truth, np.argmax(fit.resp, axis=1)) > 0.95
