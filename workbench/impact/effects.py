@@ -52,6 +52,7 @@ from workbench.errors import ModelError
 from workbench.impact.regression import (
     COVARIATES,
     calibrated_pre,
+    check_error_correlation,
     check_panel,
     design_matrix,
     fit_ols,
@@ -107,7 +108,7 @@ def paired_change(panel: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
 
 def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVARIATES,
                    cluster: str | None = "team", pre_adjust: str = "auto",
-                   cov_type: str = "cluster", error_correlation: float = 0.0) -> pd.DataFrame:
+                   cov_type: str = "cluster", error_correlation: float | None = None) -> pd.DataFrame:
     """Training effect per skill by ANCOVA: post ~ pre + trained (+ role + level).
 
     Parameters
@@ -125,9 +126,10 @@ def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVAR
         trained, covariates] using the scores' SEs (corrects the attenuation that otherwise
         biases the trained coefficient when groups differ at baseline); "auto" does so when
         SEs are available.
-    error_correlation : float
+    error_correlation : float or None
         Correlation of the pre and post scores' errors (with regression calibration; see
-        :func:`workbench.impact.regression.calibrated_pre`). 0 assumes independent errors.
+        :func:`workbench.impact.regression.calibrated_pre`). None (default): each row's
+        ``error_corr`` from the calibrated scores (0 where absent); a number overrides it.
 
     Returns
     -------
@@ -145,7 +147,7 @@ def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVAR
     """
     check_alpha(alpha)
     check_panel(panel)
-    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
+    check_error_correlation(error_correlation)
     adjust = pre_adjust_for(panel, pre_adjust)
     rows = []
     for skill, d in panel[panel["included"]].groupby("skill", sort=True):

@@ -1,0 +1,332 @@
+"""How strongly the errors of a person's calibrated scores in two waves are correlated.
+
+A calibrated score's error is mostly its raters' noise: their halo for the person
+(``rater:ratee``), the residual and the error in their estimated leniency. When the same raters
+rate in both waves, part of that noise comes back: a rater's *lasting impression* of a person
+(the part of the halo that persists between waves) and the error in the rater's leniency
+enter both scores. Impact analyses compare a person's two waves and must know this covariance
+(:func:`workbench.impact.regression.calibrated_pre`); the scores alone cannot reveal it (it is
+confounded with how stable the true scores are), the ratings can. This module owns it:
+
+* :func:`lasting_impression` splits the fitted halo variance ``sigma_h^2`` (``rater:ratee``,
+  fitted within each wave) into a lasting part ``sigma_L^2`` and an occasion part, by a
+  moment estimator on the raters who rate a person in both waves. Per rater-person-wave the
+  mean rating net of the fixed effects (source offset, skill-by-wave mean) is
+  ``m = t[i, w] + l[r] + L[r, i] + o[r, i, w] + e``; centred across the person's shared
+  raters within each wave, the person's level ``t`` drops out, and the cross-wave products
+  have expectation ``(k - 1)(sigma_l^2 + sigma_L^2)`` for ``k`` shared raters (only the
+  persistent parts, leniency ``l`` and the lasting impression ``L``, survive across waves).
+  ``sigma_L^2`` is that estimate minus the fitted rater variance ``sigma_l^2``, kept within
+  ``[0, sigma_h^2]``.
+* :func:`wave_error_correlation` computes, per person, skill and wave, the correlation between
+  the rating-noise parts of the errors of this wave's score and of the previous wave's score.
+  Within a wave the calibrated score (``ratee`` + ``ratee:skill`` BLUP at the estimated fixed
+  and rater effects) is ``k_s' (y - fixed - leniency)`` with ``k_s = V^-1 c_s``, ``V = sigma_a^2
+  J + sigma_b^2 S S' + sigma_h^2 R R' + sigma_e^2 I`` the covariance of the person's ratings in
+  that wave and ``c_s = sigma_a^2 1 + sigma_b^2 S_s`` (``S``, ``R`` skill and rater indicators).
+  With ``g = R' k_s`` (each rater's total weight) the noise of the score has variance
+  ``sum_r g_r^2 (sigma_h^2 + pev_r) + sigma_e^2 |k_s|^2`` and its covariance with the previous
+  wave's is ``sum_{r in both} g1_r g2_r (sigma_L^2 + pev_r)``, ``pev_r`` the conditional
+  variance of rater ``r``'s leniency. The correlation does not depend on how much the score was
+  shrunk, so it holds for the shrunken scores and for scores un-shrunk as impact does
+  (:func:`workbench.impact.panel.undo_shrinkage`). ``k_s`` is computed through the
+  ``q x q`` system of the person's effects (``q`` = 1 + skills + raters; Woodbury), batched.
+
+Neglected, and why: the covariance between a rater's estimated leniency and their halos (a
+rater's leniency is estimated from several people), and the fixed effects' sampling error
+(common to everyone, absorbed by an intercept downstream).
+
+The scores contract carries the result as ``error_corr`` (the later wave's row; NaN in a
+person's first wave), added by :meth:`workbench.calibration.result.Calibration.to_scores` for
+joint calibrations of several waves.
+
+Examples
+--------
+>>> from workbench.synth import generate_organisation
+>>> from workbench.calibration import calibrate_ratings
+>>> cal = calibrate_ratings(generate_organisation(60, seed=5).ratings, waves="joint")
+>>> corr = wave_error_correlation(cal)
+>>> corr.columns.tolist()
+['person', 'skill', 'wave', 'previous_wave', 'covariance', 'variance', 'previous_variance', 'error_corr']
+>>> bool(corr["error_corr"].between(0, 1).all())
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ConfigError
+
+__all__ = ["lasting_impression", "wave_error_correlation"]
+
+#: Person-waves solved together (memory: about batch * q^2 * 8 bytes, q = 1 + skills + raters).
+_BATCH = 2000
+
+
+def _wave_order(values):
+    values = list(values)
+    numbers = pd.to_numeric(pd.Series(values, dtype=object).astype(str), errors="coerce")
+    if numbers.notna().all():
+        return [v for _, v in sorted(zip(numbers, values, strict=True), key=lambda t: t[0])]
+    return sorted(values, key=str)
+
+
+def _check(cal):
+    for attribute in ("ratings", "models", "settings"):
+        if not hasattr(cal, attribute):
+            raise ConfigError(f"expected a Calibration (from calibrate_ratings), got "
+                              f"{type(cal).__name__}")
+    if cal.settings.get("waves") != "joint" or cal.ratings["wave"].nunique() < 2:
+        raise ConfigError("the between-wave error covariance needs a calibration of several "
+                          "waves fitted jointly: calibrate_ratings(ratings, waves='joint')")
+
+
+def _variance(model, name):
+    variances = model.variances
+    return float(variances[name]) if name in variances.index else 0.0
+
+
+def _net_of_fixed(part, model):
+    """Each rating minus its source offset and its skill-by-wave (or wave) mean."""
+    fe = model.fe_params
+    net = part["score"].to_numpy(dtype=float).copy()
+    lookups = (("source", part["source"].astype(str)),
+               ("skill_wave", part["skill"].astype(str) + " | wave " + part["wave"].astype(str)),
+               ("wave_f", "wave " + part["wave"].astype(str)),
+               ("skill", part["skill"].astype(str)))
+    for factor, level in lookups:
+        names = factor + "[T." + level + "]"
+        net -= names.map(fe).fillna(0.0).to_numpy()
+    return net
+
+
+def _subset_lasting(part, model):
+    """Moment sums of one fitted subset: (sum of cross-wave products, sum of k - 1)."""
+    frame = pd.DataFrame({"ratee": part["ratee"].to_numpy(), "rater": part["rater"].to_numpy(),
+                          "wave": part["wave"].to_numpy(), "net": _net_of_fixed(part, model)})
+    pairs = frame.groupby(["ratee", "rater", "wave"], sort=False)["net"].mean().reset_index()
+    waves = _wave_order(pairs["wave"].unique())
+    products = []
+    for before, after in zip(waves[:-1], waves[1:], strict=True):
+        one = pairs[pairs["wave"] == before].drop(columns="wave")
+        two = pairs[pairs["wave"] == after].drop(columns="wave")
+        both = one.merge(two, on=["ratee", "rater"], suffixes=("_1", "_2"))
+        k = both.groupby("ratee")["rater"].transform("size")
+        both = both[k >= 2].copy()
+        for column in ("net_1", "net_2"):
+            both[column] -= both.groupby("ratee")[column].transform("mean")
+        both["product"] = both["net_1"] * both["net_2"]
+        per_person = both.groupby("ratee").agg(total=("product", "sum"), k=("product", "size"))
+        products.append(per_person)
+    return pd.concat(products) if products else pd.DataFrame(columns=["total", "k"])
+
+
+def lasting_impression(cal) -> pd.DataFrame:
+    """Split the halo variance into a lasting part (carried between waves) and an occasion part.
+
+    Parameters
+    ----------
+    cal : Calibration
+        A joint calibration of several waves (``calibrate_ratings(ratings, waves="joint")``).
+
+    Returns
+    -------
+    DataFrame
+        One row per fitted subset: ``subset``, ``persistent`` (estimate of ``sigma_l^2 +
+        sigma_L^2`` from the cross-wave products, with ``persistent_se``), ``rater``
+        (fitted leniency variance ``sigma_l^2``), ``halo`` (fitted ``rater:ratee`` variance
+        ``sigma_h^2``), ``estimate`` (``sigma_L^2``, the lasting part, kept within ``[0,
+        sigma_h^2]``), ``se`` (the persistent part's SE; the rater variance's own uncertainty
+        is not included), ``share`` (``sigma_L^2 / sigma_h^2``), ``n`` (people with two or
+        more raters in consecutive waves) and ``n_raters`` (their shared raters).
+
+    Notes
+    -----
+    The estimator is unbiased for ``sigma_l^2 + sigma_L^2`` under the calibration model with
+    a lasting rater-by-person term (see the module docstring); its SE treats people as
+    independent. Checked against the known halo of synthetic organisations in
+    ``tests/calibration/test_wave_covariance.py``.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_organisation
+    >>> from workbench.calibration import calibrate_ratings
+    >>> cal = calibrate_ratings(generate_organisation(60, seed=5).ratings, waves="joint")
+    >>> lasting_impression(cal).columns.tolist()[:5]
+    ['subset', 'persistent', 'persistent_se', 'rater', 'halo']
+    """
+    _check(cal)
+    rows = []
+    for subset, model in cal.models.items():
+        part = cal.ratings[cal.ratings["subset"] == subset]
+        sums = _subset_lasting(part, model)
+        df = float((sums["k"] - 1).sum()) if len(sums) else 0.0
+        persistent = float(sums["total"].sum()) / df if df > 0 else np.nan
+        resid = sums["total"] - persistent * (sums["k"] - 1)
+        se = float(np.sqrt((resid**2).sum())) / df if df > 0 else np.nan
+        rater = _variance(model, "rater")
+        halo = _variance(model, "rater:ratee:wave")
+        lasting = float(np.clip(persistent - rater, 0.0, halo)) if df > 0 else 0.0
+        rows.append({"subset": subset, "persistent": persistent, "persistent_se": se,
+                     "rater": rater, "halo": halo, "estimate": lasting, "se": se,
+                     "share": lasting / halo if halo > 0 else np.nan, "n": len(sums),
+                     "n_raters": int(sums["k"].sum()) if len(sums) else 0})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# The weights of each rater in a person's score
+# --------------------------------------------------------------------------------------------
+
+
+def _person_waves(part, skills):
+    """Codes of one subset's ratings: person-wave, skill, rater slot within the person-wave."""
+    cell = pd.factorize(part["ratee"].astype(str) + "\x1f" + part["wave"].astype(str))[0]
+    skill = pd.Index(skills).get_indexer(part["skill"].astype(str))
+    key = pd.DataFrame({"cell": cell, "rater": part["rater"].astype(str).to_numpy()})
+    first = key.drop_duplicates()
+    first = first.assign(slot=first.groupby("cell").cumcount().to_numpy())
+    slot = key.merge(first, on=["cell", "rater"], how="left")["slot"].to_numpy()
+    return cell, skill, slot
+
+
+def _weights(counts, sa, sb, sh, se2):
+    """Rater weights ``g`` (cells x skills x slots) and ``|k_s|^2`` (cells x skills).
+
+    ``counts[c, s, r]`` is the number of ratings of rater slot ``r`` on skill ``s`` in
+    person-wave ``c``. Effects: one person level, one per skill, one per rater slot.
+    """
+    n_cells, n_skills, n_slots = counts.shape
+    q = 1 + n_skills + n_slots
+    ztz = np.zeros((n_cells, q, q))
+    per_skill = counts.sum(axis=2)
+    per_slot = counts.sum(axis=1)
+    ztz[:, 0, 0] = per_skill.sum(axis=1)
+    sk = np.arange(1, 1 + n_skills)
+    sl = np.arange(1 + n_skills, q)
+    ztz[:, 0, sk] = ztz[:, sk, 0] = per_skill
+    ztz[:, 0, sl] = ztz[:, sl, 0] = per_slot
+    ztz[:, sk, sk] = per_skill
+    ztz[:, sl, sl] = per_slot
+    ztz[:, 1:1 + n_skills, 1 + n_skills:] = counts
+    ztz[:, 1 + n_skills:, 1:1 + n_skills] = counts.transpose(0, 2, 1)
+    g_diag = np.concatenate([[sa], np.full(n_skills, sb), np.full(n_slots, sh)])
+    # k_s = V^-1 Z G u_s = Z (se2 I + G Z'Z)^-1 G u_s  (push-through identity)
+    system = se2 * np.eye(q) + g_diag[None, :, None] * ztz
+    rhs = np.zeros((q, n_skills))
+    rhs[0, :] = sa
+    rhs[sk, np.arange(n_skills)] = sb
+    w = np.linalg.solve(system, np.broadcast_to(rhs, (n_cells, q, n_skills)))
+    zk = ztz @ w  # Z'Z w: rows are Z' k_s
+    g = zk[:, 1 + n_skills:, :].transpose(0, 2, 1)  # cells x skills x slots
+    knorm = np.einsum("cqs,cqs->cs", w, zk)  # |k_s|^2 = w' Z'Z w
+    return g, knorm
+
+
+def _subset_weights(part, model, skills):
+    """Long table: person, wave, skill, rater, g; and per (person, wave, skill) |k|^2."""
+    sa = _variance(model, "ratee:wave")
+    sb = _variance(model, "ratee:skill:wave")
+    sh = _variance(model, "rater:ratee:wave")
+    se2 = _variance(model, "residual")
+    cell, skill, slot = _person_waves(part, skills)
+    keys = pd.DataFrame({"ratee": part["ratee"].astype(str).to_numpy(),
+                         "wave": part["wave"].to_numpy(), "rater": part["rater"].astype(str)
+                         .to_numpy(), "cell": cell, "slot": slot})
+    cells = keys.drop_duplicates("cell").sort_values("cell")
+    n_cells, n_skills = len(cells), len(skills)
+    n_slots = slot.max() + 1 if len(slot) else 0
+    raters = keys.drop_duplicates(["cell", "slot"]).set_index(["cell", "slot"])["rater"]
+    long, norms = [], []
+    order = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(0, n_cells + _BATCH, _BATCH))
+    for b, start in enumerate(range(0, n_cells, _BATCH)):
+        stop = min(start + _BATCH, n_cells)
+        rows = order[bounds[b]:bounds[b + 1]]
+        counts = np.zeros((stop - start, n_skills, n_slots))
+        np.add.at(counts, (cell[rows] - start, skill[rows], slot[rows]), 1.0)
+        g, knorm = _weights(counts, sa, sb, sh, se2)
+        rated = np.broadcast_to(counts.sum(axis=1)[:, None, :] > 0, g.shape)
+        c, s, r = np.nonzero(rated)
+        long.append(pd.DataFrame({"cell": c + start, "skill": np.asarray(skills)[s],
+                                  "slot": r, "g": g[c, s, r]}))
+        cs, ss = np.meshgrid(np.arange(stop - start), np.arange(n_skills), indexing="ij")
+        norms.append(pd.DataFrame({"cell": (cs + start).ravel(),
+                                   "skill": np.asarray(skills)[ss.ravel()],
+                                   "knorm": knorm.ravel()}))
+    long = pd.concat(long, ignore_index=True)
+    long["rater"] = raters.reindex(pd.MultiIndex.from_arrays([long["cell"], long["slot"]])) \
+        .to_numpy()
+    norms = pd.concat(norms, ignore_index=True)
+    info = cells.set_index("cell")[["ratee", "wave"]]
+    for frame in (long, norms):
+        frame["person"] = info["ratee"].reindex(frame["cell"]).to_numpy()
+        frame["wave"] = info["wave"].reindex(frame["cell"]).to_numpy()
+    return long.drop(columns=["cell", "slot"]), norms.drop(columns="cell")
+
+
+def wave_error_correlation(cal) -> pd.DataFrame:
+    """Correlation between the errors of a person's scores in consecutive waves.
+
+    Parameters
+    ----------
+    cal : Calibration
+        A joint calibration of several waves (``calibrate_ratings(ratings, waves="joint")``).
+
+    Returns
+    -------
+    DataFrame
+        One row per person, skill and wave that has a previous wave: ``person``, ``skill``,
+        ``wave``, ``previous_wave``, ``covariance`` (of the rating-noise parts of the two
+        calibrated scores' errors, in squared score units), ``variance`` and
+        ``previous_variance`` (the noise variances of the two scores), ``error_corr``
+        (``covariance / sqrt(variance * previous_variance)``).
+
+    Notes
+    -----
+    Formulas in the module docstring. The lasting part of the halo comes from
+    :func:`lasting_impression`; the conditional variances of the raters' leniencies from the
+    fitted model. Checked against the errors of calibrated scores on synthetic organisations
+    with known truth in ``tests/calibration/test_wave_covariance.py``.
+    """
+    _check(cal)
+    lasting = lasting_impression(cal).set_index("subset")["estimate"]
+    skills = sorted(cal.ratings["skill"].astype(str).unique())
+    out = []
+    for subset, model in cal.models.items():
+        part = cal.ratings[cal.ratings["subset"] == subset]
+        long, norms = _subset_weights(part, model, skills)
+        pev = (model.blups["rater"]["se"] ** 2 if "rater" in model.blups
+               else pd.Series(dtype=float))
+        pev.index = pev.index.astype(str)
+        long["pev"] = long["rater"].map(pev).fillna(0.0).to_numpy()
+        sh = _variance(model, "rater:ratee:wave")
+        se2 = _variance(model, "residual")
+        long["noise"] = long["g"] ** 2 * (sh + long["pev"])
+        keys = ["person", "skill", "wave"]
+        variance = long.groupby(keys)["noise"].sum().rename("variance").reset_index()
+        variance = variance.merge(norms, on=keys, how="left")
+        variance["variance"] += se2 * variance["knorm"]
+        waves = _wave_order(part["wave"].unique())
+        for before, after in zip(waves[:-1], waves[1:], strict=True):
+            one = long[long["wave"] == before]
+            two = long[long["wave"] == after]
+            both = one.merge(two[["person", "skill", "rater", "g"]],
+                             on=["person", "skill", "rater"], suffixes=("_1", "_2"))
+            both["shared"] = both["g_1"] * both["g_2"] * (lasting[subset] + both["pev"])
+            cov = both.groupby(["person", "skill"])["shared"].sum().rename("covariance")
+            v1 = variance[variance["wave"] == before].set_index(["person", "skill"])["variance"]
+            v2 = variance[variance["wave"] == after].set_index(["person", "skill"])["variance"]
+            table = pd.concat([v2.rename("variance"), v1.rename("previous_variance")],
+                              axis=1, join="inner")
+            table["covariance"] = cov.reindex(table.index).fillna(0.0)
+            table["wave"] = after
+            table["previous_wave"] = before
+            out.append(table.reset_index())
+    table = pd.concat(out, ignore_index=True)
+    table["error_corr"] = table["covariance"] / np.sqrt(table["variance"]
+                                                       * table["previous_variance"])
+    return table[["person", "skill", "wave", "previous_wave", "covariance", "variance",
+                  "previous_variance", "error_corr"]]
