@@ -91,15 +91,15 @@ def _variance(model, name):
 def _net_of_fixed(part, model):
     """Each rating minus its source offset and its skill-by-wave (or wave) mean."""
     fe = model.fe_params
-    net = part["score"].to_numpy(dtype=float).copy()
-    lookups = (("source", part["source"].astype(str)),
-               ("skill_wave", part["skill"].astype(str) + " | wave " + part["wave"].astype(str)),
-               ("wave_f", "wave " + part["wave"].astype(str)),
-               ("skill", part["skill"].astype(str)))
-    for factor, level in lookups:
-        names = factor + "[T." + level + "]"
-        net -= names.map(fe).fillna(0.0).to_numpy()
-    return net
+    group = part.groupby(["source", "skill", "wave"], sort=False, observed=True)
+    combos = group.size().index.to_frame(index=False)
+    offset = np.zeros(len(combos))
+    source, skill = combos["source"].astype(str), combos["skill"].astype(str)
+    wave = combos["wave"].astype(str)
+    for name in ("source[T." + source + "]", "skill_wave[T." + skill + " | wave " + wave + "]",
+                 "wave_f[T.wave " + wave + "]", "skill[T." + skill + "]"):
+        offset += name.map(fe).fillna(0.0).to_numpy()
+    return part["score"].to_numpy(dtype=float) - offset[group.ngroup().to_numpy()]
 
 
 def _subset_lasting(part, model):
@@ -183,13 +183,13 @@ def lasting_impression(cal) -> pd.DataFrame:
 
 def _person_waves(part, skills):
     """Codes of one subset's ratings: person-wave, skill, rater slot within the person-wave."""
-    cell = pd.factorize(part["ratee"].astype(str) + "\x1f" + part["wave"].astype(str))[0]
+    cell = part.groupby(["ratee", "wave"], sort=False, observed=True).ngroup().to_numpy()
     skill = pd.Index(skills).get_indexer(part["skill"].astype(str))
-    key = pd.DataFrame({"cell": cell, "rater": part["rater"].astype(str).to_numpy()})
-    first = key.drop_duplicates()
-    first = first.assign(slot=first.groupby("cell").cumcount().to_numpy())
-    slot = key.merge(first, on=["cell", "rater"], how="left")["slot"].to_numpy()
-    return cell, skill, slot
+    pair = part.groupby(["ratee", "wave", "rater"], sort=False, observed=True).ngroup()
+    first = pd.DataFrame({"cell": cell, "pair": pair.to_numpy()}).drop_duplicates("pair")
+    slot_of_pair = np.empty(len(first), dtype=np.int64)
+    slot_of_pair[first["pair"].to_numpy()] = first.groupby("cell").cumcount().to_numpy()
+    return cell, skill, slot_of_pair[pair.to_numpy()]
 
 
 def _weights(counts, sa, sb, sh, se2):
