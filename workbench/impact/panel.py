@@ -21,6 +21,11 @@ Everything the estimators need is decided here, once, and stated in the panel's 
   they completed, in the window, an activity that targets the skill (``training="targeted"``).
   Without a catalog per-skill effects are refused unless ``training="any"``: then completing
   any activity counts as training on every skill, and every table says so.
+* **Error correlation**: a joint calibration writes, on each later-wave score, the
+  correlation of its error with the previous wave's (``error_corr``; the same raters' lasting
+  impressions enter both). The panel carries the post score's ``error_corr`` when the pre
+  wave is the wave just before the post wave, for the regression calibration
+  (:func:`workbench.impact.regression.calibrated_pre`); otherwise NaN, and ``attrs`` say why.
 * **Untrained**: no counted enrollment on the skill. People whose enrollments on a skill were
   all unfinished or partly outside the window are left out of that skill's comparison
   (``noncompleters="exclude"``) or counted as untrained (``"untrained"``, intention-to-treat
