@@ -88,24 +88,41 @@ def _variance(model, name):
     return float(variances[name]) if name in variances.index else 0.0
 
 
-def _net_of_fixed(part, model):
+def _coded(cal, subset):
+    """One subset's ratings with integer codes (string columns are slow to group and merge).
+
+    Returns the frame (ratee, rater, source, skill as codes; wave; score) and the labels of
+    each coded column.
+    """
+    part = cal.ratings[cal.ratings["subset"] == subset]
+    frame = pd.DataFrame({"wave": part["wave"].to_numpy(),
+                          "score": part["score"].to_numpy(dtype=float)})
+    labels = {}
+    for column in ("ratee", "rater", "source", "skill"):
+        codes, uniques = pd.factorize(part[column], sort=column == "skill")
+        frame[column] = codes
+        labels[column] = pd.Index(np.asarray(uniques, dtype=object).astype(str))
+    return frame, labels
+
+
+def _net_of_fixed(part, labels, model):
     """Each rating minus its source offset and its skill-by-wave (or wave) mean."""
     fe = model.fe_params
-    group = part.groupby(["source", "skill", "wave"], sort=False, observed=True)
+    group = part.groupby(["source", "skill", "wave"], sort=False)
     combos = group.size().index.to_frame(index=False)
     offset = np.zeros(len(combos))
-    source, skill = combos["source"].astype(str), combos["skill"].astype(str)
+    source = pd.Series(labels["source"][combos["source"]])
+    skill = pd.Series(labels["skill"][combos["skill"]])
     wave = combos["wave"].astype(str)
     for name in ("source[T." + source + "]", "skill_wave[T." + skill + " | wave " + wave + "]",
                  "wave_f[T.wave " + wave + "]", "skill[T." + skill + "]"):
         offset += name.map(fe).fillna(0.0).to_numpy()
-    return part["score"].to_numpy(dtype=float) - offset[group.ngroup().to_numpy()]
+    return part["score"].to_numpy() - offset[group.ngroup().to_numpy()]
 
 
-def _subset_lasting(part, model):
+def _subset_lasting(part, labels, model):
     """Moment sums of one fitted subset: (sum of cross-wave products, sum of k - 1)."""
-    frame = pd.DataFrame({"ratee": part["ratee"].to_numpy(), "rater": part["rater"].to_numpy(),
-                          "wave": part["wave"].to_numpy(), "net": _net_of_fixed(part, model)})
+    frame = part[["ratee", "rater", "wave"]].assign(net=_net_of_fixed(part, labels, model))
     pairs = frame.groupby(["ratee", "rater", "wave"], sort=False)["net"].mean().reset_index()
     waves = _wave_order(pairs["wave"].unique())
     products = []
@@ -160,8 +177,7 @@ def lasting_impression(cal) -> pd.DataFrame:
     _check(cal)
     rows = []
     for subset, model in cal.models.items():
-        part = cal.ratings[cal.ratings["subset"] == subset]
-        sums = _subset_lasting(part, model)
+        sums = _subset_lasting(*_coded(cal, subset), model)
         df = float((sums["k"] - 1).sum()) if len(sums) else 0.0
         persistent = float(sums["total"].sum()) / df if df > 0 else np.nan
         resid = sums["total"] - persistent * (sums["k"] - 1)
@@ -181,15 +197,14 @@ def lasting_impression(cal) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _person_waves(part, skills):
-    """Codes of one subset's ratings: person-wave, skill, rater slot within the person-wave."""
-    cell = part.groupby(["ratee", "wave"], sort=False, observed=True).ngroup().to_numpy()
-    skill = pd.Index(skills).get_indexer(part["skill"].astype(str))
-    pair = part.groupby(["ratee", "wave", "rater"], sort=False, observed=True).ngroup()
-    first = pd.DataFrame({"cell": cell, "pair": pair.to_numpy()}).drop_duplicates("pair")
+def _person_waves(part):
+    """Codes of one subset's ratings: person-wave, rater slot within the person-wave."""
+    cell = part.groupby(["ratee", "wave"], sort=False).ngroup().to_numpy()
+    pair = part.groupby(["ratee", "wave", "rater"], sort=False).ngroup().to_numpy()
+    first = pd.DataFrame({"cell": cell, "pair": pair}).drop_duplicates("pair")
     slot_of_pair = np.empty(len(first), dtype=np.int64)
     slot_of_pair[first["pair"].to_numpy()] = first.groupby("cell").cumcount().to_numpy()
-    return cell, skill, slot_of_pair[pair.to_numpy()]
+    return cell, slot_of_pair[pair]
 
 
 def _weights(counts, sa, sb, sh, se2):
@@ -225,20 +240,22 @@ def _weights(counts, sa, sb, sh, se2):
     return g, knorm
 
 
-def _subset_weights(part, model, skills):
-    """Long table: person, wave, skill, rater, g; and per (person, wave, skill) |k|^2."""
+def _subset_weights(part, n_skills, model):
+    """Long table: person, wave, skill, rater (codes), g; and per person, wave, skill |k|^2."""
     sa = _variance(model, "ratee:wave")
     sb = _variance(model, "ratee:skill:wave")
     sh = _variance(model, "rater:ratee:wave")
     se2 = _variance(model, "residual")
-    cell, skill, slot = _person_waves(part, skills)
-    keys = pd.DataFrame({"ratee": part["ratee"].astype(str).to_numpy(),
-                         "wave": part["wave"].to_numpy(), "rater": part["rater"].astype(str)
-                         .to_numpy(), "cell": cell, "slot": slot})
+    cell, slot = _person_waves(part)
+    skill = part["skill"].to_numpy()
+    keys = pd.DataFrame({"ratee": part["ratee"].to_numpy(), "wave": part["wave"].to_numpy(),
+                         "rater": part["rater"].to_numpy(), "cell": cell, "slot": slot})
     cells = keys.drop_duplicates("cell").sort_values("cell")
-    n_cells, n_skills = len(cells), len(skills)
+    n_cells = len(cells)
     n_slots = slot.max() + 1 if len(slot) else 0
-    raters = keys.drop_duplicates(["cell", "slot"]).set_index(["cell", "slot"])["rater"]
+    pairs = keys.drop_duplicates(["cell", "slot"])
+    rater_of = np.full((n_cells, n_slots), -1, dtype=np.int64)
+    rater_of[pairs["cell"].to_numpy(), pairs["slot"].to_numpy()] = pairs["rater"].to_numpy()
     long, norms = [], []
     order = np.argsort(cell, kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(0, n_cells + _BATCH, _BATCH))
@@ -250,21 +267,19 @@ def _subset_weights(part, model, skills):
         g, knorm = _weights(counts, sa, sb, sh, se2)
         rated = np.broadcast_to(counts.sum(axis=1)[:, None, :] > 0, g.shape)
         c, s, r = np.nonzero(rated)
-        long.append(pd.DataFrame({"cell": c + start, "skill": np.asarray(skills)[s],
-                                  "slot": r, "g": g[c, s, r]}))
+        long.append(pd.DataFrame({"cell": c + start, "skill": s,
+                                  "rater": rater_of[c + start, r], "g": g[c, s, r]}))
         cs, ss = np.meshgrid(np.arange(stop - start), np.arange(n_skills), indexing="ij")
-        norms.append(pd.DataFrame({"cell": (cs + start).ravel(),
-                                   "skill": np.asarray(skills)[ss.ravel()],
+        norms.append(pd.DataFrame({"cell": (cs + start).ravel(), "skill": ss.ravel(),
                                    "knorm": knorm.ravel()}))
     long = pd.concat(long, ignore_index=True)
-    long["rater"] = raters.reindex(pd.MultiIndex.from_arrays([long["cell"], long["slot"]])) \
-        .to_numpy()
     norms = pd.concat(norms, ignore_index=True)
-    info = cells.set_index("cell")[["ratee", "wave"]]
+    person = cells["ratee"].to_numpy()
+    wave = cells["wave"].to_numpy()
     for frame in (long, norms):
-        frame["person"] = info["ratee"].reindex(frame["cell"]).to_numpy()
-        frame["wave"] = info["wave"].reindex(frame["cell"]).to_numpy()
-    return long.drop(columns=["cell", "slot"]), norms.drop(columns="cell")
+        frame["person"] = person[frame["cell"].to_numpy()]
+        frame["wave"] = wave[frame["cell"].to_numpy()]
+    return long.drop(columns="cell"), norms.drop(columns="cell")
 
 
 def wave_error_correlation(cal) -> pd.DataFrame:
@@ -293,15 +308,14 @@ def wave_error_correlation(cal) -> pd.DataFrame:
     """
     _check(cal)
     lasting = lasting_impression(cal).set_index("subset")["estimate"]
-    skills = sorted(cal.ratings["skill"].astype(str).unique())
     out = []
     for subset, model in cal.models.items():
-        part = cal.ratings[cal.ratings["subset"] == subset]
-        long, norms = _subset_weights(part, model, skills)
+        part, labels = _coded(cal, subset)
+        long, norms = _subset_weights(part, len(labels["skill"]), model)
         pev = (model.blups["rater"]["se"] ** 2 if "rater" in model.blups
                else pd.Series(dtype=float))
         pev.index = pev.index.astype(str)
-        long["pev"] = long["rater"].map(pev).fillna(0.0).to_numpy()
+        long["pev"] = pev.reindex(labels["rater"]).fillna(0.0).to_numpy()[long["rater"]]
         sh = _variance(model, "rater:ratee:wave")
         se2 = _variance(model, "residual")
         long["noise"] = long["g"] ** 2 * (sh + long["pev"])
@@ -324,7 +338,10 @@ def wave_error_correlation(cal) -> pd.DataFrame:
             table["covariance"] = cov.reindex(table.index).fillna(0.0)
             table["wave"] = after
             table["previous_wave"] = before
-            out.append(table.reset_index())
+            table = table.reset_index()
+            table["person"] = labels["ratee"][table["person"].to_numpy()]
+            table["skill"] = labels["skill"][table["skill"].to_numpy()]
+            out.append(table)
     table = pd.concat(out, ignore_index=True)
     table["error_corr"] = table["covariance"] / np.sqrt(table["variance"]
                                                        * table["previous_variance"])
