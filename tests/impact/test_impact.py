@@ -602,5 +602,5 @@ def test_panel_takes_the_error_correlation_of_consecutive_waves_only():
     assert panel["error_corr"].isna().all()
     result = estimate_impact(pd.concat([scores, third]), org.enrollments, catalog=org.catalog,
                              waves=(1, 3), did=False)
-    assert "not consecutive" in result.settings["error_correlation_used"]
+    assert result.settings["error_correlation_used"] == "0 (waves not consecutive)"
     assert any("taken as independent" in note for note in result.notes)

@@ -266,23 +266,28 @@ def _notes(panel, *, noncompleters, design, adjust, correction, did):
 
 
 def _error_correlation_text(panel, error_correlation):
-    """How the correlation of pre and post score errors entered, in plain words."""
+    """How the correlation of pre and post score errors entered: (note, short form)."""
     if error_correlation is not None:
-        return (f"Pre and post score errors taken as correlated {error_correlation:g} (set by "
-                "the analyst)." if error_correlation else "Pre and post score errors taken as "
-                "independent (error_correlation=0, set by the analyst).")
+        note = (f"Pre and post score errors taken as correlated {error_correlation:g} (set by "
+                "the analyst)." if error_correlation else "Pre and post score errors taken "
+                "as independent (error_correlation=0, set by the analyst).")
+        return note, f"{error_correlation:g} (set by the analyst)"
     rho = panel["error_corr"] if "error_corr" in panel else pd.Series(dtype=float)
     if rho.notna().any():
         return (f"Pre and post score errors correlated as the calibration computed them (mean "
                 f"{rho.mean():.2f}, range {rho.min():.2f} to {rho.max():.2f}): the same raters' "
-                "lasting impressions enter both waves.")
+                "lasting impressions enter both waves.",
+                f"from the scores' error_corr (mean {rho.mean():.3f})")
+    source = panel.attrs.get("error_corr_source")
     why = {"not consecutive": "the waves compared are not consecutive, and the scores give "
            "the correlation with the previous wave only"}.get(
-        panel.attrs.get("error_corr_source"), "the scores carry no between-wave error "
-        "correlation (error_corr; a joint calibration of both waves computes it)")
+        source, "the scores carry no between-wave error correlation (error_corr; a joint "
+        "calibration of both waves computes it)")
     return ("Pre and post score errors taken as independent: " + why + ". When the same "
             "raters rate in both waves, their lasting impressions make the errors correlated "
-            "and the effects somewhat too large (docs/impact.md).")
+            "and the effects somewhat too large (docs/impact.md).",
+            "0 (" + ("waves not consecutive" if source == "not consecutive"
+                     else "the scores carry no error_corr") + ")")
 
 
 def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=None, dates=None,
@@ -397,9 +402,9 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     individual = reliable_change(panel, alpha=alpha)
     notes = _notes(panel, noncompleters=noncompleters, design=design, adjust=adjust,
                    correction=correction, did=did)
-    corr_text = _error_correlation_text(panel, error_correlation)
+    corr_note, corr_used = _error_correlation_text(panel, error_correlation)
     if adjust == "regression_calibration":
-        notes.append(corr_text)
+        notes.append(corr_note)
     a = panel.attrs
     source = {True: "calibrated (shrunken BLUPs, un-shrunk)", False: "calibrated (shrunken "
               "BLUPs, kept)"}[a["undone"]] if a["shrunken"] else "scores as given (unshrunk)"
@@ -409,7 +414,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
                 "pre_adjust": adjust, "shrinkage": shrinkage, "covariates": covariates,
                 "cluster": cluster, "target_effect": target_effect, "power": power,
                 "error_correlation": error_correlation,
-                "error_correlation_used": corr_text,
+                "error_correlation_used": corr_used,
                 "score_source": source}
     return ImpactResult(effects_by_skill=effects, paired=paired, effects_by_activity=acts,
                         individual_change=individual, rtm=rtm, power=plan, design=rec,
