@@ -237,7 +237,7 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
 
 def test_cli_reliability_uses_the_survey_scale(tmp_path):
     """r_wg's uniform null comes from the scale file (1 to 7 here), not the observed range."""
-    from workbench.calibration.generalizability import reliability_table
+    from workbench.calibration.reliability_summary import reliability_table
     from workbench.tables.data import Scale
 
     org = generate_organisation(90, seed=8, n_waves=1)

@@ -9,15 +9,13 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.generalizability import (
-    DStudy,
+from workbench.calibration.generalizability import DStudy, d_study, source_variance_components
+from workbench.calibration.reliability import icc_by_source, rwg_by_source
+from workbench.calibration.reliability_summary import (
     ReliabilityReport,
-    d_study,
     reliability_report,
     reliability_table,
-    source_variance_components,
 )
-from workbench.calibration.reliability import icc_by_source, rwg_by_source
 from workbench.errors import ConfigError, InputError, ModelError
 from workbench.synth.generator import generate_organisation
 from workbench.tables.data import Scale

@@ -70,7 +70,7 @@ def _frame_of(result) -> pd.DataFrame:
 def _extras(cal, scale) -> dict:
     """Agreement and reliability tables; r_wg's null distribution uses the survey's scale."""
     from workbench.calibration.agreement import self_other_agreement
-    from workbench.calibration.generalizability import reliability_table
+    from workbench.calibration.reliability_summary import reliability_table
 
     out = {}
     for name, func in (("agreement.csv", self_other_agreement),

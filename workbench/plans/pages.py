@@ -32,44 +32,33 @@ from workbench.plans.labels import (
     number_label,
     source_label,
 )
+from workbench.reporting.style import BASE_CSS
 
 __all__ = ["render_person_page", "PAGE_CSS"]
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?|–|hidden|\d+(\.\d+)? \(standard error [\d.]+\)|"
                      r"[\d.]+, rank \d+")
 
-# The client report's palette and type (workbench.reporting.client_report), plus print rules.
-PAGE_CSS = """
-body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933; margin: 0;
-       background: #f5f7fa; line-height: 1.5; }
-header { background: #1f3a5f; color: white; padding: 1.6rem 3rem 1.2rem; }
-header h1 { margin: 0 0 .3rem; font-size: 1.7rem; color: white; }
+# The house style (workbench.reporting.style) plus the person page's own layout and print rules.
+PAGE_CSS = BASE_CSS + """
+header { padding: 1.6rem 3rem 1.2rem; }
+header h1 { font-size: 1.7rem; }
 header p { margin: .15rem 0; opacity: .92; }
-main { max-width: 960px; margin: 0 auto; padding: .5rem 2rem 2rem; }
+main { max-width: 960px; padding: .5rem 2rem 2rem; }
 section { background: white; border-radius: 6px; padding: .6rem 1.6rem 1rem; margin: 1.2rem 0;
           box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-h2 { color: #1f3a5f; font-size: 1.3rem; border-bottom: 2px solid #e4e7eb;
-     padding-bottom: .2rem; }
-h3 { color: #1f3a5f; font-size: 1.1rem; margin-bottom: .3rem; }
-table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
-th, td { border: none; border-bottom: 1px solid #e4e7eb; padding: .3rem .7rem;
-         text-align: left; vertical-align: top; }
+h2 { font-size: 1.3rem; border-bottom: 2px solid #e4e7eb; padding-bottom: .2rem; }
+h3 { font-size: 1.1rem; margin-bottom: .3rem; }
+table { margin: .6rem 0; }
+th, td { text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; }
-th { background: #f0f4f8; }
 p.note { color: #52606d; font-size: .85rem; }
-footer { color: #616e7c; font-size: .8rem; text-align: center; padding: 1rem; }
-@page { size: A4; margin: 15mm 14mm; }
+@page { margin: 15mm 14mm; }
 @media print {
-  body { background: white; font-size: 10.5pt; }
-  header { background: white; color: #1f3a5f; border-bottom: 3px solid #1f3a5f;
-           padding: 0 0 .4rem; }
-  header h1 { color: #1f3a5f; }
-  main { max-width: none; padding: 0; }
+  header { border-bottom: 3px solid #1f3a5f; padding: 0 0 .4rem; }
   section { box-shadow: none; border-radius: 0; padding: 0; margin: .8rem 0;
             break-inside: avoid-page; page-break-inside: avoid; }
-  table, tr, h3 { break-inside: avoid; page-break-inside: avoid; }
-  h2, h3 { break-after: avoid; page-break-after: avoid; }
-  footer { display: none; }
+  tr, h3 { break-inside: avoid; page-break-inside: avoid; }
 }
 """
 

@@ -172,7 +172,7 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.
         elif suffix == ".csv":
             leaks += _table_leaks(pd.read_csv(path, dtype=str), raters, name)
         elif suffix == ".xlsx":
-            for sheet, frame in pd.read_excel(path, sheet_name=None, dtype=str).items():
+            for sheet, frame in pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine").items():
                 leaks += _table_leaks(frame, raters, name, f"sheet {sheet!r}, ")
         elif suffix == ".json" and path.name != "manifest.json":
             leaks += _json_leaks(json.loads(path.read_text(encoding="utf-8")), raters, name)

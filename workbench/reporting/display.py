@@ -191,7 +191,7 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     full precision): a workbook is for further analysis, not for reading.
     """
     path = new_file(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
     return path

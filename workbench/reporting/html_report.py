@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from workbench.reporting.display import new_file
+from workbench.reporting.style import BASE_CSS
 
 __all__ = [
     "REPORT_EXCLUDED_TAGS",
@@ -100,40 +101,30 @@ def _title_of(nb, fallback: str) -> str:
     return fallback
 
 
-REPORT_CSS = """
-body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933; margin: 0;
-       background: #f5f7fa; line-height: 1.5; }
-header { background: #1f3a5f; color: white; padding: 2rem 3rem 1.5rem; }
-header h1 { margin: 0 0 .3rem; font-size: 1.9rem; color: white; }
+REPORT_CSS = BASE_CSS + """
+header { padding: 2rem 3rem 1.5rem; }
+header h1 { font-size: 1.9rem; }
 header p { margin: .2rem 0; opacity: .9; }
-main { max-width: 1100px; margin: 0 auto; padding: 1rem 2rem 3rem; }
+main { max-width: 1100px; padding: 1rem 2rem 3rem; }
 nav { background: white; border-radius: 6px; padding: 1rem 1.5rem; margin: 1.5rem 0;
       box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 nav ul { margin: .3rem 0 0 0; padding: 0; list-style: none; }
 section.analysis { background: white; border-radius: 6px; padding: 1rem 2rem 1.5rem;
       margin: 1.5rem 0; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-h1, h2, h3 { color: #1f3a5f; }
 section.analysis h1 { font-size: 1.5rem; border-bottom: 2px solid #e4e7eb; padding-bottom: .3rem; }
 .anchor-link { display: none; }
-table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
-th, td { border: none; border-bottom: 1px solid #e4e7eb; padding: .3rem .7rem; text-align: right; }
-th { background: #f0f4f8; }
+table { margin: .8rem 0; }
+th, td { text-align: right; }
 td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; height: auto; display: block; margin: .8rem 0; }
 pre { background: #f5f7fa; padding: .6rem; overflow-x: auto; font-size: .85rem; }
-footer { color: #616e7c; font-size: .8rem; text-align: center; padding: 1rem; }
-/* A manager prints these pages: no backgrounds or shadows, A4 margins, no split tables. */
+@page { margin: 15mm; }
 @media print {
-  @page { size: A4; margin: 15mm; }
-  body { background: white; font-size: 10.5pt; }
-  header { background: none; color: #1f3a5f; padding: 0 0 .5rem; border-bottom: 2px solid #1f3a5f; }
-  header h1 { color: #1f3a5f; }
-  main { max-width: none; padding: 0; }
+  header { padding: 0 0 .5rem; border-bottom: 2px solid #1f3a5f; }
   nav { display: none; }
   section.analysis { box-shadow: none; border-radius: 0; padding: 0; margin: 1rem 0; }
   section.analysis + section.analysis { break-before: page; }
-  table, img, figure { break-inside: avoid; }
-  h1, h2, h3 { break-after: avoid; }
+  img, figure { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
 """

@@ -531,7 +531,7 @@ def write_organisation(org: SyntheticOrganisation, out: str | Path, *, fmt: str 
         if fmt == "csv":
             frame.to_csv(path, index=False)
         elif fmt == "xlsx":
-            frame.to_excel(path, index=False)
+            frame.to_excel(path, index=False, engine="xlsxwriter")
         else:
             frame.to_parquet(path, index=False)
     for name, frame in org.truth.items():

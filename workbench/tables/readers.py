@@ -171,19 +171,27 @@ def _text_grid(path: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
+def _sheet_rows(sheet, nrows: int | None = None) -> list[list]:
+    """A sheet's cells from A1 (blank leading rows and columns kept: row numbers stay true)."""
+    if nrows is None:
+        return sheet.to_python(skip_empty_area=False)
+    return sheet.to_python(skip_empty_area=False, nrows=nrows)
+
+
 def _has_data(sheet) -> bool:
     """Whether a sheet holds anything in its first rows (a notes sheet or an empty one not)."""
-    rows = sheet.iter_rows(min_row=1, max_row=_SHEET_PEEK_ROWS, values_only=True)
+    rows = _sheet_rows(sheet, _SHEET_PEEK_ROWS)
     cells = [v for row in rows for v in row if v is not None and str(v).strip()]
     return len(cells) > 1
 
 
 def _excel_grid(path: Path, table: str | None, sheet: str | None) -> tuple[pd.DataFrame, str]:
-    import openpyxl
+    # calamine (Rust) parses a 500,000-row workbook in about 5 s where openpyxl takes 60-100 s
+    import python_calamine
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
     try:
-        sheets = {ws.title: ws for ws in book.worksheets}
+        sheets = {name: book.get_sheet_by_name(name) for name in book.sheet_names}
         if sheet is not None:
             if sheet not in sheets:
                 raise _fail(path, f"has no sheet {sheet!r} (sheets: {', '.join(sheets)})")
@@ -202,16 +210,15 @@ def _excel_grid(path: Path, table: str | None, sheet: str | None) -> tuple[pd.Da
                     "on one sheet, or name its sheet after the table"
                     + (f" ('{table}')" if table else ""),
                 )
-        rows = [
-            [cell_text(v) for v in row]
-            for row in sheets[chosen].iter_rows(min_row=1, values_only=True)
-        ]
+        rows = _sheet_rows(sheets[chosen])
     finally:
         book.close()
-    if not rows:
+    if not rows or not any(str(v).strip() for row in rows for v in row if v is not None):
         raise _fail(path, f"the sheet {chosen!r} is empty")
-    width = max(len(row) for row in rows)
-    return pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object), chosen
+    cells = pd.DataFrame(rows, dtype=object)  # short rows are padded with None
+    grid = pd.DataFrame({i: _column_text(cells[i]) for i in range(cells.shape[1])})
+    filled = (grid != "").to_numpy().any(axis=1)
+    return grid.iloc[: int(np.flatnonzero(filled)[-1]) + 1], chosen
 
 
 def _parquet_grid(path: Path) -> pd.DataFrame:
@@ -222,10 +229,68 @@ def _parquet_grid(path: Path) -> pd.DataFrame:
 
 
 def _column_text(values: pd.Series) -> pd.Series:
-    """A typed column as text, as :func:`cell_text` writes each cell (quick for whole numbers)."""
-    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
-        return values.astype("int64").astype(str).astype(object).reset_index(drop=True)
-    return values.map(cell_text).astype(object).reset_index(drop=True)
+    """A typed column as text, exactly as :func:`cell_text` writes each cell.
+
+    Whole columns are converted at once (a Parquet copy of 500,000 ratings reads in about a
+    second, where converting cell by cell took about 20 s); a column of mixed Python objects
+    goes through :func:`cell_text` cell by cell.
+
+    Examples
+    --------
+    >>> _column_text(pd.Series([7.0, 3.5, float("nan")])).tolist()
+    ['7', '3.5', '']
+    >>> _column_text(pd.Series(pd.to_datetime(["2026-01-31", "2026-01-31 12:00"], format="ISO8601"))).tolist()
+    ['2026-01-31', '2026-01-31T12:00:00']
+    """
+    values = values.reset_index(drop=True)
+    dtype = values.dtype
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(dtype):
+        text = np.where(values.fillna(False).to_numpy(bool), "true", "false").astype(object)
+    elif pd.api.types.is_integer_dtype(dtype):
+        text = values.astype("Int64").astype(str).to_numpy(object)
+    elif pd.api.types.is_float_dtype(dtype):
+        numbers = values.to_numpy(float, na_value=np.nan)
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 1e15)
+        text = np.empty(len(numbers), dtype=object)
+        text[whole] = numbers[whole].astype(np.int64).astype(str)
+        text[~whole] = [repr(float(v)) for v in numbers[~whole]]
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        midnight = (values == values.dt.normalize()).to_numpy()
+        text = np.empty(len(values), dtype=object)
+        text[midnight] = values[midnight].dt.strftime("%Y-%m-%d").to_numpy(object)
+        text[~midnight] = [cell_text(v) for v in values[~midnight]]
+    elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = values.astype(object).where(~missing, "").astype(str).str.strip().to_numpy(object)
+    else:
+        return _mixed_text(values)
+    text = np.asarray(text, dtype=object)
+    text[missing] = ""
+    return pd.Series(text, dtype=object)
+
+
+def _mixed_text(values: pd.Series) -> pd.Series:
+    """Cells of mixed Python types (a sheet's column: header text above numbers) as text.
+
+    The text cells are stripped at once and the rest converted as one typed column when they
+    share a type; anything else goes cell by cell through :func:`cell_text`.
+    """
+    cells = values.to_numpy(object)
+    is_text = np.fromiter((isinstance(v, str) for v in cells), bool, len(cells))
+    text = np.empty(len(cells), dtype=object)
+    text[is_text] = pd.Series(cells[is_text], dtype=object).str.strip().to_numpy(object)
+    rest = pd.Series(cells[~is_text], dtype=object)
+    kind = pd.api.types.infer_dtype(rest, skipna=True)
+    if kind in ("floating", "mixed-integer-float"):
+        rest = _column_text(pd.to_numeric(rest).astype(float))
+    elif kind == "integer" and rest.map(lambda v: abs(v) < 2**63, na_action="ignore").all():
+        rest = _column_text(rest.astype("Int64"))
+    elif kind == "boolean" and not rest.isna().any():
+        rest = _column_text(rest.astype(bool))
+    else:
+        rest = rest.map(cell_text)
+    text[~is_text] = rest.to_numpy(object)
+    return pd.Series(text, dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
