@@ -104,7 +104,8 @@ def paired_change(panel: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
 
 def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVARIATES,
                    cluster: str | None = "team", pre_adjust: str = "auto",
-                   cov_type: str = "cluster", error_correlation: float | None = None) -> pd.DataFrame:
+                   cov_type: str = "cluster",
+                   error_correlation: float | None = None) -> pd.DataFrame:
     """Training effect per skill by ANCOVA: post ~ pre + trained (+ role + level).
 
     Parameters
