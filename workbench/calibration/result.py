@@ -82,7 +82,7 @@ class Calibration(Result):
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["term",
                                                                                 "reason"]))
     settings: dict = field(default_factory=dict)
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def params(self) -> pd.Series:
