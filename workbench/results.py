@@ -151,6 +151,8 @@ class Result:
         for name, frame in self._files().items():
             if not isinstance(frame, pd.DataFrame):
                 raise ConfigError(f"{name}: not a table")
+            # "analyst/..." names: rater-level tables kept apart from what a client may see
+            (folder / name).parent.mkdir(exist_ok=True)
             write_csv(frame, folder / name)
         settings = getattr(self, "settings", None)
         if settings is not None:

@@ -221,8 +221,11 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
     assert main(["calibrate", str(single), "--out", str(tmp_path / "o1"),
                  "--terms", "ratee", "ratee:skill", "rater"]) == 0
     assert (tmp_path / "o1" / "calibrated_scores.csv").is_file()
-    for name in ("calibrated_scores", "rater_effects", "source_effects", "variance_components"):
+    for name in ("calibrated_scores", "source_effects", "variance_components"):
         assert (out / f"{name}.csv").is_file()
+    # rater ids only in the analyst's folder, never beside the client's tables
+    assert (out / "analyst" / "rater_effects.csv").is_file()
+    assert not (out / "rater_effects.csv").exists()
     scores = pd.read_csv(out / "calibrated_scores.csv")
     assert {"person", "skill", "score", "se", "raw_mean", "n_ratings"} <= set(scores.columns)
     assert "Variance components" in capsys.readouterr().out

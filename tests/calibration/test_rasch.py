@@ -107,9 +107,13 @@ def test_fair_averages_track_raw_means(res):
 def test_result_saves_its_files_and_summary_hides_raters(res, tmp_path):
     folder = res.save(tmp_path / "out")
     names = {p.name for p in folder.iterdir()}
-    assert {"calibrated_scores.csv", "rasch_measures.csv", "rasch_separation.csv",
-            "rasch_categories.csv", "rasch_thresholds.csv", "rasch_bias_rater_skill.csv",
-            "rasch_bias_rater_ratee.csv", "settings.json"} <= names
+    assert {"calibrated_scores.csv", "rasch_separation.csv", "rasch_categories.csv",
+            "rasch_thresholds.csv", "settings.json"} <= names
+    # rater-level tables only in the analyst's folder
+    analyst = {p.name for p in (folder / "analyst").iterdir()}
+    assert analyst == {"rasch_measures.csv", "rasch_bias_rater_skill.csv",
+                       "rasch_bias_rater_ratee.csv"}
+    assert not {p.name for p in folder.glob("*.csv")} & analyst
     raters = set(res.ratings["rater"]) - set(res.ratings["ratee"])
     text = res.summary()
     assert not any(r in text for r in raters)
@@ -208,7 +212,8 @@ def test_cli_model_rasch_writes_its_files(org, tmp_path, capsys):
     assert main(["calibrate", str(path), "--model", "rasch", "--thresholds", "skill",
                  "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"calibrated_scores.csv", "rasch_measures.csv", "wright_map.png"} <= names
+    assert {"calibrated_scores.csv", "wright_map.png"} <= names
+    assert (out / "analyst" / "rasch_measures.csv").is_file()
     scores = as_scores(out / "calibrated_scores.csv")
     assert (scores["estimator"] == "fair_average").all()
     assert main(["calibrate", str(path), "--model", "rasch", "--connectivity", "separate",

@@ -80,6 +80,8 @@ def test_tables_and_json_may_hold_ids_only_in_a_persons_role(tmp_path):
 def test_analyst_files_are_not_client_files(tmp_path):
     for name in ANALYST_FILES:
         pd.DataFrame({"rater": ["P01"]}).to_csv(tmp_path / name, index=False)
+    (tmp_path / "analyst").mkdir()
+    pd.DataFrame({"rater": ["P01"]}).to_csv(tmp_path / "analyst" / "any.csv", index=False)
     assert rater_id_leaks(tmp_path, RATERS).empty
 
 

@@ -195,13 +195,14 @@ class RaschCalibration(Result):
 
     def _files(self):
         files = {"calibrated_scores.csv": self.to_scores(),
-                 "rasch_measures.csv": self.measures,
+                 "analyst/rasch_measures.csv": self.measures,
                  "rasch_separation.csv": self.separation,
                  "rasch_categories.csv": self.categories,
                  "rasch_thresholds.csv": self.thresholds,
                  "connectivity.csv": self.connectivity}
         for name, frame in self.interactions.items():
-            files[f"rasch_bias_{name.replace(':', '_')}.csv"] = frame
+            folder = "analyst/" if "rater" in name.split(":") else ""
+            files[f"{folder}rasch_bias_{name.replace(':', '_')}.csv"] = frame
         return files
 
 

@@ -3,7 +3,7 @@ components, the rater network and what the design could not separate.
 
 :func:`workbench.calibration.calibrate.calibrate_ratings` builds it; ``save(folder)`` writes
 ``calibrated_scores.csv`` (the scores contract of :mod:`workbench.tables.scores`),
-``rater_effects.csv`` (internal: rater ids), ``source_effects.csv``,
+``analyst/rater_effects.csv`` (rater ids: the analyst's folder), ``source_effects.csv``,
 ``variance_components.csv``, ``connectivity.csv``, ``dropped_terms.csv`` and
 ``settings.json``, whether the CLI or notebook 01 calls it.
 """
@@ -153,7 +153,7 @@ class Calibration(Result):
 
     def _files(self) -> dict:
         return {"calibrated_scores.csv": self.to_scores(),
-                "rater_effects.csv": self.rater_effects,
+                "analyst/rater_effects.csv": self.rater_effects,
                 "source_effects.csv": self.source_effects,
                 "variance_components.csv": self.variance_components,
                 "connectivity.csv": self.connectivity,

@@ -11,8 +11,9 @@ files as a reader would get them and lists every place a rater id appears outsid
 * tables (CSV, XLSX) and ``plans.json``: ids only in columns or keys that name a person in
   such a role (:data:`PERSON_KEYS`); no column or key called ``rater``.
 
-Files in :data:`ANALYST_FILES` are the analyst's (rater-level by design) and are skipped; they
-must never be handed to a client.
+Rater-level results are written into an ``analyst/`` folder beside the client's files; that
+folder, and files named in :data:`ANALYST_FILES` wherever they are, are the analyst's and are
+skipped here: they must never be handed to a client.
 
 Examples
 --------
@@ -155,7 +156,8 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.
     leaks = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
-        if path.name in ANALYST_FILES or "notebooks" in path.relative_to(folder).parts:
+        parts = path.relative_to(folder).parts
+        if path.name in ANALYST_FILES or "notebooks" in parts or "analyst" in parts:
             continue
         suffix = path.suffix.lower()
         if suffix in (".html", ".md") and "people" in path.parent.parts:

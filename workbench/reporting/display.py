@@ -31,6 +31,7 @@ from workbench.tables.writers import new_output_dir
 __all__ = [
     "INTERACTIVE_FOLDER",
     "output_folder",
+    "analyst_folder",
     "show",
     "figure",
     "save_figure",
@@ -53,6 +54,24 @@ def _reports_root(start: Path) -> Path:
         if (folder / "reports").is_dir():
             return folder / "reports"
     return start / "reports"
+
+
+def analyst_folder(out: str | Path) -> Path:
+    """The ``analyst/`` folder inside a notebook's output folder, for rater-level tables.
+
+    Files there name raters (leniency of each rater, Rasch rater measures); they are for the
+    analyst and are never handed to a client (:mod:`workbench.reporting.disclosure` skips the
+    folder, and the client report never reads it).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> analyst_folder(pathlib.Path(tempfile.mkdtemp())).name
+    'analyst'
+    """
+    folder = Path(out) / "analyst"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def output_folder(output_dir: str | Path, name: str, *, reports: str | Path | None = None) -> Path:

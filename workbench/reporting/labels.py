@@ -110,6 +110,24 @@ COLUMN_LABELS = {
     "goal": "Goal",
     "role": "Role",
     "team": "Team",
+    # profiles: model selection and profile summary
+    "k": "Profiles",
+    "bic": "BIC",
+    "icl": "ICL",
+    "entropy": "Entropy (certainty of membership)",
+    "smallest_n": "People in the smallest profile",
+    "selected": "Chosen",
+    "stability": "Stability (bootstrap Jaccard)",
+    # impact: effect sizes, multiplicity and power
+    "d_z": "Effect size d (SD of change)",
+    "d_av": "Effect size d (average SD)",
+    "g_av": "Effect size g (average SD, small-sample corrected)",
+    "p_adjusted": "p (adjusted for several skills)",
+    "n_trained": "People trained",
+    "n_untrained": "People not trained",
+    "mde": "Smallest detectable effect",
+    "target_effect": "Effect planned for",
+    "n_trained_needed": "People to train for that effect",
 }
 
 
