@@ -235,8 +235,8 @@ def did_reml(pre, post, trained) -> dict:
     Examples
     --------
     >>> fit = did_reml([1.0, 2.0, 2.0, 3.0], [1.5, 2.1, 2.9, 3.4], [True, True, False, False])
-    >>> round(fit["estimate"], 3)
-    0.3
+    >>> round(fit["estimate"], 3)  # trained change 0.3 minus untrained change 0.65
+    -0.35
     """
     pre, post = np.asarray(pre, dtype=float), np.asarray(post, dtype=float)
     trained = np.asarray(trained, dtype=bool)
