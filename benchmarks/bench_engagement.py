@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_engagement.py [n_people] [--format xlsx] [--seed 7]
+        [--data FOLDER]   # reuse an organisation made by demo-data
 
 Generates an organisation with ``workbench demo-data`` (not counted), writes an engagement file
 that runs the four client notebooks with their defaults, then times one whole ``workbench run``
@@ -38,20 +39,24 @@ def main(argv=None) -> int:
     parser.add_argument("n_people", nargs="?", type=int, default=5000)
     parser.add_argument("--format", default="xlsx", choices=["csv", "xlsx", "parquet"])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="an organisation made earlier by demo-data (not generated again)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-engagement-") as tmp:
         root = Path(tmp)
-        started = time.perf_counter()
-        subprocess.run(_workbench() + ["demo-data", "--out", str(root / "data"), "--people",
-                                       str(args.n_people), "--seed", str(args.seed),
-                                       "--format", args.format], check=True,
-                       stdout=subprocess.DEVNULL)
-        print(f"generated {args.n_people} people ({args.format}) in "
-              f"{time.perf_counter() - started:.1f} s (not counted)", flush=True)
+        data = args.data.resolve() if args.data else root / "data"
+        if args.data is None:
+            started = time.perf_counter()
+            subprocess.run(_workbench() + ["demo-data", "--out", str(data), "--people",
+                                           str(args.n_people), "--seed", str(args.seed),
+                                           "--format", args.format], check=True,
+                           stdout=subprocess.DEVNULL)
+            print(f"generated {args.n_people} people ({args.format}) in "
+                  f"{time.perf_counter() - started:.1f} s (not counted)", flush=True)
         engagement = root / "bench.yaml"
         engagement.write_text(
             "engagement: bench\nclient: Benchmark Ltd\nrandom_state: 7\n"
-            "data:\n  folder: data\nnotebooks:\n"
+            f"data:\n  folder: {data}\nnotebooks:\n"
             + "".join(f"  {name}: {{}}\n" for name in NOTEBOOKS), encoding="utf-8")
         started = time.perf_counter()
         code = subprocess.call(_workbench() + ["run", str(engagement), "--reports",

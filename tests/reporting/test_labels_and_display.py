@@ -94,3 +94,24 @@ def test_files_are_never_overwritten(tmp_path):
     with pytest.raises(ConfigError, match="already exists"):
         display.write_excel({"a": pd.DataFrame({"x": [2]})}, path)
     assert path.read_bytes() == before
+
+
+def test_write_excel_round_trips_every_kind_of_value(tmp_path):
+    """What a workbook holds equals the table, read back by another reader (calamine)."""
+    frame = pd.DataFrame({
+        "person": ["P01", "007", "=1+1"],            # text stays text, never a formula
+        "score": [3.25, float("nan"), 4.0],          # a missing value is an empty cell
+        "n": [3, 4, 5],
+        "flag": [True, False, True],
+        "date": pd.to_datetime(["2026-01-31", None, "2026-02-01"]),
+    })
+    path = display.write_excel({"scores": frame, "x" * 40: frame.head(1)}, tmp_path / "b.xlsx")
+    back = pd.read_excel(path, sheet_name=None, engine="calamine")
+    assert list(back) == ["scores", "x" * 31]
+    got = back["scores"]
+    assert got["person"].tolist() == ["P01", "007", "=1+1"]
+    assert got["score"].iloc[[0, 2]].tolist() == [3.25, 4.0] and pd.isna(got["score"].iloc[1])
+    assert got["n"].tolist() == [3, 4, 5]
+    assert got["flag"].tolist() == [True, False, True]
+    assert pd.to_datetime(got["date"]).dt.strftime("%Y-%m-%d").fillna("").tolist() == [
+        "2026-01-31", "", "2026-02-01"]

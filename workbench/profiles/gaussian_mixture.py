@@ -16,7 +16,9 @@ M-step, quadratic forms as two matrix products on the precomputed products ``x_i
   partitions run to convergence (two stages, as Mplus's ``STARTS = n m``).
 
 For large samples the starts run on a subset of rows (as mclust initialises on a subset of
-2000) and the best, with mclust's start, is refined on all rows.
+2000) and the best, with mclust's start, is refined on all rows; the agglomerations of further
+subsets (``other_anchors``) start each cell too, since which subset mclust draws decides which
+optimum some cells reach.
 
 Examples
 --------
@@ -35,7 +37,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from workbench.checks import check_choice, check_random_state
 from workbench.profiles.initialisation import (
@@ -45,6 +46,7 @@ from workbench.profiles.initialisation import (
     ward_labels,
     ward_trees,
 )
+from workbench.profiles.parallel import one_blas_thread
 from workbench.profiles.structures import (
     DIAGONAL,
     STRUCTURES,
@@ -122,8 +124,21 @@ class MixtureFit:
         return int(np.sum(counts[ll >= top - tol * max(1.0, abs(top))]))
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logp = log_density(x, self.weights, self.means, self.covariances)
-        return np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
+        """Posterior membership probabilities (n, k) of the rows of ``x``."""
+        return self.posteriors(x)[0]
+
+    def posteriors(self, x: np.ndarray) -> tuple[np.ndarray, float]:
+        """Posteriors (n, k) and the log-likelihood of ``x``, by the compiled E-step (the
+        bootstrap and the shared starts call this often)."""
+        from workbench.profiles.kernels import estep_full
+
+        x = np.ascontiguousarray(x, dtype=float)
+        chols = np.linalg.cholesky(self.covariances)
+        logdets = 2.0 * np.sum(np.log(np.diagonal(chols, axis1=1, axis2=2)), axis=1)
+        resp = np.empty((len(x), self.k))
+        loglik = estep_full(x, np.log(self.weights), self.means, np.linalg.inv(chols),
+                            logdets, resp)
+        return resp, float(loglik)
 
     def score_samples(self, x: np.ndarray) -> np.ndarray:
         """Log-density of each row of ``x`` under the mixture."""
@@ -336,7 +351,7 @@ def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8, max_iter: int 
     xc = x - centre
     data = _Data(xc, structure, _scale(xc))
     try:
-        with threadpool_limits(1):
+        with one_blas_thread():
             run = _em(data, np.asarray(resp, float), tol=tol, max_iter=max_iter,
                       stop_below=floor)
     except _FAILED:
@@ -386,6 +401,7 @@ def fit_mixture(
     random_state=None,
     ward_tree=None,
     subset_rows=None,
+    other_anchors=(),
 ) -> MixtureFit | None:
     """Fit one Gaussian mixture by EM from several starts; None when every start degenerates.
 
@@ -429,6 +445,9 @@ def fit_mixture(
         starts; each gives one start.
     subset_rows : array of int, optional
         The rows of the starts (to share one subset and its trees across fits).
+    other_anchors : sequence of (rows, labels)
+        More hierarchical starts of large samples: the agglomeration of another subset of
+        ``rows`` cut at k (``labels`` of those rows); each runs like mclust's start.
 
     Returns
     -------
@@ -458,7 +477,7 @@ def fit_mixture(
     if short_rows is not None:
         inits = [r[short_rows] for r in inits]
     inits += _generated_starts(data_short.x, k, max(n_starts - len(inits), 0), rng)
-    with threadpool_limits(1):
+    with one_blas_thread():
         # Small matrices: BLAS threads only contend with each other (and with joblib workers).
         runs = _run_starts(data_short, inits, tol_start, n_init_iter)[0]
         runs.sort(key=lambda r: -r.loglik)
@@ -469,6 +488,15 @@ def fit_mixture(
         start_ll = [ll for ll in start_ll if np.isfinite(ll)]
         runs = [r for r in runs if not r.pruned]
         anchor = _anchored_run(data, data_s, hc_labels, k, tol_start, max_iter)
+        for rows, labels in other_anchors:
+            # Another subset's tree: skipped when it gives the partition already run.
+            if anchor is not None and _same_partition(
+                    labels, np.argmax(anchor.resp[rows], axis=1), k):
+                continue
+            other = _anchored_run(data, _Data(xc[rows], structure, scale), labels, k,
+                                  tol_start, max_iter)
+            if other is not None and (anchor is None or other.loglik > anchor.loglik):
+                anchor = other
         if sub is not None and runs:
             # Large samples: the runs converged on the subset; the best goes on all rows,
             # unless it is mclust's start's partition again, and it stops once it cannot

@@ -61,9 +61,12 @@ def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w):
     d = mean.shape[1]
     c = math.sqrt(size[i] * size[j] / (size[i] + size[j]))
     t = trace[i] + trace[j]
+    small = size[i] + size[j] <= d  # the criterion of a small group needs only the trace
     for a in range(d):
         va = c * (mean[i, a] - mean[j, a])
         t += va * va
+        if small:
+            continue
         for b in range(d):
             w[a, b] = scatter[i, a, b] + scatter[j, a, b] + va * c * (mean[i, b] - mean[j, b])
     return _criterion(w, t, size[i] + size[j], alpha, beta) - term[i] - term[j]
