@@ -567,12 +567,14 @@ def test_correlated_pre_post_errors_bias_ancova_unless_stated():
     400 people (about 320 activity estimates) with error correlation 0.5: the mean z-score of
     the raw per-activity estimates against the truth is within 3 SE (3 / sqrt(n)) of zero when
     the correlation is given, and clearly positive when errors are taken as independent."""
-    z_given, z_ignored = [], []
+    z_given, z_ignored, z_column = [], [], []
     for seed in range(300, 312):
         org = generate_organisation(400, seed=seed)
         scores = _correlated_scores(org, 0.5, seed)
+        # the scores contract's error_corr (as a joint calibration writes it) is the default
+        scores["error_corr"] = np.where(scores["wave"] == 2, 0.5, np.nan)
         panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog)
-        for rho, out in ((0.5, z_given), (0.0, z_ignored)):
+        for rho, out in ((0.5, z_given), (0.0, z_ignored), (None, z_column)):
             acts = activity_effects(panel, org.catalog, correction="fdr_bh",
                                     error_correlation=rho)
             acts = acts.merge(org.truth["training_effects"], on=["activity", "skill"])
@@ -582,3 +584,23 @@ def test_correlated_pre_post_errors_bias_ancova_unless_stated():
     assert n >= 300
     assert abs(np.mean(z_given)) < 3 / np.sqrt(n), np.mean(z_given)
     assert np.mean(z_ignored) > np.mean(z_given) + 3 / np.sqrt(n), np.mean(z_ignored)
+    np.testing.assert_allclose(z_column, z_given, rtol=1e-12)
+
+
+def test_panel_takes_the_error_correlation_of_consecutive_waves_only():
+    org = generate_organisation(120, seed=8)
+    scores = truth_scores(org, se=0.2, random_state=1)
+    scores["error_corr"] = np.where(scores["wave"] == 2, 0.3, np.nan)
+    panel = prepare_panel(scores, org.enrollments, catalog=org.catalog)
+    assert panel.attrs["error_corr_source"] == "scores"
+    assert (panel["error_corr"] == 0.3).all()
+    # a third wave: comparing waves 1 and 3 skips wave 2, whose correlation does not apply
+    third = scores[scores["wave"] == 2].assign(wave=3, error_corr=0.3)
+    panel = prepare_panel(pd.concat([scores, third]), org.enrollments, catalog=org.catalog,
+                          waves=(1, 3))
+    assert panel.attrs["error_corr_source"] == "not consecutive"
+    assert panel["error_corr"].isna().all()
+    result = estimate_impact(pd.concat([scores, third]), org.enrollments, catalog=org.catalog,
+                             waves=(1, 3), did=False)
+    assert result.settings["error_correlation_used"] == "0 (waves not consecutive)"
+    assert any("taken as independent" in note for note in result.notes)

@@ -82,6 +82,7 @@ class Calibration(Result):
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["term",
                                                                                 "reason"]))
     settings: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def params(self) -> pd.Series:
@@ -99,9 +100,20 @@ class Calibration(Result):
     def to_scores(self) -> pd.DataFrame:
         """The calibrated scores in the scores contract (:mod:`workbench.tables.scores`).
 
-        ``estimator`` is ``"blup"`` (shrunken towards the mean).
+        ``estimator`` is ``"blup"`` (shrunken towards the mean). A joint calibration of several
+        waves adds ``error_corr``: the correlation of each score's error with the same person
+        and skill's score error in the previous wave
+        (:func:`workbench.calibration.wave_covariance.wave_error_correlation`).
         """
-        return self.scores.assign(estimator="blup")
+        scores = self.scores.assign(estimator="blup")
+        if self.settings.get("waves") == "joint" and self.ratings["wave"].nunique() > 1:
+            if "error_corr" not in self._cache:  # computed once, however often it is saved
+                from workbench.calibration.wave_covariance import wave_error_correlation
+
+                self._cache["error_corr"] = wave_error_correlation(self)
+            corr = self._cache["error_corr"][["person", "skill", "wave", "error_corr"]]
+            scores = scores.merge(corr, on=["person", "skill", "wave"], how="left")
+        return scores
 
     def _formula(self) -> str:
         fixed = " + ".join(self.model.fe_params.index[1:].map(lambda s: s.split("[")[0]).unique())

@@ -47,9 +47,11 @@ def register(sub) -> None:
                         help="which estimate is recommended (auto: rule in the output)")
     parser.add_argument("--target-effect", type=float, default=0.2, metavar="POINTS",
                         help="effect (score points) to plan the sample size for")
-    parser.add_argument("--error-correlation", type=float, default=0.0, metavar="RHO",
+    parser.add_argument("--error-correlation", type=float, default=None, metavar="RHO",
                         help="correlation of the pre and post scores' errors (same raters in "
-                        "both waves); 0 assumes independent errors")
+                        "both waves); default: computed per person and skill by the joint "
+                        "calibration (raters shared between the waves, their lasting "
+                        "impressions); a number overrides it, 0 assumes independent errors")
     parser.add_argument("--raw-means", action="store_true",
                         help="use raw means of non-self ratings instead of calibrated scores")
     parser.set_defaults(func=run)
@@ -62,8 +64,9 @@ def _check_options(args) -> None:
 
     check_alpha(args.alpha, "--alpha")
     check_interval("--target-effect", args.target_effect, low=0, inclusive="neither")
-    check_interval("--error-correlation", args.error_correlation, low=-1, high=1,
-                   inclusive="neither")
+    if args.error_correlation is not None:
+        check_interval("--error-correlation", args.error_correlation, low=-1, high=1,
+                       inclusive="neither")
     if args.catalog is None and not args.any_training:
         raise ConfigError("per-skill effects need the catalog (which skills each activity "
                           "targets): give --catalog FILE, or --any-training to estimate the "

@@ -47,6 +47,7 @@ from workbench.checks import check_alpha, check_interval
 from workbench.impact.regression import (
     COVARIATES,
     calibrated_pre,
+    check_error_correlation,
     check_panel,
     design_matrix,
     fit_ols,
@@ -103,7 +104,8 @@ def paired_change(panel: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
 
 def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVARIATES,
                    cluster: str | None = "team", pre_adjust: str = "auto",
-                   cov_type: str = "cluster", error_correlation: float = 0.0) -> pd.DataFrame:
+                   cov_type: str = "cluster",
+                   error_correlation: float | None = None) -> pd.DataFrame:
     """Training effect per skill by ANCOVA: post ~ pre + trained (+ role + level).
 
     Parameters
@@ -121,9 +123,10 @@ def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVAR
         trained, covariates] using the scores' SEs (corrects the attenuation that otherwise
         biases the trained coefficient when groups differ at baseline); "auto" does so when
         SEs are available.
-    error_correlation : float
+    error_correlation : float or None
         Correlation of the pre and post scores' errors (with regression calibration; see
-        :func:`workbench.impact.regression.calibrated_pre`). 0 assumes independent errors.
+        :func:`workbench.impact.regression.calibrated_pre`). None (default): each row's
+        ``error_corr`` from the calibrated scores (0 where absent); a number overrides it.
 
     Returns
     -------
@@ -141,7 +144,7 @@ def ancova_effects(panel: pd.DataFrame, *, alpha: float = 0.05, covariates=COVAR
     """
     check_alpha(alpha)
     check_panel(panel)
-    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
+    check_error_correlation(error_correlation)
     adjust = pre_adjust_for(panel, pre_adjust)
     rows = []
     for skill, d in panel[panel["included"]].groupby("skill", sort=True):
@@ -232,8 +235,8 @@ def did_reml(pre, post, trained) -> dict:
     Examples
     --------
     >>> fit = did_reml([1.0, 2.0, 2.0, 3.0], [1.5, 2.1, 2.9, 3.4], [True, True, False, False])
-    >>> round(fit["estimate"], 3)
-    0.3
+    >>> round(fit["estimate"], 3)  # trained change 0.3 minus untrained change 0.65
+    -0.35
     """
     pre, post = np.asarray(pre, dtype=float), np.asarray(post, dtype=float)
     trained = np.asarray(trained, dtype=bool)

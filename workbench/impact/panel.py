@@ -21,6 +21,11 @@ Everything the estimators need is decided here, once, and stated in the panel's 
   they completed, in the window, an activity that targets the skill (``training="targeted"``).
   Without a catalog per-skill effects are refused unless ``training="any"``: then completing
   any activity counts as training on every skill, and every table says so.
+* **Error correlation**: a joint calibration writes, on each later-wave score, the
+  correlation of its error with the previous wave's (``error_corr``; the same raters' lasting
+  impressions enter both). The panel carries the post score's ``error_corr`` when the pre
+  wave is the wave just before the post wave, for the regression calibration
+  (:func:`workbench.impact.regression.calibrated_pre`); otherwise NaN, and ``attrs`` say why.
 * **Untrained**: no counted enrollment on the skill. People whose enrollments on a skill were
   all unfinished or partly outside the window are left out of that skill's comparison
   (``noncompleters="exclude"``) or counted as untrained (``"untrained"``, intention-to-treat
@@ -377,6 +382,21 @@ def undo_shrinkage(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
+def _error_correlation(panel, frame, waves_present, pre_wave, post_wave):
+    """The ``error_corr`` of each pair: the post score's row of the scores contract holds the
+    correlation of its error with the previous wave's (the calibration computes it); it
+    applies when the pre wave is that previous wave. Returns the panel and how it was found.
+    """
+    if "error_corr" not in frame.columns or frame["error_corr"].isna().all():
+        return panel.assign(error_corr=np.nan), "absent"
+    position = {str(w): k for k, w in enumerate(waves_present)}
+    if position[str(post_wave)] != position[str(pre_wave)] + 1:
+        return panel.assign(error_corr=np.nan), "not consecutive"
+    post = frame.loc[frame["wave"] == post_wave, ["person", "skill", "error_corr"]]
+    return panel.merge(post, on=["person", "skill"], how="left"), "scores"
+
+
+
 def _status_counts(panel, records):
     full = records[records["dose"] == "full"]
     counts = full.groupby(["person", "skill"]).agg(
@@ -444,11 +464,14 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
     Returns
     -------
     DataFrame
-        person, skill, pre, post, se_pre, se_post, n_completed (counted activities on the
+        person, skill, pre, post, se_pre, se_post, error_corr (correlation of the pre and
+        post scores' errors from the scores' ``error_corr``, NaN when they carry none or
+        the waves are not consecutive), n_completed (counted activities on the
         skill), completed_activities (their ids), status ("trained", "untrained",
         "not_completed"), trained (bool), included (bool: part of the comparison), and team,
         role, level when people are given. ``attrs`` hold pre_wave, post_wave, training,
-        dates_checked, dates_source, n_outside, n_unknown_enrollees, shrunken.
+        dates_checked, dates_source, n_outside, n_unknown_enrollees, shrunken,
+        error_corr_source ("scores", "absent" or "not consecutive").
     """
     check_choice("noncompleters", noncompleters, NONCOMPLETERS)
     check_choice("shrinkage", shrinkage, SHRINKAGE)
@@ -458,6 +481,7 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
         choose_waves(scores)
     frame = as_scores(scores)
     pre_wave, post_wave = choose_waves(frame, waves)
+    waves_present = _wave_order(frame["wave"].dropna().unique())
     frame = frame.dropna(subset=["score"])
     shrunken = "estimator" in frame.columns and frame["estimator"].eq("blup").any()
     frame = frame[frame["wave"].isin([pre_wave, post_wave])]
@@ -471,6 +495,7 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
     post = frame.loc[frame["wave"] == post_wave, cols]
     panel = pre.merge(post, on=["person", "skill"], suffixes=("_pre", "_post"))
     panel = panel.rename(columns={"score_pre": "pre", "score_post": "post"})
+    panel, corr_source = _error_correlation(panel, frame, waves_present, pre_wave, post_wave)
     if panel.empty:
         raise InputError([_problem("scores", f"no person has scores in both wave {pre_wave} "
                                    f"and wave {post_wave}", "person")])
@@ -494,5 +519,6 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
         n_unchecked=int((~checked).sum()),
         n_outside=int(per_enrollment["dose"].eq("none").sum()),
         n_overlapping=int(per_enrollment["timing"].eq("overlaps").sum()),
-        n_unknown_enrollees=len(set(per_enrollment["person"]) - set(panel["person"])))
+        n_unknown_enrollees=len(set(per_enrollment["person"]) - set(panel["person"])),
+        error_corr_source=corr_source)
     return panel.sort_values(["skill", "person"]).reset_index(drop=True)

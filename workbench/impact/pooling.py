@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.checks import check_alpha, check_choice, check_interval
+from workbench.checks import check_alpha, check_choice
 from workbench.errors import ConfigError
 from workbench.impact.regression import (
     CORRECTIONS,
     COVARIATES,
     adjust_p_values,
     calibrated_pre,
+    check_error_correlation,
     check_panel,
     design_matrix,
     fit_ols,
@@ -172,7 +173,7 @@ def activity_effects(panel: pd.DataFrame, catalog: pd.DataFrame, *, alpha: float
                      pre_adjust: str = "auto", correction: str = "holm",
                      cov_type: str = "nonrobust", prior: str = "auto",
                      pooling: str = "hierarchical",
-                     error_correlation: float = 0.0) -> pd.DataFrame:
+                     error_correlation: float | None = None) -> pd.DataFrame:
     """Effect of each activity on each skill it targets, partially pooled across activities.
 
     Per skill, ``post ~ pre + sum_a completed_a (+ role + level)`` with one indicator per
@@ -219,7 +220,7 @@ def activity_effects(panel: pd.DataFrame, catalog: pd.DataFrame, *, alpha: float
     check_choice("cov_type", cov_type, ("nonrobust", "cluster"))
     check_choice("prior", prior, ("auto", "kind", "common"))
     check_choice("pooling", pooling, POOLING)
-    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
+    check_error_correlation(error_correlation)
     if "completed_activities" not in panel.columns:
         raise ConfigError("panel: no column completed_activities; build it with prepare_panel()")
     if prior == "auto":

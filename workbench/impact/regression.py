@@ -21,12 +21,12 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
-from workbench.checks import check_choice
+from workbench.checks import check_choice, check_interval
 from workbench.errors import ConfigError
 
 __all__ = ["COVARIATES", "PRE_ADJUST", "CORRECTIONS", "design_matrix", "fit_ols",
-           "usable_covariates", "calibrated_pre", "pre_adjust_for", "adjust_p_values",
-           "check_panel"]
+           "usable_covariates", "calibrated_pre", "pair_correlation", "check_error_correlation",
+           "pre_adjust_for", "adjust_p_values", "check_panel"]
 
 #: Panel columns entered as categorical covariates by default.
 COVARIATES = ("role", "level")
@@ -81,7 +81,7 @@ def fit_ols(y, X, d, cluster, cov_type="cluster"):
 
 
 def calibrated_pre(d: pd.DataFrame, covariates, *, group="trained", numeric=(),
-                   error_correlation: float = 0.0):
+                   error_correlation: float | None = None):
     """Regression calibration of the pre score: E[true pre | observed pre, group, covariates].
 
     ``pre = fitted + r`` from OLS of the observed pre score on the group (a categorical column
@@ -90,12 +90,15 @@ def calibrated_pre(d: pd.DataFrame, covariates, *, group="trained", numeric=(),
     squared SE (the true within-group variance, floored at 5% of the residual variance). Rows
     without SE keep their pre score (Carroll et al., 2006, ch. 4).
 
-    When the errors of the pre and the post score are correlated (``error_correlation`` = rho:
-    the same raters' lasting impressions enter both waves), the post score's error is partly
-    predictable from the pre residual: ``E[e_post | r] = c_i / (v + se_i^2) r`` with ``c_i = rho
-    se_pre se_post``. Left in, it inflates the pre slope and, when the trained started lower,
-    the training effect; the returned ``post_shift`` is that part, to subtract from the post
-    score before the regression.
+    When the errors of the pre and the post score are correlated (rho: the same raters'
+    lasting impressions enter both waves), the post score's error is partly predictable from
+    the pre residual: ``E[e_post | r] = c_i / (v + se_i^2) r`` with ``c_i = rho_i se_pre
+    se_post``. Left in, it inflates the pre slope and, when the trained started lower, the
+    training effect; the returned ``post_shift`` is that part, to subtract from the post score
+    before the regression. ``error_correlation=None`` takes each row's ``rho_i`` from the
+    panel's ``error_corr`` column (computed by the calibration,
+    :func:`workbench.calibration.wave_covariance.wave_error_correlation`; 0 where it is
+    missing); a number applies that correlation to every row.
 
     Returns
     -------
@@ -116,10 +119,38 @@ def calibrated_pre(d: pd.DataFrame, covariates, *, group="trained", numeric=(),
     v = max(var_r - np.nanmean(se2), 0.05 * var_r)
     lam = np.where(np.isfinite(se2), v / (v + np.nan_to_num(se2)), 1.0)
     shift = np.zeros(len(d))
-    if error_correlation and "se_post" in d:
-        cov = error_correlation * np.sqrt(se2) * d["se_post"].to_numpy(dtype=float)
+    rho = pair_correlation(d, error_correlation)
+    if np.any(rho != 0) and "se_post" in d:
+        cov = rho * np.sqrt(se2) * d["se_post"].to_numpy(dtype=float)
         shift = np.nan_to_num(cov / (v + se2) * resid)
     return fitted + lam * resid, float(np.mean(lam)), shift
+
+
+def check_error_correlation(error_correlation):
+    """None (from the scores) or a correlation strictly between -1 and 1."""
+    if error_correlation is None:
+        return None
+    return check_interval("error_correlation", error_correlation, low=-1, high=1,
+                          inclusive="neither")
+
+
+def pair_correlation(d: pd.DataFrame, error_correlation: float | None = None) -> np.ndarray:
+    """Each row's correlation between its pre and post score errors.
+
+    A number applies to every row; None takes the panel's ``error_corr`` column (0 where it is
+    missing or absent).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"error_corr": [0.2, float("nan")]})
+    >>> pair_correlation(d).tolist(), pair_correlation(d, 0.1).tolist()
+    ([0.2, 0.0], [0.1, 0.1])
+    """
+    if error_correlation is not None:
+        return np.full(len(d), float(error_correlation))
+    if "error_corr" not in d:
+        return np.zeros(len(d))
+    return np.nan_to_num(d["error_corr"].to_numpy(dtype=float))
 
 
 def pre_adjust_for(panel: pd.DataFrame, pre_adjust: str) -> str:

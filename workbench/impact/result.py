@@ -62,6 +62,7 @@ from workbench.impact.regression import (
     CORRECTIONS,
     COVARIATES,
     adjust_p_values,
+    check_error_correlation,
     pre_adjust_for,
 )
 from workbench.impact.sample_size import power_analysis
@@ -264,13 +265,38 @@ def _notes(panel, *, noncompleters, design, adjust, correction, did):
     return notes
 
 
+def _error_correlation_text(panel, error_correlation):
+    """How the correlation of pre and post score errors entered: (note, short form)."""
+    if error_correlation is not None:
+        note = (f"Pre and post score errors taken as correlated {error_correlation:g} (set by "
+                "the analyst)." if error_correlation else "Pre and post score errors taken "
+                "as independent (error_correlation=0, set by the analyst).")
+        return note, f"{error_correlation:g} (set by the analyst)"
+    rho = panel["error_corr"] if "error_corr" in panel else pd.Series(dtype=float)
+    if rho.notna().any():
+        return (f"Pre and post score errors correlated as the calibration computed them (mean "
+                f"{rho.mean():.2f}, range {rho.min():.2f} to {rho.max():.2f}): the same raters' "
+                "lasting impressions enter both waves.",
+                f"from the scores' error_corr (mean {rho.mean():.3f})")
+    source = panel.attrs.get("error_corr_source")
+    why = {"not consecutive": "the waves compared are not consecutive, and the scores give "
+           "the correlation with the previous wave only"}.get(
+        source, "the scores carry no between-wave error correlation (error_corr; a joint "
+        "calibration of both waves computes it)")
+    return ("Pre and post score errors taken as independent: " + why + ". When the same "
+            "raters rate in both waves, their lasting impressions make the errors correlated "
+            "and the effects somewhat too large (docs/impact.md).",
+            "0 (" + ("waves not consecutive" if source == "not consecutive"
+                     else "the scores carry no error_corr") + ")")
+
+
 def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=None, dates=None,
                     training: str = "targeted", alpha: float = 0.05, correction: str = "holm",
                     noncompleters: str = "exclude", design: str = "auto",
                     pre_adjust: str = "auto", shrinkage: str = "auto", covariates=COVARIATES,
                     cluster: str | None = "team", target_effect: float = 0.2,
                     power: float = 0.8, rtm_quantile: float = 0.5,
-                    error_correlation: float = 0.0, did: bool = True) -> ImpactResult:
+                    error_correlation: float | None = None, did: bool = True) -> ImpactResult:
     """Did the training raise the skills it targets? Every impact question in one call.
 
     Parameters
@@ -316,11 +342,14 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
         Planning: effect (score points) and power for the sample-size column.
     rtm_quantile : float
         Low scorers for the regression-to-the-mean table (below this quantile of pre).
-    error_correlation : float
+    error_correlation : float or None
         Correlation between the errors of a person's pre and post score (the same raters'
         lasting impressions enter both waves); used by the regression calibration of ANCOVA
         and of the per-activity effects (:func:`workbench.impact.regression.calibrated_pre`).
-        0 (default) assumes independent errors; see docs/impact.md for what it is on demo data.
+        None (default): each person and skill's ``error_corr`` from the calibrated scores (a
+        joint calibration computes it:
+        :func:`workbench.calibration.wave_covariance.wave_error_correlation`), 0 when the scores
+        carry none; a number overrides it for every row (0: independent errors).
     did : bool
         Fit the difference-in-differences mixed models (the slowest part).
 
@@ -342,7 +371,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     check_interval("target_effect", target_effect, low=0, inclusive="neither")
     check_interval("power", power, low=0, high=1, inclusive="neither")
     check_interval("rtm_quantile", rtm_quantile, low=0, high=1, inclusive="neither")
-    check_interval("error_correlation", error_correlation, low=-1, high=1, inclusive="neither")
+    check_error_correlation(error_correlation)
     panel = prepare_panel(scores, enrollments, people=people, catalog=catalog, waves=waves,
                           dates=dates, training=training, noncompleters=noncompleters,
                           shrinkage=shrinkage)
@@ -373,12 +402,9 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     individual = reliable_change(panel, alpha=alpha)
     notes = _notes(panel, noncompleters=noncompleters, design=design, adjust=adjust,
                    correction=correction, did=did)
+    corr_note, corr_used = _error_correlation_text(panel, error_correlation)
     if adjust == "regression_calibration":
-        notes.append(f"Pre and post score errors taken as correlated {error_correlation:g} "
-                     "(same raters in both waves)." if error_correlation else
-                     "Pre and post score errors taken as independent (error_correlation=0); "
-                     "when the same raters rate in both waves their lasting impressions make "
-                     "them correlated and the effects somewhat too large (docs/impact.md).")
+        notes.append(corr_note)
     a = panel.attrs
     source = {True: "calibrated (shrunken BLUPs, un-shrunk)", False: "calibrated (shrunken "
               "BLUPs, kept)"}[a["undone"]] if a["shrunken"] else "scores as given (unshrunk)"
@@ -388,6 +414,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
                 "pre_adjust": adjust, "shrinkage": shrinkage, "covariates": covariates,
                 "cluster": cluster, "target_effect": target_effect, "power": power,
                 "error_correlation": error_correlation,
+                "error_correlation_used": corr_used,
                 "score_source": source}
     return ImpactResult(effects_by_skill=effects, paired=paired, effects_by_activity=acts,
                         individual_change=individual, rtm=rtm, power=plan, design=rec,

@@ -435,4 +435,8 @@ def open_organisation(data_dir: str | Path = "", engagement_file: str | Path = "
         return load_engagement(engagement_file, check_notebooks=False).load_organisation()
     if not data_dir:
         raise ConfigError("give data_dir (a folder with ratings.csv, ...) or engagement_file")
+    if (Path(data_dir) / "snapshot.json").is_file():  # a run's validated copy of its inputs
+        from workbench.runs.snapshot import open_snapshot
+
+        return open_snapshot(data_dir)
     return load_organisation(data_dir)

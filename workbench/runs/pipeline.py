@@ -49,8 +49,9 @@ from workbench.runs.manifest import (
     utc_now,
     write_manifest,
 )
+from workbench.runs.snapshot import SNAPSHOT, snapshot_inputs
 
-__all__ = ["HANDOVER", "SNAPSHOT", "RunResult", "prepare_run", "run_engagement", "snapshot_inputs"]
+__all__ = ["HANDOVER", "RunResult", "prepare_run", "run_engagement"]
 
 #: What a notebook hands to later ones: parameter -> (notebook, file in its output folder).
 #: A later notebook that declares the parameter gets the path when that notebook ran earlier in
@@ -135,38 +136,6 @@ def prepare_run(engagement: str | Path | Engagement):
             problems += [p for p in getattr(data_exc, "problems", []) if p not in problems]
         raise EngagementError(problems) from None
     return eng, eng.load_organisation()
-
-
-#: The run's validated copy of its input tables (in the run folder), read by every notebook.
-SNAPSHOT = "inputs"
-_TABLES = ("ratings", "people", "framework", "catalog", "enrollments")
-
-
-def snapshot_inputs(org, folder: Path) -> Path:
-    """Write the validated tables once, as Parquet, for every notebook of the run to read.
-
-    The client's files are read, mapped and checked once, before anything runs; the notebooks
-    then read this copy (already in the workbench's column names, so no mapping is needed)
-    instead of parsing a large Excel workbook again in each notebook. The manifest keeps the
-    SHA-256 of the client's own files.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from workbench.tables import load_organisation
-    >>> org = load_organisation("data/demo")                                # doctest: +SKIP
-    >>> snapshot_inputs(org, pathlib.Path(tempfile.mkdtemp()) / "inputs")  # doctest: +SKIP
-    """
-    folder.mkdir()
-    for table in _TABLES:
-        frame = getattr(org, table, None)
-        if frame is not None:
-            frame.to_parquet(folder / f"{table}.parquet", index=False)
-    scale = org.scale
-    values = sorted(set(scale.anchors) | {float(scale.min), float(scale.max)})
-    pd.DataFrame({"value": values, "label": [scale.anchors.get(v, "") for v in values]}
-                 ).to_parquet(folder / "scale.parquet", index=False)
-    return folder
 
 
 def _step_parameters(eng: Engagement, step, output_dir: Path, done=(), snapshot=None) -> dict:

@@ -16,6 +16,11 @@ estimator   optional; how the score was made: ``"blup"`` (calibrated by the line
             model: shrunken towards the mean), ``"fair_average"`` (many-facet Rasch),
             ``"raw_mean"`` (plain mean of the non-self ratings), ``"truth"`` (synthetic
             truth plus noise), or anything a user states; missing means "unknown"
+error_corr  optional; the correlation between this score's error and the error of the
+            same person's score on the skill in the previous wave (the same raters'
+            lasting impressions and leniency errors enter both; a joint calibration
+            computes it, :mod:`workbench.calibration.wave_covariance`); NaN in a person's
+            first wave or when unknown. Impact analyses use it by default.
 =========== ==========================================================================
 
 Other columns (``raw_mean``, ``n_ratings``, ``n_raters``, ``subset``) pass through.
@@ -75,7 +80,8 @@ def _read(path: Path) -> pd.DataFrame:
     from workbench.tables.data import read_table
 
     frame = read_table(path)
-    for column in ("score", "se", "ci_low", "ci_high", "raw_mean", "n_ratings", "n_raters"):
+    for column in ("score", "se", "ci_low", "ci_high", "raw_mean", "n_ratings", "n_raters",
+                   "error_corr"):
         if column in frame.columns:
             frame[column] = pd.to_numeric(frame[column].replace("", np.nan), errors="coerce")
     if "wave" in frame.columns:
@@ -151,6 +157,15 @@ def as_scores(obj, *, wave=None, source: str = "scores") -> pd.DataFrame:
     for index in frame.index[negative][:25]:
         problems.append(_problem(source, "standard error is negative", "se",
                                  frame.at[index, "se"], row=int(index) + 2))
+    if "error_corr" in frame.columns:
+        corr = pd.to_numeric(frame["error_corr"], errors="coerce")
+        given = frame["error_corr"].notna() & (frame["error_corr"].astype(str) != "")
+        bad = given & ~corr.between(-1, 1, inclusive="neither")
+        for index in frame.index[bad][:25]:
+            problems.append(_problem(source, "error_corr must be a correlation between -1 "
+                                     "and 1", "error_corr", frame.at[index, "error_corr"],
+                                     row=int(index) + 2))
+        frame["error_corr"] = corr
     keys = [c for c in ("subset", "person", "skill", "wave") if c in frame.columns]
     dup = frame.duplicated(keys, keep=False)
     for index in frame.index[dup][:25]:

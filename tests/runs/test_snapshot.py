@@ -1,0 +1,48 @@
+"""The run's validated copy of its inputs: opened as the full loader would give it, and
+validated again in full when it changed after the run wrote it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from workbench.errors import InputError
+from workbench.runs import open_organisation
+from workbench.runs.snapshot import open_snapshot, snapshot_inputs
+from workbench.tables import load_organisation
+
+TABLES = ("ratings", "people", "framework", "catalog", "enrollments")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_organisation("data/demo")
+
+
+def test_the_copy_opens_as_the_client_files_load(demo, tmp_path):
+    folder = snapshot_inputs(demo, tmp_path / "inputs")
+    fast = open_organisation(str(folder))
+    full = load_organisation(folder)      # the same copy, validated in full
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(fast, table), getattr(full, table))
+        pd.testing.assert_frame_equal(getattr(fast, table).reset_index(drop=True),
+                                      getattr(demo, table).reset_index(drop=True))
+    assert fast.scale == demo.scale == full.scale
+    assert [p.message for p in fast.warnings] == [p.message for p in demo.warnings]
+
+
+def test_a_changed_copy_is_validated_in_full(demo, tmp_path):
+    folder = snapshot_inputs(demo, tmp_path / "inputs")
+    ratings = pd.read_parquet(folder / "ratings.parquet")
+    ratings.loc[3, "score"] = 17.0          # off the 1-5 scale: the validator refuses it
+    ratings.to_parquet(folder / "ratings.parquet", index=False)
+    with pytest.raises(InputError, match="ratings.parquet"):
+        open_snapshot(folder)
+
+
+def test_a_copy_without_its_description_is_validated_in_full(demo, tmp_path):
+    folder = snapshot_inputs(demo, tmp_path / "inputs")
+    (folder / "snapshot.json").write_text("{not json", encoding="utf-8")
+    org = open_snapshot(folder)
+    pd.testing.assert_frame_equal(org.ratings.reset_index(drop=True),
+                                  demo.ratings.reset_index(drop=True))
