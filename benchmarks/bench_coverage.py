@@ -6,6 +6,8 @@ z-scores; docs/calibration.md quotes its output.
 
     .venv/bin/python benchmarks/bench_coverage.py --people 1000 --seeds 20 \
         --generators correct ceiling skill_leniency missing_low
+    .venv/bin/python benchmarks/bench_coverage.py --people 10000 --seeds 5 \
+        --generators correct --se-method approximate
 """
 
 from __future__ import annotations
@@ -43,7 +45,17 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--generators", nargs="+", default=list(GENERATORS), choices=GENERATORS)
+    parser.add_argument("--se-method", choices=["auto", "approximate"], default="auto",
+                        help="approximate: force the SE path used above 10,000 raters")
     args = parser.parse_args(argv)
+    if args.se_method == "approximate":
+        # The calibration passes no se_method: force it where calibrate_ratings calls the
+        # engine (as tests/calibration/test_standard_errors.py does).
+        from functools import partial
+
+        from workbench.calibration import calibrate as module
+
+        module.fit_mixed = partial(module.fit_mixed, se_method="approximate")
     rows = []
     for gen in args.generators:
         for seed in range(args.first_seed, args.first_seed + args.seeds):

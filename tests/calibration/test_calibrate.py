@@ -10,9 +10,9 @@ import pytest
 from workbench.calibration.calibrate import (
     CalibrationWarning,
     calibrate_ratings,
-    calibrated_matrix,
     rater_network,
 )
+from workbench.calibration.handover import calibrated_matrix
 from workbench.cli import main
 from workbench.errors import ConfigError, InputError, ModelError
 from workbench.synth.generator import generate_organisation, write_organisation

@@ -9,6 +9,7 @@ from workbench.calibration import (
     calibrate,
     coverage,
     generalizability,
+    handover,
     identifiability,
     mixed_design,
     mixed_model,
@@ -29,6 +30,7 @@ from workbench.calibration.agreement import *  # noqa: F403
 from workbench.calibration.calibrate import *  # noqa: F403
 from workbench.calibration.coverage import *  # noqa: F403
 from workbench.calibration.generalizability import *  # noqa: F403
+from workbench.calibration.handover import *  # noqa: F403
 from workbench.calibration.identifiability import *  # noqa: F403
 from workbench.calibration.mixed_design import *  # noqa: F403
 from workbench.calibration.mixed_model import *  # noqa: F403
@@ -46,8 +48,9 @@ from workbench.calibration.result import *  # noqa: F403
 from workbench.calibration.wave_covariance import *  # noqa: F403
 
 __all__ = [*mixed_design.__all__, *mixed_model.__all__, *identifiability.__all__,
-           *result.__all__, *calibrate.__all__, *reliability.__all__, *generalizability.__all__,
-           *reliability_summary.__all__, *agreement.__all__, *coverage.__all__,
+           *result.__all__, *calibrate.__all__, *handover.__all__, *reliability.__all__,
+           *generalizability.__all__, *reliability_summary.__all__, *agreement.__all__,
+           *coverage.__all__,
            *rasch.__all__, *rasch_estimation.__all__, *rasch_fit.__all__, *rasch_facets.__all__,
            *rasch_bias.__all__, *rasch_compare.__all__, *rasch_connectivity.__all__,
            *rasch_figures.__all__, *wave_covariance.__all__]

@@ -67,7 +67,7 @@ from workbench.calibration.result import Calibration, CalibrationWarning
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 
-__all__ = ["calibrate_ratings", "calibrated_scores", "calibrated_matrix", "rater_network"]
+__all__ = ["calibrate_ratings", "rater_network"]
 
 TERMS = ("ratee", "ratee:skill", "rater", "rater:ratee", "rater:skill")
 WAVE_TERMS = {"ratee": "ratee:wave", "ratee:skill": "ratee:skill:wave",
@@ -315,6 +315,7 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
         estimate = estimate + model.blups[name]["estimate"].to_numpy()[codes]
         random.append((name, codes))
     var = model._combination_variance(F, random)
+    model._release()  # the per-block arrays are no longer needed (and are GBs at 50,000)
     se = np.sqrt(np.maximum(var, 0.0))
     z = stats.norm.ppf(1 - alpha / 2)
     cells["score"] = estimate
@@ -526,6 +527,8 @@ def calibrate_ratings(
         "skill_effects": bool(skill_effects), "scale": [float(scale[0]), float(scale[1])],
         "solver": models[largest].settings["solver"],
         "se_method": models[largest].settings["se_method"],
+        "reml_criterion": float(models[largest].reml_criterion),
+        "reml_criterion_se": float(models[largest].settings.get("reml_criterion_se", 0.0)),
     }
     return _assemble(data, parts, models, conn, dropped, settings)
 
@@ -582,71 +585,3 @@ def _assemble(data, parts, models, conn, dropped, settings):
         dropped=dropped,
         settings=settings,
     )
-
-
-def calibrated_matrix(cal: Calibration, wave="latest", *, value: str = "score") -> pd.DataFrame:
-    """Person x skill table of calibrated scores (or their ``se``) for one wave.
-
-    A shortcut for :func:`workbench.tables.scores.scores_matrix` (which defines the latest
-    wave: each person's most recent one).
-
-    Parameters
-    ----------
-    cal : Calibration
-    wave : "latest" or a wave value
-    value : {"score", "se", "ci_low", "ci_high", "raw_mean"}
-
-    Examples
-    --------
-    >>> from workbench.synth.generator import generate_organisation
-    >>> cal = calibrate_ratings(generate_organisation(60, seed=2, n_waves=1).ratings)
-    >>> calibrated_matrix(cal).shape
-    (60, 8)
-    """
-    from workbench.tables.scores import scores_matrix
-
-    value = check_choice("value", value, ("score", "se", "ci_low", "ci_high", "raw_mean"))
-    if wave != "latest" and "wave" not in cal.scores.columns:
-        present = cal.ratings["wave"].unique().tolist()
-        if wave not in present:
-            raise ConfigError(f"wave={wave!r}: not among the calibrated waves {present}")
-        wave = "latest"
-    return scores_matrix(cal, value=value, wave=wave)
-
-
-def calibrated_scores(ratings, *, scores_file: str = "", waves: str = "joint") -> pd.DataFrame:
-    """The run's calibrated scores: load the ones handed over, or calibrate here.
-
-    Later notebooks of a run read what notebook 01 saved (``calibrated_scores.csv`` in its
-    output folder; :func:`workbench.runs.pipeline.run_engagement` passes the path), so every
-    notebook of a run uses the same scores and nothing is fitted twice. Run alone (no file),
-    a notebook calibrates the ratings itself.
-
-    Parameters
-    ----------
-    ratings : DataFrame or Organisation
-        The ratings (an Organisation's ``.ratings`` are used).
-    scores_file : path or ""
-        A scores table written by an earlier step (read with
-        :func:`workbench.tables.scores.as_scores`); ``""`` calibrates.
-    waves : {"joint", "pooled"}
-        Passed to :func:`calibrate_ratings` when calibrating.
-
-    Returns
-    -------
-    DataFrame
-        The scores contract (person, skill[, wave], score, se, ...).
-
-    Examples
-    --------
-    >>> from workbench.synth import generate_organisation
-    >>> org = generate_organisation(60, seed=3, n_waves=1)
-    >>> calibrated_scores(org.ratings, waves="pooled").columns[:4].tolist()
-    ['person', 'skill', 'score', 'se']
-    """
-    from workbench.tables.scores import as_scores
-
-    if scores_file not in ("", None):
-        return as_scores(scores_file)
-    ratings = getattr(ratings, "ratings", ratings)
-    return as_scores(calibrate_ratings(ratings, waves=waves))

@@ -37,7 +37,7 @@ class _State:
     theta: np.ndarray
     Linv: np.ndarray  # (G, m, m) inverse Cholesky factors of the diagonal blocks
     W: np.ndarray  # (G, m, kc)
-    B: np.ndarray  # (G, m, kc)
+    B: None  # not kept (as large as W; formed on the fly where needed)
     LS: np.ndarray  # (d, d) lower Cholesky factor of the Schur complement
     ld_e: float
     diagLS: np.ndarray
@@ -67,36 +67,42 @@ class _Engine:
         self.Gcc = s.Gcc.toarray()
 
     def blocks(self, theta):
-        """Batched factorisation of the block-diagonal part and its coupling to the rest."""
+        """Batched factorisation of the block-diagonal part and its coupling to the rest.
+
+        Returns ``Linv`` (inverse Cholesky factors of the blocks ``A``; identity on padded
+        positions), ``None`` (``B`` is not kept), ``W = Linv B``, ``log|A|`` and the scale
+        of every Schur row. ``A`` and ``B`` are formed one size class of blocks at a time
+        (padding every block to the largest size wastes cubic work, and whole ``A`` and
+        ``B`` would double the peak memory at large sizes).
+        """
         s = self.s
         th = np.append(theta, 0.0)  # index -1 -> 0 (padding)
         lam_e = th[s.pos_term]  # (G, m)
         lam_c = th[s.slot_term]
         lam_c[:, s.kr:] = 1.0
-        A = lam_e[:, :, None] * s.Gee * lam_e[:, None, :]
-        A[:, np.arange(s.m), np.arange(s.m)] += 1.0
-        B = lam_e[:, :, None] * s.Gec * lam_c[:, None, :]
         if not hasattr(self, "_buckets"):
             self._buckets = _size_buckets(s)
-        if len(self._buckets) == 1:
-            L = np.linalg.cholesky(A)
-            ld_e = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum()
-            Linv = np.linalg.inv(L)
-            W = Linv @ B
-        else:
-            # Blocks padded to the largest size waste cubic work: factor each size class on
-            # its own (padding sits at the end of a block, where A is the identity).
-            Linv = np.broadcast_to(np.eye(s.m), A.shape).copy()
-            W = np.zeros_like(B)
-            ld_e = 0.0
-            for idx, mg in self._buckets:
-                Lg = np.linalg.cholesky(A[idx, :mg, :mg])
-                ld_e += 2.0 * np.log(np.diagonal(Lg, axis1=1, axis2=2)).sum()
-                Lg = np.linalg.inv(Lg)
-                Linv[idx, :mg, :mg] = Lg
-                W[idx, :mg, :] = Lg @ B[idx, :mg, :]
+        Linv = np.empty((s.G, s.m, s.m))
+        Linv[:] = np.eye(s.m)
+        W = np.zeros((s.G, s.m, s.Gec.shape[2]))
+        ld_e = 0.0
+        for idx, mg in self._buckets:
+            sel = slice(None) if len(idx) == s.G else idx
+            le = lam_e[sel, :mg]
+            A = s.Gee[sel, :mg, :mg] * le[:, :, None]  # float64 from the float32 counts
+            A *= le[:, None, :]
+            A[:, np.arange(mg), np.arange(mg)] += 1.0
+            Lg = np.linalg.cholesky(A)
+            del A
+            ld_e += 2.0 * np.log(np.diagonal(Lg, axis1=1, axis2=2)).sum()
+            Lg = np.linalg.inv(Lg)
+            B = s.Gec[sel, :mg, :] * le[:, :, None]
+            B *= lam_c[sel, None, :]
+            Linv[sel, :mg, :mg] = Lg
+            W[sel, :mg, :] = Lg @ B
+            del B, Lg
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
-        return Linv, B, W, ld_e, lam_C
+        return Linv, None, W, ld_e, lam_C
 
     def factor(self, theta) -> _State:
         s = self.s
@@ -121,7 +127,7 @@ class _Engine:
                 "the fixed effects are not identifiable at this point (collinear design or a "
                 "perfect fit); drop a fixed effect or a term"
             ) from None
-        return _State(theta, Linv, W, B, LS, ld_e, np.diagonal(LS).copy())
+        return _State(theta, Linv, W, None, LS, ld_e, np.diagonal(LS).copy())
 
     def deviance(self, st: _State, reml: bool) -> float:
         s = self.s
@@ -170,9 +176,9 @@ class _Engine:
         return Sinv, V, cols
 
     def combination_pieces(self, st):
-        """V (G, m, kc-1), local Schur columns, and a function giving S'^-1 sub-blocks."""
-        Sinv, V, cols = self.inverse_parts(st, with_fixed=True)
-        return V, cols, (lambda cb: Sinv[cb[:, :, None], cb[:, None, :]]), Sinv.shape[0] - 1
+        """Local Schur columns (G, kc-1) and a function giving S'^-1 sub-blocks."""
+        Sinv, _, cols = self.inverse_parts(st, with_fixed=True)
+        return cols, (lambda cb: Sinv[cb[:, :, None], cb[:, None, :]]), Sinv.shape[0] - 1
 
     def traces(self, st: _State, with_fixed: bool):
         """diag of (M^-1) for every random level, as a per-term dict, plus raw pieces."""

@@ -114,9 +114,14 @@ def _random_effects(s, st, x, d):
     the crossed terms are read off ``x``. Shared by the dense and the iterative engine.
     """
     xpad = np.concatenate([x, [0.0, 0.0]])  # y slot and dummy
-    xl = xpad[np.minimum(s.cidx, d)]
-    xl[:, -1] = 0.0
-    rhs = st.B[:, :, -1] - (st.B[:, :, :-1] @ xl[:, :-1, None])[:, :, 0]
+    xl = xpad[np.minimum(s.cidx[:, :-1], d)]
+    # B = lam_e * Gec * lam_c (see _Engine.blocks), formed here on the fly: the states do not
+    # keep B (it is as large as W).
+    th = np.append(st.theta, 0.0)
+    lam_c = th[s.slot_term[:, :-1]]
+    lam_c[:, s.kr:] = 1.0
+    rhs = s.Gec[:, :, -1] - (s.Gec[:, :, :-1] @ (lam_c * xl)[:, :, None])[:, :, 0]
+    rhs *= th[s.pos_term]
     ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
     u = _levels_by_term(s, ue)
     for c in s.c_terms:
@@ -140,7 +145,7 @@ class _Structure:
     kr: int
     pos_term: np.ndarray  # (G, m) term index per local position, -1 padding
     pos_level: np.ndarray  # (G, m) level of that term, -1 padding
-    Gee: np.ndarray  # (G, m, m)
+    Gee: np.ndarray  # (G, m, m) counts, float32
     Gec: np.ndarray  # (G, m, kc) crossed slots, X, y
     cidx: np.ndarray  # (G, kc) global index into the Schur matrix (dummy = d)
     slot_term: np.ndarray  # (G, kc) term index of slot, -1 for X/y/padding
@@ -213,7 +218,8 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
     Ze = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, G * m))
     ZeT = Ze.T.tocsr()
     ee = (ZeT @ Ze).tocoo()
-    Gee = np.zeros((G, m, m))
+    # Counts of ratings: whole numbers, exact in float32 (half the memory of this array).
+    Gee = np.zeros((G, m, m), dtype=np.float32)
     Gee[ee.row // m, ee.row % m, ee.col % m] = ee.data
 
     # Crossed random terms: global Schur index per level.

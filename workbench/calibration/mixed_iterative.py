@@ -4,8 +4,10 @@ The Schur complement on the crossed terms is kept sparse and solved by Jacobi-pr
 block conjugate gradients; ``theta`` solves the REML (ML) score equations, whose trace terms
 are an exact diagonal part plus a Hutchinson estimate of the rest with fixed Rademacher probes,
 by a Broyden iteration in ``log theta^2`` started from an exact fit to a connected pilot
-cluster. Given ``theta``, conditional variances are computed exactly afterwards by
-:mod:`workbench.calibration.selected_inverse` (see :mod:`workbench.calibration.mixed_model`).
+cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
+dense engine up to 10,000 crossed levels, above that by :meth:`_IterEngine.refine` (probes
+coloured by the coupling graph) with the criterion's log-determinant from
+:mod:`workbench.calibration.mixed_logdet` (see :mod:`workbench.calibration.mixed_model`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,18 @@ from workbench.calibration.mixed_design import (
     _rank_deficient,
     _schur_products,
 )
+from workbench.calibration.mixed_logdet import logdet_slq
 from workbench.errors import ModelError
 
 __all__: list[str] = []
 
 PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
 FINAL_PROBES = 256  # probes for the conditional variances at the estimate (approximate path)
+CHUNK = 4e6  # floats per temporary array when working through the blocks in chunks
+# Tiers of the most coupled crossed levels given their own probes: (top share by number of
+# coupled levels, probes); the second tier is the levels between the two shares.
+HUB_TIERS = ((0.15, 192), (0.4, 128))
+LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 
 
 def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
@@ -60,7 +68,7 @@ class _IterState:
     theta: np.ndarray
     Linv: np.ndarray
     W: np.ndarray
-    B: np.ndarray
+    B: None  # not kept (formed on the fly where needed)
     x: np.ndarray  # [u_c, beta]
     r2: float
     Cinv: np.ndarray  # (R_X'R_X)^-1
@@ -70,6 +78,10 @@ class _IterState:
     Dinv: np.ndarray
     cg_iter: int
     Z: np.ndarray | None = None  # the probes behind Xt (None: the engine's fitting probes)
+    ld_e: float = np.nan  # log-determinant of the block-diagonal (nested) part
+    logdet_rr: float = np.nan  # estimated log|S_rr| (set by refine) and its Monte Carlo SE
+    logdet_se: float = np.nan
+    reps: int | None = None  # divisor of the probe sums (None: the number of probes)
 
 
 class _IterEngine(_Engine):
@@ -110,17 +122,22 @@ class _IterEngine(_Engine):
         self._pat = (g.row, g.col, g.data, keep, slot, len(uniq), uniq % d, indptr)
 
     def schur(self, theta):
+        Linv, B, W, ld_e, lam_C = self.blocks(theta)
+        del B
+        self._ld_e = ld_e
+        return Linv, None, W, self._schur_matrix(W, lam_C)
+
+    def _schur_matrix(self, W, lam_C):
+        """The sparse Schur complement from the blocks' ``W = L^-1 B``."""
         s = self.s
         if not hasattr(self, "_pat"):
             self._pattern()
         grow, gcol, gdata, keep, slot, nnz, indices, indptr = self._pat
-        Linv, B, W, ld_e, lam_C = self.blocks(theta)
         rr, RX, XX = _schur_products(s, W)
         vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc), -rr,
                                -RX.ravel(), -RX.ravel(), -XX.ravel()])
         data = np.bincount(slot, weights=vals[keep], minlength=nnz)
-        S = sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
-        return Linv, B, W, S
+        return sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
 
     def evaluate(self, theta, with_fixed=True):
         s = self.s
@@ -151,7 +168,7 @@ class _IterEngine(_Engine):
         dhat = Dinv + (Xt * self.Z).mean(axis=1)
         dhat = np.maximum(dhat, Dinv)
         return _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
-                          dhat, Xt, Dinv, its)
+                          dhat, Xt, Dinv, its, ld_e=self._ld_e)
 
     def solve(self, st):
         s = self.s
@@ -166,26 +183,38 @@ class _IterEngine(_Engine):
         return np.vstack([st.Yx, -np.eye(s.p), np.zeros((1, s.p))])
 
     def traces(self, st, with_fixed):
-        """tr((M^-1)_kk) per term (REML: with the fixed block; ML: A^-1)."""
+        """tr((M^-1)_kk) per term (REML: with the fixed block; ML: A^-1).
+
+        Worked through in chunks of blocks: the per-block products with the probes are
+        (blocks x m x probes) and would otherwise dominate the peak memory at large sizes.
+        """
         s = self.s
         k = s.qc + s.p
-        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]  # (G, m, kc-1)
-        cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
-        Vr = V[:, :, :s.kr]
-        cr = cols[:, :s.kr]
-        Dpad = np.append(st.Dinv, 0.0)
-        diag_e = (st.Linv * st.Linv).sum(axis=1)
-        diag_e += (Vr * Vr * Dpad[np.minimum(cr, s.qc)][:, None, :]).sum(axis=2)
         probes = self.Z if st.Z is None else st.Z
-        Xt = np.vstack([st.Xt, np.zeros((1, st.Xt.shape[1]))])
-        Zp = np.vstack([probes, np.zeros((1, probes.shape[1]))])
-        crr = np.minimum(cr, s.qc)
-        VX = Vr @ Xt[crr]
-        VZ = Vr @ Zp[crr]
-        diag_e += (VX * VZ).mean(axis=2)
+        n_probes = probes.shape[1]
+        reps = st.reps or n_probes
+        Xt = np.vstack([st.Xt, np.zeros((1, n_probes))])
+        Zp = np.vstack([probes, np.zeros((1, n_probes))])
+        Dpad = np.append(st.Dinv, 0.0)
         phi = self._phi(st, with_fixed)
-        U = V @ phi[cols]  # (G, m, p)
-        diag_e += ((U @ st.Cinv) * U).sum(axis=2) if with_fixed else 0.0
+        diag_e = np.empty((s.G, s.m))
+        width = max(n_probes, s.m, s.kr + s.p + 1)
+        step = max(1, int(CHUNK // (s.m * width)))
+        for lo in range(0, s.G, step):
+            sl = slice(lo, lo + step)
+            Linv = st.Linv[sl]
+            V = Linv.transpose(0, 2, 1) @ st.W[sl, :, :-1]  # (g, m, kc-1)
+            cols = s.cidx[sl, :-1]
+            cols = np.where(cols >= k, k, cols)
+            Vr = V[:, :, :s.kr]
+            crr = np.minimum(cols[:, :s.kr], s.qc)
+            de = (Linv * Linv).sum(axis=1)
+            de += (Vr * Vr * Dpad[crr][:, None, :]).sum(axis=2)
+            de += ((Vr @ Xt[crr]) * (Vr @ Zp[crr])).sum(axis=2) / reps
+            if with_fixed:
+                U = V @ phi[cols]  # (g, m, p)
+                de += ((U @ st.Cinv) * U).sum(axis=2)
+            diag_e[sl] = de
         out = _levels_by_term(s, diag_e)
         low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
         dS = st.dhat + low
@@ -207,34 +236,88 @@ class _IterEngine(_Engine):
         return h
 
     def refine(self, st, n_probes: int = FINAL_PROBES, seed: int = 20260102):
-        """The state at the estimate with ``n_probes`` fresh probes for the variances.
+        """The state at the estimate with about ``n_probes`` fresh probes for the variances.
 
-        ``S_rr^-1`` is estimated as ``D^-1 + (S_rr^-1 Z - D^-1 Z) Z' / n_probes`` (Jacobi inverse
-        as control variate: only the off-Jacobi remainder is estimated, which is unbiased).
+        Probing by colours (Tang & Saad 2012, Numer Linear Algebra Appl 19(3), with random
+        signs): the crossed levels are coloured so that no two levels within two steps of
+        each other in the graph of ``S_rr`` share a colour (two raters of one ratee are one
+        step apart), and each probe holds random signs on the levels of one colour and zeros
+        elsewhere. Then ``diag(S_rr^-1) = sum over probes of (S_rr^-1 z) * z / reps`` is
+        unbiased and its error comes only from pairs of one colour at least three steps
+        apart, whose entries of the inverse are small (Hutchinson's estimator with dense
+        probes sums the large entries of every coupled pair); the off-diagonal entries
+        between coupled levels are estimated the same way. ``reps = max(1, n_probes //
+        colours)`` rounds of all colours are used (152 colours, 1 round at 50,000 raters).
         """
         s = self.s
         q = s.qc
-        _, _, _, S = self.schur(st.theta)
+        # The blocks of the state are at this theta already: only the sparse matrix is formed.
+        th = np.append(st.theta, 0.0)
+        S = self._schur_matrix(st.W, np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0))
         Srr = S[:q, :q].tocsr()
+        del S
         rng = np.random.default_rng(seed)
-        Z = rng.choice([-1.0, 1.0], size=(q, n_probes))
+        Z, reps = _colour_probes(_greedy_colouring(Srr), n_probes, rng)
+        # Each probe set is solved on its own: together they would hold several q x 472
+        # conjugate-gradient arrays at once (the peak memory at 50,000 raters).
         Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv)
-        self.cg_total += its
         Xt = Y - st.Dinv[:, None] * Z
+        del Y
         # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
-        dhat = np.maximum(st.Dinv + (Xt * Z).mean(axis=1), st.Dinv)
+        dhat = np.maximum(st.Dinv + (Xt * Z).sum(axis=1) / reps, st.Dinv)
+        # The most coupled levels (raters of many ratees) have the largest errors: each tier
+        # of them gets a second probe set coloured among the tier alone (members within two
+        # steps differ), which leaves a member only the far members of its colour as error
+        # terms; its estimate replaces the first one for the tier.
+        degree = np.diff(Srr.indptr)
+        pattern = abs(Srr)
+        upper = np.inf
+        for share, probes in HUB_TIERS:
+            lower = np.quantile(degree, 1.0 - share)
+            tier = (degree >= lower) & (degree < upper)
+            upper = lower
+            if not tier.any():
+                continue
+            colour = np.full(q, -1, dtype=np.int64)
+            colour[tier] = _greedy_colouring((pattern[tier] @ pattern)[:, tier], distance=1)
+            Zt, reps_t = _colour_probes(colour, probes, rng)
+            Yt, its_t = _block_pcg(lambda v: Srr @ v, Zt, st.Dinv)
+            its += its_t
+            est = (Yt[tier] * Zt[tier]).sum(axis=1) / reps_t
+            dhat[tier] = np.maximum(est, st.Dinv[tier])
+            del Yt, Zt
+        self.cg_total += its
+        logdet, logdet_se = logdet_slq(Srr, n_probes=LOGDET_PROBES, seed=seed + 1)
         return _IterState(st.theta, st.Linv, st.W, st.B, st.x, st.r2, st.Cinv, st.Yx, dhat,
-                          Xt, st.Dinv, st.cg_iter + its, Z)
+                          Xt, st.Dinv, st.cg_iter + its, Z, ld_e=st.ld_e, logdet_rr=logdet,
+                          logdet_se=logdet_se, reps=reps)
+
+    def deviance(self, st, reml: bool) -> tuple[float, float]:
+        """The REML (ML) criterion at a refined state and its Monte Carlo SE.
+
+        Everything is exact but ``log|S_rr|`` (stochastic Lanczos quadrature,
+        :func:`workbench.calibration.mixed_logdet.logdet_slq`).
+        """
+        s = self.s
+        ld = st.ld_e + st.logdet_rr
+        if reml:
+            df = s.n - s.p
+            ld -= np.linalg.slogdet(st.Cinv)[1]
+        else:
+            df = s.n
+        if not st.r2 > 0:
+            return np.inf, 0.0
+        return float(ld + df * (1.0 + np.log(2.0 * np.pi * st.r2 / df))), st.logdet_se
 
     def combination_pieces(self, st):
         s = self.s
         k = s.qc + s.p
-        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]
         cols = np.where(s.cidx[:, :-1] >= k, k, s.cidx[:, :-1])
         phi = self._phi(st, True)
         dpad = np.concatenate([st.dhat, np.zeros(s.p + 1)])
         probes = self.Z if st.Z is None else st.Z
         n_probes = probes.shape[1]
+        reps = st.reps or n_probes
         # Probe rows padded with zeros for the fixed-effect and dummy slots.
         Xt = np.vstack([st.Xt, np.zeros((s.p + 1, n_probes))])
         Zp = np.vstack([probes, np.zeros((s.p + 1, n_probes))])
@@ -248,14 +331,61 @@ class _IterEngine(_Engine):
             step = max(1, int(2e7 // (cb.shape[1] * n_probes)))
             for lo in range(0, len(cb), step):
                 part = cb[lo:lo + step]
-                off = Xt[part] @ Zp[part].transpose(0, 2, 1) / n_probes
+                off = Xt[part] @ Zp[part].transpose(0, 2, 1) / reps
                 off = 0.5 * (off + off.transpose(0, 2, 1))
                 off[:, idx, idx] = 0.0
                 Q[lo:lo + step] += off
             Q[:, idx, idx] += dpad[cb]
             return Q
 
-        return V, cols, local_q, k
+        return cols, local_q, k
+
+
+def _colour_probes(colour: np.ndarray, n_probes: int, rng) -> tuple[np.ndarray, int]:
+    """Probes with random signs on the levels of one colour each (about ``n_probes``).
+
+    ``colour`` gives each level's colour, -1 for levels left out (zero in every probe).
+    ``reps = max(1, n_probes // colours)`` rounds of all colours; returns (probes, reps).
+    """
+    q = len(colour)
+    members = colour >= 0
+    n_colours = int(colour.max()) + 1 if members.any() else 0
+    if n_colours == 0:
+        return np.zeros((q, 0)), 1
+    reps = max(1, n_probes // n_colours)
+    Z = np.zeros((q, n_colours * reps))
+    signs = rng.choice([-1.0, 1.0], size=(int(members.sum()), reps))
+    rows = np.flatnonzero(members)
+    cols = colour[rows][:, None] + n_colours * np.arange(reps)[None, :]
+    Z[rows[:, None], cols] = signs
+    return Z, reps
+
+
+def _greedy_colouring(S: sp.csr_matrix, distance: int = 2) -> np.ndarray:
+    """Colours of the rows of ``S`` such that rows within ``distance`` steps in the graph of
+    ``S`` (``S_ij != 0``) differ.
+
+    Greedy, highest degree first (Welsh & Powell 1967). With ``distance=2`` the rows are
+    visited in chunks whose two-step neighbourhoods (the pattern of ``S S``) are formed one
+    chunk at a time, so the square is never held whole.
+    """
+    P = sp.csr_matrix(S, dtype=np.float32, copy=True)
+    P.data[:] = 1.0
+    n = P.shape[0]
+    order = np.argsort(-np.diff(P.indptr), kind="stable")
+    colours = np.full(n, -1, dtype=np.int64)
+    step = max(1, int(2e6 // max(1.0, P.nnz / n) ** 2))
+    for lo in range(0, n, step):
+        rows = order[lo:lo + step]
+        N = P[rows] @ P if distance == 2 else P[rows]
+        N = sp.csr_matrix(N)
+        indptr, indices = N.indptr, N.indices
+        for k, i in enumerate(rows):
+            taken = colours[indices[indptr[k]:indptr[k + 1]]]
+            free = np.ones(len(taken) + 1, dtype=bool)
+            free[taken[(taken >= 0) & (taken < len(free))]] = False
+            colours[i] = int(np.argmax(free))
+    return colours
 
 
 def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
@@ -315,6 +445,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
         return eng.score(st, reml) * psi, st  # derivative with respect to eta
 
     h, st = score(eta)
+    st = None  # only the last state is kept (see below)
     # A forward-difference Jacobian on the full data (a pilot-based one scaled up by the
     # number of observations proved unreliable on large organisations).
     J = np.zeros((k, k))
@@ -333,6 +464,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
             break
         delta = np.clip(delta, -1.5, 1.5)
         new = np.maximum(eta + delta, floor)
+        st = st_new = None  # the old state's block arrays are large: free them first
         h_new, st_new = score(new)
         step, dh = new - eta, h_new - h
         if step @ step > 0:
@@ -344,7 +476,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
             break
     theta = np.sqrt(np.exp(eta))
     theta[eta <= floor + 1e-9] = 0.0
-    if (theta == 0).any():
+    if (theta == 0).any() or st is None:
         st = eng.evaluate(theta, with_fixed=reml)
     return theta, converged, st
 

@@ -52,9 +52,13 @@ shared across teams fill the factor in (measured with SuperLU and a minimum-degr
 25 % of the dense factor at 3,000 and 10,000 raters, slower than dense LAPACK; see
 ``docs/calibration.md``). Above that size (``se_method="approximate"``) the inverse of the
 Schur complement is estimated on the entries the variances need (the diagonal and every pair
-of crossed levels that share a block) with 256 Rademacher probes and the Jacobi inverse as a
-control variate; the criterion is then the exact value at the estimate only up to 10,000
-levels and NaN beyond. ``MixedResult.settings["se_method"]`` says which path ran.
+of crossed levels that share a block) by probing with colours of the levels' coupling graph
+(random signs; extra probe sets for the most coupled levels; see
+:meth:`workbench.calibration.mixed_iterative._IterEngine.refine`): SEs within 2 % worst case of
+the exact ones on the tested designs (``docs/calibration.md``); the criterion is then exact but for ``log|S_rr|``, estimated by stochastic
+Lanczos quadrature with control variates (:mod:`workbench.calibration.mixed_logdet`), whose
+Monte Carlo SE is ``settings["reml_criterion_se"]`` (0 on the exact path).
+``MixedResult.settings["se_method"]`` says which path ran.
 
 Fixed-effect confidence intervals are Wald intervals on the normal distribution (as
 ``confint(fit, method="Wald")`` in lme4).
@@ -103,6 +107,7 @@ SE_METHODS = ("auto", "exact", "approximate")
 DENSE_AUTO = 1500  # crossed levels above which solver="auto" fits iteratively
 #: Crossed levels up to which conditional variances and the criterion are exact at the estimate.
 EXACT_SE = 10000
+CHUNK = 4e6  # floats per temporary array when working through combinations in chunks
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,7 +157,8 @@ class MixedResult(Result):
         Relative standard deviations (random SD / residual SD), the optimised parameters.
     reml_criterion : float
         ``-2 *`` REML log-likelihood at the estimate when ``method="REML"`` (lme4's REMLcrit),
-        otherwise ``-2 *`` log-likelihood; NaN only above :data:`EXACT_SE` crossed levels.
+        otherwise ``-2 *`` log-likelihood. Exact up to :data:`EXACT_SE` crossed levels;
+        above, estimated with the Monte Carlo SE ``settings["reml_criterion_se"]``.
     loglik : float
         Log-likelihood (restricted for REML).
     nobs : int
@@ -169,7 +175,8 @@ class MixedResult(Result):
     method : {"REML", "ML"}
     settings : dict
         ``method``, ``solver`` (the one that found theta), ``se_method`` ("exact" or
-        "approximate": how conditional variances were computed), ``response``, ``random``.
+        "approximate": how conditional variances were computed), ``reml_criterion_se``
+        (Monte Carlo SE of the criterion, 0 when exact), ``response``, ``random``.
     """
 
     title = "Linear mixed model"
@@ -237,8 +244,11 @@ class MixedResult(Result):
 
     def _sections(self) -> list:
         crit = "REML criterion" if self.method == "REML" else "-2 log-likelihood"
+        crit_se = self.settings.get("reml_criterion_se", 0.0)
+        shown = f"{self.reml_criterion:.4f}" + (f" (Monte Carlo SE {crit_se:.2f})" if crit_se
+                                                 else "")
         head = (f"Fit by {self.method}: {self.response}, {self.nobs} observations; {crit} "
-                f"{self.reml_criterion:.4f}; converged: {self.converged} ({self.n_iter} "
+                f"{shown}; converged: {self.converged} ({self.n_iter} "
                 f"evaluations, {self.seconds:.2f} s)")
         return [("", head), ("Random effects", self.variance_components),
                 ("Fixed effects", self.to_frame())]
@@ -246,6 +256,13 @@ class MixedResult(Result):
     def _files(self) -> dict:
         return {"fixed_effects.csv": self.to_frame(),
                 "variance_components.csv": self.variance_components}
+
+    def _release(self) -> None:
+        """Drop the engine's per-block arrays (the largest memory of a fit) once the
+        combinations needed have been computed; :meth:`_combination_variance` is then no
+        longer available."""
+        object.__setattr__(self, "_engine", None)
+        object.__setattr__(self, "_state", None)
 
     # -- prediction error variance of linear combinations ----------------------------------
     def _combination_variance(self, fixed_rows: np.ndarray, random: list) -> np.ndarray:
@@ -257,8 +274,11 @@ class MixedResult(Result):
         units of the response squared.
         """
         eng, st = self._engine, self._state
+        if eng is None:
+            raise ModelError("the fit's engine was released; combinations are computed by "
+                             "calibrate_ratings before it releases it")
         s = eng.s
-        V, cols, local_q, _ = eng.combination_pieces(st)
+        cols, local_q, _ = eng.combination_pieces(st)
         fixed_rows = np.asarray(fixed_rows, dtype=float)
         n_combo = fixed_rows.shape[0]
         blocks = None
@@ -281,17 +301,36 @@ class MixedResult(Result):
             le[np.arange(n_combo), pos] += st.theta[term]
         if blocks is None:
             blocks = np.zeros(n_combo, dtype=np.int64)
-        Linv = st.Linv[blocks]
-        t1 = np.einsum("cjm,cm->cj", Linv, le)
-        var = (t1**2).sum(axis=1)
-        w = -np.einsum("cmk,cm->ck", V[blocks], le)
-        w[:, s.kr:s.kr + s.p] += fixed_rows
-        cb = cols[blocks]
-        if extra_idx:
-            cb = np.column_stack([cb, *extra_idx])
-            w = np.column_stack([w, *extra_coef])
-        Q = local_q(cb)
-        var += np.einsum("ck,ckl,cl->c", w, Q, w)
+        extra_idx = np.column_stack(extra_idx) if extra_idx else None
+        extra_coef = np.column_stack(extra_coef) if extra_coef else None
+        # Combinations in chunks, ordered by the crossed slots their block uses and then by
+        # block: each chunk trims the padded slots, and combinations of one block (a person's
+        # skills) share the block's sub-inverse, computed once per chunk.
+        d = s.qc + s.p + 1
+        used = (s.cidx[:, :s.kr] < d).sum(axis=1)
+        order = np.lexsort((blocks, used[blocks]))
+        var = np.zeros(n_combo)
+        step = max(1, int(CHUNK // (s.m * cols.shape[1] + cols.shape[1] ** 2)))
+        for lo in range(0, n_combo, step):
+            idx = order[lo:lo + step]
+            b = blocks[idx]
+            keep = np.concatenate([np.arange(int(used[b].max())),
+                                   np.arange(s.kr, cols.shape[1])])
+            Linv = st.Linv[b]
+            t1 = np.einsum("cjm,cm->cj", Linv, le[idx])
+            var[idx] = (t1**2).sum(axis=1)
+            # w = -V' le with V = Linv' W: the block's coupling to the Schur unknowns.
+            V = Linv.transpose(0, 2, 1) @ st.W[b][:, :, keep]
+            w = -np.einsum("cmk,cm->ck", V, le[idx])
+            nk = len(keep) - s.p
+            w[:, nk:nk + s.p] += fixed_rows[idx]
+            if extra_idx is None:
+                ub, inv = np.unique(b, return_inverse=True)
+                Q = local_q(cols[ub][:, keep])[inv]
+            else:
+                w = np.column_stack([w, extra_coef[idx]])
+                Q = local_q(np.column_stack([cols[b][:, keep], extra_idx[idx]]))
+            var[idx] += np.einsum("ck,ckl,cl->c", w, Q, w)
         return var * self.scale
 
 
@@ -346,15 +385,14 @@ def fit_mixed(
     solver : {"auto", "dense", "iterative"}
         ``"dense"``: exact profiled REML with a dense Schur complement (crossed terms up to
         about 10,000 levels). ``"iterative"``: conjugate gradients with stochastic traces for
-        large crossed terms (conditional SDs approximate; criterion NaN above 6,000 crossed
-        levels). ``"auto"``
+        large crossed terms. ``"auto"``
         (default) picks dense when the crossed terms (those not eliminated block-wise) have
         at most 1,500 levels.
     se_method : {"auto", "exact", "approximate"}
         How conditional variances (BLUP SEs and :meth:`MixedResult._combination_variance`)
         are computed at the estimate: ``"exact"`` by one dense factorisation (every
-        covariance; crossed terms up to 16,000 levels), ``"approximate"`` by 256 probes with a
-        control variate (see the module docstring). ``"auto"`` (default): exact up to
+        covariance; crossed terms up to 16,000 levels), ``"approximate"`` by coloured probes
+        (see the module docstring). ``"auto"`` (default): exact up to
         :data:`EXACT_SE` crossed levels.
     progress : callable, optional
         Called after every evaluation as ``progress(n_evaluations, theta, solver)`` (the CLI
@@ -401,6 +439,7 @@ def fit_mixed(
     else:
         Xf = design_matrix(data, fixed)
     X = Xf.to_numpy(dtype=float)
+    Xf = Xf.iloc[:0]  # only the column names are needed from here on (n x p floats freed)
     if not np.isfinite(X).all():
         raise ModelError("the fixed effects have missing or non-finite values")
     n, p = X.shape
@@ -477,9 +516,10 @@ def _results(eng, st, theta, reml, converged, response, Xf, random, labels, seco
     u, beta = eng.solve(st)
     resid, fitted = eng.residuals(u, beta, theta)
     df = s.n - s.p if reml else s.n
+    dev_se = 0.0
     if eng.iterative:
         sigma2 = st.r2 / df
-        dev = np.nan
+        dev, dev_se = eng.deviance(st, reml)
         fe_block = st.Cinv * sigma2
     else:
         sigma2 = st.diagLS[-1] ** 2 / df
@@ -499,6 +539,7 @@ def _results(eng, st, theta, reml, converged, response, Xf, random, labels, seco
         n_levels[term] = len(labels[k])
     vc = variance_table({**dict(zip(random, sigma2 * theta**2, strict=True)),
                          "residual": sigma2}, {**n_levels, "residual": s.n})
+    settings = {**settings, "reml_criterion_se": float(dev_se)}
     return MixedResult(
         fe_params=fe, fe_se=fe_se, fe_cov=fe_cov, variance_components=vc,
         theta=pd.Series(theta, index=random, name="theta"), reml_criterion=float(dev),

@@ -123,11 +123,14 @@ class Calibration(Result):
     def _sections(self) -> list:
         conn = self.connectivity
         model = self.model
+        crit_se = self.settings.get("reml_criterion_se", 0.0)
+        crit = f"{model.reml_criterion:.4f}" + (f" (Monte Carlo SE {crit_se:.2f})" if crit_se
+                                                 else "")
         head = [f"Model: {self._formula()}",
                 f"Ratings: {len(self.ratings)}   people: {self.scores['person'].nunique()}   "
                 f"raters: {self.ratings['rater'].nunique()}",
                 f"Fit: solver {self.settings.get('solver')}, standard errors "
-                f"{self.settings.get('se_method')}, REML criterion {model.reml_criterion:.4f}, "
+                f"{self.settings.get('se_method')}, REML criterion {crit}, "
                 f"converged: {model.converged}"]
         if len(conn) > 1:
             head.append(f"Rater network: {len(conn)} disconnected subsets, "
