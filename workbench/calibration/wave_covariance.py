@@ -61,19 +61,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.tables.scores import wave_order
 
 __all__ = ["lasting_impression", "wave_error_correlation"]
 
 #: Person-waves solved together (memory: about batch * q^2 * 8 bytes, q = 1 + skills + raters).
 _BATCH = 2000
-
-
-def _wave_order(values):
-    values = list(values)
-    numbers = pd.to_numeric(pd.Series(values, dtype=object).astype(str), errors="coerce")
-    if numbers.notna().all():
-        return [v for _, v in sorted(zip(numbers, values, strict=True), key=lambda t: t[0])]
-    return sorted(values, key=str)
 
 
 def _check(cal):
@@ -127,7 +120,7 @@ def _subset_lasting(part, labels, model):
     """Moment sums of one fitted subset: (sum of cross-wave products, sum of k - 1)."""
     frame = part[["ratee", "rater", "wave"]].assign(net=_net_of_fixed(part, labels, model))
     pairs = frame.groupby(["ratee", "rater", "wave"], sort=False)["net"].mean().reset_index()
-    waves = _wave_order(pairs["wave"].unique())
+    waves = wave_order(pairs["wave"].unique())
     products = []
     for before, after in zip(waves[:-1], waves[1:], strict=True):
         one = pairs[pairs["wave"] == before].drop(columns="wave")
@@ -327,7 +320,7 @@ def wave_error_correlation(cal) -> pd.DataFrame:
         variance = long.groupby(keys)["noise"].sum().rename("variance").reset_index()
         variance = variance.merge(norms, on=keys, how="left")
         variance["variance"] += se2 * variance["knorm"]
-        waves = _wave_order(part["wave"].unique())
+        waves = wave_order(part["wave"].unique())
         for before, after in zip(waves[:-1], waves[1:], strict=True):
             one = long[long["wave"] == before]
             two = long[long["wave"] == after]

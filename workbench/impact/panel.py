@@ -51,7 +51,7 @@ import pandas as pd
 
 from workbench.checks import check_choice
 from workbench.errors import ConfigError, InputError, ModelError, Problem
-from workbench.tables.scores import as_scores
+from workbench.tables.scores import as_scores, wave_order
 from workbench.tables.validate import MIN_WAVE_SHARE
 
 __all__ = ["NONCOMPLETERS", "SHRINKAGE", "TRAINING", "SPARSE_WAVE_SHARE", "choose_waves",
@@ -76,15 +76,6 @@ def _problem(table, message, column=None, value=None):
 # --------------------------------------------------------------------------------------------
 # Waves
 # --------------------------------------------------------------------------------------------
-
-
-def _wave_order(values):
-    """Waves in order: numbers numerically, otherwise as text."""
-    values = list(values)
-    numbers = pd.to_numeric(pd.Series(values, dtype=object).astype(str), errors="coerce")
-    if numbers.notna().all():
-        return [v for _, v in sorted(zip(numbers, values, strict=True), key=lambda t: t[0])]
-    return sorted(values, key=str)
 
 
 def _parse_waves(waves):
@@ -144,7 +135,7 @@ def choose_waves(table: pd.DataFrame, waves=None, *, source: str = "scores") -> 
     counts = table["wave"].dropna().value_counts()
     # plain Python values, so that messages say 3, not np.int64(3)
     counts.index = [w.item() if isinstance(w, np.generic) else w for w in counts.index]
-    present = _wave_order(counts.index)
+    present = wave_order(counts.index)
     listing = ", ".join(f"{w} ({counts[w]} rows)" for w in present)
     if waves is not None:
         by_text = {str(w): w for w in present}
@@ -481,7 +472,7 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
         choose_waves(scores)
     frame = as_scores(scores)
     pre_wave, post_wave = choose_waves(frame, waves)
-    waves_present = _wave_order(frame["wave"].dropna().unique())
+    waves_present = wave_order(frame["wave"].dropna().unique())
     frame = frame.dropna(subset=["score"])
     shrunken = "estimator" in frame.columns and frame["estimator"].eq("blup").any()
     frame = frame[frame["wave"].isin([pre_wave, post_wave])]

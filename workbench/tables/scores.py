@@ -54,6 +54,7 @@ import pandas as pd
 from workbench.errors import ConfigError, InputError, Problem
 
 __all__ = [
+    "wave_order",
     "PERSON",
     "SCORE_COLUMNS",
     "ESTIMATORS",
@@ -178,6 +179,23 @@ def as_scores(obj, *, wave=None, source: str = "scores") -> pd.DataFrame:
         frame = _pick_wave(frame, wave, source)
     first = [c for c in _ORDER if c in frame.columns]
     return frame[first + [c for c in frame.columns if c not in first]].reset_index(drop=True)
+
+
+def wave_order(values) -> list:
+    """Waves in order: numbers numerically (``"10"`` after ``"9"``), otherwise as text.
+
+    Examples
+    --------
+    >>> wave_order(["10", "9", "2"])
+    ['2', '9', '10']
+    >>> wave_order(["post", "pre"])
+    ['post', 'pre']
+    """
+    values = list(values)
+    numbers = pd.to_numeric(pd.Series(values, dtype=object).astype(str), errors="coerce")
+    if numbers.notna().all():
+        return [v for _, v in sorted(zip(numbers, values, strict=True), key=lambda t: t[0])]
+    return sorted(values, key=str)
 
 
 def latest_wave(scores: pd.DataFrame) -> pd.DataFrame:
