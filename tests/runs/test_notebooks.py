@@ -24,7 +24,10 @@ EXPECTED = {
     "03_learning_impact",
     "04_learning_plans",
 }
-PARAMETER_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*: (int|float|str|bool|list|dict) = .+  # \S.*$")
+# papermill's typed form; an optional value is written "Optional[T]" (None: the help says what)
+PARAMETER_LINE = re.compile(
+    r'^[A-Za-z_][A-Za-z0-9_]*: (int|float|str|bool|list|dict|"Optional\[(int|float|str)\]") = '
+    r".+  # \S.*$")
 FORBIDDEN_NODES = (
     ast.FunctionDef,
     ast.AsyncFunctionDef,
