@@ -99,3 +99,18 @@ def test_a_full_run_gives_the_client_no_rater_id(tmp_path_factory):
     assert len(list(folder.rglob("*.csv"))) >= 5
     leaks = rater_id_leaks(folder, ratings["rater"], people=people)
     assert leaks.empty, leaks.head(20).to_string()
+
+
+def test_the_report_shows_no_column_codes(tmp_path_factory):
+    """Every table header a client reads is a label, not a code (no ``smallest_n``, ``ci_low``);
+    cells tagged ``analyst-only`` (a result's full summary) stay out of the report."""
+    import html
+    import re
+
+    run = shared_full_run(tmp_path_factory)
+    page = (run["run_dir"] / "report.html").read_text(encoding="utf-8")
+    page = re.sub(r"data:image/[^\"')]+", "", page)
+    headers = {re.sub(r"<[^>]+>", "", html.unescape(h)).strip()
+               for h in re.findall(r"<th\b[^>]*>(.*?)</th>", page, flags=re.S)}
+    codes = sorted(h for h in headers if "_" in h)
+    assert headers and not codes, codes
