@@ -213,12 +213,12 @@ def _excel_grid(path: Path, table: str | None, sheet: str | None) -> tuple[pd.Da
         rows = _sheet_rows(sheets[chosen])
     finally:
         book.close()
-    if not rows or not any(str(v).strip() for row in rows for v in row if v is not None):
-        raise _fail(path, f"the sheet {chosen!r} is empty")
     cells = pd.DataFrame(rows, dtype=object)  # short rows are padded with None
     grid = pd.DataFrame({i: _column_text(cells[i]) for i in range(cells.shape[1])})
-    filled = (grid != "").to_numpy().any(axis=1)
-    return grid.iloc[: int(np.flatnonzero(filled)[-1]) + 1], chosen
+    filled = np.flatnonzero((grid != "").to_numpy().any(axis=1))
+    if filled.size == 0:
+        raise _fail(path, f"the sheet {chosen!r} is empty")
+    return grid.iloc[: int(filled[-1]) + 1], chosen
 
 
 def _parquet_grid(path: Path) -> pd.DataFrame:
