@@ -37,6 +37,7 @@ from pathlib import Path
 from workbench.checks import check_integer
 from workbench.errors import ConfigError, Problem, WorkbenchError, format_problems
 from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec, resolve_path
+from workbench.runs.snapshot import SNAPSHOT_FILE, open_snapshot
 from workbench.tables.columns import TABLES
 from workbench.tables.mapping import ColumnMapping, read_yaml
 from workbench.tables.organisation import Organisation, find_table_files, load_organisation
@@ -435,8 +436,6 @@ def open_organisation(data_dir: str | Path = "", engagement_file: str | Path = "
         return load_engagement(engagement_file, check_notebooks=False).load_organisation()
     if not data_dir:
         raise ConfigError("give data_dir (a folder with ratings.csv, ...) or engagement_file")
-    if (Path(data_dir) / "snapshot.json").is_file():  # a run's validated copy of its inputs
-        from workbench.runs.snapshot import open_snapshot
-
+    if (Path(data_dir) / SNAPSHOT_FILE).is_file():  # a run's validated copy of its inputs
         return open_snapshot(data_dir)
     return load_organisation(data_dir)
