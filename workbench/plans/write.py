@@ -22,9 +22,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError
 from workbench.plans.pages import render_person_page
 from workbench.plans.result import person_records
+from workbench.tables.writers import new_workbook
 
 __all__ = ["write_plans", "safe_file_stem", "MAX_STEM"]
 
@@ -140,15 +140,7 @@ def _write_excel(ps, path):
     xlsxwriter's constant-memory mode writes thousands of team sheets row by row (about three
     times quicker than openpyxl's write-only mode).
     """
-    import xlsxwriter
-
-    if path.exists():
-        raise ConfigError(f"{path}: already exists; earlier results are never overwritten")
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True,
-                                           "default_date_format": "yyyy-mm-dd",
-                                           "strings_to_numbers": False,
-                                           "strings_to_formulas": False,
-                                           "strings_to_urls": False})
+    book = new_workbook(path, constant_memory=True)
     used, next_row = set(), {}
 
     def sheet_of(name):

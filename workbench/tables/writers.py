@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.errors import ConfigError
 
-__all__ = ["new_output_dir", "write_csv"]
+__all__ = ["new_output_dir", "write_csv", "new_workbook"]
 
 
 def _blocked_by(path: Path) -> str | None:
@@ -117,3 +117,30 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs) -> Path:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be written ({_os_reason(exc)})") from None
     return path
+
+
+def new_workbook(path: str | Path, *, constant_memory: bool = False):
+    """An xlsxwriter workbook for a file that must not exist yet (nothing is overwritten).
+
+    Values are written as they are: text is never turned into a number, formula or link,
+    NaN and infinity become Excel's error cells, dates show as ``yyyy-mm-dd``.
+    ``constant_memory`` writes row by row (for workbooks with thousands of sheets or rows).
+    Close it with ``.close()``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> book = new_workbook(pathlib.Path(tempfile.mkdtemp()) / "a.xlsx")
+    >>> book.add_worksheet("scores").write_row(0, 0, ["person", "score"])
+    0
+    >>> book.close()
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; earlier results are never overwritten")
+    return xlsxwriter.Workbook(str(path), {
+        "constant_memory": constant_memory, "nan_inf_to_errors": True,
+        "default_date_format": "yyyy-mm-dd", "strings_to_numbers": False,
+        "strings_to_formulas": False, "strings_to_urls": False})
