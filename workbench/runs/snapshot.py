@@ -19,7 +19,7 @@ import pandas as pd
 
 from workbench.errors import Problem
 from workbench.runs.manifest import file_sha256
-from workbench.tables.columns import Scale
+from workbench.tables.columns import TABLES, Scale
 from workbench.tables.organisation import Organisation, load_organisation
 
 __all__ = ["SNAPSHOT", "SNAPSHOT_FILE", "snapshot_inputs", "open_snapshot"]
@@ -28,7 +28,7 @@ __all__ = ["SNAPSHOT", "SNAPSHOT_FILE", "snapshot_inputs", "open_snapshot"]
 SNAPSHOT = "inputs"
 #: The description of the copy (hashes, scale, warnings) inside the snapshot folder.
 SNAPSHOT_FILE = "snapshot.json"
-_TABLES = ("ratings", "people", "framework", "catalog", "enrollments")
+_TABLES = tuple(t for t in TABLES if t != "scale")  # the scale is described in the JSON
 
 
 def snapshot_inputs(org: Organisation, folder: Path) -> Path:
