@@ -21,7 +21,9 @@ from workbench.calibration.mixed_design import (
     _random_effects,
     _schur_products,
     _size_buckets,
+    _halves,
     _slot_buckets,
+    _thread_map,
 )
 from workbench.errors import ModelError
 
@@ -85,22 +87,26 @@ class _Engine:
         Linv = np.empty((s.G, s.m, s.m))
         Linv[:] = np.eye(s.m)
         W = np.zeros((s.G, s.m, s.Gec.shape[2]))
-        ld_e = 0.0
-        for idx, mg in self._buckets:
-            sel = slice(None) if len(idx) == s.G else idx
+
+        def factor_part(part):
+            sel, mg = part
             le = lam_e[sel, :mg]
             A = s.Gee[sel, :mg, :mg] * le[:, :, None]  # float64 from the float32 counts
             A *= le[:, None, :]
             A[:, np.arange(mg), np.arange(mg)] += 1.0
             Lg = np.linalg.cholesky(A)
             del A
-            ld_e += 2.0 * np.log(np.diagonal(Lg, axis1=1, axis2=2)).sum()
+            ld = 2.0 * np.log(np.diagonal(Lg, axis1=1, axis2=2)).sum()
             Lg = np.linalg.inv(Lg)
             B = s.Gec[sel, :mg, :] * le[:, :, None]
             B *= lam_c[sel, None, :]
             Linv[sel, :mg, :mg] = Lg
             W[sel, :mg, :] = Lg @ B
-            del B, Lg
+            return ld
+
+        # Each size class split among the threads (each part writes its own blocks).
+        parts = [(part, mg) for idx, mg in self._buckets for part in _halves(idx)]
+        ld_e = float(sum(_thread_map(factor_part, parts)))
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
         return Linv, None, W, ld_e, lam_C
 

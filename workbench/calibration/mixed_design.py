@@ -10,6 +10,8 @@ the cross-products arranged in blocks (:class:`_Structure`) that the dense
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +21,29 @@ import scipy.sparse as sp
 from workbench.errors import ModelError
 
 __all__ = ["design_matrix"]
+
+#: Threads for the engine's independent pieces of work (blocks, probe columns): the cores this
+#: process may use, at most 4. numpy's batched linear algebra, its array arithmetic and
+#: scipy's sparse products release the GIL, so the pieces run truly in parallel.
+THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else (os.cpu_count() or 1)))
+
+
+def _thread_map(func, items) -> list:
+    """``[func(item) for item in items]``, run on :data:`THREADS` threads when there are
+    several items (each item must write only its own part of any shared output)."""
+    items = list(items)
+    if THREADS < 2 or len(items) < 2:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(min(THREADS, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def _halves(idx: np.ndarray, min_size: int = 2000) -> list:
+    """``idx`` split into :data:`THREADS` parts (one part when it is small)."""
+    if THREADS < 2 or len(idx) < min_size:
+        return [idx]
+    return [part for part in np.array_split(idx, THREADS) if len(part)]
 
 
 def _is_categorical(values: pd.Series) -> bool:

@@ -19,10 +19,13 @@ import scipy.sparse as sp
 
 from workbench.calibration.mixed_dense import _Engine, _optimise
 from workbench.calibration.mixed_design import (
+    THREADS,
+    _halves,
     _levels_by_term,
     _random_effects,
     _rank_deficient,
     _schur_products,
+    _thread_map,
 )
 from workbench.calibration.mixed_logdet import logdet_slq
 from workbench.errors import ModelError
@@ -35,31 +38,55 @@ CHUNK = 4e6  # floats per temporary array when working through the blocks in chu
 # Tiers of the most coupled crossed levels given their own probes: (top share by number of
 # coupled levels, probes); the second tier is the levels between the two shares.
 HUB_TIERS = ((0.15, 192), (0.4, 128))
+REFINE_TOL = 1e-6  # relative residual of the probe solves for the conditional variances
 LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 
 
 def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
-    """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once."""
+    """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once.
+
+    The columns are independent systems: with several cores they are split among
+    :data:`THREADS` threads, each running its share to its own convergence. Returns the
+    solutions and the largest number of iterations.
+    """
+    n_cols = rhs.shape[1]
+    if n_cols < 2 * THREADS or rhs.size < 200_000:
+        return _pcg_columns(matvec, rhs, dinv, tol, maxiter)
+    parts = _halves(np.arange(n_cols), min_size=0)
+    done = _thread_map(lambda p: _pcg_columns(matvec, rhs[:, p], dinv, tol, maxiter), parts)
+    X = np.empty_like(rhs)
+    for p, (x, _) in zip(parts, done, strict=True):
+        X[:, p] = x
+    return X, max(its for _, its in done)
+
+
+def _pcg_columns(matvec, rhs, dinv, tol, maxiter):
     X = np.zeros_like(rhs)
     R = rhs.copy()
     bnorm = np.linalg.norm(rhs, axis=0)
     bnorm[bnorm == 0] = 1.0
+    limit = (tol * bnorm) ** 2
     Z = dinv[:, None] * R
     P = Z.copy()
-    rz = (R * Z).sum(axis=0)
+    rz = np.einsum("ij,ij->j", R, Z)
+    tmp = np.empty_like(rhs)
     for it in range(maxiter):
         AP = matvec(P)
-        pap = (P * AP).sum(axis=0)
+        pap = np.einsum("ij,ij->j", P, AP)
         alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
-        X += alpha * P
-        R -= alpha * AP
-        if (np.linalg.norm(R, axis=0) <= tol * bnorm).all():
+        np.multiply(P, alpha, out=tmp)
+        X += tmp
+        np.multiply(AP, alpha, out=tmp)
+        R -= tmp
+        del AP
+        if (np.einsum("ij,ij->j", R, R) <= limit).all():
             return X, it + 1
-        Z = dinv[:, None] * R
-        rz_new = (R * Z).sum(axis=0)
+        np.multiply(R, dinv[:, None], out=Z)
+        rz_new = np.einsum("ij,ij->j", R, Z)
         beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
         rz = rz_new
-        P = Z + beta * P
+        P *= beta
+        P += Z
     return X, maxiter
 
 
@@ -82,6 +109,8 @@ class _IterState:
     logdet_rr: float = np.nan  # estimated log|S_rr| (set by refine) and its Monte Carlo SE
     logdet_se: float = np.nan
     reps: int | None = None  # divisor of the probe sums (None: the number of probes)
+    res: np.ndarray | None = None  # residuals (P y), kept when the Jacobian was computed
+    jacobian: np.ndarray | None = None  # average-information Jacobian of the score (in eta)
 
 
 class _IterEngine(_Engine):
@@ -139,7 +168,9 @@ class _IterEngine(_Engine):
         data = np.bincount(slot, weights=vals[keep], minlength=nnz)
         return sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
 
-    def evaluate(self, theta, with_fixed=True):
+    def evaluate(self, theta, with_fixed=True, jacobian=False):
+        """The state at ``theta``; with ``jacobian=True`` also the residuals and the
+        average-information Jacobian of the score (:meth:`_ai_hessian`)."""
         s = self.s
         theta = np.asarray(theta, dtype=float)
         self.n_eval += 1
@@ -167,8 +198,13 @@ class _IterEngine(_Engine):
         Xt = Xp - Dinv[:, None] * self.Z
         dhat = Dinv + (Xt * self.Z).mean(axis=1)
         dhat = np.maximum(dhat, Dinv)
-        return _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
-                          dhat, Xt, Dinv, its, ld_e=self._ld_e)
+        st = _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
+                        dhat, Xt, Dinv, its, ld_e=self._ld_e)
+        if jacobian:
+            u, beta = self.solve(st)
+            st.res = self.residuals(u, beta, theta)[0]
+            st.jacobian = self._ai_hessian(st, Srr, with_fixed)
+        return st
 
     def solve(self, st):
         s = self.s
@@ -200,7 +236,8 @@ class _IterEngine(_Engine):
         diag_e = np.empty((s.G, s.m))
         width = max(n_probes, s.m, s.kr + s.p + 1)
         step = max(1, int(CHUNK // (s.m * width)))
-        for lo in range(0, s.G, step):
+
+        def chunk(lo):
             sl = slice(lo, lo + step)
             Linv = st.Linv[sl]
             V = Linv.transpose(0, 2, 1) @ st.W[sl, :, :-1]  # (g, m, kc-1)
@@ -215,6 +252,8 @@ class _IterEngine(_Engine):
                 U = V @ phi[cols]  # (g, m, p)
                 de += ((U @ st.Cinv) * U).sum(axis=2)
             diag_e[sl] = de
+
+        _thread_map(chunk, range(0, s.G, step))
         out = _levels_by_term(s, diag_e)
         low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
         dS = st.dhat + low
@@ -222,11 +261,74 @@ class _IterEngine(_Engine):
             out[c] = dS[np.flatnonzero(s.c_term_of == c)]
         return out
 
+    def _ai_hessian(self, st, Srr, with_fixed):
+        """Average-information matrix of the profiled deviance in ``psi = theta^2``.
+
+        With ``V = I + sum_k psi_k Z_k Z_k'`` (residual variance profiled out), ``P`` the
+        REML projection (``V^-1`` for ML), ``r^2 = y'Py`` and ``w_k = Z_k Z_k' P y``, the
+        second derivatives of the deviance are replaced by their average of observed and
+        expected information (Gilmour, Thompson & Cullis 1995, Biometrics 51(4)):
+
+            H_kl = df w_k'P w_l / r^2 - df (y'P Z_k Z_k' P y)(y'P Z_l Z_l' P y) / r^4
+
+        (the second term from profiling the residual variance). ``w_k'P w_l`` is
+        ``w_k'w_l - g_k' M^-1 g_l`` with ``g = [Lambda Z'w; X'w]`` and ``M`` the penalised
+        system: the blocks' factors of this ``theta`` and one conjugate-gradient solve with one
+        column per term, no new factorisation. Each Newton step in ``log theta^2`` then costs
+        no evaluations beyond the score itself, where a finite-difference Jacobian costs one
+        per term.
+        """
+        s, codes, theta = self.s, self.codes, st.theta
+        K = len(theta)
+        res = st.res
+        z = [np.bincount(codes[k], weights=res, minlength=int(s.nlev[k])) for k in range(K)]
+        a = np.array([zk @ zk for zk in z])
+        d = self.d
+        g_e = np.zeros((s.G, s.m, K))
+        g_c = np.zeros((s.qc, K))
+        g_x = np.zeros((s.p, K))
+        ww = np.zeros((K, K))
+        w = [z[k][codes[k]] for k in range(K)]
+        for l in range(K):
+            for k in range(l + 1):
+                ww[k, l] = ww[l, k] = w[k] @ w[l]
+            for m in range(K):
+                zw = theta[m] * np.bincount(codes[m], weights=w[l], minlength=int(s.nlev[m]))
+                if m in s.c_terms:
+                    g_c[s.c_term_of[:s.qc] == m, l] = zw
+                else:
+                    blk, loc = s.level_pos[m]
+                    g_e[blk, loc, l] = zw
+            g_x[:, l] = self.X.T @ w[l]
+        del w
+        # Eliminate the blocks: t_i = L_i^-1 g_i, and the Schur right-hand sides.
+        t = st.Linv @ g_e
+        tt = np.einsum("gmk,gml->kl", t, t)
+        wt = st.W[:, :, :-1].transpose(0, 2, 1) @ t  # (G, kc - 1, K)
+        cols = np.minimum(s.cidx[:, :-1], d - 1).ravel()
+        r = np.zeros((d, K))
+        for l in range(K):
+            r[:, l] = np.bincount(cols, weights=wt[:, :, l].ravel(), minlength=d)
+        r = np.vstack([g_c, g_x]) - r[:d - 1]
+        rc, rx = r[:s.qc], r[s.qc:]
+        sol, its = _block_pcg(lambda v: Srr @ v, rc, st.Dinv, tol=1e-6)
+        self.cg_total += its
+        quad = rc.T @ sol
+        if with_fixed:
+            e = rx - st.Yx.T @ rc
+            quad += e.T @ st.Cinv @ e
+        df = s.n - s.p if with_fixed else s.n
+        wpw = ww - tt - quad
+        return df * wpw / st.r2 - df * np.outer(a, a) / st.r2**2
+
     def score(self, st, reml):
         """Derivatives of the deviance with respect to psi = theta^2."""
         s = self.s
-        u, beta = self.solve(st)
-        res, _ = self.residuals(u, beta, st.theta)
+        if st.res is not None:
+            res = st.res
+        else:
+            u, beta = self.solve(st)
+            res, _ = self.residuals(u, beta, st.theta)
         df = s.n - s.p if reml else s.n
         tr = self.traces(st, with_fixed=reml)
         h = np.zeros(len(st.theta))
@@ -260,7 +362,9 @@ class _IterEngine(_Engine):
         Z, reps = _colour_probes(_greedy_colouring(Srr), n_probes, rng)
         # Each probe set is solved on its own: together they would hold several q x 472
         # conjugate-gradient arrays at once (the peak memory at 50,000 raters).
-        Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv)
+        # Tolerance: S_rr >= I, so each solution is within REFINE_TOL |z| of the exact one,
+        # far below the probes' own error in the estimated entries.
+        Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv, tol=REFINE_TOL)
         Xt = Y - st.Dinv[:, None] * Z
         del Y
         # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
@@ -281,7 +385,7 @@ class _IterEngine(_Engine):
             colour = np.full(q, -1, dtype=np.int64)
             colour[tier] = _greedy_colouring((pattern[tier] @ pattern)[:, tier], distance=1)
             Zt, reps_t = _colour_probes(colour, probes, rng)
-            Yt, its_t = _block_pcg(lambda v: Srr @ v, Zt, st.Dinv)
+            Yt, its_t = _block_pcg(lambda v: Srr @ v, Zt, st.Dinv, tol=REFINE_TOL)
             its += its_t
             est = (Yt[tier] * Zt[tier]).sum(axis=1) / reps_t
             dhat[tier] = np.maximum(est, st.Dinv[tier])
@@ -420,7 +524,14 @@ def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
 
 
 def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2e-4):
-    """Quasi-Newton root of the score equations in eta = log(theta^2), from a pilot fit."""
+    """Newton root of the score equations in eta = log(theta^2), from a pilot fit.
+
+    The Jacobian of each step is the average-information matrix at the current point
+    (:meth:`_IterEngine._ai_hessian`): on large data it is within O(n^-1/2) of the exact
+    one, so the steps converge about quadratically from the pilot's start. The iteration
+    stops when the next Newton step is below ``tol`` in every coordinate (the current point
+    is then within about ``tol`` of the root), without evaluating that step.
+    """
     floor = np.log(1e-4)  # theta = 0.01: below it the score equations lose precision
     if theta_start is None:
         mask = _pilot_subset(eng, PILOT)
@@ -439,44 +550,34 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
 
     def score(e):
         psi = np.exp(e)
-        st = eng.evaluate(np.sqrt(psi), with_fixed=reml)
+        st = eng.evaluate(np.sqrt(psi), with_fixed=reml, jacobian=True)
         if eng.progress is not None:
             eng.progress(eng.n_eval, np.sqrt(psi), "iterative")
-        return eng.score(st, reml) * psi, st  # derivative with respect to eta
+        h = eng.score(st, reml) * psi  # derivative with respect to eta
+        J = np.outer(psi, psi) * st.jacobian + np.diag(h)
+        st.res = st.jacobian = None
+        return h, J, st
 
-    h, st = score(eta)
-    st = None  # only the last state is kept (see below)
-    # A forward-difference Jacobian on the full data (a pilot-based one scaled up by the
-    # number of observations proved unreliable on large organisations).
-    J = np.zeros((k, k))
-    for j in range(k):
-        trial = eta.copy()
-        trial[j] += 1e-3
-        J[:, j] = (score(trial)[0] - h) / 1e-3
-    free = np.ones(k, dtype=bool)
+    h, J, st = score(eta)
     converged = False
     for _ in range(40):
+        free = ~((eta <= floor + 1e-9) & (h > 0))
         idx = np.flatnonzero(free)
         delta = np.zeros(k)
         try:
             delta[idx] = -np.linalg.solve(J[np.ix_(idx, idx)], h[idx])
         except np.linalg.LinAlgError:
             break
-        delta = np.clip(delta, -1.5, 1.5)
-        new = np.maximum(eta + delta, floor)
-        st = st_new = None  # the old state's block arrays are large: free them first
-        h_new, st_new = score(new)
-        step, dh = new - eta, h_new - h
-        if step @ step > 0:
-            J += np.outer(dh - J @ step, step) / (step @ step)
-        eta, h, st = new, h_new, st_new
-        free = ~((eta <= floor + 1e-9) & (h > 0))
-        if np.all(np.abs(step) <= tol):
+        new = np.maximum(eta + np.clip(delta, -1.5, 1.5), floor)
+        if np.all(np.abs(new - eta) <= tol):
             converged = True
             break
+        st = None  # the old state's block arrays are large: free them first
+        h, J, st = score(new)
+        eta = new
     theta = np.sqrt(np.exp(eta))
     theta[eta <= floor + 1e-9] = 0.0
-    if (theta == 0).any() or st is None:
+    if (theta == 0).any():
         st = eng.evaluate(theta, with_fixed=reml)
     return theta, converged, st
 

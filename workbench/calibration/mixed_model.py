@@ -90,6 +90,7 @@ from threadpoolctl import threadpool_limits
 from workbench.calibration.mixed_dense import MAX_DENSE, _Engine, _optimise
 from workbench.calibration.mixed_design import (
     _build_structure,
+    _thread_map,
     _rank_deficient,
     _term_codes,
     design_matrix,
@@ -311,14 +312,15 @@ class MixedResult(Result):
         order = np.lexsort((blocks, used[blocks]))
         var = np.zeros(n_combo)
         step = max(1, int(CHUNK // (s.m * cols.shape[1] + cols.shape[1] ** 2)))
-        for lo in range(0, n_combo, step):
+
+        def chunk(lo):  # writes only its own combinations' entries of var
             idx = order[lo:lo + step]
             b = blocks[idx]
             keep = np.concatenate([np.arange(int(used[b].max())),
                                    np.arange(s.kr, cols.shape[1])])
             Linv = st.Linv[b]
             t1 = np.einsum("cjm,cm->cj", Linv, le[idx])
-            var[idx] = (t1**2).sum(axis=1)
+            v = (t1**2).sum(axis=1)
             # w = -V' le with V = Linv' W: the block's coupling to the Schur unknowns.
             V = Linv.transpose(0, 2, 1) @ st.W[b][:, :, keep]
             w = -np.einsum("cmk,cm->ck", V, le[idx])
@@ -330,7 +332,9 @@ class MixedResult(Result):
             else:
                 w = np.column_stack([w, extra_coef[idx]])
                 Q = local_q(np.column_stack([cols[b][:, keep], extra_idx[idx]]))
-            var[idx] += np.einsum("ck,ckl,cl->c", w, Q, w)
+            var[idx] = v + np.einsum("ck,ckl,cl->c", w, Q, w)
+
+        _thread_map(chunk, range(0, n_combo, step))
         return var * self.scale
 
 
