@@ -17,11 +17,11 @@ from scipy import optimize
 
 from workbench.calibration.mixed_design import (
     _build_structure,
+    _halves,
     _levels_by_term,
     _random_effects,
     _schur_products,
     _size_buckets,
-    _halves,
     _slot_buckets,
     _thread_map,
 )

@@ -177,7 +177,7 @@ class _Structure:
     Gcc: sp.csr_matrix  # (d, d) [Z_c X y]'[Z_c X y]
     c_term_of: np.ndarray  # (d,) term index per Schur row, -1 for X/y
     qc: int
-    scatter: sp.csr_matrix  # maps (G*kr*kr) local products onto Schur entries
+    scatter: list  # (blocks, slots k, map of their (blocks*k*k) products onto Schur entries)
     scatter_rows: np.ndarray
     scatter_cols: np.ndarray
     level_pos: dict = field(default_factory=dict)  # term -> (block, pos) arrays per level
@@ -296,18 +296,26 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
     W = sp.hstack([Zc, sp.csr_matrix(Xy)]).tocsc()
     Gcc = (W.T @ W).tocsr() if qc else sp.csr_matrix(Xy.T @ Xy)
 
-    # Scatter map for the crossed-by-crossed part of sum_i W_i'W_i onto the Schur matrix
+    # Scatter maps for the crossed-by-crossed part of sum_i W_i'W_i onto the Schur matrix
     # (d+1 square, dummy row d); the parts involving X and y are dense and summed directly.
-    # Only pairs of used slots: blocks touch very different numbers of crossed levels
-    # (students rate 1 to 92 lecturers in InstEval), and padded pairs are most of G*kr*kr.
+    # Only pairs of used slots, one map per class of blocks by the number of slots they use:
+    # blocks touch very different numbers of crossed levels (students rate 1 to 92 lecturers
+    # in InstEval), and padded pairs are most of G*kr*kr.
     li = np.broadcast_to(cidx[:, :kr, None], (G, kr, kr)).ravel()
     lj = np.broadcast_to(cidx[:, None, :kr], (G, kr, kr)).ravel()
-    used = np.flatnonzero((li < d) & (lj < d))
-    flat = li[used] * (d + 1) + lj[used]
-    uniq, inverse = np.unique(flat, return_inverse=True)
-    scatter = sp.csr_matrix(
-        (np.ones(len(flat)), (inverse, used)), shape=(len(uniq), G * kr * kr)
-    )
+    used = (li < d) & (lj < d)
+    uniq = np.unique(li[used] * (d + 1) + lj[used])
+    del li, lj, used
+    scatter = []
+    slots_used = (cidx[:, :kr] < d).sum(axis=1) if kr else np.zeros(G, dtype=np.int64)
+    for idx, k in _buckets(slots_used, kr):
+        ci = cidx[idx, :k]
+        li = np.broadcast_to(ci[:, :, None], (len(idx), k, k)).ravel()
+        lj = np.broadcast_to(ci[:, None, :], (len(idx), k, k)).ravel()
+        ok = np.flatnonzero((li < d) & (lj < d))
+        rows = np.searchsorted(uniq, li[ok] * (d + 1) + lj[ok])
+        scatter.append((idx, k, sp.csr_matrix((np.ones(len(ok)), (rows, ok)),
+                                              shape=(len(uniq), len(idx) * k * k))))
     return _Structure(
         n=n, p=p, terms=terms, nlev=np.asarray(nlev), block_term=t, e_terms=family,
         c_terms=c_terms, G=G, m=m, kr=kr, pos_term=pos_term, pos_level=pos_level, Gee=Gee,
@@ -318,20 +326,34 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
 
 
 def _schur_products(s, W):
-    """sum_i W_i'W_i split into crossed x crossed (for the scatter map), crossed x [X y] and
-    [X y] x [X y] parts."""
+    """sum_i W_i'W_i split into crossed x crossed (on the scatter maps' entries), crossed x
+    [X y] and [X y] x [X y] parts.
+
+    The crossed products are formed per class of blocks by the slots they use (see
+    :attr:`_Structure.scatter`), and the classes summed on the threads.
+    """
     kr, q = s.kr, s.qc
-    Wr, Wx = W[:, :, :kr], W[:, :, kr:]
-    Wrt = Wr.transpose(0, 2, 1)
-    rr = (Wrt @ Wr).ravel()
-    rx = Wrt @ Wx
+    Wx = W[:, :, kr:]
     width = Wx.shape[2]
-    rows = np.minimum(s.cidx[:, :kr], q)
-    idx = (rows[:, :, None] * width + np.arange(width)).ravel()
-    RX = np.bincount(idx, weights=rx.ravel(), minlength=(q + 1) * width)
-    RX = RX.reshape(q + 1, width)[:q]
+
+    def part(bucket):
+        idx, k, scatter = bucket
+        if len(idx) == s.G:  # one class: views, no copies
+            idx = slice(None)
+        Wr = W[idx, :, :k]
+        Wrt = Wr.transpose(0, 2, 1)
+        rr = scatter @ (Wrt @ Wr).ravel()
+        rx = Wrt @ Wx[idx]
+        rows = np.minimum(s.cidx[idx, :k], q)
+        flat = (rows[:, :, None] * width + np.arange(width)).ravel()
+        RX = np.bincount(flat, weights=rx.ravel(), minlength=(q + 1) * width)
+        return rr, RX
+
+    done = _thread_map(part, s.scatter)
+    rr = sum(r for r, _ in done)
+    RX = sum(x for _, x in done).reshape(q + 1, width)[:q]
     XX = np.einsum("gmi,gmj->ij", Wx, Wx)
-    return s.scatter @ rr, RX, XX
+    return rr, RX, XX
 
 
 def _buckets(used: np.ndarray, bound: int, n_buckets: int = 4):

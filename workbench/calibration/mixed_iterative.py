@@ -20,7 +20,6 @@ import scipy.sparse as sp
 from workbench.calibration.mixed_dense import _Engine, _optimise
 from workbench.calibration.mixed_design import (
     THREADS,
-    _halves,
     _levels_by_term,
     _random_effects,
     _rank_deficient,
@@ -50,18 +49,20 @@ def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
     solutions and the largest number of iterations.
     """
     n_cols = rhs.shape[1]
-    if n_cols < 2 * THREADS or rhs.size < 200_000:
-        return _pcg_columns(matvec, rhs, dinv, tol, maxiter)
-    parts = _halves(np.arange(n_cols), min_size=0)
-    done = _thread_map(lambda p: _pcg_columns(matvec, rhs[:, p], dinv, tol, maxiter), parts)
-    X = np.empty_like(rhs)
-    for p, (x, _) in zip(parts, done, strict=True):
-        X[:, p] = x
-    return X, max(its for _, its in done)
-
-
-def _pcg_columns(matvec, rhs, dinv, tol, maxiter):
     X = np.zeros_like(rhs)
+    if n_cols < 2 * THREADS or rhs.size < 200_000:
+        return X, _pcg_columns(matvec, rhs, dinv, tol, maxiter, X)
+    # Contiguous column ranges: views of rhs and X, so no copies of the (large) probe sets.
+    edges = np.linspace(0, n_cols, THREADS + 1).astype(int)
+    parts = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    its = _thread_map(lambda p: _pcg_columns(matvec, rhs[:, p], dinv, tol, maxiter, X[:, p]),
+                      parts)
+    return X, max(its)
+
+
+def _pcg_columns(matvec, rhs, dinv, tol, maxiter, X):
+    """Conjugate gradients for the columns of ``rhs``, accumulated into ``X`` (zeros, or a
+    view of the caller's solution array); returns the number of iterations."""
     R = rhs.copy()
     bnorm = np.linalg.norm(rhs, axis=0)
     bnorm[bnorm == 0] = 1.0
@@ -80,14 +81,14 @@ def _pcg_columns(matvec, rhs, dinv, tol, maxiter):
         R -= tmp
         del AP
         if (np.einsum("ij,ij->j", R, R) <= limit).all():
-            return X, it + 1
+            return it + 1
         np.multiply(R, dinv[:, None], out=Z)
         rz_new = np.einsum("ij,ij->j", R, Z)
         beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
         rz = rz_new
         P *= beta
         P += Z
-    return X, maxiter
+    return maxiter
 
 
 @dataclass
@@ -289,17 +290,17 @@ class _IterEngine(_Engine):
         g_x = np.zeros((s.p, K))
         ww = np.zeros((K, K))
         w = [z[k][codes[k]] for k in range(K)]
-        for l in range(K):
-            for k in range(l + 1):
-                ww[k, l] = ww[l, k] = w[k] @ w[l]
+        for j in range(K):
+            for k in range(j + 1):
+                ww[k, j] = ww[j, k] = w[k] @ w[j]
             for m in range(K):
-                zw = theta[m] * np.bincount(codes[m], weights=w[l], minlength=int(s.nlev[m]))
+                zw = theta[m] * np.bincount(codes[m], weights=w[j], minlength=int(s.nlev[m]))
                 if m in s.c_terms:
-                    g_c[s.c_term_of[:s.qc] == m, l] = zw
+                    g_c[s.c_term_of[:s.qc] == m, j] = zw
                 else:
                     blk, loc = s.level_pos[m]
-                    g_e[blk, loc, l] = zw
-            g_x[:, l] = self.X.T @ w[l]
+                    g_e[blk, loc, j] = zw
+            g_x[:, j] = self.X.T @ w[j]
         del w
         # Eliminate the blocks: t_i = L_i^-1 g_i, and the Schur right-hand sides.
         t = st.Linv @ g_e
@@ -307,8 +308,8 @@ class _IterEngine(_Engine):
         wt = st.W[:, :, :-1].transpose(0, 2, 1) @ t  # (G, kc - 1, K)
         cols = np.minimum(s.cidx[:, :-1], d - 1).ravel()
         r = np.zeros((d, K))
-        for l in range(K):
-            r[:, l] = np.bincount(cols, weights=wt[:, :, l].ravel(), minlength=d)
+        for j in range(K):
+            r[:, j] = np.bincount(cols, weights=wt[:, :, j].ravel(), minlength=d)
         r = np.vstack([g_c, g_x]) - r[:d - 1]
         rc, rx = r[:s.qc], r[s.qc:]
         sol, its = _block_pcg(lambda v: Srr @ v, rc, st.Dinv, tol=1e-6)

@@ -90,9 +90,9 @@ from threadpoolctl import threadpool_limits
 from workbench.calibration.mixed_dense import MAX_DENSE, _Engine, _optimise
 from workbench.calibration.mixed_design import (
     _build_structure,
-    _thread_map,
     _rank_deficient,
     _term_codes,
+    _thread_map,
     design_matrix,
 )
 from workbench.calibration.mixed_iterative import _IterEngine, _optimise_iterative
