@@ -301,21 +301,23 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
     # Only pairs of used slots, one map per class of blocks by the number of slots they use:
     # blocks touch very different numbers of crossed levels (students rate 1 to 92 lecturers
     # in InstEval), and padded pairs are most of G*kr*kr.
-    li = np.broadcast_to(cidx[:, :kr, None], (G, kr, kr)).ravel()
-    lj = np.broadcast_to(cidx[:, None, :kr], (G, kr, kr)).ravel()
-    used = (li < d) & (lj < d)
-    uniq = np.unique(li[used] * (d + 1) + lj[used])
-    del li, lj, used
-    scatter = []
     slots_used = (cidx[:, :kr] < d).sum(axis=1) if kr else np.zeros(G, dtype=np.int64)
+    buckets, keys = [], []
     for idx, k in _buckets(slots_used, kr):
         ci = cidx[idx, :k]
         li = np.broadcast_to(ci[:, :, None], (len(idx), k, k)).ravel()
         lj = np.broadcast_to(ci[:, None, :], (len(idx), k, k)).ravel()
         ok = np.flatnonzero((li < d) & (lj < d))
-        rows = np.searchsorted(uniq, li[ok] * (d + 1) + lj[ok])
+        buckets.append((idx, k, ok))
+        keys.append(li[ok] * (d + 1) + lj[ok])
+        del li, lj
+    uniq = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    scatter = []
+    for (idx, k, ok), key in zip(buckets, keys, strict=True):
+        rows = np.searchsorted(uniq, key)
         scatter.append((idx, k, sp.csr_matrix((np.ones(len(ok)), (rows, ok)),
                                               shape=(len(uniq), len(idx) * k * k))))
+    del buckets, keys
     return _Structure(
         n=n, p=p, terms=terms, nlev=np.asarray(nlev), block_term=t, e_terms=family,
         c_terms=c_terms, G=G, m=m, kr=kr, pos_term=pos_term, pos_level=pos_level, Gee=Gee,

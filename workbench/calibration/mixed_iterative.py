@@ -29,6 +29,11 @@ from workbench.calibration.mixed_design import (
 from workbench.calibration.mixed_logdet import logdet_slq
 from workbench.errors import ModelError
 
+try:  # scipy's kernel behind ``A @ V`` for CSR matrices, to write into a reused buffer
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover - another scipy layout: plain products
+    _csr_matvecs = None
+
 __all__: list[str] = []
 
 PILOT = 400  # crossed levels in the exact pilot fit that starts the iterative solver
@@ -41,26 +46,42 @@ REFINE_TOL = 1e-6  # relative residual of the probe solves for the conditional v
 LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 
 
-def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
+def _block_pcg(A, rhs, dinv, tol=1e-8, maxiter=1000):
     """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once.
 
-    The columns are independent systems: with several cores they are split among
-    :data:`THREADS` threads, each running its share to its own convergence. Returns the
-    solutions and the largest number of iterations.
+    ``A`` is a sparse CSR matrix. The columns are independent systems: with several cores
+    they are split among :data:`THREADS` threads, each running its share to its own
+    convergence. Returns the solutions and the largest number of iterations.
     """
     n_cols = rhs.shape[1]
     X = np.zeros_like(rhs)
     if n_cols < 2 * THREADS or rhs.size < 200_000:
-        return X, _pcg_columns(matvec, rhs, dinv, tol, maxiter, X)
+        return X, _pcg_columns(A, rhs, dinv, tol, maxiter, X)
     # Contiguous column ranges: views of rhs and X, so no copies of the (large) probe sets.
     edges = np.linspace(0, n_cols, THREADS + 1).astype(int)
     parts = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
-    its = _thread_map(lambda p: _pcg_columns(matvec, rhs[:, p], dinv, tol, maxiter, X[:, p]),
+    its = _thread_map(lambda p: _pcg_columns(A, rhs[:, p], dinv, tol, maxiter, X[:, p]),
                       parts)
     return X, max(its)
 
 
-def _pcg_columns(matvec, rhs, dinv, tol, maxiter, X):
+def _matmul_into(A, V, out):
+    """``out[:] = A @ V`` for a CSR ``A`` and C-contiguous ``V`` and ``out``.
+
+    scipy's ``A @ V`` returns a new zeroed array, and at 50,000 raters x 236 probes every such
+    array is fresh memory the kernel must fault in (a quarter of the solver's time was system
+    time); the products of a solve reuse one buffer through scipy's own kernel instead.
+    """
+    if _csr_matvecs is None or not (V.flags.c_contiguous and out.flags.c_contiguous):
+        out[...] = A @ V
+        return out
+    out.fill(0.0)
+    _csr_matvecs(A.shape[0], A.shape[1], V.shape[1], A.indptr, A.indices, A.data,
+                 V.ravel(), out.ravel())
+    return out
+
+
+def _pcg_columns(A, rhs, dinv, tol, maxiter, X):
     """Conjugate gradients for the columns of ``rhs``, accumulated into ``X`` (zeros, or a
     view of the caller's solution array); returns the number of iterations."""
     R = rhs.copy()
@@ -70,16 +91,16 @@ def _pcg_columns(matvec, rhs, dinv, tol, maxiter, X):
     Z = dinv[:, None] * R
     P = Z.copy()
     rz = np.einsum("ij,ij->j", R, Z)
-    tmp = np.empty_like(rhs)
+    tmp = np.empty_like(R)
+    AP = np.empty_like(R)
     for it in range(maxiter):
-        AP = matvec(P)
+        _matmul_into(A, P, AP)
         pap = np.einsum("ij,ij->j", P, AP)
         alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
         np.multiply(P, alpha, out=tmp)
         X += tmp
         np.multiply(AP, alpha, out=tmp)
         R -= tmp
-        del AP
         if (np.einsum("ij,ij->j", R, R) <= limit).all():
             return it + 1
         np.multiply(R, dinv[:, None], out=Z)
@@ -185,7 +206,7 @@ class _IterEngine(_Engine):
         syy = float(S[q + p, q + p])
         Dinv = 1.0 / Srr.diagonal()
         rhs = np.column_stack([Srx, sry, self.Z])
-        Y, its = _block_pcg(lambda v: Srr @ v, rhs, Dinv)
+        Y, its = _block_pcg(Srr, rhs, Dinv)
         self.cg_total += its
         Yx, Yy, Xp = Y[:, :p], Y[:, p], Y[:, p + 1:]
         C = Sxx - Srx.T @ Yx
@@ -312,7 +333,7 @@ class _IterEngine(_Engine):
             r[:, j] = np.bincount(cols, weights=wt[:, :, j].ravel(), minlength=d)
         r = np.vstack([g_c, g_x]) - r[:d - 1]
         rc, rx = r[:s.qc], r[s.qc:]
-        sol, its = _block_pcg(lambda v: Srr @ v, rc, st.Dinv, tol=1e-6)
+        sol, its = _block_pcg(Srr, rc, st.Dinv, tol=1e-6)
         self.cg_total += its
         quad = rc.T @ sol
         if with_fixed:
@@ -365,7 +386,7 @@ class _IterEngine(_Engine):
         # conjugate-gradient arrays at once (the peak memory at 50,000 raters).
         # Tolerance: S_rr >= I, so each solution is within REFINE_TOL |z| of the exact one,
         # far below the probes' own error in the estimated entries.
-        Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv, tol=REFINE_TOL)
+        Y, its = _block_pcg(Srr, Z, st.Dinv, tol=REFINE_TOL)
         Xt = Y - st.Dinv[:, None] * Z
         del Y
         # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
@@ -386,7 +407,7 @@ class _IterEngine(_Engine):
             colour = np.full(q, -1, dtype=np.int64)
             colour[tier] = _greedy_colouring((pattern[tier] @ pattern)[:, tier], distance=1)
             Zt, reps_t = _colour_probes(colour, probes, rng)
-            Yt, its_t = _block_pcg(lambda v: Srr @ v, Zt, st.Dinv, tol=REFINE_TOL)
+            Yt, its_t = _block_pcg(Srr, Zt, st.Dinv, tol=REFINE_TOL)
             its += its_t
             est = (Yt[tier] * Zt[tier]).sum(axis=1) / reps_t
             dhat[tier] = np.maximum(est, st.Dinv[tier])
