@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.calibration.mixed_dense import _Engine
 from workbench.calibration.mixed_design import _term_codes, design_matrix
 from workbench.calibration.mixed_iterative import _IterEngine
 from workbench.calibration.mixed_model import fit_mixed
@@ -20,7 +21,7 @@ from workbench.synth.generator import generate_organisation
 TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]
 
 
-def _engine(ratings, terms, fixed):
+def _engine(ratings, terms, fixed, engine=_IterEngine):
     X = design_matrix(ratings, fixed).to_numpy()
     codes, nlev = [], []
     for term in terms:
@@ -28,7 +29,17 @@ def _engine(ratings, terms, fixed):
         codes.append(c)
         nlev.append(len(lab))
     y = ratings["score"].to_numpy(dtype=float)
-    return _IterEngine(y, X, codes, nlev, terms), X, codes, nlev, y
+    return engine(y, X, codes, nlev, terms), X, codes, nlev, y
+
+
+def _jacobian(eng, theta, reml):
+    """The engine's AI matrix at theta (the iterative engine forms it while evaluating)."""
+    if eng.iterative:
+        return eng.evaluate(theta, with_fixed=reml, jacobian=True).jacobian
+    st = eng.factor(theta)
+    u, beta = eng.solve(st)
+    res = eng.residuals(u, beta, theta)[0]
+    return eng.ai_hessian(st, res, st.diagLS[-1] ** 2, reml)
 
 
 def _brute_force_ai(y, X, codes, nlev, theta, reml):
@@ -52,16 +63,18 @@ def _brute_force_ai(y, X, codes, nlev, theta, reml):
     return H - df * np.outer(a, a) / r2**2
 
 
+@pytest.mark.parametrize("engine", [_IterEngine, _Engine])
 @pytest.mark.parametrize("reml", [True, False])
 @pytest.mark.parametrize("seed", [3, 8])
-def test_ai_matrix_equals_dense_computation(seed, reml):
+def test_ai_matrix_equals_dense_computation(seed, reml, engine):
     ratings = generate_organisation(30, seed=seed, n_waves=1).ratings
-    eng, X, codes, nlev, y = _engine(ratings, TERMS, ["source", "skill"])
+    eng, X, codes, nlev, y = _engine(ratings, TERMS, ["source", "skill"], engine)
     theta = np.array([0.7, 0.9, 0.5, 0.4])
-    st = eng.evaluate(theta, with_fixed=reml, jacobian=True)
     expected = _brute_force_ai(y, X, codes, nlev, theta, reml)
-    # One conjugate-gradient solve at a relative tolerance of 1e-6 is behind the engine's.
-    np.testing.assert_allclose(st.jacobian, expected, rtol=1e-5, atol=1e-6 * abs(expected).max())
+    # One conjugate-gradient solve at a relative tolerance of 1e-6 is behind the iterative
+    # engine's; the exact engine's is a triangular solve.
+    np.testing.assert_allclose(_jacobian(eng, theta, reml), expected, rtol=1e-5,
+                               atol=1e-6 * abs(expected).max())
 
 
 def test_ai_matrix_on_a_general_crossed_design():
@@ -71,11 +84,12 @@ def test_ai_matrix_on_a_general_crossed_design():
     df["a"] = "A" + df["a"].astype(str)
     df["b"] = "B" + df["b"].astype(str)
     df["score"] = rng.normal(size=n)
-    eng, X, codes, nlev, y = _engine(df, ["a", "b"], [])
     theta = np.array([0.6, 1.3])
-    st = eng.evaluate(theta, with_fixed=True, jacobian=True)
-    expected = _brute_force_ai(y, X, codes, nlev, theta, True)
-    np.testing.assert_allclose(st.jacobian, expected, rtol=1e-5, atol=1e-6 * abs(expected).max())
+    for engine in (_IterEngine, _Engine):
+        eng, X, codes, nlev, y = _engine(df, ["a", "b"], [], engine)
+        expected = _brute_force_ai(y, X, codes, nlev, theta, True)
+        np.testing.assert_allclose(_jacobian(eng, theta, True), expected, rtol=1e-5,
+                                   atol=1e-6 * abs(expected).max())
 
 
 def test_newton_steps_reach_the_exact_optimum_in_few_evaluations():

@@ -132,7 +132,8 @@ class _IterState:
     logdet_se: float = np.nan
     reps: int | None = None  # divisor of the probe sums (None: the number of probes)
     res: np.ndarray | None = None  # residuals (P y), kept when the Jacobian was computed
-    jacobian: np.ndarray | None = None  # average-information Jacobian of the score (in eta)
+    jacobian: np.ndarray | None = None  # average-information matrix (in psi = theta^2)
+    Srr: object = None  # the sparse S_rr, kept only while the Jacobian is formed
 
 
 class _IterEngine(_Engine):
@@ -192,7 +193,7 @@ class _IterEngine(_Engine):
 
     def evaluate(self, theta, with_fixed=True, jacobian=False):
         """The state at ``theta``; with ``jacobian=True`` also the residuals and the
-        average-information Jacobian of the score (:meth:`_ai_hessian`)."""
+        average-information Jacobian of the score (:meth:`ai_hessian`)."""
         s = self.s
         theta = np.asarray(theta, dtype=float)
         self.n_eval += 1
@@ -225,7 +226,9 @@ class _IterEngine(_Engine):
         if jacobian:
             u, beta = self.solve(st)
             st.res = self.residuals(u, beta, theta)[0]
-            st.jacobian = self._ai_hessian(st, Srr, with_fixed)
+            st.Srr = Srr
+            st.jacobian = self.ai_hessian(st, st.res, st.r2, with_fixed)
+            st.Srr = None
         return st
 
     def solve(self, st):
@@ -283,65 +286,17 @@ class _IterEngine(_Engine):
             out[c] = dS[np.flatnonzero(s.c_term_of == c)]
         return out
 
-    def _ai_hessian(self, st, Srr, with_fixed):
-        """Average-information matrix of the profiled deviance in ``psi = theta^2``.
-
-        With ``V = I + sum_k psi_k Z_k Z_k'`` (residual variance profiled out), ``P`` the
-        REML projection (``V^-1`` for ML), ``r^2 = y'Py`` and ``w_k = Z_k Z_k' P y``, the
-        second derivatives of the deviance are replaced by their average of observed and
-        expected information (Gilmour, Thompson & Cullis 1995, Biometrics 51(4)):
-
-            H_kl = df w_k'P w_l / r^2 - df (y'P Z_k Z_k' P y)(y'P Z_l Z_l' P y) / r^4
-
-        (the second term from profiling the residual variance). ``w_k'P w_l`` is
-        ``w_k'w_l - g_k' M^-1 g_l`` with ``g = [Lambda Z'w; X'w]`` and ``M`` the penalised
-        system: the blocks' factors of this ``theta`` and one conjugate-gradient solve with one
-        column per term, no new factorisation. Each Newton step in ``log theta^2`` then costs
-        no evaluations beyond the score itself, where a finite-difference Jacobian costs one
-        per term.
-        """
-        s, codes, theta = self.s, self.codes, st.theta
-        K = len(theta)
-        res = st.res
-        z = [np.bincount(codes[k], weights=res, minlength=int(s.nlev[k])) for k in range(K)]
-        a = np.array([zk @ zk for zk in z])
-        d = self.d
-        g_e = np.zeros((s.G, s.m, K))
-        g_c = np.zeros((s.qc, K))
-        g_x = np.zeros((s.p, K))
-        ww = np.zeros((K, K))
-        w = [z[k][codes[k]] for k in range(K)]
-        for j in range(K):
-            for k in range(j + 1):
-                ww[k, j] = ww[j, k] = w[k] @ w[j]
-            for m in range(K):
-                zw = theta[m] * np.bincount(codes[m], weights=w[j], minlength=int(s.nlev[m]))
-                if m in s.c_terms:
-                    g_c[s.c_term_of[:s.qc] == m, j] = zw
-                else:
-                    blk, loc = s.level_pos[m]
-                    g_e[blk, loc, j] = zw
-            g_x[:, j] = self.X.T @ w[j]
-        del w
-        # Eliminate the blocks: t_i = L_i^-1 g_i, and the Schur right-hand sides.
-        t = st.Linv @ g_e
-        tt = np.einsum("gmk,gml->kl", t, t)
-        wt = st.W[:, :, :-1].transpose(0, 2, 1) @ t  # (G, kc - 1, K)
-        cols = np.minimum(s.cidx[:, :-1], d - 1).ravel()
-        r = np.zeros((d, K))
-        for j in range(K):
-            r[:, j] = np.bincount(cols, weights=wt[:, :, j].ravel(), minlength=d)
-        r = np.vstack([g_c, g_x]) - r[:d - 1]
-        rc, rx = r[:s.qc], r[s.qc:]
-        sol, its = _block_pcg(Srr, rc, st.Dinv, tol=1e-6)
+    def _schur_quad(self, st, rc, rx, with_fixed):
+        """``r' S'^-1 r`` for the columns of ``r = [rc; rx]`` (crossed; fixed) by one
+        conjugate-gradient solve with ``S_rr`` (kept on the state while the Jacobian is formed)
+        and the fixed effects' Schur complement."""
+        sol, its = _block_pcg(st.Srr, rc, st.Dinv, tol=1e-6)
         self.cg_total += its
         quad = rc.T @ sol
         if with_fixed:
             e = rx - st.Yx.T @ rc
             quad += e.T @ st.Cinv @ e
-        df = s.n - s.p if with_fixed else s.n
-        wpw = ww - tt - quad
-        return df * wpw / st.r2 - df * np.outer(a, a) / st.r2**2
+        return quad
 
     def score(self, st, reml):
         """Derivatives of the deviance with respect to psi = theta^2."""
@@ -549,7 +504,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
     """Newton root of the score equations in eta = log(theta^2), from a pilot fit.
 
     The Jacobian of each step is the average-information matrix at the current point
-    (:meth:`_IterEngine._ai_hessian`): on large data it is within O(n^-1/2) of the exact
+    (:meth:`_IterEngine.ai_hessian`): on large data it is within O(n^-1/2) of the exact
     one, so the steps converge about quadratically from the pilot's start. The iteration
     stops when the next Newton step is below ``tol`` in every coordinate (the current point
     is then within about ``tol`` of the root), without evaluating that step.
