@@ -105,3 +105,26 @@ def test_newton_steps_reach_the_exact_optimum_in_few_evaluations():
     # The pilot start, the Newton steps and the exact factorisation at the estimate: the
     # finite-difference Jacobian this replaced took 5 evaluations before the first step.
     assert fit.n_iter <= 6
+
+
+def test_threads_give_the_same_fit_as_one(monkeypatch):
+    # The blocks, the probe columns and the combinations are split among threads, each
+    # writing its own part: the fit must not depend on the number of threads (beyond the
+    # solves' own tolerances: each share of columns stops at its own convergence).
+    from workbench.calibration import mixed_design, mixed_iterative
+
+    ratings = generate_organisation(2500, seed=21, n_waves=1).ratings
+    kw = dict(response="score", fixed=["source", "skill"], random=TERMS, solver="iterative",
+              se_method="approximate")
+    fits = []
+    for threads in (1, 2):
+        monkeypatch.setattr(mixed_design, "THREADS", threads)
+        monkeypatch.setattr(mixed_iterative, "THREADS", threads)
+        fits.append(fit_mixed(ratings, **kw))
+    one, two = fits
+    np.testing.assert_allclose(two.theta, one.theta, rtol=1e-6)
+    assert two.reml_criterion == pytest.approx(one.reml_criterion, abs=1e-3)
+    for term in TERMS:
+        np.testing.assert_allclose(two.blups[term]["estimate"], one.blups[term]["estimate"],
+                                   atol=1e-6)
+        np.testing.assert_allclose(two.blups[term]["se"], one.blups[term]["se"], rtol=1e-4)

@@ -1,4 +1,4 @@
-"""The exact (dense Schur complement) engine of the mixed model and its L-BFGS-B optimiser.
+"""The exact (dense Schur complement) engine of the mixed model and its optimisers.
 
 For a given ``theta`` the nested family of the blocking term is factored block by block
 (batched dense Cholesky) and the Schur complement on the crossed terms and the fixed effects

@@ -3,8 +3,8 @@
 The Schur complement on the crossed terms is kept sparse and solved by Jacobi-preconditioned
 block conjugate gradients; ``theta`` solves the REML (ML) score equations, whose trace terms
 are an exact diagonal part plus a Hutchinson estimate of the rest with fixed Rademacher probes,
-by a Broyden iteration in ``log theta^2`` started from an exact fit to a connected pilot
-cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
+by Newton steps in ``log theta^2`` with the average-information Jacobian, started from an exact
+fit to a connected pilot cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
 dense engine up to 10,000 crossed levels, above that by :meth:`_IterEngine.refine` (probes
 coloured by the coupling graph) with the criterion's log-determinant from
 :mod:`workbench.calibration.mixed_logdet` (see :mod:`workbench.calibration.mixed_model`).
