@@ -15,6 +15,7 @@ with the full model ``score ~ source + skill + (1|ratee) + (1|ratee:skill) + (1|
 (1|rater)``, what ``workbench calibrate`` fits with no ``--terms``).
 
     .venv/bin/python benchmarks/bench_calibrate_cli.py --peers 1000 5000 --ours 10000 50000
+    .venv/bin/python benchmarks/bench_calibrate_cli.py --peers --no-insteval --ours --files r50k.csv
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def _run(cmd: list[str], timeout: float) -> dict:
     code = os.waitstatus_to_exitcode(status)
     if seconds > timeout:
         code = code or -1
-    return {"seconds": seconds, "peak_gb": usage.ru_maxrss / 2**20, "ok": code == 0,
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_gb": usage.ru_maxrss / 2**20, "ok": code == 0,
             "error": "" if code == 0 else err.strip().splitlines()[-1:]}
 
 
@@ -132,11 +134,16 @@ def main(argv=None) -> None:
     parser.add_argument("--ours", type=int, nargs="*", default=[10000, 50000],
                         help="sizes run by ours alone")
     parser.add_argument("--no-insteval", action="store_true")
+    parser.add_argument("--files", nargs="*", default=[], metavar="CSV",
+                        help="ratings files (ratee, rater, source, skill, score) run by ours "
+                        "alone, e.g. one wave of a demo organisation")
     parser.add_argument("--only", default="ours,mixedlm,lme4")
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{started}, load average {os.getloadavg()[0]:.2f}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -144,6 +151,7 @@ def main(argv=None) -> None:
         if not args.no_insteval:
             cases.append(("InstEval", _insteval_csv(folder), INSTEVAL_FORMULA, True))
         cases += [(f"{n:,} people", _org_csv(n, folder), ORG_FORMULA, False) for n in args.ours]
+        cases += [(Path(f).name, Path(f).resolve(), ORG_FORMULA, False) for f in args.files]
         for label, path, formula, peers in cases:
             n_rows = sum(1 for _ in path.open()) - 1
             for engine, cmd in _engines(path, formula, folder, peers).items():
@@ -152,17 +160,20 @@ def main(argv=None) -> None:
                 result = _run(cmd, args.timeout)
                 rows.append({"data": label, "ratings": n_rows, "engine": engine, **result})
                 print(f"{label:>15} {engine:>8}: {result['seconds']:8.1f} s "
-                      f"{result['peak_gb']:6.2f} GB {'ok' if result['ok'] else result['error']}",
+                      f"(CPU {result['cpu']:.1f} s) {result['peak_gb']:6.2f} GB {'ok' if result['ok'] else result['error']}",
                       flush=True)
     print()
-    print("| data | ratings | engine | whole process (s) | peak memory (GB) | time / ours |")
-    print("|---|---|---|---|---|---|")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (2 cores here: above about 1, "
+          "other work shares them and wall times are inflated)")
+    print("| data | ratings | engine | whole process (s) | CPU user + sys (s) | peak memory (GB) "
+          "| time / ours |")
+    print("|---|---|---|---|---|---|---|")
     ours = {r["data"]: r["seconds"] for r in rows if r["engine"] == "ours"}
     for r in rows:
         ratio = r["seconds"] / ours[r["data"]] if r["data"] in ours else float("nan")
         status = "" if r["ok"] else " (failed)"
         print(f"| {r['data']} | {r['ratings']:,} | {r['engine']}{status} | {r['seconds']:.1f} | "
-              f"{r['peak_gb']:.2f} | {ratio:.2f} |")
+              f"{r['cpu']:.1f} | {r['peak_gb']:.2f} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

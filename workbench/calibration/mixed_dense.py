@@ -1,4 +1,4 @@
-"""The exact (dense Schur complement) engine of the mixed model and its L-BFGS-B optimiser.
+"""The exact (dense Schur complement) engine of the mixed model and its optimisers.
 
 For a given ``theta`` the nested family of the blocking term is factored block by block
 (batched dense Cholesky) and the Schur complement on the crossed terms and the fixed effects
@@ -17,17 +17,21 @@ from scipy import optimize
 
 from workbench.calibration.mixed_design import (
     _build_structure,
+    _halves,
     _levels_by_term,
     _random_effects,
     _schur_products,
     _size_buckets,
     _slot_buckets,
+    _thread_map,
 )
 from workbench.errors import ModelError
 
 __all__: list[str] = []
 
 MAX_DENSE = 16000
+NEWTON_STEPS = 25  # Newton steps at most before L-BFGS-B takes over
+NEWTON_TOL = 1e-6  # Newton step in log(theta^2) below which the fit has converged
 
 
 @dataclass
@@ -85,22 +89,26 @@ class _Engine:
         Linv = np.empty((s.G, s.m, s.m))
         Linv[:] = np.eye(s.m)
         W = np.zeros((s.G, s.m, s.Gec.shape[2]))
-        ld_e = 0.0
-        for idx, mg in self._buckets:
-            sel = slice(None) if len(idx) == s.G else idx
+
+        def factor_part(part):
+            sel, mg = part
             le = lam_e[sel, :mg]
             A = s.Gee[sel, :mg, :mg] * le[:, :, None]  # float64 from the float32 counts
             A *= le[:, None, :]
             A[:, np.arange(mg), np.arange(mg)] += 1.0
             Lg = np.linalg.cholesky(A)
             del A
-            ld_e += 2.0 * np.log(np.diagonal(Lg, axis1=1, axis2=2)).sum()
+            ld = 2.0 * np.log(np.diagonal(Lg, axis1=1, axis2=2)).sum()
             Lg = np.linalg.inv(Lg)
             B = s.Gec[sel, :mg, :] * le[:, :, None]
             B *= lam_c[sel, None, :]
             Linv[sel, :mg, :mg] = Lg
             W[sel, :mg, :] = Lg @ B
-            del B, Lg
+            return ld
+
+        # Each size class split among the threads (each part writes its own blocks).
+        parts = [(part, mg) for idx, mg in self._buckets for part in _halves(idx)]
+        ld_e = float(sum(_thread_map(factor_part, parts)))
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
         return Linv, None, W, ld_e, lam_C
 
@@ -200,6 +208,67 @@ class _Engine:
             out[c] = dS[np.flatnonzero(s.c_term_of == c)]
         return out
 
+    def ai_hessian(self, st, res, r2, with_fixed):
+        """Average-information matrix of the profiled deviance in ``psi = theta^2``.
+
+        With ``V = I + sum_k psi_k Z_k Z_k'`` (residual variance profiled out), ``P`` the
+        REML projection (``V^-1`` for ML), ``r^2 = y'Py`` and ``w_k = Z_k Z_k' P y``, the
+        second derivatives of the deviance are replaced by their average of observed and
+        expected information (Gilmour, Thompson & Cullis 1995, Biometrics 51(4)):
+
+            H_kl = df w_k'P w_l / r^2 - df (y'P Z_k Z_k' P y)(y'P Z_l Z_l' P y) / r^4
+
+        (the second term from profiling the residual variance). ``w_k'P w_l`` is
+        ``w_k'w_l - g_k' M^-1 g_l`` with ``g = [Lambda Z'w; X'w]`` and ``M`` the penalised
+        system: the blocks' factors of this ``theta`` and one solve with the Schur complement
+        (:meth:`_schur_quad`: triangular here, conjugate gradients in the iterative engine),
+        no new factorisation. Each Newton step in ``log theta^2`` then costs no evaluations
+        beyond the score itself, where a finite-difference Jacobian costs one per term.
+        ``res`` is ``P y`` (the residuals) and ``r2`` is ``y'P y``.
+        """
+        s, codes, theta = self.s, self.codes, st.theta
+        K = len(theta)
+        z = [np.bincount(codes[k], weights=res, minlength=int(s.nlev[k])) for k in range(K)]
+        a = np.array([zk @ zk for zk in z])
+        d = self.d
+        g_e = np.zeros((s.G, s.m, K))
+        g_c = np.zeros((s.qc, K))
+        g_x = np.zeros((s.p, K))
+        ww = np.zeros((K, K))
+        w = [z[k][codes[k]] for k in range(K)]
+        for j in range(K):
+            for k in range(j + 1):
+                ww[k, j] = ww[j, k] = w[k] @ w[j]
+            for m in range(K):
+                zw = theta[m] * np.bincount(codes[m], weights=w[j], minlength=int(s.nlev[m]))
+                if m in s.c_terms:
+                    g_c[s.c_term_of[:s.qc] == m, j] = zw
+                else:
+                    blk, loc = s.level_pos[m]
+                    g_e[blk, loc, j] = zw
+            g_x[:, j] = self.X.T @ w[j]
+        del w
+        # Eliminate the blocks: t_i = L_i^-1 g_i, and the Schur right-hand sides.
+        t = st.Linv @ g_e
+        tt = np.einsum("gmk,gml->kl", t, t)
+        wt = st.W[:, :, :-1].transpose(0, 2, 1) @ t  # (G, kc - 1, K)
+        cols = np.minimum(s.cidx[:, :-1], d - 1).ravel()
+        r = np.zeros((d, K))
+        for j in range(K):
+            r[:, j] = np.bincount(cols, weights=wt[:, :, j].ravel(), minlength=d)
+        r = np.vstack([g_c, g_x]) - r[:d - 1]
+        rc, rx = r[:s.qc], r[s.qc:]
+        quad = self._schur_quad(st, rc, rx, with_fixed)
+        df = s.n - s.p if with_fixed else s.n
+        wpw = ww - tt - quad
+        return df * wpw / r2 - df * np.outer(a, a) / r2**2
+
+    def _schur_quad(self, st, rc, rx, with_fixed):
+        """``r' S'^-1 r`` for the columns of ``r = [rc; rx]`` from the dense factor."""
+        r = np.vstack([rc, rx]) if with_fixed else rc
+        half = sla.solve_triangular(st.LS[:len(r), :len(r)], r, lower=True, check_finite=False)
+        return half.T @ half
+
     def residuals(self, u, beta, theta):
         fitted = self.X @ beta
         for term, uk in u.items():
@@ -225,6 +294,52 @@ class _Engine:
 
 
 
+def _newton(eng: _Engine, reml: bool, evaluate, x0, tol: float = NEWTON_TOL):
+    """Newton steps in ``eta = log(theta^2)`` with the average-information Jacobian.
+
+    Each step costs one evaluation (:meth:`_Engine.ai_hessian` reuses its factors) and
+    steps are halved until the criterion does not rise. Returns ``theta`` once the next step
+    is below ``tol`` in every coordinate (the gradient is then about zero: the same point
+    L-BFGS-B reaches, in fewer evaluations), or None when a component heads for zero (the
+    optimum may be on the bound) or a step fails: L-BFGS-B then fits from the start.
+    """
+    if (x0 < 1e-3).any():
+        return None
+    eta = np.log(x0**2)
+    dev, grad, st = evaluate(x0)
+    floor = np.log(1e-6)  # theta below 1e-3: left to L-BFGS-B, which handles the bound
+    for _ in range(NEWTON_STEPS):
+        if not np.isfinite(dev):
+            return None
+        theta = np.exp(eta / 2)
+        psi = theta**2
+        h = grad * theta / 2  # d dev / d eta
+        u, beta = eng.solve(st)
+        res = eng.residuals(u, beta, theta)[0]
+        H = np.outer(psi, psi) * eng.ai_hessian(st, res, st.diagLS[-1] ** 2, reml)
+        J = H + np.diag(h)
+        try:
+            if np.linalg.eigvalsh(J).min() <= 0:  # far from the optimum: scoring step
+                J = H
+            delta = np.clip(-np.linalg.solve(J, h), -1.5, 1.5)
+        except np.linalg.LinAlgError:
+            return None
+        if np.abs(delta).max() <= tol:
+            return theta
+        for _ in range(6):
+            new = eta + delta
+            if new.min() < floor:
+                return None
+            dev_new, grad_new, st_new = evaluate(np.exp(new / 2))
+            if dev_new <= dev + 1e-10 * abs(dev):
+                break
+            delta = delta / 2
+        else:
+            return None
+        eta, dev, grad, st = new, dev_new, grad_new, st_new
+    return None
+
+
 def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-12):
     cache = {}
 
@@ -243,6 +358,9 @@ def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-12
     x0 = np.ones(k) if theta_start is None else np.asarray(theta_start, dtype=float)
     if x0.shape != (k,) or not np.isfinite(x0).all() or (x0 < 0).any():
         raise ModelError(f"theta_start must be {k} non-negative numbers")
+    theta = _newton(eng, reml, evaluate, x0)
+    if theta is not None:
+        return theta, True, evaluate(theta)[2]
     bounds = [(0.0, None)] * k
     opts = {"maxiter": 500, "ftol": ftol, "gtol": 1e-6}
     fun = lambda t: evaluate(t)[0]  # noqa: E731

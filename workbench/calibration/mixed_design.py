@@ -10,6 +10,8 @@ the cross-products arranged in blocks (:class:`_Structure`) that the dense
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +21,29 @@ import scipy.sparse as sp
 from workbench.errors import ModelError
 
 __all__ = ["design_matrix"]
+
+#: Threads for the engine's independent pieces of work (blocks, probe columns): the cores this
+#: process may use, at most 4. numpy's batched linear algebra, its array arithmetic and
+#: scipy's sparse products release the GIL, so the pieces run truly in parallel.
+THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else (os.cpu_count() or 1)))
+
+
+def _thread_map(func, items) -> list:
+    """``[func(item) for item in items]``, run on :data:`THREADS` threads when there are
+    several items (each item must write only its own part of any shared output)."""
+    items = list(items)
+    if THREADS < 2 or len(items) < 2:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(min(THREADS, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def _halves(idx: np.ndarray, min_size: int = 2000) -> list:
+    """``idx`` split into :data:`THREADS` parts (one part when it is small)."""
+    if THREADS < 2 or len(idx) < min_size:
+        return [idx]
+    return [part for part in np.array_split(idx, THREADS) if len(part)]
 
 
 def _is_categorical(values: pd.Series) -> bool:
@@ -152,7 +177,7 @@ class _Structure:
     Gcc: sp.csr_matrix  # (d, d) [Z_c X y]'[Z_c X y]
     c_term_of: np.ndarray  # (d,) term index per Schur row, -1 for X/y
     qc: int
-    scatter: sp.csr_matrix  # maps (G*kr*kr) local products onto Schur entries
+    scatter: list  # (blocks, slots k, map of their (blocks*k*k) products onto Schur entries)
     scatter_rows: np.ndarray
     scatter_cols: np.ndarray
     level_pos: dict = field(default_factory=dict)  # term -> (block, pos) arrays per level
@@ -271,18 +296,28 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
     W = sp.hstack([Zc, sp.csr_matrix(Xy)]).tocsc()
     Gcc = (W.T @ W).tocsr() if qc else sp.csr_matrix(Xy.T @ Xy)
 
-    # Scatter map for the crossed-by-crossed part of sum_i W_i'W_i onto the Schur matrix
+    # Scatter maps for the crossed-by-crossed part of sum_i W_i'W_i onto the Schur matrix
     # (d+1 square, dummy row d); the parts involving X and y are dense and summed directly.
-    # Only pairs of used slots: blocks touch very different numbers of crossed levels
-    # (students rate 1 to 92 lecturers in InstEval), and padded pairs are most of G*kr*kr.
-    li = np.broadcast_to(cidx[:, :kr, None], (G, kr, kr)).ravel()
-    lj = np.broadcast_to(cidx[:, None, :kr], (G, kr, kr)).ravel()
-    used = np.flatnonzero((li < d) & (lj < d))
-    flat = li[used] * (d + 1) + lj[used]
-    uniq, inverse = np.unique(flat, return_inverse=True)
-    scatter = sp.csr_matrix(
-        (np.ones(len(flat)), (inverse, used)), shape=(len(uniq), G * kr * kr)
-    )
+    # Only pairs of used slots, one map per class of blocks by the number of slots they use:
+    # blocks touch very different numbers of crossed levels (students rate 1 to 92 lecturers
+    # in InstEval), and padded pairs are most of G*kr*kr.
+    slots_used = (cidx[:, :kr] < d).sum(axis=1) if kr else np.zeros(G, dtype=np.int64)
+    buckets, keys = [], []
+    for idx, k in _buckets(slots_used, kr):
+        ci = cidx[idx, :k]
+        li = np.broadcast_to(ci[:, :, None], (len(idx), k, k)).ravel()
+        lj = np.broadcast_to(ci[:, None, :], (len(idx), k, k)).ravel()
+        ok = np.flatnonzero((li < d) & (lj < d))
+        buckets.append((idx, k, ok))
+        keys.append(li[ok] * (d + 1) + lj[ok])
+        del li, lj
+    uniq = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    scatter = []
+    for (idx, k, ok), key in zip(buckets, keys, strict=True):
+        rows = np.searchsorted(uniq, key)
+        scatter.append((idx, k, sp.csr_matrix((np.ones(len(ok)), (rows, ok)),
+                                              shape=(len(uniq), len(idx) * k * k))))
+    del buckets, keys
     return _Structure(
         n=n, p=p, terms=terms, nlev=np.asarray(nlev), block_term=t, e_terms=family,
         c_terms=c_terms, G=G, m=m, kr=kr, pos_term=pos_term, pos_level=pos_level, Gee=Gee,
@@ -293,20 +328,34 @@ def _build_structure(y, X, codes, nlev, terms) -> _Structure:
 
 
 def _schur_products(s, W):
-    """sum_i W_i'W_i split into crossed x crossed (for the scatter map), crossed x [X y] and
-    [X y] x [X y] parts."""
+    """sum_i W_i'W_i split into crossed x crossed (on the scatter maps' entries), crossed x
+    [X y] and [X y] x [X y] parts.
+
+    The crossed products are formed per class of blocks by the slots they use (see
+    :attr:`_Structure.scatter`), and the classes summed on the threads.
+    """
     kr, q = s.kr, s.qc
-    Wr, Wx = W[:, :, :kr], W[:, :, kr:]
-    Wrt = Wr.transpose(0, 2, 1)
-    rr = (Wrt @ Wr).ravel()
-    rx = Wrt @ Wx
+    Wx = W[:, :, kr:]
     width = Wx.shape[2]
-    rows = np.minimum(s.cidx[:, :kr], q)
-    idx = (rows[:, :, None] * width + np.arange(width)).ravel()
-    RX = np.bincount(idx, weights=rx.ravel(), minlength=(q + 1) * width)
-    RX = RX.reshape(q + 1, width)[:q]
+
+    def part(bucket):
+        idx, k, scatter = bucket
+        if len(idx) == s.G:  # one class: views, no copies
+            idx = slice(None)
+        Wr = W[idx, :, :k]
+        Wrt = Wr.transpose(0, 2, 1)
+        rr = scatter @ (Wrt @ Wr).ravel()
+        rx = Wrt @ Wx[idx]
+        rows = np.minimum(s.cidx[idx, :k], q)
+        flat = (rows[:, :, None] * width + np.arange(width)).ravel()
+        RX = np.bincount(flat, weights=rx.ravel(), minlength=(q + 1) * width)
+        return rr, RX
+
+    done = _thread_map(part, s.scatter)
+    rr = sum(r for r, _ in done)
+    RX = sum(x for _, x in done).reshape(q + 1, width)[:q]
     XX = np.einsum("gmi,gmj->ij", Wx, Wx)
-    return s.scatter @ rr, RX, XX
+    return rr, RX, XX
 
 
 def _buckets(used: np.ndarray, bound: int, n_buckets: int = 4):

@@ -3,8 +3,8 @@
 The Schur complement on the crossed terms is kept sparse and solved by Jacobi-preconditioned
 block conjugate gradients; ``theta`` solves the REML (ML) score equations, whose trace terms
 are an exact diagonal part plus a Hutchinson estimate of the rest with fixed Rademacher probes,
-by a Broyden iteration in ``log theta^2`` started from an exact fit to a connected pilot
-cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
+by Newton steps in ``log theta^2`` with the average-information Jacobian, started from an exact
+fit to a connected pilot cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
 dense engine up to 10,000 crossed levels, above that by :meth:`_IterEngine.refine` (probes
 coloured by the coupling graph) with the criterion's log-determinant from
 :mod:`workbench.calibration.mixed_logdet` (see :mod:`workbench.calibration.mixed_model`).
@@ -19,13 +19,20 @@ import scipy.sparse as sp
 
 from workbench.calibration.mixed_dense import _Engine, _optimise
 from workbench.calibration.mixed_design import (
+    THREADS,
     _levels_by_term,
     _random_effects,
     _rank_deficient,
     _schur_products,
+    _thread_map,
 )
 from workbench.calibration.mixed_logdet import logdet_slq
 from workbench.errors import ModelError
+
+try:  # scipy's kernel behind ``A @ V`` for CSR matrices, to write into a reused buffer
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover - another scipy layout: plain products
+    _csr_matvecs = None
 
 __all__: list[str] = []
 
@@ -35,32 +42,74 @@ CHUNK = 4e6  # floats per temporary array when working through the blocks in chu
 # Tiers of the most coupled crossed levels given their own probes: (top share by number of
 # coupled levels, probes); the second tier is the levels between the two shares.
 HUB_TIERS = ((0.15, 192), (0.4, 128))
+REFINE_TOL = 1e-6  # relative residual of the probe solves for the conditional variances
 LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 
 
-def _block_pcg(matvec, rhs, dinv, tol=1e-8, maxiter=1000):
-    """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once."""
+def _block_pcg(A, rhs, dinv, tol=1e-8, maxiter=1000):
+    """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once.
+
+    ``A`` is a sparse CSR matrix. The columns are independent systems: with several cores
+    they are split among :data:`THREADS` threads, each running its share to its own
+    convergence. Returns the solutions and the largest number of iterations.
+    """
+    n_cols = rhs.shape[1]
     X = np.zeros_like(rhs)
+    if n_cols < 2 * THREADS or rhs.size < 200_000:
+        return X, _pcg_columns(A, rhs, dinv, tol, maxiter, X)
+    # Contiguous column ranges: views of rhs and X, so no copies of the (large) probe sets.
+    edges = np.linspace(0, n_cols, THREADS + 1).astype(int)
+    parts = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    its = _thread_map(lambda p: _pcg_columns(A, rhs[:, p], dinv, tol, maxiter, X[:, p]),
+                      parts)
+    return X, max(its)
+
+
+def _matmul_into(A, V, out):
+    """``out[:] = A @ V`` for a CSR ``A`` and C-contiguous ``V`` and ``out``.
+
+    scipy's ``A @ V`` returns a new zeroed array, and at 50,000 raters x 236 probes every such
+    array is fresh memory the kernel must fault in (a quarter of the solver's time was system
+    time); the products of a solve reuse one buffer through scipy's own kernel instead.
+    """
+    if _csr_matvecs is None or not (V.flags.c_contiguous and out.flags.c_contiguous):
+        out[...] = A @ V
+        return out
+    out.fill(0.0)
+    _csr_matvecs(A.shape[0], A.shape[1], V.shape[1], A.indptr, A.indices, A.data,
+                 V.ravel(), out.ravel())
+    return out
+
+
+def _pcg_columns(A, rhs, dinv, tol, maxiter, X):
+    """Conjugate gradients for the columns of ``rhs``, accumulated into ``X`` (zeros, or a
+    view of the caller's solution array); returns the number of iterations."""
     R = rhs.copy()
     bnorm = np.linalg.norm(rhs, axis=0)
     bnorm[bnorm == 0] = 1.0
+    limit = (tol * bnorm) ** 2
     Z = dinv[:, None] * R
     P = Z.copy()
-    rz = (R * Z).sum(axis=0)
+    rz = np.einsum("ij,ij->j", R, Z)
+    tmp = np.empty_like(R)
+    AP = np.empty_like(R)
     for it in range(maxiter):
-        AP = matvec(P)
-        pap = (P * AP).sum(axis=0)
+        _matmul_into(A, P, AP)
+        pap = np.einsum("ij,ij->j", P, AP)
         alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
-        X += alpha * P
-        R -= alpha * AP
-        if (np.linalg.norm(R, axis=0) <= tol * bnorm).all():
-            return X, it + 1
-        Z = dinv[:, None] * R
-        rz_new = (R * Z).sum(axis=0)
+        np.multiply(P, alpha, out=tmp)
+        X += tmp
+        np.multiply(AP, alpha, out=tmp)
+        R -= tmp
+        if (np.einsum("ij,ij->j", R, R) <= limit).all():
+            return it + 1
+        np.multiply(R, dinv[:, None], out=Z)
+        rz_new = np.einsum("ij,ij->j", R, Z)
         beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
         rz = rz_new
-        P = Z + beta * P
-    return X, maxiter
+        P *= beta
+        P += Z
+    return maxiter
 
 
 @dataclass
@@ -82,6 +131,9 @@ class _IterState:
     logdet_rr: float = np.nan  # estimated log|S_rr| (set by refine) and its Monte Carlo SE
     logdet_se: float = np.nan
     reps: int | None = None  # divisor of the probe sums (None: the number of probes)
+    res: np.ndarray | None = None  # residuals (P y), kept when the Jacobian was computed
+    jacobian: np.ndarray | None = None  # average-information matrix (in psi = theta^2)
+    Srr: object = None  # the sparse S_rr, kept only while the Jacobian is formed
 
 
 class _IterEngine(_Engine):
@@ -139,7 +191,9 @@ class _IterEngine(_Engine):
         data = np.bincount(slot, weights=vals[keep], minlength=nnz)
         return sp.csr_matrix((data, indices, indptr), shape=(self.d, self.d))
 
-    def evaluate(self, theta, with_fixed=True):
+    def evaluate(self, theta, with_fixed=True, jacobian=False):
+        """The state at ``theta``; with ``jacobian=True`` also the residuals and the
+        average-information Jacobian of the score (:meth:`ai_hessian`)."""
         s = self.s
         theta = np.asarray(theta, dtype=float)
         self.n_eval += 1
@@ -153,7 +207,7 @@ class _IterEngine(_Engine):
         syy = float(S[q + p, q + p])
         Dinv = 1.0 / Srr.diagonal()
         rhs = np.column_stack([Srx, sry, self.Z])
-        Y, its = _block_pcg(lambda v: Srr @ v, rhs, Dinv)
+        Y, its = _block_pcg(Srr, rhs, Dinv)
         self.cg_total += its
         Yx, Yy, Xp = Y[:, :p], Y[:, p], Y[:, p + 1:]
         C = Sxx - Srx.T @ Yx
@@ -167,8 +221,15 @@ class _IterEngine(_Engine):
         Xt = Xp - Dinv[:, None] * self.Z
         dhat = Dinv + (Xt * self.Z).mean(axis=1)
         dhat = np.maximum(dhat, Dinv)
-        return _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
-                          dhat, Xt, Dinv, its, ld_e=self._ld_e)
+        st = _IterState(theta, Linv, W, B, np.concatenate([uc, beta]), float(r2), Cinv, Yx,
+                        dhat, Xt, Dinv, its, ld_e=self._ld_e)
+        if jacobian:
+            u, beta = self.solve(st)
+            st.res = self.residuals(u, beta, theta)[0]
+            st.Srr = Srr
+            st.jacobian = self.ai_hessian(st, st.res, st.r2, with_fixed)
+            st.Srr = None
+        return st
 
     def solve(self, st):
         s = self.s
@@ -200,7 +261,8 @@ class _IterEngine(_Engine):
         diag_e = np.empty((s.G, s.m))
         width = max(n_probes, s.m, s.kr + s.p + 1)
         step = max(1, int(CHUNK // (s.m * width)))
-        for lo in range(0, s.G, step):
+
+        def chunk(lo):
             sl = slice(lo, lo + step)
             Linv = st.Linv[sl]
             V = Linv.transpose(0, 2, 1) @ st.W[sl, :, :-1]  # (g, m, kc-1)
@@ -215,6 +277,8 @@ class _IterEngine(_Engine):
                 U = V @ phi[cols]  # (g, m, p)
                 de += ((U @ st.Cinv) * U).sum(axis=2)
             diag_e[sl] = de
+
+        _thread_map(chunk, range(0, s.G, step))
         out = _levels_by_term(s, diag_e)
         low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
         dS = st.dhat + low
@@ -222,11 +286,26 @@ class _IterEngine(_Engine):
             out[c] = dS[np.flatnonzero(s.c_term_of == c)]
         return out
 
+    def _schur_quad(self, st, rc, rx, with_fixed):
+        """``r' S'^-1 r`` for the columns of ``r = [rc; rx]`` (crossed; fixed) by one
+        conjugate-gradient solve with ``S_rr`` (kept on the state while the Jacobian is formed)
+        and the fixed effects' Schur complement."""
+        sol, its = _block_pcg(st.Srr, rc, st.Dinv, tol=1e-6)
+        self.cg_total += its
+        quad = rc.T @ sol
+        if with_fixed:
+            e = rx - st.Yx.T @ rc
+            quad += e.T @ st.Cinv @ e
+        return quad
+
     def score(self, st, reml):
         """Derivatives of the deviance with respect to psi = theta^2."""
         s = self.s
-        u, beta = self.solve(st)
-        res, _ = self.residuals(u, beta, st.theta)
+        if st.res is not None:
+            res = st.res
+        else:
+            u, beta = self.solve(st)
+            res, _ = self.residuals(u, beta, st.theta)
         df = s.n - s.p if reml else s.n
         tr = self.traces(st, with_fixed=reml)
         h = np.zeros(len(st.theta))
@@ -260,7 +339,9 @@ class _IterEngine(_Engine):
         Z, reps = _colour_probes(_greedy_colouring(Srr), n_probes, rng)
         # Each probe set is solved on its own: together they would hold several q x 472
         # conjugate-gradient arrays at once (the peak memory at 50,000 raters).
-        Y, its = _block_pcg(lambda v: Srr @ v, Z, st.Dinv)
+        # Tolerance: S_rr >= I, so each solution is within REFINE_TOL |z| of the exact one,
+        # far below the probes' own error in the estimated entries.
+        Y, its = _block_pcg(Srr, Z, st.Dinv, tol=REFINE_TOL)
         Xt = Y - st.Dinv[:, None] * Z
         del Y
         # diag(S^-1) >= 1 / S_jj for a positive definite S: the floor only removes noise.
@@ -281,7 +362,7 @@ class _IterEngine(_Engine):
             colour = np.full(q, -1, dtype=np.int64)
             colour[tier] = _greedy_colouring((pattern[tier] @ pattern)[:, tier], distance=1)
             Zt, reps_t = _colour_probes(colour, probes, rng)
-            Yt, its_t = _block_pcg(lambda v: Srr @ v, Zt, st.Dinv)
+            Yt, its_t = _block_pcg(Srr, Zt, st.Dinv, tol=REFINE_TOL)
             its += its_t
             est = (Yt[tier] * Zt[tier]).sum(axis=1) / reps_t
             dhat[tier] = np.maximum(est, st.Dinv[tier])
@@ -420,7 +501,14 @@ def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
 
 
 def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2e-4):
-    """Quasi-Newton root of the score equations in eta = log(theta^2), from a pilot fit."""
+    """Newton root of the score equations in eta = log(theta^2), from a pilot fit.
+
+    The Jacobian of each step is the average-information matrix at the current point
+    (:meth:`_IterEngine.ai_hessian`): on large data it is within O(n^-1/2) of the exact
+    one, so the steps converge about quadratically from the pilot's start. The iteration
+    stops when the next Newton step is below ``tol`` in every coordinate (the current point
+    is then within about ``tol`` of the root), without evaluating that step.
+    """
     floor = np.log(1e-4)  # theta = 0.01: below it the score equations lose precision
     if theta_start is None:
         mask = _pilot_subset(eng, PILOT)
@@ -439,44 +527,34 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
 
     def score(e):
         psi = np.exp(e)
-        st = eng.evaluate(np.sqrt(psi), with_fixed=reml)
+        st = eng.evaluate(np.sqrt(psi), with_fixed=reml, jacobian=True)
         if eng.progress is not None:
             eng.progress(eng.n_eval, np.sqrt(psi), "iterative")
-        return eng.score(st, reml) * psi, st  # derivative with respect to eta
+        h = eng.score(st, reml) * psi  # derivative with respect to eta
+        J = np.outer(psi, psi) * st.jacobian + np.diag(h)
+        st.res = st.jacobian = None
+        return h, J, st
 
-    h, st = score(eta)
-    st = None  # only the last state is kept (see below)
-    # A forward-difference Jacobian on the full data (a pilot-based one scaled up by the
-    # number of observations proved unreliable on large organisations).
-    J = np.zeros((k, k))
-    for j in range(k):
-        trial = eta.copy()
-        trial[j] += 1e-3
-        J[:, j] = (score(trial)[0] - h) / 1e-3
-    free = np.ones(k, dtype=bool)
+    h, J, st = score(eta)
     converged = False
     for _ in range(40):
+        free = ~((eta <= floor + 1e-9) & (h > 0))
         idx = np.flatnonzero(free)
         delta = np.zeros(k)
         try:
             delta[idx] = -np.linalg.solve(J[np.ix_(idx, idx)], h[idx])
         except np.linalg.LinAlgError:
             break
-        delta = np.clip(delta, -1.5, 1.5)
-        new = np.maximum(eta + delta, floor)
-        st = st_new = None  # the old state's block arrays are large: free them first
-        h_new, st_new = score(new)
-        step, dh = new - eta, h_new - h
-        if step @ step > 0:
-            J += np.outer(dh - J @ step, step) / (step @ step)
-        eta, h, st = new, h_new, st_new
-        free = ~((eta <= floor + 1e-9) & (h > 0))
-        if np.all(np.abs(step) <= tol):
+        new = np.maximum(eta + np.clip(delta, -1.5, 1.5), floor)
+        if np.all(np.abs(new - eta) <= tol):
             converged = True
             break
+        st = None  # the old state's block arrays are large: free them first
+        h, J, st = score(new)
+        eta = new
     theta = np.sqrt(np.exp(eta))
     theta[eta <= floor + 1e-9] = 0.0
-    if (theta == 0).any() or st is None:
+    if (theta == 0).any():
         st = eng.evaluate(theta, with_fixed=reml)
     return theta, converged, st
 

@@ -25,22 +25,27 @@ nesting: one term ``g`` (e.g. the ratee) and every term nested in it (ratee:skil
 rater:ratee) form a block-diagonal matrix with one small block per level of ``g``; these blocks
 are factored all at once with batched dense algebra, and only the Schur complement on the
 remaining (crossed) terms and the fixed effects is factored as one dense matrix. The term ``g``
-is chosen to make that complement as small as possible. ``theta`` is optimised with L-BFGS-B
-(``theta >= 0``) using the analytic gradient of the profiled criterion,
+is chosen to make that complement as small as possible. ``theta`` is optimised by Newton steps
+in ``log theta^2`` using the analytic gradient of the profiled criterion,
 
     d dev / d theta_k = 2 (q_k - tr[(M^-1)_kk]) / theta_k - 2 df theta_k |Z_k' r|^2 / r^2
 
 (``M`` the system matrix above, ``df = n - p`` for REML, and for ML ``M`` without the fixed
-block and ``df = n``); a term whose ``theta`` ends at 0 is probed away from the bound once.
+block and ``df = n``) and the average-information matrix (Gilmour, Thompson & Cullis 1995)
+from the same factors; when a component heads for zero, L-BFGS-B (``theta >= 0``) fits
+instead, and a term whose ``theta`` ends at 0 is probed away from the bound once.
 
 Large crossed terms (``solver="iterative"``, chosen automatically above 1,500 crossed levels;
 :mod:`workbench.calibration.mixed_iterative`): the dense Schur complement costs O(levels^3) per
 evaluation, so instead it is kept sparse and solved by Jacobi-preconditioned block conjugate
 gradients (it is >= I, so CG converges in about 20 steps). ``theta`` then solves the score
 equations above, whose trace terms are an exact diagonal part plus a Hutchinson estimate of the
-rest with 24 fixed Rademacher probes, by a quasi-Newton (Broyden) iteration in ``log theta^2``
+rest with 24 fixed Rademacher probes, by Newton steps in ``log theta^2`` with the
+average-information Jacobian (one extra conjugate-gradient solve with one column per term),
 started from an exact fit to a connected pilot cluster of about 400 crossed levels. The variance
-components agree with the exact optimum to about 1e-3 (relative).
+components agree with the exact optimum to about 1e-3 (relative). Independent pieces of work
+(the blocks' factorisations, the columns of the conjugate-gradient solves, the probes) run on
+the cores available (:data:`workbench.calibration.mixed_design.THREADS`, at most 4).
 
 Conditional variances (standard errors of BLUPs and of any combination such as a calibrated
 score) and the criterion are computed *once, at the estimate*, by one exact factorisation
@@ -92,6 +97,7 @@ from workbench.calibration.mixed_design import (
     _build_structure,
     _rank_deficient,
     _term_codes,
+    _thread_map,
     design_matrix,
 )
 from workbench.calibration.mixed_iterative import _IterEngine, _optimise_iterative
@@ -311,14 +317,15 @@ class MixedResult(Result):
         order = np.lexsort((blocks, used[blocks]))
         var = np.zeros(n_combo)
         step = max(1, int(CHUNK // (s.m * cols.shape[1] + cols.shape[1] ** 2)))
-        for lo in range(0, n_combo, step):
+
+        def chunk(lo):  # writes only its own combinations' entries of var
             idx = order[lo:lo + step]
             b = blocks[idx]
             keep = np.concatenate([np.arange(int(used[b].max())),
                                    np.arange(s.kr, cols.shape[1])])
             Linv = st.Linv[b]
             t1 = np.einsum("cjm,cm->cj", Linv, le[idx])
-            var[idx] = (t1**2).sum(axis=1)
+            v = (t1**2).sum(axis=1)
             # w = -V' le with V = Linv' W: the block's coupling to the Schur unknowns.
             V = Linv.transpose(0, 2, 1) @ st.W[b][:, :, keep]
             w = -np.einsum("cmk,cm->ck", V, le[idx])
@@ -330,7 +337,9 @@ class MixedResult(Result):
             else:
                 w = np.column_stack([w, extra_coef[idx]])
                 Q = local_q(np.column_stack([cols[b][:, keep], extra_idx[idx]]))
-            var[idx] += np.einsum("ck,ckl,cl->c", w, Q, w)
+            var[idx] = v + np.einsum("ck,ckl,cl->c", w, Q, w)
+
+        _thread_map(chunk, range(0, n_combo, step))
         return var * self.scale
 
 
