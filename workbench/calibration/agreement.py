@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from workbench.errors import ConfigError, InputError
 from workbench.results import Result
@@ -191,7 +191,7 @@ class AgreementResult(Result):
         g = (f"good = others' score >= its {o['good']}" if isinstance(o["good"], str)
              else f"good = others' score >= {o['good']:g}")
         where = "per skill" if o["within"] == "skill" else "over all skills"
-        se = (f"; differences within {stats.norm.ppf(1 - o['alpha'] / 2):.2f} SE of the "
+        se = (f"; differences within {special.ndtri(1 - o['alpha'] / 2):.2f} SE of the "
               "others' score count as agreement" if o["use_se"] else "")
         cuts = self.cutoffs
         span = (f" (c from {cuts['cutoff'].min():.2f} to {cuts['cutoff'].max():.2f}, good cut "
@@ -324,7 +324,7 @@ def self_other_agreement(
     table = table.merge(cuts[[*keys, "cutoff", "good_cut"]], on=keys, how="left")
     band = table["cutoff"].to_numpy(dtype=float)
     if use_se:
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = special.ndtri(1 - alpha / 2)
         band = np.fmax(band, z * table["other_se"].to_numpy(dtype=float))
     table["band"] = band
     table["group4"], table["group6"] = _classify(

@@ -58,7 +58,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
+from scipy import special
 from scipy.sparse.csgraph import connected_components
 
 from workbench.calibration.identifiability import identifiable_terms
@@ -317,7 +317,7 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
     var = model._combination_variance(F, random)
     model._release()  # the per-block arrays are no longer needed (and are GBs at 50,000)
     se = np.sqrt(np.maximum(var, 0.0))
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = special.ndtri(1 - alpha / 2)
     cells["score"] = estimate
     cells["se"] = se
     cells["ci_low"] = estimate - z * se
@@ -348,7 +348,7 @@ def _source_effects(model, sources, weights, alpha):
         if name in columns:
             ref[columns.index(name)] += w
     out = []
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = special.ndtri(1 - alpha / 2)
     for src in sources:
         c = -ref.copy()
         name = f"source[T.{src}]"
@@ -356,7 +356,7 @@ def _source_effects(model, sources, weights, alpha):
             c[columns.index(name)] += 1.0
         est = float(c @ beta)
         se = float(np.sqrt(max(c @ cov @ c, 0.0)))
-        p = 2 * stats.norm.sf(abs(est) / se) if se > 1e-12 else np.nan
+        p = 2 * special.ndtr(-abs(est) / se) if se > 1e-12 else np.nan
         out.append({"source": src, "estimate": est, "se": se, "ci_low": est - z * se,
                     "ci_high": est + z * se, "p_value": p})
     return pd.DataFrame(out, columns=["source", "estimate", "se", "ci_low", "ci_high",

@@ -89,7 +89,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 from threadpoolctl import threadpool_limits
 
 from workbench.calibration.mixed_dense import MAX_DENSE, _Engine, _optimise
@@ -231,7 +231,7 @@ class MixedResult(Result):
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals of the fixed effects (normal quantiles, as lme4's Wald)."""
         alpha = check_alpha(alpha)
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = special.ndtri(1 - alpha / 2)
         return pd.DataFrame({"ci_low": self.fe_params - z * self.fe_se,
                              "ci_high": self.fe_params + z * self.fe_se})
 
@@ -245,7 +245,7 @@ class MixedResult(Result):
             "se": self.fe_se.to_numpy(),
             "ci_low": ci["ci_low"].to_numpy(),
             "ci_high": ci["ci_high"].to_numpy(),
-            "p_value": 2 * stats.norm.sf(np.abs(z.to_numpy())),
+            "p_value": 2 * special.ndtr(-np.abs(z.to_numpy())),
         })
 
     def _sections(self) -> list:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 from threadpoolctl import threadpool_limits
 
 from workbench.calibration.calibrate import (
@@ -141,7 +141,7 @@ class RaschCalibration(Result):
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         """Wald intervals of every measure (model SEs)."""
         alpha = check_alpha(self.settings["alpha"] if alpha is None else alpha)
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = special.ndtri(1 - alpha / 2)
         m = self.measures.set_index(["facet", "element"])
         return pd.DataFrame({"ci_low": m["measure"] - z * m["se"],
                              "ci_high": m["measure"] + z * m["se"]})
@@ -361,7 +361,7 @@ def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha):
     group = None if thresholds == "rater" else (skill_code if thresholds == "skill"
                                                  else np.zeros(n_cells, int))
     score, slope = structures.expected(eta_fair, group)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = special.ndtri(1 - alpha / 2)
     low, _ = structures.expected(eta_fair - z * se_b, group)
     high, _ = structures.expected(eta_fair + z * se_b, group)
     frame = pd.DataFrame({"element": design.labels[0][ratee_code].astype(str),

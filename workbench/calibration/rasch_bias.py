@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from workbench.calibration.rasch_estimation import (
     EXTREME_ADJUSTMENT,
@@ -88,7 +88,7 @@ def interaction_table(eta, group, tau, mask, x, cell, n_cells, values) -> pd.Dat
         expected = np.bincount(cell, P @ values, n_cells) / n
         t = b / se
     df = n - 1
-    p = np.where(df > 0, 2 * stats.t.sf(np.abs(t), np.maximum(df, 1)), np.nan)
+    p = np.where(df > 0, 2 * special.stdtr(np.maximum(df, 1), -np.abs(t)), np.nan)
     return pd.DataFrame({"n": n, "observed": observed, "expected": expected, "estimate": b,
                          "se": se, "t": t, "df": df, "p_value": p, "extreme": extreme})
 

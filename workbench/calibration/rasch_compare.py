@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-from scipy import stats
 
 from workbench.checks import check_choice, check_interval
 from workbench.results import Result
@@ -77,6 +76,10 @@ class CalibrationComparison(Result):
 
 
 def _rank_row(name, a, b):
+    # imported here: scipy.stats costs most of a second at start-up, and only this
+    # comparison needs it (calibration imports the package for every command)
+    from scipy import stats
+
     rho, p = stats.spearmanr(a, b)
     tau, _ = stats.kendalltau(a, b)
     return {"compared": name, "n": len(a), "spearman": rho, "kendall": tau, "p_value": p}

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from workbench.calibration.rasch_estimation import category_moments
 
@@ -67,7 +67,7 @@ def separation_statistics(measure, se) -> pd.DataFrame:
                           "true_sd": true_sd, "separation": sep, "strata": (4 * sep + 1) / 3,
                           "reliability": true_sd ** 2 / var if var > 0 else np.nan,
                           "chi_square": chi, "df": n - 1,
-                          "p_value": float(stats.chi2.sf(chi, n - 1))}])
+                          "p_value": float(special.chdtrc(n - 1, chi))}])
 
 
 class Structures:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from workbench.errors import ConfigError, InputError, ModelError
 from workbench.results import Result
@@ -167,13 +167,13 @@ def _icc_row(sub: pd.DataFrame, *, k, min_raters: int, alpha: float) -> dict:
         return {**row, "degenerate": True}
     f = msb / msw
     icc1 = (msb - msw) / (msb + (n0 - 1.0) * msw)
-    f_lo = f / stats.f.ppf(1 - alpha / 2, a["df1"], a["df2"])
-    f_hi = f * stats.f.ppf(1 - alpha / 2, a["df2"], a["df1"])
+    f_lo = f / special.fdtri(a["df1"], a["df2"], 1 - alpha / 2)
+    f_hi = f * special.fdtri(a["df2"], a["df1"], 1 - alpha / 2)
     lo, hi = (f_lo - 1) / (f_lo + n0 - 1), (f_hi - 1) / (f_hi + n0 - 1)
     row.update(k=kk, icc1=icc1, icc1_ci_low=lo, icc1_ci_high=hi,
                icc2=float(_spearman_brown(icc1, kk)), icc2_ci_low=float(_spearman_brown(lo, kk)),
                icc2_ci_high=float(_spearman_brown(hi, kk)), f=f,
-               p_value=float(stats.f.sf(f, a["df1"], a["df2"])))
+               p_value=float(special.fdtrc(a["df1"], a["df2"], f)))
     return row
 
 
