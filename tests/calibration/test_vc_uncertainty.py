@@ -9,7 +9,8 @@ optimiser, takes the Hessian from second differences of that likelihood alone, c
 calibrated scores and rater effects as GLS + BLUP from ``V``, and differentiates them
 numerically. The two must agree (the delta term is invariant under reparametrisation at the
 optimum); the total variance must equal Henderson's prediction-error variance (dense inverse of
-the mixed-model equations) plus that term.
+the mixed-model equations) plus twice that term (Prasad & Rao's estimator of the mean squared
+error, as documented).
 """
 
 from __future__ import annotations
@@ -190,21 +191,21 @@ def test_delta_term_of_scores_and_raters_equals_the_brute_force(brute_force):
     b = brute_force
     extra = b["on"].scores["se"].to_numpy() ** 2 - b["off"].scores["se"].to_numpy() ** 2
     assert b["delta"].min() > 1e-5  # the term is not negligible here
-    np.testing.assert_allclose(extra, b["delta"], rtol=2e-3, atol=1e-7)
+    np.testing.assert_allclose(extra, 2 * b["delta"], rtol=2e-3, atol=1e-7)
     r_on = b["on"].rater_effects.set_index("rater")["se"]
     r_off = b["off"].rater_effects.set_index("rater")["se"]
     levels = b["dense"].levels[2]
     extra_r = (r_on[levels] ** 2 - r_off[levels] ** 2).to_numpy()
-    np.testing.assert_allclose(extra_r, b["delta_raters"], rtol=2e-3, atol=1e-7)
+    np.testing.assert_allclose(extra_r, 2 * b["delta_raters"], rtol=2e-3, atol=1e-7)
 
 
-def test_total_variance_is_henderson_pev_plus_the_delta_term(brute_force):
+def test_total_variance_is_henderson_pev_plus_twice_the_delta_term(brute_force):
     b = brute_force
     pev, pev_r = b["dense"].pev(b["phi"], b["cells"])
-    np.testing.assert_allclose(b["on"].scores["se"].to_numpy() ** 2, pev + b["delta"],
+    np.testing.assert_allclose(b["on"].scores["se"].to_numpy() ** 2, pev + 2 * b["delta"],
                                rtol=2e-4)
     r_on = b["on"].rater_effects.set_index("rater")["se"][b["dense"].levels[2]].to_numpy()
-    np.testing.assert_allclose(r_on**2, pev_r + b["delta_raters"], rtol=2e-4)
+    np.testing.assert_allclose(r_on**2, pev_r + 2 * b["delta_raters"], rtol=2e-4)
     # The point estimates do not move; only the se (and the interval) widen.
     cols = ["person", "skill", "score", "raw_mean", "n_ratings", "n_raters"]
     pd.testing.assert_frame_equal(b["on"].scores[cols], b["off"].scores[cols])

@@ -15,7 +15,8 @@ with ``offset["others"]`` the mean of the non-self source offsets present (the d
 reference; or name a source such as ``"manager"``). Its standard error is the root of the
 conditional (prediction-error) variance of that whole sum: the BLUPs' conditional variance,
 the fixed part's sampling variance and their covariance (the full inverse of the REML system
-at the estimated variances; the variances' own uncertainty is not included). Intervals are
+at the estimated variances), plus, with ``vc_uncertainty`` (by default up to 200 ratees), the
+variance components' own uncertainty (:mod:`workbench.calibration.vc_uncertainty`). Intervals are
 ``score +/- z * se`` (normal). With more than 1,500 crossed levels (raters) the variance
 components are found by the iterative solver of :mod:`workbench.calibration.mixed_model` (they
 agree with the exact REML optimum to about 1e-3); the scores, their standard errors and the
