@@ -65,11 +65,7 @@ from scipy.sparse.csgraph import connected_components
 from workbench.calibration.identifiability import identifiable_terms
 from workbench.calibration.mixed_model import fit_mixed
 from workbench.calibration.result import Calibration, CalibrationWarning
-from workbench.calibration.vc_uncertainty import (
-    VC_UNCERTAINTY,
-    resolve_vc_uncertainty,
-    vc_correction,
-)
+from workbench.calibration.vc_uncertainty import VC_UNCERTAINTY, vc_correction
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 
@@ -322,7 +318,8 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
         estimate = estimate + model.blups[name]["estimate"].to_numpy()[codes]
         random.append((name, codes))
     var = model._combination_variance(F, random)
-    vc = vc_correction(model, F, random, method=vc_uncertainty)  # zeros for "none"
+    vc = vc_correction(model, F, random, vc_uncertainty=vc_uncertainty,
+                       n_ratees=data["ratee"].nunique())  # zeros for "none"
     model.settings.update(vc.settings(var))
     var = var + vc.scores
     model._release()  # the per-block arrays are no longer needed (and are GBs at 50,000)
@@ -509,8 +506,7 @@ def calibrate_ratings(
             else:
                 fitted_terms, dropped = requested, pd.DataFrame(columns=["term", "reason"])
             fitted = _fit_subset(part, fitted_terms, skill_effects, reference, waves, alpha,
-                                 progress, resolve_vc_uncertainty(vc_uncertainty,
-                                                                  part["ratee"].nunique()))
+                                 progress, vc_uncertainty)
         except ModelError as exc:
             if len(chosen) == 1:
                 raise

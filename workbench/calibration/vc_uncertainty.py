@@ -108,19 +108,24 @@ class VcCorrection:
                 "vc_terms_held": list(self.held) if self.method == "delta" else []}
 
 
-def resolve_vc_uncertainty(vc_uncertainty: str, n_ratees: int) -> str:
-    """The method that runs: ``"delta"`` or ``"none"`` (``"auto"``: delta up to
-    :data:`AUTO_MAX_RATEES` ratees).
+def resolve_vc_uncertainty(vc_uncertainty: str, n_ratees: int, *, dense: bool = True) -> str:
+    """The method that runs: ``"delta"`` or ``"none"``.
+
+    ``"auto"``: delta up to :data:`AUTO_MAX_RATEES` ratees when the variance components were
+    found by the exact (dense) solver (``dense``; at most 1,500 crossed levels: beyond, each of
+    the correction's factorisations costs seconds and the components are well determined).
 
     Examples
     --------
     >>> resolve_vc_uncertainty("auto", 12), resolve_vc_uncertainty("auto", 5000)
     ('delta', 'none')
+    >>> resolve_vc_uncertainty("auto", 12, dense=False)
+    'none'
     """
     check_choice("vc_uncertainty", vc_uncertainty, VC_UNCERTAINTY)
     n_ratees = check_integer("n_ratees", n_ratees, low=0)
     if vc_uncertainty == "auto":
-        return "delta" if n_ratees <= AUTO_MAX_RATEES else "none"
+        return "delta" if n_ratees <= AUTO_MAX_RATEES and dense else "none"
     return vc_uncertainty
 
 
@@ -204,12 +209,14 @@ def delta_correction(model, fixed_rows, random, *, step: float = STEP) -> VcCorr
                         free=[terms[k] for k in free[kept]], held=held)
 
 
-def vc_correction(model, fixed_rows, random, *, method: str) -> VcCorrection:
-    """The correction ``method`` asks for (``"none"``: zeros), as :func:`delta_correction`.
-
-    ``method`` is ``"delta"`` or ``"none"`` (see :func:`resolve_vc_uncertainty`).
+def vc_correction(model, fixed_rows, random, *, vc_uncertainty: str,
+                  n_ratees: int) -> VcCorrection:
+    """The correction ``vc_uncertainty`` asks for (``"none"``: zeros), as
+    :func:`delta_correction`; ``"auto"`` is resolved by :func:`resolve_vc_uncertainty` for
+    ``n_ratees`` and the solver that fitted ``model``.
     """
-    check_choice("vc_uncertainty", method, ("none", "delta"))
+    exact = model.settings.get("solver") == "dense" and model.settings.get("se_method") == "exact"
+    method = resolve_vc_uncertainty(vc_uncertainty, n_ratees, dense=exact)
     if method == "delta":
         return delta_correction(model, fixed_rows, random)
     terms = list(model.theta.index)
@@ -254,6 +261,10 @@ def vc_summary(settings: dict) -> str:
         if held:
             line += f"; held at their estimate (on the boundary): {', '.join(held)}"
         return line
+    if settings.get("vc_uncertainty") == "auto" and (settings.get("solver") == "iterative"
+                                                     or settings.get("se_method", "exact") != "exact"):
+        return ("variance-component uncertainty: not included (over 1,500 raters: the "
+                "iterative solver; use vc_uncertainty='delta')")
     if settings.get("vc_uncertainty") == "auto":
         return (f"variance-component uncertainty: not included (above {AUTO_MAX_RATEES} "
                 "ratees; use vc_uncertainty='delta')")

@@ -1,0 +1,128 @@
+"""Cost and benefit of including the variance components' uncertainty in the SEs (issue #12).
+
+Two tables, quoted in docs/calibration.md ("Uncertainty of the variance components"):
+
+``--sizes``: per organisation size, the CPU time of ``calibrate_ratings`` with
+``vc_uncertainty="none"`` and ``"delta"`` (process CPU seconds, best of ``--repeat``) and how
+much the correction widens the SEs (mean relative increase of score and rater-effect SEs). It
+sets the size up to which ``vc_uncertainty="auto"`` applies the correction.
+
+    .venv/bin/python benchmarks/bench_vc_uncertainty.py --sizes 30 60 100 200 300 600 1000
+
+``--ratees N --seeds K``: small organisations (the first N people of a generated one as
+ratees), pooled coverage of the 95 % intervals of scores and rater effects with no correction,
+with the delta term added once (Kackar-Harville) and twice (Prasad-Rao, what the package
+does), all from the same two fits per organisation; margins are 2 SE from the spread between
+organisations.
+
+    .venv/bin/python benchmarks/bench_vc_uncertainty.py --ratees 8 --seeds 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from workbench.calibration.calibrate import calibrate_ratings
+from workbench.calibration.coverage import misspecified_ratings
+from workbench.synth.generator import generate_organisation
+
+
+def _calibrate(ratings, vc, repeat):
+    best, cal = np.inf, None
+    for _ in range(repeat):
+        started = time.process_time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cal = calibrate_ratings(ratings, vc_uncertainty=vc)
+        best = min(best, time.process_time() - started)
+    return cal, best
+
+
+def sizes_table(sizes, *, seed=1, repeat=2) -> pd.DataFrame:
+    rows = []
+    for n in sizes:
+        org = generate_organisation(n, seed=seed, n_waves=1)
+        off, t_off = _calibrate(org.ratings, "none", repeat)
+        on, t_on = _calibrate(org.ratings, "delta", repeat)
+        rows.append({
+            "ratees": org.ratings["ratee"].nunique(), "raters": org.ratings["rater"].nunique(),
+            "ratings": len(org.ratings), "cpu_none_s": t_off, "cpu_delta_s": t_on,
+            "ratio": t_on / t_off,
+            "score_se_increase_pct": 100 * (on.scores["se"] / off.scores["se"] - 1).mean(),
+            "rater_se_increase_pct": 100 * (on.rater_effects["se"]
+                                            / off.rater_effects["se"] - 1).mean(),
+            "held": ",".join(on.settings["vc_terms_held"]),
+        })
+        print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
+def coverage_table(n_ratees, seeds, *, first_seed=1, alpha=0.05) -> pd.DataFrame:
+    z = stats.norm.ppf(1 - alpha / 2)
+    rows = []
+    for seed in range(first_seed, first_seed + seeds):
+        org = generate_organisation(30, seed=seed, n_waves=1, rounding=None)
+        ratings, truth = misspecified_ratings(org, "correct", seed=seed + 7919)
+        ratings = ratings[ratings["ratee"].isin(org.people["person"][:n_ratees])]
+        off, _ = _calibrate(ratings, "none", 1)
+        on, _ = _calibrate(ratings, "delta", 1)
+        m = off.scores.merge(truth, on=["person", "skill"])
+        se0 = m["se"].to_numpy()
+        se2 = on.scores.merge(truth, on=["person", "skill"])["se"].to_numpy()
+        err = (m["score"] - m["true_score"]).to_numpy()
+        r = off.rater_effects.merge(org.truth["rater_effects"], on="rater")
+        r_se2 = on.rater_effects.set_index("rater")["se"].reindex(r["rater"]).to_numpy()
+        # As workbench.calibration.coverage: leniency is identified up to its mean.
+        r_err = ((r["effect"] - r["effect"].mean())
+                 - (r["leniency"] - r["leniency"].mean())).to_numpy()
+        r_se0 = r["se"].to_numpy()
+        for times in (0, 1, 2):  # the delta term added 0, 1 or 2 times
+            se = np.sqrt(se0**2 + times / 2 * (se2**2 - se0**2))
+            rse = np.sqrt(r_se0**2 + times / 2 * (r_se2**2 - r_se0**2))
+            rows.append({"seed": seed, "delta_terms": times,
+                         "coverage": np.mean(np.abs(err) <= z * se),
+                         "rater_coverage": np.mean(np.abs(r_err) <= z * rse),
+                         "se_increase": np.mean(se / se0 - 1)})
+        print(f"  seed {seed}: " + " ".join(f"{row['coverage']:.3f}/{row['rater_coverage']:.3f}"
+                                         for row in rows[-3:]), flush=True)
+    rows = pd.DataFrame(rows)
+    g = rows.groupby("delta_terms")
+    out = g[["coverage", "rater_coverage", "se_increase"]].mean()
+    out["margin"] = 2 * g["coverage"].std(ddof=1) / np.sqrt(seeds)
+    out["rater_margin"] = 2 * g["rater_coverage"].std(ddof=1) / np.sqrt(seeds)
+    # Paired over the same organisations: how far the correction moves coverage.
+    base = rows[rows["delta_terms"] == 0].set_index("seed")["coverage"]
+    diff = rows.assign(d=rows["coverage"] - rows["seed"].map(base)).groupby("delta_terms")["d"]
+    out["gain"] = diff.mean()
+    out["gain_margin"] = 2 * diff.std(ddof=1) / np.sqrt(seeds)
+    out.insert(0, "seeds", seeds)
+    out.insert(0, "ratees", n_ratees)
+    return out.reset_index()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--ratees", type=int)
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--first-seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if not args.sizes and not args.ratees:
+        parser.error("give --sizes and/or --ratees")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        if args.sizes:
+            print(sizes_table(args.sizes, repeat=args.repeat).round(4).to_string(index=False))
+        if args.ratees:
+            print(coverage_table(args.ratees, args.seeds, first_seed=args.first_seed)
+                  .round(4).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
