@@ -30,6 +30,7 @@ from scipy import stats
 
 from workbench.calibration.calibrate import calibrate_ratings
 from workbench.calibration.coverage import misspecified_ratings
+from workbench.calibration.mixed_model import MixedResult
 from workbench.synth.generator import generate_organisation
 
 
@@ -63,46 +64,74 @@ def sizes_table(sizes, *, seed=1, repeat=2) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rater_pev_with_fixed(cal) -> pd.Series:
+    """Rater effects' prediction-error variance including the fixed effects' uncertainty (the
+    calibration reports the conditional variance with the fixed effects held, as lme4)."""
+    m = cal.model
+    nr = m.n_levels["rater"]
+    var = m._combination_variance(np.zeros((nr, len(m.fe_params))), [("rater", np.arange(nr))])
+    return pd.Series(var, index=m.blups["rater"].index.astype(str))
+
+
 def coverage_table(n_ratees, seeds, *, first_seed=1, alpha=0.05) -> pd.DataFrame:
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
-    for seed in range(first_seed, first_seed + seeds):
-        org = generate_organisation(30, seed=seed, n_waves=1, rounding=None)
-        ratings, truth = misspecified_ratings(org, "correct", seed=seed + 7919)
-        ratings = ratings[ratings["ratee"].isin(org.people["person"][:n_ratees])]
-        off, _ = _calibrate(ratings, "none", 1)
-        on, _ = _calibrate(ratings, "delta", 1)
-        m = off.scores.merge(truth, on=["person", "skill"])
-        se0 = m["se"].to_numpy()
-        se2 = on.scores.merge(truth, on=["person", "skill"])["se"].to_numpy()
-        err = (m["score"] - m["true_score"]).to_numpy()
-        r = off.rater_effects.merge(org.truth["rater_effects"], on="rater")
-        r_se2 = on.rater_effects.set_index("rater")["se"].reindex(r["rater"]).to_numpy()
-        # As workbench.calibration.coverage: leniency is identified up to its mean.
-        r_err = ((r["effect"] - r["effect"].mean())
-                 - (r["leniency"] - r["leniency"].mean())).to_numpy()
-        r_se0 = r["se"].to_numpy()
-        for times in (0, 1, 2):  # the delta term added 0, 1 or 2 times
-            se = np.sqrt(se0**2 + times / 2 * (se2**2 - se0**2))
-            rse = np.sqrt(r_se0**2 + times / 2 * (r_se2**2 - r_se0**2))
-            rows.append({"seed": seed, "delta_terms": times,
-                         "coverage": np.mean(np.abs(err) <= z * se),
-                         "rater_coverage": np.mean(np.abs(r_err) <= z * rse),
-                         "se_increase": np.mean(se / se0 - 1)})
-        print(f"  seed {seed}: " + " ".join(f"{row['coverage']:.3f}/{row['rater_coverage']:.3f}"
-                                         for row in rows[-3:]), flush=True)
-    rows = pd.DataFrame(rows)
+    # Keep the engines (small organisations) to compute the alternative rater SE afterwards.
+    release, MixedResult._release = MixedResult._release, lambda self: None
+    try:
+        for seed in range(first_seed, first_seed + seeds):
+            rows += _coverage_rows(n_ratees, seed, z)
+    finally:
+        MixedResult._release = release
+    return _coverage_summary(pd.DataFrame(rows), seeds)
+
+
+def _coverage_rows(n_ratees, seed, z) -> list:
+    """One organisation: coverage with the delta term added 0, 1 and 2 times."""
+    rows = []
+    org = generate_organisation(30, seed=seed, n_waves=1, rounding=None)
+    ratings, truth = misspecified_ratings(org, "correct", seed=seed + 7919)
+    ratings = ratings[ratings["ratee"].isin(org.people["person"][:n_ratees])]
+    off, _ = _calibrate(ratings, "none", 1)
+    on, _ = _calibrate(ratings, "delta", 1)
+    m = off.scores.merge(truth, on=["person", "skill"])
+    se0 = m["se"].to_numpy()
+    se2 = on.scores.merge(truth, on=["person", "skill"])["se"].to_numpy()
+    err = (m["score"] - m["true_score"]).to_numpy()
+    r = off.rater_effects.merge(org.truth["rater_effects"], on="rater")
+    r_se2 = on.rater_effects.set_index("rater")["se"].reindex(r["rater"]).to_numpy()
+    # As workbench.calibration.coverage: leniency is identified up to its mean.
+    r_err = ((r["effect"] - r["effect"].mean())
+             - (r["leniency"] - r["leniency"].mean())).to_numpy()
+    r_se0 = r["se"].to_numpy()
+    r_full = _rater_pev_with_fixed(off).reindex(r["rater"]).to_numpy()
+    for times in (0, 1, 2):  # the delta term added 0, 1 or 2 times
+        se = np.sqrt(se0**2 + times / 2 * (se2**2 - se0**2))
+        r_extra = times / 2 * (r_se2**2 - r_se0**2)
+        rows.append({"seed": seed, "delta_terms": times,
+                     "coverage": np.mean(np.abs(err) <= z * se),
+                     "rater_coverage": np.mean(np.abs(r_err) <= z * np.sqrt(r_se0**2
+                                                                           + r_extra)),
+                     "rater_coverage_with_fixed": np.mean(np.abs(r_err) <= z * np.sqrt(
+                         r_full + r_extra)),
+                     "se_increase": np.mean(se / se0 - 1)})
+    print(f"  seed {seed}: " + " ".join(f"{row['coverage']:.3f}/{row['rater_coverage']:.3f}"
+                                     for row in rows[-3:]), flush=True)
+    return rows
+
+
+def _coverage_summary(rows: pd.DataFrame, seeds: int) -> pd.DataFrame:
     g = rows.groupby("delta_terms")
-    out = g[["coverage", "rater_coverage", "se_increase"]].mean()
+    out = g[["coverage", "rater_coverage", "rater_coverage_with_fixed", "se_increase"]].mean()
     out["margin"] = 2 * g["coverage"].std(ddof=1) / np.sqrt(seeds)
     out["rater_margin"] = 2 * g["rater_coverage"].std(ddof=1) / np.sqrt(seeds)
     # Paired over the same organisations: how far the correction moves coverage.
-    base = rows[rows["delta_terms"] == 0].set_index("seed")["coverage"]
-    diff = rows.assign(d=rows["coverage"] - rows["seed"].map(base)).groupby("delta_terms")["d"]
-    out["gain"] = diff.mean()
-    out["gain_margin"] = 2 * diff.std(ddof=1) / np.sqrt(seeds)
+    for col, name in (("coverage", "gain"), ("rater_coverage", "rater_gain")):
+        base = rows[rows["delta_terms"] == 0].set_index("seed")[col]
+        diff = rows.assign(d=rows[col] - rows["seed"].map(base)).groupby("delta_terms")["d"]
+        out[name] = diff.mean()
+        out[f"{name}_margin"] = 2 * diff.std(ddof=1) / np.sqrt(seeds)
     out.insert(0, "seeds", seeds)
-    out.insert(0, "ratees", n_ratees)
     return out.reset_index()
 
 

@@ -1,22 +1,28 @@
-"""On small organisations the variance components' uncertainty brings coverage to 95 % (issue #12).
+"""On small organisations the variance components' uncertainty moves coverage to 95 % (issue #12).
 
 Claim (docs/calibration.md, "Uncertainty of the variance components"): on organisations of 8
 ratees (the first 8 people of a generated organisation of 30: a manager, a team lead and a
-team; their raters include people outside it), pooled over 100 organisations (seeds 1-100),
+team; their raters include people outside it), measured over 300 organisations (seeds
+101-400, ``benchmarks/bench_vc_uncertainty.py --ratees 8 --seeds 300 --first-seed 101``), the
+95 % intervals cover
 
-* calibrated scores: 95 % intervals cover the true score at 0.943 without the correction and
-  0.951 with it; the band asserted for the corrected intervals is 0.9365-0.9635. Margins:
-  6,400 scores pooled give a binomial SE of 0.0027; scores of one organisation share their
-  estimated components, so the SE from the spread between organisations is larger, 0.0045
-  (measured, benchmarks/bench_vc_uncertainty.py); the band is 3 of those SEs either side of
-  0.95. Both settings fall inside it at this size, so the test also asserts that the
-  correction moves coverage towards 0.95 by at least 0.005 on the same organisations (it
-  moves it by 0.0085; the paired difference has an SE of about 0.0006, so 0.005 is far from
-  both 0 and the measured value);
-* rater effects (centred, as in :mod:`workbench.calibration.coverage`): 0.909 without and
-  0.943 with the correction; the band asserted is 0.925-0.975 (binomial SE with about 1,800
-  raters pooled 0.0051, between organisations 0.0067: 3.7 SEs), and the uncorrected coverage
-  must lie below it: the test fails when the correction is not applied.
+* calibrated scores: 0.942 without the correction, 0.948 with it (gain 0.0064 on the same
+  organisations);
+* rater effects (centred, as in :mod:`workbench.calibration.coverage`): 0.907 without, 0.932
+  with it (the correction does not close the whole gap for rater effects; see the doc).
+
+This test uses 100 other organisations (seeds 1-100; 0.943 -> 0.951 and 0.909 -> 0.943 there).
+Margins: with 100 organisations, the SE of pooled coverage from the spread between
+organisations is 0.0048 (scores; the binomial SE of 6,400 independent scores would be 0.0027,
+but an organisation's scores share its estimated components) and 0.0115 (rater effects); the
+paired gain has an SE of 0.0011 (scores) and about 0.004 (rater effects). Asserted:
+
+* scores with the correction inside 0.9365-0.9635 (2.4 SEs below the measured 0.948 and 3
+  SEs either side of 0.95);
+* the correction raises score coverage by at least 0.003 and rater-effect coverage by at
+  least 0.01 on the same organisations (both about 3 SEs above 0 and below the measured gains
+  of 0.0064 and 0.025): the test fails when the correction is not applied;
+* the corrected intervals do not overshoot: rater effects at most 0.965.
 """
 
 from __future__ import annotations
@@ -36,16 +42,14 @@ def _pooled(rows: pd.DataFrame) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-def test_correction_brings_small_organisations_to_nominal_coverage():
+def test_correction_moves_small_organisations_towards_nominal_coverage():
     runs = {vc: pd.DataFrame([coverage_run(30, seed=seed, n_ratees=8, vc_uncertainty=vc)
-                              for seed in SEEDS]) for vc in ("none", "delta")}
-    assert (runs["delta"]["vc_uncertainty_method"] == "delta").all()
+                              for seed in SEEDS]) for vc in ("none", "auto")}
+    # "auto" applies the delta method at this size.
+    assert (runs["auto"]["vc_uncertainty_method"] == "delta").all()
     assert (runs["none"]["vc_uncertainty_method"] == "none").all()
-    off, on = _pooled(runs["none"]), _pooled(runs["delta"])
-    # Calibrated scores: inside the band, and closer to 0.95 by more than the paired noise.
+    off, on = _pooled(runs["none"]), _pooled(runs["auto"])
     assert 0.9365 <= on[0] <= 0.9635, (off, on)
-    assert abs(on[0] - 0.95) < abs(off[0] - 0.95), (off, on)
-    assert on[0] - off[0] >= 0.005, (off, on)
-    # Rater effects: the uncorrected intervals are too narrow, the corrected ones are not.
-    assert off[1] < 0.925, (off, on)
-    assert 0.925 <= on[1] <= 0.975, (off, on)
+    assert on[0] - off[0] >= 0.003, (off, on)
+    assert on[1] - off[1] >= 0.01, (off, on)
+    assert on[1] <= 0.965, (off, on)
