@@ -70,8 +70,8 @@ class Calibration(Result):
         (``solver``, ``se_method``), and whether the SEs include the uncertainty of the
         variance components (``vc_uncertainty`` requested, ``vc_uncertainty_method`` run:
         "delta" or "none", ``vc_se_increase``: mean relative widening of the score SEs,
-        ``vc_terms_held``: components on the boundary, held at their estimate; see
-        :mod:`workbench.calibration.vc_uncertainty`).
+        ``vc_terms_held``: components on the boundary, held at their estimate; of the largest
+        subset when several are fitted; see :mod:`workbench.calibration.vc_uncertainty`).
     """
 
     title = "Calibrated 360 ratings"

@@ -23,17 +23,17 @@ mean squared error, but ``pev`` evaluated at the *estimated* components underest
 ``pev`` at the true ones by about ``g' Cov g`` again (Prasad & Rao 1990; for REML estimates
 Datta & Lahiri 2000, Statistica Sinica 10, 613-627), so the estimator that is unbiased to
 second order adds the term twice (as Kenward & Roger's adjusted covariance does for fixed
-effects). Measured on small organisations (``docs/calibration.md``): once brings the coverage
-of 95 % intervals half-way to 0.95, twice all the way.
+effects). Measured on small organisations (``docs/calibration.md``): adding the term once moves
+the coverage of 95 % score intervals about half-way to 0.95, twice to within the margin.
 
 Components at (or within 1e-3 of) zero are held fixed: the REML optimum is on the boundary
 there, where the criterion has no curvature to invert (their uncertainty is not included; the
-result says how many). Directions of non-positive curvature (a flat criterion) are dropped the
+summary names them). Directions of non-positive curvature (a flat criterion) are dropped the
 same way.
 
-Intervals stay normal (``score +/- z se``). Checked against a brute-force computation with the dense mixed-model
-equations (``tests/calibration/test_vc_uncertainty.py``); coverage on small organisations in
-``docs/calibration.md`` ("Uncertainty of the variance components").
+Intervals stay normal (``score +/- z se``). Checked against a brute-force computation with the
+dense mixed-model equations (``tests/calibration/test_vc_uncertainty.py``); coverage on small
+organisations in ``docs/calibration.md`` ("Uncertainty of the variance components").
 
 Examples
 --------
@@ -87,8 +87,11 @@ class VcCorrection:
         Added variance per level of the ``rater`` term (None without one).
     cov_log_theta : ndarray
         Covariance of the free components' ``log theta`` (``2 H^-1``).
-    free : list of str
-        Terms whose uncertainty is included; the others were at the boundary.
+    method : {"delta", "none"}
+        What ran.
+    free, held : list of str
+        Terms whose uncertainty is included, and the others (on the boundary, or all terms
+        when ``method="none"``).
     """
 
     scores: np.ndarray
