@@ -16,6 +16,7 @@ does), all from the same two fits per organisation; margins are 2 SE from the sp
 organisations.
 
     .venv/bin/python benchmarks/bench_vc_uncertainty.py --ratees 8 --seeds 100
+    .venv/bin/python benchmarks/bench_vc_uncertainty.py --ratees 8 --seeds 100 --skills 6 --peers 2
 """
 
 from __future__ import annotations
@@ -73,23 +74,25 @@ def _rater_pev_with_fixed(cal) -> pd.Series:
     return pd.Series(var, index=m.blups["rater"].index.astype(str))
 
 
-def coverage_table(n_ratees, seeds, *, first_seed=1, alpha=0.05) -> pd.DataFrame:
+def coverage_table(n_ratees, seeds, *, first_seed=1, alpha=0.05, n_skills=8,
+                   n_peers=4) -> pd.DataFrame:
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     # Keep the engines (small organisations) to compute the alternative rater SE afterwards.
     release, MixedResult._release = MixedResult._release, lambda self: None
     try:
         for seed in range(first_seed, first_seed + seeds):
-            rows += _coverage_rows(n_ratees, seed, z)
+            rows += _coverage_rows(n_ratees, seed, z, n_skills, n_peers)
     finally:
         MixedResult._release = release
     return _coverage_summary(pd.DataFrame(rows), seeds)
 
 
-def _coverage_rows(n_ratees, seed, z) -> list:
+def _coverage_rows(n_ratees, seed, z, n_skills, n_peers) -> list:
     """One organisation: coverage with the delta term added 0, 1 and 2 times."""
     rows = []
-    org = generate_organisation(30, seed=seed, n_waves=1, rounding=None)
+    org = generate_organisation(30, seed=seed, n_waves=1, rounding=None, n_skills=n_skills,
+                                n_peers=n_peers)
     ratings, truth = misspecified_ratings(org, "correct", seed=seed + 7919)
     ratings = ratings[ratings["ratee"].isin(org.people["person"][:n_ratees])]
     off, _ = _calibrate(ratings, "none", 1)
@@ -142,6 +145,8 @@ def main(argv=None) -> None:
     parser.add_argument("--ratees", type=int)
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--skills", type=int, default=8, help="skills rated (6 to 10)")
+    parser.add_argument("--peers", type=int, default=4, help="peers asked per ratee")
     args = parser.parse_args(argv)
     if not args.sizes and not args.ratees:
         parser.error("give --sizes and/or --ratees")
@@ -149,7 +154,8 @@ def main(argv=None) -> None:
         if args.sizes:
             print(sizes_table(args.sizes, repeat=args.repeat).round(4).to_string(index=False))
         if args.ratees:
-            print(coverage_table(args.ratees, args.seeds, first_seed=args.first_seed)
+            print(coverage_table(args.ratees, args.seeds, first_seed=args.first_seed,
+                                 n_skills=args.skills, n_peers=args.peers)
                   .round(4).to_string(index=False))
 
 
