@@ -46,7 +46,8 @@ class Calibration(Result):
     rater_effects : DataFrame
         ``rater``, ``effect`` (leniency on the rating scale: positive = lenient), ``se``
         (conditional SD, widened by the variance components' uncertainty when
-        ``settings["vc_uncertainty_method"]`` is ``"delta"``), ``n_ratings``. Internal: holds rater identities.
+        ``settings["vc_uncertainty_method"]`` is ``"delta"``), ``n_ratings``. Internal: holds
+        rater identities.
     source_effects : DataFrame
         ``source``, ``estimate`` (offset relative to the reference), ``se``, ``ci_low``,
         ``ci_high``, ``p_value`` (Wald, normal).
