@@ -234,3 +234,24 @@ def test_auto_applies_the_correction_up_to_the_threshold_only():
 def test_unknown_option_is_refused_up_front():
     with pytest.raises(ConfigError, match="vc_uncertainty='bootstrp': must be one of"):
         calibrate_ratings(tiny_ratings(), vc_uncertainty="bootstrp")
+
+
+def test_cli_flag_reaches_the_summary_and_settings(tmp_path, capsys):
+    import json
+
+    from workbench.cli import main
+    from workbench.synth.generator import generate_organisation
+
+    org = generate_organisation(30, seed=2, n_waves=1)
+    small = org.ratings[org.ratings["ratee"].isin(org.people["person"][:10])]
+    small.to_csv(tmp_path / "ratings.csv", index=False)
+    for flag, method in (("delta", "delta"), ("none", "none")):
+        out = tmp_path / f"out-{flag}"
+        code = main(["calibrate", str(tmp_path / "ratings.csv"), "--vc-uncertainty", flag,
+                     "--out", str(out)])
+        assert code == 0
+        settings = json.loads((out / "settings.json").read_text())
+        assert settings["vc_uncertainty"] == flag
+        assert settings["vc_uncertainty_method"] == method
+        assert f"Variance-component uncertainty: {'delta method' if flag == 'delta' else 'not'}" \
+            in capsys.readouterr().out
