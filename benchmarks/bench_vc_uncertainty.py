@@ -17,13 +17,25 @@ organisations.
 
     .venv/bin/python benchmarks/bench_vc_uncertainty.py --ratees 8 --seeds 100
     .venv/bin/python benchmarks/bench_vc_uncertainty.py --ratees 8 --seeds 100 --skills 6 --peers 2
+
+``--cli N ...``: the whole ``workbench calibrate`` process (read, fit, SEs, tables, write) with
+``--vc-uncertainty none`` and ``delta`` side by side, on organisations of N people (N < 30: the
+first N people of one of 30): wall seconds, CPU seconds (user + sys, ``wait4``) and peak
+resident memory, with the ratios delta / none.
+
+    .venv/bin/python benchmarks/bench_vc_uncertainty.py --cli 8 30 200 1000
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -138,21 +150,55 @@ def _coverage_summary(rows: pd.DataFrame, seeds: int) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _process(cmd: list[str]) -> dict:
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed")
+    return {"wall_s": time.perf_counter() - started,
+            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_gb": usage.ru_maxrss / 2**20}
+
+
+def cli_table(sizes) -> pd.DataFrame:
+    workbench = str(Path(sys.executable).parent / "workbench")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            org = generate_organisation(max(n, 30), seed=1, n_waves=1)
+            ratings = org.ratings[org.ratings["ratee"].isin(org.people["person"][:n])]
+            path = Path(tmp) / f"org{n}.csv"
+            ratings.to_csv(path, index=False)
+            row = {"ratees": n, "ratings": len(ratings)}
+            for vc in ("none", "delta"):
+                run = _process([workbench, "calibrate", str(path), "--vc-uncertainty", vc,
+                                "--out", str(Path(tmp) / f"out{n}-{vc}")])
+                row.update({f"{k}_{vc}": v for k, v in run.items()})
+            row["cpu_ratio"] = row["cpu_s_delta"] / row["cpu_s_none"]
+            row["wall_ratio"] = row["wall_s_delta"] / row["wall_s_none"]
+            print(row, flush=True)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--ratees", type=int)
+    parser.add_argument("--cli", type=int, nargs="+", metavar="N")
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--skills", type=int, default=8, help="skills rated (6 to 10)")
     parser.add_argument("--peers", type=int, default=4, help="peers asked per ratee")
     args = parser.parse_args(argv)
-    if not args.sizes and not args.ratees:
-        parser.error("give --sizes and/or --ratees")
+    if not (args.sizes or args.ratees or args.cli):
+        parser.error("give --sizes, --ratees and/or --cli")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         if args.sizes:
             print(sizes_table(args.sizes, repeat=args.repeat).round(4).to_string(index=False))
+        if args.cli:
+            print(cli_table(args.cli).round(3).to_string(index=False))
         if args.ratees:
             print(coverage_table(args.ratees, args.seeds, first_seed=args.first_seed,
                                  n_skills=args.skills, n_peers=args.peers)
