@@ -264,8 +264,10 @@ def vc_summary(settings: dict) -> str:
         if held:
             line += f"; held at their estimate (on the boundary): {', '.join(held)}"
         return line
-    if settings.get("vc_uncertainty") == "auto" and (settings.get("solver") == "iterative"
-                                                     or settings.get("se_method", "exact") != "exact"):
+    if settings.get("se_method", "exact") != "exact":
+        return ("variance-component uncertainty: not included (approximate SEs above 10,000 "
+                "raters)")
+    if settings.get("vc_uncertainty") == "auto" and settings.get("solver") == "iterative":
         return ("variance-component uncertainty: not included (over 1,500 raters: the "
                 "iterative solver; use vc_uncertainty='delta')")
     if settings.get("vc_uncertainty") == "auto":
