@@ -97,7 +97,9 @@ def case(request):
     org = generate_organisation(n, seed=30 + n, n_waves=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        exact = calibrate_ratings(org.ratings, terms=TERMS[halo], terms_policy="exact")
+        # The plug-in conditional variances (without the components' uncertainty) are checked.
+        exact = calibrate_ratings(org.ratings, terms=TERMS[halo], terms_policy="exact",
+                                  vc_uncertainty="none")
     return org, exact
 
 
@@ -126,7 +128,7 @@ def test_approximate_ses_are_close_to_the_brute_force_inverse(case):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             approx = calibrate_ratings(org.ratings, terms=tuple(exact.model.theta.index),
-                                       terms_policy="exact")
+                                       terms_policy="exact", vc_uncertainty="none")
     finally:
         module.fit_mixed = original
     assert approx.settings["se_method"] == "approximate"

@@ -24,6 +24,7 @@ from workbench.calibration import (
     reliability,
     reliability_summary,
     result,
+    vc_uncertainty,
     wave_covariance,
 )
 from workbench.calibration.agreement import *  # noqa: F403
@@ -45,12 +46,13 @@ from workbench.calibration.rasch_fit import *  # noqa: F403
 from workbench.calibration.reliability import *  # noqa: F403
 from workbench.calibration.reliability_summary import *  # noqa: F403
 from workbench.calibration.result import *  # noqa: F403
+from workbench.calibration.vc_uncertainty import *  # noqa: F403
 from workbench.calibration.wave_covariance import *  # noqa: F403
 
 __all__ = [*mixed_design.__all__, *mixed_model.__all__, *identifiability.__all__,
            *result.__all__, *calibrate.__all__, *handover.__all__, *reliability.__all__,
            *generalizability.__all__, *reliability_summary.__all__, *agreement.__all__,
-           *coverage.__all__,
+           *coverage.__all__, *vc_uncertainty.__all__,
            *rasch.__all__, *rasch_estimation.__all__, *rasch_fit.__all__, *rasch_facets.__all__,
            *rasch_bias.__all__, *rasch_compare.__all__, *rasch_connectivity.__all__,
            *rasch_figures.__all__, *wave_covariance.__all__]

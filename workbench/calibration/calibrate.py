@@ -15,7 +15,8 @@ with ``offset["others"]`` the mean of the non-self source offsets present (the d
 reference; or name a source such as ``"manager"``). Its standard error is the root of the
 conditional (prediction-error) variance of that whole sum: the BLUPs' conditional variance,
 the fixed part's sampling variance and their covariance (the full inverse of the REML system
-at the estimated variances; the variances' own uncertainty is not included). Intervals are
+at the estimated variances), plus, with ``vc_uncertainty`` (by default up to 200 ratees), the
+variance components' own uncertainty (:mod:`workbench.calibration.vc_uncertainty`). Intervals are
 ``score +/- z * se`` (normal). With more than 1,500 crossed levels (raters) the variance
 components are found by the iterative solver of :mod:`workbench.calibration.mixed_model` (they
 agree with the exact REML optimum to about 1e-3); the scores, their standard errors and the
@@ -64,6 +65,7 @@ from scipy.sparse.csgraph import connected_components
 from workbench.calibration.identifiability import identifiable_terms
 from workbench.calibration.mixed_model import fit_mixed
 from workbench.calibration.result import Calibration, CalibrationWarning
+from workbench.calibration.vc_uncertainty import VC_UNCERTAINTY, vc_correction
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 
@@ -244,7 +246,8 @@ def _reference_weights(sources: list, reference: str) -> dict:
     return {reference: 1.0}
 
 
-def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=None):
+def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=None,
+                vc_uncertainty="none"):
     joint = waves == "joint"
     model_terms = [WAVE_TERMS[t] if joint else t for t in terms]
     fixed = []
@@ -315,6 +318,10 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
         estimate = estimate + model.blups[name]["estimate"].to_numpy()[codes]
         random.append((name, codes))
     var = model._combination_variance(F, random)
+    vc = vc_correction(model, F, random, vc_uncertainty=vc_uncertainty,
+                       n_ratees=data["ratee"].nunique())  # zeros for "none"
+    model.settings.update(vc.settings(var))
+    var = var + vc.scores
     model._release()  # the per-block arrays are no longer needed (and are GBs at 50,000)
     se = np.sqrt(np.maximum(var, 0.0))
     z = special.ndtri(1 - alpha / 2)
@@ -324,6 +331,8 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
     cells["ci_high"] = estimate + z * se
 
     rater_eff = _rater_effects(model, data)
+    if vc.raters is not None:
+        rater_eff["se"] = np.sqrt(rater_eff["se"] ** 2 + vc.raters)
     source_eff = _source_effects(model, sources, weights, alpha)
     return model, cells, rater_eff, source_eff
 
@@ -388,6 +397,7 @@ def calibrate_ratings(
     terms_policy: str = "identifiable",
     scale: tuple | None = None,
     progress=None,
+    vc_uncertainty: str = "auto",
 ) -> Calibration:
     """Calibrate 360 ratings: remove rater leniency, halo and source offsets by REML.
 
@@ -423,6 +433,11 @@ def calibrate_ratings(
         (``wide_interval``). Default: the observed range of the scores.
     progress : callable, optional
         Passed to :func:`workbench.calibration.mixed_model.fit_mixed` (called after every evaluation).
+    vc_uncertainty : {"auto", "none", "delta"}
+        Whether the SEs of scores and rater effects include the uncertainty of the estimated
+        variance components (delta method, :mod:`workbench.calibration.vc_uncertainty`).
+        ``"auto"`` (default): included up to 200 ratees (per connected subset), where it
+        matters and costs little.
 
     Returns
     -------
@@ -455,6 +470,7 @@ def calibrate_ratings(
     """
     requested = _check_options(terms, reference, waves, connectivity, min_ratings, alpha,
                                terms_policy)
+    check_choice("vc_uncertainty", vc_uncertainty, VC_UNCERTAINTY)
     data = _prepare(ratings, waves)
     _check_identifiable(data)
     _check_reference(data, reference)
@@ -490,7 +506,7 @@ def calibrate_ratings(
             else:
                 fitted_terms, dropped = requested, pd.DataFrame(columns=["term", "reason"])
             fitted = _fit_subset(part, fitted_terms, skill_effects, reference, waves, alpha,
-                                 progress)
+                                 progress, vc_uncertainty)
         except ModelError as exc:
             if len(chosen) == 1:
                 raise
@@ -529,6 +545,9 @@ def calibrate_ratings(
         "se_method": models[largest].settings["se_method"],
         "reml_criterion": float(models[largest].reml_criterion),
         "reml_criterion_se": float(models[largest].settings.get("reml_criterion_se", 0.0)),
+        "vc_uncertainty": vc_uncertainty,
+        **{k: models[largest].settings[k] for k in ("vc_uncertainty_method", "vc_se_increase",
+                                                    "vc_terms_held")},
     }
     return _assemble(data, parts, models, conn, dropped, settings)
 

@@ -80,8 +80,14 @@ def misspecified_ratings(org, generator: str, *, seed: int = 0):
 
 
 def coverage_run(n_people: int, *, seed: int = 0, generator: str = "correct",
-                 alpha: float = 0.05) -> dict:
+                 alpha: float = 0.05, n_ratees: int | None = None,
+                 vc_uncertainty: str = "auto") -> dict:
     """Calibrate one synthetic organisation and compare with its truth.
+
+    ``n_ratees`` keeps only the ratings of the first ``n_ratees`` people (the top of the org
+    chart) as ratees: a small organisation whose raters include people outside it, with
+    poorly determined variance components. ``vc_uncertainty`` is passed to
+    :func:`calibrate_ratings`.
 
     Returns
     -------
@@ -90,15 +96,19 @@ def coverage_run(n_people: int, *, seed: int = 0, generator: str = "correct",
         intervals covering the true score), ``bias`` (mean score - truth), ``rmse``,
         ``z_sd`` (SD of (score - truth) / se: 1 when the SEs are right), ``rater_n``,
         ``rater_coverage``, ``rater_z_sd`` (rater effects against true leniency, both
-        centred), ``se_method``, ``solver``.
+        centred), ``se_method``, ``solver``, ``vc_uncertainty_method``,
+        ``vc_se_increase``.
     """
     n_people = check_integer("n_people", n_people, low=20)
     alpha = check_alpha(alpha)
     org = generate_organisation(n_people, seed=seed, n_waves=1, rounding=None)
     ratings, truth = misspecified_ratings(org, generator, seed=seed + 7919)
+    if n_ratees is not None:
+        n_ratees = check_integer("n_ratees", n_ratees, low=3, high=n_people)
+        ratings = ratings[ratings["ratee"].isin(org.people["person"][:n_ratees])]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cal = calibrate_ratings(ratings, alpha=alpha)
+        cal = calibrate_ratings(ratings, alpha=alpha, vc_uncertainty=vc_uncertainty)
     m = cal.scores.merge(truth, on=["person", "skill"])
     err = m["score"] - m["true_score"]
     covered = (m["ci_low"] <= m["true_score"]) & (m["true_score"] <= m["ci_high"])
@@ -116,4 +126,6 @@ def coverage_run(n_people: int, *, seed: int = 0, generator: str = "correct",
         "rater_n": len(r), "rater_coverage": float((z_r.abs() <= zcrit).mean()),
         "rater_z_sd": float(z_r.std()), "se_method": cal.settings["se_method"],
         "solver": cal.settings["solver"],
+        "vc_uncertainty_method": cal.settings["vc_uncertainty_method"],
+        "vc_se_increase": cal.settings["vc_se_increase"],
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from workbench.calibration.mixed_model import MixedResult
+from workbench.calibration.vc_uncertainty import vc_summary
 from workbench.results import Result
 
 __all__ = ["Calibration", "CalibrationWarning"]
@@ -44,7 +45,9 @@ class Calibration(Result):
         scale: the score means little).
     rater_effects : DataFrame
         ``rater``, ``effect`` (leniency on the rating scale: positive = lenient), ``se``
-        (conditional SD), ``n_ratings``. Internal: holds rater identities.
+        (conditional SD, widened by the variance components' uncertainty when
+        ``settings["vc_uncertainty_method"]`` is ``"delta"``), ``n_ratings``. Internal: holds
+        rater identities.
     source_effects : DataFrame
         ``source``, ``estimate`` (offset relative to the reference), ``se``, ``ci_low``,
         ``ci_high``, ``p_value`` (Wald, normal).
@@ -66,7 +69,11 @@ class Calibration(Result):
     settings : dict
         The options used (``terms`` requested, ``terms_fitted``, ``reference``, ``waves``,
         ``connectivity``, ``min_ratings``, ``alpha``, ``scale``) and how the model was fitted
-        (``solver``, ``se_method``).
+        (``solver``, ``se_method``), and whether the SEs include the uncertainty of the
+        variance components (``vc_uncertainty`` requested, ``vc_uncertainty_method`` run:
+        "delta" or "none", ``vc_se_increase``: mean relative widening of the score SEs,
+        ``vc_terms_held``: components on the boundary, held at their estimate; of the largest
+        subset when several are fitted; see :mod:`workbench.calibration.vc_uncertainty`).
     """
 
     title = "Calibrated 360 ratings"
@@ -132,6 +139,9 @@ class Calibration(Result):
                 f"Fit: solver {self.settings.get('solver')}, standard errors "
                 f"{self.settings.get('se_method')}, REML criterion {crit}, "
                 f"converged: {model.converged}"]
+        if "vc_uncertainty_method" in self.settings:
+            line = vc_summary(self.settings)
+            head.append(line[0].upper() + line[1:])
         if len(conn) > 1:
             head.append(f"Rater network: {len(conn)} disconnected subsets, "
                         f"{int(conn['fitted'].sum())} fitted")

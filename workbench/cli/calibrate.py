@@ -39,6 +39,9 @@ def register(sub) -> None:
                         default="largest", help="disconnected rater networks (default largest)")
     parser.add_argument("--min-ratings", type=int, default=1, metavar="N",
                         help="leave out ratees with fewer ratings")
+    parser.add_argument("--vc-uncertainty", choices=["auto", "none", "delta"], default="auto",
+                        help="include the variance components' uncertainty in the SEs (delta "
+                        "method); auto (default): up to 200 ratees")
     parser.add_argument("--model", choices=["linear", "rasch"], default="linear",
                         help="linear mixed model (default) or many-facet Rasch model "
                         "(ordinal; see docs/rasch.md)")
@@ -97,7 +100,7 @@ def _fit(args, ratings, waves, scale):
                              connectivity=args.connectivity, min_ratings=args.min_ratings,
                              terms_policy="exact" if args.terms else "identifiable",
                              scale=(float(scale.min), float(scale.max)),
-                             progress=_progress)
+                             progress=_progress, vc_uncertainty=args.vc_uncertainty)
 
 
 def run(args) -> int:
