@@ -34,6 +34,7 @@ from workbench.calibration.reliability import (
     _oneway,
     _select_sources,
     _source_frame,
+    _target_codes,
 )
 from workbench.errors import ConfigError, InputError
 from workbench.results import Result
@@ -48,10 +49,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Variance components per source (G-study)
 # --------------------------------------------------------------------------------------------
-
-
-def _targets(sub: pd.DataFrame) -> np.ndarray:
-    return sub["ratee"].to_numpy() + "\x1f" + sub["wave"].astype(str).to_numpy()
 
 
 def _observed_raters(sub: pd.DataFrame) -> float:
@@ -74,7 +71,7 @@ def _nested_components(sub: pd.DataFrame, min_raters: int) -> dict | None:
     var_b, ssw, dfw = [], 0.0, 0.0
     for _, cell in sub.groupby("skill", sort=True):
         cell = _filter_groups(cell, ["ratee", "wave"], 2)
-        a = _oneway(cell["score"].to_numpy(dtype=float), _targets(cell))
+        a = _oneway(cell["score"].to_numpy(dtype=float), _target_codes(cell))
         if np.isfinite(a["msb"]):
             var_b.append(a["var_between"])
             ssw += a["msw"] * a["df2"]
@@ -85,7 +82,7 @@ def _nested_components(sub: pd.DataFrame, min_raters: int) -> dict | None:
     centred = sub["score"] - sub.groupby("skill")["score"].transform("mean")
     pairs = (sub.assign(centred=centred).groupby(["ratee", "wave", "rater"], sort=False)
              .agg(mean=("centred", "mean"), n_skills=("centred", "size")).reset_index())
-    a = _oneway(pairs["mean"].to_numpy(dtype=float), _targets(pairs))
+    a = _oneway(pairs["mean"].to_numpy(dtype=float), _target_codes(pairs))
     n_skills = len(pairs) / np.sum(1.0 / pairs["n_skills"].to_numpy(dtype=float))
     if n_skills > 1 and np.isfinite(a["msb"]):
         shrink = n_skills / (n_skills - 1.0)
