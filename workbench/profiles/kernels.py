@@ -25,21 +25,22 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["hc_merges", "common_orientation"]
+__all__ = ["hc_merges", "common_orientation", "factor_covariances", "estep_full", "estep_full_t",
+           "estep_diag"]
 
 
 @njit(cache=True)
-def _criterion(w, trace, size, alpha, beta):
-    """Regularised VVV cost of one group (see workbench.profiles.initialisation)."""
+def _criterion(w, trace, size, alpha, beta, low):
+    """Regularised VVV cost of one group (see workbench.profiles.initialisation); ``low`` is
+    a (d, d) work matrix for the Cholesky factor (called for every pair at every merge: no
+    allocation here)."""
     d = w.shape[0]
     base = math.log(beta * (trace + alpha) / size)
     if size <= d:
         return size * base
-    a = w / size
     logdet = 0.0
-    low = np.zeros((d, d))
-    for col in range(d):  # Cholesky factor, column by column
-        s = a[col, col]
+    for col in range(d):  # Cholesky factor of w / size, column by column
+        s = w[col, col] / size
         for m in range(col):
             s -= low[col, m] * low[col, m]
         if s <= 0.0:
@@ -47,7 +48,7 @@ def _criterion(w, trace, size, alpha, beta):
         low[col, col] = math.sqrt(s)
         logdet += 2.0 * math.log(low[col, col])
         for row in range(col + 1, d):
-            s = a[row, col]
+            s = w[row, col] / size
             for m in range(col):
                 s -= low[row, m] * low[col, m]
             low[row, col] = s / low[col, col]
@@ -56,8 +57,8 @@ def _criterion(w, trace, size, alpha, beta):
 
 
 @njit(cache=True)
-def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w):
-    """Increase of the criterion when groups i and j merge (w: work matrix)."""
+def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w, low):
+    """Increase of the criterion when groups i and j merge (w, low: work matrices)."""
     d = mean.shape[1]
     c = math.sqrt(size[i] * size[j] / (size[i] + size[j]))
     t = trace[i] + trace[j]
@@ -69,7 +70,7 @@ def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w):
             continue
         for b in range(d):
             w[a, b] = scatter[i, a, b] + scatter[j, a, b] + va * c * (mean[i, b] - mean[j, b])
-    return _criterion(w, t, size[i] + size[j], alpha, beta) - term[i] - term[j]
+    return _criterion(w, t, size[i] + size[j], alpha, beta, low) - term[i] - term[j]
 
 
 @njit(cache=True)
@@ -99,11 +100,12 @@ def hc_merges(z, alpha, beta):
     in_slot = np.arange(g)
     last = g - 1
     w = np.zeros((d, d))
+    factor = np.zeros((d, d))
     cost = np.full((g, g), np.inf)
     for i in range(g):
         for j in range(i + 1, g):
             cost[i, j] = cost[j, i] = _pair(i, j, mean, scatter, trace, size, term, alpha,
-                                            beta, w)
+                                            beta, w, factor)
     best = np.empty(g, dtype=np.int64)
     best_cost = np.empty(g)
     for r in range(g):
@@ -143,14 +145,14 @@ def hc_merges(z, alpha, beta):
         for a in range(d):
             mean[i, a] = (size[i] * mean[i, a] + size[j] * mean[j, a]) / total
         trace[i], size[i] = new_trace, total
-        term[i] = _criterion(scatter[i], trace[i], size[i], alpha, beta)
+        term[i] = _criterion(scatter[i], trace[i], size[i], alpha, beta, factor)
         active[j] = False
         best_cost[j] = np.inf
         row_best, row_where = np.inf, -1
         for r in range(g):
             if not active[r] or r == i:
                 continue
-            value = _pair(i, r, mean, scatter, trace, size, term, alpha, beta, w)
+            value = _pair(i, r, mean, scatter, trace, size, term, alpha, beta, w, factor)
             cost[i, r] = cost[r, i] = value
             if value < row_best:
                 row_best, row_where = value, r
@@ -229,6 +231,13 @@ def common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol):
     return lam, shapes, True
 
 
+#: Below this (log scale) against a row's largest term, a component's exponential is taken as
+#: 0: exp(-40) = 4e-18 is under half the rounding unit of the row's total (at least 1), so
+#: the log-likelihood is unchanged and the posterior differs by less than 4e-18. It saves
+#: most of the exponentials, the E-step's largest cost, once the profiles separate.
+NEGLIGIBLE = -40.0
+
+
 @njit(cache=True)
 def _finish_row(logp, resp, i):
     """Posterior row i from its log-densities; returns the row's log-likelihood."""
@@ -239,7 +248,8 @@ def _finish_row(logp, resp, i):
             top = logp[m]
     total = 0.0
     for m in range(k):
-        e = math.exp(logp[m] - top)
+        t = logp[m] - top
+        e = math.exp(t) if t > NEGLIGIBLE else 0.0
         resp[i, m] = e
         total += e
     for m in range(k):
@@ -248,28 +258,89 @@ def _finish_row(logp, resp, i):
 
 
 @njit(cache=True)
-def estep_full(x, log_weights, means, inv_chols, logdets, resp):
-    """E-step with full covariances ``L_k L_k'`` (given ``L_k^-1`` and ``log|Sigma_k|``):
-    posteriors into ``resp`` (n, k); returns the log-likelihood."""
-    n, d = x.shape
+def factor_covariances(cov, scale, inv_chols, logdets):
+    """Inverse Cholesky factors (into ``inv_chols``, k x d x d) and log-determinants (into
+    ``logdets``) of the covariances; False when one is singular or ill-conditioned: not
+    positive definite, a squared diagonal of its factor below ``1e-10 scale``, or that
+    diagonal's smallest over largest square below 1e-12 (the checks of the numpy path)."""
+    k, d, _ = cov.shape
+    low = np.zeros((d, d))
+    for m in range(k):
+        logdet, small, large = 0.0, np.inf, 0.0
+        for col in range(d):
+            s = cov[m, col, col]
+            for j in range(col):
+                s -= low[col, j] * low[col, j]
+            if not s > 0.0 or not math.isfinite(s):
+                return False
+            low[col, col] = math.sqrt(s)
+            small, large = min(small, s), max(large, s)
+            logdet += math.log(s)
+            for row in range(col + 1, d):
+                s = cov[m, row, col]
+                for j in range(col):
+                    s -= low[row, j] * low[col, j]
+                low[row, col] = s / low[col, col]
+        if small <= 1e-10 * scale or small / large < 1e-12:
+            return False
+        logdets[m] = logdet
+        for col in range(d):  # L^-1 by forward substitution, column by column
+            for row in range(d):
+                inv_chols[m, row, col] = 0.0
+            inv_chols[m, col, col] = 1.0 / low[col, col]
+            for row in range(col + 1, d):
+                s = 0.0
+                for j in range(col, row):
+                    s -= low[row, j] * inv_chols[m, j, col]
+                inv_chols[m, row, col] = s / low[row, row]
+    return True
+
+
+@njit(cache=True, fastmath=True)
+def _maha_t(xt, inv_chols, means, out, m, z):
+    """Squared Mahalanobis distances of every row to component m into ``out[m]``, a pass over
+    the rows per coefficient of ``L_m^-1`` (the inner loops run over rows and vectorise)."""
+    d, n = xt.shape
+    for i in range(n):
+        out[m, i] = 0.0
+    for a in range(d):
+        off = 0.0
+        for b in range(a + 1):
+            off += inv_chols[m, a, b] * means[m, b]
+        for i in range(n):
+            z[i] = -off
+        for b in range(a + 1):
+            c = inv_chols[m, a, b]
+            for i in range(n):
+                z[i] += c * xt[b, i]
+        for i in range(n):
+            out[m, i] += z[i] * z[i]
+
+
+@njit(cache=True)
+def estep_full_t(xt, log_weights, means, inv_chols, logdets, resp):
+    """:func:`estep_full` on the transposed data ``xt`` (d, n), as the EM loop keeps it."""
+    d, n = xt.shape
     k = means.shape[0]
     const = d * math.log(2 * math.pi)
+    maha = np.empty((k, n))
+    z = np.empty(n)
+    for m in range(k):
+        _maha_t(xt, inv_chols, means, maha, m, z)
     logp = np.empty(k)
-    diff = np.empty(d)
     loglik = 0.0
     for i in range(n):
         for m in range(k):
-            for a in range(d):
-                diff[a] = x[i, a] - means[m, a]
-            maha = 0.0
-            for a in range(d):
-                z = 0.0
-                for b in range(a + 1):
-                    z += inv_chols[m, a, b] * diff[b]
-                maha += z * z
-            logp[m] = log_weights[m] - 0.5 * (const + logdets[m] + maha)
+            logp[m] = log_weights[m] - 0.5 * (const + logdets[m] + maha[m, i])
         loglik += _finish_row(logp, resp, i)
     return loglik
+
+
+@njit(cache=True)
+def estep_full(x, log_weights, means, inv_chols, logdets, resp):
+    """E-step with full covariances ``L_k L_k'`` (given ``L_k^-1`` and ``log|Sigma_k|``):
+    posteriors into ``resp`` (n, k); returns the log-likelihood."""
+    return estep_full_t(x.T.copy(), log_weights, means, inv_chols, logdets, resp)
 
 
 @njit(cache=True)
