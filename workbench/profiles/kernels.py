@@ -296,44 +296,108 @@ def factor_covariances(cov, scale, inv_chols, logdets):
     return True
 
 
-@njit(cache=True, fastmath=True)
-def _maha_t(xt, inv_chols, means, out, m, z):
-    """Squared Mahalanobis distances of every row to component m into ``out[m]``, a pass over
-    the rows per coefficient of ``L_m^-1`` (the inner loops run over rows and vectorise)."""
-    d, n = xt.shape
+_LOG2E = 1.4426950408889634
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_INV_FACTORIAL = tuple(1.0 / math.factorial(j) for j in range(14))
+
+
+@njit(cache=True)
+def exp_negligible(t, out, bits):
+    """``exp(t)`` of ``t <= 0`` into ``out``, 0 below :data:`NEGLIGIBLE`, within one rounding
+    unit of ``math.exp`` (2^j exp(r) with |r| <= log(2) / 2 and exp(r) by its Taylor series to
+    r^13 / 13!, whose remainder is below 2e-16). Written so that the loops vectorise: three
+    times faster than ``math.exp`` on a row of exponentials, the E-step's largest cost;
+    ``bits`` is an int64 work array of the same length. ``out`` and ``t`` are different arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.array([0.0, -1.0, -30.0, -41.0])
+    >>> out = np.empty(4)
+    >>> exp_negligible(t, out, np.empty(4, dtype=np.int64))
+    >>> bool(np.allclose(out, [1.0, np.exp(-1.0), np.exp(-30.0), 0.0], rtol=1e-15, atol=0))
+    True
+    """
+    n = t.shape[0]
     for i in range(n):
-        out[m, i] = 0.0
-    for a in range(d):
-        off = 0.0
-        for b in range(a + 1):
-            off += inv_chols[m, a, b] * means[m, b]
+        v = max(t[i], NEGLIGIBLE)
+        j = math.floor(v * _LOG2E + 0.5)
+        r = (v - j * _LN2_HI) - j * _LN2_LO
+        p = _INV_FACTORIAL[13]
+        p = p * r + _INV_FACTORIAL[12]
+        p = p * r + _INV_FACTORIAL[11]
+        p = p * r + _INV_FACTORIAL[10]
+        p = p * r + _INV_FACTORIAL[9]
+        p = p * r + _INV_FACTORIAL[8]
+        p = p * r + _INV_FACTORIAL[7]
+        p = p * r + _INV_FACTORIAL[6]
+        p = p * r + _INV_FACTORIAL[5]
+        p = p * r + _INV_FACTORIAL[4]
+        p = p * r + _INV_FACTORIAL[3]
+        p = p * r + _INV_FACTORIAL[2]
+        p = p * r + 1.0
+        p = p * r + 1.0
+        keep = t[i] > NEGLIGIBLE
+        out[i] = p if keep else 0.0
+        bits[i] = (np.int64(j) + 1023) << 52  # 2^j, j in [-58, 0]: a normal number
+    scale = bits.view(np.float64)
+    for i in range(n):
+        out[i] *= scale[i]
+
+
+@njit(cache=True)
+def _posteriors_t(logp, resp):
+    """Posteriors into ``resp`` (n, k) from log-densities ``logp`` (k, n, overwritten);
+    returns the log-likelihood. Every loop but the last runs over rows (vectorised)."""
+    k, n = logp.shape
+    top = logp[0].copy()
+    for m in range(1, k):
         for i in range(n):
-            z[i] = -off
-        for b in range(a + 1):
-            c = inv_chols[m, a, b]
-            for i in range(n):
-                z[i] += c * xt[b, i]
+            top[i] = max(top[i], logp[m, i])
+    total = np.zeros(n)
+    bits = np.empty(n, dtype=np.int64)
+    t, e = np.empty(n), np.empty(n)  # separate buffers: in place, the loops do not vectorise
+    for m in range(k):
         for i in range(n):
-            out[m, i] += z[i] * z[i]
+            t[i] = logp[m, i] - top[i]
+        exp_negligible(t, e, bits)
+        for i in range(n):
+            logp[m, i] = e[i]
+            total[i] += e[i]
+    loglik = 0.0
+    for i in range(n):
+        loglik += top[i] + math.log(total[i])
+        total[i] = 1.0 / total[i]
+    for i in range(n):
+        for m in range(k):
+            resp[i, m] = logp[m, i] * total[i]
+    return loglik
 
 
 @njit(cache=True)
 def estep_full_t(xt, log_weights, means, inv_chols, logdets, resp):
-    """:func:`estep_full` on the transposed data ``xt`` (d, n), as the EM loop keeps it."""
+    """:func:`estep_full` on the transposed data ``xt`` (d, n), as the EM loop keeps it.
+
+    ``L_m^-1 x_i`` for every component and row is one matrix product (BLAS); the squared
+    distances and the posteriors are then loops over rows, which vectorise."""
     d, n = xt.shape
     k = means.shape[0]
     const = d * math.log(2 * math.pi)
-    maha = np.empty((k, n))
-    z = np.empty(n)
+    z = np.dot(inv_chols.reshape((k * d, d)), xt)
+    logp = np.zeros((k, n))
     for m in range(k):
-        _maha_t(xt, inv_chols, means, maha, m, z)
-    logp = np.empty(k)
-    loglik = 0.0
-    for i in range(n):
-        for m in range(k):
-            logp[m] = log_weights[m] - 0.5 * (const + logdets[m] + maha[m, i])
-        loglik += _finish_row(logp, resp, i)
-    return loglik
+        for a in range(d):
+            off = 0.0
+            for b in range(a + 1):
+                off += inv_chols[m, a, b] * means[m, b]
+            row = m * d + a
+            for i in range(n):
+                v = z[row, i] - off
+                logp[m, i] += v * v
+        c = log_weights[m] - 0.5 * (const + logdets[m])
+        for i in range(n):
+            logp[m, i] = c - 0.5 * logp[m, i]
+    return _posteriors_t(logp, resp)
 
 
 @njit(cache=True)
