@@ -231,28 +231,26 @@ class _Data:
         self.xx = None if self.diag else outer_tri(x)
         # The compiled full E-step runs over rows in its inner loops: the data transposed.
         self.xt = None if self.diag else np.ascontiguousarray(x.T)
+        # Rows 1, x, and x_j^2 (diagonal) or x_i x_j (i <= j): one matrix product with the
+        # posteriors gives n_k, the sums and the second moments of every component.
+        self.moment_rows = np.ascontiguousarray(
+            np.hstack([np.ones((len(x), 1)), x, self.x2 if self.diag else self.xx]).T)
         self.tri = np.triu_indices(x.shape[1])
         self.scale = scale
 
     def mstep(self, resp, state):
-        x = self.x
-        nk = np.ones(len(resp)) @ resp
-        if np.min(nk) < 1e-8 * len(x):
+        from workbench.profiles.kernels import moments_diag, moments_full
+
+        d = self.x.shape[1]
+        moments = moments_diag if self.diag else moments_full
+        nk, means, second = moments(self.moment_rows @ resp, d)
+        if np.min(nk) < 1e-8 * len(self.x):
             raise Degenerate("empty component")
         weights = nk / nk.sum()
-        means = (resp.T @ x) / nk[:, None]
         if self.diag:
             # diag(W_k): sum_i r_ik (x_ij - mu_kj)^2
-            wdiag = np.maximum(resp.T @ self.x2 - nk[:, None] * means**2, 0.0)
-            return weights, means, mstep_diagonal(wdiag, nk, self.structure, self.scale, state)
-        k, d = means.shape
-        rows, cols = self.tri
-        second = np.empty((k, d, d))
-        upper = resp.T @ self.xx  # all components' second moments in one matrix product
-        second[:, rows, cols] = upper
-        second[:, cols, rows] = upper
-        scatter = second - nk[:, None, None] * np.einsum("ki,kj->kij", means, means)
-        return weights, means, mstep_full(scatter, nk, self.structure, self.scale, state)
+            return weights, means, mstep_diagonal(second, nk, self.structure, self.scale, state)
+        return weights, means, mstep_full(second, nk, self.structure, self.scale, state)
 
     def logp(self, weights, means, cov):
         if self.diag:

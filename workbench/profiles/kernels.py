@@ -25,7 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["hc_merges", "common_orientation", "factor_covariances", "estep_full", "estep_full_t",
+__all__ = ["hc_merges", "common_orientation", "factor_covariances", "moments_full", "moments_diag",
+           "estep_full", "estep_full_t",
            "estep_diag"]
 
 
@@ -398,6 +399,49 @@ def estep_full_t(xt, log_weights, means, inv_chols, logdets, resp):
         for i in range(n):
             logp[m, i] = c - 0.5 * logp[m, i]
     return _posteriors_t(logp, resp)
+
+
+@njit(cache=True)
+def _sizes_means(stats, d):
+    k = stats.shape[1]
+    nk = stats[0].copy()
+    means = np.empty((k, d))
+    for m in range(k):
+        for a in range(d):
+            means[m, a] = stats[1 + a, m] / nk[m]
+    return nk, means
+
+
+@njit(cache=True)
+def moments_full(stats, d):
+    """Sizes ``n_k``, means (k, d) and scatters ``W_k = sum_i z_ik x_i x_i' - n_k mu_k mu_k'``
+    (k, d, d) of the components from ``stats``: rows 1, x_j and x_i x_j (i <= j) of the data
+    times the posteriors (n, k), one matrix product."""
+    nk, means = _sizes_means(stats, d)
+    k = len(nk)
+    scatter = np.empty((k, d, d))
+    for m in range(k):
+        row = 1 + d
+        for a in range(d):
+            for b in range(a, d):
+                v = stats[row, m] - nk[m] * means[m, a] * means[m, b]
+                scatter[m, a, b] = v
+                scatter[m, b, a] = v
+                row += 1
+    return nk, means, scatter
+
+
+@njit(cache=True)
+def moments_diag(stats, d):
+    """As :func:`moments_full` with rows 1, x_j and x_j^2: the scatters' diagonals (k, d),
+    floored at 0."""
+    nk, means = _sizes_means(stats, d)
+    k = len(nk)
+    wdiag = np.empty((k, d))
+    for m in range(k):
+        for a in range(d):
+            wdiag[m, a] = max(stats[1 + d + a, m] - nk[m] * means[m, a] ** 2, 0.0)
+    return nk, means, wdiag
 
 
 @njit(cache=True)
