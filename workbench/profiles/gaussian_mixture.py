@@ -540,8 +540,13 @@ def _anchored_run(data, data_s, labels, k, tol, max_iter):
 
 
 def _full_resp(data, run):
-    logp = data.logp(run.weights, run.means, run.cov)
-    return np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
+    """Posteriors of the rows of ``data`` under a run's parameters: the compiled E-step, or
+    numpy where that refuses (a non-finite log-likelihood on these rows)."""
+    try:
+        return data.estep(run.weights, run.means, run.cov)[0]
+    except Degenerate:
+        logp = data.logp(run.weights, run.means, run.cov)
+        return np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
 
 
 def _same_partition(a, b, k):
