@@ -25,7 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["hc_merges", "common_orientation", "factor_covariances", "moments_full", "moments_diag",
+__all__ = ["hc_merges", "common_orientation", "factor_covariances", "volumes_common_shape",
+           "volumes_common_matrix", "moments_full", "moments_diag",
            "estep_full", "estep_full_t",
            "estep_diag"]
 
@@ -247,6 +248,130 @@ def common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol):
 #: the log-likelihood is unchanged and the posterior differs by less than 4e-18. It saves
 #: most of the exponentials, the E-step's largest cost, once the profiles separate.
 NEGLIGIBLE = -40.0
+
+
+@njit(cache=True)
+def _vanishing(values, limit):
+    """Some value not finite or at most ``limit`` (a singular covariance)."""
+    for v in values.ravel():
+        if not math.isfinite(v) or v <= limit:
+            return True
+    return False
+
+
+@njit(cache=True)
+def volumes_common_shape(w, nk, shape, limit, check_shape, max_iter, tol):
+    """Volumes (k,) and one shape (d,) of VEI and VEV from the scatters on the shape axes
+    ``w`` (k, d), alternating their closed forms from ``shape`` until the shape moves by less
+    than ``tol`` (see :mod:`workbench.profiles.structures`). False when the volumes (or, with
+    ``check_shape``, the shape) vanish below ``limit``."""
+    k, d = w.shape
+    lam = np.empty(k)
+    new = np.empty(d)
+    shape = shape.copy()
+    for _ in range(max_iter):
+        for m in range(k):
+            t = 0.0
+            for a in range(d):
+                t += w[m, a] / shape[a]
+            lam[m] = t / (d * nk[m])
+        if _vanishing(lam, limit):
+            return lam, shape, False
+        for a in range(d):
+            t = 0.0
+            for m in range(k):
+                t += w[m, a] / lam[m]
+            new[a] = t
+        if check_shape and _vanishing(new, limit):
+            return lam, shape, False
+        logs = 0.0
+        for a in range(d):
+            logs += math.log(new[a])
+        geometric = math.exp(logs / d)
+        moved = 0.0
+        for a in range(d):
+            new[a] /= geometric
+            moved = max(moved, abs(new[a] - shape[a]))
+            shape[a] = new[a]
+        if moved < tol:
+            break
+    for m in range(k):
+        t = 0.0
+        for a in range(d):
+            t += w[m, a] / shape[a]
+        lam[m] = t / (d * nk[m])
+    return lam, shape, True
+
+
+@njit(cache=True)
+def volumes_common_matrix(scatter, nk, lam, limit, max_iter, tol):
+    """VEE: volumes (k,) and the common matrix ``C`` (|C| = 1) from the scatters, alternating
+    ``C = S / |S|^(1/d)`` (``S = sum_k W_k / lambda_k``) and ``lambda_k = tr(W_k C^-1) /
+    (d n_k)`` from the volumes ``lam`` until they move by less than ``tol`` (relative). False
+    when ``S`` is not positive definite or a volume vanishes below ``limit``."""
+    k, d, _ = scatter.shape
+    lam = lam.copy()
+    new = np.empty(k)
+    s = np.empty((d, d))
+    low = np.zeros((d, d))
+    inv_low = np.zeros((d, d))
+    c = np.empty((d, d))
+    inv_c = np.empty((d, d))
+    for _ in range(max_iter):
+        for a in range(d):
+            for b in range(d):
+                t = 0.0
+                for m in range(k):
+                    t += scatter[m, a, b] / lam[m]
+                s[a, b] = t
+        logdet = 0.0
+        for col in range(d):  # Cholesky factor of S
+            t = s[col, col]
+            for j in range(col):
+                t -= low[col, j] * low[col, j]
+            if not t > 0.0 or not math.isfinite(t):
+                return lam, c, False
+            low[col, col] = math.sqrt(t)
+            logdet += math.log(t)
+            for row in range(col + 1, d):
+                t = s[row, col]
+                for j in range(col):
+                    t -= low[row, j] * low[col, j]
+                low[row, col] = t / low[col, col]
+        for col in range(d):  # L^-1
+            for row in range(d):
+                inv_low[row, col] = 0.0
+            inv_low[col, col] = 1.0 / low[col, col]
+            for row in range(col + 1, d):
+                t = 0.0
+                for j in range(col, row):
+                    t -= low[row, j] * inv_low[j, col]
+                inv_low[row, col] = t / low[row, row]
+        root = math.exp(logdet / d)
+        for a in range(d):
+            for b in range(d):
+                c[a, b] = s[a, b] / root
+                t = 0.0
+                for j in range(max(a, b), d):
+                    t += inv_low[j, a] * inv_low[j, b]
+                inv_c[a, b] = t * root  # C^-1 = |S|^(1/d) S^-1, S^-1 = L^-T L^-1
+        top = 0.0
+        for m in range(k):
+            t = 0.0
+            for a in range(d):
+                for b in range(d):
+                    t += scatter[m, a, b] * inv_c[b, a]
+            new[m] = t / (d * nk[m])
+            top = max(top, new[m])
+        if _vanishing(new, limit):
+            return lam, c, False
+        moved = 0.0
+        for m in range(k):
+            moved = max(moved, abs(new[m] - lam[m]))
+            lam[m] = new[m]
+        if moved <= tol * top:
+            break
+    return lam, c, True
 
 
 @njit(cache=True)
