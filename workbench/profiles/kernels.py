@@ -25,7 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["hc_merges", "common_orientation", "factor_covariances", "volumes_common_shape",
+__all__ = ["hc_merges", "common_orientation", "factor_covariances", "common_orientation_mstep",
+           "volumes_common_shape",
            "volumes_common_matrix", "moments_full", "moments_diag",
            "estep_full", "estep_full_t",
            "estep_diag"]
@@ -248,6 +249,43 @@ def common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol):
 #: the log-likelihood is unchanged and the posterior differs by less than 4e-18. It saves
 #: most of the exponentials, the E-step's largest cost, once the profiles separate.
 NEGLIGIBLE = -40.0
+
+
+@njit(cache=True)
+def common_orientation_mstep(scatter, orientation, nk, equal_volume, limit, max_sweeps, tol):
+    """The EVE / VVE M-step around :func:`common_orientation`: rotates the scatters to
+    ``D' W_k D``, runs the sweeps (``orientation`` updated in place) and returns the
+    covariances ``D diag(lambda_k A_k) D'`` (k, d, d) and False when a variance is not
+    positive or vanishes below ``limit``."""
+    k, d, _ = scatter.shape
+    rot = np.empty((k, d, d))
+    tmp = np.empty((d, d))
+    for m in range(k):  # D' W_m D
+        for a in range(d):
+            for b in range(d):
+                t = 0.0
+                for j in range(d):
+                    t += scatter[m, a, j] * orientation[j, b]
+                tmp[a, b] = t
+        for a in range(d):
+            for b in range(d):
+                t = 0.0
+                for j in range(d):
+                    t += orientation[j, a] * tmp[j, b]
+                rot[m, a, b] = t
+    lam, shapes, ok = common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol)
+    cov = np.zeros((k, d, d))
+    if not ok:
+        return cov, False
+    for m in range(k):
+        for a in range(d):
+            var = lam[m] * shapes[m, a]
+            if not math.isfinite(var) or var <= limit:
+                return cov, False
+            for i in range(d):
+                for j in range(d):
+                    cov[m, i, j] += orientation[i, a] * var * orientation[j, a]
+    return cov, True
 
 
 @njit(cache=True)

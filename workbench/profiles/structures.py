@@ -159,21 +159,20 @@ def _common_orientation(scatter, nk, structure, state, scale):
     principal components). Each step lowers ``Q``; sweeps stop when ``Q`` changes by less
     than ``INNER_TOL`` (relative). The orientation is kept in ``state`` for the next M-step.
     """
-    from workbench.profiles.kernels import common_orientation
+    from workbench.profiles.kernels import common_orientation_mstep
 
     D = state.get("orientation")
     if D is None:
         _, vecs = _eig_desc(scatter.sum(axis=0)[None])
         D = vecs[0].copy()
-    rot = np.einsum("ji,kjl,lm->kim", D, scatter, D)  # S_k = D' W_k D
-    lam, shapes, ok = common_orientation(rot, D, nk.astype(float), structure == "EVE",
-                                         INNER_MAX, INNER_TOL)
+    # Compiled: S_k = D' W_k D, the sweeps, and D diag(lambda_k A_k) D'.
+    cov, ok = common_orientation_mstep(np.ascontiguousarray(scatter), D, nk.astype(float),
+                                       structure == "EVE", 1e-10 * scale, INNER_MAX,
+                                       INNER_TOL)
     if not ok:
         raise Degenerate("singular covariance")
     state["orientation"] = D
-    var = lam[:, None] * shapes
-    check_var(var, scale)
-    return np.einsum("ij,kj,lj->kil", D, var, D)
+    return cov
 
 
 def _volumes_common_matrix(scatter, nk, state, scale):
@@ -228,4 +227,5 @@ def mstep_full(scatter, nk, structure, scale, state):
         state["shape"] = shape
     else:  # pragma: no cover - guarded by the caller
         raise ValueError(structure)
-    return np.einsum("kij,kj,klj->kil", vecs, lam[:, None] * shape[None], vecs)
+    # D_k diag(lambda_k A) D_k' (a three-operand einsum was a third of this M-step's time)
+    return (vecs * (lam[:, None] * shape[None])[:, None, :]) @ vecs.transpose(0, 2, 1)
