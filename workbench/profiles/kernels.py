@@ -41,30 +41,20 @@ def _criterion(w, trace, size, alpha, beta, low):
     base = math.log(beta * (trace + alpha) / size)
     if size <= d:
         return size * base
-    # One log of the product of the pivots and multiplications by reciprocals: the eight
-    # logarithms and 36 divisions per pair were half of the agglomeration's time.
-    inv_size = 1.0 / size
-    pivots = 1.0
+    logdet = 0.0
     for col in range(d):  # Cholesky factor of w / size, column by column
-        s = w[col, col] * inv_size
+        s = w[col, col] / size
         for m in range(col):
             s -= low[col, m] * low[col, m]
         if s <= 0.0:
             return size * base
-        pivots *= s
         low[col, col] = math.sqrt(s)
-        inv_pivot = 1.0 / low[col, col]
+        logdet += 2.0 * math.log(low[col, col])
         for row in range(col + 1, d):
-            s = w[row, col] * inv_size
+            s = w[row, col] / size
             for m in range(col):
                 s -= low[row, m] * low[col, m]
-            low[row, col] = s * inv_pivot
-    if 1e-300 < pivots < 1e300:
-        logdet = math.log(pivots)
-    else:  # the product left the floating-point range: one log per pivot
-        logdet = 0.0
-        for col in range(d):
-            logdet += 2.0 * math.log(low[col, col])
+            low[row, col] = s / low[col, col]
     top = max(logdet, base)
     return size * (top + math.log(math.exp(logdet - top) + math.exp(base - top)))
 
