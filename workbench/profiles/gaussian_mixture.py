@@ -4,9 +4,12 @@ The engine behind :func:`workbench.profiles.select.find_profiles`; the covarianc
 (mclust's fourteen) and their M-steps live in :mod:`workbench.profiles.structures`, the
 starting partitions in :mod:`workbench.profiles.initialisation`.
 
-The E-step is vectorised over people and components: one Cholesky factor per component and
-M-step, quadratic forms as two matrix products on the precomputed products ``x_i x_j`` (no
-(n, k, d) tensor), log-sum-exp in place. :func:`fit_mixture` runs every (structure, k) from
+The E- and M-steps are compiled (:mod:`workbench.profiles.kernels`): the E-step factors the k
+covariances in one call, gets ``L_k^-1 x_i`` for every component and person from one matrix
+product and runs its other loops over people (they vectorise); the M-step gets the sizes, sums
+and second moments of every component from one matrix product with the products of the rows
+(``1, x, x_i x_j``, computed once per data set and kept for the last few data sets, as every
+structure is fitted to the same rows). :func:`fit_mixture` runs every (structure, k) from
 
 * mclust's start, the model-based hierarchical agglomeration cut at k (``hc_labels``), always
   run to convergence so that no cell is worse than mclust's own single start (on large
@@ -19,6 +22,9 @@ For large samples the starts run on a subset of rows (as mclust initialises on a
 2000) and the best, with mclust's start, is refined on all rows; the agglomerations of further
 subsets (``other_anchors``) start each cell too, since which subset mclust draws decides which
 optimum some cells reach.
+
+(A little over 600 lines: the fitted model, the products of the rows, the EM loop and the
+starts of one EM problem are read together.)
 
 Examples
 --------
@@ -34,6 +40,8 @@ True
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -220,6 +228,42 @@ class _Run:
     pruned: bool = False
 
 
+_PRODUCTS: OrderedDict = OrderedDict()
+#: Data sets whose products are kept (the grid fits every structure on the same rows, its
+#: subsets and its resamples: at 20,000 people rebuilding them was a tenth of the time).
+PRODUCTS_KEPT = 4
+#: Only data sets of at least this many numbers are kept (smaller ones are cheap to redo).
+PRODUCTS_FROM = 20_000
+
+
+def _products(x, diag):
+    """The products of the rows the E- and M-steps reuse, kept for the last few data sets
+    (keyed by their bytes, so equal data share them whatever array holds them):
+
+    * ``x2`` (diagonal) or ``xx`` (full, :func:`outer_tri`);
+    * ``xt``: the data transposed (the compiled full E-step runs over rows in its inner
+      loops);
+    * ``moment_rows``: rows 1, x and x2 or xx, so that one matrix product with the posteriors
+      gives n_k, the sums and the second moments of every component.
+    """
+    x = np.ascontiguousarray(x, dtype=float)
+    key = None
+    if x.size >= PRODUCTS_FROM:
+        key = (x.shape, diag, hashlib.blake2b(x.data, digest_size=16).digest())
+        if key in _PRODUCTS:
+            _PRODUCTS.move_to_end(key)
+            return _PRODUCTS[key]
+    x2 = x * x if diag else None
+    xx = None if diag else outer_tri(x)
+    xt = None if diag else np.ascontiguousarray(x.T)
+    rows = np.ascontiguousarray(np.hstack([np.ones((len(x), 1)), x, x2 if diag else xx]).T)
+    if key is not None:  # shared between fits, never written
+        _PRODUCTS[key] = (x2, xx, xt, rows)
+        while len(_PRODUCTS) > PRODUCTS_KEPT:
+            _PRODUCTS.popitem(last=False)
+    return x2, xx, xt, rows
+
+
 class _Data:
     """The rows of one EM problem with the products the E- and M-steps reuse."""
 
@@ -227,14 +271,7 @@ class _Data:
         self.x = x
         self.structure = structure
         self.diag = structure in DIAGONAL
-        self.x2 = x * x if self.diag else None
-        self.xx = None if self.diag else outer_tri(x)
-        # The compiled full E-step runs over rows in its inner loops: the data transposed.
-        self.xt = None if self.diag else np.ascontiguousarray(x.T)
-        # Rows 1, x, and x_j^2 (diagonal) or x_i x_j (i <= j): one matrix product with the
-        # posteriors gives n_k, the sums and the second moments of every component.
-        self.moment_rows = np.ascontiguousarray(
-            np.hstack([np.ones((len(x), 1)), x, self.x2 if self.diag else self.xx]).T)
+        self.x2, self.xx, self.xt, self.moment_rows = _products(x, self.diag)
         self.tri = np.triu_indices(x.shape[1])
         self.scale = scale
 

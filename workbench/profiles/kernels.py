@@ -1,14 +1,28 @@
-"""Compiled kernels (numba) for the two loops numpy cannot vectorise well.
+"""Compiled kernels (numba) for the loops of the profiles stage that numpy cannot vectorise
+well, or where numpy's overhead per call outweighs the arithmetic (small matrices, thousands of
+EM iterations):
 
 * :func:`hc_merges`: mclust's model-based hierarchical agglomeration (VVV criterion), a
   sequential loop of n merges, each comparing the new group with every other;
-* :func:`common_orientation`: the Jacobi plane rotations of the EVE and VVE M-step, a loop
-  over pairs of axes.
+* :func:`factor_covariances`, :func:`estep_full_t` (:func:`estep_full`), :func:`estep_diag`:
+  the E-step. ``L_k^-1 x_i`` for every component and person is one matrix product (BLAS); the
+  squared distances, the log-sum-exp and the posteriors are loops over people, which
+  vectorise; :func:`exp_negligible` gives the exponentials within one rounding unit of
+  ``math.exp`` and skips those below ``exp(-40)`` (:data:`NEGLIGIBLE`);
+* :func:`moments_full`, :func:`moments_diag`: the M-step's sizes, means and scatters from one
+  matrix product of the posteriors with the products of the rows;
+* :func:`common_orientation` (:func:`common_orientation_mstep`), :func:`volumes_common_shape`,
+  :func:`volumes_common_matrix`: the inner iterations of the EVE/VVE, VEI/VEV and VEE M-steps.
 
-numba installs from a wheel with the package (``pyproject.toml``); the kernels are compiled on
-first use and cached next to this module (``cache=True``), so later processes load them.
-The statistics are documented where they are used: :mod:`workbench.profiles.initialisation`
-and :mod:`workbench.profiles.structures`.
+What they buy is measured in ``benchmarks/README.md`` (bench_profiles). numba installs from a
+wheel with the package (``pyproject.toml``); the kernels are compiled on first use and cached
+next to this module (``cache=True``), so later processes load them; each is called with one
+set of argument types (writable C-contiguous float arrays), so that it is compiled once.
+The statistics are documented where they are used: :mod:`workbench.profiles.initialisation`,
+:mod:`workbench.profiles.gaussian_mixture` and :mod:`workbench.profiles.structures`.
+
+(A little over 600 lines: every compiled loop of the stage in one module, with the one rule
+about argument types and the one cache.)
 
 Examples
 --------

@@ -47,7 +47,7 @@ VLMR_MAX_PARAMETERS = 150
 HESSIAN_ROWS = 1000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tri(d):
     """Lower-triangle indices (kept: the Hessian unpacks the parameters thousands of times)."""
     return np.tril_indices(d)
