@@ -57,6 +57,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12])
     parser.add_argument("--raw-means", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep each seed's organisation and impact output under this folder "
+                        "(default: a temporary folder, removed)")
     parser.add_argument("--error-correlation", type=float, default=None,
                         help="override the correlation the calibration computes (default: "
                         "as workbench impact runs by default)")
@@ -64,8 +67,12 @@ def main() -> None:
     extra = (["--raw-means"] if args.raw_means else []) + (
         [] if args.error_correlation is None else
         ["--error-correlation", str(args.error_correlation)])
-    with tempfile.TemporaryDirectory() as tmp:
-        tables = [one(s, args.people, Path(tmp), extra) for s in args.seeds]
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        tables = [one(s, args.people, args.keep, extra) for s in args.seeds]
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            tables = [one(s, args.people, Path(tmp), extra) for s in args.seeds]
     table = pd.concat(tables, ignore_index=True)
     for seed, d in table.groupby("seed"):
         print(f"seed {seed}: pooled {d['covered'].sum()}/{len(d)}, raw "

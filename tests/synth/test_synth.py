@@ -138,3 +138,25 @@ def test_one_wave_organisation_round_trips(tmp_path):
     loaded = load_organisation(tmp_path / "one")
     assert loaded.enrollments is None
     assert loaded.waves == [1]
+
+
+def test_an_activity_targeting_several_skills_counts_once_per_person():
+    """A programme that targets both skills a person is sent to train is taken (and its
+    effect gained) once: the gain of every completer is the truth's effect of one completion."""
+    from workbench.synth.generator import _train
+
+    n = 400
+    people = pd.DataFrame({"person": [f"P{i}" for i in range(n)], "role": "Specialist"})
+    framework = pd.DataFrame({"role": "Specialist", "skill": ["A", "B"],
+                              "required_level": 4.0})
+    catalog = pd.DataFrame({"activity": "X", "skill": ["A", "B"], "weeks": 4})
+    effects = pd.DataFrame({"activity": "X", "skill": ["A", "B"], "effect": [0.3, 0.2]})
+    true1 = np.full((n, 2), 2.0)  # everyone far below the requirement: most train
+    enrollments, gain = _train(people, framework, catalog, effects, true1, ["A", "B"], 1.0,
+                               [pd.Timestamp("2026-01-19"), pd.Timestamp("2026-07-13")],
+                               np.random.default_rng(3))
+    assert not enrollments.duplicated(["person", "activity"]).any()
+    completers = people["person"].isin(enrollments.loc[enrollments["completed"], "person"])
+    assert completers.sum() > 100
+    np.testing.assert_allclose(gain[completers.to_numpy()], [[0.3, 0.2]] * completers.sum())
+    np.testing.assert_array_equal(gain[~completers.to_numpy()], 0.0)

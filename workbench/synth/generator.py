@@ -432,6 +432,7 @@ def _train(people, framework, catalog, effects, true1, skill_names, rate, dates,
         p = np.exp(2.5 * gap)
         p /= p.sum()
         n_take = 1 if rng.random() < 0.6 else 2
+        taken = set()
         for s in rng.choice(n_skills, size=min(n_take, n_skills), replace=False, p=p):
             options = by_skill[skill_names[s]]
             if len(options) == 0:
@@ -441,6 +442,12 @@ def _train(people, framework, catalog, effects, true1, skill_names, rate, dates,
             start = dates[0] + pd.Timedelta(days=int(rng.integers(28, 70)))
             end = start + pd.Timedelta(weeks=weeks)
             completed = bool(rng.random() < 0.85)
+            if activity in taken:
+                # an activity that targets both drawn skills (the programme) is taken once:
+                # its effect is the truth's effect of one completion (the draws above keep the
+                # random stream of everything else unchanged)
+                continue
+            taken.add(activity)
             rows.append((people["person"].iat[i], activity, start.date().isoformat(),
                          end.date().isoformat(), completed))
             if completed:
@@ -448,7 +455,6 @@ def _train(people, framework, catalog, effects, true1, skill_names, rate, dates,
                 for skill in targets:
                     gain[i, col[skill]] += effect[(activity, skill)]
     enrollments = pd.DataFrame(rows, columns=["person", "activity", "start", "end", "completed"])
-    enrollments = enrollments.drop_duplicates(["person", "activity"]).reset_index(drop=True)
     return enrollments, gain
 
 
