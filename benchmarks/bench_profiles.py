@@ -135,10 +135,11 @@ def _shortfall(ours: pd.DataFrame, refs: list, n: int, d: int) -> tuple[float, i
 
 
 def warm_up(work: Path) -> None:
-    """One small untimed run: numba compiles the kernels into its cache."""
+    """One small untimed run over every structure: numba compiles every kernel into its
+    cache (a fresh install compiles them once, in its first run)."""
     csv = work / "warm_up.csv"
     simulate(300, seed=1).to_csv(csv, index=False)
-    run_ours(csv, work / "out_warm_up", ["--models", "EII", "EEE", "EVE", "--bootstrap", "2",
+    run_ours(csv, work / "out_warm_up", ["--models", *STRUCTURES, "--bootstrap", "2",
                                          "--k-max", "3"])
 
 

@@ -449,3 +449,20 @@ def test_large_samples_keep_the_better_of_two_subsets_hierarchical_starts():
                       hc_labels=bad, other_anchors=[(rows_b, good)], random_state=0)
     assert fit.loglik >= alone.loglik - 1e-5 * abs(alone.loglik)
     assert adjusted_rand_score(truth, np.argmax(fit.resp, axis=1)) > 0.95
+
+
+def test_adjusted_rand_agrees_with_scikit_learn():
+    """The bootstrap's adjusted Rand index (written out to spare each worker the import of
+    scikit-learn) against scikit-learn's on random, related and degenerate labelings."""
+    from workbench.profiles.stability import adjusted_rand
+
+    rng = np.random.default_rng(7)
+    cases = [([0] * 5, [0] * 5), ([0, 1, 2], [0, 1, 2]), ([0] * 4, [0, 1, 2, 3]), ([1], [2])]
+    for _ in range(200):
+        n = int(rng.integers(2, 80))
+        a = rng.integers(0, int(rng.integers(1, 6)), n)
+        b = a.copy()
+        b[: n // 4] = rng.integers(0, 4, n // 4)
+        cases += [(a, b), (a, rng.integers(0, 3, n))]
+    for a, b in cases:
+        assert adjusted_rand(a, b) == pytest.approx(adjusted_rand_score(a, b), abs=1e-12)

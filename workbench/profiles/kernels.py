@@ -1,14 +1,28 @@
-"""Compiled kernels (numba) for the two loops numpy cannot vectorise well.
+"""Compiled kernels (numba) for the loops of the profiles stage that numpy cannot vectorise
+well, or where numpy's overhead per call outweighs the arithmetic (small matrices, thousands of
+EM iterations):
 
 * :func:`hc_merges`: mclust's model-based hierarchical agglomeration (VVV criterion), a
   sequential loop of n merges, each comparing the new group with every other;
-* :func:`common_orientation`: the Jacobi plane rotations of the EVE and VVE M-step, a loop
-  over pairs of axes.
+* :func:`factor_covariances`, :func:`estep_full_t` (:func:`estep_full`), :func:`estep_diag`:
+  the E-step. ``L_k^-1 x_i`` for every component and person is one matrix product (BLAS); the
+  squared distances, the log-sum-exp and the posteriors are loops over people, which
+  vectorise; :func:`exp_negligible` gives the exponentials within one rounding unit of
+  ``math.exp`` and skips those below ``exp(-40)`` (:data:`NEGLIGIBLE`);
+* :func:`moments_full`, :func:`moments_diag`: the M-step's sizes, means and scatters from one
+  matrix product of the posteriors with the products of the rows;
+* :func:`common_orientation` (:func:`common_orientation_mstep`), :func:`volumes_common_shape`,
+  :func:`volumes_common_matrix`: the inner iterations of the EVE/VVE, VEI/VEV and VEE M-steps.
 
-numba installs from a wheel with the package (``pyproject.toml``); the kernels are compiled on
-first use and cached next to this module (``cache=True``), so later processes load them.
-The statistics are documented where they are used: :mod:`workbench.profiles.initialisation`
-and :mod:`workbench.profiles.structures`.
+What they buy is measured in ``benchmarks/README.md`` (bench_profiles). numba installs from a
+wheel with the package (``pyproject.toml``); the kernels are compiled on first use and cached
+next to this module (``cache=True``), so later processes load them; each is called with one
+set of argument types (writable C-contiguous float arrays), so that it is compiled once.
+The statistics are documented where they are used: :mod:`workbench.profiles.initialisation`,
+:mod:`workbench.profiles.gaussian_mixture` and :mod:`workbench.profiles.structures`.
+
+(A little over 600 lines: every compiled loop of the stage in one module, with the one rule
+about argument types and the one cache.)
 
 Examples
 --------
@@ -25,21 +39,25 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["hc_merges", "common_orientation"]
+__all__ = ["hc_merges", "common_orientation", "factor_covariances", "common_orientation_mstep",
+           "volumes_common_shape",
+           "volumes_common_matrix", "moments_full", "moments_diag",
+           "estep_full", "estep_full_t",
+           "estep_diag"]
 
 
 @njit(cache=True)
-def _criterion(w, trace, size, alpha, beta):
-    """Regularised VVV cost of one group (see workbench.profiles.initialisation)."""
+def _criterion(w, trace, size, alpha, beta, low):
+    """Regularised VVV cost of one group (see workbench.profiles.initialisation); ``low`` is
+    a (d, d) work matrix for the Cholesky factor (called for every pair at every merge: no
+    allocation here)."""
     d = w.shape[0]
     base = math.log(beta * (trace + alpha) / size)
     if size <= d:
         return size * base
-    a = w / size
     logdet = 0.0
-    low = np.zeros((d, d))
-    for col in range(d):  # Cholesky factor, column by column
-        s = a[col, col]
+    for col in range(d):  # Cholesky factor of w / size, column by column
+        s = w[col, col] / size
         for m in range(col):
             s -= low[col, m] * low[col, m]
         if s <= 0.0:
@@ -47,7 +65,7 @@ def _criterion(w, trace, size, alpha, beta):
         low[col, col] = math.sqrt(s)
         logdet += 2.0 * math.log(low[col, col])
         for row in range(col + 1, d):
-            s = a[row, col]
+            s = w[row, col] / size
             for m in range(col):
                 s -= low[row, m] * low[col, m]
             low[row, col] = s / low[col, col]
@@ -56,8 +74,8 @@ def _criterion(w, trace, size, alpha, beta):
 
 
 @njit(cache=True)
-def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w):
-    """Increase of the criterion when groups i and j merge (w: work matrix)."""
+def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w, low):
+    """Increase of the criterion when groups i and j merge (w, low: work matrices)."""
     d = mean.shape[1]
     c = math.sqrt(size[i] * size[j] / (size[i] + size[j]))
     t = trace[i] + trace[j]
@@ -69,7 +87,7 @@ def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w):
             continue
         for b in range(d):
             w[a, b] = scatter[i, a, b] + scatter[j, a, b] + va * c * (mean[i, b] - mean[j, b])
-    return _criterion(w, t, size[i] + size[j], alpha, beta) - term[i] - term[j]
+    return _criterion(w, t, size[i] + size[j], alpha, beta, low) - term[i] - term[j]
 
 
 @njit(cache=True)
@@ -99,11 +117,12 @@ def hc_merges(z, alpha, beta):
     in_slot = np.arange(g)
     last = g - 1
     w = np.zeros((d, d))
+    factor = np.zeros((d, d))
     cost = np.full((g, g), np.inf)
     for i in range(g):
         for j in range(i + 1, g):
             cost[i, j] = cost[j, i] = _pair(i, j, mean, scatter, trace, size, term, alpha,
-                                            beta, w)
+                                            beta, w, factor)
     best = np.empty(g, dtype=np.int64)
     best_cost = np.empty(g)
     for r in range(g):
@@ -143,14 +162,14 @@ def hc_merges(z, alpha, beta):
         for a in range(d):
             mean[i, a] = (size[i] * mean[i, a] + size[j] * mean[j, a]) / total
         trace[i], size[i] = new_trace, total
-        term[i] = _criterion(scatter[i], trace[i], size[i], alpha, beta)
+        term[i] = _criterion(scatter[i], trace[i], size[i], alpha, beta, factor)
         active[j] = False
         best_cost[j] = np.inf
         row_best, row_where = np.inf, -1
         for r in range(g):
             if not active[r] or r == i:
                 continue
-            value = _pair(i, r, mean, scatter, trace, size, term, alpha, beta, w)
+            value = _pair(i, r, mean, scatter, trace, size, term, alpha, beta, w, factor)
             cost[i, r] = cost[r, i] = value
             if value < row_best:
                 row_best, row_where = value, r
@@ -229,6 +248,174 @@ def common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol):
     return lam, shapes, True
 
 
+#: Below this (log scale) against a row's largest term, a component's exponential is taken as
+#: 0: exp(-40) = 4e-18 is under half the rounding unit of the row's total (at least 1), so
+#: the log-likelihood is unchanged and the posterior differs by less than 4e-18. It saves
+#: most of the exponentials, the E-step's largest cost, once the profiles separate.
+NEGLIGIBLE = -40.0
+
+
+@njit(cache=True)
+def common_orientation_mstep(scatter, orientation, nk, equal_volume, limit, max_sweeps, tol):
+    """The EVE / VVE M-step around :func:`common_orientation`: rotates the scatters to
+    ``D' W_k D``, runs the sweeps (``orientation`` updated in place) and returns the
+    covariances ``D diag(lambda_k A_k) D'`` (k, d, d) and False when a variance is not
+    positive or vanishes below ``limit``."""
+    k, d, _ = scatter.shape
+    rot = np.empty((k, d, d))
+    tmp = np.empty((d, d))
+    for m in range(k):  # D' W_m D
+        for a in range(d):
+            for b in range(d):
+                t = 0.0
+                for j in range(d):
+                    t += scatter[m, a, j] * orientation[j, b]
+                tmp[a, b] = t
+        for a in range(d):
+            for b in range(d):
+                t = 0.0
+                for j in range(d):
+                    t += orientation[j, a] * tmp[j, b]
+                rot[m, a, b] = t
+    lam, shapes, ok = common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol)
+    cov = np.zeros((k, d, d))
+    if not ok:
+        return cov, False
+    for m in range(k):
+        for a in range(d):
+            var = lam[m] * shapes[m, a]
+            if not math.isfinite(var) or var <= limit:
+                return cov, False
+            for i in range(d):
+                for j in range(d):
+                    cov[m, i, j] += orientation[i, a] * var * orientation[j, a]
+    return cov, True
+
+
+@njit(cache=True)
+def _vanishing(values, limit):
+    """Some value not finite or at most ``limit`` (a singular covariance)."""
+    for v in values.ravel():
+        if not math.isfinite(v) or v <= limit:
+            return True
+    return False
+
+
+@njit(cache=True)
+def volumes_common_shape(w, nk, shape, limit, check_shape, max_iter, tol):
+    """Volumes (k,) and one shape (d,) of VEI and VEV from the scatters on the shape axes
+    ``w`` (k, d), alternating their closed forms from ``shape`` until the shape moves by less
+    than ``tol`` (see :mod:`workbench.profiles.structures`). False when the volumes (or, with
+    ``check_shape``, the shape) vanish below ``limit``."""
+    k, d = w.shape
+    lam = np.empty(k)
+    new = np.empty(d)
+    shape = shape.copy()
+    for _ in range(max_iter):
+        for m in range(k):
+            t = 0.0
+            for a in range(d):
+                t += w[m, a] / shape[a]
+            lam[m] = t / (d * nk[m])
+        if _vanishing(lam, limit):
+            return lam, shape, False
+        for a in range(d):
+            t = 0.0
+            for m in range(k):
+                t += w[m, a] / lam[m]
+            new[a] = t
+        if check_shape and _vanishing(new, limit):
+            return lam, shape, False
+        logs = 0.0
+        for a in range(d):
+            logs += math.log(new[a])
+        geometric = math.exp(logs / d)
+        moved = 0.0
+        for a in range(d):
+            new[a] /= geometric
+            moved = max(moved, abs(new[a] - shape[a]))
+            shape[a] = new[a]
+        if moved < tol:
+            break
+    for m in range(k):
+        t = 0.0
+        for a in range(d):
+            t += w[m, a] / shape[a]
+        lam[m] = t / (d * nk[m])
+    return lam, shape, True
+
+
+@njit(cache=True)
+def volumes_common_matrix(scatter, nk, lam, limit, max_iter, tol):
+    """VEE: volumes (k,) and the common matrix ``C`` (|C| = 1) from the scatters, alternating
+    ``C = S / |S|^(1/d)`` (``S = sum_k W_k / lambda_k``) and ``lambda_k = tr(W_k C^-1) /
+    (d n_k)`` from the volumes ``lam`` until they move by less than ``tol`` (relative). False
+    when ``S`` is not positive definite or a volume vanishes below ``limit``."""
+    k, d, _ = scatter.shape
+    lam = lam.copy()
+    new = np.empty(k)
+    s = np.empty((d, d))
+    low = np.zeros((d, d))
+    inv_low = np.zeros((d, d))
+    c = np.empty((d, d))
+    inv_c = np.empty((d, d))
+    for _ in range(max_iter):
+        for a in range(d):
+            for b in range(d):
+                t = 0.0
+                for m in range(k):
+                    t += scatter[m, a, b] / lam[m]
+                s[a, b] = t
+        logdet = 0.0
+        for col in range(d):  # Cholesky factor of S
+            t = s[col, col]
+            for j in range(col):
+                t -= low[col, j] * low[col, j]
+            if not t > 0.0 or not math.isfinite(t):
+                return lam, c, False
+            low[col, col] = math.sqrt(t)
+            logdet += math.log(t)
+            for row in range(col + 1, d):
+                t = s[row, col]
+                for j in range(col):
+                    t -= low[row, j] * low[col, j]
+                low[row, col] = t / low[col, col]
+        for col in range(d):  # L^-1
+            for row in range(d):
+                inv_low[row, col] = 0.0
+            inv_low[col, col] = 1.0 / low[col, col]
+            for row in range(col + 1, d):
+                t = 0.0
+                for j in range(col, row):
+                    t -= low[row, j] * inv_low[j, col]
+                inv_low[row, col] = t / low[row, row]
+        root = math.exp(logdet / d)
+        for a in range(d):
+            for b in range(d):
+                c[a, b] = s[a, b] / root
+                t = 0.0
+                for j in range(max(a, b), d):
+                    t += inv_low[j, a] * inv_low[j, b]
+                inv_c[a, b] = t * root  # C^-1 = |S|^(1/d) S^-1, S^-1 = L^-T L^-1
+        top = 0.0
+        for m in range(k):
+            t = 0.0
+            for a in range(d):
+                for b in range(d):
+                    t += scatter[m, a, b] * inv_c[b, a]
+            new[m] = t / (d * nk[m])
+            top = max(top, new[m])
+        if _vanishing(new, limit):
+            return lam, c, False
+        moved = 0.0
+        for m in range(k):
+            moved = max(moved, abs(new[m] - lam[m]))
+            lam[m] = new[m]
+        if moved <= tol * top:
+            break
+    return lam, c, True
+
+
 @njit(cache=True)
 def _finish_row(logp, resp, i):
     """Posterior row i from its log-densities; returns the row's log-likelihood."""
@@ -239,7 +426,8 @@ def _finish_row(logp, resp, i):
             top = logp[m]
     total = 0.0
     for m in range(k):
-        e = math.exp(logp[m] - top)
+        t = logp[m] - top
+        e = math.exp(t) if t > NEGLIGIBLE else 0.0
         resp[i, m] = e
         total += e
     for m in range(k):
@@ -248,28 +436,196 @@ def _finish_row(logp, resp, i):
 
 
 @njit(cache=True)
+def factor_covariances(cov, scale, inv_chols, logdets):
+    """Inverse Cholesky factors (into ``inv_chols``, k x d x d) and log-determinants (into
+    ``logdets``) of the covariances; False when one is singular or ill-conditioned: not
+    positive definite, a squared diagonal of its factor below ``1e-10 scale``, or that
+    diagonal's smallest over largest square below 1e-12 (the checks of the numpy path)."""
+    k, d, _ = cov.shape
+    low = np.zeros((d, d))
+    for m in range(k):
+        logdet, small, large = 0.0, np.inf, 0.0
+        for col in range(d):
+            s = cov[m, col, col]
+            for j in range(col):
+                s -= low[col, j] * low[col, j]
+            if not s > 0.0 or not math.isfinite(s):
+                return False
+            low[col, col] = math.sqrt(s)
+            small, large = min(small, s), max(large, s)
+            logdet += math.log(s)
+            for row in range(col + 1, d):
+                s = cov[m, row, col]
+                for j in range(col):
+                    s -= low[row, j] * low[col, j]
+                low[row, col] = s / low[col, col]
+        if small <= 1e-10 * scale or small / large < 1e-12:
+            return False
+        logdets[m] = logdet
+        for col in range(d):  # L^-1 by forward substitution, column by column
+            for row in range(d):
+                inv_chols[m, row, col] = 0.0
+            inv_chols[m, col, col] = 1.0 / low[col, col]
+            for row in range(col + 1, d):
+                s = 0.0
+                for j in range(col, row):
+                    s -= low[row, j] * inv_chols[m, j, col]
+                inv_chols[m, row, col] = s / low[row, row]
+    return True
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_INV_FACTORIAL = tuple(1.0 / math.factorial(j) for j in range(14))
+
+
+@njit(cache=True)
+def exp_negligible(t, out, bits):
+    """``exp(t)`` of ``t <= 0`` into ``out``, 0 below :data:`NEGLIGIBLE`, within one rounding
+    unit of ``math.exp`` (2^j exp(r) with |r| <= log(2) / 2 and exp(r) by its Taylor series to
+    r^13 / 13!, whose remainder is below 2e-16). Written so that the loops vectorise: three
+    times faster than ``math.exp`` on a row of exponentials, the E-step's largest cost;
+    ``bits`` is an int64 work array of the same length. ``out`` and ``t`` are different arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.array([0.0, -1.0, -30.0, -41.0])
+    >>> out = np.empty(4)
+    >>> exp_negligible(t, out, np.empty(4, dtype=np.int64))
+    >>> bool(np.allclose(out, [1.0, np.exp(-1.0), np.exp(-30.0), 0.0], rtol=1e-15, atol=0))
+    True
+    """
+    n = t.shape[0]
+    for i in range(n):
+        v = max(t[i], NEGLIGIBLE)
+        j = math.floor(v * _LOG2E + 0.5)
+        r = (v - j * _LN2_HI) - j * _LN2_LO
+        p = _INV_FACTORIAL[13]
+        p = p * r + _INV_FACTORIAL[12]
+        p = p * r + _INV_FACTORIAL[11]
+        p = p * r + _INV_FACTORIAL[10]
+        p = p * r + _INV_FACTORIAL[9]
+        p = p * r + _INV_FACTORIAL[8]
+        p = p * r + _INV_FACTORIAL[7]
+        p = p * r + _INV_FACTORIAL[6]
+        p = p * r + _INV_FACTORIAL[5]
+        p = p * r + _INV_FACTORIAL[4]
+        p = p * r + _INV_FACTORIAL[3]
+        p = p * r + _INV_FACTORIAL[2]
+        p = p * r + 1.0
+        p = p * r + 1.0
+        keep = t[i] > NEGLIGIBLE
+        out[i] = p if keep else 0.0
+        bits[i] = (np.int64(j) + 1023) << 52  # 2^j, j in [-58, 0]: a normal number
+    scale = bits.view(np.float64)
+    for i in range(n):
+        out[i] *= scale[i]
+
+
+@njit(cache=True)
+def _posteriors_t(logp, resp):
+    """Posteriors into ``resp`` (n, k) from log-densities ``logp`` (k, n, overwritten);
+    returns the log-likelihood. Every loop but the last runs over rows (vectorised)."""
+    k, n = logp.shape
+    top = logp[0].copy()
+    for m in range(1, k):
+        for i in range(n):
+            top[i] = max(top[i], logp[m, i])
+    total = np.zeros(n)
+    bits = np.empty(n, dtype=np.int64)
+    t, e = np.empty(n), np.empty(n)  # separate buffers: in place, the loops do not vectorise
+    for m in range(k):
+        for i in range(n):
+            t[i] = logp[m, i] - top[i]
+        exp_negligible(t, e, bits)
+        for i in range(n):
+            logp[m, i] = e[i]
+            total[i] += e[i]
+    loglik = 0.0
+    for i in range(n):
+        loglik += top[i] + math.log(total[i])
+        total[i] = 1.0 / total[i]
+    for i in range(n):
+        for m in range(k):
+            resp[i, m] = logp[m, i] * total[i]
+    return loglik
+
+
+@njit(cache=True)
+def estep_full_t(xt, log_weights, means, inv_chols, logdets, resp):
+    """:func:`estep_full` on the transposed data ``xt`` (d, n), as the EM loop keeps it.
+
+    ``L_m^-1 x_i`` for every component and row is one matrix product (BLAS); the squared
+    distances and the posteriors are then loops over rows, which vectorise."""
+    d, n = xt.shape
+    k = means.shape[0]
+    const = d * math.log(2 * math.pi)
+    z = np.dot(inv_chols.reshape((k * d, d)), xt)
+    logp = np.zeros((k, n))
+    for m in range(k):
+        for a in range(d):
+            off = 0.0
+            for b in range(a + 1):
+                off += inv_chols[m, a, b] * means[m, b]
+            row = m * d + a
+            for i in range(n):
+                v = z[row, i] - off
+                logp[m, i] += v * v
+        c = log_weights[m] - 0.5 * (const + logdets[m])
+        for i in range(n):
+            logp[m, i] = c - 0.5 * logp[m, i]
+    return _posteriors_t(logp, resp)
+
+
+@njit(cache=True)
+def _sizes_means(stats, d):
+    k = stats.shape[1]
+    nk = stats[0].copy()
+    means = np.empty((k, d))
+    for m in range(k):
+        for a in range(d):
+            means[m, a] = stats[1 + a, m] / nk[m]
+    return nk, means
+
+
+@njit(cache=True)
+def moments_full(stats, d):
+    """Sizes ``n_k``, means (k, d) and scatters ``W_k = sum_i z_ik x_i x_i' - n_k mu_k mu_k'``
+    (k, d, d) of the components from ``stats``: rows 1, x_j and x_i x_j (i <= j) of the data
+    times the posteriors (n, k), one matrix product."""
+    nk, means = _sizes_means(stats, d)
+    k = len(nk)
+    scatter = np.empty((k, d, d))
+    for m in range(k):
+        row = 1 + d
+        for a in range(d):
+            for b in range(a, d):
+                v = stats[row, m] - nk[m] * means[m, a] * means[m, b]
+                scatter[m, a, b] = v
+                scatter[m, b, a] = v
+                row += 1
+    return nk, means, scatter
+
+
+@njit(cache=True)
+def moments_diag(stats, d):
+    """As :func:`moments_full` with rows 1, x_j and x_j^2: the scatters' diagonals (k, d),
+    floored at 0."""
+    nk, means = _sizes_means(stats, d)
+    k = len(nk)
+    wdiag = np.empty((k, d))
+    for m in range(k):
+        for a in range(d):
+            wdiag[m, a] = max(stats[1 + d + a, m] - nk[m] * means[m, a] ** 2, 0.0)
+    return nk, means, wdiag
+
+
+@njit(cache=True)
 def estep_full(x, log_weights, means, inv_chols, logdets, resp):
     """E-step with full covariances ``L_k L_k'`` (given ``L_k^-1`` and ``log|Sigma_k|``):
     posteriors into ``resp`` (n, k); returns the log-likelihood."""
-    n, d = x.shape
-    k = means.shape[0]
-    const = d * math.log(2 * math.pi)
-    logp = np.empty(k)
-    diff = np.empty(d)
-    loglik = 0.0
-    for i in range(n):
-        for m in range(k):
-            for a in range(d):
-                diff[a] = x[i, a] - means[m, a]
-            maha = 0.0
-            for a in range(d):
-                z = 0.0
-                for b in range(a + 1):
-                    z += inv_chols[m, a, b] * diff[b]
-                maha += z * z
-            logp[m] = log_weights[m] - 0.5 * (const + logdets[m] + maha)
-        loglik += _finish_row(logp, resp, i)
-    return loglik
+    return estep_full_t(x.T.copy(), log_weights, means, inv_chols, logdets, resp)
 
 
 @njit(cache=True)

@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -46,7 +47,9 @@ VLMR_MAX_PARAMETERS = 150
 HESSIAN_ROWS = 1000
 
 
+@functools.cache
 def _tri(d):
+    """Lower-triangle indices (kept: the Hessian unpacks the parameters thousands of times)."""
     return np.tril_indices(d)
 
 
@@ -203,15 +206,24 @@ def vlmr_test(x, null: MixtureFit, alt: MixtureFit) -> tuple[float, float]:
     EVV) and when the larger model has more than 150 parameters (the numerical Hessian would
     be slow).
     """
-    x = np.asarray(x, float)
+    return _vlmr(np.asarray(x, float), null, alt, {})
+
+
+def _vlmr(x, null, alt, derivatives: dict):
+    """:func:`vlmr_test` with the scores and Hessians of each fit kept in ``derivatives``
+    (``vlmr_table`` tests k against k - 1 and k + 1 against k: each fit's numerical
+    Hessian, the test's cost, is computed once)."""
     lr = max(0.0, 2 * (alt.loglik - null.loglik))
     if alt.structure not in VLMR_STRUCTURES or alt.n_parameters > VLMR_MAX_PARAMETERS:
         return lr, np.nan
     # One BLAS thread also for the eigenvalues: threaded LAPACK on a busy machine took 0.6 s
     # for one 160 x 160 matrix.
     with one_blas_thread():
-        sf, af = _scores_hessian(x, alt)
-        sg, ag = _scores_hessian(x, null)
+        for fit in (alt, null):
+            if id(fit) not in derivatives:
+                derivatives[id(fit)] = _scores_hessian(x, fit)
+        sf, af = derivatives[id(alt)]
+        sg, ag = derivatives[id(null)]
         n = len(x)
         try:
             af_inv, ag_inv = np.linalg.inv(af), np.linalg.inv(ag)
@@ -227,11 +239,12 @@ def vlmr_test(x, null: MixtureFit, alt: MixtureFit) -> tuple[float, float]:
 
 def vlmr_table(x, fits, structure, k_max) -> dict:
     """``{k: (LR, p_value)}`` of k against k - 1, k = 2..k_max, for one structure."""
-    out = {}
+    out, derivatives = {}, {}
+    x = np.asarray(x, float)
     for k in range(2, k_max + 1):
         null, alt = fits.get((structure, k - 1)), fits.get((structure, k))
         if null is not None and alt is not None:
-            out[k] = vlmr_test(x, null, alt)
+            out[k] = _vlmr(x, null, alt, derivatives)
     return out
 
 
