@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
 __all__ = ["HierarchicalTree", "agglomerate", "svd_transform", "kmeanspp_labels",
            "random_labels", "ward_trees", "ward_labels", "one_hot"]
@@ -162,6 +161,10 @@ def ward_trees(x) -> list:
 
     Cut at k they give deterministic starts besides the model-based agglomeration.
     """
+    # imported here: scipy.cluster (and scipy.spatial under it) costs most of a second, and
+    # every command's parser imports this package for the structures' names
+    from scipy.cluster.hierarchy import linkage
+
     xc = np.asarray(x, float) - np.mean(x, axis=0)
     trees = [linkage(xc, method="ward")]
     u, sv, _ = np.linalg.svd(xc, full_matrices=False)
@@ -173,6 +176,8 @@ def ward_trees(x) -> list:
 
 def ward_labels(trees, k) -> list:
     """The partitions of each Ward tree cut at k groups (those that reach k groups)."""
+    from scipy.cluster.hierarchy import fcluster
+
     out = []
     if k == 1 or not trees:
         return out
