@@ -1,58 +1,52 @@
 """Stage 1: calibrated scores net of rater bias (the REML engine, calibration, reliability,
 self-other agreement; the many-facet Rasch model as the ordinal alternative).
+
+Every public name of the modules below is re-exported here from their ``__all__`` and
+imported lazily (PEP 562): ``workbench calibrate`` then loads the engine, the calibration and
+the tables it writes, not the Rasch model, the coverage study or the wave covariances.
+
+Examples
+--------
+>>> from workbench.calibration import calibrate_ratings, fit_mixed
+>>> calibrate_ratings.__module__
+'workbench.calibration.calibrate'
 """
 
 from __future__ import annotations
 
-from workbench.calibration import (
-    agreement,
-    calibrate,
-    coverage,
-    generalizability,
-    handover,
-    identifiability,
-    mixed_design,
-    mixed_model,
-    rasch,
-    rasch_bias,
-    rasch_compare,
-    rasch_connectivity,
-    rasch_estimation,
-    rasch_facets,
-    rasch_figures,
-    rasch_fit,
-    reliability,
-    reliability_summary,
-    result,
-    vc_uncertainty,
-    wave_covariance,
-)
-from workbench.calibration.agreement import *  # noqa: F403
-from workbench.calibration.calibrate import *  # noqa: F403
-from workbench.calibration.coverage import *  # noqa: F403
-from workbench.calibration.generalizability import *  # noqa: F403
-from workbench.calibration.handover import *  # noqa: F403
-from workbench.calibration.identifiability import *  # noqa: F403
-from workbench.calibration.mixed_design import *  # noqa: F403
-from workbench.calibration.mixed_model import *  # noqa: F403
-from workbench.calibration.rasch import *  # noqa: F403
-from workbench.calibration.rasch_bias import *  # noqa: F403
-from workbench.calibration.rasch_compare import *  # noqa: F403
-from workbench.calibration.rasch_connectivity import *  # noqa: F403
-from workbench.calibration.rasch_estimation import *  # noqa: F403
-from workbench.calibration.rasch_facets import *  # noqa: F403
-from workbench.calibration.rasch_figures import *  # noqa: F403
-from workbench.calibration.rasch_fit import *  # noqa: F403
-from workbench.calibration.reliability import *  # noqa: F403
-from workbench.calibration.reliability_summary import *  # noqa: F403
-from workbench.calibration.result import *  # noqa: F403
-from workbench.calibration.vc_uncertainty import *  # noqa: F403
-from workbench.calibration.wave_covariance import *  # noqa: F403
+import importlib
+import importlib.util
 
-__all__ = [*mixed_design.__all__, *mixed_model.__all__, *identifiability.__all__,
-           *result.__all__, *calibrate.__all__, *handover.__all__, *reliability.__all__,
-           *generalizability.__all__, *reliability_summary.__all__, *agreement.__all__,
-           *coverage.__all__, *vc_uncertainty.__all__,
-           *rasch.__all__, *rasch_estimation.__all__, *rasch_fit.__all__, *rasch_facets.__all__,
-           *rasch_bias.__all__, *rasch_compare.__all__, *rasch_connectivity.__all__,
-           *rasch_figures.__all__, *wave_covariance.__all__]
+# The order the names are looked up in (the first module that exports a name owns it): the
+# engine and the calibration first, so that asking for them imports nothing else.
+MODULES = ("mixed_design", "mixed_model", "identifiability", "result", "calibrate", "handover",
+           "reliability", "generalizability", "reliability_summary", "agreement", "coverage",
+           "vc_uncertainty", "rasch", "rasch_estimation", "rasch_fit", "rasch_facets",
+           "rasch_bias", "rasch_compare", "rasch_connectivity", "rasch_figures",
+           "wave_covariance")
+
+
+def _modules():
+    for name in MODULES:
+        yield importlib.import_module(f"{__name__}.{name}")
+
+
+def __getattr__(name: str):
+    if name in MODULES or (not name.startswith("__")
+                           and importlib.util.find_spec(f"{__name__}.{name}") is not None):
+        return importlib.import_module(f"{__name__}.{name}")  # a module (the engine's too)
+    if name == "__all__":
+        value = list(dict.fromkeys(item for module in _modules() for item in module.__all__))
+    else:
+        for module in _modules():
+            if name in module.__all__:
+                value = getattr(module, name)
+                break
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__getattr__("__all__")))
