@@ -26,7 +26,8 @@ rater:ratee) form a block-diagonal matrix with one small block per level of ``g`
 are factored all at once with batched dense algebra, and only the Schur complement on the
 remaining (crossed) terms and the fixed effects is factored as one dense matrix. The term ``g``
 is chosen to make that complement as small as possible. ``theta`` is optimised by Newton steps
-in ``log theta^2`` using the analytic gradient of the profiled criterion,
+in ``log theta^2`` (started from one-way ANOVA estimates when no term is nested in another,
+else from 1 as in lme4) using the analytic gradient of the profiled criterion,
 
     d dev / d theta_k = 2 (q_k - tr[(M^-1)_kk]) / theta_k - 2 df theta_k |Z_k' r|^2 / r^2
 
@@ -390,7 +391,8 @@ def fit_mixed(
     fixed_design : DataFrame, optional
         A ready fixed-effects design (rows aligned with ``data``) used instead of ``fixed``.
     theta_start : sequence of float, optional
-        Starting relative SDs (default 1 per term, as lme4).
+        Starting relative SDs (default: one-way ANOVA estimates when no term is nested in
+        another, else 1 per term as lme4; the optimum does not depend on it).
     solver : {"auto", "dense", "iterative"}
         ``"dense"``: exact profiled REML with a dense Schur complement (crossed terms up to
         about 10,000 levels). ``"iterative"``: conjugate gradients with stochastic traces for
