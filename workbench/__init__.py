@@ -20,37 +20,11 @@ Examples
 
 from __future__ import annotations
 
-import importlib
+from workbench._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-# In data-flow order; the first subpackage that exports a name owns it.
 SUBPACKAGES = ("errors", "checks", "results", "tables", "synth", "calibration", "profiles",
                "impact", "plans", "runs", "reporting")
 
-
-def _exports() -> dict:
-    where = {}
-    for sub in SUBPACKAGES:
-        module = importlib.import_module(f"workbench.{sub}")
-        for name in module.__all__:
-            where.setdefault(name, module)
-    return where
-
-
-def __getattr__(name: str):
-    if name in SUBPACKAGES:
-        return importlib.import_module(f"workbench.{name}")
-    if name == "__all__":
-        value = sorted(_exports())
-    else:
-        module = _exports().get(name)
-        if module is None:
-            raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-        value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__getattr__("__all__")))
+__getattr__, __dir__ = lazy_exports(globals(), SUBPACKAGES)

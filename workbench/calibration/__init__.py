@@ -14,8 +14,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from workbench._lazy import lazy_exports
 
 # The order the names are looked up in (the first module that exports a name owns it): the
 # engine and the calibration first, so that asking for them imports nothing else.
@@ -26,27 +25,4 @@ MODULES = ("mixed_design", "mixed_model", "identifiability", "result", "calibrat
            "wave_covariance")
 
 
-def _modules():
-    for name in MODULES:
-        yield importlib.import_module(f"{__name__}.{name}")
-
-
-def __getattr__(name: str):
-    if name in MODULES or (not name.startswith("__")
-                           and importlib.util.find_spec(f"{__name__}.{name}") is not None):
-        return importlib.import_module(f"{__name__}.{name}")  # a module (the engine's too)
-    if name == "__all__":
-        value = list(dict.fromkeys(item for module in _modules() for item in module.__all__))
-    else:
-        for module in _modules():
-            if name in module.__all__:
-                value = getattr(module, name)
-                break
-        else:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__getattr__("__all__")))
+__getattr__, __dir__ = lazy_exports(globals(), MODULES)
