@@ -126,3 +126,24 @@ def test_stability_reports_its_monte_carlo_error():
     # the Monte Carlo error is sd / sqrt(B) of the resampled Jaccards: between 0 and 0.5/sqrt(B)
     assert ((st["jaccard_mc_se"] >= 0) & (st["jaccard_mc_se"] <= 0.5 / np.sqrt(20))).all()
     assert 0 <= res.adjusted_rand["mc_se"] <= 0.5 / np.sqrt(20)
+
+
+def test_parallel_workers_give_the_serial_results_after_openmp_was_used():
+    """Forked workers return what the serial loop returns, in order, also when the parent
+    has already run scikit-learn's OpenMP k-means (GNU OpenMP's threads do not survive a
+    fork: the workers run on one thread, or k-means in a worker would wait forever)."""
+    from sklearn.cluster import KMeans
+
+    from workbench.profiles.parallel import parallel_map
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 4))
+    KMeans(3, n_init=1, random_state=0).fit(x)  # the parent's OpenMP pool now exists
+
+    def labels(seed):
+        return KMeans(3, n_init=1, random_state=seed).fit_predict(x)
+
+    arguments = [(s,) for s in range(4)]
+    serial = [labels(*a) for a in arguments]
+    parallel = parallel_map(labels, arguments, n_jobs=2)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))

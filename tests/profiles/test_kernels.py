@@ -86,3 +86,50 @@ def test_products_are_shared_by_equal_data_only():
     assert _products(other, False)[3] is not first[3]
     assert _products(x, True)[3] is not first[3]
     assert np.array_equal(_products(other, False)[2], other.T)
+
+
+def _same_partition(a, b):
+    """Equal up to relabelling: every cell of the contingency table pairs one label of each."""
+    k = int(max(a.max(), b.max())) + 1
+    table = np.bincount(a * k + b, minlength=k * k).reshape(k, k) > 0
+    return table.sum(axis=0).max() == 1 and table.sum(axis=1).max() == 1
+
+
+def test_ward_trees_cut_like_scipys_ward_linkage():
+    """The compiled nearest-neighbour chain gives scipy's Ward partitions at every k, on the
+    data and on its whitened components (the two trees ``ward_trees`` returns)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from workbench.profiles.initialisation import ward_trees
+
+    rng = np.random.default_rng(8)
+    for n, d in ((60, 2), (400, 5), (900, 8)):
+        x = rng.normal(size=(n, d)) + 3.0 * rng.integers(0, 4, (n, 1))
+        xc = x - x.mean(axis=0)
+        u, sv, _ = np.linalg.svd(xc, full_matrices=False)
+        for tree, points in zip(ward_trees(x), (xc, u * np.sqrt(sv)), strict=True):
+            reference = linkage(points, method="ward")
+            for k in range(2, 9):
+                ours = tree.partition(k)
+                assert ours.max() + 1 == k
+                assert _same_partition(ours, fcluster(reference, k, "maxclust") - 1), (n, k)
+
+
+def test_tree_cuts_match_relabelling_merge_by_merge():
+    """Cutting a tree by union-find gives the labels of replaying its merges one by one
+    (each absorbed group takes the kept group's id; labels in the order of the ids)."""
+    from workbench.profiles.initialisation import agglomerate
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 4)) + rng.integers(0, 3, (300, 1))
+    x[:10] = x[10:20]  # duplicate rows merge first
+    tree = agglomerate(x)
+    label = np.arange(int(tree.groups.max()) + 1)
+    cuts = tree.partitions(range(2, 9))
+    for step, (kept, absorbed) in enumerate(tree.merges):
+        label[label == absorbed] = kept
+        k = len(label) - step - 1
+        if k in cuts:
+            assert np.array_equal(cuts[k], np.unique(label, return_inverse=True)[1][tree.groups])
+        if k <= 2:
+            break

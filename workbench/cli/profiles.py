@@ -54,8 +54,9 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
                         help="random seed (default %(default)s: the same input gives the same "
                         "output)")
-    parser.add_argument("--jobs", type=int, default=1, metavar="J",
-                        help="parallel workers (-1: every core; default %(default)s)")
+    parser.add_argument("--jobs", type=int, default=-1, metavar="J",
+                        help="parallel workers (default -1: every core; the results do not "
+                        "depend on it)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: profiles-<timestamp>)")
     parser.set_defaults(func=run)

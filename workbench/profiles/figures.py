@@ -97,8 +97,10 @@ def plot_projection(res, *, ax=None):
     colors = _palette(res.k)
     for j, row in enumerate(res.profile_summary.itertuples()):
         mask = labels == row.profile
-        ax.scatter(pcs[mask, 0], pcs[mask, 1], s=14, alpha=0.7, color=colors[j],
-                   label=f"{row.profile}: {row.label}")
+        # Markers of a line, not a scatter collection: the same picture, drawn in a
+        # fraction of the time for thousands of people.
+        ax.plot(pcs[mask, 0], pcs[mask, 1], ls="", marker="o", ms=3.7, mew=0, alpha=0.7,
+                color=colors[j], label=f"{row.profile}: {row.label}")
     ax.set_xlabel(f"PC1 ({explained[0]:.0%} of variance)")
     ax.set_ylabel(f"PC2 ({explained[1]:.0%} of variance)" if len(explained) > 1 else "PC2")
     ax.set_title("People on the first two principal components")

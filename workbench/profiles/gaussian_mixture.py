@@ -41,6 +41,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -229,6 +230,8 @@ class _Run:
 
 
 _PRODUCTS: OrderedDict = OrderedDict()
+#: The workers of ``n_jobs`` are threads (:func:`~workbench.profiles.parallel.parallel_map`).
+_PRODUCTS_LOCK = threading.Lock()
 #: Data sets whose products are kept (the grid fits every structure on the same rows, its
 #: subsets and its resamples: at 20,000 people rebuilding them was a tenth of the time).
 PRODUCTS_KEPT = 4
@@ -250,17 +253,19 @@ def _products(x, diag):
     key = None
     if x.size >= PRODUCTS_FROM:
         key = (x.shape, diag, hashlib.blake2b(x.data, digest_size=16).digest())
-        if key in _PRODUCTS:
-            _PRODUCTS.move_to_end(key)
-            return _PRODUCTS[key]
+        with _PRODUCTS_LOCK:
+            if key in _PRODUCTS:
+                _PRODUCTS.move_to_end(key)
+                return _PRODUCTS[key]
     x2 = x * x if diag else None
     xx = None if diag else outer_tri(x)
     xt = None if diag else np.ascontiguousarray(x.T)
     rows = np.ascontiguousarray(np.hstack([np.ones((len(x), 1)), x, x2 if diag else xx]).T)
     if key is not None:  # shared between fits, never written
-        _PRODUCTS[key] = (x2, xx, xt, rows)
-        while len(_PRODUCTS) > PRODUCTS_KEPT:
-            _PRODUCTS.popitem(last=False)
+        with _PRODUCTS_LOCK:
+            _PRODUCTS[key] = (x2, xx, xt, rows)
+            while len(_PRODUCTS) > PRODUCTS_KEPT:
+                _PRODUCTS.popitem(last=False)
     return x2, xx, xt, rows
 
 

@@ -62,26 +62,14 @@ class HierarchicalTree:
         return len(self.merges) + 1 if len(self.merges) else int(self.groups.max()) + 1
 
     def partitions(self, ks) -> dict:
-        """``{k: labels 0..k-1 of the rows}`` for each reachable k (one pass over merges)."""
+        """``{k: labels 0..k-1 of the rows}`` for each reachable k (numbered in the order
+        of the ids that survive each merge)."""
+        from workbench.profiles.kernels import cut_merges
+
         g = int(self.groups.max()) + 1
-        label = np.arange(g)
-        wanted = {int(k) for k in ks if 1 <= k <= g}
-        out = {}
-        current = g
-        if current in wanted:
-            out[current] = label.copy()
-        for kept, absorbed in self.merges:
-            label[label == absorbed] = kept
-            current -= 1
-            if current in wanted:
-                out[current] = label.copy()
-            if current <= min(wanted, default=1):
-                break
-        result = {}
-        for k, lab in out.items():
-            _, dense = np.unique(lab, return_inverse=True)
-            result[k] = dense[self.groups]
-        return result
+        merges = np.ascontiguousarray(self.merges, dtype=np.int64).reshape(-1, 2)
+        return {int(k): cut_merges(merges, g, int(k))[self.groups]
+                for k in ks if 1 <= k <= g}
 
     def partition(self, k: int) -> np.ndarray:
         """Row labels 0..k-1 at k groups."""
@@ -157,32 +145,33 @@ def random_labels(x, k, rng) -> np.ndarray:
 
 
 def ward_trees(x) -> list:
-    """Ward trees of the data and of its whitened principal components.
+    """Ward trees (:class:`HierarchicalTree`) of the data and of its whitened principal
+    components.
 
-    Cut at k they give deterministic starts besides the model-based agglomeration.
+    Cut at k they give deterministic starts besides the model-based agglomeration. The
+    agglomeration is compiled (:func:`workbench.profiles.kernels.ward_merges`; the tests check
+    its partitions against scipy's ``linkage(method="ward")``, whose import alone cost most
+    of a second of every run).
     """
-    # imported here: scipy.cluster (and scipy.spatial under it) costs most of a second, and
-    # every command's parser imports this package for the structures' names
-    from scipy.cluster.hierarchy import linkage
+    from workbench.profiles.kernels import ward_merges
 
     xc = np.asarray(x, float) - np.mean(x, axis=0)
-    trees = [linkage(xc, method="ward")]
+    points = [xc]
     u, sv, _ = np.linalg.svd(xc, full_matrices=False)
     keep = sv > 1e-8 * sv[0]
     if keep.sum() > 1:
-        trees.append(linkage(u[:, keep] * np.sqrt(sv[keep]), method="ward"))
-    return trees
+        points.append(u[:, keep] * np.sqrt(sv[keep]))
+    return [HierarchicalTree(groups=np.arange(len(xc)),
+                             merges=ward_merges(np.ascontiguousarray(p))[0]) for p in points]
 
 
 def ward_labels(trees, k) -> list:
     """The partitions of each Ward tree cut at k groups (those that reach k groups)."""
-    from scipy.cluster.hierarchy import fcluster
-
     out = []
     if k == 1 or not trees:
         return out
     for tree in trees:
-        labels = fcluster(tree, k, criterion="maxclust") - 1
+        labels = tree.partition(k)
         if labels.max() + 1 == k:
             out.append(labels)
     return out

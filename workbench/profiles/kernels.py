@@ -4,6 +4,8 @@ EM iterations):
 
 * :func:`hc_merges`: mclust's model-based hierarchical agglomeration (VVV criterion), a
   sequential loop of n merges, each comparing the new group with every other;
+  :func:`ward_merges`: Ward's agglomeration by the nearest-neighbour chain; :func:`cut_merges`:
+  a tree cut at k groups (union-find);
 * :func:`factor_covariances`, :func:`estep_full_t` (:func:`estep_full`), :func:`estep_diag`:
   the E-step. ``L_k^-1 x_i`` for every component and person is one matrix product (BLAS); the
   squared distances, the log-sum-exp and the posteriors are loops over people, which
@@ -18,6 +20,7 @@ What they buy is measured in ``benchmarks/README.md`` (bench_profiles). numba in
 wheel with the package (``pyproject.toml``); the kernels are compiled on first use and cached
 next to this module (``cache=True``), so later processes load them; each is called with one
 set of argument types (writable C-contiguous float arrays), so that it is compiled once.
+Every kernel releases the GIL (``nogil=True``), so threads can run them side by side.
 The statistics are documented where they are used: :mod:`workbench.profiles.initialisation`,
 :mod:`workbench.profiles.gaussian_mixture` and :mod:`workbench.profiles.structures`.
 
@@ -39,14 +42,14 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["hc_merges", "common_orientation", "factor_covariances", "common_orientation_mstep",
+__all__ = ["hc_merges", "ward_merges", "cut_merges", "common_orientation", "factor_covariances", "common_orientation_mstep",
            "volumes_common_shape",
            "volumes_common_matrix", "moments_full", "moments_diag",
            "estep_full", "estep_full_t",
            "estep_diag"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _criterion(w, trace, size, alpha, beta, low):
     """Regularised VVV cost of one group (see workbench.profiles.initialisation); ``low`` is
     a (d, d) work matrix for the Cholesky factor (called for every pair at every merge: no
@@ -73,7 +76,7 @@ def _criterion(w, trace, size, alpha, beta, low):
     return size * (top + math.log(math.exp(logdet - top) + math.exp(base - top)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w, low):
     """Increase of the criterion when groups i and j merge (w, low: work matrices)."""
     d = mean.shape[1]
@@ -90,7 +93,7 @@ def _pair(i, j, mean, scatter, trace, size, term, alpha, beta, w, low):
     return _criterion(w, t, size[i] + size[j], alpha, beta, low) - term[i] - term[j]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row_min(cost, r, active):
     best, where = np.inf, -1
     for c in range(cost.shape[0]):
@@ -99,7 +102,102 @@ def _row_min(cost, r, active):
     return best, where
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def ward_merges(x):
+    """Ward's agglomeration of the rows of ``x``: merges ``(kept, absorbed)`` (row ids) in
+    order of height, and the heights (squared Lance-Williams distances).
+
+    The nearest-neighbour chain (Murtagh 1983; what scipy's ``linkage(method="ward")`` runs)
+    on the dense matrix of squared distances, updated by Lance and Williams' formula
+    ``D(i+j, k) = ((n_i + n_k) D(i, k) + (n_j + n_k) D(j, k) - n_k D(i, j)) / (n_i + n_j +
+    n_k)``; Ward's criterion is reducible, so sorting the chain's merges by height gives the
+    tree."""
+    n, d = x.shape
+    dist = np.empty((n, n))
+    for i in range(n):
+        dist[i, i] = np.inf
+        for j in range(i + 1, n):
+            acc = 0.0
+            for a in range(d):
+                diff = x[i, a] - x[j, a]
+                acc += diff * diff
+            dist[i, j] = dist[j, i] = acc
+    size = np.ones(n)
+    active = np.ones(n, dtype=np.bool_)
+    chain = np.empty(n, dtype=np.int64)
+    merges = np.empty((max(n - 1, 0), 2), dtype=np.int64)
+    heights = np.empty(max(n - 1, 0))
+    top = 0
+    for step in range(n - 1):
+        if top == 0:
+            for i in range(n):
+                if active[i]:
+                    chain[0] = i
+                    break
+            top = 1
+        while True:
+            a = chain[top - 1]
+            b, best = -1, np.inf
+            if top > 1:  # the previous element wins ties: the chain ends in a reciprocal pair
+                b = chain[top - 2]
+                best = dist[a, b]
+            for j in range(n):
+                if active[j] and j != a and dist[a, j] < best:
+                    b, best = j, dist[a, j]
+            if top > 1 and b == chain[top - 2]:
+                break
+            chain[top] = b
+            top += 1
+        top -= 2
+        i, j = min(a, b), max(a, b)
+        merges[step, 0], merges[step, 1], heights[step] = i, j, best
+        ni, nj = size[i], size[j]
+        for k in range(n):
+            if active[k] and k != i and k != j:
+                nk = size[k]
+                value = ((ni + nk) * dist[i, k] + (nj + nk) * dist[j, k] - nk * best) / (
+                    ni + nj + nk)
+                dist[i, k] = dist[k, i] = value
+        active[j] = False
+        size[i] = ni + nj
+        for k in range(n):
+            dist[j, k] = dist[k, j] = np.inf
+    order = np.argsort(heights, kind="mergesort")
+    return merges[order], heights[order]
+
+
+@njit(cache=True, nogil=True)
+def cut_merges(merges, g, k):
+    """Labels 0..k-1 of ``g`` groups after the first ``g - k`` merges ``(kept, absorbed)``
+    (union-find); labels are numbered in the order of the kept ids."""
+    parent = np.arange(g)
+    for step in range(max(g - k, 0)):
+        a, b = merges[step, 0], merges[step, 1]
+        while parent[a] != a:
+            a = parent[a]
+        while parent[b] != b:
+            b = parent[b]
+        if a != b:
+            parent[b] = a
+    root = np.empty(g, dtype=np.int64)
+    for i in range(g):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        root[i] = r
+    number = np.full(g, -1)
+    count = 0
+    for i in range(g):
+        if root[i] == i:
+            number[i] = count
+            count += 1
+    labels = np.empty(g, dtype=np.int64)
+    for i in range(g):
+        labels[i] = number[root[i]]
+    return labels
+
+
+@njit(cache=True, nogil=True)
 def hc_merges(z, alpha, beta):
     """Merges ``(kept, absorbed)`` (row ids) of the agglomeration of the rows of ``z``.
 
@@ -184,7 +282,7 @@ def hc_merges(z, alpha, beta):
     return merges
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol):
     """Jacobi sweeps for the common orientation of EVE (``equal_volume``) and VVE.
 
@@ -255,7 +353,7 @@ def common_orientation(rot, orientation, nk, equal_volume, max_sweeps, tol):
 NEGLIGIBLE = -40.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def common_orientation_mstep(scatter, orientation, nk, equal_volume, limit, max_sweeps, tol):
     """The EVE / VVE M-step around :func:`common_orientation`: rotates the scatters to
     ``D' W_k D``, runs the sweeps (``orientation`` updated in place) and returns the
@@ -292,7 +390,7 @@ def common_orientation_mstep(scatter, orientation, nk, equal_volume, limit, max_
     return cov, True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _vanishing(values, limit):
     """Some value not finite or at most ``limit`` (a singular covariance)."""
     for v in values.ravel():
@@ -301,7 +399,7 @@ def _vanishing(values, limit):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def volumes_common_shape(w, nk, shape, limit, check_shape, max_iter, tol):
     """Volumes (k,) and one shape (d,) of VEI and VEV from the scatters on the shape axes
     ``w`` (k, d), alternating their closed forms from ``shape`` until the shape moves by less
@@ -345,7 +443,7 @@ def volumes_common_shape(w, nk, shape, limit, check_shape, max_iter, tol):
     return lam, shape, True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def volumes_common_matrix(scatter, nk, lam, limit, max_iter, tol):
     """VEE: volumes (k,) and the common matrix ``C`` (|C| = 1) from the scatters, alternating
     ``C = S / |S|^(1/d)`` (``S = sum_k W_k / lambda_k``) and ``lambda_k = tr(W_k C^-1) /
@@ -416,7 +514,7 @@ def volumes_common_matrix(scatter, nk, lam, limit, max_iter, tol):
     return lam, c, True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _finish_row(logp, resp, i):
     """Posterior row i from its log-densities; returns the row's log-likelihood."""
     k = logp.shape[0]
@@ -435,7 +533,7 @@ def _finish_row(logp, resp, i):
     return top + math.log(total)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def factor_covariances(cov, scale, inv_chols, logdets):
     """Inverse Cholesky factors (into ``inv_chols``, k x d x d) and log-determinants (into
     ``logdets``) of the covariances; False when one is singular or ill-conditioned: not
@@ -479,7 +577,7 @@ _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 _INV_FACTORIAL = tuple(1.0 / math.factorial(j) for j in range(14))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def exp_negligible(t, out, bits):
     """``exp(t)`` of ``t <= 0`` into ``out``, 0 below :data:`NEGLIGIBLE`, within one rounding
     unit of ``math.exp`` (2^j exp(r) with |r| <= log(2) / 2 and exp(r) by its Taylor series to
@@ -523,7 +621,7 @@ def exp_negligible(t, out, bits):
         out[i] *= scale[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _posteriors_t(logp, resp):
     """Posteriors into ``resp`` (n, k) from log-densities ``logp`` (k, n, overwritten);
     returns the log-likelihood. Every loop but the last runs over rows (vectorised)."""
@@ -552,7 +650,7 @@ def _posteriors_t(logp, resp):
     return loglik
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def estep_full_t(xt, log_weights, means, inv_chols, logdets, resp):
     """:func:`estep_full` on the transposed data ``xt`` (d, n), as the EM loop keeps it.
 
@@ -578,7 +676,7 @@ def estep_full_t(xt, log_weights, means, inv_chols, logdets, resp):
     return _posteriors_t(logp, resp)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sizes_means(stats, d):
     k = stats.shape[1]
     nk = stats[0].copy()
@@ -589,7 +687,7 @@ def _sizes_means(stats, d):
     return nk, means
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def moments_full(stats, d):
     """Sizes ``n_k``, means (k, d) and scatters ``W_k = sum_i z_ik x_i x_i' - n_k mu_k mu_k'``
     (k, d, d) of the components from ``stats``: rows 1, x_j and x_i x_j (i <= j) of the data
@@ -608,7 +706,7 @@ def moments_full(stats, d):
     return nk, means, scatter
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def moments_diag(stats, d):
     """As :func:`moments_full` with rows 1, x_j and x_j^2: the scatters' diagonals (k, d),
     floored at 0."""
@@ -621,14 +719,14 @@ def moments_diag(stats, d):
     return nk, means, wdiag
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def estep_full(x, log_weights, means, inv_chols, logdets, resp):
     """E-step with full covariances ``L_k L_k'`` (given ``L_k^-1`` and ``log|Sigma_k|``):
     posteriors into ``resp`` (n, k); returns the log-likelihood."""
     return estep_full_t(x.T.copy(), log_weights, means, inv_chols, logdets, resp)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def estep_diag(x, log_weights, means, var, resp):
     """E-step with diagonal covariances ``diag(var_k)``: posteriors into ``resp``; returns
     the log-likelihood."""

@@ -72,7 +72,7 @@ from workbench.profiles.clustering import hard_grid
 from workbench.profiles.gaussian_mixture import MixtureFit, fit_mixture
 from workbench.profiles.initialisation import agglomerate, ward_trees
 from workbench.profiles.likelihood_ratio import blrt_table, split_starts, vlmr_table
-from workbench.profiles.parallel import parallel_map, spawn_seeds
+from workbench.profiles.parallel import n_workers, parallel_map, spawn_seeds
 from workbench.profiles.personas import (
     SMALL_SHARE,
     means_frame,
@@ -266,24 +266,39 @@ def _fit_grid(x, models, k_max, n_starts, seed, n_jobs, subset=2000):
     subsets = [np.sort(rng.choice(len(x), subset, replace=False))
                for _ in range(HC_SUBSETS if len(x) > subset else 0)]
     subset_rows = subsets[0] if subsets else None
-    xs = x if subset_rows is None else x[subset_rows]
-    trees = ward_trees(xs)
-    hc = agglomerate(xs).partitions(range(2, k_max + 1))
-    other_hc = [(rows, agglomerate(x[rows]).partitions(range(2, k_max + 1)))
-                for rows in subsets[1:]]
+    trees, *partitions = _starting_trees(x, subsets or [None], k_max, n_jobs)
+    hc = partitions[0]
+    other_hc = list(zip(subsets[1:], partitions[1:], strict=True))
     seeds = spawn_seeds(seed, len(models))
     done = parallel_map(_fit_structure, [(x, m, k_max, n_starts, s, trees, subset_rows, hc,
                                           other_hc)
                                          for m, s in zip(models, seeds, strict=True)], n_jobs)
     fits = {(m, k): f for m, fits in done for k, f in fits.items()}
-    return _share_partitions(x, fits, models, k_max, subset_rows)
+    return _share_partitions(x, fits, models, k_max, subset_rows, n_jobs)
+
+
+def _starting_trees(x, subsets, k_max, n_jobs):
+    """The Ward trees of the first subset and the hierarchical agglomeration of every subset
+    (None: all rows) cut at k = 2..k_max. The agglomerations are compiled loops that release
+    the GIL: with more than one worker they run side by side in threads."""
+    def hc_partitions(rows):
+        return agglomerate(x if rows is None else x[rows]).partitions(range(2, k_max + 1))
+
+    first = x if subsets[0] is None else x[subsets[0]]
+    if n_workers(n_jobs) <= 1 or len(subsets) < 2:
+        return [ward_trees(first)] + [hc_partitions(rows) for rows in subsets]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(n_workers(n_jobs), len(subsets))) as pool:
+        partitions = pool.map(hc_partitions, subsets)
+        return [ward_trees(first), *partitions]
 
 
 #: Partitions of the best cells of a family at each k tried as starts of its other structures.
 DONORS = 2
 
 
-def _share_partitions(x, fits, models, k_max, subset_rows):
+def _share_partitions(x, fits, models, k_max, subset_rows, n_jobs=None):
     """Each (structure, k) also starts from the partitions of the ``DONORS`` best cells (by
     BIC) of its family at the same k (diagonal, common orientation, orientation per profile:
     the third letter of the name): one structure's optimum is often a good start for its
@@ -292,10 +307,10 @@ def _share_partitions(x, fits, models, k_max, subset_rows):
     or VEV cell: on the 3,000-person benchmark data, cells of those ended 10-26
     log-likelihood units below mclust's, none with donors per family.) Donor runs go first on
     the subset (large samples), stop once they cannot beat the cell's fit, and replace it only
-    when they end higher on all rows."""
-    from workbench.profiles.gaussian_mixture import refine_mixture
-
+    when they end higher on all rows. The donors are the grid's fits before any sharing, so
+    the cells are independent and run over ``n_jobs`` workers."""
     n = len(x)
+    tasks = []
     for k in range(2, k_max + 1):
         cells = {m: fits.get((m, k)) for m in models if fits.get((m, k)) is not None}
         ranked = sorted(cells, key=lambda m: -2 * cells[m].loglik
@@ -303,25 +318,41 @@ def _share_partitions(x, fits, models, k_max, subset_rows):
         donors_of = {f: [m for m in ranked if _family(m) == f][:DONORS]
                      for f in ("I", "E", "V")}
         for m, fit in cells.items():
-            donors = donors_of[_family(m)]
-            labels = np.argmax(fit.resp, axis=1)
-            for donor in donors:
-                start = fits[(donor, k)].resp
-                if donor == m or _same_labels(labels, np.argmax(start, axis=1), k):
-                    continue
-                if subset_rows is not None:
-                    sub_fit = refine_mixture(x[subset_rows], start[subset_rows], m, tol=1e-5,
-                                             floor=fit.posteriors(x[subset_rows])[1])
-                    if sub_fit is None:
-                        continue
-                    start = sub_fit.predict_proba(x)
-                new = refine_mixture(x, start, m, tol=1e-5, floor=fit.loglik)
-                if new is not None and new.loglik > fit.loglik:
-                    new.start_logliks = np.append(fit.start_logliks, new.loglik)
-                    new.start_counts = np.append(fit.start_counts, 1)
-                    fits[(m, k)] = fit = new
-                    labels = np.argmax(fit.resp, axis=1)
+            starts = [cells[d].resp for d in donors_of[_family(m)] if d != m]
+            if starts:
+                tasks.append((m, k, fit, starts))
+    better = parallel_map(_donor_refits, [(x, m, fit, starts, subset_rows)
+                                          for m, k, fit, starts in tasks], n_jobs)
+    for (m, k, _, _), new in zip(tasks, better, strict=True):
+        if new is not None:
+            fits[(m, k)] = new
     return fits
+
+
+def _donor_refits(x, structure, fit, starts, subset_rows):
+    """EM of one cell from its donors' partitions; the best fit if one ends higher than
+    ``fit``, else None."""
+    from workbench.profiles.gaussian_mixture import refine_mixture
+
+    k = fit.k
+    labels = np.argmax(fit.resp, axis=1)
+    improved = None
+    for start in starts:
+        if _same_labels(labels, np.argmax(start, axis=1), k):
+            continue
+        if subset_rows is not None:
+            sub_fit = refine_mixture(x[subset_rows], start[subset_rows], structure, tol=1e-5,
+                                     floor=fit.posteriors(x[subset_rows])[1])
+            if sub_fit is None:
+                continue
+            start = sub_fit.predict_proba(x)
+        new = refine_mixture(x, start, structure, tol=1e-5, floor=fit.loglik)
+        if new is not None and new.loglik > fit.loglik:
+            new.start_logliks = np.append(fit.start_logliks, new.loglik)
+            new.start_counts = np.append(fit.start_counts, 1)
+            fit = improved = new
+            labels = np.argmax(fit.resp, axis=1)
+    return improved
 
 
 def _family(structure):
@@ -491,8 +522,9 @@ def find_profiles(
         The only source of randomness; None is :data:`workbench.checks.DEFAULT_SEED`, so the
         same input gives the same profiles, numbering and stability, whatever ``n_jobs``.
     n_jobs : int or None
-        joblib workers for the fit grid, the BLRT and the bootstrap (None: 1; -1: every
-        core).
+        Workers for the fit grid, the BLRT and the bootstrap: forked processes on Linux,
+        threads elsewhere (:func:`~workbench.profiles.parallel.parallel_map`). None (the
+        default) or -1: every core; 1: none. The results do not depend on it.
     progress : bool
         Show tqdm progress bars for the bootstrap loops.
     source : str
