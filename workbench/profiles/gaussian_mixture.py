@@ -65,7 +65,7 @@ from workbench.profiles.structures import (
     n_parameters,
 )
 
-__all__ = ["MixtureFit", "fit_mixture", "refine_mixture", "log_density", "sample_mixture"]
+__all__ = ["MixtureFit", "fit_mixture", "refine_mixture", "load_kernels", "log_density", "sample_mixture"]
 
 _LOG_2PI = np.log(2 * np.pi)
 _FAILED = (Degenerate, np.linalg.LinAlgError, FloatingPointError)
@@ -405,6 +405,18 @@ def refine_mixture(x, resp, structure: str, *, tol: float = 1e-8, max_iter: int 
     if run.pruned:
         return None
     return _to_fit(run, structure, centre, [run.loglik], [1])
+
+
+def load_kernels(structures) -> None:
+    """Compile or load from the cache every compiled kernel the EM of ``structures`` calls
+    (one small fit each), so that forked workers inherit them loaded."""
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 1, (20, 3)), rng.normal(3, 1, (20, 3))])
+    resp = one_hot(np.repeat([0, 1], 20), 2, floor=1e-6)
+    for structure in structures:
+        fit = refine_mixture(x, resp, structure, max_iter=3)
+    if structures and fit is not None:
+        fit.posteriors(x)  # the bootstrap's and the donors' E-step
 
 
 def _to_fit(run, structure, centre, start_ll, counts):

@@ -69,7 +69,7 @@ from workbench.checks import (
 )
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.profiles.clustering import hard_grid
-from workbench.profiles.gaussian_mixture import MixtureFit, fit_mixture
+from workbench.profiles.gaussian_mixture import MixtureFit, fit_mixture, load_kernels
 from workbench.profiles.initialisation import agglomerate, ward_trees
 from workbench.profiles.likelihood_ratio import blrt_table, split_starts, vlmr_table
 from workbench.profiles.parallel import n_workers, parallel_map, spawn_seeds
@@ -266,7 +266,7 @@ def _fit_grid(x, models, k_max, n_starts, seed, n_jobs, subset=2000):
     subsets = [np.sort(rng.choice(len(x), subset, replace=False))
                for _ in range(HC_SUBSETS if len(x) > subset else 0)]
     subset_rows = subsets[0] if subsets else None
-    trees, *partitions = _starting_trees(x, subsets or [None], k_max, n_jobs)
+    trees, *partitions = _starting_trees(x, subsets or [None], k_max, n_jobs, models)
     hc = partitions[0]
     other_hc = list(zip(subsets[1:], partitions[1:], strict=True))
     seeds = spawn_seeds(seed, len(models))
@@ -277,7 +277,7 @@ def _fit_grid(x, models, k_max, n_starts, seed, n_jobs, subset=2000):
     return _share_partitions(x, fits, models, k_max, subset_rows, n_jobs)
 
 
-def _starting_trees(x, subsets, k_max, n_jobs):
+def _starting_trees(x, subsets, k_max, n_jobs, models=()):
     """The Ward trees of the first subset and the hierarchical agglomeration of every subset
     (None: all rows) cut at k = 2..k_max. The agglomerations are compiled loops that release
     the GIL: with more than one worker they run side by side in threads."""
@@ -285,12 +285,15 @@ def _starting_trees(x, subsets, k_max, n_jobs):
         return agglomerate(x if rows is None else x[rows]).partitions(range(2, k_max + 1))
 
     first = x if subsets[0] is None else x[subsets[0]]
-    if n_workers(n_jobs) <= 1 or len(subsets) < 2:
+    if n_workers(n_jobs) <= 1:
         return [ward_trees(first)] + [hc_partitions(rows) for rows in subsets]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(n_workers(n_jobs), len(subsets))) as pool:
         partitions = pool.map(hc_partitions, subsets)
+        # Meanwhile, this thread loads the EM kernels, so that the forked workers inherit
+        # them instead of each loading them again.
+        load_kernels(models)
         return [ward_trees(first), *partitions]
 
 
