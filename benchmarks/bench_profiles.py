@@ -14,7 +14,8 @@ measurement noise) and written to a CSV. Three whole processes read that file an
   hence the seed), no bootstrap (mclust has none); timed with the first seed, every seed
   counted for the shortfall;
 * ``same work``: ``workbench profiles FILE --models <all 14> --bootstrap 0 --no-vlmr``: the
-  same grid (14 structures, k = 1..8), our default starts, no stability, no VLMR;
+  same grid (14 structures, k = 1..8), our default starts, no stability, no VLMR, on the
+  default workers (every core: forked processes; mclust has no parallel fit);
 * ``default run``: ``workbench profiles FILE --jobs J``: 8 structures, 10 starts, 100
   warm-started bootstrap resamples for stability (in parallel over J workers), VLMR.
 
@@ -158,7 +159,7 @@ def bench(n: int, jobs: int, work: Path, skip_r: bool, seeds: list[int]) -> list
                      "cpu": cpu, "ratio": seconds / r_time, "cpu_ratio": cpu / r_cpu,
                      "chosen": r_choice, "shortfall": np.nan, "worse": np.nan, "cell": ""})
         print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
-    runs = (("same work (14 structures, no stability)",
+    runs = (("same work (14 structures, no stability, default workers: every core)",
              ["--models", *STRUCTURES, "--bootstrap", "0", "--no-vlmr"]),
             (f"default run (100 bootstrap, VLMR, --jobs {jobs})", ["--jobs", str(jobs)]))
     for i, (label, extra) in enumerate(runs):

@@ -536,7 +536,7 @@ def fit_mixture(
         inits = [r[short_rows] for r in inits]
     inits += _generated_starts(data_short.x, k, max(n_starts - len(inits), 0), rng)
     with one_blas_thread():
-        # Small matrices: BLAS threads only contend with each other (and with joblib workers).
+        # Small matrices: BLAS threads only contend with each other (and with the workers).
         runs = _run_starts(data_short, inits, tol_start, n_init_iter)[0]
         runs.sort(key=lambda r: -r.loglik)
         runs, counts = _distinct(runs, n_final)

@@ -299,6 +299,8 @@ def _starting_trees(x, subsets, k_max, n_jobs, models=()):
 
 #: Partitions of the best cells of a family at each k tried as starts of its other structures.
 DONORS = 2
+#: Rounds of sharing: a cell improved in one round is a donor again in the next.
+SHARING_ROUNDS = 3
 
 
 def _share_partitions(x, fits, models, k_max, subset_rows, n_jobs=None):
@@ -310,25 +312,35 @@ def _share_partitions(x, fits, models, k_max, subset_rows, n_jobs=None):
     or VEV cell: on the 3,000-person benchmark data, cells of those ended 10-26
     log-likelihood units below mclust's, none with donors per family.) Donor runs go first on
     the subset (large samples), stop once they cannot beat the cell's fit, and replace it only
-    when they end higher on all rows. The donors are the grid's fits before any sharing, so
-    the cells are independent and run over ``n_jobs`` workers."""
+    when they end higher on all rows. Within a round the donors are the fits at its start, so
+    the cells are independent and run over ``n_jobs`` workers; a cell improved in one round
+    is a donor of its family again in the next (``SHARING_ROUNDS``), only to the cells it
+    was not a donor of yet with this partition."""
     n = len(x)
-    tasks = []
-    for k in range(2, k_max + 1):
-        cells = {m: fits.get((m, k)) for m in models if fits.get((m, k)) is not None}
-        ranked = sorted(cells, key=lambda m: -2 * cells[m].loglik
-                        + cells[m].n_parameters * np.log(n))
-        donors_of = {f: [m for m in ranked if _family(m) == f][:DONORS]
-                     for f in ("I", "E", "V")}
-        for m, fit in cells.items():
-            starts = [cells[d].resp for d in donors_of[_family(m)] if d != m]
-            if starts:
-                tasks.append((m, k, fit, starts))
-    better = parallel_map(_donor_refits, [(x, m, fit, starts, subset_rows)
-                                          for m, k, fit, starts in tasks], n_jobs)
-    for (m, k, _, _), new in zip(tasks, better, strict=True):
-        if new is not None:
-            fits[(m, k)] = new
+    changed = None  # the first round runs every cell
+    for _ in range(SHARING_ROUNDS):
+        tasks = []
+        for k in range(2, k_max + 1):
+            cells = {m: fits.get((m, k)) for m in models if fits.get((m, k)) is not None}
+            ranked = sorted(cells, key=lambda m: -2 * cells[m].loglik
+                            + cells[m].n_parameters * np.log(n))
+            donors_of = {f: [m for m in ranked if _family(m) == f][:DONORS]
+                         for f in ("I", "E", "V")}
+            for m, fit in cells.items():
+                donors = [d for d in donors_of[_family(m)] if d != m]
+                if changed is not None:
+                    donors = [d for d in donors if (d, k) in changed]
+                if donors:
+                    tasks.append((m, k, fit, [cells[d].resp for d in donors]))
+        better = parallel_map(_donor_refits, [(x, m, fit, starts, subset_rows)
+                                              for m, k, fit, starts in tasks], n_jobs)
+        changed = set()
+        for (m, k, _, _), new in zip(tasks, better, strict=True):
+            if new is not None:
+                fits[(m, k)] = new
+                changed.add((m, k))
+        if not changed:
+            break
     return fits
 
 

@@ -132,7 +132,7 @@ def bootstrap_stability(x, labels, *, fit: MixtureFit | None = None, method: str
     method : {"lpa", "kmeans", "ward"}
         How to refit when ``fit`` is None.
     n_bootstrap, random_state, n_jobs, progress
-        Resamples, root seed (None: DEFAULT_SEED), joblib workers, tqdm bar.
+        Resamples, root seed (None: DEFAULT_SEED), workers (None: every core), tqdm bar.
 
     Returns
     -------
