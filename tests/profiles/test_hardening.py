@@ -147,3 +147,19 @@ def test_parallel_workers_give_the_serial_results_after_openmp_was_used():
     serial = [labels(*a) for a in arguments]
     parallel = parallel_map(labels, arguments, n_jobs=2)
     assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
+def test_large_sample_grid_is_the_same_on_one_worker_and_two():
+    """Above 2,000 people (two agglomerated subsets, side by side in threads with two
+    workers; the grid, then rounds of donor refits, over forked workers) every cell's fit is
+    the same as on one worker."""
+    from workbench.profiles.select import _fit_grid
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2300, 4)) + 2.5 * np.eye(4)[rng.integers(0, 4, 2300)]
+    serial = _fit_grid(x, ("EEI", "VVI", "EEE"), 3, 4, 11, 1)
+    parallel = _fit_grid(x, ("EEI", "VVI", "EEE"), 3, 4, 11, 2)
+    assert serial.keys() == parallel.keys()
+    for cell, fit in serial.items():
+        assert fit.loglik == parallel[cell].loglik, cell
+        assert np.array_equal(fit.resp, parallel[cell].resp), cell

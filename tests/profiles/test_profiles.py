@@ -264,9 +264,10 @@ def test_same_seed_same_profiles_and_numbering():
     scores = _raw_means(org)
     kwargs = dict(k_max=4, models=("EEE", "VVI"), n_starts=6, n_bootstrap=4, vlmr=False,
                   random_state=7)
-    a = find_profiles(scores, **kwargs)
+    a = find_profiles(scores, n_jobs=1, **kwargs)
     b = find_profiles(scores.sample(frac=1.0, random_state=1), **kwargs)  # rows shuffled
     c = find_profiles(scores, n_jobs=2, **kwargs)  # workers do not change the result
+    pd.testing.assert_frame_equal(a.model_selection, c.model_selection)
     pd.testing.assert_frame_equal(a.assignments, c.assignments)
     pd.testing.assert_frame_equal(a.stability, c.stability)
     merged = a.assignments.merge(b.assignments, on="person")
