@@ -84,7 +84,8 @@ def _forked_worker():
     threadpool_limits(limits=1)
 
 
-def parallel_map(func, arguments, n_jobs=None, desc: str = "", progress: bool = False) -> list:
+def parallel_map(func, arguments, n_jobs=None, desc: str = "", progress: bool = False,
+                 while_waiting=None) -> list:
     """``[func(*a) for a in arguments]``, over ``n_jobs`` workers when above 1.
 
     The workers are forked processes (Linux), which inherit the imported modules, the loaded
@@ -93,6 +94,8 @@ def parallel_map(func, arguments, n_jobs=None, desc: str = "", progress: bool = 
     CPU each for the imports and the kernels). Where ``fork`` is unavailable or unsafe
     (Windows, macOS) the workers are threads (the kernels release the GIL). The order of
     the results is that of ``arguments``; ``n_jobs`` None or -1 uses every core.
+    ``while_waiting``: a function this process calls once the workers have started (work
+    that would otherwise wait for them, such as an import the results will need).
     """
     global _TASKS
     arguments = list(arguments)
@@ -109,6 +112,8 @@ def parallel_map(func, arguments, n_jobs=None, desc: str = "", progress: bool = 
         if sys.platform.startswith("linux"):
             with multiprocessing.get_context("fork").Pool(workers, _forked_worker) as pool:
                 results = pool.imap(_run_task, items)
+                if while_waiting is not None:
+                    while_waiting()
                 return list(_progress(results, len(arguments), desc) if progress else results)
         from concurrent.futures import ThreadPoolExecutor
 

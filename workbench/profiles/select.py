@@ -272,9 +272,17 @@ def _fit_grid(x, models, k_max, n_starts, seed, n_jobs, subset=2000):
     seeds = spawn_seeds(seed, len(models))
     done = parallel_map(_fit_structure, [(x, m, k_max, n_starts, s, trees, subset_rows, hc,
                                           other_hc)
-                                         for m, s in zip(models, seeds, strict=True)], n_jobs)
+                                         for m, s in zip(models, seeds, strict=True)], n_jobs,
+                        while_waiting=_import_figures)
     fits = {(m, k): f for m, fits in done for k, f in fits.items()}
     return _share_partitions(x, fits, models, k_max, subset_rows, n_jobs)
+
+
+def _import_figures():
+    """matplotlib's figure and PNG writer, which the result's figures need (half a second),
+    imported while the workers fit the grid."""
+    from matplotlib import figure  # noqa: F401
+    from matplotlib.backends import backend_agg  # noqa: F401
 
 
 def _starting_trees(x, subsets, k_max, n_jobs, models=()):
@@ -289,18 +297,19 @@ def _starting_trees(x, subsets, k_max, n_jobs, models=()):
         return [ward_trees(first)] + [hc_partitions(rows) for rows in subsets]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(n_workers(n_jobs), len(subsets))) as pool:
+    with ThreadPoolExecutor(max_workers=n_workers(n_jobs)) as pool:
         partitions = pool.map(hc_partitions, subsets)
+        trees = pool.submit(ward_trees, first)
         # Meanwhile, this thread loads the EM kernels, so that the forked workers inherit
         # them instead of each loading them again.
         load_kernels(models)
-        return [ward_trees(first), *partitions]
+        return [trees.result(), *partitions]
 
 
 #: Partitions of the best cells of a family at each k tried as starts of its other structures.
 DONORS = 2
 #: Rounds of sharing: a cell improved in one round is a donor again in the next.
-SHARING_ROUNDS = 3
+SHARING_ROUNDS = 2
 
 
 def _share_partitions(x, fits, models, k_max, subset_rows, n_jobs=None):
