@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -64,8 +65,9 @@ def n_workers(n_jobs) -> int:
 
 
 #: The function and arguments of the running :func:`parallel_map`, inherited by forked
-#: workers (they receive indices, not copies of the data).
+#: workers (they receive indices, not copies of the data); one map at a time per process.
 _TASKS: tuple = ()
+_TASKS_LOCK = threading.Lock()
 
 
 def _run_task(i):
@@ -100,28 +102,34 @@ def parallel_map(func, arguments, n_jobs=None, desc: str = "", progress: bool = 
     global _TASKS
     arguments = list(arguments)
     workers = min(n_workers(n_jobs), len(arguments))
-    items = range(len(arguments))
     if workers <= 1:
         results = (func(*a) for a in arguments)
         return list(_progress(results, len(arguments), desc) if progress else results)
+    with _TASKS_LOCK:
+        _TASKS = (func, arguments)
+        try:
+            return _map_tasks(workers, len(arguments), desc, progress, while_waiting)
+        finally:
+            _TASKS = ()
+
+
+def _map_tasks(workers, total, desc, progress, while_waiting):
+    """The tasks of ``_TASKS`` over forked processes (Linux) or threads, in order."""
     import multiprocessing
     import sys
 
-    _TASKS = (func, arguments)
-    try:
-        if sys.platform.startswith("linux"):
-            with multiprocessing.get_context("fork").Pool(workers, _forked_worker) as pool:
-                results = pool.imap(_run_task, items)
-                if while_waiting is not None:
-                    while_waiting()
-                return list(_progress(results, len(arguments), desc) if progress else results)
-        from concurrent.futures import ThreadPoolExecutor
+    items = range(total)
+    if sys.platform.startswith("linux"):
+        with multiprocessing.get_context("fork").Pool(workers, _forked_worker) as pool:
+            results = pool.imap(_run_task, items)
+            if while_waiting is not None:
+                while_waiting()
+            return list(_progress(results, total, desc) if progress else results)
+    from concurrent.futures import ThreadPoolExecutor
 
-        with one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(_run_task, items)
-            return list(_progress(results, len(arguments), desc) if progress else results)
-    finally:
-        _TASKS = ()
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(_run_task, items)
+        return list(_progress(results, total, desc) if progress else results)
 
 
 def _progress(results, total, desc):
