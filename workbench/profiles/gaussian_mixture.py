@@ -230,7 +230,8 @@ class _Run:
 
 
 _PRODUCTS: OrderedDict = OrderedDict()
-#: The workers of ``n_jobs`` are threads (:func:`~workbench.profiles.parallel.parallel_map`).
+#: Where fork is unavailable the workers of ``n_jobs`` are threads
+#: (:func:`~workbench.profiles.parallel.parallel_map`), which share this cache.
 _PRODUCTS_LOCK = threading.Lock()
 #: Data sets whose products are kept (the grid fits every structure on the same rows, its
 #: subsets and its resamples: at 20,000 people rebuilding them was a tenth of the time).

@@ -71,9 +71,10 @@ _TASKS_LOCK = threading.Lock()
 
 
 def _run_task(i):
+    """Task ``i`` of the running map (BLAS is already on one thread: set once per forked
+    worker, or around the whole thread pool)."""
     func, arguments = _TASKS
-    with one_blas_thread():
-        return func(*arguments[i])
+    return func(*arguments[i])
 
 
 def _forked_worker():

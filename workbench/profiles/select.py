@@ -69,7 +69,12 @@ from workbench.checks import (
 )
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.profiles.clustering import hard_grid
-from workbench.profiles.gaussian_mixture import MixtureFit, fit_mixture, load_kernels
+from workbench.profiles.gaussian_mixture import (
+    MixtureFit,
+    _same_partition,
+    fit_mixture,
+    load_kernels,
+)
 from workbench.profiles.initialisation import agglomerate, ward_trees
 from workbench.profiles.likelihood_ratio import blrt_table, split_starts, vlmr_table
 from workbench.profiles.parallel import n_workers, parallel_map, spawn_seeds
@@ -362,7 +367,7 @@ def _donor_refits(x, structure, fit, starts, subset_rows):
     labels = np.argmax(fit.resp, axis=1)
     improved = None
     for start in starts:
-        if _same_labels(labels, np.argmax(start, axis=1), k):
+        if _same_partition(labels, np.argmax(start, axis=1), k):
             continue
         if subset_rows is not None:
             sub_fit = refine_mixture(x[subset_rows], start[subset_rows], structure, tol=1e-5,
@@ -382,11 +387,6 @@ def _donor_refits(x, structure, fit, starts, subset_rows):
 def _family(structure):
     """Diagonal ("I"), one common orientation ("E") or one orientation per profile ("V")."""
     return structure[2]
-
-
-def _same_labels(a, b, k):
-    table = np.bincount(a * k + b, minlength=k * k).reshape(k, k)
-    return table.max(axis=1).sum() >= 0.99 * len(a)
 
 
 def _fit_row(structure, k, fit: MixtureFit | None, n, d):
