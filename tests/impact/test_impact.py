@@ -400,6 +400,34 @@ def test_noncompleters_options(demo):
     assert not itt.loc[itt["status"] == "not_completed", "trained"].any()
 
 
+def test_every_output_states_the_variance_estimator_used(demo):
+    """With teams, ANCOVA clusters by team; with no people table it falls back to HC1, and the
+    notes, settings and effects table say so (the numbers equal statsmodels' HC1 fit)."""
+    org, scores, panel, clustered = demo
+    plain = estimate_impact(scores, org.enrollments, catalog=org.catalog, did=False)
+    assert clustered.settings["cluster"] == "team"
+    assert plain.settings["cluster"] is None and plain.settings["cluster_asked"] == "team"
+    assert plain.settings["variance"]["ancova"].startswith("HC1 (no team column")
+    assert clustered.settings["variance"]["ancova"].startswith("cluster-robust by team")
+    assert not any("cluster-robust" in note for note in plain.notes)
+    assert any(note.startswith("ANCOVA standard errors: heteroskedasticity-robust HC1")
+               for note in plain.notes)
+    assert any(note.startswith("ANCOVA standard errors: cluster-robust by team")
+               for note in clustered.notes)
+    kinds = plain.effects_by_skill.groupby("method")["se_type"].unique()
+    assert [k[:2] for k in kinds["ancova"]] == ["he"]
+    assert clustered.effects_by_skill.query("method == 'ancova'")["se_type"].str.startswith(
+        "cluster-robust by team").all()
+    # the HC1 numbers are statsmodels' HC1 fit of the same (unadjusted) model
+    no_team = prepare_panel(scores, org.enrollments, catalog=org.catalog)
+    ours = ancova_effects(no_team, pre_adjust="none").set_index("skill")
+    d = no_team[no_team["included"] & (no_team["skill"] == "Planning")].copy()
+    d["trained"] = d["trained"].astype(int)
+    fit = smf.ols("post ~ pre + trained", data=d).fit(cov_type="HC1", use_t=True)
+    assert ours.loc["Planning", "se"] == pytest.approx(fit.bse["trained"], rel=1e-9)
+    assert ours.loc["Planning", "se_type"] == "HC1"
+
+
 def test_results_object(demo):
     _, _, _, result = demo
     assert set(result.params.index) == set(result.panel["skill"])

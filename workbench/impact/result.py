@@ -9,8 +9,8 @@ file                      content
 ========================= ==================================================================
 effects_by_skill.csv      one row per skill and method (ancova, did, change_trained,
                           change_untrained): estimate, se, ci_low, ci_high, p_value,
-                          p_adjusted, n, n_trained, n_untrained, assumption, recommended,
-                          training
+                          p_adjusted, n, n_trained, n_untrained, se_type (the variance
+                          estimator used), assumption, recommended, training
 effects_by_activity.csv   one row per (activity, targeted skill), partially pooled: activity,
                           skill, title, estimate (posterior mean, score points), se (posterior
                           SD), ci_low, ci_high (1 - alpha normal interval), n (people who
@@ -23,7 +23,9 @@ power.csv                 minimum detectable effect and sample sizes per skill
 rtm.csv                   naive low-scorer gains beside ANCOVA
 paired_change.csv         paired change with d_z and g_av
 design.csv                the design recommended per skill and why
-settings.json             the options, the waves compared, the score source
+settings.json             the options, the waves compared, the score source, the variance
+                          estimator of each method (``variance``; ``cluster`` is the column
+                          ANCOVA actually clustered by, null when it used HC1)
 ========================= ==================================================================
 
 Examples
@@ -85,7 +87,8 @@ class ImpactResult(Result):
     effects_by_skill : DataFrame
         One row per skill and method ("ancova", "did", "change_trained", "change_untrained"):
         estimate, se, ci_low, ci_high, p_value, p_adjusted (within method, across skills), n,
-        n_trained, n_untrained, assumption, recommended (bool), training (what counted).
+        n_trained, n_untrained, se_type (the variance estimator actually used), assumption,
+        recommended (bool), training (what counted).
     paired : DataFrame
         Paired changes with d_z and g_av (:func:`workbench.impact.effects.paired_change`).
     effects_by_activity : DataFrame
@@ -170,7 +173,56 @@ class ImpactResult(Result):
                 "design.csv": self.design}
 
 
-def _stack_effects(paired, ancova, did, design, correction):
+# the variance estimator behind each method's standard errors, as the outputs state it
+SE_TYPES = {"cluster": "cluster-robust by {cluster} (CR1, t with G - 1 df)",
+            "HC1": "heteroskedasticity-robust (HC1, t with n - p df)",
+            "did": "model-based (REML random-intercept model, normal reference)",
+            "paired": "paired (SD of the changes / sqrt(n), t with n - 1 df)"}
+
+
+def _variance_text(ancova: pd.DataFrame, panel: pd.DataFrame, cluster) -> tuple[str, dict]:
+    """A note saying which variance estimator ANCOVA used, and the settings' record of it.
+
+    ANCOVA asks for standard errors clustered by ``cluster``; without that column (no people
+    table, or one without it), with a missing value or with a single group it falls back to
+    HC1 (:func:`workbench.impact.regression.fit_ols`). The outputs say what was used.
+    """
+    used = ancova.dropna(subset=["se_type"])
+    kinds = set(used["se_type"])
+    clustered = used.loc[used["se_type"] == "cluster", "skill"].tolist()
+    robust = used.loc[used["se_type"] == "HC1", "skill"].tolist()
+    if cluster is None:
+        why = "no cluster column was asked for"
+    elif cluster not in panel.columns:
+        why = f"no {cluster} column: no people table, or one without {cluster}"
+    else:
+        why = f"the {cluster} column is missing for some people or has a single value"
+    if kinds == {"cluster"}:
+        g = used["n_clusters"]
+        note = (f"ANCOVA standard errors: cluster-robust by {cluster} (CR1, t reference with "
+                f"G - 1 df; G = {int(g.min())}"
+                + (f"-{int(g.max())}" if g.max() > g.min() else "") + f" {cluster}s).")
+        ancova_text = f"cluster-robust by {cluster} (CR1, t with G - 1 df)"
+    elif kinds == {"HC1"}:
+        note = (f"ANCOVA standard errors: heteroskedasticity-robust HC1, not clustered ({why}); "
+                "people in one team are taken as independent, so the intervals are too narrow "
+                "if team members' outcomes are correlated.")
+        ancova_text = f"HC1 ({why})"
+    elif kinds:
+        note = (f"ANCOVA standard errors: cluster-robust by {cluster} for "
+                f"{', '.join(map(str, clustered))}; HC1 for {', '.join(map(str, robust))} "
+                f"({why}).")
+        ancova_text = f"cluster-robust by {cluster} or HC1, per skill (se_type)"
+    else:
+        note = "ANCOVA: no skill had two trained and two untrained people; no standard errors."
+        ancova_text = "none (not estimated)"
+    record = {"ancova": ancova_text, "did": SE_TYPES["did"],
+              "change_trained": SE_TYPES["paired"], "change_untrained": SE_TYPES["paired"],
+              "activities": "classical OLS (raw estimates), then empirical-Bayes pooling"}
+    return note, record
+
+
+def _stack_effects(paired, ancova, did, design, correction, cluster):
     pieces = []
     for group, method in (("trained", "change_trained"), ("untrained", "change_untrained")):
         p = paired[paired["group"] == group].copy()
@@ -178,10 +230,14 @@ def _stack_effects(paired, ancova, did, design, correction):
         p["n_trained"] = np.where(group == "trained", p["n"], np.nan)
         p["n_untrained"] = np.where(group == "untrained", p["n"], np.nan)
         pieces.append(p)
-    pieces += [ancova, did]
+    ancova = ancova.assign(se_type=ancova["se_type"].map(
+        {"cluster": SE_TYPES["cluster"].format(cluster=cluster), "HC1": SE_TYPES["HC1"]}))
+    did = did.assign(se_type=SE_TYPES["did"])
+    pieces = [p.assign(se_type=SE_TYPES["paired"]) for p in pieces] + [ancova, did]
     cols = ["skill", "method", "estimate", "se", "ci_low", "ci_high", "p_value", "n",
             "n_trained", "n_untrained"]
-    out = pd.concat([p[cols] for p in pieces if not p.empty], ignore_index=True)
+    out = pd.concat([p[cols + ["se_type"]] for p in pieces if not p.empty],
+                    ignore_index=True)
     for c in cols[2:]:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["p_adjusted"] = np.nan
@@ -193,7 +249,8 @@ def _stack_effects(paired, ancova, did, design, correction):
     order = {"ancova": 0, "did": 1, "change_trained": 2, "change_untrained": 3}
     out = out.sort_values(["skill", "method"], key=lambda s: s.map(order) if s.name == "method"
                           else s).reset_index(drop=True)
-    return out[cols[:7] + ["p_adjusted"] + cols[7:] + ["assumption", "recommended"]]
+    out.loc[out["se"].isna(), "se_type"] = np.nan
+    return out[cols[:7] + ["p_adjusted"] + cols[7:] + ["se_type", "assumption", "recommended"]]
 
 
 def _dates_text(attrs) -> str:
@@ -228,9 +285,9 @@ def _notes(panel, *, noncompleters, design, adjust, correction, did):
            if noncompleters == "exclude" else
            "people who did not finish count as untrained (intention-to-treat-like)."),
         f"Dates: {_dates_text(a)}.",
-        "ANCOVA (post ~ pre + trained + role + level, cluster-robust by team) assumes "
-        "assignment depended only on pre scores and covariates; difference-in-differences "
-        "(score ~ wave * trained + (1|person)) assumes parallel trends.",
+        "ANCOVA (post ~ pre + trained + role + level) assumes assignment depended only on pre "
+        "scores and covariates; difference-in-differences (score ~ wave * trained + "
+        "(1|person)) assumes parallel trends.",
         ("Design rule: ANCOVA if the pre score predicts who was trained within teams (p < "
          "alpha, with role/level); else difference-in-differences if the groups differed at "
          "baseline; else ANCOVA." if design == "auto" else f"Design set by the analyst: {design}.")
@@ -389,7 +446,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
         rec["reason"] = "set by the analyst"
     if not did:
         rec["recommended"] = "ancova"
-    effects = _stack_effects(paired, ancova, did_table, rec, correction)
+    effects = _stack_effects(paired, ancova, did_table, rec, correction, cluster)
     effects["training"] = training
     if training == "targeted":
         acts = activity_effects(panel, catalog, alpha=alpha, covariates=covariates,
@@ -402,6 +459,8 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     individual = reliable_change(panel, alpha=alpha)
     notes = _notes(panel, noncompleters=noncompleters, design=design, adjust=adjust,
                    correction=correction, did=did)
+    variance_note, variance = _variance_text(ancova, panel, cluster)
+    notes.insert(4, variance_note)
     corr_note, corr_used = _error_correlation_text(panel, error_correlation)
     if adjust == "regression_calibration":
         notes.append(corr_note)
@@ -412,7 +471,9 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
                 "dates": _dates_text(a), "dates_checked": a["dates_checked"], "alpha": alpha,
                 "correction": correction, "noncompleters": noncompleters, "design": design,
                 "pre_adjust": adjust, "shrinkage": shrinkage, "covariates": covariates,
-                "cluster": cluster, "target_effect": target_effect, "power": power,
+                "cluster": cluster if (ancova["se_type"] == "cluster").any() else None,
+                "cluster_asked": cluster, "variance": variance,
+                "target_effect": target_effect, "power": power,
                 "error_correlation": error_correlation,
                 "error_correlation_used": corr_used,
                 "score_source": source}
