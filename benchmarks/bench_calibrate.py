@@ -11,7 +11,7 @@ alone (data loading excluded), measured inside that process (in R for lme4); the
 process's peak resident set (``wait4`` rusage), and "fit MB" is that peak minus the peak
 before the fit started (interpreter + data). Engines:
 
-- ours: ``workbench.calibration.mixed_model.fit_mixed`` (the engine behind ``calibrate_ratings``), default
+- ours: ``workbench.calibration.mixed.model.fit_mixed`` (the engine behind ``calibrate_ratings``), default
   ``solver="auto"`` (iterative above 1,500 crossed levels); ``ours_dense`` (only with ``--only``)
   forces the exact dense solver;
 - mixedlm: ``mixedlm.lmer`` with the lme4 formula (Python package with a Rust core);
@@ -108,7 +108,7 @@ def _load(path: str, kind: str):
 
 
 def _fit_ours(data, kind, solver="auto"):
-    from workbench.calibration.mixed_model import fit_mixed
+    from workbench.calibration.mixed.model import fit_mixed
 
     if kind == "org":
         res = fit_mixed(data, response="score", fixed=["source", "skill"], random=ORG_TERMS,

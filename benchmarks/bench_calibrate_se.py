@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from workbench.calibration.mixed_model import fit_mixed
+from workbench.calibration.mixed.model import fit_mixed
 from workbench.synth.generator import generate_organisation
 
 

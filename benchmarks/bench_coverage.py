@@ -24,7 +24,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from workbench.calibration.coverage import GENERATORS, coverage_run
+from workbench.simulation.coverage import GENERATORS, coverage_run
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:

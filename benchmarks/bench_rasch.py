@@ -46,7 +46,7 @@ t <- system.time(fit <- LRSM(X, W, sum0 = FALSE))
 """
 OURS_SMALL = """
 import pandas as pd
-from workbench.calibration.rasch import calibrate_rasch
+from workbench.calibration.rasch.calibrate import calibrate_rasch
 r = pd.read_csv("{ratings}").assign(source="peer")
 calibrate_rasch(r, facets=("skill", "rater"), interactions=())
 """

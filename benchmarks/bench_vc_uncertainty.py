@@ -42,8 +42,8 @@ import pandas as pd
 from scipy import stats
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.coverage import misspecified_ratings
-from workbench.calibration.mixed_model import MixedResult
+from workbench.calibration.mixed.model import MixedResult
+from workbench.simulation.coverage import misspecified_ratings
 from workbench.synth.generator import generate_organisation
 
 
@@ -115,7 +115,7 @@ def _coverage_rows(n_ratees, seed, z, n_skills, n_peers) -> list:
     err = (m["score"] - m["true_score"]).to_numpy()
     r = off.rater_effects.merge(org.truth["rater_effects"], on="rater")
     r_se2 = on.rater_effects.set_index("rater")["se"].reindex(r["rater"]).to_numpy()
-    # As workbench.calibration.coverage: leniency is identified up to its mean.
+    # As workbench.simulation.coverage: leniency is identified up to its mean.
     r_err = ((r["effect"] - r["effect"].mean())
              - (r["leniency"] - r["leniency"].mean())).to_numpy()
     r_se0 = r["se"].to_numpy()

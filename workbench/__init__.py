@@ -24,7 +24,7 @@ from workbench._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-SUBPACKAGES = ("errors", "checks", "results", "tables", "synth", "calibration", "profiles",
-               "impact", "plans", "runs", "reporting")
+SUBPACKAGES = ("errors", "checks", "results", "tables", "synth", "calibration", "simulation",
+               "profiles", "impact", "plans", "runs", "reporting")
 
 __getattr__, __dir__ = lazy_exports(globals(), SUBPACKAGES)

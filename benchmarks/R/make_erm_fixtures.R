@@ -1,4 +1,4 @@
-# Fixtures for the many-facet Rasch model (workbench.calibration.rasch*) from R's eRm.
+# Fixtures for the many-facet Rasch model (workbench.calibration.rasch) from R's eRm.
 #
 # A fully crossed design: 200 ratees, each rated by the same 4 raters in 4 skills, on a
 # 5-point scale (categories 0..4 here, scores 1..5 in the CSV). Each (skill, rater) pair is a

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.agreement import (
+from workbench.calibration.calibrate import calibrate_ratings
+from workbench.calibration.reliability.agreement import (
     GROUPS4,
     GROUPS6,
     AgreementResult,
     self_other_agreement,
 )
-from workbench.calibration.calibrate import calibrate_ratings
 from workbench.errors import ConfigError, InputError, WorkbenchError
 from workbench.synth.generator import generate_organisation
 from workbench.tables.scores import raw_scores

@@ -99,7 +99,7 @@ def test_manager_reference_shifts_scores(org300, cal300):
 
 
 def test_large_organisation_solver_matches_exact(org300, cal300, monkeypatch):
-    import workbench.calibration.mixed_model as mixed
+    import workbench.calibration.mixed.model as mixed
 
     # Force the iterative solver (used above 1,500 raters) on the 300-person organisation.
     monkeypatch.setattr(mixed, "DENSE_AUTO", 50)
@@ -240,7 +240,7 @@ def test_cli_writes_files_and_rejects_bad_input(tmp_path, capsys):
 
 def test_cli_reliability_uses_the_survey_scale(tmp_path):
     """r_wg's uniform null comes from the scale file (1 to 7 here), not the observed range."""
-    from workbench.calibration.reliability_summary import reliability_table
+    from workbench.calibration.reliability.summary import reliability_table
     from workbench.tables.data import Scale
 
     org = generate_organisation(90, seed=8, n_waves=1)

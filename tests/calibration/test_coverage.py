@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.coverage import coverage_run
+from workbench.simulation.coverage import coverage_run
 
 SEEDS = range(1, 21)
 

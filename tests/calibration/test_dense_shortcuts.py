@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.mixed_dense import _Engine
-from workbench.calibration.mixed_design import _term_codes, _unique_keys, design_matrix
-from workbench.calibration.mixed_model import fit_mixed
+from workbench.calibration.mixed.dense import _Engine
+from workbench.calibration.mixed.design import _term_codes, _unique_keys, design_matrix
+from workbench.calibration.mixed.model import fit_mixed
 
 
 def _design(seed: int, nested: bool):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from workbench.calibration.calibrate import CalibrationWarning, calibrate_ratings
-from workbench.calibration.identifiability import identifiable_terms
+from workbench.calibration.mixed.identifiability import identifiable_terms
 from workbench.cli import main
 from workbench.errors import ModelError
 from workbench.synth.generator import generate_organisation

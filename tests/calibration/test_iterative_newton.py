@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.mixed_dense import _Engine
-from workbench.calibration.mixed_design import _term_codes, design_matrix
-from workbench.calibration.mixed_iterative import _IterEngine
-from workbench.calibration.mixed_model import fit_mixed
+from workbench.calibration.mixed.dense import _Engine
+from workbench.calibration.mixed.design import _term_codes, design_matrix
+from workbench.calibration.mixed.iterative import _IterEngine
+from workbench.calibration.mixed.model import fit_mixed
 from workbench.synth.generator import generate_organisation
 
 TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]
@@ -111,7 +111,8 @@ def test_threads_give_the_same_fit_as_one(monkeypatch):
     # The blocks, the probe columns and the combinations are split among threads, each
     # writing its own part: the fit must not depend on the number of threads (beyond the
     # solves' own tolerances: each share of columns stops at its own convergence).
-    from workbench.calibration import mixed_design, mixed_iterative
+    from workbench.calibration.mixed import design as mixed_design
+    from workbench.calibration.mixed import iterative as mixed_iterative
 
     ratings = generate_organisation(2500, seed=21, n_waves=1).ratings
     kw = dict(response="score", fixed=["source", "skill"], random=TERMS, solver="iterative",

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.mixed_model import fit_mixed
+from workbench.calibration.mixed.model import fit_mixed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lme4"
 REL_TOL = 1e-4  # fixed effects, their SEs, variance components (relative)

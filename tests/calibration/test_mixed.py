@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.mixed_model import design_matrix, fit_mixed
+from workbench.calibration.mixed.model import design_matrix, fit_mixed
 from workbench.errors import ConfigError, ModelError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lme4"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from workbench.calibration.calibrate import CalibrationWarning
-from workbench.calibration.rasch import calibrate_rasch
-from workbench.calibration.rasch_facets import separation_statistics
-from workbench.calibration.rasch_fit import element_fit
+from workbench.calibration.rasch.calibrate import calibrate_rasch
+from workbench.calibration.rasch.facets import separation_statistics
+from workbench.calibration.rasch.fit import element_fit
 from workbench.errors import ConfigError, ModelError
 from workbench.synth.generator import generate_organisation
 from workbench.tables.scores import as_scores

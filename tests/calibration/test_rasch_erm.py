@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.rasch import calibrate_rasch
-from workbench.calibration.rasch_estimation import conditional_loglik, rasch_design, rasch_loglik
+from workbench.calibration.rasch.calibrate import calibrate_rasch
+from workbench.calibration.rasch.estimation import conditional_loglik, rasch_design, rasch_loglik
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "erm"
 MODELS = [("rsm", "common"), ("pcm", "skill")]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.rasch import calibrate_rasch
+from workbench.calibration.rasch.calibrate import calibrate_rasch
 
 SEEDS = [1, 2, 3, 4, 5]
 TAU = np.array([-1.8, -0.7, 0.6, 1.9])

@@ -9,9 +9,13 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.generalizability import DStudy, d_study, source_variance_components
-from workbench.calibration.reliability import icc_by_source, rwg_by_source
-from workbench.calibration.reliability_summary import (
+from workbench.calibration.reliability.generalizability import (
+    DStudy,
+    d_study,
+    source_variance_components,
+)
+from workbench.calibration.reliability.interrater import icc_by_source, rwg_by_source
+from workbench.calibration.reliability.summary import (
     ReliabilityReport,
     reliability_report,
     reliability_table,

@@ -16,9 +16,9 @@ import warnings
 import numpy as np
 import pytest
 
-from workbench.calibration.mixed_iterative import _IterEngine
-from workbench.calibration.mixed_logdet import logdet_slq
-from workbench.calibration.mixed_model import fit_mixed
+from workbench.calibration.mixed.iterative import _IterEngine
+from workbench.calibration.mixed.logdet import logdet_slq
+from workbench.calibration.mixed.model import fit_mixed
 from workbench.synth.generator import generate_organisation
 
 TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]

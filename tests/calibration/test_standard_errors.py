@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.mixed_design import _term_codes, design_matrix
+from workbench.calibration.mixed.design import _term_codes, design_matrix
 from workbench.synth.generator import generate_organisation
 
 # Approximate path (probes coloured by the coupling graph, extra probes for the most coupled
@@ -169,7 +169,7 @@ def test_scores_are_the_brute_force_blups(case):
 def test_approximate_ses_at_1000_people_match_the_exact_path(terms):
     """1,000 raters: the exact path (equal to the brute force above) against the forced
     approximate path at the same variance components."""
-    from workbench.calibration.mixed_model import fit_mixed
+    from workbench.calibration.mixed.model import fit_mixed
 
     org = generate_organisation(1000, seed=5, n_waves=1)
     kwargs = {"response": "score", "fixed": ["source", "skill"], "random": list(terms)}

@@ -23,7 +23,7 @@ import pytest
 from scipy import optimize
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.vc_uncertainty import (
+from workbench.calibration.mixed.vc_uncertainty import (
     AUTO_MAX_RATEES,
     resolve_vc_uncertainty,
     vc_summary,

@@ -8,7 +8,7 @@ team; their raters include people outside it), measured over 300 organisations (
 
 * calibrated scores: 0.942 without the correction, 0.948 with it (gain 0.0064 on the same
   organisations);
-* rater effects (centred, as in :mod:`workbench.calibration.coverage`): 0.907 without, 0.932
+* rater effects (centred, as in :mod:`workbench.simulation.coverage`): 0.907 without, 0.932
   with it (the correction does not close the whole gap for rater effects; see the doc).
 
 This test uses 100 other organisations (seeds 1-100; 0.943 -> 0.951 and 0.909 -> 0.943 there).
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.coverage import coverage_run
+from workbench.simulation.coverage import coverage_run
 
 SEEDS = range(1, 101)
 

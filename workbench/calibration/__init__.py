@@ -3,7 +3,8 @@ self-other agreement; the many-facet Rasch model as the ordinal alternative).
 
 Every public name of the modules below is re-exported here from their ``__all__`` and
 imported lazily (PEP 562): ``workbench calibrate`` then loads the engine, the calibration and
-the tables it writes, not the Rasch model, the coverage study or the wave covariances.
+the tables it writes, not the Rasch model or the wave covariances. The REML engine is in
+``mixed/``, the Rasch model in ``rasch/``, the reliability statistics in ``reliability/``.
 
 Examples
 --------
@@ -18,10 +19,7 @@ from workbench._lazy import lazy_exports
 
 # The order the names are looked up in (the first module that exports a name owns it): the
 # engine and the calibration first, so that asking for them imports nothing else.
-MODULES = ("mixed_design", "mixed_model", "identifiability", "result", "calibrate", "handover",
-           "reliability", "generalizability", "reliability_summary", "agreement", "coverage",
-           "vc_uncertainty", "rasch", "rasch_estimation", "rasch_fit", "rasch_facets",
-           "rasch_bias", "rasch_compare", "rasch_connectivity", "rasch_figures",
+MODULES = ("mixed", "result", "calibrate", "handover", "reliability", "rasch", "compare",
            "wave_covariance")
 
 

@@ -1,6 +1,6 @@
 """Calibrated 360 scores: remove rater leniency, halo and source bias with a crossed mixed model.
 
-The model (fitted by REML with :func:`workbench.calibration.mixed_model.fit_mixed`) is
+The model (fitted by REML with :func:`workbench.calibration.mixed.model.fit_mixed`) is
 
     score ~ source + skill + (1|ratee) + (1|ratee:skill) + (1|rater) + (1|rater:ratee)
 
@@ -16,16 +16,16 @@ reference; or name a source such as ``"manager"``). Its standard error is the ro
 conditional (prediction-error) variance of that whole sum: the BLUPs' conditional variance,
 the fixed part's sampling variance and their covariance (the full inverse of the REML system
 at the estimated variances), plus, with ``vc_uncertainty`` (by default up to 200 ratees), the
-variance components' own uncertainty (:mod:`workbench.calibration.vc_uncertainty`). Intervals are
+variance components' own uncertainty (:mod:`workbench.calibration.mixed.vc_uncertainty`). Intervals are
 ``score +/- z * se`` (normal). With more than 1,500 crossed levels (raters) the variance
-components are found by the iterative solver of :mod:`workbench.calibration.mixed_model` (they
+components are found by the iterative solver of :mod:`workbench.calibration.mixed.model` (they
 agree with the exact REML optimum to about 1e-3); the scores, their standard errors and the
 REML criterion are then still computed exactly at that estimate, including the covariance
 between a ratee's raters' effects, up to 10,000 raters; above that the inverse is estimated
-(see :mod:`workbench.calibration.mixed_model` and ``docs/calibration.md`` for the accuracy).
+(see :mod:`workbench.calibration.mixed.model` and ``docs/calibration.md`` for the accuracy).
 ``Calibration.settings["se_method"]`` says which path ran.
 
-Identifiability: before fitting, :func:`workbench.calibration.identifiability.identifiable_terms`
+Identifiability: before fitting, :func:`workbench.calibration.mixed.identifiability.identifiable_terms`
 keeps the largest set of the requested terms the design can separate (e.g. no halo term when
 each rater rates each ratee on one item only, no ``ratee:skill`` with one skill) and the
 result says what was dropped and why (``Calibration.dropped``, the summary, ``settings``).
@@ -62,10 +62,10 @@ import scipy.sparse as sp
 from scipy import special
 from scipy.sparse.csgraph import connected_components
 
-from workbench.calibration.identifiability import identifiable_terms
-from workbench.calibration.mixed_model import fit_mixed
+from workbench.calibration.mixed.identifiability import identifiable_terms
+from workbench.calibration.mixed.model import fit_mixed
+from workbench.calibration.mixed.vc_uncertainty import VC_UNCERTAINTY, vc_correction
 from workbench.calibration.result import Calibration, CalibrationWarning
-from workbench.calibration.vc_uncertainty import VC_UNCERTAINTY, vc_correction
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 
@@ -427,15 +427,15 @@ def calibrate_ratings(
     terms_policy : {"identifiable", "exact"}
         ``"identifiable"`` (default): fit the largest subset of ``terms`` the design can
         separate and report the others in ``Calibration.dropped`` (see
-        :mod:`workbench.calibration.identifiability`). ``"exact"``: fit ``terms`` as given.
+        :mod:`workbench.calibration.mixed.identifiability`). ``"exact"``: fit ``terms`` as given.
     scale : (low, high), optional
         The rating scale; scores whose interval is wider than it are flagged
         (``wide_interval``). Default: the observed range of the scores.
     progress : callable, optional
-        Passed to :func:`workbench.calibration.mixed_model.fit_mixed` (called after every evaluation).
+        Passed to :func:`workbench.calibration.mixed.model.fit_mixed` (called after every evaluation).
     vc_uncertainty : {"auto", "none", "delta"}
         Whether the SEs of scores and rater effects include the uncertainty of the estimated
-        variance components (delta method, :mod:`workbench.calibration.vc_uncertainty`).
+        variance components (delta method, :mod:`workbench.calibration.mixed.vc_uncertainty`).
         ``"auto"`` (default): included up to 200 ratees (per connected subset), where it
         matters and costs little.
 

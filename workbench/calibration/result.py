@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from workbench.calibration.mixed_model import MixedResult
-from workbench.calibration.vc_uncertainty import vc_summary
+from workbench.calibration.mixed.model import MixedResult
+from workbench.calibration.mixed.vc_uncertainty import vc_summary
 from workbench.results import Result
 
 __all__ = ["Calibration", "CalibrationWarning"]
@@ -53,7 +53,7 @@ class Calibration(Result):
         ``ci_high``, ``p_value`` (Wald, normal).
     variance_components : DataFrame
         ``component``, ``variance``, ``sd``, ``share`` (of the total variance), ``n_levels``
-        (the table of :func:`workbench.calibration.mixed_model.variance_table`; a ``subset``
+        (the table of :func:`workbench.calibration.mixed.model.variance_table`; a ``subset``
         column first when subsets are fitted separately). Components are named by the
         requested terms also when fitted within waves (``"ratee"`` for ``ratee:wave``).
     connectivity : DataFrame
@@ -73,7 +73,7 @@ class Calibration(Result):
         variance components (``vc_uncertainty`` requested, ``vc_uncertainty_method`` run:
         "delta" or "none", ``vc_se_increase``: mean relative widening of the score SEs,
         ``vc_terms_held``: components on the boundary, held at their estimate; of the largest
-        subset when several are fitted; see :mod:`workbench.calibration.vc_uncertainty`).
+        subset when several are fitted; see :mod:`workbench.calibration.mixed.vc_uncertainty`).
     """
 
     title = "Calibrated 360 ratings"

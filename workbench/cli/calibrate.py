@@ -72,8 +72,8 @@ def _frame_of(result) -> pd.DataFrame:
 
 def _extras(cal, scale) -> dict:
     """Agreement and reliability tables; r_wg's null distribution uses the survey's scale."""
-    from workbench.calibration.agreement import self_other_agreement
-    from workbench.calibration.reliability_summary import reliability_table
+    from workbench.calibration.reliability.agreement import self_other_agreement
+    from workbench.calibration.reliability.summary import reliability_table
 
     out = {}
     for name, func in (("agreement.csv", self_other_agreement),
@@ -148,8 +148,8 @@ def _check_new_folder(out: Path) -> None:
 
 def _run_rasch(args, ratings, waves, out) -> int:
     """``--model rasch``: the many-facet Rasch calibration's files and its Wright map."""
-    from workbench.calibration.rasch import calibrate_rasch
-    from workbench.calibration.rasch_figures import plot_wright_map
+    from workbench.calibration.rasch.calibrate import calibrate_rasch
+    from workbench.calibration.rasch.figures import plot_wright_map
     from workbench.reporting.display import save_figure
 
     print(f"Fitting the many-facet Rasch model to {len(ratings)} ratings (thresholds: "

@@ -235,7 +235,7 @@ def plot_d_study(
     ----------
     d_study : DStudy or DataFrame
         A D-study (``.curve`` and ``.observed``, see
-        :func:`workbench.calibration.generalizability.d_study`) or its curve (source, n_raters,
+        :func:`workbench.calibration.reliability.generalizability.d_study`) or its curve (source, n_raters,
         g_relative).
     sources : sequence of str
         The sources drawn: by default only those whose count a client can change

@@ -49,7 +49,7 @@ def reliability_view(reliability) -> pd.DataFrame:
     Parameters
     ----------
     reliability : ReliabilityReport or DataFrame
-        :func:`workbench.calibration.generalizability.reliability_report` (or its ``table``).
+        :func:`workbench.calibration.reliability.generalizability.reliability_report` (or its ``table``).
 
     Returns
     -------

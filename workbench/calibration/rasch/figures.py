@@ -8,7 +8,7 @@ average element crosses each half point (FACETS' "Scale" column).
 Examples
 --------
 >>> from workbench.synth.generator import generate_organisation
->>> from workbench.calibration.rasch import calibrate_rasch
+>>> from workbench.calibration.rasch.calibrate import calibrate_rasch
 >>> res = calibrate_rasch(generate_organisation(40, seed=1, n_waves=1).ratings,
 ...                       interactions=())
 >>> fig = plot_wright_map(res)

@@ -15,7 +15,7 @@ Examples
 --------
 >>> from workbench.synth.generator import generate_organisation
 >>> from workbench.calibration.calibrate import calibrate_ratings
->>> from workbench.calibration.rasch import calibrate_rasch
+>>> from workbench.calibration.rasch.calibrate import calibrate_rasch
 >>> org = generate_organisation(60, seed=2, n_waves=1)
 >>> comparison = compare_calibrations(calibrate_ratings(org.ratings),
 ...                                   calibrate_rasch(org.ratings, interactions=()),

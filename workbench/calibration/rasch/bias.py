@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from workbench.calibration.rasch_estimation import (
+from workbench.calibration.rasch.estimation import (
     EXTREME_ADJUSTMENT,
     MAX_MEASURE,
     category_moments,

@@ -152,7 +152,7 @@ def delta_correction(model, fixed_rows, random, *, step: float = STEP) -> VcCorr
     ----------
     model : MixedResult
         A REML fit whose engine has not been released (dense engine: at most
-        :data:`workbench.calibration.mixed_model.EXACT_SE` crossed levels).
+        :data:`workbench.calibration.mixed.model.EXACT_SE` crossed levels).
     fixed_rows : ndarray (n_combo, p)
         Fixed-effect coefficients of each combination.
     random : list of (term, level codes)

@@ -4,8 +4,8 @@ Owns everything that does not depend on the variance parameters: the treatment-c
 design (:func:`design_matrix`), the integer codes of each random term, the choice of the
 blocking term whose nested family is eliminated block by block (:func:`_choose_blocking`), and
 the cross-products arranged in blocks (:class:`_Structure`) that the dense
-(:mod:`workbench.calibration.mixed_dense`) and the iterative
-(:mod:`workbench.calibration.mixed_iterative`) engines factor at each ``theta``.
+(:mod:`workbench.calibration.mixed.dense`) and the iterative
+(:mod:`workbench.calibration.mixed.iterative`) engines factor at each ``theta``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ under-estimators by the others' rating).
 Examples
 --------
 >>> from workbench.synth.generator import generate_organisation
->>> from workbench.calibration.agreement import self_other_agreement
+>>> from workbench.calibration.reliability.agreement import self_other_agreement
 >>> org = generate_organisation(120, seed=1, n_waves=1)
 >>> result = self_other_agreement(org.ratings)  # raw others' means (no calibration)
 >>> sorted(result.table["group4"].unique())

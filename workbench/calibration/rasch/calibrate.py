@@ -3,10 +3,10 @@
 The ordinal alternative to the linear mixed model of
 :mod:`workbench.calibration.calibrate`. The model, its estimation by joint maximum likelihood
 and the handling of extreme scores are described in
-:mod:`workbench.calibration.rasch_estimation`; fit statistics in
-:mod:`~workbench.calibration.rasch_fit`, separation and fair averages in
-:mod:`~workbench.calibration.rasch_facets`, interactions in
-:mod:`~workbench.calibration.rasch_bias`.
+:mod:`workbench.calibration.rasch.estimation`; fit statistics in
+:mod:`~workbench.calibration.rasch.fit`, separation and fair averages in
+:mod:`~workbench.calibration.rasch.facets`, interactions in
+:mod:`~workbench.calibration.rasch.bias`.
 
 Calibrated scores are *fair averages*: the expected rating of the person in the skill from a
 rater of average severity of the reference source (``"others"``: the mean non-self source),
@@ -47,9 +47,9 @@ from workbench.calibration.calibrate import (
     _prepare,
     _reference_weights,
 )
-from workbench.calibration.rasch_bias import cell_targets, interaction_table, solve_cells
-from workbench.calibration.rasch_connectivity import check_sources, connected_ratings
-from workbench.calibration.rasch_estimation import (
+from workbench.calibration.rasch.bias import cell_targets, interaction_table, solve_cells
+from workbench.calibration.rasch.connectivity import check_sources, connected_ratings
+from workbench.calibration.rasch.estimation import (
     THRESHOLDS,
     RaschDesign,
     _linear,
@@ -57,8 +57,8 @@ from workbench.calibration.rasch_estimation import (
     fit_jmle,
     rasch_design,
 )
-from workbench.calibration.rasch_facets import Structures, separation_statistics, threshold_table
-from workbench.calibration.rasch_fit import category_statistics, element_fit, residual_moments
+from workbench.calibration.rasch.facets import Structures, separation_statistics, threshold_table
+from workbench.calibration.rasch.fit import category_statistics, element_fit, residual_moments
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, ModelError
 from workbench.results import Result
@@ -96,7 +96,7 @@ class RaschCalibration(Result):
         measure). Holds rater identities: for the analyst only.
     separation : DataFrame
         Per facet and SE type ("model", "real"): see
-        :func:`~workbench.calibration.rasch_facets.separation_statistics`.
+        :func:`~workbench.calibration.rasch.facets.separation_statistics`.
     categories : DataFrame
         Category statistics (per skill when thresholds are per skill).
     thresholds : DataFrame

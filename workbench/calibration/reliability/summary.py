@@ -1,8 +1,8 @@
 """The reliability report: ICC, r_wg and the G-study's coefficients of one set of 360 ratings
 in one table per source, with the D-study (raters needed per source).
 
-The coefficients are computed by :mod:`workbench.calibration.reliability` (ICC, r_wg) and
-:mod:`workbench.calibration.generalizability` (variance components, G and D-study); this module
+The coefficients are computed by :mod:`workbench.calibration.reliability.interrater` (ICC, r_wg) and
+:mod:`workbench.calibration.reliability.generalizability` (variance components, G and D-study); this module
 gathers them into the :class:`ReliabilityReport` the CLI and notebook 01 show and save.
 """
 
@@ -15,14 +15,14 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from workbench.calibration.generalizability import (
+from workbench.calibration.reliability.generalizability import (
     DStudy,
     _check_components,
     _overall_components,
     d_study,
     source_variance_components,
 )
-from workbench.calibration.reliability import (
+from workbench.calibration.reliability.interrater import (
     RwgResult,
     _check_ratings,
     _is_calibration,

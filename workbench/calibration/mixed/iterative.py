@@ -7,7 +7,7 @@ by Newton steps in ``log theta^2`` with the average-information Jacobian, starte
 fit to a connected pilot cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
 dense engine up to 10,000 crossed levels, above that by :meth:`_IterEngine.refine` (probes
 coloured by the coupling graph) with the criterion's log-determinant from
-:mod:`workbench.calibration.mixed_logdet` (see :mod:`workbench.calibration.mixed_model`).
+:mod:`workbench.calibration.mixed.logdet` (see :mod:`workbench.calibration.mixed.model`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from workbench.calibration.mixed_dense import _Engine, _optimise
-from workbench.calibration.mixed_design import (
+from workbench.calibration.mixed.dense import _Engine, _optimise
+from workbench.calibration.mixed.design import (
     THREADS,
     _levels_by_term,
     _random_effects,
@@ -26,7 +26,7 @@ from workbench.calibration.mixed_design import (
     _schur_products,
     _thread_map,
 )
-from workbench.calibration.mixed_logdet import logdet_slq
+from workbench.calibration.mixed.logdet import logdet_slq
 from workbench.errors import ModelError
 
 try:  # scipy's kernel behind ``A @ V`` for CSR matrices, to write into a reused buffer
@@ -377,7 +377,7 @@ class _IterEngine(_Engine):
         """The REML (ML) criterion at a refined state and its Monte Carlo SE.
 
         Everything is exact but ``log|S_rr|`` (stochastic Lanczos quadrature,
-        :func:`workbench.calibration.mixed_logdet.logdet_slq`).
+        :func:`workbench.calibration.mixed.logdet.logdet_slq`).
         """
         s = self.s
         ld = st.ld_e + st.logdet_rr

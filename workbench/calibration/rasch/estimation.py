@@ -505,7 +505,7 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
     """Maximise the joint likelihood over all measures and thresholds (see the module docs).
 
     Extreme elements are set aside first; their measures are NaN here (see
-    :func:`workbench.calibration.rasch_bias.solve_cells` for their adjusted estimates).
+    :func:`workbench.calibration.rasch.bias.solve_cells` for their adjusted estimates).
     Convergence: the largest Newton step is below ``tol`` logits. BLAS runs on one thread: the products are small and memory-bound,
     and extra threads only contend on a shared machine (as in the mixed model).
     """

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from workbench.calibration.rasch_estimation import category_moments
+from workbench.calibration.rasch.estimation import category_moments
 
 __all__ = ["separation_statistics", "Structures", "threshold_table"]
 

@@ -1,8 +1,8 @@
 """The log-determinant of a large sparse positive definite matrix, with its Monte Carlo error.
 
 Owns :func:`logdet_slq`, which the iterative engine of
-:mod:`workbench.calibration.mixed_model` uses for the REML criterion above
-:data:`~workbench.calibration.mixed_model.EXACT_SE` crossed levels, where no factorisation is
+:mod:`workbench.calibration.mixed.model` uses for the REML criterion above
+:data:`~workbench.calibration.mixed.model.EXACT_SE` crossed levels, where no factorisation is
 affordable.
 
 Method: stochastic Lanczos quadrature (Ubaru, Chen & Saad 2017, SIAM J Matrix Anal Appl 38(4))
@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from workbench.calibration.mixed_design import _halves, _thread_map
+from workbench.calibration.mixed.design import _halves, _thread_map
 
 __all__: list[str] = []  # engine internal, as mixed_dense and mixed_iterative
 

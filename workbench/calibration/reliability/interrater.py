@@ -1,7 +1,7 @@
 """Reliability of 360 ratings: ICC(1)/ICC(2) and r_wg agreement per source.
 
 The G-study, D-study and the reliability report are in
-:mod:`workbench.calibration.generalizability`.
+:mod:`workbench.calibration.reliability.generalizability`.
 
 Every statistic here works on *unbalanced* 360 designs, where each ratee has a different number
 of raters of each source and most raters rate only a few ratees. The rating target is a
@@ -14,7 +14,7 @@ skill, score, optional wave) and accept a :class:`workbench.calibration.calibrat
 Examples
 --------
 >>> from workbench.synth.generator import generate_organisation
->>> from workbench.calibration.reliability import icc_by_source
+>>> from workbench.calibration.reliability.interrater import icc_by_source
 >>> org = generate_organisation(120, seed=1, n_waves=1)
 >>> icc = icc_by_source(org.ratings, by_skill=False)
 >>> bool(icc.set_index("source").loc["peer", "icc1"] > 0)

@@ -4,7 +4,7 @@ For a given ``theta`` the nested family of the blocking term is factored block b
 (batched dense Cholesky) and the Schur complement on the crossed terms and the fixed effects
 is factored as one dense matrix; this gives the profiled REML/ML criterion, its analytic
 gradient, the solution and the full inverse needed for conditional variances. See
-:mod:`workbench.calibration.mixed_model` for the model and the criterion.
+:mod:`workbench.calibration.mixed.model` for the model and the criterion.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 
-from workbench.calibration.mixed_design import (
+from workbench.calibration.mixed.design import (
     _build_structure,
     _halves,
     _levels_by_term,

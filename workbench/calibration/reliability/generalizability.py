@@ -1,6 +1,6 @@
 """Generalizability of 360 scores: variance components per source (G-study) and the D-study
 (how many raters of each source a reliability needs). The report that gathers ICC, r_wg and
-G coefficients in one table is :mod:`workbench.calibration.reliability_summary`.
+G coefficients in one table is :mod:`workbench.calibration.reliability.summary`.
 
 The rating target is a ratee's skill in one wave. The G coefficient of the calibrated score is
 the share of its variance that is true-score variance, from the model's variance components
@@ -9,7 +9,7 @@ the share of its variance that is true-score variance, from the model's variance
 Examples
 --------
 >>> from workbench.synth.generator import generate_organisation
->>> from workbench.calibration.generalizability import d_study, source_variance_components
+>>> from workbench.calibration.reliability.generalizability import d_study, source_variance_components
 >>> org = generate_organisation(120, seed=1, n_waves=1)
 >>> components = source_variance_components(org.ratings)
 >>> "peer" in set(components["source"])
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.calibration.reliability import (
+from workbench.calibration.reliability.interrater import (
     COMPONENTS,
     OPTIONAL_COMPONENTS,
     _check_min_raters,

@@ -37,7 +37,7 @@ from the same factors; when a component heads for zero, L-BFGS-B (``theta >= 0``
 instead, and a term whose ``theta`` ends at 0 is probed away from the bound once.
 
 Large crossed terms (``solver="iterative"``, chosen automatically above 1,500 crossed levels;
-:mod:`workbench.calibration.mixed_iterative`): the dense Schur complement costs O(levels^3) per
+:mod:`workbench.calibration.mixed.iterative`): the dense Schur complement costs O(levels^3) per
 evaluation, so instead it is kept sparse and solved by Jacobi-preconditioned block conjugate
 gradients (it is >= I, so CG converges in about 20 steps). ``theta`` then solves the score
 equations above, whose trace terms are an exact diagonal part plus a Hutchinson estimate of the
@@ -46,7 +46,7 @@ average-information Jacobian (one extra conjugate-gradient solve with one column
 started from an exact fit to a connected pilot cluster of about 400 crossed levels. The variance
 components agree with the exact optimum to about 1e-3 (relative). Independent pieces of work
 (the blocks' factorisations, the columns of the conjugate-gradient solves, the probes) run on
-the cores available (:data:`workbench.calibration.mixed_design.THREADS`, at most 4).
+the cores available (:data:`workbench.calibration.mixed.design.THREADS`, at most 4).
 
 Conditional variances (standard errors of BLUPs and of any combination such as a calibrated
 score) and the criterion are computed *once, at the estimate*, by one exact factorisation
@@ -60,9 +60,9 @@ shared across teams fill the factor in (measured with SuperLU and a minimum-degr
 Schur complement is estimated on the entries the variances need (the diagonal and every pair
 of crossed levels that share a block) by probing with colours of the levels' coupling graph
 (random signs; extra probe sets for the most coupled levels; see
-:meth:`workbench.calibration.mixed_iterative._IterEngine.refine`): SEs within 2 % worst case of
+:meth:`workbench.calibration.mixed.iterative._IterEngine.refine`): SEs within 2 % worst case of
 the exact ones on the tested designs (``docs/calibration.md``); the criterion is then exact but for ``log|S_rr|``, estimated by stochastic
-Lanczos quadrature with control variates (:mod:`workbench.calibration.mixed_logdet`), whose
+Lanczos quadrature with control variates (:mod:`workbench.calibration.mixed.logdet`), whose
 Monte Carlo SE is ``settings["reml_criterion_se"]`` (0 on the exact path).
 ``MixedResult.settings["se_method"]`` says which path ran.
 
@@ -93,15 +93,15 @@ import pandas as pd
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from workbench.calibration.mixed_dense import MAX_DENSE, _Engine, _optimise
-from workbench.calibration.mixed_design import (
+from workbench.calibration.mixed.dense import MAX_DENSE, _Engine, _optimise
+from workbench.calibration.mixed.design import (
     _build_structure,
     _rank_deficient,
     _term_codes,
     _thread_map,
     design_matrix,
 )
-from workbench.calibration.mixed_iterative import _IterEngine, _optimise_iterative
+from workbench.calibration.mixed.iterative import _IterEngine, _optimise_iterative
 from workbench.checks import check_alpha, check_choice
 from workbench.errors import ConfigError, ModelError
 from workbench.results import Result
