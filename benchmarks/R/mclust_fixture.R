@@ -1,13 +1,17 @@
 # Reference numbers from R's mclust for tests/profiles (run by hand, never by the tests).
 #
-#   Rscript benchmarks/R/mclust_fixture.R
+#   Rscript benchmarks/R/mclust_fixture.R                      # every data set
+#   Rscript benchmarks/R/mclust_fixture.R banknote diabetes    # only these (same outputs)
 #
-# Two data sets:
+# Data sets:
 #   scores   tests/fixtures/mclust/scores.csv, a 300 x 8 ratee-by-skill matrix: the mean non-self
 #            wave-1 rating per ratee and skill of the committed demo organisation (seed 2026).
 #   faithful R's datasets::faithful (272 x 2: eruption length and waiting time of the Old
 #            Faithful geyser), a small real data set no one here wrote; exported as
 #            faithful.csv.
+#   banknote, diabetes, thyroid  the real data sets shipped with mclust (numeric columns only,
+#            the class column dropped): banknote 200 x 6 (Swiss bank notes), diabetes 145 x 3
+#            (Reaven and Miller), thyroid 215 x 5 (Coomans et al.); exported as <name>.csv.
 # Outputs (tests/fixtures/mclust/):
 #   mclust_bic.csv, mclust_best.csv   (scores) model, k, bic (mclust sign), npar, loglik
 #   <data>_cells.csv        every structure (all 14) and k = 1..8 of mclust's default run
@@ -28,12 +32,23 @@ models <- mclust.options("emModelNames")  # the 14 structures
 stopifnot(length(models) == 14)
 G <- 1:8
 
+wanted <- commandArgs(trailingOnly = TRUE)
+if (length(wanted) == 0) wanted <- c("scores", "faithful", "banknote", "diabetes", "thyroid")
 scores <- as.matrix(read.csv(file.path(here, "scores.csv"), row.names = 1,
                              check.names = FALSE))
-faithful_x <- as.matrix(datasets::faithful)
-write.csv(faithful_x, file.path(here, "faithful.csv"), row.names = FALSE)
+real <- function(name) {
+  x <- switch(name,
+              faithful = datasets::faithful,
+              banknote = mclust::banknote[, -1],
+              diabetes = mclust::diabetes[, -1],
+              thyroid = mclust::thyroid[, -1])
+  x <- as.matrix(x)
+  write.csv(x, file.path(here, paste0(name, ".csv")), row.names = FALSE)
+  x
+}
 
 # The original 11-structure table of the scores (kept for the first fixture test).
+if ("scores" %in% wanted) {
 old <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "EVV", "VVV")
 fit_bic <- mclustBIC(scores, G = G, modelNames = old)
 rows <- list()
@@ -47,6 +62,7 @@ write.csv(do.call(rbind, rows), file.path(here, "mclust_bic.csv"), row.names = F
 best <- Mclust(scores, G = G, modelNames = old, x = fit_bic)
 write.csv(data.frame(model = best$modelName, k = best$G, bic = best$bic, loglik = best$loglik),
           file.path(here, "mclust_best.csv"), row.names = FALSE)
+}
 
 export <- function(x, name) {
   n <- nrow(x)
@@ -110,6 +126,5 @@ export <- function(x, name) {
   write.csv(do.call(rbind, params), out, row.names = FALSE)
   close(out)
 }
-export(scores, "scores")
-export(faithful_x, "faithful")
+for (name in wanted) export(if (name == "scores") scores else real(name), name)
 writeLines(capture.output(sessionInfo()), file.path(here, "session.txt"))

@@ -1,7 +1,8 @@
 """The EM engine against R's mclust 6.0.0 on every one of its 14 structures and k = 1..8.
 
 Fixtures: tests/fixtures/mclust (made by benchmarks/R/mclust_fixture.R, sessionInfo() in
-session.txt) on two data sets, the 300 x 8 demo scores and R's faithful (272 x 2, real data).
+session.txt) on five data sets: the 300 x 8 demo scores, R's faithful (272 x 2) and three real
+data sets shipped with mclust: banknote (200 x 6), diabetes (145 x 3), thyroid (215 x 5).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from workbench.profiles.select import _fit_grid
 from workbench.profiles.structures import STRUCTURES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mclust"
-DATA = ("scores", "faithful")
+DATA = ("scores", "faithful", "banknote", "diabetes", "thyroid")
 
 
 def _data(name):
     if name == "scores":
         return pd.read_csv(FIXTURES / "scores.csv", index_col=0).to_numpy()
-    return pd.read_csv(FIXTURES / "faithful.csv").to_numpy()
+    return pd.read_csv(FIXTURES / f"{name}.csv").to_numpy()
 
 
 def _cells(name):
@@ -71,7 +72,11 @@ def test_em_from_mclusts_classification_reaches_its_loglik(name):
     """Started from mclust's classification, our EM reaches the log-likelihood mclust's EM
     (``me``, relative tolerance 1e-11) reaches from it: not below it by more than 1e-6, and
     not above it by more than 1e-5 (the same maximum; mclust stops a little earlier on slowly
-    converging cells). VVE is checked below: mclust's VVE M-step is not exact."""
+    converging cells). VVE is checked below: mclust's VVE M-step is not exact. EEV with a
+    profile of at most d people (a singular scatter, as thyroid's and diabetes' EEV with 8
+    profiles): the orientation of the scatter's null space is arbitrary and the likelihood of
+    the M-step does not depend on it, but the next E-step does, so the two EMs part ways;
+    there ours must not end lower (thyroid: 0.098 higher)."""
     x = _data(name)
     classes = pd.read_csv(FIXTURES / f"{name}_classification.csv")
     cells = _cells(name).dropna(subset=["loglik_refit"])
@@ -80,7 +85,9 @@ def test_em_from_mclusts_classification_reaches_its_loglik(name):
         labels = classes[f"{row.model}_{row.k}"].to_numpy().astype(int) - 1
         fit = refine_mixture(x, one_hot(labels, row.k), row.model, tol=1e-13, max_iter=200_000)
         assert fit is not None, (row.model, row.k)
-        assert -1e-6 <= fit.loglik - row.loglik_refit <= 1e-5, (row.model, row.k)
+        singular = np.bincount(labels, minlength=row.k).min() <= x.shape[1]
+        high = np.inf if singular and row.model == "EEV" else 1e-5
+        assert -1e-6 <= fit.loglik - row.loglik_refit <= high, (row.model, row.k)
         checked.add(row.model)
     assert checked == set(STRUCTURES) - {"VVE"}
 
@@ -134,11 +141,13 @@ def _check_constraints(model, cov):
 
 @pytest.mark.parametrize("name", DATA)
 def test_never_worse_than_mclust_and_constraints_hold(name):
-    """Every (structure, k): our grid's log-likelihood is not below mclust's (1e-6), and the
-    fitted covariances obey the structure's volume, shape and orientation constraints."""
+    """Every (structure, k) with the default starts (10, seed 2026): our grid's log-likelihood
+    is not below mclust's (1e-6), and the fitted covariances obey the structure's volume,
+    shape and orientation constraints. (Without the merge starts, banknote's VVE with 5
+    profiles ended 0.41 below mclust's.)"""
     x = _data(name)
     cells = _cells(name).dropna(subset=["loglik"])
-    fits = _fit_grid(x, STRUCTURES, 8, 20, 2026, None)
+    fits = _fit_grid(x, STRUCTURES, 8, 10, 2026, None)
     short = []
     for row in cells.itertuples():
         fit = fits[(row.model, row.k)]

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["HierarchicalTree", "agglomerate", "svd_transform", "kmeanspp_labels",
-           "random_labels", "ward_trees", "ward_labels", "one_hot"]
+           "random_labels", "ward_trees", "ward_labels", "one_hot", "merge_starts"]
 
 
 def svd_transform(x) -> np.ndarray:
@@ -113,6 +113,33 @@ def one_hot(labels, k, *, floor: float = 0.0) -> np.ndarray:
     resp = np.full((len(labels), k), floor)
     resp[np.arange(len(labels)), labels] = 1.0
     return resp / resp.sum(axis=1, keepdims=True)
+
+
+def merge_starts(resp, n_merges: int) -> list:
+    """Starts for k - 1 components: two components of a k-component fit merged.
+
+    The ``n_merges`` pairs whose posteriors overlap most (Ueda et al., 2000, split-and-merge
+    EM: ``J(i, j) = p_i . p_j / (|p_i| |p_j|)`` over the columns of ``resp``), each merged by
+    adding its two posterior columns.
+
+    Examples
+    --------
+    >>> resp = np.array([[.5, .5, 0], [.4, .6, 0], [0, .1, .9]])
+    >>> [r.round(1).tolist() for r in merge_starts(resp, 1)]
+    [[[1.0, 0.0], [1.0, 0.0], [0.1, 0.9]]]
+    """
+    resp = np.asarray(resp, dtype=float)
+    k = resp.shape[1]
+    norms = np.maximum(np.linalg.norm(resp, axis=0), 1e-300)
+    overlap = (resp.T @ resp) / np.outer(norms, norms)
+    pairs = sorted(((i, j) for i in range(k) for j in range(i + 1, k)),
+                   key=lambda ij: -overlap[ij])
+    out = []
+    for i, j in pairs[:n_merges]:
+        merged = np.delete(resp, j, axis=1)
+        merged[:, i] += resp[:, j]
+        out.append(merged)
+    return out
 
 
 def kmeanspp_labels(x, k, rng, *, lloyd_steps: int = 2) -> np.ndarray:

@@ -75,7 +75,7 @@ from workbench.profiles.gaussian_mixture import (
     fit_mixture,
     load_kernels,
 )
-from workbench.profiles.initialisation import agglomerate, ward_trees
+from workbench.profiles.initialisation import agglomerate, merge_starts, ward_trees
 from workbench.profiles.likelihood_ratio import blrt_table, split_starts, vlmr_table
 from workbench.profiles.parallel import n_workers, parallel_map, spawn_seeds
 from workbench.profiles.personas import (
@@ -280,7 +280,43 @@ def _fit_grid(x, models, k_max, n_starts, seed, n_jobs, subset=2000):
                                          for m, s in zip(models, seeds, strict=True)], n_jobs,
                         while_waiting=_import_figures)
     fits = {(m, k): f for m, fits in done for k, f in fits.items()}
+    if len(x) <= subset:
+        fits = _merge_down(x, fits, models, k_max, n_jobs)
     return _share_partitions(x, fits, models, k_max, subset_rows, n_jobs)
+
+
+#: Merged pairs of the (k + 1)-profile fit that start each k-profile fit (up to 2,000 people).
+MERGES = 2
+
+
+def _merge_down(x, fits, models, k_max, n_jobs=None):
+    """Each (structure, k < k_max) also starts from its (k + 1)-profile fit with two profiles
+    merged (the ``MERGES`` pairs whose posteriors overlap most; split-and-merge EM, Ueda et
+    al. 2000), from k_max - 1 down, so a better k + 1 helps k. The grid's starts come from
+    below (splits of k - 1, agglomerations cut at k); merges come from above and reach optima
+    none of them does: on mclust's banknote data VVE with 5 profiles ended 0.41 units below
+    mclust's own fit without them, 3.3 above with them. A merge replaces a fit only when it
+    ends higher. Up to 2,000 people (where the grid starts from mclust's own agglomeration);
+    the structures run over ``n_jobs`` workers."""
+    done = parallel_map(_merge_structure, [(x, m, {k: fits.get((m, k))
+                                                   for k in range(2, k_max + 1)})
+                                           for m in models], n_jobs)
+    for m, better in done:
+        fits.update({(m, k): f for k, f in better.items()})
+    return fits
+
+
+def _merge_structure(x, structure, fits):
+    """:func:`_merge_down` for one structure: the improved fits by k."""
+    better = {}
+    for k in sorted(fits, reverse=True)[1:]:
+        fit, above = fits[k], fits.get(k + 1)
+        if fit is None or above is None:
+            continue
+        new = _donor_refits(x, structure, fit, merge_starts(above.resp, MERGES), None)
+        if new is not None:
+            fits[k] = better[k] = new
+    return structure, better
 
 
 def _import_figures():

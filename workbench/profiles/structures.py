@@ -215,13 +215,18 @@ def mstep_full(scatter, nk, structure, scale, state):
         return _common_orientation(scatter, nk, structure, state, scale)
     # EEV, VEV: W_k = D_k Omega_k D_k'
     omega, vecs = _eig_desc(scatter)
-    if np.min(omega) <= 1e-10 * scale * nk.min():
-        raise Degenerate("singular covariance")
     if structure == "EEV":
+        # only the orientations D_k of the W_k enter, with a common shape and volume: a
+        # profile with fewer people than skills (a singular W_k) keeps a positive definite
+        # covariance, as in mclust; only the pooled eigenvalues must be positive
         total = omega.sum(axis=0)
+        if np.min(total) <= 1e-10 * scale * nk.sum():
+            raise Degenerate("singular covariance")
         det = _geometric_mean(total)
         shape, lam = total / det, np.full(k, det / nk.sum())
     elif structure == "VEV":
+        if np.min(omega) <= 1e-10 * scale * nk.min():
+            raise Degenerate("singular covariance")
         lam, shape = _volumes_and_common_shape(omega, nk, state.get("shape", np.ones(d)),
                                                scale, check_shape=False)
         state["shape"] = shape
