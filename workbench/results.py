@@ -40,7 +40,6 @@ Settings: alpha=0.05
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
@@ -48,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.escaping import escape_frame, escape_html
 
 __all__ = ["Result"]
 
@@ -72,12 +72,12 @@ def _html(content) -> str:
     if isinstance(content, pd.DataFrame):
         if content.empty:
             return "<p>(none)</p>"
-        return _rounded(content).to_html(index=False, border=0)
+        return escape_frame(_rounded(content)).to_html(index=False, border=0, escape=False)
     if isinstance(content, pd.Series):
-        return _rounded(content).to_frame().to_html(border=0)
+        return escape_frame(_rounded(content).to_frame()).to_html(border=0, escape=False)
     if isinstance(content, list | tuple):
-        return "<ul>" + "".join(f"<li>{html.escape(str(c))}</li>" for c in content) + "</ul>"
-    return "<p>" + html.escape(str(content)).replace("\n", "<br>") + "</p>"
+        return "<ul>" + "".join(f"<li>{escape_html(str(c))}</li>" for c in content) + "</ul>"
+    return "<p>" + escape_html(str(content)).replace("\n", "<br>") + "</p>"
 
 
 def _jsonable(value):
@@ -125,14 +125,14 @@ class Result:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        out = [f"<h4>{html.escape(self.title)}</h4>"]
+        out = [f"<h4>{escape_html(self.title)}</h4>"]
         for heading, content in self._sections():
             if heading:
-                out.append(f"<p><b>{html.escape(heading)}</b></p>")
+                out.append(f"<p><b>{escape_html(heading)}</b></p>")
             out.append(_html(content))
         settings = self._settings_text()
         if settings:
-            out.append(f"<p><small>Settings: {html.escape(settings)}</small></p>")
+            out.append(f"<p><small>Settings: {escape_html(settings)}</small></p>")
         return "\n".join(out)
 
     def save(self, folder: str | Path) -> Path:

@@ -20,11 +20,11 @@ True
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 
 from workbench.checks import check_choice
+from workbench.escaping import escape_html
 from workbench.plans.labels import (
     GAIN_SOURCE_LABELS,
     date_label,
@@ -203,7 +203,7 @@ def _min_raters_text(min_raters):
 
 
 def _inline(text):
-    text = html.escape(text)
+    text = escape_html(text)
     parts = text.split("**")
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
@@ -277,7 +277,7 @@ def _markdown_to_html(md, *, title):
         out.append("</section>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>\n"
+            f"<title>{escape_html(title)}</title><style>{PAGE_CSS}</style></head><body>\n"
             "<header>" + "".join(header) + "</header>\n<main>\n" + "\n".join(out)
             + "\n</main>\n<footer>Personal learning plan: for the person and their manager."
             "</footer>\n</body></html>\n")

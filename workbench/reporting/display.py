@@ -25,6 +25,7 @@ import pandas as pd
 
 from workbench.checks import check_integer
 from workbench.errors import ConfigError
+from workbench.escaping import escape_html
 from workbench.reporting.labels import date_label, human_table
 from workbench.tables.writers import new_output_dir, new_workbook
 
@@ -118,6 +119,14 @@ def _format_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _text_cell(value) -> str:
+    """A cell of a text column as HTML: text escaped, missing values blank."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value)
+                         and pd.isna(value)):
+        return ""
+    return escape_html(value)
+
+
 def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: bool = True):
     """A table rounded and labelled for display (the data are never changed, only the view).
 
@@ -136,7 +145,15 @@ def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: b
     Returns
     -------
     pandas Styler
-        Text columns are left-aligned, numbers right-aligned, one header row.
+        Text columns are left-aligned, numbers right-aligned, one header row. Text cells and
+        headers are escaped (:func:`workbench.escaping.escape_html`): client text shows as
+        text, never as markup.
+
+    Examples
+    --------
+    >>> html = show(pd.DataFrame({"skill": ["<b>Coaching</b>"], "n": [3]})).to_html()
+    >>> "&lt;b&gt;Coaching&lt;/b&gt;" in html and "<b>" not in html
+    True
     """
     digits = check_integer("digits", digits, low=0)
     if not isinstance(frame, pd.DataFrame):
@@ -156,7 +173,10 @@ def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: b
         if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
     ]
     if text:
+        styler = styler.format(_text_cell, subset=text)
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    # client text is data: every text cell and header goes through the one escaping path
+    styler = styler.format_index(escape_html, axis=1).format_index(escape_html, axis=0)
     if not index:
         styler = styler.hide(axis="index")
     return styler
@@ -226,13 +246,16 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
 
 
 def bullets(lines):
-    """Plain-language statements as a Markdown bullet list for display in a notebook.
+    """Plain-language statements as a bullet list for display in a notebook (HTML).
+
+    Each statement is text (persona labels and notes carry skill names and titles from the
+    client's files): it is escaped, never read as Markdown or HTML.
 
     Examples
     --------
-    >>> bullets(["one", "two"]).data
-    '- one\\n- two'
+    >>> bullets(["one", "<two>"]).data
+    '<ul><li>one</li><li>&lt;two&gt;</li></ul>'
     """
-    from IPython.display import Markdown
+    from IPython.display import HTML
 
-    return Markdown("\n".join(f"- {line}" for line in lines))
+    return HTML("<ul>" + "".join(f"<li>{escape_html(line)}</li>" for line in lines) + "</ul>")

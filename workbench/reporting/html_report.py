@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import base64
 import copy
-import html
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workbench.escaping import escape_html
 from workbench.reporting.display import new_file
 from workbench.reporting.style import BASE_CSS
 
@@ -147,20 +147,20 @@ def styled_page(
     str
     """
     def para(text):
-        return f"<p>{html.escape(text)}</p>" if text else ""
+        return f"<p>{escape_html(text)}</p>" if text else ""
 
-    foot = f"<footer>{html.escape(footer)}</footer>" if footer else ""
+    foot = f"<footer>{escape_html(footer)}</footer>" if footer else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
+<title>{escape_html(title)}</title>
 <style>{REPORT_CSS}</style>
 </head>
 <body>
 <header>
-<h1>{html.escape(title)}</h1>
+<h1>{escape_html(title)}</h1>
 {para(subtitle)}
 {para(note)}
 </header>
@@ -207,7 +207,7 @@ def build_report(
         nb = nbformat.read(str(nb_path), as_version=4)
         anchor = f"part-{i}"
         contents.append(
-            f'<li><a href="#{anchor}">{html.escape(_title_of(nb, Path(nb_path).stem))}</a></li>'
+            f'<li><a href="#{anchor}">{escape_html(_title_of(nb, Path(nb_path).stem))}</a></li>'
         )
         sections.append(
             f'<section class="analysis" id="{anchor}">{notebook_fragment(nb)}</section>'

@@ -26,7 +26,6 @@ PosixPath('reports/demo/20260101T120000Z-1a2b3c/report.html')
 
 from __future__ import annotations
 
-import html
 import platform
 import sys
 import time
@@ -37,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.errors import WorkbenchError, format_problems
+from workbench.escaping import escape_html
 from workbench.results import Result
 from workbench.runs.engagement import Engagement, EngagementError, load_engagement
 from workbench.runs.execute import KERNEL_NAME, NotebookFailure, execute_notebook, kernel_check
@@ -303,23 +303,23 @@ def _build_failure_report(eng: Engagement, run_id: str, run_dir: Path,
     It shows the error message but no code and no data, like the client report.
     """
     ran = "".join(
-        f"<li>{html.escape(e['name'])}: {html.escape(e['status'])}</li>"
+        f"<li>{escape_html(e['name'])}: {escape_html(e['status'])}</li>"
         for e in manifest["notebooks"]
     )
     not_run = [s.name for s in eng.notebooks
                if s.name not in {e["name"] for e in manifest["notebooks"]}]
     where = f"cell {failure.cell}" if failure.cell is not None else "before its first cell"
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Run failed: {html.escape(eng.name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Run failed: {escape_html(eng.name)}</title>
 <style>body{{font-family:sans-serif;max-width:48em;margin:2em auto;color:#222}}
 .error{{background:#fde8e8;border-left:4px solid #c0392b;padding:.5em 1em}}</style></head>
 <body><h1>Run failed</h1>
-<p>{html.escape(eng.client)}: engagement <b>{html.escape(eng.name)}</b>, run {html.escape(run_id)}.</p>
-<div class="error"><p>Notebook <b>{html.escape(failure.notebook)}</b> stopped at {where}
-with <b>{html.escape(failure.error)}</b>:</p><p>{html.escape(failure.message)}</p></div>
-<h2>Notebooks</h2><ul>{ran}{"".join(f"<li>{html.escape(n)}: not run</li>" for n in not_run)}</ul>
+<p>{escape_html(eng.client)}: engagement <b>{escape_html(eng.name)}</b>, run {escape_html(run_id)}.</p>
+<div class="error"><p>Notebook <b>{escape_html(failure.notebook)}</b> stopped at {where}
+with <b>{escape_html(failure.error)}</b>:</p><p>{escape_html(failure.message)}</p></div>
+<h2>Notebooks</h2><ul>{ran}{"".join(f"<li>{escape_html(n)}: not run</li>" for n in not_run)}</ul>
 <p>No client report was made. The executed notebook is in
-<code>notebooks/{html.escape(failure.notebook)}.ipynb</code>; <code>manifest.json</code> records
+<code>notebooks/{escape_html(failure.notebook)}.ipynb</code>; <code>manifest.json</code> records
 the parameters, inputs and versions of this run.</p></body></html>
 """
     path = run_dir / "report.html"
