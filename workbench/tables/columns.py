@@ -5,6 +5,28 @@ which columns each has, their kind (id, text, number, wave, date, bool, choice),
 required, their defaults and their allowed values. Readers, validation and the CLI all read
 these specs; nothing else lists the columns again.
 
+**The ratings contract with items.** One row per ratee, rater, skill (the competency) and, when
+the instrument measures a competency with several behavioural items, ``item``: the item's id
+as the instrument names it (text). Without an ``item`` column a ratings table is exactly what
+it always was (one score per ratee, rater, skill and wave). With one:
+
+* ``score`` is the item's answer on the rating scale, already reverse-scored for reverse-keyed
+  items (``min + max - answer``), so a higher score always means more of the skill;
+* the key is (ratee, rater, skill, item, wave): an item belongs to one skill;
+* a **"not observed"** answer ("N/A", "Not observed", "Unable to rate", "Don't know", blank) is
+  missing, never a low score: it has **no row** in the ratings table (every later stage can
+  trust that scores are finite), and it is **counted** instead, per item, skill, source and
+  wave, in the item-counts table (:data:`ITEM_COUNT_COLUMNS`; ``Organisation.item_counts``,
+  also in ``ratings.attrs["item_counts"]``), whose ``n_not_observed / n_responses`` is the
+  not-observed rate psychometrics reports;
+* when the export has a response id but no rater identity, each response is its own rater:
+  ``rater`` is the response id (the ratee's own id for a self rating) and
+  ``Organisation.anonymous_raters`` (and ``ratings.attrs["anonymous_raters"]``) is True.
+
+Survey exports in their own shape (one row per response, one column per item) are turned into
+this contract by :mod:`workbench.tables.survey` with the instrument of
+:mod:`workbench.tables.instrument`.
+
 Examples
 --------
 >>> [c.name for c in CONTRACTS["enrollments"]]
@@ -29,6 +51,7 @@ __all__ = [
     "TABLES",
     "SUFFIXES",
     "CONTRACTS",
+    "ITEM_COUNT_COLUMNS",
     "ColumnSpec",
     "Scale",
     "id_columns",
@@ -88,6 +111,7 @@ CONTRACTS: dict[str, tuple[ColumnSpec, ...]] = {
         _C("wave", "wave", required=False, default=1),
         _C("date", "date", required=False),
         _C("comment", "text", required=False),
+        _C("item", "id", required=False),
     ),
     "people": (
         _C("person", "id"),
@@ -135,13 +159,19 @@ CONTRACTS: dict[str, tuple[ColumnSpec, ...]] = {
 }
 
 
+#: Columns of the item-counts table: per item, skill, source and wave, how many responses
+#: reached the item (``n_responses``) and how many of them answered "not observed"
+#: (``n_not_observed``; those have no row in the ratings table).
+ITEM_COUNT_COLUMNS = ("item", "skill", "source", "wave", "n_responses", "n_not_observed")
+
+
 def id_columns(table: str) -> tuple[str, ...]:
     """The contract columns of ``table`` that hold identifiers (read as text everywhere).
 
     Examples
     --------
     >>> id_columns("ratings")
-    ('ratee', 'rater', 'skill')
+    ('ratee', 'rater', 'skill', 'item')
     """
     return tuple(c.name for c in CONTRACTS[table] if c.kind == "id")
 

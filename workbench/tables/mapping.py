@@ -69,6 +69,10 @@ class ColumnMapping:
     source_labels : dict
         ``{client_label: source}``, e.g. ``{"Line Manager": "manager"}``. Labels not listed are
         matched case-insensitively to the contract's sources and common aliases.
+    survey : dict
+        How a survey export (one row per response, one column per item) is read: its format,
+        instrument, response labels, response id, unfinished policy; checked and explained in
+        :mod:`workbench.tables.survey` (``SurveySettings``).
 
     Examples
     --------
@@ -80,6 +84,7 @@ class ColumnMapping:
 
     columns: dict = field(default_factory=dict)
     source_labels: dict = field(default_factory=dict)
+    survey: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, spec: Mapping | None) -> ColumnMapping:
@@ -89,10 +94,14 @@ class ColumnMapping:
         if not isinstance(spec, Mapping):
             raise ConfigError(f"column mapping must be a mapping, got {type(spec).__name__}")
         problems = []
-        unknown = set(map(str, spec)) - {"columns", "source_labels"}
+        unknown = set(map(str, spec)) - {"columns", "source_labels", "survey"}
         if unknown:
-            problems.append(f"unknown key(s) {sorted(unknown)}; expected 'columns' and/or "
-                            "'source_labels'")
+            problems.append(f"unknown key(s) {sorted(unknown)}; expected 'columns', "
+                            "'source_labels' and/or 'survey'")
+        survey = spec.get("survey") or {}
+        if not isinstance(survey, Mapping):
+            problems.append(f"'survey' must be a mapping, got {type(survey).__name__}")
+            survey = {}
         columns, labels = spec.get("columns") or {}, spec.get("source_labels") or {}
         for key, value in (("columns", columns), ("source_labels", labels)):
             if not isinstance(value, Mapping):
@@ -107,7 +116,8 @@ class ColumnMapping:
                                 f"of {', '.join(SOURCES)}")
         if problems:
             raise ConfigError("column mapping: " + "; ".join(problems))
-        return cls(columns=dict(columns), source_labels={str(k): v for k, v in labels.items()})
+        return cls(columns=dict(columns), source_labels={str(k): v for k, v in labels.items()},
+                   survey=dict(survey))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ColumnMapping:

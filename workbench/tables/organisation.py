@@ -49,6 +49,16 @@ class Organisation:
         Table name -> path it was read from.
     problems : list of Problem
         Warnings found while loading (errors raise instead).
+    item_counts : DataFrame or None
+        When the ratings came with items: per item, skill, source and wave, the responses that
+        reached the item and how many answered "not observed" (``ITEM_COUNT_COLUMNS`` of
+        :mod:`workbench.tables.columns`; those answers have no ratings row). None otherwise.
+    anonymous_raters : bool
+        True when the export named no raters: each response is its own rater (``rater`` is
+        the response id).
+    survey : SurveyReading or None
+        What was understood from a survey export (shape, items, labels, dropped columns,
+        unfinished responses); None for a ratings file in the contract's own shape.
     """
 
     ratings: pd.DataFrame
@@ -59,6 +69,9 @@ class Organisation:
     scale: Scale = field(default_factory=Scale)
     files: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+    item_counts: pd.DataFrame | None = None
+    anonymous_raters: bool = False
+    survey: object = None
 
     @property
     def warnings(self) -> list[Problem]:

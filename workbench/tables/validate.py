@@ -47,6 +47,7 @@ __all__ = [
     "load_enrollments",
     "load_scale",
     "scale_from_table",
+    "check_frame",
 ]
 
 # Most problems of one kind are listed row by row; past this many the rest are counted.
@@ -219,8 +220,12 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
 
     if table == "ratings":
         on_scale("score")
-        duplicates(["ratee", "rater", "skill", "wave"],
-                   "rating: the same (ratee, rater, skill, wave) appears on an earlier row")
+        if "item" in typed:
+            duplicates(["ratee", "rater", "skill", "item", "wave"], "rating: the same (ratee, "
+                       "rater, skill, item, wave) appears on an earlier row")
+        else:
+            duplicates(["ratee", "rater", "skill", "wave"],
+                       "rating: the same (ratee, rater, skill, wave) appears on an earlier row")
         if {"source", "ratee", "rater"} <= set(typed.columns):
             same = (typed["ratee"] == typed["rater"]).to_numpy()
             is_self = (typed["source"] == "self").to_numpy()
@@ -296,17 +301,32 @@ def load_rows(path, table, mapping, scale, *, waves=None, sheet=None):
         frame = read_table(path, expected=expected, sheet=sheet, table=table, row_index=True)
     except InputError as exc:
         return None, exc.problems, np.array([], dtype=int)
-    out = _Collector(str(path), frame.index.to_numpy())
     header = frame.attrs.get("header_row", 1)
+    early = []
     if header > 1:
-        out.whole(f"the header is on row {header}; the {header - 1} row(s) above it were "
-                  "skipped", severity="warning")
+        early.append(Problem(str(path), None, None, f"the header is on row {header}; the "
+                             f"{header - 1} row(s) above it were skipped", None, "warning"))
+    typed, problems, rows = check_frame(frame, table, mapping, scale, file=str(path),
+                                        waves=waves)
+    return typed, early + problems, rows
+
+
+def check_frame(frame, table, mapping, scale, *, file, waves=None):
+    """Map, type and check a table of text cells already read (index = row numbers in ``file``).
+
+    The one typing path for every reader: :func:`load_rows` for files in the contract's shape,
+    :mod:`workbench.tables.survey` for a survey export turned long (whose rows repeat a
+    response's row number once per item).
+
+    Returns (typed frame, problems, row numbers of the typed rows in the file).
+    """
+    out = _Collector(file, frame.index.to_numpy())
     frame, origin = _match_columns(frame, table, mapping, out)
     typed = _type_table(frame, table, origin, out, mapping)
     _check_rules(typed, table, origin, out, scale)
     if table == "ratings":
         typed = _select_waves(typed, waves, origin, out)
-    typed.attrs["file"] = str(path)
+    typed.attrs["file"] = file
     return typed, out.problems, out.row_numbers
 
 
