@@ -42,6 +42,7 @@ __all__ = [
     "check_integer",
     "check_interval",
     "check_random_state",
+    "check_scale",
 ]
 
 #: The seed every command and function uses when none is given: same input, same output.
@@ -136,6 +137,8 @@ def check_integer(name: str, value, *, low=None, high=None) -> int:
     6
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and not math.isfinite(float(value)):
+            raise ConfigError(f"{name}={float(value)!r}: must be a finite whole number")
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
@@ -144,6 +147,41 @@ def check_integer(name: str, value, *, low=None, high=None) -> int:
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{name}={value}: {_range_text(low, high, 'both')}")
     return value
+
+
+def check_scale(name: str, value) -> tuple[float, float]:
+    """Return a rating scale's ``(min, max)`` as two finite floats with min below max.
+
+    ``value`` is a ``(min, max)`` pair or anything with ``min`` and ``max`` attributes (a
+    :class:`~workbench.tables.columns.Scale`). NaN and infinities are refused: a scale of
+    ``(nan, nan)`` would switch off every check against it.
+
+    Examples
+    --------
+    >>> check_scale("scale", (1, 5))
+    (1.0, 5.0)
+    >>> check_scale("--scale", (1, float("inf")))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: --scale=(1, inf): MIN and MAX must be finite numbers, MIN below MAX
+    """
+    if hasattr(value, "min") and hasattr(value, "max") and not isinstance(
+            value, tuple | list | np.ndarray):
+        pair = (value.min, value.max)
+    else:
+        try:
+            pair = tuple(value)
+        except TypeError:
+            pair = ()
+    shown = tuple(_plain(v) for v in pair) if len(pair) == 2 else _plain(value)
+    bad = ConfigError(f"{name}={shown!r}: MIN and MAX must be finite numbers, MIN below MAX")
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Real)
+                             for v in pair):
+        raise bad
+    low, high = float(pair[0]), float(pair[1])
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise bad
+    return low, high
 
 
 def check_alpha(alpha, name: str = "alpha") -> float:

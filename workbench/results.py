@@ -49,7 +49,7 @@ import pandas as pd
 from workbench.errors import ConfigError
 from workbench.escaping import escape_frame, escape_html
 
-__all__ = ["Result"]
+__all__ = ["Result", "json_text"]
 
 DIGITS = 3
 
@@ -90,6 +90,43 @@ def _jsonable(value):
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def _non_finite(value, where=""):
+    """``["scale[0]=nan", ...]``: the paths of the NaNs and infinities inside ``value``."""
+    if isinstance(value, dict):
+        return [bad for k, v in value.items()
+                for bad in _non_finite(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, list | tuple):
+        return [bad for i, v in enumerate(value) for bad in _non_finite(v, f"{where}[{i}]")]
+    if isinstance(value, float) and not np.isfinite(value):
+        return [f"{where or 'value'}={value!r}"]
+    return []
+
+
+def json_text(value, *, what: str = "settings.json", **options) -> str:
+    """``value`` as strict JSON (``allow_nan=False``), or ConfigError naming every non-finite
+    number in it.
+
+    Python's json writes NaN and Infinity by default, which no JSON reader accepts; settings
+    and manifests go through this one function so that a NaN is never written silently.
+    ``options`` go to :func:`json.dumps` (``indent``, ``sort_keys``, ``default``).
+
+    Examples
+    --------
+    >>> json_text({"alpha": 0.05, "scale": [1, 5]}, sort_keys=True)
+    '{"alpha": 0.05, "scale": [1, 5]}'
+    >>> json_text({"scale": [float("nan"), 5.0]})
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: settings.json: scale[0]=nan: not a finite number (JSON has no NaN or infinity); nothing was written
+    """
+    plain = _jsonable(value)
+    bad = _non_finite(plain)
+    if bad:
+        raise ConfigError(f"{what}: {', '.join(bad)}: not a finite number (JSON has no NaN or "
+                          "infinity); nothing was written")
+    return json.dumps(plain, allow_nan=False, **options)
 
 
 class Result:
@@ -147,6 +184,9 @@ class Result:
         """
         from workbench.tables.writers import new_output_dir, write_csv
 
+        settings = getattr(self, "settings", None)
+        # checked before the folder is made: a refused value leaves nothing behind
+        text = None if settings is None else json_text(settings, indent=2, sort_keys=True)
         folder = new_output_dir(folder)
         for name, frame in self._files().items():
             if not isinstance(frame, pd.DataFrame):
@@ -154,8 +194,7 @@ class Result:
             # "analyst/..." names: rater-level tables kept apart from what a client may see
             (folder / name).parent.mkdir(exist_ok=True)
             write_csv(frame, folder / name)
-        settings = getattr(self, "settings", None)
-        if settings is not None:
+        if text is not None:
             with (folder / "settings.json").open("x", encoding="utf-8") as handle:
-                json.dump(_jsonable(settings), handle, indent=2, sort_keys=True)
+                handle.write(text)
         return folder

@@ -144,3 +144,33 @@ def test_every_declared_line_is_a_parameter(path):
     names = [line.split(":")[0].strip() for line in cell.source.splitlines()
              if line.strip() and not line.lstrip().startswith("#")]
     assert list(notebook_spec(path).parameters) == names
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinities_are_refused_with_or_without_bounds(value):
+    """YAML's .nan, .inf and -.inf: a NaN compares false with every bound (issue 26)."""
+    for help_text in ("a share (0 to 1)", "a budget (above 0)", "free text, no bounds"):
+        message = check_value(parse_help("x", "float", "0.5", help_text), value)
+        assert message is not None and "finite" in message, (help_text, message)
+    listed = check_value(parse_help("xs", "list", "[1.0]", "numbers"), [1.0, value])
+    assert listed is not None and "finite" in listed
+    mapped = check_value(parse_help("m", "dict", "{}", "numbers"), {"a": {"b": value}})
+    assert mapped is not None and "finite" in mapped
+
+
+def test_non_finite_notebook_values_are_reported_at_once(tmp_path, capsys):
+    bad = {"03_learning_impact": {"alpha": float("nan"), "target_effect": float("inf"),
+                                  "error_correlation": float("-inf")},
+           "04_learning_plans": {"hours_per_week": float("inf"),
+                                 "gap_probability": float("nan")},
+           "02_skill_profiles": {"k_max": float("nan")}}
+    path = _engagement(tmp_path, bad, str(DEMO))
+    assert ".nan" in path.read_text() and ".inf" in path.read_text()
+    with pytest.raises(EngagementError) as info:
+        load_engagement(path)
+    found = {p.message.split(":")[0] for p in info.value.problems}
+    assert found == {f"notebooks.{nb}.{name}" for nb, values in bad.items() for name in values}
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not reports.exists()

@@ -66,7 +66,13 @@ from workbench.calibration.mixed.identifiability import identifiable_terms
 from workbench.calibration.mixed.model import fit_mixed
 from workbench.calibration.mixed.vc_uncertainty import VC_UNCERTAINTY, vc_correction
 from workbench.calibration.result import Calibration, CalibrationWarning
-from workbench.checks import check_alpha, check_choice, check_choices, check_integer
+from workbench.checks import (
+    check_alpha,
+    check_choice,
+    check_choices,
+    check_integer,
+    check_scale,
+)
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 
 __all__ = ["calibrate_ratings", "rater_network"]
@@ -476,6 +482,8 @@ def calibrate_ratings(
     _check_reference(data, reference)
     if scale is None:
         scale = (float(data["score"].min()), float(data["score"].max()))
+    else:
+        scale = check_scale("scale", scale)
     if min_ratings > 1:
         n = data.groupby(["ratee", "wave"])["score"].transform("size")
         dropped = data.loc[n < min_ratings, "ratee"].nunique()

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.checks import check_scale
 from workbench.errors import ConfigError, InputError, Problem
 
 
@@ -33,9 +34,9 @@ def register(sub) -> None:
                         "of non-self ratings, with a warning)")
     parser.add_argument("--k-max", type=int, default=8, metavar="K",
                         help="largest number of profiles tried (default %(default)s)")
-    parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), metavar="M",
+    parser.add_argument("--models", nargs="+", default=None, metavar="M",
                         help=f"covariance structures, among {' '.join(STRUCTURES)} "
-                        "(default: %(default)s)")
+                        f"(default: {' '.join(DEFAULT_MODELS)}; lpa only)")
     parser.add_argument("--method", choices=["lpa", "kmeans", "ward"], default="lpa",
                         help="latent profile analysis (default) or k-means / Ward clustering")
     parser.add_argument("--people", metavar="P", help="people file (person, role, level)")
@@ -44,13 +45,15 @@ def register(sub) -> None:
     parser.add_argument("--scale", type=float, nargs=2, default=(1.0, 5.0),
                         metavar=("MIN", "MAX"), help="the rating scale: scores more than one "
                         "point outside it are refused (default 1 5)")
-    parser.add_argument("--n-starts", type=int, default=10, metavar="N",
-                        help="EM starts per model and k (default %(default)s)")
+    parser.add_argument("--n-starts", type=int, default=None, metavar="N",
+                        help="EM starts per model and k (lpa), or k-means starts (default 10; "
+                        "not for ward)")
     parser.add_argument("--bootstrap", type=int, default=100, metavar="B",
                         help="bootstrap resamples for stability (default %(default)s, 0: none)")
     parser.add_argument("--blrt", type=int, default=0, metavar="B",
-                        help="bootstrap likelihood-ratio test with B resamples (default: off)")
-    parser.add_argument("--no-vlmr", action="store_true", help="skip the VLMR test")
+                        help="bootstrap likelihood-ratio test with B resamples (default: off; "
+                        "lpa only)")
+    parser.add_argument("--no-vlmr", action="store_true", help="skip the VLMR test (lpa only)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
                         help="random seed (default %(default)s: the same input gives the same "
                         "output)")
@@ -112,9 +115,30 @@ def _check_out(out: Path) -> None:
                           "earlier results are never overwritten, so choose a new folder")
 
 
-def run(args) -> int:
-    from workbench.profiles.select import find_profiles
+def _check_options(args) -> None:
+    """Values and combinations of options, before any file is read: an option the chosen
+    method does not use is an error, not silently ignored."""
+    from workbench.checks import check_integer
 
+    check_scale("--scale", args.scale)
+    check_integer("--blrt", args.blrt, low=0)
+    used_by = {"--models": ("lpa",), "--blrt": ("lpa",), "--no-vlmr": ("lpa",),
+               "--n-starts": ("lpa", "kmeans")}
+    given = {"--models": args.models is not None, "--blrt": args.blrt > 0,
+             "--no-vlmr": args.no_vlmr, "--n-starts": args.n_starts is not None}
+    ignored = [name for name, methods in used_by.items()
+               if given[name] and args.method not in methods]
+    if ignored:
+        listed = "; ".join(f"{name} is used only with --method {' or '.join(used_by[name])}"
+                           for name in ignored)
+        raise ConfigError(f"--method {args.method}: {listed}; leave "
+                          f"{'them' if len(ignored) > 1 else 'it'} out or change the method")
+
+
+def run(args) -> int:
+    from workbench.profiles.select import DEFAULT_MODELS, find_profiles
+
+    _check_options(args)
     scores = _scores_input(args.scores)
     people = _read(args.people, "people") if args.people else None
     wave = args.wave
@@ -123,15 +147,14 @@ def run(args) -> int:
             wave = int(wave)
         except ValueError:
             raise ConfigError(f"--wave {args.wave!r}: must be a whole number") from None
-    if args.scale[0] >= args.scale[1]:
-        raise ConfigError(f"--scale {args.scale[0]:g} {args.scale[1]:g}: MIN must be below MAX")
     out = Path(args.out or f"profiles-{time.strftime('%Y%m%d-%H%M%S')}")
     _check_out(out)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = find_profiles(scores, k_max=args.k_max, models=tuple(args.models),
-                            method=args.method, n_starts=args.n_starts,
+        res = find_profiles(scores, k_max=args.k_max, models=tuple(args.models or DEFAULT_MODELS),
+                            method=args.method,
+                            n_starts=10 if args.n_starts is None else args.n_starts,
                             n_bootstrap=args.bootstrap, blrt=args.blrt > 0,
                             n_blrt=max(args.blrt, 1), vlmr=not args.no_vlmr, people=people,
                             wave=wave, scale=tuple(args.scale), random_state=args.seed,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.checks import check_scale
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.tables.scores import as_scores, latest_wave
 
@@ -44,17 +45,7 @@ def scale_bounds(scale) -> tuple[float, float]:
     """
     if scale is None:
         return 1.0, 5.0
-    if hasattr(scale, "min") and hasattr(scale, "max") and not isinstance(scale, tuple | list):
-        low, high = scale.min, scale.max
-    else:
-        try:
-            low, high = scale
-        except (TypeError, ValueError):
-            raise ConfigError(f"scale={scale!r}: give a Scale or a (min, max) pair") from None
-    low, high = float(low), float(high)
-    if not low < high:
-        raise ConfigError(f"scale={scale!r}: min must be below max")
-    return low, high
+    return check_scale("scale", scale)
 
 
 def plan_scores(scores, *, scale=None, wave="latest", source="scores") -> pd.DataFrame:

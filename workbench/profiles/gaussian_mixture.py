@@ -286,9 +286,12 @@ class _Data:
 
         d = self.x.shape[1]
         moments = moments_diag if self.diag else moments_full
-        nk, means, second = moments(self.moment_rows @ resp, d)
-        if np.min(nk) < 1e-8 * len(self.x):
+        stats = self.moment_rows @ resp
+        # checked before the kernel divides by n_k: a component that lost every row (one
+        # person far from the rest, a handful of people) is a failed start, not a crash
+        if not np.min(stats[0]) >= 1e-8 * len(self.x):
             raise Degenerate("empty component")
+        nk, means, second = moments(stats, d)
         weights = nk / nk.sum()
         if self.diag:
             # diag(W_k): sum_i r_ik (x_ij - mu_kj)^2

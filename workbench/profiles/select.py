@@ -66,6 +66,7 @@ from workbench.checks import (
     check_choices,
     check_integer,
     check_random_state,
+    check_scale,
 )
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.profiles.clustering import hard_grid
@@ -184,7 +185,7 @@ def score_matrix(scores, wave, *, scale=None, source: str = "scores"):
 
 
 def _check_scale(long, scale, source):
-    low, high = (scale.min, scale.max) if hasattr(scale, "min") else scale
+    low, high = check_scale("scale", scale)
     off = (long["score"] < low - SCALE_MARGIN) | (long["score"] > high + SCALE_MARGIN)
     if off.any():
         problems = [Problem(source, None, "score", f"person {r.person!r}, skill {r.skill!r}: "
@@ -216,13 +217,26 @@ def _check_shape(wide, source):
     sd = wide.std(axis=0)
     flat = sd.index[~(sd > 0)]
     if len(flat):
-        raise ModelError(f"{source}: skill {flat[0]!r} has the same score for everyone; "
-                         "drop it before looking for profiles")
+        # data, not a model failure: every such skill is named, with the one score it has
+        raise InputError([Problem(source, None, "score", f"skill {skill!r} has the same score "
+                                  "for everyone; drop it before looking for profiles",
+                                  f"{wide[skill].iloc[0]:g}") for skill in flat])
 
 
 def _check_options(k_max, models, method, criterion, n_starts, n_bootstrap, n_blrt, alpha,
-                   random_state, n_jobs):
+                   random_state, n_jobs, *, blrt=False, scale=None):
     check_choice("method", method, METHODS)
+    if method != "lpa":
+        # options of the mixture models that k-means and Ward would silently ignore
+        ignored = [f"{name}={value!r}" for name, value, default in (
+            ("models", tuple(models) if not isinstance(models, str) else (models,),
+             DEFAULT_MODELS), ("criterion", criterion, "bic"), ("blrt", blrt, False))
+            if value != default]
+        if ignored:
+            raise ConfigError(f"method={method!r}: {', '.join(ignored)} only apply to latent "
+                              "profile analysis (method='lpa'); leave them out or use lpa")
+    if scale is not None:
+        check_scale("scale", scale)
     check_choice("criterion", criterion, CRITERIA)
     check_integer("k_max", k_max, low=1)
     models = tuple(str(m).upper() for m in ((models,) if isinstance(models, str) else models))
@@ -611,7 +625,7 @@ def find_profiles(
     True
     """
     models = _check_options(k_max, models, method, criterion, n_starts, n_bootstrap, n_blrt,
-                            alpha, random_state, n_jobs)
+                            alpha, random_state, n_jobs, blrt=blrt, scale=scale)
     wide, se, notes = score_matrix(scores, wave, scale=scale, source=source)
     x = wide.to_numpy(dtype=float)
     n = len(x)

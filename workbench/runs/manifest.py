@@ -16,7 +16,6 @@ True
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import secrets
 import subprocess
@@ -25,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from workbench.errors import ConfigError
+from workbench.results import json_text
 
 __all__ = [
     "VOLATILE",
@@ -139,5 +139,5 @@ def seeds_of(parameters: dict) -> dict:
 def write_manifest(run_dir: Path, manifest: dict) -> None:
     """Write ``manifest.json`` atomically (a reader never sees half a file)."""
     tmp = run_dir / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    tmp.write_text(json_text(manifest, what="manifest.json", indent=2), encoding="utf-8")
     tmp.replace(run_dir / "manifest.json")

@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -236,6 +237,9 @@ def check_value(spec: ParameterSpec, value, *, base: Path | None = None) -> str 
         return f"must be {spec.type}, got {type(value).__name__} {value!r}"
     if value is None:
         return None
+    if not _finite(value):
+        # YAML's .nan and .inf: every comparison with NaN is false, so no bound would catch it
+        return f"must be a finite number, got {value!r}"
     try:
         if spec.choices:
             check_choice(spec.name, value, spec.choices)
@@ -255,6 +259,17 @@ def check_value(spec: ParameterSpec, value, *, base: Path | None = None) -> str 
         if not path.is_file():
             return f"file not found: {path}"
     return None
+
+
+def _finite(value) -> bool:
+    """No NaN or infinity anywhere in ``value`` (numbers inside lists and mappings too)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(_finite(v) for v in value.values())
+    return True
 
 
 def resolve_path(value: str, base: Path | None) -> Path:
