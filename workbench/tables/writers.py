@@ -4,19 +4,59 @@ Every way an output folder can be wrong ends in one :class:`~workbench.errors.Co
 naming the folder and the reason: it holds files already, it is a file, it lies below a file,
 it is a broken link, it cannot be created or written (permission, read-only disk, a name too
 long).
+
+**CSV files meant for people** are opened in Excel or LibreOffice, which run a cell that
+begins with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return before them) as a
+formula. :func:`write_csv` neutralises such text cells (the OWASP rule: a leading ``'``, so
+the cell shows as text) with :func:`neutralise_formulas`. The files listed in
+:data:`MACHINE_FILES` are read back by programs (a later notebook of the run, an LMS) and
+must hold the ids exactly as they were; they are written unchanged, and the run also writes
+their contents to an ``.xlsx`` workbook, where text is stored as text, for people.
+
+Examples
+--------
+>>> import pandas as pd
+>>> neutralise_formulas(pd.DataFrame({"title": ["=HYPERLINK(1)", "-2+3", "-0.5"],
+...                                   "gain": [-0.5, 1.0, 2.0]})).to_dict("list")
+{'title': ["'=HYPERLINK(1)", "'-2+3", '-0.5'], 'gain': [-0.5, 1.0, 2.0]}
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from workbench.errors import ConfigError
 
-__all__ = ["new_output_dir", "write_csv", "new_workbook"]
+__all__ = [
+    "new_output_dir",
+    "write_csv",
+    "new_workbook",
+    "neutralise_formulas",
+    "FORMULA_PREFIXES",
+    "MACHINE_FILES",
+]
+
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP's list, with
+#: the full-width forms some spreadsheet locales also accept).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+#: CSV files written exactly (not neutralised) and who reads them; every other CSV the
+#: workbench writes is meant for people and has formula prefixes neutralised.
+MACHINE_FILES = {
+    "calibrated_scores.csv": "notebooks 02-04 of the run (scores_file), read with as_scores; "
+    "people read calibration.xlsx",
+    "profile_assignments.csv": "notebook 04 of the run (profiles_file)",
+    "effects_by_activity.csv": "notebook 04 of the run (impact_file)",
+    "plans.csv": "the client's LMS import; people read plans.xlsx",
+}
+
+# A plain number written as text ("-0.5", "+3") is shown as a number, never run: left as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _blocked_by(path: Path) -> str | None:
@@ -106,11 +146,74 @@ def _prepare(path: Path, allow_existing: bool) -> Path:
     return path
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs) -> Path:
-    """Write a CSV file that must not exist yet (mode 'x'): nothing is ever overwritten."""
+def _neutral(value):
+    if (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+            and not _PLAIN_NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def _neutral_label(label):
+    if isinstance(label, tuple):
+        return tuple(_neutral(part) for part in label)
+    return _neutral(label)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` safe to open in a spreadsheet: formula-like text gets a leading ``'``.
+
+    Only text cells and labels change (a cell whose first character is one of
+    :data:`FORMULA_PREFIXES`, unless it is a plain number such as ``-0.5``); numbers, dates and
+    missing values are kept, so a negative number stays a number.
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    DataFrame
+    """
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        column = out.iloc[:, j]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            out.isetitem(j, column.map(_neutral))
+    out.columns = out.columns.map(_neutral_label)
+    out.index = out.index.map(_neutral_label)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, machine: bool | None = None,
+              **kwargs) -> Path:
+    """Write a CSV file that must not exist yet (mode 'x'): nothing is ever overwritten.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    path : path
+    machine : bool, optional
+        ``True``: written exactly, for a program to read; ``False``: a file for people, with
+        formula-like text neutralised (:func:`neutralise_formulas`). Default: by the file's
+        name, machine files are those of :data:`MACHINE_FILES`.
+    **kwargs
+        Passed to ``DataFrame.to_csv`` (``index`` defaults to ``False``, ``lineterminator`` to
+        ``"\\r\\n"`` as RFC 4180 has it).
+
+    Returns
+    -------
+    Path
+    """
     path = Path(path)
+    if machine is None:
+        machine = path.name in MACHINE_FILES
+    if not machine:
+        frame = neutralise_formulas(frame)
     try:
         with path.open("x", encoding="utf-8", newline="") as handle:
+            # RFC 4180 line ends: a cell holding a carriage return or a line feed is quoted, so
+            # it can never start a row of its own (csv quotes only the line end's characters)
+            kwargs.setdefault("lineterminator", "\r\n")
             frame.to_csv(handle, index=kwargs.pop("index", False), **kwargs)
     except FileExistsError:
         raise ConfigError(f"{path}: already exists; earlier results are never overwritten") from None
