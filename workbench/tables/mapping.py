@@ -21,7 +21,16 @@ from pathlib import Path
 from workbench.errors import ConfigError
 from workbench.tables.columns import SOURCES
 
-__all__ = ["ColumnMapping", "read_yaml", "as_mapping", "normalise_header"]
+__all__ = [
+    "ColumnMapping",
+    "read_yaml",
+    "as_mapping",
+    "normalise_header",
+    "regular_file_problem",
+    "MAX_YAML_BYTES",
+    "MAX_YAML_NODES",
+    "MAX_YAML_DEPTH",
+]
 
 _SOURCE_ALIASES = {
     "line_manager": "manager",
@@ -159,23 +168,143 @@ def as_mapping(mapping: ColumnMapping | Mapping | str | Path | None) -> ColumnMa
     return ColumnMapping.from_dict(mapping)
 
 
+#: A mapping, engagement or plans configuration file is a few kilobytes; past this it is refused
+#: before it is parsed.
+MAX_YAML_BYTES = 1_000_000
+#: Nodes a YAML document may hold with every alias expanded (a "billion laughs" file of a few
+#: hundred bytes expands to billions of nodes when a later step walks it).
+MAX_YAML_NODES = 100_000
+#: How deeply lists and mappings may nest.
+MAX_YAML_DEPTH = 50
+
+
+def regular_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None when it is a regular file.
+
+    A named pipe or a device would block the reader (or never end), so it is refused before
+    it is opened. Looking at a path never opens it.
+
+    Examples
+    --------
+    >>> regular_file_problem(Path("/dev/null"))
+    'is not a regular file (a device); give a file'
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return ("broken link: the file it points to is missing" if path.is_symlink()
+                else "file not found")
+    except OSError as exc:  # a name too long even to look at, a loop of links
+        return f"cannot be opened ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device")
+    return f"is not a regular file ({kind}); give a file"
+
+
+def _yaml_limits(node) -> str | None:
+    """Why a composed YAML document is too large or too deep once aliases are expanded.
+
+    Each node's expanded size is computed once (aliases share nodes), so checking a hostile
+    document takes time in proportion to its text, not to its expansion.
+    """
+    import yaml
+
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    busy: set[int] = set()
+    # iterative post-order walk: a deeply nested document must not hit Python's recursion limit
+    stack = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        if isinstance(current, yaml.MappingNode):
+            children = [n for pair in current.value for n in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        else:
+            children = []
+        if done:
+            busy.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
+            if sizes[key] > MAX_YAML_NODES:
+                return (f"expands to more than {MAX_YAML_NODES:,} values (aliases repeated "
+                        "inside aliases); a configuration file is never that large")
+            if depths[key] > MAX_YAML_DEPTH:
+                return f"nests lists or mappings more than {MAX_YAML_DEPTH} levels deep"
+            continue
+        if key in sizes:
+            continue
+        if key in busy:
+            return "an alias refers to a list or mapping that contains it (a loop)"
+        busy.add(key)
+        stack.append((current, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return None
+
+
 def read_yaml(path: str | Path, *, what: str = "file") -> object:
-    """Read a YAML file (UTF-8, BOM tolerated); a missing, unreadable or bad file is a
-    ConfigError naming the file."""
+    """Read a YAML file (UTF-8, BOM tolerated) within limits of size, depth and aliases.
+
+    A missing, unreadable, non-regular (a named pipe, a device) or bad file is a ConfigError
+    naming the file, and so is one larger than :data:`MAX_YAML_BYTES`, nested deeper than
+    :data:`MAX_YAML_DEPTH` or expanding (through aliases) to more than
+    :data:`MAX_YAML_NODES` values: a small hostile file cannot take minutes or gigabytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "bomb.yaml"
+    >>> _ = path.write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\\n"
+    ...                     + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, "
+    ...                               f"*{p}, *{p}, *{p}]\\n" for p, c in zip("abcde", "bcdef")))
+    >>> read_yaml(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: ...bomb.yaml: expands to more than 100,000 values (aliases repeated inside aliases); a configuration file is never that large
+    """
     import yaml
 
     path = Path(path)
+    problem = regular_file_problem(path)
+    if problem is not None:
+        if problem == "file not found":
+            problem = f"{what} not found"
+        elif problem == "is a folder, not a file":
+            problem = f"is a folder; expected the {what}"
+        raise ConfigError(f"{path}: {problem}")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder; expected the {what}") from None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+        if len(raw) > MAX_YAML_BYTES:
+            raise ConfigError(f"{path}: the {what} is larger than {MAX_YAML_BYTES:,} bytes; "
+                              "it should be a few kilobytes")
+        text = raw.decode("utf-8-sig")
     except PermissionError:
         raise ConfigError(f"{path}: {what} cannot be read (permission denied)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: {what} is not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"{path}: {what} cannot be read ({exc.strerror or exc})") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        problem = _yaml_limits(node)
+        if problem is not None:
+            raise ConfigError(f"{path}: {problem}")
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nests lists or mappings more than "
+                          f"{MAX_YAML_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()

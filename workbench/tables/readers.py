@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError, Problem
-from workbench.tables.mapping import normalise_header
+from workbench.tables.mapping import normalise_header, regular_file_problem
 
 __all__ = ["read_table", "cell_text", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES"]
 
@@ -416,17 +416,13 @@ def read_table(
     Raises
     ------
     InputError
-        When the file is missing, unreadable, empty or cannot be parsed in its format.
+        When the file is missing, not a regular file (a named pipe, a device: refused before
+        it is opened), unreadable, empty or cannot be parsed in its format.
     """
     path = Path(path)
-    try:
-        if not path.exists():
-            raise _fail(path, "broken link: the file it points to is missing"
-                        if path.is_symlink() else "file not found")
-        if path.is_dir():
-            raise _fail(path, "is a folder, not a file")
-    except OSError as exc:  # e.g. a name too long even to look at
-        raise _fail(path, f"cannot be opened ({exc.strerror or exc})") from None
+    problem = regular_file_problem(path)  # a named pipe or a device would be waited on
+    if problem is not None:
+        raise _fail(path, problem)
     suffix = path.suffix.lower()
     expected = {normalise_header(e) for e in expected}
     try:
