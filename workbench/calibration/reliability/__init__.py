@@ -1,5 +1,6 @@
 """Reliability of the ratings: inter-rater ICC and r_wg per source, the G- and D-study, the
-reliability report and self-other agreement.
+reliability report and self-other agreement; the instrument's own psychometrics (alpha, omega,
+item statistics, the G-study with the item facet).
 
 Examples
 --------
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from workbench._lazy import lazy_exports
 
-MODULES = ("interrater", "generalizability", "summary", "agreement")
+MODULES = ("interrater", "generalizability", "summary", "agreement", "instrument", "one_factor",
+           "item_facet", "figures")
 
 __getattr__, __dir__ = lazy_exports(globals(), MODULES)
