@@ -4,6 +4,7 @@ traceback, no output folder, inputs unchanged."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from tests.cli.conftest import digest
@@ -64,3 +65,67 @@ def test_profiles_options_the_method_does_not_use_are_errors(org_dir, tmp_path, 
     out = tmp_path / "out"
     _refused(["profiles", str(scores), "--out", str(out), *extra], capsys, out=out,
              inputs=scores, named=named)
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--thresholds", "skill"], ["--thresholds applies only to --model rasch"]),
+    (["--model", "linear", "--thresholds", "common"], ["--thresholds"]),
+    (["--model", "rasch", "--terms", "ratee", "rater"], ["--terms applies only to --model linear"]),
+    (["--model", "rasch", "--min-ratings", "2", "--vc-uncertainty", "none"],
+     ["--min-ratings", "--vc-uncertainty", "leave them out"]),
+])
+def test_calibrate_options_of_the_other_model_are_errors(org_dir, tmp_path, capsys, extra,
+                                                         named):
+    out = tmp_path / "out"
+    _refused(["calibrate", str(org_dir / "ratings.csv"), "--out", str(out), *extra], capsys,
+             out=out, inputs=org_dir, named=named)
+
+
+@pytest.mark.parametrize("rename", [lambda p: "X" + p, lambda p: p.lower(),
+                                    lambda p: p + "-2025"])
+def test_calibrate_people_without_any_ratee_is_exit_2(org_dir, tmp_path, capsys, rename):
+    people = pd.read_csv(org_dir / "people.csv", dtype=str, keep_default_na=False)
+    people["person"] = people["person"].map(rename)
+    people["manager"] = ""
+    path = tmp_path / "people.csv"
+    people.to_csv(path, index=False)
+    out = tmp_path / "out"
+    _refused(["calibrate", str(org_dir / "ratings.csv"), "--people", str(path), "--out",
+              str(out)], capsys, out=out, inputs=org_dir,
+             named=["none of the", "ratees", "people.csv"])
+
+
+def test_calibrate_people_with_little_overlap_states_it(org_dir, tmp_path, capsys):
+    people = pd.read_csv(org_dir / "people.csv", dtype=str, keep_default_na=False).head(6)
+    people["manager"] = ""
+    path = tmp_path / "people.csv"
+    people.to_csv(path, index=False)
+    from tests.cli.conftest import digest as _digest
+    before = _digest(org_dir)
+    # the check runs before the fit; --model rasch with a half point stops right after it
+    ratings = pd.read_csv(org_dir / "ratings.csv", dtype=str, keep_default_na=False)
+    ratings.loc[0, "score"] = "3.5"
+    ratings.to_csv(tmp_path / "ratings.csv", index=False)
+    code = main(["calibrate", str(tmp_path / "ratings.csv"), "--people", str(path),
+                 "--model", "rasch", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "only 6 of the 60 ratees (10%) are in the people file" in err
+    assert _digest(org_dir) == before
+
+
+@pytest.mark.parametrize("values", [["3.5"], ["2.25", "4.75"], ["1.001", "3.5", "4.5"]])
+def test_rasch_refuses_scores_between_the_scale_points_naming_every_row(
+        org_dir, tmp_path, capsys, values):
+    ratings = pd.read_csv(org_dir / "ratings.csv", dtype=str, keep_default_na=False)
+    scored = [i for i in range(len(ratings)) if ratings.loc[i, "score"]][: len(values) * 7: 7]
+    for i, value in zip(scored, values, strict=True):
+        ratings.loc[i, "score"] = value
+    path = tmp_path / "ratings.csv"
+    ratings.to_csv(path, index=False)
+    out = tmp_path / "out"
+    err = _refused(["calibrate", str(path), "--model", "rasch", "--out", str(out)], capsys,
+                   out=out, inputs=path, named=[f"{len(values)} error(s)"])
+    for i, value in zip(scored, values, strict=True):
+        assert f"ratings.csv, row {i + 2}, column 'score': not a whole number" in err
+        assert f"(value: '{float(value):g}')" in err

@@ -37,17 +37,17 @@ def register(sub) -> None:
                         help="auto (default): joint when the ratings hold several waves")
     parser.add_argument("--connectivity", choices=["largest", "separate", "error"],
                         default="largest", help="disconnected rater networks (default largest)")
-    parser.add_argument("--min-ratings", type=int, default=1, metavar="N",
-                        help="leave out ratees with fewer ratings")
-    parser.add_argument("--vc-uncertainty", choices=["auto", "none", "delta"], default="auto",
+    parser.add_argument("--min-ratings", type=int, default=None, metavar="N",
+                        help="leave out ratees with fewer ratings (default 1; linear model)")
+    parser.add_argument("--vc-uncertainty", choices=["auto", "none", "delta"], default=None,
                         help="include the variance components' uncertainty in the SEs (delta "
-                        "method); auto (default): up to 200 ratees")
+                        "method); auto (default): up to 200 ratees (linear model)")
     parser.add_argument("--model", choices=["linear", "rasch"], default="linear",
                         help="linear mixed model (default) or many-facet Rasch model "
                         "(ordinal; see docs/rasch.md)")
-    parser.add_argument("--thresholds", choices=["common", "skill", "rater"], default="common",
-                        help="Rasch only: rating scale (common) or partial credit per skill "
-                        "or per rater")
+    parser.add_argument("--thresholds", choices=["common", "skill", "rater"], default=None,
+                        help="Rasch only: rating scale (common, the default) or partial credit "
+                        "per skill or per rater")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: calibration-<timestamp>)")
     add_mapping_option(parser)
@@ -97,14 +97,57 @@ def _fit(args, ratings, waves, scale):
 
     terms = tuple(args.terms) if args.terms else tuple(DEFAULT_TERMS)
     return calibrate_ratings(ratings, terms=terms, reference=args.reference, waves=waves,
-                             connectivity=args.connectivity, min_ratings=args.min_ratings,
+                             connectivity=args.connectivity,
+                             min_ratings=1 if args.min_ratings is None else args.min_ratings,
                              terms_policy="exact" if args.terms else "identifiable",
                              scale=(float(scale.min), float(scale.max)),
-                             progress=_progress, vc_uncertainty=args.vc_uncertainty)
+                             progress=_progress, vc_uncertainty=args.vc_uncertainty or "auto")
+
+
+#: option -> the model it belongs to; given with the other model it would be silently ignored
+MODEL_OPTIONS = {"--thresholds": ("thresholds", "rasch"), "--terms": ("terms", "linear"),
+                 "--min-ratings": ("min_ratings", "linear"),
+                 "--vc-uncertainty": ("vc_uncertainty", "linear")}
+
+#: below this share of the ratees found in the people file, the overlap is stated in a warning
+LOW_OVERLAP = 0.5
+
+
+def _check_options(args) -> None:
+    """Options of the other model are errors, every one named, before anything is read."""
+    wrong = [f"{option} applies only to --model {model}"
+             for option, (name, model) in MODEL_OPTIONS.items()
+             if getattr(args, name) is not None and args.model != model]
+    if wrong:
+        from workbench.errors import ConfigError
+
+        raise ConfigError(f"--model {args.model}: {'; '.join(wrong)}; leave "
+                          f"{'them' if len(wrong) > 1 else 'it'} out or choose the other model")
+
+
+def _check_people(org, args) -> None:
+    """``--people`` must describe the people rated: none in common is exit 2, little is said."""
+    if not args.people or org.people is None:
+        return
+    ratees = set(org.ratings["ratee"].astype(str))
+    listed = set(org.people["person"].astype(str))
+    common = ratees & listed
+    where = org.files.get("people", args.people)
+    if not common:
+        raise InputError([Problem(
+            where, None, "person", f"none of the {len(listed)} people in this file is among "
+            f"the {len(ratees)} ratees of {org.files.get('ratings', args.ratings)} (first "
+            f"ratees: {', '.join(sorted(ratees)[:3])}; first people: "
+            f"{', '.join(sorted(listed)[:3])}); is it the people file of this survey?")])
+    if len(common) < LOW_OVERLAP * len(ratees):
+        print(f"warning: {where}: only {len(common)} of the {len(ratees)} ratees "
+              f"({len(common) / len(ratees):.0%}) are in the people file", file=sys.stderr)
 
 
 def run(args) -> int:
+    _check_options(args)
     org = _load(args)
+    _check_people(org, args)
     print_warnings(org.problems)
     ratings = org.ratings
     waves = args.waves
@@ -113,7 +156,7 @@ def run(args) -> int:
     out = Path(args.out or f"calibration-{time.strftime('%Y%m%d-%H%M%S')}")
     _check_new_folder(out)
     if args.model == "rasch":
-        return _run_rasch(args, ratings, waves, out)
+        return _run_rasch(args, ratings, waves, out, org.files.get("ratings", args.ratings))
     print(f"Fitting the rater-bias model to {len(ratings)} ratings of "
           f"{ratings['ratee'].nunique()} ratees by {ratings['rater'].nunique()} raters "
           f"(waves: {waves}) ...", file=sys.stderr, flush=True)
@@ -146,19 +189,21 @@ def _check_new_folder(out: Path) -> None:
                           "results are never overwritten, so choose a new folder")
 
 
-def _run_rasch(args, ratings, waves, out) -> int:
+def _run_rasch(args, ratings, waves, out, source) -> int:
     """``--model rasch``: the many-facet Rasch calibration's files and its Wright map."""
     from workbench.calibration.rasch.calibrate import calibrate_rasch
     from workbench.calibration.rasch.figures import plot_wright_map
     from workbench.reporting.display import save_figure
 
+    thresholds = args.thresholds or "common"
     print(f"Fitting the many-facet Rasch model to {len(ratings)} ratings (thresholds: "
-          f"{args.thresholds}, waves: {waves}) ...", file=sys.stderr, flush=True)
+          f"{thresholds}, waves: {waves}) ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = calibrate_rasch(ratings, thresholds=args.thresholds, reference=args.reference,
-                              waves=waves, connectivity=args.connectivity)
+        res = calibrate_rasch(ratings, thresholds=thresholds, reference=args.reference,
+                              waves=waves, connectivity=args.connectivity,
+                              source=source)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     print(f"... done in {time.perf_counter() - started:.1f} s ({res.n_iter} Newton steps)",

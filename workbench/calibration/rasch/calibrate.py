@@ -60,7 +60,7 @@ from workbench.calibration.rasch.estimation import (
 from workbench.calibration.rasch.facets import Structures, separation_statistics, threshold_table
 from workbench.calibration.rasch.fit import category_statistics, element_fit, residual_moments
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
-from workbench.errors import ConfigError, ModelError
+from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.results import Result
 
 __all__ = ["FACETS", "INTERACTIONS", "RaschCalibration", "calibrate_rasch"]
@@ -72,6 +72,8 @@ INTERACTIONS = ("rater:skill", "rater:ratee")
 #: Misfit: a mean square outside this band *and* a standardised fit beyond +-FIT_Z, i.e.
 #: substantive and significant (Bond & Fox's band for rating scales).
 FIT_BAND = (0.7, 1.3)
+#: Rows listed one by one in an error before the rest are counted.
+MAX_ROWS_LISTED = 25
 FIT_Z = 2.0
 
 
@@ -424,6 +426,7 @@ def calibrate_rasch(
     interactions=INTERACTIONS,
     alpha: float = 0.05,
     max_iter: int = 100,
+    source: str = "ratings",
 ) -> RaschCalibration:
     """Fit a many-facet Rasch model to 360 ratings by joint maximum likelihood.
 
@@ -453,6 +456,8 @@ def calibrate_rasch(
         1 - confidence level of the score intervals.
     max_iter : int
         Newton steps at most.
+    source : str
+        How to name the ratings in messages (the CLI passes the file name).
 
     Returns
     -------
@@ -462,6 +467,11 @@ def calibrate_rasch(
     ------
     ConfigError
         An unknown option.
+    InputError
+        A score that is not a whole number (``3.5``): the model's categories are the scale's
+        points, so a half point would become a category of its own. Every such row is named
+        (the first 25, then a count), with its row number in the file when the ratings come
+        straight from :func:`~workbench.tables.load_organisation`.
     ModelError
         One rater or ratee, constant scores, sources nested in raters, a disconnected network
         with ``connectivity="error"``, or no convergence.
@@ -502,11 +512,36 @@ def calibrate_rasch(
 
     with threadpool_limits(limits=1, user_api="blas"):  # see fit_jmle
         return _calibrate(ratings, thresholds, facets, reference, waves, connectivity,
-                          bias_correction, interactions, alpha, max_iter)
+                          bias_correction, interactions, alpha, max_iter, source)
+
+
+def _check_categories(ratings: pd.DataFrame, source: str) -> None:
+    """Every score a whole number: the categories are the scale's points (issue 26)."""
+    if not isinstance(ratings, pd.DataFrame) or "score" not in ratings:
+        return  # _prepare names what is missing
+    score = pd.to_numeric(ratings["score"], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isfinite(score) & (score != np.round(score)))
+    if not bad.size:
+        return
+    # the loaders' frames keep one index label per data row: the header is row 1
+    labels = ratings.index.to_numpy()
+    rows = [int(labels[i]) + 2 if isinstance(labels[i], int | np.integer) else None
+            for i in bad[:MAX_ROWS_LISTED]]
+    message = ("not a whole number: the Rasch model's categories are the scale's points, so "
+               "this score would become a category of its own; round the scores or use the "
+               "linear model")
+    problems = [Problem(source, row, "score", message, f"{score[i]:g}")
+                for row, i in zip(rows, bad[:MAX_ROWS_LISTED], strict=True)]
+    if bad.size > MAX_ROWS_LISTED:
+        problems.append(Problem(source, None, "score", f"... and {bad.size - MAX_ROWS_LISTED} "
+                                f"more row(s) ({bad.size} in all) with a score that is not a "
+                                "whole number"))
+    raise InputError(problems)
 
 
 def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias_correction,
-               interactions, alpha, max_iter):
+               interactions, alpha, max_iter, source):
+    _check_categories(ratings, source)
     data = _prepare(ratings, waves)
     _check_identifiable(data)
     if "rater" in facets and data["rater"].nunique() < 2:
