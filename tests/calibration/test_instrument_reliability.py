@@ -135,6 +135,31 @@ def test_low_alpha_and_unobservable_items_are_flagged_in_plain_words():
     assert unseen["message"].iloc[0].startswith("61% of the peers could not rate item 'm6'")
 
 
+def test_not_observed_answers_without_rows_are_counted_from_the_item_counts():
+    # the survey reader's contract: "not observed" answers have no row, they are counted
+    answers = pd.read_csv(FIXTURES / "missing.csv")
+    long = _as_long(answers)
+    rows = long.dropna(subset=["score"]).reset_index(drop=True)
+    counts = pd.DataFrame({"item": answers.columns, "skill": "skill", "source": "peer",
+                           "wave": 1, "n_responses": len(answers),
+                           "n_not_observed": answers.isna().sum().to_numpy()})
+    rows.attrs["item_counts"] = counts
+    _, total, items, _ = _reference("missing")
+    res = estimate_instrument_reliability(rows, n_boot=0, g_study=False)
+    got = res.items.set_index("item").loc[items["item"]]
+    np.testing.assert_allclose(got["item_rest_r"], items["r_drop"], atol=1e-10)
+    assert res.scales["alpha"].iloc[0] == pytest.approx(total["raw_alpha"], abs=1e-10)
+    np.testing.assert_allclose(got["not_observed_rate"], answers.isna().mean(), atol=1e-12)
+    # a respondent who could rate none of the items is only in the counts
+    counts["n_responses"] += 10
+    counts["n_not_observed"] += 10
+    res = estimate_instrument_reliability(rows, item_counts=counts, n_boot=0, g_study=False)
+    expected = (answers.isna().sum() + 10) / (len(answers) + 10)
+    np.testing.assert_allclose(res.items.set_index("item").loc[answers.columns,
+                                                                "not_observed_rate"],
+                               expected, atol=1e-12)
+
+
 def _congeneric(rng, n, loadings, residual_sd):
     factor = rng.normal(size=n)
     return np.outer(factor, loadings) + rng.normal(size=(n, len(loadings))) * residual_sd

@@ -40,7 +40,7 @@ from workbench.calibration.reliability.one_factor import (
     omega_total,
     pairwise_covariance,
 )
-from workbench.checks import check_alpha, check_integer, check_interval, check_random_state
+from workbench.checks import check_alpha, check_integer, check_random_state, check_scale
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.results import Result
 
@@ -85,6 +85,8 @@ def _check_item_ratings(ratings, items) -> tuple[pd.DataFrame, pd.DataFrame]:
     problems = [Problem("ratings", int(i) + 2, "score", "not a number", str(v))
                 for i, v in frame["score"][score.isna() & frame["score"].notna()].items()]
     frame["score"] = score
+    if not score.notna().any() and not problems:
+        problems.append(Problem("ratings", None, "score", "no answers (every score missing)"))
     keys = ["ratee", "rater", "wave", "skill", "item"]
     twice = frame.duplicated(keys, keep=False)
     problems += [Problem("ratings", int(i) + 2, "item", "the same rater answered this item for "
@@ -348,11 +350,29 @@ def _sources(frame: pd.DataFrame, sources) -> list[str]:
 def _scale_range(scale, frame) -> tuple[float, float]:
     if scale is None:
         seen = frame["score"].dropna()
-        return (float(seen.min()), float(seen.max())) if len(seen) else (np.nan, np.nan)
-    low, high = (scale.min, scale.max) if hasattr(scale, "min") else tuple(scale)
-    low = check_interval("scale minimum", low)
-    high = check_interval("scale maximum", high, low=low, inclusive="neither")
-    return low, high
+        return float(seen.min()), float(seen.max())
+    return check_scale("scale", scale)
+
+
+def _not_observed_rates(counts, chosen) -> dict:
+    """``{(skill, source, item): n_not_observed / n_responses}`` from the item counts."""
+    if counts is None:
+        return {}
+    needed = ("item", "skill", "source", "n_responses", "n_not_observed")
+    if not isinstance(counts, pd.DataFrame) or any(c not in counts.columns for c in needed):
+        raise InputError([Problem("item_counts", None, c, "required column missing")
+                          for c in needed if not isinstance(counts, pd.DataFrame)
+                          or c not in counts.columns])
+    counts = counts.astype({"item": str, "skill": str, "source": str})
+    rates = {}
+    for source in chosen:
+        part = (counts[counts["source"] != "self"] if source == OTHERS
+                else counts[counts["source"] == source])
+        summed = part.groupby(["skill", "item"])[["n_responses", "n_not_observed"]].sum()
+        for (skill, item), row in summed.iterrows():
+            if row["n_responses"] > 0:
+                rates[(skill, source, item)] = row["n_not_observed"] / row["n_responses"]
+    return rates
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,6 +480,7 @@ def estimate_instrument_reliability(
     ratings: pd.DataFrame,
     *,
     items: pd.DataFrame | None = None,
+    item_counts: pd.DataFrame | None = None,
     sources: Iterable[str] | str | None = None,
     scale=None,
     alpha: float = 0.05,
@@ -478,6 +499,12 @@ def estimate_instrument_reliability(
     items : DataFrame, optional
         The instrument's item table: item, skill, [reversed]. Default: the items found in the
         ratings, none reversed.
+    item_counts : DataFrame, optional
+        How many responses reached each item and how many answered "not observed" (item,
+        skill, source, wave, n_responses, n_not_observed: ``Organisation.item_counts``);
+        default ``ratings.attrs["item_counts"]`` as the survey reader leaves it. With it the
+        not-observed rate is ``sum n_not_observed / sum n_responses``; without, it is the share
+        of the scale's respondents with no answer (or a NaN score) for the item.
     sources : str or list of str, optional
         Relationships to analyse; default every one present and ``"others"`` (all non-self
         raters pooled) when there are two or more non-self relationships.
@@ -515,8 +542,11 @@ def estimate_instrument_reliability(
     n_boot = check_integer("n_boot", n_boot, low=0)
     min_respondents = check_integer("min_respondents", min_respondents, low=3)
     rng = check_random_state(random_state)
+    if item_counts is None and isinstance(ratings, pd.DataFrame):
+        item_counts = ratings.attrs.get("item_counts")
     frame, table = _check_item_ratings(ratings, items)
     chosen = _sources(frame, sources)
+    counted = _not_observed_rates(item_counts, chosen)
     low, high = _scale_range(scale, frame)
     reversed_ = dict(zip(table["item"], table["reversed"], strict=True))
     order = list(dict.fromkeys(list(table["skill"]) + sorted(frame["skill"].unique())))
@@ -535,6 +565,9 @@ def estimate_instrument_reliability(
             row, rows, corr = _scale(wide, alpha=alpha, n_boot=n_boot, rng=rng,
                                      min_respondents=min_respondents, low=low, high=high)
             scale_rows.append({"skill": skill, "source": source, **row})
+            for r in rows:
+                r["not_observed_rate"] = counted.get((skill, source, r["item"]),
+                                                     r["not_observed_rate"])
             item_rows += [{"skill": skill, "source": source, "reversed":
                            bool(reversed_.get(r["item"], False)), **r} for r in rows]
             if corr is not None:
