@@ -17,6 +17,7 @@ from workbench.errors import InputError, Problem, format_problems
 from workbench.tables.columns import SUFFIXES, TABLES
 from workbench.tables.mapping import ColumnMapping
 from workbench.tables.organisation import load_organisation
+from workbench.tables.survey import looks_like_survey
 
 __all__ = [
     "add_mapping_option",
@@ -95,6 +96,8 @@ def organisation_from_paths(paths: list[str], mapping: ColumnMapping, *, waves=N
             folders.append(path)
         else:
             table = table_of(path)
+            if table is None and looks_like_survey(path, mapping):
+                table = "ratings"  # a platform's export under its own name
             if table is None:
                 problems.append(Problem(
                     str(path), None, None,

@@ -28,5 +28,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     org = organisation_from_paths(args.paths, mapping_from_args(args), waves=waves_from_args(args))
+    if org.survey is not None:  # what was understood of a survey export, before the counts
+        print(org.survey.summary())
+        print()
     print(summarise_organisation(org).summary())
     return 0

@@ -11,6 +11,18 @@ zero, so the "true score" is what the average non-self source would give with a 
 the calibrated score's reference. Scores are rounded (default: to whole points) and clipped to
 the scale, as a survey export would be.
 
+With ``items_per_skill=k`` each skill is measured by k behavioural items (the instrument is
+``org.instrument``; ``truth["items"]`` holds each item's difficulty and reverse keying):
+
+    answer[r, i, s, k, w] = score_latent[r, i, s, w] + difficulty[s, k] + item_residual
+
+so the skill-level residual becomes what the items of one skill share within a rater and
+ratee. Difficulties sum to zero within a skill: the mean over a skill's items keeps the
+skill's true score. An item left unanswered (``missing_rate``) is a "not observed" answer in
+a survey export (:mod:`workbench.synth.exports`). Reverse-keyed items are stored scored in the
+skill's direction (the ratings contract); an export writes ``min + max - score`` for them. The
+item draws come from their own random stream: without items every table is as it always was.
+
 Examples
 --------
 >>> from workbench.synth.generator import generate_organisation
@@ -67,6 +79,18 @@ ROLES = ("Specialist", "Senior Specialist", "Team Lead", "Manager")
 ROLE_BASE_LEVEL = {"Specialist": 3.0, "Senior Specialist": 3.5, "Team Lead": 3.5, "Manager": 4.0}
 PEOPLE_SKILLS = {"Feedback", "Delegation", "Coaching"}
 
+# Item ids: a code per skill and the item's number (COM1, COM2, ...).
+SKILL_CODES = {"Strategic Thinking": "STR", "Planning": "PLA", "Communication": "COM",
+               "Feedback": "FBK", "Delegation": "DEL", "Coaching": "COA",
+               "Decision Making": "DEC", "Collaboration": "COL", "Customer Focus": "CUS",
+               "Innovation": "INN"}
+# Item wordings: "<stem> <skill in lower case>"; the reverse-keyed stem says the opposite.
+ITEM_STEMS = ("Shows strong", "Is consistent in", "Adapts to the situation in",
+              "Explains the reasons behind", "Asks for input on", "Follows through on")
+REVERSE_STEM = "Avoids or neglects"
+# Which items are reverse-keyed: the last item of these skills (two items in all).
+REVERSED_SKILLS = ("Communication", "Delegation")
+
 SOURCE_OFFSETS = {"self": 0.45, "manager": -0.10, "peer": 0.0, "direct_report": 0.10}
 
 # Mean true effect of one completed activity on the skill it targets, by kind.
@@ -95,11 +119,14 @@ class SyntheticOrganisation:
     ----------
     ratings, people, framework, catalog, enrollments, scale : DataFrame
         The tables, in the workbench's contracts.
+    instrument : DataFrame or None
+        With items: item, column, skill, reverse, text (the survey's instrument).
     truth : dict of DataFrame
         ``true_scores`` (person, skill, wave, true_score), ``rater_effects`` (rater, leniency),
         ``halo`` (rater, ratee, halo), ``source_effects`` (source, offset), ``profiles``
         (person, profile, profile_name), ``profile_means`` (profile, profile_name, skill, mean),
-        ``training_effects`` (activity, skill, effect), ``variance_components`` (component, sd).
+        ``training_effects`` (activity, skill, effect), ``variance_components`` (component, sd);
+        with items also ``items`` (item, skill, difficulty, reverse).
     params : dict
         The generator's arguments and seed.
     """
@@ -112,6 +139,7 @@ class SyntheticOrganisation:
     scale: pd.DataFrame
     truth: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    instrument: pd.DataFrame | None = None
 
     def to_organisation(self):
         """The tables as a :class:`workbench.tables.data.Organisation` (no files involved)."""
@@ -269,6 +297,8 @@ def generate_organisation(
     missing_rate: float = 0.05,
     training_rate: float = 0.5,
     rounding: str | None = "integer",
+    items_per_skill: int | None = None,
+    sd_item: float = 0.35,
 ) -> SyntheticOrganisation:
     """Generate a realistic organisation whose truth is known.
 
@@ -297,6 +327,11 @@ def generate_organisation(
         Share of people who take at least one activity between the waves.
     rounding : {"integer", "half", None}
         How the survey records scores.
+    items_per_skill : int or None
+        2 to 6 behavioural items per skill (ratings gain an ``item`` column, one row per
+        answered item); None (default): one score per skill, as before.
+    sd_item : float
+        Standard deviation of the item residual (with items only).
 
     Returns
     -------
@@ -318,7 +353,13 @@ def generate_organisation(
         raise ConfigError(f"n_waves={n_waves}: must be 1 or 2")
     if rounding not in ("integer", "half", None):
         raise ConfigError(f"rounding={rounding!r}: must be 'integer', 'half' or None")
+    if items_per_skill is not None and not (isinstance(items_per_skill, int)
+                                            and 2 <= items_per_skill <= len(ITEM_STEMS)):
+        raise ConfigError(f"items_per_skill={items_per_skill!r}: must be None or 2 to "
+                          f"{len(ITEM_STEMS)}")
     params = {k: v for k, v in locals().items() if k != "params"}
+    if items_per_skill is None:  # the parameters an organisation without items always had
+        del params["items_per_skill"], params["sd_item"]
     rng = np.random.default_rng(seed)
     skills = list(SKILLS[:n_skills])
     skill_names = [s[0] for s in skills]
@@ -389,7 +430,14 @@ def generate_organisation(
         frame["date"] = np.repeat(dates[wave - 1] + pd.to_timedelta(days, unit="D"), n_skills)
         frames.append(frame)
     ratings = pd.concat(frames, ignore_index=True)
-    ratings = ratings[rng.random(len(ratings)) > missing_rate]
+    instrument = items = None
+    if items_per_skill is None:
+        ratings = ratings[rng.random(len(ratings)) > missing_rate]
+    else:
+        # its own stream: the draws above (and so everything but the ratings) are unchanged
+        item_rng = np.random.default_rng([0 if seed is None else seed, 22])
+        instrument, items = _instrument(skill_names, items_per_skill, item_rng)
+        ratings = _answer_items(ratings, items, sd_item, missing_rate, item_rng)
     score = ratings["latent"].to_numpy()
     if rounding == "integer":
         score = np.round(score)
@@ -397,16 +445,46 @@ def generate_organisation(
         score = np.round(score * 2) / 2
     ratings["score"] = np.clip(score, 1.0, 5.0)
     ratings["date"] = ratings["date"].dt.strftime("%Y-%m-%d")
-    ratings = ratings[["ratee", "rater", "source", "skill", "score", "wave", "date"]]
+    columns = ["ratee", "rater", "source", "skill", "score", "wave", "date"]
+    ratings = ratings[columns + (["item"] if items is not None else [])]
     ratings = ratings.reset_index(drop=True)
 
     truth = _truth(people, skill_names, true, profile, templates, means, leniency, halo_pairs,
                    effects, sd_general, sd_specific, sd_rater, sd_halo, sd_residual)
+    if items is not None:
+        truth["items"] = items
     scale = pd.DataFrame({"value": [1, 2, 3, 4, 5],
                           "label": ["Needs significant development", "Developing",
                                     "Proficient", "Advanced", "Expert"]})
     return SyntheticOrganisation(ratings, people, framework, catalog, enrollments, scale, truth,
-                                 params)
+                                 params, instrument)
+
+
+def _instrument(skill_names, per_skill, rng):
+    """The instrument (item, column, skill, reverse, text) and the items' truth."""
+    rows, truth = [], []
+    difficulty = rng.normal(0, 0.3, (len(skill_names), per_skill))
+    difficulty -= difficulty.mean(axis=1, keepdims=True)
+    for s, skill in enumerate(skill_names):
+        for k in range(per_skill):
+            item = f"{SKILL_CODES[skill]}{k + 1}"
+            reverse = skill in REVERSED_SKILLS and k == per_skill - 1
+            stem = REVERSE_STEM if reverse else ITEM_STEMS[k]
+            rows.append((item, item, skill, "yes" if reverse else "no",
+                         f"{stem} {skill.lower()}"))
+            truth.append((item, skill, float(difficulty[s, k]), reverse))
+    instrument = pd.DataFrame(rows, columns=["item", "column", "skill", "reverse", "text"])
+    items = pd.DataFrame(truth, columns=["item", "skill", "difficulty", "reverse"])
+    return instrument, items
+
+
+def _answer_items(ratings, items, sd_item, missing_rate, rng):
+    """One row per rating and item of its skill: the latent answer, some left unanswered."""
+    expanded = ratings.merge(items[["item", "skill", "difficulty"]], on="skill", how="left",
+                             sort=False)
+    expanded["latent"] = (expanded["latent"] + expanded["difficulty"]
+                          + rng.normal(0, sd_item, len(expanded)))
+    return expanded[rng.random(len(expanded)) > missing_rate].drop(columns="difficulty")
 
 
 def _train(people, framework, catalog, effects, true1, skill_names, rate, dates, rng):
@@ -522,6 +600,8 @@ def write_organisation(org: SyntheticOrganisation, out: str | Path, *, fmt: str 
         "catalog": org.catalog, "enrollments": org.enrollments, "scale": org.scale,
     }
     # A one-wave organisation has no enrollments: no file rather than a header-only file.
+    if org.instrument is not None:
+        tables["instrument"] = org.instrument
     tables = {name: frame for name, frame in tables.items() if len(frame)}
     targets = [out / f"{name}.{fmt}" for name in tables]
     targets += [out / "truth" / f"{name}.csv" for name in org.truth]

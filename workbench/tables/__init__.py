@@ -1,26 +1,31 @@
 """Input tables: column contracts, readers (csv/xlsx/parquet), column mapping, validation of one
 table and of all tables together (the Organisation), the summary of what arrived, the scores
-contract every later stage reads, and writers that never overwrite.
+contract every later stage reads, writers that never overwrite, and survey exports (one row per
+response, one column per item) read through an instrument into the ratings contract.
 """
 
 from __future__ import annotations
 
 from workbench.tables import (
     columns,
+    instrument,
     mapping,
     organisation,
     readers,
     scores,
     summary,
+    survey,
     validate,
     writers,
 )
 from workbench.tables.columns import *  # noqa: F403
+from workbench.tables.instrument import *  # noqa: F403
 from workbench.tables.mapping import *  # noqa: F403
 from workbench.tables.organisation import *  # noqa: F403
 from workbench.tables.readers import *  # noqa: F403
 from workbench.tables.scores import *  # noqa: F403
 from workbench.tables.summary import *  # noqa: F403
+from workbench.tables.survey import *  # noqa: F403
 from workbench.tables.validate import *  # noqa: F403
 from workbench.tables.writers import *  # noqa: F403
 
@@ -29,6 +34,8 @@ __all__ = [
     *mapping.__all__,
     *readers.__all__,
     *validate.__all__,
+    *instrument.__all__,
+    *survey.__all__,
     *organisation.__all__,
     *summary.__all__,
     *scores.__all__,

@@ -26,6 +26,7 @@ import pandas as pd
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.tables.columns import SUFFIXES, TABLES, Scale
 from workbench.tables.mapping import ColumnMapping, as_mapping
+from workbench.tables.survey import read_survey
 from workbench.tables.validate import (
     MAX_ROWS_PER_PROBLEM,
     OPEN_SCALE,
@@ -251,11 +252,22 @@ def load_organisation(
                 the_scale = scale_from_table(typed)
             except ConfigError as exc:
                 problems.append(Problem(str(paths["scale"]), None, "value", str(exc)))
-    tables, rows = {}, {}
+    tables, rows, survey = {}, {}, None
     for table in ("ratings", "people", "framework", "catalog", "enrollments"):
         if table in paths:
-            typed, found, numbers = load_rows(paths[table], table, mapping, the_scale,
-                                              waves=waves if table == "ratings" else None)
+            read = None
+            if table == "ratings":  # a survey export (one row per response) is turned long
+                try:
+                    read = read_survey(paths[table], mapping=mapping, scale=the_scale,
+                                       scale_declared="scale" in paths, waves=waves,
+                                       folder=folder)
+                except InputError as exc:
+                    read = (None, exc.problems, np.array([], dtype=int), None)
+            if read is not None:
+                typed, found, numbers, survey = read
+            else:
+                typed, found, numbers = load_rows(paths[table], table, mapping, the_scale,
+                                                  waves=waves if table == "ratings" else None)
             problems += found
             if typed is not None:
                 tables[table], rows[table] = typed, numbers
@@ -272,4 +284,7 @@ def load_organisation(
         scale=the_scale,
         files=files,
         problems=problems,
+        item_counts=tables["ratings"].attrs.get("item_counts"),
+        anonymous_raters=bool(tables["ratings"].attrs.get("anonymous_raters", False)),
+        survey=survey,
     )
