@@ -69,7 +69,8 @@ ACTIVITY_KINDS = (
     "reading",
 )
 GAP_TYPES = ("knowledge", "behaviour")
-TABLES = ("ratings", "people", "framework", "catalog", "enrollments", "scale")
+TABLES = ("ratings", "people", "framework", "catalog", "enrollments", "scale", "paths",
+          "outcomes")
 #: File endings the readers understand (a table is ``<table><suffix>``, e.g. people.xlsx).
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 
@@ -121,6 +122,7 @@ CONTRACTS: dict[str, tuple[ColumnSpec, ...]] = {
         _C("level", "text", required=False),
         _C("tenure", "number", required=False),
         _C("location", "text", required=False),
+        _C("target_role", "id", required=False),
     ),
     "framework": (
         _C("role", "id"),
@@ -155,6 +157,21 @@ CONTRACTS: dict[str, tuple[ColumnSpec, ...]] = {
     "scale": (
         _C("value", "number"),
         _C("label", "text", required=False),
+    ),
+    # optional inputs of the progression stage (workbench.progression)
+    "paths": (
+        _C("role", "id"),
+        _C("next_role", "id"),
+        _C("typical_months", "number", required=False),
+        _C("lateral", "bool", required=False),
+    ),
+    "outcomes": (
+        _C("person", "id"),
+        _C("metric", "id"),
+        _C("value", "number"),
+        _C("date", "date", required=False),
+        _C("period", "text", required=False),
+        _C("higher_is_better", "bool", required=False),
     ),
 }
 

@@ -254,6 +254,9 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
             out.rows(late, typed["end"].astype(str), shown("end"), "'end' is before 'start'")
     elif table == "scale":
         duplicates(["value"], "scale value: listed on an earlier row")
+    elif table == "paths":
+        duplicates(["role", "next_role"], "(role, next_role): listed on an earlier row")
+        negative("typical_months")
 
 
 def _select_waves(typed: pd.DataFrame, waves, origin: dict, out: _Collector) -> pd.DataFrame:
@@ -352,8 +355,9 @@ def load_table(
     ----------
     path : str or Path
         CSV, Excel (.xlsx) or Parquet file. Never modified.
-    table : {"ratings", "people", "framework", "catalog", "enrollments", "scale"}
-        Which contract the file follows.
+    table : str
+        Which contract the file follows: one of ``TABLES`` (ratings, people, framework, catalog,
+        enrollments, scale, and the progression stage's paths and outcomes).
     mapping : ColumnMapping or dict, optional
         Client column names and source labels.
     scale : Scale, optional
