@@ -30,6 +30,7 @@ from workbench.tables.survey import read_survey
 from workbench.tables.validate import (
     MAX_ROWS_PER_PROBLEM,
     OPEN_SCALE,
+    case_collisions,
     load_rows,
     scale_from_table,
 )
@@ -272,6 +273,7 @@ def load_organisation(
             if typed is not None:
                 tables[table], rows[table] = typed, numbers
     files = {t: str(p) for t, p in paths.items()}
+    problems += case_collisions(tables, rows, files)
     problems += _cross_checks(tables, rows, files)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)

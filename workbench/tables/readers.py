@@ -31,6 +31,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,7 +41,13 @@ import pandas as pd
 from workbench.errors import InputError, Problem
 from workbench.tables.mapping import normalise_header, regular_file_problem
 
-__all__ = ["read_table", "cell_text", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES"]
+__all__ = [
+    "read_table",
+    "cell_text",
+    "normalise_ids",
+    "EXCEL_SUFFIXES",
+    "PARQUET_SUFFIXES",
+]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -88,6 +95,38 @@ def cell_text(value) -> str:
     if value is pd.NA or value is pd.NaT:
         return ""
     return str(value).strip()
+
+
+# Characters no one sees in an id: format characters (zero-width space and joiners, direction
+# marks and embeddings, word joiner, BOM, soft hyphen, invisible operators, tags) and controls.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000e0000-\U000e007f\x00-\x08\x0e-\x1f\x7f-\x9f]"
+)
+# Every kind of space (no-break, thin, ideographic; tabs and line breaks) is one plain space.
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Identifiers as they are compared everywhere: Unicode NFC, invisible characters removed,
+    runs of spaces of any kind one plain space, no spaces at either end.
+
+    ``José`` typed with a combining accent (NFD) in one file and precomposed (NFC) in another,
+    or ``P005`` with a zero-width space, are one id. Returns the cleaned ids and, per cell,
+    whether an invisible character was removed (callers say so).
+
+    Examples
+    --------
+    >>> ids, hidden = normalise_ids(pd.Series(["Jose\u0301", "P005\u200b", " A\u00a0 B "]))
+    >>> ids.tolist() == ["Jos\u00e9", "P005", "A B"], hidden.tolist()
+    (True, [False, True, False])
+    """
+    text = values.astype(str).str.normalize("NFC")
+    hidden = text.str.contains(_INVISIBLE).to_numpy(dtype=bool)
+    if hidden.any():
+        text = text.str.replace(_INVISIBLE, "", regex=True)
+    text = text.str.replace(_SPACES, " ", regex=True).str.strip()
+    return text, hidden
 
 
 # --------------------------------------------------------------------------------------------

@@ -79,8 +79,12 @@ def _problem(source, message, column=None, value=None, row=None):
 
 def _read(path: Path) -> pd.DataFrame:
     from workbench.tables.data import read_table
+    from workbench.tables.readers import normalise_ids
 
     frame = read_table(path)
+    for column in ("person", "ratee", "skill"):  # compared with the other files' ids
+        if column in frame.columns:
+            frame[column] = normalise_ids(frame[column])[0]
     for column in ("score", "se", "ci_low", "ci_high", "raw_mean", "n_ratings", "n_raters",
                    "error_corr"):
         if column in frame.columns:

@@ -33,10 +33,12 @@ from workbench.checks import check_choice
 from workbench.errors import InputError, Problem
 from workbench.tables.columns import CONTRACTS, SOURCES, TABLES, Scale
 from workbench.tables.mapping import ColumnMapping, as_mapping, normalise_header
-from workbench.tables.readers import read_table
+from workbench.tables.readers import normalise_ids, read_table
 
 __all__ = [
     "InputWarning",
+    "ID_DOMAINS",
+    "case_collisions",
     "MAX_ROWS_PER_PROBLEM",
     "MIN_WAVE_SHARE",
     "load_table",
@@ -152,6 +154,11 @@ def _type_table(frame, table, origin, out, mapping) -> pd.DataFrame:
                 typed[col.name] = pd.Series([col.default] * n, index=frame.index)
             continue
         raw = frame[col.name]
+        if col.kind == "id":
+            raw, hidden = normalise_ids(raw)
+            out.rows(hidden, frame[col.name], shown,
+                     "invisible characters (a zero-width space, a direction mark, a soft hyphen, "
+                     "...) were removed from the id", severity="warning")
         empty = (raw == "").to_numpy()
         if col.required and empty.any():
             out.rows(empty, raw, shown, f"'{col.name}' is empty")
@@ -333,6 +340,67 @@ def check_frame(frame, table, mapping, scale, *, file, waves=None):
     return typed, out.problems, out.row_numbers
 
 
+#: The id columns that name one kind of thing, across tables: a spelling of one is compared
+#: with every spelling of the others.
+ID_DOMAINS = {
+    "person": (("ratings", "ratee"), ("ratings", "rater"), ("people", "person"),
+               ("people", "manager"), ("enrollments", "person")),
+    "skill": (("ratings", "skill"), ("framework", "skill"), ("catalog", "skill")),
+    "role": (("people", "role"), ("framework", "role")),
+    "team": (("people", "team"),),
+    "activity": (("catalog", "activity"), ("enrollments", "activity")),
+}
+
+
+def case_collisions(tables: Mapping, rows: Mapping, files: Mapping) -> list[Problem]:
+    """Ids of one kind that differ only in case (``P005`` and ``p005``): errors.
+
+    The rule: ids are compared exactly (after :func:`~workbench.tables.readers.normalise_ids`),
+    so two spellings that differ only in case would be two people, two skills...; which of
+    "one thing typed two ways" and "two things" is meant cannot be told from the data, so it is
+    an error that lists every spelling with the file and row where it first appears.
+
+    Parameters
+    ----------
+    tables : dict
+        Table name -> typed frame.
+    rows : dict
+        Table name -> the file row number of each typed row.
+    files : dict
+        Table name -> file name (for messages).
+    """
+    problems = []
+    for kind, columns in ID_DOMAINS.items():
+        first: dict[str, tuple[str, str, int | None]] = {}
+        for table, column in columns:
+            frame = tables.get(table)
+            if frame is None or column not in frame:
+                continue
+            values = frame[column]
+            present = values.notna().to_numpy() & (values.astype(str) != "").to_numpy()
+            unique = values[present].drop_duplicates(keep="first")
+            numbers = rows.get(table)
+            for i, value in unique.items():
+                row = int(numbers[i]) if numbers is not None and i < len(numbers) else None
+                first.setdefault(str(value), (str(files.get(table, table)), column, row))
+        by_fold: dict[str, list[str]] = {}
+        for value in first:
+            by_fold.setdefault(value.casefold(), []).append(value)
+        for spellings in by_fold.values():
+            if len(spellings) < 2:
+                continue
+            where = [f"{v!r} ({first[v][0]}, column '{first[v][1]}'"
+                     + (f", row {first[v][2]})" if first[v][2] is not None else ")")
+                     for v in spellings]
+            file, column, row = first[spellings[1]]
+            problems.append(Problem(
+                file, row, column,
+                f"{kind} ids that differ only in case: {' and '.join(where)}; ids are compared "
+                f"exactly, so these would be {len(spellings)} different {kind}s: use one "
+                "spelling if they are one", spellings[1]))
+    return problems
+
+
 def _raise_or_warn(problems):
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
@@ -378,8 +446,10 @@ def load_table(
         Listing every problem found in the file, each with file, row and column.
     """
     check_choice("table", table, TABLES)
-    typed, problems, _ = load_rows(path, table, as_mapping(mapping), scale or Scale(),
-                                   waves=waves, sheet=sheet)
+    typed, problems, rows = load_rows(path, table, as_mapping(mapping), scale or Scale(),
+                                      waves=waves, sheet=sheet)
+    if typed is not None:
+        problems += case_collisions({table: typed}, {table: rows}, {table: str(path)})
     _raise_or_warn(problems)
     return typed
 
