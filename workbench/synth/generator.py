@@ -121,12 +121,16 @@ class SyntheticOrganisation:
         The tables, in the workbench's contracts.
     instrument : DataFrame or None
         With items: item, column, skill, reverse, text (the survey's instrument).
+    paths, outcomes : DataFrame or None
+        With ``progression=True``: career paths and business outcomes
+        (:mod:`workbench.synth.progression`); ``people`` then has ``target_role``.
     truth : dict of DataFrame
         ``true_scores`` (person, skill, wave, true_score), ``rater_effects`` (rater, leniency),
         ``halo`` (rater, ratee, halo), ``source_effects`` (source, offset), ``profiles``
         (person, profile, profile_name), ``profile_means`` (profile, profile_name, skill, mean),
         ``training_effects`` (activity, skill, effect), ``variance_components`` (component, sd);
-        with items also ``items`` (item, skill, difficulty, reverse).
+        with items also ``items`` (item, skill, difficulty, reverse); with progression also
+        ``validity``, ``outcome_effects``, ``leaving`` and ``composite``.
     params : dict
         The generator's arguments and seed.
     """
@@ -140,6 +144,8 @@ class SyntheticOrganisation:
     truth: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     instrument: pd.DataFrame | None = None
+    paths: pd.DataFrame | None = None
+    outcomes: pd.DataFrame | None = None
 
     def to_organisation(self):
         """The tables as a :class:`workbench.tables.data.Organisation` (no files involved)."""
@@ -298,6 +304,7 @@ def generate_organisation(
     training_rate: float = 0.5,
     rounding: str | None = "integer",
     items_per_skill: int | None = None,
+    progression: bool = False,
     sd_item: float = 0.35,
 ) -> SyntheticOrganisation:
     """Generate a realistic organisation whose truth is known.
@@ -330,6 +337,9 @@ def generate_organisation(
     items_per_skill : int or None
         2 to 6 behavioural items per skill (ratings gain an ``item`` column, one row per
         answered item); None (default): one score per skill, as before.
+    progression : bool
+        Add career paths, target roles and outcomes driven by the true skills, from their own
+        random stream (:mod:`workbench.synth.progression`; every other table unchanged).
     sd_item : float
         Standard deviation of the item residual (with items only).
 
@@ -360,6 +370,8 @@ def generate_organisation(
     params = {k: v for k, v in locals().items() if k != "params"}
     if items_per_skill is None:  # the parameters an organisation without items always had
         del params["items_per_skill"], params["sd_item"]
+    if not progression:
+        del params["progression"]
     rng = np.random.default_rng(seed)
     skills = list(SKILLS[:n_skills])
     skill_names = [s[0] for s in skills]
@@ -453,11 +465,20 @@ def generate_organisation(
                    effects, sd_general, sd_specific, sd_rater, sd_halo, sd_residual)
     if items is not None:
         truth["items"] = items
+    paths = outcomes = None
+    if progression:
+        # its own stream: every other table is the same as without progression
+        from workbench.synth.progression import progression_tables
+
+        people, paths, outcomes, more = progression_tables(
+            people, true, skill_names, enrollments, catalog, effects, dates,
+            np.random.default_rng([0 if seed is None else seed, 23]))
+        truth.update(more)
     scale = pd.DataFrame({"value": [1, 2, 3, 4, 5],
                           "label": ["Needs significant development", "Developing",
                                     "Proficient", "Advanced", "Expert"]})
     return SyntheticOrganisation(ratings, people, framework, catalog, enrollments, scale, truth,
-                                 params, instrument)
+                                 params, instrument, paths, outcomes)
 
 
 def _instrument(skill_names, per_skill, rng):
@@ -602,6 +623,9 @@ def write_organisation(org: SyntheticOrganisation, out: str | Path, *, fmt: str 
     # A one-wave organisation has no enrollments: no file rather than a header-only file.
     if org.instrument is not None:
         tables["instrument"] = org.instrument
+    for name in ("paths", "outcomes"):
+        if getattr(org, name, None) is not None:
+            tables[name] = getattr(org, name)
     tables = {name: frame for name, frame in tables.items() if len(frame)}
     targets = [out / f"{name}.{fmt}" for name in tables]
     targets += [out / "truth" / f"{name}.csv" for name in org.truth]
