@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.checks import check_alpha, check_integer, check_interval, check_scale
+from workbench.checks import (
+    check_alpha,
+    check_date_near,
+    check_integer,
+    check_interval,
+    check_scale,
+)
 from workbench.errors import ConfigError
 from workbench.results import Result, json_text
 
@@ -108,3 +114,27 @@ def test_a_result_with_a_nan_setting_writes_no_folder(tmp_path, value):
     good = _Means(pd.DataFrame({"estimate": [1.0]}), {"scale": [1.0, 5.0]})
     out = good.save(tmp_path / "out2")
     assert json.loads((out / "settings.json").read_text()) == {"scale": [1.0, 5.0]}
+
+
+DATA_DATES = ["2026-01-19", "2026-03-02", "2026-07-13"]
+
+
+@pytest.mark.parametrize("value, side", [("2062-01-19", "after"), ("1926-01-19", "before"),
+                                         ("2028-07-15", "after"), ("2024-01-17", "before"),
+                                         (pd.Timestamp("2126-07-13"), "after")])
+def test_check_date_near_refuses_far_dates_stating_the_range(value, side):
+    with pytest.raises(ConfigError, match=f"more than 2 years {side} the dates of the ratings "
+                       r"\(2026-01-19 to 2026-07-13\)"):
+        check_date_near("start", value, DATA_DATES, what="the ratings")
+
+
+@pytest.mark.parametrize("value", ["2026-05-01", "2024-01-20", "2028-07-12",
+                                   pd.Timestamp("2027-01-04")])
+def test_check_date_near_accepts_dates_within_two_years(value):
+    assert check_date_near("start", value, DATA_DATES, what="the ratings") is value
+
+
+def test_check_date_near_without_data_dates_checks_only_the_date():
+    assert check_date_near("start", "2062-01-04", [None, "", "n/a"], what="x") == "2062-01-04"
+    with pytest.raises(ConfigError, match="must be a date"):
+        check_date_near("start", "next monday", DATA_DATES, what="x")

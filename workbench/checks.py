@@ -36,9 +36,11 @@ from workbench.errors import ConfigError
 
 __all__ = [
     "DEFAULT_SEED",
+    "DATE_MARGIN_DAYS",
     "check_alpha",
     "check_choice",
     "check_choices",
+    "check_date_near",
     "check_integer",
     "check_interval",
     "check_random_state",
@@ -49,6 +51,9 @@ __all__ = [
 DEFAULT_SEED = 2026
 
 _INCLUSIVE = ("both", "left", "right", "neither")
+
+#: How far (days) a date option may lie outside the dates of the data it concerns: two years.
+DATE_MARGIN_DAYS = 731
 
 
 def _plain(value):
@@ -182,6 +187,41 @@ def check_scale(name: str, value) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise bad
     return low, high
+
+
+def check_date_near(name: str, value, dates, *, what: str,
+                    margin_days: int = DATE_MARGIN_DAYS):
+    """Return ``value`` if it lies within ``margin_days`` of the dates in ``dates``.
+
+    A date option (the plans' first day, an assessment date) far from the data's own dates is
+    a typo (``2062`` for ``2026``, ``0202``); the message states the data's range. ``dates``
+    with no valid date leaves ``value`` unchecked. ``what`` names the dates in the message.
+
+    Examples
+    --------
+    >>> check_date_near("start", "2027-01-04", ["2026-02-03", "2026-07-13"], what="the ratings")
+    '2027-01-04'
+    >>> check_date_near("start", "2062-01-04", ["2026-02-03", "2026-07-13"], what="the ratings")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: start=2062-01-04: more than 2 years after the dates of the ratings (2026-02-03 to 2026-07-13); check the year
+    """
+    import pandas as pd
+
+    day = pd.to_datetime(value, errors="coerce")
+    if pd.isna(day):
+        raise ConfigError(f"{name}={value!r}: must be a date like 2027-01-04")
+    known = pd.to_datetime(pd.Series(list(dates), dtype=object), errors="coerce").dropna()
+    if known.empty:
+        return value
+    first, last = known.min(), known.max()
+    margin = pd.Timedelta(days=margin_days)
+    years = f"{margin_days / 365.25:.0f} years" if margin_days >= 365 else f"{margin_days} days"
+    side = "before" if day < first - margin else "after" if day > last + margin else None
+    if side:
+        raise ConfigError(f"{name}={day:%Y-%m-%d}: more than {years} {side} the dates of "
+                          f"{what} ({first:%Y-%m-%d} to {last:%Y-%m-%d}); check the year")
+    return value
 
 
 def check_alpha(alpha, name: str = "alpha") -> float:

@@ -129,3 +129,38 @@ def test_rasch_refuses_scores_between_the_scale_points_naming_every_row(
     for i, value in zip(scored, values, strict=True):
         assert f"ratings.csv, row {i + 2}, column 'score': not a whole number" in err
         assert f"(value: '{float(value):g}')" in err
+
+
+def _shift(day: pd.Timestamp, years: int) -> str:
+    return (day + pd.DateOffset(years=years)).strftime("%Y-%m-%d")
+
+
+@pytest.mark.parametrize("years, side", [(3, "after"), (-3, "before"), (36, "after")])
+def test_plans_start_far_from_the_ratings_is_refused_with_their_range(org_dir, tmp_path,
+                                                                      capsys, years, side):
+    dates = pd.to_datetime(pd.read_csv(org_dir / "ratings.csv")["date"])
+    anchor = dates.max() if years > 0 else dates.min()
+    out = tmp_path / "out"
+    _refused(["plans", "--scores", str(org_dir.parent / "scores.csv"), "--people",
+              str(org_dir / "people.csv"), "--framework", str(org_dir / "framework.csv"),
+              "--catalog", str(org_dir / "catalog.csv"), "--ratings",
+              str(org_dir / "ratings.csv"), "--start", _shift(anchor, years), "--out",
+              str(out)], capsys, out=out, inputs=org_dir,
+             named=[f"more than 2 years {side} the dates of the ratings",
+                    f"({dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d})"])
+
+
+@pytest.mark.parametrize("pre_years, post_years, side", [(-3, 0, "before"), (0, 3, "after"),
+                                                         (-40, -40, "before")])
+def test_impact_wave_dates_far_from_the_enrollments_are_refused(org_dir, tmp_path, capsys,
+                                                                pre_years, post_years, side):
+    enr = pd.read_csv(org_dir / "enrollments.csv")
+    known = pd.to_datetime(pd.concat([enr["start"], enr["end"]])).dropna()
+    first, last = known.min(), known.max()
+    dates = f"1={_shift(first, pre_years)},2={_shift(last, post_years)}"
+    out = tmp_path / "out"
+    _refused(["impact", "--ratings", str(org_dir / "ratings.csv"), "--enrollments",
+              str(org_dir / "enrollments.csv"), "--catalog", str(org_dir / "catalog.csv"),
+              "--wave-dates", dates, "--raw-means", "--out", str(out)], capsys, out=out,
+             inputs=org_dir, named=[f"more than 2 years {side} the dates of the enrollments",
+                                    f"({first:%Y-%m-%d} to {last:%Y-%m-%d})"])

@@ -174,3 +174,18 @@ def test_non_finite_notebook_values_are_reported_at_once(tmp_path, capsys):
     assert main(["run", str(path), "--reports", str(reports)]) == 2
     assert "Traceback" not in capsys.readouterr().err
     assert not reports.exists()
+
+
+@pytest.mark.parametrize("start", ["2062-01-05", "1926-01-04", "2029-06-04"])
+def test_date_parameters_far_from_the_ratings_stop_the_run_before_it_starts(tmp_path, capsys,
+                                                                           start):
+    path = _engagement(tmp_path, {"04_learning_plans": {"start": start},
+                                  "00_explore": {"start": start}}, str(DEMO))
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    for notebook in ("04_learning_plans", "00_explore"):
+        assert f"notebooks.{notebook}.start: more than 2 years" in err
+    assert f"(value: '{start}')" in err
+    assert "the dates of the ratings (2026-" in err and "Traceback" not in err
+    assert not reports.exists()

@@ -49,7 +49,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from workbench.checks import check_choice
+from workbench.checks import check_choice, check_date_near
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.tables.scores import as_scores, wave_order
 from workbench.tables.validate import MIN_WAVE_SHARE
@@ -184,6 +184,18 @@ def _wave_date_map(dates):
             raise ConfigError(f"dates: {day!r} (wave {wave}) is not a date")
         parsed[str(wave)] = stamp
     return parsed
+
+
+def _check_wave_dates_near(windows, enrollments, pre_wave, post_wave) -> None:
+    """Wave dates given by hand lie within two years of the enrollments' dates (issue 26)."""
+    known = [pd.to_datetime(enrollments[c], errors="coerce") for c in ("start", "end")
+             if c in enrollments]
+    if not known:
+        return
+    span = pd.concat(known).dropna()
+    for wave, column in ((pre_wave, "pre_date"), (post_wave, "post_date")):
+        check_date_near(f"dates (wave {wave})", windows[column].iloc[0], span,
+                        what="the enrollments")
 
 
 def assessment_dates(dates, *, pre_wave, post_wave):
@@ -491,6 +503,8 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
         raise InputError([_problem("scores", f"no person has scores in both wave {pre_wave} "
                                    f"and wave {post_wave}", "person")])
     windows, dates_source = assessment_dates(dates, pre_wave=pre_wave, post_wave=post_wave)
+    if isinstance(dates, str | Mapping):
+        _check_wave_dates_near(windows, enrollments, pre_wave, post_wave)
     records = training_records(enrollments, catalog=catalog, skills=panel["skill"].unique(),
                                windows=windows, training=training)
     panel = _status_counts(panel, records)

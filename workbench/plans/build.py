@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.checks import DEFAULT_SEED, check_random_state
+from workbench.checks import DEFAULT_SEED, check_date_near, check_random_state
 from workbench.errors import InputError
 from workbench.plans.activities import match_activities
 from workbench.plans.confidentiality import comments_for_display, source_scores_for_display
@@ -111,6 +111,9 @@ def build_plans(
     """
     cfg = check_config(config)
     start = start_date(start)
+    if ratings is not None and "date" in ratings:
+        # a start years away from the assessment is a typo in the year (issue 26)
+        check_date_near("start", start, ratings["date"], what="the ratings")
     low, high = scale_bounds(scale)
     scale_max = cfg["scale_max"] if cfg["scale_max"] is not None else high
     seeds = _tier_seeds(random_state)

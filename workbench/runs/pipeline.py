@@ -124,7 +124,9 @@ def prepare_run(engagement: str | Path | Engagement):
         Listing every problem in the engagement file, the notebook parameters and the data.
     """
     if isinstance(engagement, Engagement):
-        return engagement, engagement.load_organisation()
+        org = engagement.load_organisation()
+        _check_dates(engagement, org)
+        return engagement, org
     try:
         eng = load_engagement(engagement)
     except EngagementError as exc:
@@ -135,7 +137,35 @@ def prepare_run(engagement: str | Path | Engagement):
         except WorkbenchError as data_exc:
             problems += [p for p in getattr(data_exc, "problems", []) if p not in problems]
         raise EngagementError(problems) from None
-    return eng, eng.load_organisation()
+    org = eng.load_organisation()
+    _check_dates(eng, org)
+    return eng, org
+
+
+def _check_dates(eng: Engagement, org) -> None:
+    """Date parameters (declared ``(a date)``, given or default) within two years of the
+    ratings' dates, every one named, before any notebook starts (issue 26)."""
+    from workbench.checks import check_date_near
+    from workbench.errors import ConfigError, Problem
+
+    if "date" not in org.ratings:
+        return
+    problems = []
+    for step in eng.notebooks:
+        declared = step.spec.parameters if step.spec is not None else {}
+        for name, spec in declared.items():
+            if not spec.date:
+                continue
+            value = step.parameters.get(name, spec.default)
+            try:
+                check_date_near(name, value, org.ratings["date"], what="the ratings")
+            except ConfigError as exc:
+                given = "" if name in step.parameters else " (the notebook's default)"
+                problems.append(Problem(str(eng.path), None, None,
+                                        f"notebooks.{step.name}.{name}{given}: "
+                                        f"{str(exc).split(': ', 1)[-1]}", str(value)))
+    if problems:
+        raise EngagementError(problems)
 
 
 def _step_parameters(eng: Engagement, step, output_dir: Path, done=(), snapshot=None) -> dict:
