@@ -384,7 +384,8 @@ def _header_problems(path: Path, header: list[str], row: int) -> list[Problem]:
     return problems
 
 
-def _to_frame(path: Path, grid: pd.DataFrame, expected: set[str]) -> pd.DataFrame:
+def _to_frame(path: Path, grid: pd.DataFrame, expected: set[str],
+              blank_header: bool = False) -> pd.DataFrame:
     """The table in a grid of cells: header found, blank rows dropped, index = row number."""
     grid = grid.fillna("")
     grid.columns = range(grid.shape[1])
@@ -395,7 +396,8 @@ def _to_frame(path: Path, grid: pd.DataFrame, expected: set[str]) -> pd.DataFram
     if at < 0:
         raise _fail(path, "the file is empty")
     header = list(grid.iloc[at])
-    while header and header[-1] == "":
+    filled_columns = (grid.iloc[at:] != "").to_numpy().any(axis=0)
+    while header and header[-1] == "" and not (blank_header and filled_columns[len(header) - 1]):
         header.pop()
     if not header:
         raise _fail(path, "the file has no columns")
@@ -427,7 +429,7 @@ def _to_frame(path: Path, grid: pd.DataFrame, expected: set[str]) -> pd.DataFram
 
 def read_table(
     path: str | Path, *, expected: Iterable[str] = (), sheet: str | None = None,
-    table: str | None = None, row_index: bool = False,
+    table: str | None = None, row_index: bool = False, blank_header: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV, Excel or Parquet file into a DataFrame of strings (missing cells are "").
 
@@ -445,6 +447,10 @@ def read_table(
     row_index : bool
         Index the rows by the row number a spreadsheet shows (use it to name rows in
         messages: blank lines and title rows are counted); default 0, 1, 2, ...
+    blank_header : bool
+        Keep columns whose header cell is blank but which hold data (named ``<column X>``),
+        also at the right end: a survey export's grid question writes its text over its first
+        column only.
 
     Returns
     -------
@@ -482,7 +488,7 @@ def read_table(
             "Parquet" if suffix in PARQUET_SUFFIXES else "CSV")
         detail = str(exc).splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise _fail(path, f"cannot be read as {kind}: {detail}") from None
-    frame = _to_frame(path, grid, expected)
+    frame = _to_frame(path, grid, expected, blank_header)
     if suffix in EXCEL_SUFFIXES:
         frame.attrs["sheet"] = chosen
     return frame if row_index else frame.reset_index(drop=True)

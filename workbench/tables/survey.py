@@ -116,6 +116,11 @@ _FINISHED = tuple(label_key(c) for c in ("Finished", "Completed", "Complete"))
 _SUBMITTED = tuple(label_key(c) for c in ("Date submitted", "submitdate"))
 _YES = {"true", "1", "yes", "y", "finished", "complete", "completed", "t"}
 _ID_COLUMNS = ("ratee", "rater", "source", "wave", "date")
+# Id columns recognised by name without a mapping (besides the contract's own names).
+_ID_ALIASES = {"relationship": "source", "rater_relationship": "source",
+               "relationship_to_ratee": "source", "ratee_id": "ratee", "rater_id": "rater",
+               "subject": "ratee", "subject_id": "ratee", "assessor": "rater",
+               "assessor_id": "rater", "survey_wave": "wave", "round": "wave"}
 _GRID = re.compile(r"^(?P<question>.*?)\s*\[(?P<item>[^\[\]]+)\]\s*$")
 _DASH = re.compile(r"^(?P<question>.+?)\s+[-\u2013]\s+(?P<item>[^-\u2013]+)$")
 _SINGLE_ANSWER = {"", "response", "openendedresponse", "other"}
@@ -408,6 +413,7 @@ def _id_columns(export: _Export, mapping: ColumnMapping, settings: SurveySetting
             ids[target] = column
     for column in columns:
         target = normalise_header(column)
+        target = _ID_ALIASES.get(target, target)
         if target in _ID_COLUMNS and target not in ids:
             ids[target] = column
     response = None
@@ -568,7 +574,8 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
         return None
     expected = list(mapping.rename_for("ratings")) + list(_ID_COLUMNS) + ["ResponseId",
                                                                           "Respondent ID"]
-    frame = read_table(path, expected=expected, table="ratings", row_index=True)
+    frame = read_table(path, expected=expected, table="ratings", row_index=True,
+                       blank_header=True)
     shape = settings.format if settings.format != "auto" else detect_shape(frame, mapping)
     if shape == "long":
         return None
