@@ -134,7 +134,12 @@ class ColumnMapping:
         spec = read_yaml(path, what="column mapping file")
         if isinstance(spec, Mapping) and "mapping" in spec:
             spec = spec["mapping"]
-        return cls.from_dict(spec)
+        mapping = cls.from_dict(spec)
+        instrument = mapping.survey.get("instrument")
+        if isinstance(instrument, str) and (Path(path).parent / instrument).exists():
+            # an instrument file named in the mapping is found beside the mapping file
+            mapping.survey["instrument"] = str(Path(path).parent / instrument)
+        return mapping
 
     def rename_for(self, table: str) -> dict:
         """``{client_column: contract_column}`` for one table."""
