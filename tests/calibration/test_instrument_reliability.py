@@ -23,6 +23,7 @@ from workbench.calibration.reliability.one_factor import (
     pairwise_covariance,
 )
 from workbench.errors import ConfigError, InputError, WorkbenchError
+from workbench.synth.generator import generate_organisation
 
 matplotlib.use("Agg")
 
@@ -158,6 +159,40 @@ def test_not_observed_answers_without_rows_are_counted_from_the_item_counts():
     np.testing.assert_allclose(res.items.set_index("item").loc[answers.columns,
                                                                 "not_observed_rate"],
                                expected, atol=1e-12)
+
+
+def test_synthetic_instrument_known_truth():
+    org = generate_organisation(150, seed=7, n_waves=1, items_per_skill=4)
+    truth = org.truth["items"]
+    res = estimate_instrument_reliability(org.ratings, items=org.instrument, n_boot=0,
+                                          g_study=False)
+    # stored in the skill's direction: no item runs against its scale
+    assert "negative_item_rest" not in set(res.flags["flag"])
+    assert set(res.items.loc[res.items["reversed"], "item"]) == set(
+        truth.loc[truth["reverse"], "item"])
+    # answers left out at random at missing_rate = 0.05: per item and source, within 4 SDs
+    peer = res.items[res.items["source"] == "others"]
+    n = peer["n"] / (1 - peer["not_observed_rate"])
+    assert np.all(np.abs(peer["not_observed_rate"] - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n))
+    # an export read without its reverse keying: exactly the reverse-keyed items are flagged
+    raw = org.ratings.copy()
+    flip = raw["item"].isin(truth.loc[truth["reverse"], "item"])
+    raw.loc[flip, "score"] = 1 + 5 - raw.loc[flip, "score"]
+    bad = estimate_instrument_reliability(raw, items=org.instrument, n_boot=0, g_study=False)
+    flagged = bad.flags[(bad.flags["flag"] == "negative_item_rest")
+                        & (bad.flags["source"] == "others")]
+    assert set(flagged["item"]) == set(truth.loc[truth["reverse"], "item"])
+    assert flagged["message"].str.contains("marked reverse-keyed").all()
+
+
+def test_g_study_item_variance_tracks_the_item_difficulties():
+    org = generate_organisation(300, seed=8, n_waves=1, items_per_skill=5)
+    truth = org.truth["items"]
+    d = item_d_study(org.ratings, sources=["peer"])
+    items = d.components[d.components["component"] == "item"].set_index("skill")["variance"]
+    spread = truth.groupby("skill")["difficulty"].var()  # the realised difficulties
+    assert np.corrcoef(items[spread.index], spread)[0, 1] > 0.9
+    assert np.all(np.abs(items[spread.index] - spread) < 0.5 * spread + 0.01)
 
 
 def _congeneric(rng, n, loadings, residual_sd):

@@ -48,6 +48,9 @@ def register(sub) -> None:
     parser.add_argument("--thresholds", choices=["common", "skill", "rater"], default=None,
                         help="Rasch only: rating scale (common, the default) or partial credit "
                         "per skill or per rater")
+    parser.add_argument("--instrument-boot", type=int, default=500, metavar="N",
+                        help="ratings with items: bootstrap samples for omega's interval in "
+                        "instrument/ (default 500; 0: none; see docs/instrument.md)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: calibration-<timestamp>)")
     add_mapping_option(parser)
@@ -85,6 +88,25 @@ def _extras(cal, scale) -> dict:
     return out
 
 
+def _instrument(org, out: Path, n_boot: int) -> None:
+    """Ratings with items: the instrument's psychometrics in ``instrument/``
+    (docs/instrument.md); a problem there is a warning, the calibration is written."""
+    from workbench.calibration.reliability.instrument import estimate_instrument_reliability
+
+    print("Instrument psychometrics (alpha, omega, items, G-study with items) ...",
+          file=sys.stderr, flush=True)
+    try:
+        res = estimate_instrument_reliability(org.ratings, items=org.survey,
+                                              item_counts=org.item_counts, scale=org.scale,
+                                              n_boot=n_boot)
+    except WorkbenchError as exc:
+        print(f"warning: instrument tables not written: {exc}", file=sys.stderr)
+        return
+    res.save(out / "instrument")
+    for message in res.flags["message"]:
+        print(f"instrument: {message}", file=sys.stderr)
+
+
 def _progress(n_eval, theta, solver) -> None:
     shown = ", ".join(f"{t:.4f}" for t in theta)
     print(f"  evaluation {n_eval} ({solver}): relative SDs {shown}", file=sys.stderr,
@@ -115,6 +137,9 @@ LOW_OVERLAP = 0.5
 
 def _check_options(args) -> None:
     """Options of the other model are errors, every one named, before anything is read."""
+    from workbench.checks import check_integer
+
+    check_integer("--instrument-boot", args.instrument_boot, low=0)
     wrong = [f"{option} applies only to --model {model}"
              for option, (name, model) in MODEL_OPTIONS.items()
              if getattr(args, name) is not None and args.model != model]
@@ -156,7 +181,10 @@ def run(args) -> int:
     out = Path(args.out or f"calibration-{time.strftime('%Y%m%d-%H%M%S')}")
     _check_new_folder(out)
     if args.model == "rasch":
-        return _run_rasch(args, ratings, waves, out, org.files.get("ratings", args.ratings))
+        code = _run_rasch(args, ratings, waves, out, org.files.get("ratings", args.ratings))
+        if "item" in ratings.columns:
+            _instrument(org, out, args.instrument_boot)
+        return code
     print(f"Fitting the rater-bias model to {len(ratings)} ratings of "
           f"{ratings['ratee'].nunique()} ratees by {ratings['rater'].nunique()} raters "
           f"(waves: {waves}) ...", file=sys.stderr, flush=True)
@@ -175,6 +203,8 @@ def run(args) -> int:
     out = cal.save(out)
     for name, frame in extras.items():
         write_csv(frame, out / name)
+    if "item" in ratings.columns:
+        _instrument(org, out, args.instrument_boot)
     print(cal.summary())
     print(f"\nwrote {out}")
     return 0

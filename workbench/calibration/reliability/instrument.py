@@ -102,20 +102,58 @@ def _check_item_ratings(ratings, items) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.reset_index(drop=True), table
 
 
+_YES = {"yes", "y", "true", "1", "reversed", "reverse"}
+_NO = {"no", "n", "false", "0", "", "nan", "none"}
+
+
+def _reversed_column(items: pd.DataFrame, problems: list) -> pd.Series:
+    """The reverse-keying flag as booleans (a ``reversed`` or ``reverse`` column, yes/no)."""
+    name = "reversed" if "reversed" in items.columns else (
+        "reverse" if "reverse" in items.columns else None)
+    if name is None:
+        return pd.Series(False, index=items.index)
+    flags = pd.Series(False, index=items.index)
+    for i, value in items[name].items():
+        text = str(value).strip().lower()
+        if isinstance(value, bool | np.bool_):
+            flags[i] = bool(value)
+        elif text in _YES:
+            flags[i] = True
+        elif text not in _NO:
+            problems.append(Problem("items", int(i) + 2, name, "not yes or no", str(value)))
+    return flags
+
+
+def _table_from_reading(per_skill: pd.DataFrame) -> pd.DataFrame:
+    """The item table from a :class:`~workbench.tables.survey.SurveyReading`'s
+    ``items_per_skill`` (skill, items, reversed: item ids joined by ", ")."""
+    rows = []
+    for r in per_skill.itertuples():
+        flipped = {i.strip() for i in str(r.reversed or "").split(", ") if i.strip()}
+        rows += [(item.strip(), r.skill, item.strip() in flipped)
+                 for item in str(r.items).split(", ") if item.strip()]
+    return pd.DataFrame(rows, columns=["item", "skill", "reversed"])
+
+
 def _check_items_table(items, frame: pd.DataFrame, problems: list) -> pd.DataFrame:
     """The item table (item, skill, reversed); from the ratings when none is given."""
     if items is None:
         table = frame[["item", "skill"]].drop_duplicates("item").assign(reversed=False)
         return table.reset_index(drop=True)
+    if not isinstance(items, pd.DataFrame) and isinstance(getattr(items, "items", None),
+                                                          pd.DataFrame):
+        items = items.items  # a workbench.tables.instrument.Instrument
+    elif isinstance(getattr(items, "items_per_skill", None), pd.DataFrame):
+        items = _table_from_reading(items.items_per_skill)
     if not isinstance(items, pd.DataFrame):
-        raise InputError(f"items: expected a DataFrame, got {type(items).__name__}")
+        raise InputError(f"items: expected a DataFrame or an Instrument, got "
+                         f"{type(items).__name__}")
     lacking = [c for c in ("item", "skill") if c not in items.columns]
     if lacking:
         problems += [Problem("items", None, c, "required column missing") for c in lacking]
         return pd.DataFrame(columns=["item", "skill", "reversed"])
     table = items[["item", "skill"]].astype(str).copy()
-    table["reversed"] = (items["reversed"].astype(bool) if "reversed" in items.columns
-                         else False)
+    table["reversed"] = _reversed_column(items, problems)
     rated = frame.drop_duplicates("item").set_index("item")["skill"]
     for i, row in table.iterrows():
         if row["item"] in rated.index and rated[row["item"]] != row["skill"]:
@@ -496,9 +534,10 @@ def estimate_instrument_reliability(
     ratings : DataFrame
         Long item-level ratings: ratee, rater, source, skill, item, score (NaN = "not
         observed"; reverse-keyed items already reversed), [wave].
-    items : DataFrame, optional
-        The instrument's item table: item, skill, [reversed]. Default: the items found in the
-        ratings, none reversed.
+    items : DataFrame, Instrument or SurveyReading, optional
+        The instrument: item, skill, [reversed or reverse (bool or yes/no)]: a table, a
+        :class:`workbench.tables.instrument.Instrument`, or what the survey reader understood
+        (``Organisation.survey``). Default: the items found in the ratings, none reversed.
     item_counts : DataFrame, optional
         How many responses reached each item and how many answered "not observed" (item,
         skill, source, wave, n_responses, n_not_observed: ``Organisation.item_counts``);
