@@ -13,10 +13,12 @@ gains as a table, so it imports nothing from plans.
 
 from __future__ import annotations
 
-from workbench.progression import bench, paths, readiness, result
+from workbench.progression import bench, outcomes, paths, readiness, result
 from workbench.progression.bench import *  # noqa: F403
+from workbench.progression.outcomes import *  # noqa: F403
 from workbench.progression.paths import *  # noqa: F403
 from workbench.progression.readiness import *  # noqa: F403
 from workbench.progression.result import *  # noqa: F403
 
-__all__ = [*paths.__all__, *readiness.__all__, *bench.__all__, *result.__all__]
+__all__ = [*paths.__all__, *readiness.__all__, *bench.__all__, *outcomes.__all__,
+           *result.__all__]

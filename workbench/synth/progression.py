@@ -24,8 +24,9 @@ Leaving: time from the first survey to leaving is exponential with hazard
 ``h0 exp(beta c_1)`` (``beta = -0.5`` per SD of the composite), censored at 2027-06-30, the
 data's end: a row ``metric="left", value=1`` dated the day of leaving.
 
-The truth (``org.truth``): ``validity`` (metric, skill or "overall", estimate: the correlation
-in this organisation between the true wave-1 skill and the post outcome), ``outcome_effects``
+The truth (``org.truth``): ``validity`` (metric, skill or "overall" (the mean of all skills),
+estimate: the correlation in this organisation between the true wave-1 skill and the post
+outcome), ``outcome_effects``
 (activity, metric, effect = mediated + direct, mediated, direct: the change of the outcome per
 completed activity), ``leaving`` (term, log_hazard_ratio, baseline hazard per day) and
 ``composite`` (person, composite_1[, composite_2]).
@@ -110,7 +111,8 @@ def progression_tables(people, true, skill_names, enrollments, catalog, effects,
         post = rows[-1]["value"].to_numpy()
         for s, skill in enumerate(skill_names):
             validity.append((m, skill, float(np.corrcoef(true[1][:, s], post)[0, 1])))
-        validity.append((m, "overall", float(np.corrcoef(comp_m[1], post)[0, 1])))
+        # "overall": the mean of all the person's skills (what the validity analysis uses)
+        validity.append((m, "overall", float(np.corrcoef(comp[1], post)[0, 1])))
         for a in activities:
             mediated = b * float(per_activity.get(a, 0.0)) if last == 2 else 0.0
             effect_rows.append((a, m, mediated + direct[a], mediated, direct[a]))
