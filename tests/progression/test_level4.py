@@ -1,0 +1,98 @@
+"""Level-4 impact: per-activity outcome effects against the generator's truth, the DiD through
+the impact stage against statsmodels' MixedLM, and the mediation split's known zeros.
+
+Claims (6 organisations of 600 people, two waves, 3 metrics x 25 activities = 450 intervals):
+
+* raw DiD 95% intervals cover the true per-activity outcome effects
+  (``org.truth["outcome_effects"]``: mediated through the skill gain plus direct) at 0.95
+  within 3 binomial SEs (measured 0.953); the partially pooled intervals cover at least 0.93
+  (measured 0.976: conservative where the true effects are alike);
+* activities with no effect on a metric (truth exactly 0) are called positive (pooled interval
+  above 0, or raw p < 0.05 with a positive estimate) in at most alpha/2 + 3 SEs of them
+  (measured 0.7% and 1.4% of 148);
+* the outcome DiD of ``workbench.impact.did_effects`` on the outcome panel equals statsmodels'
+  ``MixedLM`` (value ~ period * trained + (1 | person), REML) to 1e-4;
+* mediation with the true composite change as mediator: the direct effect on performance and
+  quality errors (true 0) has intervals covering 0 in at least 5 of 6 organisations; on the
+  customer score (true direct effects of 3 for a third of the activities) it is positive.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+from workbench.impact import did_effects
+from workbench.progression import outcome_effects, outcome_mediation, outcome_panel
+from workbench.synth import generate_organisation
+
+PRE, POST = "2026-01-19", "2026-07-13"
+
+
+@pytest.fixture(scope="module")
+def runs():
+    out = []
+    for seed in range(6):
+        org = generate_organisation(600, seed=seed, progression=True)
+        panel = outcome_panel(org.outcomes, org.enrollments, pre_before=PRE, post_after=POST,
+                              people=org.people)
+        effects = outcome_effects(panel, org.catalog).merge(
+            org.truth["outcome_effects"], on=["metric", "activity"])
+        out.append((org, panel, effects))
+    return out
+
+
+def test_per_activity_intervals_cover_the_truth(runs):
+    data = pd.concat([e for _, _, e in runs])
+    n = len(data)
+    assert n == 450
+    raw = ((data["raw_estimate"] - 1.959964 * data["raw_se"] <= data["effect"])
+           & (data["effect"] <= data["raw_estimate"] + 1.959964 * data["raw_se"]))
+    pooled = (data["ci_low"] <= data["effect"]) & (data["effect"] <= data["ci_high"])
+    margin = 3 * np.sqrt(0.95 * 0.05 / n)
+    assert abs(raw.mean() - 0.95) <= margin, raw.mean()
+    assert pooled.mean() >= 0.93, pooled.mean()
+
+
+def test_no_effect_activities_are_rarely_called_positive(runs):
+    data = pd.concat([e for _, _, e in runs])
+    null = data[data["effect"] == 0]
+    assert len(null) >= 100
+    limit = 0.025 + 3 * np.sqrt(0.025 * 0.975 / len(null))
+    assert (null["ci_low"] > 0).mean() <= limit
+    assert ((null["p_value"] < 0.05) & (null["raw_estimate"] > 0)).mean() <= limit
+
+
+def test_outcome_did_equals_mixedlm(runs):
+    _, panel, _ = runs[0]
+    ours = did_effects(panel).set_index("skill")
+    for metric in ("performance", "customer_score"):
+        d = panel[(panel["skill"] == metric) & panel["included"]]
+        long = pd.concat([d.assign(value=d["pre"], period=0), d.assign(value=d["post"],
+                                                                       period=1)])
+        long = long.assign(trained=long["trained"].astype(int))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = smf.mixedlm("value ~ period * trained", long, groups=long["person"]).fit(
+                reml=True)
+        assert ours.at[metric, "estimate"] == pytest.approx(ref.params["period:trained"],
+                                                            abs=1e-4)
+        assert ours.at[metric, "se"] == pytest.approx(ref.bse["period:trained"], abs=1e-4)
+
+
+def test_mediation_direct_effects(runs):
+    covered, customer = 0, []
+    for org, panel, _ in runs:
+        truth = org.truth["composite"].set_index("person")
+        med = outcome_mediation(panel, mediator=truth["composite_2"] - truth["composite_1"])
+        direct = med[med["effect"] == "direct"].set_index("metric")
+        covered += all(direct.at[m, "ci_low"] <= 0 <= direct.at[m, "ci_high"]
+                       for m in ("performance", "quality_errors"))
+        customer.append(direct.at["customer_score", "estimate"])
+        assert "not causal" in med.attrs["assumptions"]
+    assert covered >= 5
+    assert np.mean(customer) > 0 and min(customer) > 0
