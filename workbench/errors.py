@@ -42,6 +42,9 @@ class Problem:
         The offending value, as read.
     severity : {"error", "warning"}
         Errors stop the run; warnings are reported and the run goes on.
+    count : int
+        How many problems this record stands for: 1, or more for a summary line ("... and
+        12034 more rows with the same problem"), so that reports count every problem.
     """
 
     file: str
@@ -50,6 +53,7 @@ class Problem:
     message: str
     value: str | None = None
     severity: str = "error"
+    count: int = 1
 
     def __str__(self) -> str:
         where = [self.file]
@@ -65,22 +69,34 @@ class Problem:
 
 
 def format_problems(problems: Iterable[Problem]) -> str:
-    """Render problems as a plain-text report, errors first, grouped by file."""
+    """Render problems as a plain-text report, errors first, grouped by file.
+
+    The headers count every problem, those a summary line stands for included.
+
+    Examples
+    --------
+    >>> print(format_problems([Problem("r.csv", 2, "score", "off the scale", "17"),
+    ...                        Problem("r.csv", None, "score", "... and 40 more", count=40)]))
+    41 error(s), 2 lines:
+      ERROR   r.csv, row 2, column 'score': off the scale (value: '17')
+      ERROR   r.csv, column 'score': ... and 40 more
+    """
     problems = list(problems)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     lines = []
-    if errors:
-        lines.append(f"{len(errors)} error(s):")
-        lines.extend(f"  ERROR   {p}" for p in errors)
-    if warnings:
-        lines.append(f"{len(warnings)} warning(s):")
-        lines.extend(f"  WARNING {p}" for p in warnings)
+    for kind, label, items in (("error", "ERROR  ", errors), ("warning", "WARNING", warnings)):
+        if not items:
+            continue
+        total = sum(p.count for p in items)
+        shown = "" if total == len(items) else f", {len(items)} lines"
+        lines.append(f"{total} {kind}(s){shown}:")
+        lines.extend(f"  {label} {p}" for p in items)
     return "\n".join(lines)
 
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
-    """Problems as a tidy DataFrame (severity, file, row, column, message, value)."""
+    """Problems as a tidy DataFrame (severity, file, row, column, message, value, count)."""
     rows = [
         {
             "severity": p.severity,
@@ -89,10 +105,12 @@ def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
             "column": p.column,
             "message": p.message,
             "value": p.value,
+            "count": p.count,
         }
         for p in problems
     ]
-    return pd.DataFrame(rows, columns=["severity", "file", "row", "column", "message", "value"])
+    return pd.DataFrame(rows, columns=["severity", "file", "row", "column", "message", "value",
+                                       "count"])
 
 
 class WorkbenchError(Exception):

@@ -529,6 +529,37 @@ def test_cli_writes_tables_and_figures(tmp_path):
     assert again == 2
 
 
+def test_cli_impact_takes_a_hundred_point_scale(tmp_path, capsys):
+    """Pre/post test scores on 0-100: refused on the default 1-5 scale with the way to set
+    it named, accepted with --scale 0 100 or the mapping's scale; effects in points of 0-100."""
+    import yaml
+
+    from workbench.cli import main
+
+    org = generate_organisation(120, seed=9)
+    folder = org.write(tmp_path / "in")
+    ratings = pd.read_csv(folder / "ratings.csv")
+    ratings["score"] = (ratings["score"] - 1) * 25
+    ratings.to_csv(folder / "ratings.csv", index=False)
+    args = ["impact", "--ratings", str(folder / "ratings.csv"), "--enrollments",
+            str(folder / "enrollments.csv"), "--people", str(folder / "people.csv"),
+            "--catalog", str(folder / "catalog.csv"), "--raw-means"]
+    assert main([*args, "--out", str(tmp_path / "refused")]) == 2
+    err = capsys.readouterr().err
+    assert "off the rating scale (1 to 5, the default; set another with" in err
+    assert f"{int(ratings['score'].gt(5).sum() + ratings['score'].lt(1).sum())} error(s)" in err
+    assert not (tmp_path / "refused").exists()
+    assert main([*args, "--scale", "0", "100", "--out", str(tmp_path / "option")]) == 0
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump({"scale": [0, 100]}))
+    assert main([*args, "--mapping", str(tmp_path / "mapping.yaml"),
+                 "--out", str(tmp_path / "mapping")]) == 0
+    capsys.readouterr()
+    by_option = pd.read_csv(tmp_path / "option" / "effects_by_skill.csv")
+    by_mapping = pd.read_csv(tmp_path / "mapping" / "effects_by_skill.csv")
+    pd.testing.assert_frame_equal(by_option, by_mapping)
+    assert by_option["estimate"].abs().max() > 1  # points of a 0-100 scale
+
+
 def test_cli_bad_input_exits_2(tmp_path, capsys):
     from workbench.cli import main
 

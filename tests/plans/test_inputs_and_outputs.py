@@ -71,7 +71,7 @@ def test_scores_off_the_scale_are_refused_with_every_row(org, scores, tmp_path, 
     with pytest.raises(InputError) as err:
         build_plans(bad, org.people, org.framework, org.catalog, start=START)
     text = str(err.value)
-    assert "row 5" in text and "row 12" in text and "off the rating scale 1 to 5" in text
+    assert "row 5" in text and "row 12" in text and "off the rating scale (1 to 5" in text
     # a calibrated score slightly beyond the scale is fine
     near = scores.copy()
     near.loc[3, "score"] = 5.3
@@ -90,6 +90,26 @@ def test_scores_off_the_scale_are_refused_with_every_row(org, scores, tmp_path, 
     assert "scores.csv, row 5, column 'score'" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     assert _hashes(paths) == before
+
+
+def test_cli_scale_option_lets_a_hundred_point_scale_in(org, scores, tmp_path, capsys):
+    """Scores and levels on 0-100: refused on the default scale (the message says how to set
+    it), planned with --scale 0 100."""
+    def hundred(frame, columns):
+        return frame.assign(**{c: (frame[c] - 1) * 25 for c in columns})
+
+    paths = _files(tmp_path, scores=hundred(scores, ["score"]).assign(se=scores["se"] * 25),
+                   people=org.people, framework=hundred(org.framework, ["required_level"]),
+                   catalog=hundred(org.catalog, ["level_from", "level_to"]))
+    assert _cli(paths, tmp_path / "refused") == 2
+    err = capsys.readouterr().err
+    assert "1 to 5, the default; set another with" in err and "--scale" in err
+    assert _cli(paths, tmp_path / "out", "--scale", "0", "100") == 0
+    capsys.readouterr()
+    settings = json.loads((tmp_path / "out" / "settings.json").read_text())
+    assert settings["scale"] == [0, 100]
+    focus = pd.read_csv(tmp_path / "out" / "focus.csv")
+    assert focus["required_level"].between(0, 100).all() and len(focus) > 0
 
 
 def test_ids_read_as_numbers_exit_2_with_the_reason(org, scores, tmp_path, capsys):

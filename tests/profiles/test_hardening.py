@@ -62,8 +62,8 @@ def test_an_ineligible_best_cell_is_named_in_a_warning():
 def test_scores_off_the_scale_are_refused_with_person_skill_and_value():
     long = _long()
     long.loc[4, "score"] = 17.0
-    with pytest.raises(InputError, match=r"p004.*Coaching.*off the rating scale \(1 to 5\)"
-                       r".*17"):
+    with pytest.raises(InputError, match=r"p004.*Coaching.*off the rating scale \(1 to 5, "
+                       r"from scale=\(1, 5\)\).*17"):
         find_profiles(long, scale=(1, 5), k_max=2, **QUICK)
     long.loc[4, "score"] = 5.4  # calibration may move a score a little past the end
     assert find_profiles(long, scale=(1, 5), k_max=2, **QUICK).k >= 1

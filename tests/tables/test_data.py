@@ -192,6 +192,77 @@ def test_many_bad_rows_are_counted_not_dropped(tmp_path):
     text = str(info.value)
     assert "row 2, column 'score'" in text
     assert "and 175 more row(s)" in text
+    # the header counts every problem, not only the lines listed
+    assert text.startswith("200 error(s), 26 lines:")
+    assert len(info.value.errors) == 26 and sum(p.count for p in info.value.errors) == 200
+
+
+def _hundred_point_folder(tmp_path):
+    """The demo organisation's ratings on a 0-100 scale (a researcher's test scores)."""
+    folder = tmp_path / "data"
+    shutil.copytree(DEMO, folder)
+    (folder / "scale.csv").unlink()
+    ratings = pd.read_csv(folder / "ratings.csv")
+    ratings["score"] = (ratings["score"] - 1) * 25
+    ratings.to_csv(folder / "ratings.csv", index=False)
+    framework = pd.read_csv(folder / "framework.csv")
+    framework["required_level"] = (framework["required_level"] - 1) * 25
+    framework.to_csv(folder / "framework.csv", index=False)
+    catalog = pd.read_csv(folder / "catalog.csv")
+    catalog[["level_from", "level_to"]] = (catalog[["level_from", "level_to"]] - 1) * 25
+    catalog.to_csv(folder / "catalog.csv", index=False)
+    return folder
+
+
+def test_one_scale_setting_from_option_mapping_or_file(tmp_path):
+    folder = _hundred_point_folder(tmp_path)
+    score = pd.read_csv(folder / "ratings.csv")["score"]
+    n_off = int((score.notna() & ~score.between(1, 5)).sum())
+    with pytest.raises(InputError) as info:
+        load_organisation(folder)
+    text = str(info.value)
+    assert "off the rating scale (1 to 5, the default; set another with a scale file" in text
+    assert "--scale" in text and "'scale: [MIN, MAX]'" in text
+    ratings_errors = [p for p in info.value.errors if p.file.endswith("ratings.csv")]
+    assert sum(p.count for p in ratings_errors) == n_off
+    # the option, the mapping's scale, or a scale file: the same organisation
+    by_option = load_organisation(folder, scale=(0, 100))
+    by_mapping = load_organisation(folder, mapping={"scale": [0, 100]})
+    pd.DataFrame({"value": [0, 50, 100], "label": ["none", "half", "all"]}).to_csv(
+        folder / "scale.csv", index=False)
+    by_file = load_organisation(folder)
+    for org in (by_option, by_mapping, by_file):
+        assert (org.scale.min, org.scale.max) == (0, 100)
+        pd.testing.assert_frame_equal(org.ratings, by_option.ratings)
+    assert by_mapping.scale.source == "the mapping's 'scale'"
+    assert by_file.scale.source.endswith("scale.csv")
+    # an option overrides the file, with a warning naming both
+    narrow = load_organisation(folder, scale=(0, 200))
+    assert any("not used: the scale is 0 to 200" in p.message for p in narrow.problems)
+    # off the scale that was set: the message names where it came from
+    with pytest.raises(InputError, match=r"off the rating scale \(0 to 10, from the mapping's"):
+        load_organisation(folder, mapping={"scale": {"min": 0, "max": 10}})
+    with pytest.raises(ConfigError, match="'scale' must be"):
+        ColumnMapping.from_dict({"scale": [5, 1]})
+
+
+def test_every_command_takes_the_scale_option(tmp_path, capsys):
+    folder = _hundred_point_folder(tmp_path)
+    assert main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "the default; set another with" in err and "Traceback" not in err
+    assert main(["validate", str(folder), "--scale", "0", "100"]) == 0
+    assert main(["validate", str(folder), "--scale", "100", "0"]) == 2
+    assert "--scale 100 0: MIN must be below MAX" in capsys.readouterr().err
+    assert main(["validate", str(folder), "--scale", "zero", "100"]) == 2
+    assert "--scale zero 100: give two numbers" in capsys.readouterr().err
+    from workbench.cli import build_parser
+
+    parser = build_parser()
+    for command in ("calibrate", "impact", "plans", "profiles", "validate"):
+        action = {a.dest: a for a in parser._subparsers._group_actions[0].choices[command]
+                  ._actions}["scale"]
+        assert action.metavar == "MIN MAX | FILE", command
 
 
 def test_missing_files_and_folders_are_clear(tmp_path):

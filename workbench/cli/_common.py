@@ -9,18 +9,21 @@ several subcommands name alike (``--seed``, ``--jobs``) are checked once for all
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from workbench.checks import check_integer
-from workbench.errors import InputError, Problem, format_problems
-from workbench.tables.columns import SUFFIXES, TABLES
+from workbench.errors import ConfigError, InputError, Problem, format_problems
+from workbench.tables.columns import SCALE_SETTINGS, SUFFIXES, TABLES, Scale
 from workbench.tables.mapping import ColumnMapping
 from workbench.tables.organisation import load_organisation
 from workbench.tables.survey import looks_like_survey
 
 __all__ = [
     "add_mapping_option",
+    "add_scale_option",
+    "scale_from_args",
     "add_waves_option",
     "waves_from_args",
     "mapping_from_args",
@@ -39,6 +42,47 @@ def add_mapping_option(parser: argparse.ArgumentParser) -> None:
         help="column mapping: client column names and source labels (YAML with 'columns' and "
         "'source_labels', or an engagement file with a 'mapping' section)",
     )
+
+
+def add_scale_option(parser: argparse.ArgumentParser) -> None:
+    """``--scale MIN MAX`` or ``--scale FILE``: the rating scale, the same for every command."""
+    parser.add_argument(
+        "--scale", nargs="+", metavar="MIN MAX | FILE", default=None,
+        help="the rating scale of the data: its lowest and highest point (e.g. --scale 0 100 "
+        "for test scores) or a scale file (value, label). Default: the mapping's 'scale', "
+        "else the data folder's scale file, else 1 to 5. Scores off the scale are refused",
+    )
+
+
+def scale_from_args(args) -> Scale | Path | None:
+    """``--scale`` as a Scale (two numbers), a scale file's path (one value) or None.
+
+    Raises
+    ------
+    ConfigError
+        Naming the option and the bad values (not two numbers, MIN not below MAX).
+    """
+    given = getattr(args, "scale", None)
+    if not given:
+        return None
+    text = " ".join(map(str, given))
+    if len(given) == 1:
+        path = Path(given[0])
+        if not path.is_file():
+            raise ConfigError(f"--scale {text}: no such scale file; give the file, or the "
+                              "lowest and highest point of the scale (--scale 0 100)")
+        return path
+    try:
+        low, high = (float(v) for v in given)
+    except ValueError:
+        raise ConfigError(f"--scale {text}: give two numbers, the lowest and highest point of "
+                          f"the scale (--scale 0 100), or a scale file ({SCALE_SETTINGS})"
+                          ) from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ConfigError(f"--scale {text}: MIN and MAX must be finite numbers")
+    if not low < high:
+        raise ConfigError(f"--scale {text}: MIN must be below MAX")
+    return Scale(low, high, {}, source=f"--scale {text}")
 
 
 def add_waves_option(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +128,8 @@ def _path_problem(path: Path) -> Problem | None:
     return Problem(str(path), None, None, "folder not found")
 
 
-def organisation_from_paths(paths: list[str], mapping: ColumnMapping, *, waves=None):
+def organisation_from_paths(paths: list[str], mapping: ColumnMapping, *, waves=None,
+                            scale=None):
     """Load an organisation from folders and/or files named after their tables."""
     folders, files, problems = [], {}, []
     for raw in paths:
@@ -113,6 +158,8 @@ def organisation_from_paths(paths: list[str], mapping: ColumnMapping, *, waves=N
                                 "give one data folder (and files for single tables)"))
     if problems:
         raise InputError(problems)
+    if scale is not None:
+        files["scale"] = scale
     return load_organisation(folders[0] if folders else None, mapping=mapping, waves=waves,
                              **files)
 

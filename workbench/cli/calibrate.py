@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.cli._common import add_mapping_option, mapping_from_args, print_warnings
+from workbench.cli._common import (
+    add_mapping_option,
+    add_scale_option,
+    mapping_from_args,
+    print_warnings,
+    scale_from_args,
+)
 from workbench.errors import InputError, Problem, WorkbenchError
 from workbench.tables.data import load_organisation
 
@@ -54,17 +60,19 @@ def register(sub) -> None:
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: calibration-<timestamp>)")
     add_mapping_option(parser)
+    add_scale_option(parser)
     parser.set_defaults(func=run)
 
 
 def _load(args):
     path = Path(args.ratings)
     mapping = mapping_from_args(args)
+    scale = scale_from_args(args)
     if path.is_dir():
-        return load_organisation(path, mapping=mapping, people=args.people)
+        return load_organisation(path, mapping=mapping, people=args.people, scale=scale)
     if not path.exists():
         raise InputError([Problem(str(path), None, None, "file not found")])
-    return load_organisation(ratings=path, people=args.people, mapping=mapping)
+    return load_organisation(ratings=path, people=args.people, mapping=mapping, scale=scale)
 
 
 def _frame_of(result) -> pd.DataFrame:

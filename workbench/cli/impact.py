@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from workbench.cli._common import add_scale_option
 from workbench.errors import ConfigError
 
 
@@ -37,6 +38,7 @@ def register(sub) -> None:
                         help="assessment date per wave, e.g. '1=2026-01-19,2=2026-07-13' "
                         "(default: the ratings' date column); training counts only between")
     parser.add_argument("--mapping", metavar="YAML", help="column mapping (YAML)")
+    add_scale_option(parser)
     parser.add_argument("--out", required=True, metavar="DIR", help="new output folder")
     parser.add_argument("--alpha", type=float, default=0.05, help="1 - confidence level")
     parser.add_argument("--correction", choices=["holm", "fdr_bh"], default="holm",
@@ -104,7 +106,7 @@ def run(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from workbench.cli._common import print_warnings, waves_from_args
+    from workbench.cli._common import print_warnings, scale_from_args, waves_from_args
     from workbench.impact.figures import plot_effects_forest, plot_pre_post, plot_rci_by_team
     from workbench.impact.panel import choose_waves
     from workbench.impact.result import estimate_impact
@@ -113,7 +115,7 @@ def run(args) -> int:
     _check_options(args)
     org = load_organisation(None, ratings=args.ratings, enrollments=args.enrollments,
                             people=args.people, catalog=args.catalog, mapping=args.mapping,
-                            waves=waves_from_args(args))
+                            waves=waves_from_args(args), scale=scale_from_args(args))
     print_warnings(org.problems)
     if org.enrollments is None or org.enrollments.empty:
         raise ConfigError(f"{args.enrollments}: no enrollments to evaluate")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
+from workbench.cli._common import add_scale_option, scale_from_args
 from workbench.errors import ConfigError
-from workbench.tables.data import load_table, read_table, read_yaml
+from workbench.tables.data import Scale, load_scale, load_table, read_table, read_yaml
 
 
 def register(sub) -> None:
@@ -33,9 +35,7 @@ def register(sub) -> None:
                         help="measured per-activity effects (effects_by_activity.csv of "
                         "'workbench impact': activity, skill, estimate, se); without it the "
                         "catalog's expected_gain or a conservative default is used")
-    parser.add_argument("--scale", metavar="FILE",
-                        help="rating scale file (value, label); default 1 to 5. Scores far off "
-                        "the scale are refused")
+    add_scale_option(parser)
     parser.add_argument("--config", metavar="YAML",
                         help="plans configuration (a mapping, or an engagement file with a "
                         "'plans' section)")
@@ -60,12 +60,12 @@ def _read_config(path):
     return dict(spec)
 
 
-def _read_scale(path):
-    if path is None:
-        return None
-    scale = load_table(path, "scale")
-    values = scale["value"].astype(float)
-    return float(values.min()), float(values.max())
+def _read_scale(args):
+    """The scale of ``--scale`` (two numbers or a scale file); None: 1 to 5."""
+    scale = scale_from_args(args)
+    if scale is None or isinstance(scale, Scale):
+        return scale
+    return replace(load_scale(scale), source=str(scale))
 
 
 def run(args) -> int:
@@ -77,17 +77,18 @@ def run(args) -> int:
         config["n_focus"] = args.focus
     check_config(config)
     check_random_state(args.seed, name="--seed")
+    scale = _read_scale(args)
     people = load_table(args.people, "people")
-    framework = load_table(args.framework, "framework")
-    catalog = load_table(args.catalog, "catalog")
-    ratings = load_table(args.ratings, "ratings") if args.ratings else None
+    framework = load_table(args.framework, "framework", scale=scale)
+    catalog = load_table(args.catalog, "catalog", scale=scale)
+    ratings = load_table(args.ratings, "ratings", scale=scale) if args.ratings else None
     profiles = None
     if args.profiles:
         profiles = read_table(args.profiles)
         profiles.columns = [c.strip().lower() for c in profiles.columns]
     planset = build_plans(args.scores, people, framework, catalog, ratings=ratings,
                           profiles=profiles, impact=args.impact, config=config,
-                          start=args.start, scale=_read_scale(args.scale),
+                          start=args.start, scale=scale,
                           random_state=args.seed)
     out = planset.save(args.out)
     print(planset.summary())

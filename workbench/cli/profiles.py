@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from workbench.checks import check_scale
+from workbench.cli._common import add_scale_option, scale_from_args
 from workbench.errors import ConfigError, InputError, Problem
+from workbench.tables.data import Scale, load_scale
 
 
 def register(sub) -> None:
@@ -42,9 +44,7 @@ def register(sub) -> None:
     parser.add_argument("--people", metavar="P", help="people file (person, role, level)")
     parser.add_argument("--wave", default=None, help="wave to use (default: each person's "
                         "latest)")
-    parser.add_argument("--scale", type=float, nargs=2, default=(1.0, 5.0),
-                        metavar=("MIN", "MAX"), help="the rating scale: scores more than one "
-                        "point outside it are refused (default 1 5)")
+    add_scale_option(parser)
     parser.add_argument("--n-starts", type=int, default=None, metavar="N",
                         help="EM starts per model and k (lpa), or k-means starts (default 10; "
                         "not for ward)")
@@ -120,7 +120,7 @@ def _check_options(args) -> None:
     method does not use is an error, not silently ignored."""
     from workbench.checks import check_integer
 
-    check_scale("--scale", args.scale)
+    scale_from_args(args)
     check_integer("--blrt", args.blrt, low=0)
     used_by = {"--models": ("lpa",), "--blrt": ("lpa",), "--no-vlmr": ("lpa",),
                "--n-starts": ("lpa", "kmeans")}
@@ -147,6 +147,9 @@ def run(args) -> int:
             wave = int(wave)
         except ValueError:
             raise ConfigError(f"--wave {args.wave!r}: must be a whole number") from None
+    scale = scale_from_args(args)
+    if isinstance(scale, Path):
+        scale = replace(load_scale(scale), source=str(scale))
     out = Path(args.out or f"profiles-{time.strftime('%Y%m%d-%H%M%S')}")
     _check_out(out)
     started = time.perf_counter()
@@ -157,7 +160,8 @@ def run(args) -> int:
                             n_starts=10 if args.n_starts is None else args.n_starts,
                             n_bootstrap=args.bootstrap, blrt=args.blrt > 0,
                             n_blrt=max(args.blrt, 1), vlmr=not args.no_vlmr, people=people,
-                            wave=wave, scale=tuple(args.scale), random_state=args.seed,
+                            wave=wave, scale=scale if scale is not None else Scale(),
+                            random_state=args.seed,
                             n_jobs=args.jobs, source=args.scores)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)

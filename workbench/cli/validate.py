@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from workbench.cli._common import (
     add_mapping_option,
+    add_scale_option,
     add_waves_option,
     mapping_from_args,
     organisation_from_paths,
+    scale_from_args,
     waves_from_args,
 )
 from workbench.tables.summary import summarise_organisation
@@ -23,11 +25,13 @@ def register(sub) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="folder or files")
     add_mapping_option(parser)
     add_waves_option(parser)
+    add_scale_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    org = organisation_from_paths(args.paths, mapping_from_args(args), waves=waves_from_args(args))
+    org = organisation_from_paths(args.paths, mapping_from_args(args), waves=waves_from_args(args),
+                                  scale=scale_from_args(args))
     if org.survey is not None:  # what was understood of a survey export, before the counts
         print(org.survey.summary())
         print()

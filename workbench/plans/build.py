@@ -117,7 +117,8 @@ def build_plans(
     low, high = scale_bounds(scale)
     scale_max = cfg["scale_max"] if cfg["scale_max"] is not None else high
     seeds = _tier_seeds(random_state)
-    sc = plan_scores(scores, scale=(low, high), wave=cfg["wave"])
+    sc = plan_scores(scores, scale=scale if scale is not None else (low, high),
+                     wave=cfg["wave"])
     people = people_frame(people)
     # ids are text everywhere (a 7 read from Excel is not the person '007'); the copies only
     sc = sc.assign(person=_ids(sc["person"]))

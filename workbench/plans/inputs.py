@@ -16,7 +16,7 @@ Examples
 Traceback (most recent call last):
 ...
 workbench.errors.InputError: 1 error(s):
-  ERROR   scores, row 2, column 'score': score 17 is off the rating scale 1 to 5 (allowed 0 to 6); is this the right scores file? (value: '17.0')
+  ERROR   scores, row 2, column 'score': score 17 is off the rating scale (1 to 5, from scale=(1, 5); allowed 0 to 6); is this the right scores file? (value: '17.0')
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import pandas as pd
 
 from workbench.checks import check_scale
 from workbench.errors import ConfigError, InputError, Problem
+from workbench.tables.columns import Scale, as_scale
 from workbench.tables.scores import as_scores, latest_wave
 
 __all__ = ["plan_scores", "scale_bounds", "SCALE_MARGIN"]
@@ -78,19 +79,21 @@ def plan_scores(scores, *, scale=None, wave="latest", source="scores") -> pd.Dat
                                   "the scores have no standard errors (column se); plans need "
                                   "them to tell a real gap from rater noise")])
     low, high = scale_bounds(scale)
+    described = (as_scale(scale) or Scale()).describe()
     margin = SCALE_MARGIN * (high - low)
     off = (frame["score"] < low - margin) | (frame["score"] > high + margin)
     if off.any():
         problems = [
             Problem(source, int(i) + 2, "score",
-                    f"score {frame.at[i, 'score']:g} is off the rating scale {low:g} to "
-                    f"{high:g} (allowed {low - margin:g} to {high + margin:g}); is this the "
-                    "right scores file?", str(frame.at[i, "score"]))
+                    f"score {frame.at[i, 'score']:g} is off the rating scale ({described}; "
+                    f"allowed {low - margin:g} to {high + margin:g}); is this the right scores "
+                    "file?", str(frame.at[i, "score"]))
             for i in frame.index[off][:25]
         ]
         if off.sum() > 25:
             problems.append(Problem(source, None, "score",
-                                    f"... and {int(off.sum()) - 25} more scores off the scale"))
+                                    f"... and {int(off.sum()) - 25} more scores off the scale",
+                                    count=int(off.sum()) - 25))
         raise InputError(problems)
     if wave == "latest":
         frame = latest_wave(frame).reset_index(drop=True)  # already the contract: no re-check

@@ -88,6 +88,7 @@ from workbench.profiles.personas import (
 from workbench.profiles.result import ProfileResult, Solution
 from workbench.profiles.stability import bootstrap_stability, stability_table
 from workbench.profiles.structures import STRUCTURES
+from workbench.tables.columns import as_scale
 from workbench.tables.scores import as_scores, raw_scores
 
 __all__ = [
@@ -185,12 +186,17 @@ def score_matrix(scores, wave, *, scale=None, source: str = "scores"):
 
 
 def _check_scale(long, scale, source):
-    low, high = check_scale("scale", scale)
+    check_scale("scale", scale)
+    scale = as_scale(scale)
+    low, high = scale.min, scale.max
     off = (long["score"] < low - SCALE_MARGIN) | (long["score"] > high + SCALE_MARGIN)
     if off.any():
         problems = [Problem(source, None, "score", f"person {r.person!r}, skill {r.skill!r}: "
-                            f"score is off the rating scale ({low:g} to {high:g})", str(r.score))
+                            f"score is off the rating scale ({scale.describe()})", str(r.score))
                     for r in long[off].head(25).itertuples()]
+        if off.sum() > 25:
+            problems.append(Problem(source, None, "score", f"... and {int(off.sum()) - 25} "
+                                    "more scores off the scale", count=int(off.sum()) - 25))
         raise InputError(problems)
 
 

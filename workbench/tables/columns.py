@@ -54,6 +54,8 @@ __all__ = [
     "ITEM_COUNT_COLUMNS",
     "ColumnSpec",
     "Scale",
+    "as_scale",
+    "SCALE_SETTINGS",
     "id_columns",
 ]
 
@@ -193,14 +195,25 @@ def id_columns(table: str) -> tuple[str, ...]:
     return tuple(c.name for c in CONTRACTS[table] if c.kind == "id")
 
 
+#: Where a command's rating scale can come from, in the words every message uses.
+SCALE_SETTINGS = "a scale file (scale.csv), a 'scale: [MIN, MAX]' entry in the mapping or --scale"
+
+
 @dataclass(frozen=True)
 class Scale:
-    """The rating scale: its lowest and highest points and the anchor labels.
+    """The rating scale: its lowest and highest points, the anchor labels, and where it came
+    from (``source``: a scale file, the mapping, an option; empty for the default 1 to 5).
+
+    One setting for every command: a scale file, the mapping's ``scale`` entry or the
+    ``--scale`` option (:func:`as_scale`); messages about scores off the scale name it
+    (:meth:`describe`).
 
     Examples
     --------
     >>> Scale().max
     5.0
+    >>> Scale(0, 100, source="--scale 0 100").describe()
+    '0 to 100, from --scale 0 100'
     """
 
     min: float = 1.0
@@ -214,11 +227,42 @@ class Scale:
             5.0: "Expert",
         }
     )
+    source: str = field(default="", compare=False)
 
     def __post_init__(self):
         if not (np.isfinite(self.min) and np.isfinite(self.max)) or self.min >= self.max:
-            raise ConfigError(f"scale: min ({self.min}) must be below max ({self.max})")
+            where = f"{self.source}: " if self.source else "scale: "
+            raise ConfigError(f"{where}min ({self.min:g}) must be below max ({self.max:g})")
 
     def contains(self, values) -> np.ndarray:
         values = np.asarray(values, dtype=float)
         return (values >= self.min) & (values <= self.max)
+
+    def describe(self) -> str:
+        """The scale and where it came from, as messages about off-scale values name it."""
+        if self.source:
+            return f"{self.min:g} to {self.max:g}, from {self.source}"
+        return f"{self.min:g} to {self.max:g}, the default; set another with {SCALE_SETTINGS}"
+
+
+def as_scale(scale, *, source: str = "") -> Scale | None:
+    """A :class:`Scale` from what a user hands in: a Scale, a ``(min, max)`` pair, or None.
+
+    A pair gets no anchor labels (labels come from a scale file). ``source`` says where it
+    came from ("--scale 0 100", "the mapping's 'scale'"); a Scale keeps its own.
+
+    Examples
+    --------
+    >>> as_scale((0, 100), source="--scale 0 100").describe()
+    '0 to 100, from --scale 0 100'
+    >>> as_scale(None) is None
+    True
+    """
+    if scale is None or isinstance(scale, Scale):
+        return scale
+    try:
+        low, high = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source or 'scale'}={scale!r}: give the lowest and highest point "
+                          "of the scale, e.g. [0, 100]") from None
+    return Scale(low, high, {}, source=source or f"scale=({low:g}, {high:g})")

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from workbench.errors import ConfigError
 from workbench.tables.columns import SOURCES
 
@@ -82,6 +84,9 @@ class ColumnMapping:
         How a survey export (one row per response, one column per item) is read: its format,
         instrument, response labels, response id, unfinished policy; checked and explained in
         :mod:`workbench.tables.survey` (``SurveySettings``).
+    scale : tuple or None
+        ``scale: [MIN, MAX]`` in the file: the rating scale of the data (e.g. ``[0, 100]`` for
+        test scores), for every command that reads it; None: a scale file or 1 to 5.
 
     Examples
     --------
@@ -94,6 +99,7 @@ class ColumnMapping:
     columns: dict = field(default_factory=dict)
     source_labels: dict = field(default_factory=dict)
     survey: dict = field(default_factory=dict)
+    scale: tuple | None = None
 
     @classmethod
     def from_dict(cls, spec: Mapping | None) -> ColumnMapping:
@@ -103,14 +109,26 @@ class ColumnMapping:
         if not isinstance(spec, Mapping):
             raise ConfigError(f"column mapping must be a mapping, got {type(spec).__name__}")
         problems = []
-        unknown = set(map(str, spec)) - {"columns", "source_labels", "survey"}
+        unknown = set(map(str, spec)) - {"columns", "source_labels", "survey", "scale"}
         if unknown:
             problems.append(f"unknown key(s) {sorted(unknown)}; expected 'columns', "
-                            "'source_labels' and/or 'survey'")
+                            "'source_labels', 'survey' and/or 'scale'")
         survey = spec.get("survey") or {}
         if not isinstance(survey, Mapping):
             problems.append(f"'survey' must be a mapping, got {type(survey).__name__}")
             survey = {}
+        scale = spec.get("scale")
+        if isinstance(scale, Mapping):
+            scale = [scale.get("min"), scale.get("max")]
+        if scale is not None:
+            try:
+                low, high = (float(v) for v in scale)
+                if not (np.isfinite(low) and np.isfinite(high) and low < high):
+                    raise ValueError
+                scale = (low, high)
+            except (TypeError, ValueError):
+                problems.append(f"'scale' must be [MIN, MAX] with MIN below MAX, got {scale!r}")
+                scale = None
         columns, labels = spec.get("columns") or {}, spec.get("source_labels") or {}
         for key, value in (("columns", columns), ("source_labels", labels)):
             if not isinstance(value, Mapping):
@@ -126,7 +144,7 @@ class ColumnMapping:
         if problems:
             raise ConfigError("column mapping: " + "; ".join(problems))
         return cls(columns=dict(columns), source_labels={str(k): v for k, v in labels.items()},
-                   survey=dict(survey))
+                   survey=dict(survey), scale=scale)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ColumnMapping:

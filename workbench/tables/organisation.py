@@ -17,14 +17,14 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError, InputError, Problem
-from workbench.tables.columns import SUFFIXES, TABLES, Scale
+from workbench.tables.columns import SUFFIXES, TABLES, Scale, as_scale
 from workbench.tables.mapping import ColumnMapping, as_mapping
 from workbench.tables.survey import read_survey
 from workbench.tables.validate import (
@@ -151,7 +151,7 @@ def _missing_ids(values, known, rows_of, file, column, what, severity="warning")
     if listed > MAX_ROWS_PER_PROBLEM:
         problems.append(Problem(file, None, column,
                                 f"... and {listed - MAX_ROWS_PER_PROBLEM} more value(s): {what}",
-                                None, severity))
+                                None, severity, listed - MAX_ROWS_PER_PROBLEM))
     return problems
 
 
@@ -193,7 +193,7 @@ def load_organisation(
     framework: str | Path | None = None,
     catalog: str | Path | None = None,
     enrollments: str | Path | None = None,
-    scale: str | Path | Scale | None = None,
+    scale: str | Path | Scale | tuple | None = None,
     mapping: ColumnMapping | Mapping | str | Path | None = None,
     waves: Sequence | None = None,
 ) -> Organisation:
@@ -207,8 +207,14 @@ def load_organisation(
     ----------
     folder : path, optional
         Folder with files named after the tables.
-    ratings, people, framework, catalog, enrollments, scale : path, optional
+    ratings, people, framework, catalog, enrollments : path, optional
         Explicit files (override the folder).
+    scale : path, Scale or (min, max), optional
+        The rating scale, one setting for every command, first found of: this argument (a
+        Scale, a pair, or a scale file), the mapping's ``scale: [MIN, MAX]``, the folder's
+        scale file, the default 1 to 5. A scale file overridden by an argument or the mapping
+        gives a warning. Scores off the scale are errors whose message names where the scale
+        came from.
     mapping : ColumnMapping, dict or path to YAML, optional
         Client column names and source labels.
     waves : list, optional
@@ -235,22 +241,29 @@ def load_organisation(
     explicit = {"ratings": ratings, "people": people, "framework": framework,
                 "catalog": catalog, "enrollments": enrollments}
     paths.update({table: Path(path) for table, path in explicit.items() if path is not None})
-    if isinstance(scale, Scale):
-        paths.pop("scale", None)
+    chosen = None
+    if isinstance(scale, Scale | tuple | list):
+        chosen = as_scale(scale, source="the scale option")
     elif scale is not None:
         paths["scale"] = Path(scale)
+    elif mapping.scale is not None:
+        chosen = as_scale(mapping.scale, source="the mapping's 'scale'")
     if "ratings" not in paths:
         where = f" in {folder}" if folder is not None else ""
         raise InputError([Problem(str(folder or "<input>"), None, None, f"no ratings file{where}")])
 
     problems: list[Problem] = []
-    the_scale = scale if isinstance(scale, Scale) else Scale()
-    if "scale" in paths:
+    the_scale = chosen or Scale()
+    if chosen is not None and "scale" in paths:
+        problems.append(Problem(str(paths["scale"]), None, None,
+                                f"not used: the scale is {chosen.describe()}",
+                                severity="warning"))
+    elif "scale" in paths:
         typed, found, _ = load_rows(paths["scale"], "scale", mapping, OPEN_SCALE)
         problems += found
         if typed is not None and not any(p.severity == "error" for p in found):
             try:
-                the_scale = scale_from_table(typed)
+                the_scale = replace(scale_from_table(typed), source=str(paths["scale"]))
             except ConfigError as exc:
                 problems.append(Problem(str(paths["scale"]), None, "value", str(exc)))
     tables, rows, survey = {}, {}, None

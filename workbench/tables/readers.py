@@ -415,7 +415,7 @@ def _to_frame(path: Path, grid: pd.DataFrame, expected: set[str],
         if len(ragged) > _MAX_LISTED:
             problems.append(Problem(str(path), None, None,
                                     f"... and {len(ragged) - _MAX_LISTED} more row(s) with more "
-                                    "cells than the header"))
+                                    "cells than the header", count=len(ragged) - _MAX_LISTED))
     if problems:
         raise InputError(problems)
     if body.empty:

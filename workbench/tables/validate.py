@@ -31,7 +31,7 @@ import pandas as pd
 
 from workbench.checks import check_choice
 from workbench.errors import InputError, Problem
-from workbench.tables.columns import CONTRACTS, SOURCES, TABLES, Scale
+from workbench.tables.columns import CONTRACTS, SOURCES, TABLES, Scale, as_scale
 from workbench.tables.mapping import ColumnMapping, as_mapping, normalise_header
 from workbench.tables.readers import normalise_ids, read_table
 
@@ -73,8 +73,8 @@ class _Collector:
         self.row_numbers = rows
         self.problems: list[Problem] = []
 
-    def whole(self, message, column=None, severity="error", value=None):
-        self.problems.append(Problem(self.file, None, column, message, value, severity))
+    def whole(self, message, column=None, severity="error", value=None, count=1):
+        self.problems.append(Problem(self.file, None, column, message, value, severity, count))
 
     def rows(self, mask, frame_values, column, message, severity="error"):
         """Flag the rows where ``mask`` is true; ``frame_values`` gives the shown values."""
@@ -87,7 +87,8 @@ class _Collector:
                                          str(values[i]), severity))
         if idx.size > MAX_ROWS_PER_PROBLEM:
             self.whole(f"... and {idx.size - MAX_ROWS_PER_PROBLEM} more row(s) with the same "
-                       f"problem ({message})", column=column, severity=severity)
+                       f"problem ({message})", column=column, severity=severity,
+                       count=idx.size - MAX_ROWS_PER_PROBLEM)
 
 
 def _match_columns(frame: pd.DataFrame, table: str, mapping: ColumnMapping, out: _Collector):
@@ -209,7 +210,7 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
             return
         values = typed[name].to_numpy(dtype=float)
         out.rows(np.isfinite(values) & ~scale.contains(values), values, shown(name),
-                 f"'{name}' is off the rating scale ({scale.min:g} to {scale.max:g})")
+                 f"'{name}' is off the rating scale ({scale.describe()})")
 
     def duplicates(keys, what):
         if not set(keys) <= set(typed.columns):
@@ -413,7 +414,7 @@ def load_table(
     table: str,
     *,
     mapping: ColumnMapping | Mapping | None = None,
-    scale: Scale | None = None,
+    scale: Scale | tuple | None = None,
     waves: Sequence | None = None,
     sheet: str | None = None,
 ) -> pd.DataFrame:
@@ -428,8 +429,9 @@ def load_table(
         enrollments, scale, and the progression stage's paths and outcomes).
     mapping : ColumnMapping or dict, optional
         Client column names and source labels.
-    scale : Scale, optional
-        The rating scale scores and levels must lie on (default 1 to 5).
+    scale : Scale or (min, max), optional
+        The rating scale scores and levels must lie on (default: the mapping's ``scale``, else
+        1 to 5).
     waves : list, optional
         Ratings only: the waves to use; other waves are dropped with a warning.
     sheet : str, optional
@@ -446,7 +448,11 @@ def load_table(
         Listing every problem found in the file, each with file, row and column.
     """
     check_choice("table", table, TABLES)
-    typed, problems, rows = load_rows(path, table, as_mapping(mapping), scale or Scale(),
+    mapping = as_mapping(mapping)
+    if scale is None and mapping.scale is not None:
+        scale = as_scale(mapping.scale, source="the mapping's 'scale'")
+    typed, problems, rows = load_rows(path, table, mapping,
+                                      as_scale(scale, source="the scale option") or Scale(),
                                       waves=waves, sheet=sheet)
     if typed is not None:
         problems += case_collisions({table: typed}, {table: rows}, {table: str(path)})
