@@ -253,7 +253,8 @@ def test_every_command_takes_the_scale_option(tmp_path, capsys):
     assert "the default; set another with" in err and "Traceback" not in err
     assert main(["validate", str(folder), "--scale", "0", "100"]) == 0
     assert main(["validate", str(folder), "--scale", "100", "0"]) == 2
-    assert "--scale 100 0: MIN must be below MAX" in capsys.readouterr().err
+    assert "--scale=(100.0, 0.0): MIN and MAX must be finite numbers, MIN below MAX" in \
+        capsys.readouterr().err
     assert main(["validate", str(folder), "--scale", "zero", "100"]) == 2
     assert "--scale zero 100: give two numbers" in capsys.readouterr().err
     from workbench.cli import build_parser

@@ -56,14 +56,43 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"
 
 
+def _unrecognized(argv, extra) -> str:
+    """argparse's message for arguments no option took, naming the option they followed when
+    it was given as ``--option=value`` (``--scale=-1 5``: the 5 is not part of --scale)."""
+    text = f"workbench: error: unrecognized arguments: {' '.join(extra)}"
+    at = argv.index(extra[0]) if extra[0] in argv else 0
+    before = argv[at - 1] if at > 0 else ""
+    if before.startswith("--") and "=" in before:
+        option = before.split("=", 1)[0]
+        return text + (f" (after {before}: {option}=VALUE takes one value; give several "
+                       f"after a space, e.g. {option} -1 5)")
+    options = [a for a in argv[:at] if a.startswith("--")]
+    if options and extra[0].startswith("-") and _number(extra[0]):
+        option = options[-1].split("=", 1)[0]
+        text += (f" ({extra[0]} is read as an option, not as a value of {option}; only plain "
+                 f"negative numbers such as -1 are taken as values)")
+    return text
+
+
+def _number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 2 user error, 1 failed run or internal error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # usage errors (2), --help and --version (0)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    if extra:
+        print(_unrecognized(argv, extra), file=sys.stderr)
+        return 2
     command = f"workbench {args.command}"
     shown = warnings.formatwarning
     warnings.formatwarning = _one_line_warning

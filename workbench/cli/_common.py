@@ -9,11 +9,10 @@ several subcommands name alike (``--seed``, ``--jobs``) are checked once for all
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
-from workbench.checks import check_integer
+from workbench.checks import check_integer, check_scale
 from workbench.errors import ConfigError, InputError, Problem, format_problems
 from workbench.tables.columns import SCALE_SETTINGS, SUFFIXES, TABLES, Scale
 from workbench.tables.mapping import ColumnMapping
@@ -78,10 +77,7 @@ def scale_from_args(args) -> Scale | Path | None:
         raise ConfigError(f"--scale {text}: give two numbers, the lowest and highest point of "
                           f"the scale (--scale 0 100), or a scale file ({SCALE_SETTINGS})"
                           ) from None
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise ConfigError(f"--scale {text}: MIN and MAX must be finite numbers")
-    if not low < high:
-        raise ConfigError(f"--scale {text}: MIN must be below MAX")
+    low, high = check_scale("--scale", (low, high))
     return Scale(low, high, {}, source=f"--scale {text}")
 
 
