@@ -1,5 +1,6 @@
 """Reliability: ICC for unbalanced designs, r_wg, the per-source G-study and the D-study."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -329,3 +330,59 @@ def test_g_coefficients_predict_how_well_scores_track_the_truth():
     assert table.loc["others", "g_coefficient"] == pytest.approx((calibrated**2).mean(),
                                                                  abs=0.03)
     assert table.loc["others", "phi"] == pytest.approx((raw**2).mean(), abs=0.04)
+
+
+# --------------------------------------------------------------------------------------------
+# R's multilevel package on lq2002 (raters nested in companies): its ICC1 and ICC2
+# --------------------------------------------------------------------------------------------
+
+MULTILEVEL = Path(__file__).resolve().parents[1] / "fixtures" / "multilevel"
+LQ2002_SCALES = {"LEAD": [f"LEAD{i:02d}" for i in range(1, 12)],
+                 "TSIG": [f"TSIG{i:02d}" for i in range(1, 4)],
+                 "HOSTILE": [f"HOSTIL{i:02d}" for i in range(1, 6)]}
+
+
+def _lq2002_scale_ratings():
+    """lq2002 as ratings: each soldier (rater) rates their own company (ratee) on the three
+    scales (the mean of the scale's items, as multilevel's LEAD, TSIG, HOSTILE)."""
+    d = pd.read_csv(MULTILEVEL / "lq2002.csv")
+    return pd.concat([pd.DataFrame({"ratee": d["COMPID"].astype(str),
+                                    "rater": d["COMPID"].astype(str) + "-" + d["SUB"].astype(str),
+                                    "source": "peer", "skill": scale,
+                                    "score": d[items].mean(axis=1)})
+                      for scale, items in LQ2002_SCALES.items()], ignore_index=True)
+
+
+def test_icc_against_multilevel_on_lq2002_and_the_group_sizes_in_the_notes():
+    """multilevel's ANOVA mean squares and ICC2 at 1e-6 (ICC2 = Spearman-Brown at k = n0);
+    its ICC1 uses the mean group size N / G where ours uses n0: both reproduced from the
+    same mean squares. The notes state both choices (tests/fixtures/multilevel, made by
+    benchmarks/R/multilevel_fixture.R, multilevel 2.7)."""
+    from workbench.calibration.reliability.summary import ICC_NOTES
+
+    ref = pd.read_csv(MULTILEVEL / "icc.csv").set_index("scale")
+    ratings = _lq2002_scale_ratings()
+    ours = icc_by_source(ratings, sources=["peer"], overall=False, k="n0").set_index("skill")
+    for scale, row in ref.iterrows():
+        got = ours.loc[scale]
+        msw = got["var_within"]
+        msb = got["f"] * msw
+        assert msw == pytest.approx(row["msw"], rel=1e-9)
+        assert msb == pytest.approx(row["msb"], rel=1e-9)
+        assert got["icc2"] == pytest.approx(row["icc2"], abs=1e-6)
+        mean_size = row["n"] / row["n_groups"]
+        assert (msb - msw) / (msb + (mean_size - 1) * msw) == pytest.approx(row["icc1"],
+                                                                           abs=1e-6)
+        assert got["icc1"] == pytest.approx((msb - msw) / (msb + (got["n0"] - 1) * msw),
+                                            rel=1e-12)
+        assert got["n0"] < mean_size
+    harmonic = icc_by_source(ratings, sources=["peer"], overall=False).set_index("skill")
+    assert harmonic.loc["LEAD", "k"] == pytest.approx(25.3, abs=0.05)
+    assert harmonic.loc["LEAD", "icc2"] == pytest.approx(0.711, abs=5e-4)
+    text = " ".join(ICC_NOTES)
+    assert "n0 = (N - sum n_g^2 / N) / (G - 1)" in text and "N / G" in text
+    assert "harmonic mean" in text and "Bliese 2000" in text and "Shrout & Fleiss 1979" in text
+    report = reliability_report(ratings, scale=(1, 5))
+    assert report.table.attrs["notes"] == ICC_NOTES
+    assert report.settings["notes"] == list(ICC_NOTES)
+    assert "N / G" in report.summary()

@@ -211,6 +211,11 @@ def run(args) -> int:
     out = cal.save(out)
     for name, frame in extras.items():
         write_csv(frame, out / name)
+        notes = frame.attrs.get("notes")
+        if notes:  # how the table was computed (the ICCs' group sizes)
+            notes = [notes] if isinstance(notes, str) else list(notes)
+            with (out / name.replace(".csv", "_notes.txt")).open("x", encoding="utf-8") as fh:
+                fh.write("\n\n".join(notes) + "\n")
     if "item" in ratings.columns:
         _instrument(org, out, args.instrument_boot)
     print(cal.summary())
