@@ -126,3 +126,25 @@ def test_find_profiles_refuses_a_non_finite_scale_before_fitting(scale):
 def test_mixture_options_with_a_hard_clustering_method_are_errors(options, named):
     with pytest.raises(ConfigError, match=f"{named}=.*only apply to latent profile"):
         _fit(_tiny(12, 5), **options)
+
+
+@pytest.fixture(scope="module")
+def ratings():
+    return generate_organisation(30, seed=7, n_waves=1).ratings
+
+
+@pytest.mark.parametrize("keep", [["self"], []])
+def test_ratings_without_any_rating_by_others_are_refused(ratings, keep):
+    data = ratings[ratings["source"].isin(keep)] if keep else ratings.assign(score=np.nan)
+    with pytest.raises(InputError, match="no ratings by others"):
+        _fit(data)
+
+
+@pytest.mark.parametrize("n_empty", [1, 2])
+def test_a_skill_nobody_was_rated_on_is_left_out_not_a_nan_error(ratings, n_empty):
+    skills = sorted(ratings["skill"].unique())
+    data = ratings.copy()
+    data.loc[data["skill"].isin(skills[:n_empty]), "score"] = np.nan
+    res = _fit(data)
+    assert list(res.scores.columns) == skills[n_empty:]
+    assert len(res.assignments) == 30

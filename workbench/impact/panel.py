@@ -65,6 +65,9 @@ TRAINING = ("targeted", "any")
 #: same rule as the ratings reader's (:data:`workbench.tables.validate.MIN_WAVE_SHARE`).
 SPARSE_WAVE_SHARE = MIN_WAVE_SHARE
 #: How training is described in every table and note.
+#: The smallest comparison: in some skill, this many trained and this many untrained people
+#: with scores in both waves (fewer leave the ANCOVA no residual degree of freedom).
+MIN_GROUP = 2
 TRAINING_LABELS = {"targeted": "completed an activity targeting the skill",
                    "any": "completed any activity (no catalog: not specific to the skill)"}
 
@@ -437,6 +440,33 @@ def _check_training_present(panel, records, n_enrollments):
             f"pre-post window, {full} counted): no effect can be estimated", "completed")])
 
 
+def _check_comparable(panel) -> None:
+    """Refuse a panel nothing can be estimated from, naming what is too small (issue 26):
+    no skill with MIN_GROUP trained and MIN_GROUP untrained people, or a skill whose pre
+    scores are all the same (the ANCOVA cannot adjust for them; every such skill listed)."""
+    rows = panel[panel["status"].isin(["trained", "untrained"])]
+    counts = (rows.groupby(["skill", "status"])["person"].nunique().unstack(fill_value=0)
+              .reindex(columns=["trained", "untrained"], fill_value=0))
+    if counts.empty or not ((counts["trained"] >= MIN_GROUP)
+                            & (counts["untrained"] >= MIN_GROUP)).any():
+        best = counts.min(axis=1).idxmax() if not counts.empty else None
+        shown = ("" if best is None else f"; the largest groups: {best!r} with "
+                 f"{counts.loc[best, 'trained']} trained and {counts.loc[best, 'untrained']} "
+                 "untrained")
+        raise InputError([_problem(
+            "scores", f"too few people to compare: impact needs, in at least one skill, "
+            f"{MIN_GROUP} people who trained and {MIN_GROUP} who did not, each with scores in "
+            f"both waves (people with both waves: {panel['person'].nunique()}{shown})",
+            "person")])
+    spread = rows.groupby("skill")["pre"].agg(lambda s: s.max() - s.min())
+    flat = spread.index[~(spread > 0)]
+    if len(flat):
+        raise InputError([_problem(
+            "scores", f"skill {skill!r}: every pre score is the same, so the comparison "
+            "cannot adjust for where people started; drop the skill", "score",
+            f"{rows.loc[rows['skill'] == skill, 'pre'].iloc[0]:g}") for skill in flat])
+
+
 def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None, dates=None,
                   training: str = "targeted", noncompleters: str = "exclude",
                   shrinkage: str = "auto") -> pd.DataFrame:
@@ -509,6 +539,7 @@ def prepare_panel(scores, enrollments, *, people=None, catalog=None, waves=None,
                                windows=windows, training=training)
     panel = _status_counts(panel, records)
     _check_training_present(panel, records, len(enrollments))
+    _check_comparable(panel)
     panel["trained"] = panel["status"].eq("trained")
     panel["included"] = panel["status"].ne("not_completed") | (noncompleters == "untrained")
     if people is not None:

@@ -255,7 +255,12 @@ def raw_scores(ratings: pd.DataFrame) -> pd.DataFrame:
         raise InputError([_problem("ratings", "missing column(s): "
                                    + ", ".join(sorted(need - set(ratings.columns))))])
     keys = ["ratee", "skill"] + (["wave"] if "wave" in ratings.columns else [])
-    others = ratings[ratings["source"] != "self"]
+    # an empty score is a rating not given: it counts in no mean and no n_ratings
+    others = ratings[(ratings["source"] != "self") & ratings["score"].notna()]
+    if others.empty:
+        raise InputError([_problem("ratings", f"no ratings by others ({len(ratings)} row(s), all "
+                                   "self ratings or without a score): raw means need at least "
+                                   "one non-self rating", "source")])
     out = (others.groupby(keys, sort=True)["score"]
            .agg(score="mean", sd="std", n_ratings="size").reset_index()
            .rename(columns={"ratee": "person"}))
