@@ -128,6 +128,22 @@ COLUMN_LABELS = {
     "mde": "Smallest detectable effect",
     "target_effect": "Effect planned for",
     "n_trained_needed": "People to train for that effect",
+    # the instrument's psychometrics
+    "n_items": "Items",
+    "alpha": "Alpha (Cronbach)",
+    "omega": "Omega (total)",
+    "omega_ci_low": "Omega CI low",
+    "omega_ci_high": "Omega CI high",
+    "item": "Item",
+    "mean": "Mean",
+    "floor_rate": "Share at the lowest point",
+    "ceiling_rate": "Share at the highest point",
+    "not_observed_rate": "Share not observed",
+    "item_rest_r": "Item-rest correlation",
+    "alpha_if_dropped": "Alpha without the item",
+    "g_relative": "Reliability of the score (G)",
+    "raters_for_0.8": "Raters for 0.8 (these items)",
+    "items_for_0.8": "Items for 0.8 (these raters)",
 }
 
 

@@ -24,7 +24,9 @@ import pandas as pd
 from workbench.reporting.labels import source_label
 from workbench.tables.scores import as_scores
 
-__all__ = ["RELIABILITY_COLUMNS", "reliability_view", "reliability_notes", "ceiling_note"]
+__all__ = ["RELIABILITY_COLUMNS", "reliability_view", "reliability_notes", "ceiling_note",
+           "INSTRUMENT_COLUMNS", "instrument_view", "instrument_items_view",
+           "instrument_d_study_view", "instrument_notes"]
 
 #: The reliability columns a client reads, in order (others stay in the CSV for the analyst).
 RELIABILITY_COLUMNS = ("source", "n_ratees", "raters_per_ratee", "icc1", "icc2", "rwg",
@@ -143,3 +145,72 @@ def ceiling_note(scores, scale=None, *, wave="latest") -> str:
         f"calibrated scores range from {at_top['score'].min():.1f} to "
         f"{at_top['score'].max():.1f}. {reason}"
     )
+
+
+#: The instrument columns a client reads (the rest stay in ``instrument/`` for the analyst).
+INSTRUMENT_COLUMNS = ("skill", "source", "n_items", "n", "alpha", "ci_low", "ci_high", "omega",
+                      "omega_ci_low", "omega_ci_high")
+_ITEM_COLUMNS = ("skill", "item", "n", "mean", "sd", "floor_rate", "ceiling_rate",
+                 "not_observed_rate", "item_rest_r", "alpha_if_dropped")
+_D_STUDY_COLUMNS = ("skill", "source", "n_items", "raters_per_ratee", "g_relative",
+                    "raters_for_0.8", "items_for_0.8")
+
+
+def _pooled(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows of all non-self raters pooled when there are any, else every row."""
+    if frame is None or frame.empty or "source" not in frame.columns:
+        return pd.DataFrame() if frame is None else frame
+    pooled = frame[frame["source"] == _OTHERS]
+    return pooled if len(pooled) else frame
+
+
+def instrument_view(instrument) -> pd.DataFrame:
+    """Alpha and omega per competency, for all non-self raters pooled (when there are several
+    relationships; else each relationship).
+
+    Parameters
+    ----------
+    instrument : InstrumentReliability or None
+        :func:`workbench.calibration.reliability.instrument.estimate_instrument_reliability`;
+        None (ratings without items) gives an empty table.
+
+    Examples
+    --------
+    >>> instrument_view(None).empty
+    True
+    """
+    table = _pooled(getattr(instrument, "scales", None))
+    return table[[c for c in INSTRUMENT_COLUMNS if c in table.columns]].reset_index(drop=True)
+
+
+def instrument_items_view(instrument) -> pd.DataFrame:
+    """Each item's statistics for all non-self raters pooled (empty without items)."""
+    table = _pooled(getattr(instrument, "items", None))
+    return table[[c for c in _ITEM_COLUMNS if c in table.columns]].reset_index(drop=True)
+
+
+def instrument_d_study_view(instrument) -> pd.DataFrame:
+    """Reliability at the instrument's items and today's raters, and the raters or items a
+    reliability of 0.8 needs (empty without items or without a G-study)."""
+    study = getattr(instrument, "g_study", None)
+    table = _pooled(getattr(study, "observed", None))
+    return table[[c for c in _D_STUDY_COLUMNS if c in table.columns]].reset_index(drop=True)
+
+
+def instrument_notes(instrument) -> list[str]:
+    """The instrument's flags in plain words, or a sentence saying there is nothing to flag or
+    nothing to analyse (ratings without items).
+
+    Examples
+    --------
+    >>> instrument_notes(None)[0][:40]
+    'The ratings hold one score per skill (no'
+    """
+    if instrument is None:
+        return ["The ratings hold one score per skill (no items), so the instrument's own "
+                "psychometrics (alpha, omega, item statistics) are not computed."]
+    flags = instrument.flags
+    if flags.empty:
+        return ["No competency's items fall below an alpha of 0.70, no item runs against the "
+                "others, and no item was 'not observed' by half of its raters."]
+    return list(flags["message"])

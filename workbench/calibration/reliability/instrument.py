@@ -37,8 +37,10 @@ from scipy import stats
 
 from workbench.calibration.reliability.one_factor import (
     fit_one_factor,
+    fit_one_factor_batch,
     omega_total,
     pairwise_covariance,
+    weighted_pairwise_covariance,
 )
 from workbench.checks import check_alpha, check_integer, check_random_state, check_scale
 from workbench.errors import ConfigError, InputError, Problem
@@ -59,6 +61,7 @@ ALPHA_THRESHOLD = 0.7
 #: An item that at least this share of a relationship's raters could not rate is flagged.
 NOT_OBSERVED_THRESHOLD = 0.5
 OTHERS = "others"
+_BOOT_CHUNK = 100  # resamples fitted at once (memory: chunk x rows)
 _REQUIRED = ("ratee", "rater", "source", "skill", "item", "score")
 _SOURCE_ORDER = ("self", "manager", "peer", "direct_report", "other")
 
@@ -137,9 +140,11 @@ def _table_from_reading(per_skill: pd.DataFrame) -> pd.DataFrame:
 
 def _check_items_table(items, frame: pd.DataFrame, problems: list) -> pd.DataFrame:
     """The item table (item, skill, reversed); from the ratings when none is given."""
-    if items is None:
+    if items is None:  # skills in the order of the ratings, items sorted within a skill
         table = frame[["item", "skill"]].drop_duplicates("item").assign(reversed=False)
-        return table.reset_index(drop=True)
+        order = {s: k for k, s in enumerate(dict.fromkeys(table["skill"]))}
+        table = table.assign(_o=table["skill"].map(order)).sort_values(["_o", "item"])
+        return table.drop(columns="_o").reset_index(drop=True)
     if not isinstance(items, pd.DataFrame) and isinstance(getattr(items, "items", None),
                                                           pd.DataFrame):
         items = items.items  # a workbench.tables.instrument.Instrument
@@ -288,22 +293,25 @@ def feldt_interval(alpha_value: float, *, n: int, k: int, alpha: float = 0.05) -
 
 
 def _omega_interval(values, fit, *, alpha, n_boot, rng) -> tuple[float, float, int]:
-    """Percentile bootstrap over respondents (rows), warm-started at the full-sample fit."""
+    """Percentile bootstrap over respondents (rows): every resample's one-factor model fitted
+    at once from the full-sample fit (:func:`fit_one_factor_batch`)."""
     if n_boot == 0:
         return np.nan, np.nan, 0
     n = values.shape[0]
     start = np.concatenate([fit.loadings, fit.residuals])
     draws = []
-    for _ in range(n_boot):
-        sample = values[rng.integers(0, n, n)]
-        cov, pairs = pairwise_covariance(sample)
-        if np.any(pairs < 2) or not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+    for first in range(0, n_boot, _BOOT_CHUNK):
+        size = min(_BOOT_CHUNK, n_boot - first)
+        counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                           for _ in range(size)])
+        cov, pairs = weighted_pairwise_covariance(values, counts)
+        usable = (np.all(pairs >= 2, axis=(1, 2)) & np.all(np.isfinite(cov), axis=(1, 2))
+                  & np.all(np.diagonal(cov, axis1=1, axis2=2) > 0, axis=1))
+        if not usable.any():
             continue
-        boot = fit_one_factor(cov, n_obs=n, start=start, polish=False)
-        if not boot.converged:
-            continue
-        if np.all(np.isfinite(boot.loadings)):
-            draws.append(omega_total(boot.loadings, boot.residuals))
+        lam, psi, ok = fit_one_factor_batch(cov[usable], n_obs=n, start=start)
+        common = lam[ok].sum(axis=1) ** 2
+        draws += list(common / (common + psi[ok].sum(axis=1)))
     if len(draws) < max(10, n_boot // 2):
         return np.nan, np.nan, len(draws)
     low, high = np.quantile(draws, [alpha / 2.0, 1.0 - alpha / 2.0])
@@ -590,14 +598,16 @@ def estimate_instrument_reliability(
     reversed_ = dict(zip(table["item"], table["reversed"], strict=True))
     order = list(dict.fromkeys(list(table["skill"]) + sorted(frame["skill"].unique())))
     scale_rows, item_rows, corr_rows = [], [], []
+    answered = set(frame["item"])
+    by_skill = dict(tuple(frame.groupby("skill", sort=False)))
     for skill in order:
-        skill_items = [i for i in table.loc[table["skill"] == skill, "item"]
-                       if i in set(frame["item"])]
+        skill_items = [i for i in table.loc[table["skill"] == skill, "item"] if i in answered]
         if not skill_items:
             continue
+        part = by_skill[skill]
         for source in chosen:
-            sub = (frame[frame["source"] != "self"] if source == OTHERS
-                   else frame[frame["source"] == source])
+            sub = (part[part["source"] != "self"] if source == OTHERS
+                   else part[part["source"] == source])
             wide = item_responses(sub, skill=skill, items=skill_items)
             if wide.empty:
                 continue

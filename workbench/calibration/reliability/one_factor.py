@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-__all__ = ["OneFactorFit", "fit_one_factor", "omega_total", "pairwise_covariance"]
+__all__ = ["OneFactorFit", "fit_one_factor", "fit_one_factor_batch", "omega_total",
+           "pairwise_covariance", "weighted_pairwise_covariance"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,99 @@ def pairwise_covariance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cov = (cross - sums * sums.T / n_pairs) / (n_pairs - 1.0)
     cov[n_pairs < 2] = np.nan
     return cov, n_pairs
+
+
+def weighted_pairwise_covariance(values: np.ndarray, weights: np.ndarray) -> tuple:
+    """Pairwise covariances of many resamples at once, a resample given by how often each row
+    is drawn (bootstrap counts): the same numbers as :func:`pairwise_covariance` of the rows
+    repeated.
+
+    Parameters
+    ----------
+    values : ndarray (n, p)
+    weights : ndarray (B, n)
+        Non-negative whole counts.
+
+    Returns
+    -------
+    cov, n_pairs : ndarray (B, p, p)
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 3.0]])
+    >>> cov, n = weighted_pairwise_covariance(x, np.array([[2, 1, 0, 1]]))
+    >>> bool(np.allclose(cov[0], pairwise_covariance(x[[0, 0, 1, 3]])[0]))
+    True
+    """
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    n, p = values.shape
+    present = np.isfinite(values).astype(float)
+    filled = np.where(present > 0, values, 0.0)
+
+    def outer(a, b):
+        return (a[:, :, None] * b[:, None, :]).reshape(n, p * p)
+
+    n_pairs = (weights @ outer(present, present)).reshape(-1, p, p)
+    sums = (weights @ outer(filled, present)).reshape(-1, p, p)
+    cross = (weights @ outer(filled, filled)).reshape(-1, p, p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (cross - sums * np.swapaxes(sums, 1, 2) / n_pairs) / (n_pairs - 1.0)
+    cov[n_pairs < 2] = np.nan
+    return cov, n_pairs
+
+
+def fit_one_factor_batch(covs: np.ndarray, *, n_obs: int, start: np.ndarray,
+                         steps: int = 50, tol: float = 1e-9) -> tuple:
+    """One-factor ML fits of many covariance matrices at once (bootstrap resamples), by
+    Fisher scoring from a common start; those that do not converge are fitted one by one
+    (:func:`fit_one_factor`).
+
+    Returns
+    -------
+    loadings, residuals : ndarray (B, p)
+    converged : ndarray of bool (B,)
+    """
+    samples = np.asarray(covs, dtype=float) * (n_obs - 1.0) / n_obs
+    b, p = samples.shape[0], samples.shape[1]
+    params = np.tile(np.asarray(start, dtype=float), (b, 1))
+    eye = np.eye(p)
+    done = np.zeros(b, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            lam, psi = params[:, :p], params[:, p:]
+            sigma = lam[:, :, None] * lam[:, None, :] + psi[:, None, :] * eye
+            try:
+                w = np.linalg.inv(sigma)
+            except np.linalg.LinAlgError:
+                break
+            g = w - w @ samples @ w
+            grad = np.concatenate([2.0 * np.einsum("bjk,bk->bj", g, lam),
+                                   np.diagonal(g, axis1=1, axis2=2)], axis=1)
+            done = np.all(np.abs(grad) < tol, axis=1)
+            if done.all():
+                break
+            u = np.einsum("bjk,bk->bj", w, lam)
+            c = np.einsum("bj,bj->b", lam, u)
+            top = np.concatenate([2.0 * (u[:, :, None] * u[:, None, :] + c[:, None, None] * w),
+                                  2.0 * w * u[:, None, :]], axis=2)
+            bottom = np.concatenate([np.swapaxes(2.0 * w * u[:, None, :], 1, 2), w**2],
+                                    axis=2)
+            info = np.concatenate([top, bottom], axis=1)
+            try:
+                move = np.linalg.solve(info, grad[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                break
+            params = np.where(done[:, None], params, params - move)
+    converged = done & np.all(np.isfinite(params), axis=1)
+    for k in np.flatnonzero(~converged):
+        if not np.all(np.isfinite(covs[k])):
+            continue
+        fit = fit_one_factor(covs[k], n_obs=n_obs, start=start, polish=False)
+        params[k] = np.concatenate([fit.loadings, fit.residuals])
+        converged[k] = fit.converged
+    lam = params[:, :p] * np.where(params[:, :p].sum(axis=1) < 0, -1.0, 1.0)[:, None]
+    return lam, params[:, p:], converged
 
 
 def _objective(params: np.ndarray, sample: np.ndarray) -> tuple[float, np.ndarray]:
