@@ -124,3 +124,25 @@ def test_leaving_needs_events():
     x = pd.Series([0.1, 0.2, 0.3], index=["a", "b", "c"])
     with pytest.raises(ModelError, match="fewer than two leaving events"):
         leaving_model(None, out, start=START, end=END, covariate=x)
+
+
+def test_analyse_outcomes_end_to_end_names_nobody(tmp_path):
+    from workbench.progression import analyse_outcomes
+
+    org = generate_organisation(200, seed=5, progression=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cal = calibrate_ratings(org.ratings, waves="joint")
+    res = analyse_outcomes(cal, org.outcomes, first_assessment=START,
+                           second_assessment="2026-07-13", raw=raw_scores(org.ratings),
+                           people=org.people, enrollments=org.enrollments,
+                           catalog=org.catalog, hourly_cost=40)
+    assert set(res.did["metric"]) == {"performance", "customer_score", "quality_errors"}
+    assert len(res.effects_by_activity) and len(res.mediation) and len(res.leaving)
+    assert set(res.cost_effectiveness["per"]) == {"outcome unit"}
+    out = res.save(tmp_path / "o")
+    ids = set(org.people["person"])
+    for file in out.glob("*.csv"):
+        frame = pd.read_csv(file, dtype=str)
+        assert "person" not in frame.columns
+        assert not frame.isin(ids).any().any(), file

@@ -176,3 +176,13 @@ def test_skill_error_correlation_near_empirical(model_orgs):
         empirical = corr[np.triu_indices(len(corr), 1)].mean()
         model = skill_error_correlation(cal)["skill_error_corr"].mean()
         assert abs(model - empirical) < 0.08, (model, empirical)
+
+
+def test_error_correlation_from_the_saved_files_equals_the_calibration(model_orgs, tmp_path):
+    _, cal, _, _ = model_orgs[0]
+    folder = cal.save(tmp_path / "cal")
+    direct = skill_error_correlation(cal).set_index("person")["skill_error_corr"]
+    saved = skill_error_correlation(scores=folder / "calibrated_scores.csv",
+                                    variance_components=folder / "variance_components.csv")
+    saved = saved.set_index("person")["skill_error_corr"]
+    pd.testing.assert_series_equal(direct, saved.reindex(direct.index), atol=1e-9)

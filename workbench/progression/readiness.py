@@ -49,6 +49,8 @@ Examples
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from numpy.polynomial.hermite_e import hermegauss
@@ -135,7 +137,8 @@ def _component(table, name):
     return float(hit.iloc[0]) if len(hit) else 0.0
 
 
-def skill_error_correlation(calibration, *, wave="latest") -> pd.DataFrame:
+def skill_error_correlation(calibration=None, *, scores=None, variance_components=None,
+                            wave="latest") -> pd.DataFrame:
     """Each person's correlation between two skills' score errors, from the calibration model.
 
     Under ``rating = ratee + ratee:skill + halo(rater, ratee) + residual`` (leniency known),
@@ -149,23 +152,33 @@ def skill_error_correlation(calibration, *, wave="latest") -> pd.DataFrame:
 
     Parameters
     ----------
-    calibration : Calibration
+    calibration : Calibration, optional
         With ``variance_components`` and scores carrying ``n_raters``.
+    scores, variance_components : DataFrame or path, optional
+        Instead of a Calibration: its scores (``calibrated_scores.csv``) and variance
+        components (``variance_components.csv``: component, variance), as a run saves them.
 
     Returns
     -------
     DataFrame
         person, skill_error_corr (in [0, 1)).
     """
-    vc = getattr(calibration, "variance_components", None)
-    if vc is None or not hasattr(calibration, "to_scores"):
-        raise ConfigError("skill_error_correlation: needs a Calibration (variance components "
-                          "and scores)")
+    if calibration is not None:
+        vc = getattr(calibration, "variance_components", None)
+        if vc is None or not hasattr(calibration, "to_scores"):
+            raise ConfigError("skill_error_correlation: needs a Calibration (variance "
+                              "components and scores)")
+        scores = calibration.to_scores()
+    else:
+        vc = _variance_table(variance_components)
+    if scores is None:
+        raise ConfigError("skill_error_correlation: give a Calibration, or scores and "
+                          "variance_components")
     if "subset" in vc.columns:
         vc = vc[vc["subset"] == vc["subset"].iloc[0]]
     a, b = _component(vc, "ratee"), _component(vc, "ratee:skill")
     h, e = _component(vc, "rater:ratee"), _component(vc, "residual")
-    sc = as_scores(calibration.to_scores(), wave=wave)
+    sc = as_scores(scores, wave=wave)
     per = sc.groupby("person").agg(k=("skill", "size"),
                                    n=("n_raters", "mean") if "n_raters" in sc else
                                    ("skill", "size"))
@@ -183,6 +196,22 @@ def skill_error_correlation(calibration, *, wave="latest") -> pd.DataFrame:
         rho = np.where(var > 0, cov / var, 0.0)
     return pd.DataFrame({"person": per.index.to_numpy(),
                          "skill_error_corr": np.clip(rho, 0.0, 0.99)})
+
+
+def _variance_table(obj):
+    if isinstance(obj, str | Path):
+        from workbench.tables.data import read_table
+
+        path = Path(obj)
+        if not path.exists():
+            raise InputError([Problem(str(path), None, None, "variance components file not "
+                                      "found")])
+        obj = read_table(path)
+        obj["variance"] = pd.to_numeric(obj["variance"], errors="coerce")
+    if not isinstance(obj, pd.DataFrame) or not {"component", "variance"} <= set(obj.columns):
+        raise ConfigError("variance_components: expected a table with component and variance "
+                          "(the calibration's variance_components.csv)")
+    return obj
 
 
 def plan_gains(plans) -> pd.DataFrame:
@@ -219,16 +248,19 @@ def plan_gains(plans) -> pd.DataFrame:
     return out
 
 
-def _rho_frame(scores, skill_error_corr, sc):
+def _rho_frame(scores, skill_error_corr, sc, variance_components=None):
     """(person -> rho, the stated assumption)."""
     if isinstance(skill_error_corr, str):
         if skill_error_corr != "calibration":
             raise ConfigError(f"skill_error_corr={skill_error_corr!r}: must be 'calibration' "
                               "or a number in [0, 1)")
+        how = ("from the calibration's variance components (compound symmetry, each person's "
+               "number of raters)")
         if hasattr(scores, "variance_components") and hasattr(scores, "to_scores"):
-            return (skill_error_correlation(scores).set_index("person")["skill_error_corr"],
-                    "from the calibration's variance components (compound symmetry, each "
-                    "person's number of raters)")
+            return skill_error_correlation(scores).set_index("person")["skill_error_corr"], how
+        if variance_components is not None:
+            rho = skill_error_correlation(scores=sc, variance_components=variance_components)
+            return rho.set_index("person")["skill_error_corr"], how
         if "skill_error_corr" in sc.columns:
             corr = pd.to_numeric(sc["skill_error_corr"], errors="coerce")
             return (corr.groupby(sc["person"]).mean().fillna(0.0).clip(0, 0.99),
@@ -253,7 +285,8 @@ def _padded(long, keys, k):
 
 def readiness_table(
     scores, people, framework, paths=None, *, roles=None, plans=None,
-    skill_error_corr="calibration", probability=0.5, wave="latest", alpha=0.05,
+    skill_error_corr="calibration", variance_components=None, probability=0.5,
+    wave="latest", alpha=0.05,
 ):
     """Readiness of each person for each role on their path (or for named roles).
 
@@ -276,6 +309,10 @@ def readiness_table(
         The plans (person, skill, gain, gain_se per activity): the gains by the horizon.
     skill_error_corr : "calibration" or float
         Where the skills' error correlation comes from (module docstring).
+    variance_components : DataFrame or path, optional
+        The calibration's variance components (``variance_components.csv``) when ``scores``
+        is a table or file rather than a Calibration: the error correlation is computed from
+        them.
     probability : float
         The band threshold in (0, 1).
     wave : "latest", a wave or None
@@ -323,7 +360,7 @@ def readiness_table(
     dest = dest.reset_index(drop=True)
     dest["case"] = np.arange(len(dest))
 
-    rho, rho_note = _rho_frame(scores, skill_error_corr, sc)
+    rho, rho_note = _rho_frame(scores, skill_error_corr, sc, variance_components)
     long = dest[["case", "person", "role"]].merge(fw, on="role")
     long = long.merge(sc[["person", "skill", "score", "se"]], on=["person", "skill"],
                       how="left")

@@ -79,7 +79,8 @@ class Readiness(Result):
 
 def assess_readiness(
     scores, people, framework, paths=None, *, roles=None, plans=None,
-    skill_error_corr="calibration", probability=0.5, wave="latest", alpha=0.05,
+    skill_error_corr="calibration", variance_components=None, probability=0.5,
+    wave="latest", alpha=0.05,
 ) -> Readiness:
     """Readiness of everyone for the roles on their path, bench strength and bands per role.
 
@@ -104,7 +105,8 @@ def assess_readiness(
     """
     table, gaps, settings = readiness_table(
         scores, people, framework, paths, roles=roles, plans=plans,
-        skill_error_corr=skill_error_corr, probability=probability, wave=wave, alpha=alpha)
+        skill_error_corr=skill_error_corr, variance_components=variance_components,
+        probability=probability, wave=wave, alpha=alpha)
     return Readiness(readiness=table, skill_gaps=gaps, bench=bench_strength(table, alpha=alpha),
                      bands=band_distribution(table), single_successors=single_successors(table),
                      settings=settings)

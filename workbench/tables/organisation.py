@@ -61,6 +61,10 @@ class Organisation:
     survey : SurveyReading or None
         What was understood from a survey export (shape, items, labels, dropped columns,
         unfinished responses); None for a ratings file in the contract's own shape.
+    paths, outcomes : DataFrame or None
+        The progression stage's optional inputs (career paths; business outcomes), checked
+        against their contracts; the checks across files (roles in the framework, cycles) are
+        :func:`workbench.progression.check_paths` and ``check_outcomes``.
     """
 
     ratings: pd.DataFrame
@@ -74,6 +78,8 @@ class Organisation:
     item_counts: pd.DataFrame | None = None
     anonymous_raters: bool = False
     survey: object = None
+    paths: pd.DataFrame | None = None
+    outcomes: pd.DataFrame | None = None
 
     @property
     def warnings(self) -> list[Problem]:
@@ -194,6 +200,8 @@ def load_organisation(
     catalog: str | Path | None = None,
     enrollments: str | Path | None = None,
     scale: str | Path | Scale | tuple | None = None,
+    paths: str | Path | None = None,
+    outcomes: str | Path | None = None,
     mapping: ColumnMapping | Mapping | str | Path | None = None,
     waves: Sequence | None = None,
 ) -> Organisation:
@@ -209,6 +217,9 @@ def load_organisation(
         Folder with files named after the tables.
     ratings, people, framework, catalog, enrollments : path, optional
         Explicit files (override the folder).
+    paths, outcomes : path, optional
+        The progression stage's optional inputs (override the folder's paths.csv and
+        outcomes.csv).
     scale : path, Scale or (min, max), optional
         The rating scale, one setting for every command, first found of: this argument (a
         Scale, a pair, or a scale file), the mapping's ``scale: [MIN, MAX]``, the folder's
@@ -237,9 +248,10 @@ def load_organisation(
     300
     """
     mapping = as_mapping(mapping)
-    paths = find_table_files(folder) if folder is not None else {}
     explicit = {"ratings": ratings, "people": people, "framework": framework,
-                "catalog": catalog, "enrollments": enrollments}
+                "catalog": catalog, "enrollments": enrollments, "paths": paths,
+                "outcomes": outcomes}
+    paths = find_table_files(folder) if folder is not None else {}
     paths.update({table: Path(path) for table, path in explicit.items() if path is not None})
     chosen = None
     if isinstance(scale, Scale | tuple | list):
@@ -267,7 +279,8 @@ def load_organisation(
             except ConfigError as exc:
                 problems.append(Problem(str(paths["scale"]), None, "value", str(exc)))
     tables, rows, survey = {}, {}, None
-    for table in ("ratings", "people", "framework", "catalog", "enrollments"):
+    for table in ("ratings", "people", "framework", "catalog", "enrollments", "paths",
+                  "outcomes"):
         if table in paths:
             read = None
             if table == "ratings":  # a survey export (one row per response) is turned long
@@ -302,4 +315,6 @@ def load_organisation(
         item_counts=tables["ratings"].attrs.get("item_counts"),
         anonymous_raters=bool(tables["ratings"].attrs.get("anonymous_raters", False)),
         survey=survey,
+        paths=tables.get("paths"),
+        outcomes=tables.get("outcomes"),
     )
