@@ -219,7 +219,7 @@ def test_omega_bootstrap_interval_covers_the_true_omega():
     loadings = np.array([0.4, 0.6, 0.8, 0.7, 0.5])
     sd = np.array([0.8, 0.7, 0.6, 0.7, 0.9])
     truth = omega_total(loadings, sd**2)
-    hits, reps = 0, 50
+    hits, reps = 0, 30
     for seed in range(reps):
         rng = np.random.default_rng(100 + seed)
         x = pd.DataFrame(_congeneric(rng, 150, loadings, sd), columns=list("abcde"))
@@ -229,6 +229,48 @@ def test_omega_bootstrap_interval_covers_the_true_omega():
         hits += row["omega_ci_low"] <= truth <= row["omega_ci_high"]
     # a percentile bootstrap at n = 150: 95 % nominal, allow 3 binomial SDs below
     assert hits / reps > 0.95 - 3 * np.sqrt(0.95 * 0.05 / reps)
+
+
+def _clustered(seed, loadings, n_people=80, n_raters=5):
+    """Each ratee's raters share the ratee's factor and item profile: respondents cluster."""
+    rng = np.random.default_rng(seed)
+    factor = rng.normal(size=n_people)
+    profile = rng.normal(scale=0.6, size=(n_people, len(loadings)))
+    seen = factor[:, None] + 0.3 * rng.normal(size=(n_people, n_raters))
+    x = (loadings[None, None, :] * seen[:, :, None] + profile[:, None, :]
+         + rng.normal(scale=0.5, size=(n_people, n_raters, len(loadings))))
+    p, r, i = np.meshgrid(range(n_people), range(n_raters), range(len(loadings)),
+                          indexing="ij")
+    return pd.DataFrame({"ratee": p.ravel().astype(str), "rater": (p * 10 + r).ravel().astype(str),
+                         "source": "peer", "skill": "s", "item": i.ravel().astype(str),
+                         "score": x.ravel()})
+
+
+def test_ratee_bootstrap_covers_omega_when_raters_of_a_person_agree():
+    loadings = np.array([0.5, 0.7, 0.6, 0.8])
+    # a respondent's items: loadings * sqrt(1.09) on one factor, residual 0.36 + 0.25
+    common = loadings.sum() ** 2 * 1.09
+    truth = common / (common + len(loadings) * (0.36 + 0.25))
+    reps = 30
+    hits = {"ratees": 0, "respondents": 0}
+    for seed in range(reps):
+        data = _clustered(1000 + seed, loadings)
+        for resample in hits:
+            row = estimate_instrument_reliability(data, n_boot=200, resample=resample,
+                                                  g_study=False, random_state=seed).scales
+            hits[resample] += row["omega_ci_low"].iloc[0] <= truth <= row["omega_ci_high"].iloc[0]
+    sd = np.sqrt(0.95 * 0.05 / reps)
+    assert hits["ratees"] / reps > 0.95 - 3 * sd
+    assert hits["respondents"] / reps < 0.95 - 2 * sd  # why ratees is the default
+
+
+def test_ratee_and_respondent_bootstraps_agree_with_one_respondent_per_ratee():
+    answers = pd.read_csv(FIXTURES / "clean.csv")
+    rows = [estimate_instrument_reliability(_as_long(answers), n_boot=100, resample=r,
+                                            g_study=False, random_state=3).scales.iloc[0]
+            for r in ("ratees", "respondents")]
+    assert rows[0]["omega_ci_low"] == rows[1]["omega_ci_low"]
+    assert rows[0]["omega_ci_high"] == rows[1]["omega_ci_high"]
 
 
 def _facets(seed, *, n_people=150, n_raters=4, n_items=5, sd=None, missing=0.0):

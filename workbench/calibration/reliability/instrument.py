@@ -42,7 +42,13 @@ from workbench.calibration.reliability.one_factor import (
     pairwise_covariance,
     weighted_pairwise_covariance,
 )
-from workbench.checks import check_alpha, check_integer, check_random_state, check_scale
+from workbench.checks import (
+    check_alpha,
+    check_choice,
+    check_integer,
+    check_random_state,
+    check_scale,
+)
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.results import Result
 
@@ -292,18 +298,23 @@ def feldt_interval(alpha_value: float, *, n: int, k: int, alpha: float = 0.05) -
     return float(low), float(high)
 
 
-def _omega_interval(values, fit, *, alpha, n_boot, rng) -> tuple[float, float, int]:
-    """Percentile bootstrap over respondents (rows): every resample's one-factor model fitted
-    at once from the full-sample fit (:func:`fit_one_factor_batch`)."""
+def _omega_interval(values, fit, *, alpha, n_boot, rng,
+                    clusters=None) -> tuple[float, float, int]:
+    """Percentile bootstrap over respondents (rows), or over ratees with all their respondents
+    (``clusters``: each row's ratee code 0..m-1): every resample's one-factor model fitted at
+    once from the full-sample fit (:func:`fit_one_factor_batch`)."""
     if n_boot == 0:
         return np.nan, np.nan, 0
     n = values.shape[0]
+    m = n if clusters is None else int(clusters.max()) + 1
     start = np.concatenate([fit.loadings, fit.residuals])
     draws = []
     for first in range(0, n_boot, _BOOT_CHUNK):
         size = min(_BOOT_CHUNK, n_boot - first)
-        counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+        counts = np.stack([np.bincount(rng.integers(0, m, m), minlength=m)
                            for _ in range(size)])
+        if clusters is not None:  # a ratee drawn k times brings each of their rows k times
+            counts = counts[:, clusters]
         cov, pairs = weighted_pairwise_covariance(values, counts)
         usable = (np.all(pairs >= 2, axis=(1, 2)) & np.all(np.isfinite(cov), axis=(1, 2))
                   & np.all(np.diagonal(cov, axis1=1, axis2=2) > 0, axis=1))
@@ -342,9 +353,12 @@ def _item_rows(wide: pd.DataFrame, stats_: dict | None, loadings, low, high) -> 
     return rows
 
 
-def _scale(wide, *, alpha, n_boot, rng, min_respondents, low, high):
+def _scale(wide, *, alpha, n_boot, rng, min_respondents, low, high, resample):
     """The scale's row, its items' rows and its inter-item correlations."""
     values = wide.to_numpy(dtype=float)
+    clusters = None
+    if resample == "ratees":  # wide is indexed by (ratee, rater, wave)
+        clusters = pd.factorize(wide.index.get_level_values("ratee"))[0]
     answered = values[:, np.isfinite(values).sum(axis=0) >= 2]
     row = {"n_items": wide.shape[1], "n": values.shape[0], "alpha": np.nan, "ci_low": np.nan,
            "ci_high": np.nan, "std_alpha": np.nan, "omega": np.nan, "omega_ci_low": np.nan,
@@ -369,7 +383,8 @@ def _scale(wide, *, alpha, n_boot, rng, min_respondents, low, high):
             if fit.converged and not fit.heywood:
                 loadings = fit.loadings
                 o_low, o_high, used = _omega_interval(values, fit, alpha=alpha,
-                                                      n_boot=n_boot, rng=rng)
+                                                      n_boot=n_boot, rng=rng,
+                                                      clusters=clusters)
                 row.update(omega=omega_total(fit.loadings, fit.residuals),
                            omega_ci_low=o_low, omega_ci_high=o_high, n_boot=used)
             else:
@@ -472,7 +487,7 @@ class InstrumentReliability(Result):
         One row per skill x source: skill, source, n_items, n (respondents: rater-ratee(-wave)
         pairs), alpha (Cronbach's, raw), ci_low, ci_high (Feldt's interval), std_alpha,
         omega (total, one-factor ML), omega_ci_low, omega_ci_high (percentile bootstrap over
-        respondents), mean_r (mean inter-item correlation), n_boot (bootstrap samples used),
+        ratees or respondents, ``settings["resample"]``), mean_r (mean inter-item correlation), n_boot (bootstrap samples used),
         note (why a statistic is missing).
     items : DataFrame
         One row per skill x source x item: item, reversed (from the item table), n (answers),
@@ -531,6 +546,7 @@ def estimate_instrument_reliability(
     scale=None,
     alpha: float = 0.05,
     n_boot: int = 500,
+    resample: str = "ratees",
     min_respondents: int = 10,
     g_study: bool = True,
     random_state=None,
@@ -562,6 +578,10 @@ def estimate_instrument_reliability(
         1 - confidence level of the intervals.
     n_boot : int
         Bootstrap samples for omega's interval (0: no interval).
+    resample : {"ratees", "respondents"}
+        What omega's bootstrap draws: ratees with all their raters' answers (default, a
+        cluster bootstrap: the raters of one person are not independent), or respondents
+        (rows) independently, as for a survey with one respondent per person.
     min_respondents : int
         Scales with fewer respondents get no statistics (a note says why).
     g_study : bool
@@ -582,11 +602,14 @@ def estimate_instrument_reliability(
     psych 2.2.9's; Feldt's interval equals psych's ``$feldt``; loadings, residual variances
     and omega equal lavaan 0.6-14's one-factor ``cfa(std.lv = TRUE)`` fitted to the same
     pairwise covariance matrix (``tests/fixtures/psych``). Omega's interval is a percentile
-    bootstrap over respondents; respondents rating the same ratee are not independent, so it
-    is somewhat too narrow when a ratee's raters agree strongly.
+    bootstrap over ratees (default) or respondents: the raters of one ratee share what they see
+    of that person, and on such data the respondent bootstrap covered the true omega far less
+    often than its level (tests/calibration/test_instrument_reliability.py); with one
+    respondent per ratee the two are the same.
     """
     alpha = check_alpha(alpha)
     n_boot = check_integer("n_boot", n_boot, low=0)
+    resample = check_choice("resample", resample, ("respondents", "ratees"))
     min_respondents = check_integer("min_respondents", min_respondents, low=3)
     rng = check_random_state(random_state)
     if item_counts is None and isinstance(ratings, pd.DataFrame):
@@ -612,6 +635,7 @@ def estimate_instrument_reliability(
             if wide.empty:
                 continue
             row, rows, corr = _scale(wide, alpha=alpha, n_boot=n_boot, rng=rng,
+                                     resample=resample,
                                      min_respondents=min_respondents, low=low, high=high)
             scale_rows.append({"skill": skill, "source": source, **row})
             for r in rows:
@@ -639,5 +663,6 @@ def estimate_instrument_reliability(
         settings={"alpha": alpha, "n_boot": n_boot, "min_respondents": min_respondents,
                   "sources": chosen, "scale": [low, high], "missing": "pairwise",
                   "alpha_interval": "Feldt", "omega_interval": "percentile bootstrap",
+                  "resample": resample,
                   "random_state": random_state},
     )
