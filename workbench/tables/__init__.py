@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from workbench.tables import (
     columns,
+    formats,
     instrument,
     mapping,
     organisation,
@@ -19,6 +20,7 @@ from workbench.tables import (
     writers,
 )
 from workbench.tables.columns import *  # noqa: F403
+from workbench.tables.formats import *  # noqa: F403
 from workbench.tables.instrument import *  # noqa: F403
 from workbench.tables.mapping import *  # noqa: F403
 from workbench.tables.organisation import *  # noqa: F403
@@ -31,6 +33,7 @@ from workbench.tables.writers import *  # noqa: F403
 
 __all__ = [
     *columns.__all__,
+    *formats.__all__,
     *mapping.__all__,
     *readers.__all__,
     *validate.__all__,

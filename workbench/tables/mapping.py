@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import ConfigError
-from workbench.tables.columns import SOURCES
+from workbench.tables.columns import SOURCES, TABLES
+from workbench.tables.formats import DECIMAL_MARKS, parse_date_format
 
 __all__ = [
     "ColumnMapping",
@@ -80,6 +81,15 @@ class ColumnMapping:
     source_labels : dict
         ``{client_label: source}``, e.g. ``{"Line Manager": "manager"}``. Labels not listed are
         matched case-insensitively to the contract's sources and common aliases.
+    date_format : dict
+        ``{"*": "DD.MM.YYYY"}`` (every table) or ``{table: format}``: the order of day, month
+        and year of the dates (``DD.MM.YYYY``, ``MM/DD/YYYY``, ``YYYY-MM-DD``; any of ``-./``
+        between). In YAML: ``date_format: DD.MM.YYYY`` or ``date_format: {ratings: ...}``.
+        Without it the order is detected from the file and said (see
+        :mod:`workbench.tables.formats`).
+    decimal_mark : dict
+        ``{"*": ","}`` or ``{table: mark}``: the decimal mark of the numbers (``.`` or ``,``),
+        which decides values such as ``1,600``; detected from the file without it.
     survey : dict
         How a survey export (one row per response, one column per item) is read: its format,
         instrument, response labels, response id, unfinished policy; checked and explained in
@@ -100,6 +110,8 @@ class ColumnMapping:
     source_labels: dict = field(default_factory=dict)
     survey: dict = field(default_factory=dict)
     scale: tuple | None = None
+    date_format: dict = field(default_factory=dict)
+    decimal_mark: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, spec: Mapping | None) -> ColumnMapping:
@@ -109,10 +121,29 @@ class ColumnMapping:
         if not isinstance(spec, Mapping):
             raise ConfigError(f"column mapping must be a mapping, got {type(spec).__name__}")
         problems = []
-        unknown = set(map(str, spec)) - {"columns", "source_labels", "survey", "scale"}
+        unknown = set(map(str, spec)) - {"columns", "source_labels", "survey", "scale",
+                                         "date_format", "decimal_mark"}
         if unknown:
             problems.append(f"unknown key(s) {sorted(unknown)}; expected 'columns', "
-                            "'source_labels', 'survey' and/or 'scale'")
+                            "'source_labels', 'survey', 'scale', 'date_format' and/or "
+                            "'decimal_mark'")
+        formats = {}
+        for key, check, allowed in (
+            ("date_format", parse_date_format, "DD.MM.YYYY, MM/DD/YYYY or YYYY-MM-DD"),
+            ("decimal_mark", lambda v: v if v in DECIMAL_MARKS else None, "'.' or ','"),
+        ):
+            value = spec.get(key)
+            if value is None:
+                continue
+            per_table = dict(value) if isinstance(value, Mapping) else {"*": value}
+            for table, given in per_table.items():
+                if table != "*" and table not in TABLES:
+                    problems.append(f"'{key}' names the table {table!r}, which is not one of "
+                                    f"{', '.join(TABLES)}")
+                elif check(given) is None:
+                    problems.append(f"'{key}'" + (f" of {table}" if table != "*" else "")
+                                    + f" must be {allowed}, got {given!r}")
+            formats[key] = per_table
         survey = spec.get("survey") or {}
         if not isinstance(survey, Mapping):
             problems.append(f"'survey' must be a mapping, got {type(survey).__name__}")
@@ -144,7 +175,9 @@ class ColumnMapping:
         if problems:
             raise ConfigError("column mapping: " + "; ".join(problems))
         return cls(columns=dict(columns), source_labels={str(k): v for k, v in labels.items()},
-                   survey=dict(survey), scale=scale)
+                   survey=dict(survey), scale=scale,
+                   date_format=formats.get("date_format", {}),
+                   decimal_mark=formats.get("decimal_mark", {}))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ColumnMapping:
@@ -164,6 +197,16 @@ class ColumnMapping:
         if any(isinstance(v, Mapping) for v in self.columns.values()):
             return {str(k): v for k, v in (self.columns.get(table) or {}).items()}
         return {str(k): v for k, v in self.columns.items()}
+
+    def date_order_for(self, table: str) -> str | None:
+        """The order of day, month and year the mapping states for a table's dates
+        (``"DMY"``, ``"MDY"``, ``"YMD"``), or None to detect it from the file."""
+        given = self.date_format.get(table, self.date_format.get("*"))
+        return None if given is None else parse_date_format(given)
+
+    def decimal_mark_for(self, table: str) -> str | None:
+        """The decimal mark the mapping states for a table's numbers, or None to detect it."""
+        return self.decimal_mark.get(table, self.decimal_mark.get("*"))
 
     def source_for(self, label: str) -> str | None:
         """The contract source of a client label, or None when it is unknown."""

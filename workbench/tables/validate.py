@@ -32,6 +32,14 @@ import pandas as pd
 from workbench.checks import check_choice
 from workbench.errors import InputError, Problem
 from workbench.tables.columns import CONTRACTS, SOURCES, TABLES, Scale, as_scale
+from workbench.tables.formats import (
+    DATE_ORDERS,
+    date_order,
+    decimal_mark,
+    far_dates,
+    read_dates,
+    read_numbers,
+)
 from workbench.tables.mapping import ColumnMapping, as_mapping, normalise_header
 from workbench.tables.readers import normalise_ids, read_table
 
@@ -119,12 +127,6 @@ def _parse_numbers(values: pd.Series) -> np.ndarray:
         return pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pd.to_datetime(values, errors="coerce", format="mixed", dayfirst=False)
-
-
 def _type_waves(raw: pd.Series, empty: np.ndarray, col, shown: str, out: _Collector):
     numbers = _parse_numbers(raw)
     whole = np.isfinite(numbers) & (np.abs(numbers) < 1e9)
@@ -139,9 +141,27 @@ def _type_waves(raw: pd.Series, empty: np.ndarray, col, shown: str, out: _Collec
     return raw.where(~empty, str(col.default)).to_numpy(dtype=object)
 
 
+def _file_formats(frame, table, origin, out, mapping):
+    """The table's one date order and one decimal mark (stated in the mapping or detected from
+    every date and number column of the file), with what was decided said in ``out``."""
+    def columns(kind):
+        return {origin.get(c.name, c.name): frame[c.name] for c in CONTRACTS[table]
+                if c.kind == kind and c.name in frame.columns}
+
+    order, found = date_order(columns("date"), out.row_numbers,
+                              stated=mapping.date_order_for(table))
+    for column, message, value, severity in found:
+        out.whole(message, column=column, severity=severity, value=value)
+    stated = mapping.decimal_mark_for(table)
+    mark, evidence = (stated, None) if stated else decimal_mark(columns("number"),
+                                                                out.row_numbers)
+    return order, mark, evidence
+
+
 def _type_table(frame, table, origin, out, mapping) -> pd.DataFrame:
     typed = {}
     n = len(frame)
+    order, mark, evidence = _file_formats(frame, table, origin, out, mapping)
     for col in CONTRACTS[table]:
         shown = origin.get(col.name, col.name)
         if col.name not in frame.columns:
@@ -166,7 +186,13 @@ def _type_table(frame, table, origin, out, mapping) -> pd.DataFrame:
         if col.kind in ("id", "text"):
             typed[col.name] = raw.where(~empty, None) if not col.required else raw
         elif col.kind == "number":
-            numbers = _parse_numbers(raw)
+            numbers, said = read_numbers(raw, mark, stated=mapping.decimal_mark_for(table)
+                                         is not None, evidence=evidence, rows=out.row_numbers)
+            for message, value, severity in said:
+                out.whole(message, column=shown, severity=severity, value=value)
+            if any(severity == "error" for _, _, severity in said):
+                typed[col.name] = numbers
+                continue
             out.rows(~empty & ~np.isfinite(numbers), raw, shown,
                      f"'{col.name}' is not a finite number")
             typed[col.name] = numbers if col.default is None else np.where(
@@ -174,8 +200,12 @@ def _type_table(frame, table, origin, out, mapping) -> pd.DataFrame:
         elif col.kind == "wave":
             typed[col.name] = _type_waves(raw, empty, col, shown, out)
         elif col.kind == "date":
-            dates = _parse_dates(raw)
-            out.rows(~empty & dates.isna().to_numpy(), raw, shown, f"'{col.name}' is not a date")
+            dates, bad = read_dates(raw, order)
+            out.rows(bad, raw, shown, f"'{col.name}' is not a date"
+                     + (f" in the stated format {DATE_ORDERS[order]}" if order else ""))
+            far, stated = far_dates(dates)
+            out.rows(far, raw, shown, f"'{col.name}' is far outside the column's other dates "
+                     f"({stated}): a typo?")
             typed[col.name] = dates
         elif col.kind == "bool":
             low = raw.str.lower()
