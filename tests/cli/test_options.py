@@ -164,3 +164,24 @@ def test_impact_wave_dates_far_from_the_enrollments_are_refused(org_dir, tmp_pat
               "--wave-dates", dates, "--raw-means", "--out", str(out)], capsys, out=out,
              inputs=org_dir, named=[f"more than 2 years {side} the dates of the enrollments",
                                     f"({first:%Y-%m-%d} to {last:%Y-%m-%d})"])
+
+
+def test_impact_any_training_with_a_catalog_is_an_error(org_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    _refused(["impact", "--ratings", str(org_dir / "ratings.csv"), "--enrollments",
+              str(org_dir / "enrollments.csv"), "--catalog", str(org_dir / "catalog.csv"),
+              "--any-training", "--out", str(out)], capsys, out=out, inputs=org_dir,
+             named=["--any-training", "does not use the catalog"])
+
+
+@pytest.mark.parametrize("in_file, on_line", [(3, "1"), (1, "2")])
+def test_plans_focus_given_twice_differently_is_an_error(org_dir, tmp_path, capsys, in_file,
+                                                         on_line):
+    config = tmp_path / "plans.yaml"
+    config.write_text(f"n_focus: {in_file}\n")
+    out = tmp_path / "out"
+    _refused(["plans", "--scores", str(org_dir.parent / "scores.csv"), "--people",
+              str(org_dir / "people.csv"), "--framework", str(org_dir / "framework.csv"),
+              "--catalog", str(org_dir / "catalog.csv"), "--config", str(config), "--focus",
+              on_line, "--out", str(out)], capsys, out=out, inputs=org_dir,
+             named=[f"--focus {on_line}", f"n_focus: {in_file}", "once"])

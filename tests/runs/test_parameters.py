@@ -189,3 +189,27 @@ def test_date_parameters_far_from_the_ratings_stop_the_run_before_it_starts(tmp_
     assert f"(value: '{start}')" in err
     assert "the dates of the ratings (2026-" in err and "Traceback" not in err
     assert not reports.exists()
+
+
+@pytest.mark.parametrize("values", [["3.5"], ["2.5", "4.25"]])
+def test_half_points_stop_a_run_that_fits_the_rasch_model(tmp_path, capsys, values):
+    data = tmp_path / "data"
+    shutil.copytree(DEMO, data, ignore=shutil.ignore_patterns("truth", "*.yaml"))
+    lines = (data / "ratings.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    column = header.index("score")
+    rows = [5, 9][: len(values)]
+    for row, value in zip(rows, values, strict=True):
+        cells = lines[row - 1].split(",")
+        cells[column] = value
+        lines[row - 1] = ",".join(cells)
+    (data / "ratings.csv").write_text("\n".join(lines) + "\n")
+    path = _engagement(tmp_path, {"01_calibrate_raters": {"model": "linear"}}, "data")
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    for row, value in zip(rows, values, strict=True):
+        assert f"ratings.csv, row {row}, column 'score': notebooks.01_calibrate_raters fits " \
+               "the Rasch model: not a whole number" in err
+        assert f"(value: '{float(value):g}')" in err
+    assert not reports.exists()

@@ -69,6 +69,10 @@ def _check_options(args) -> None:
     if args.error_correlation is not None:
         check_interval("--error-correlation", args.error_correlation, low=-1, high=1,
                        inclusive="neither")
+    if args.catalog is not None and args.any_training:
+        raise ConfigError("--any-training counts any completed activity on every skill and does "
+                          "not use the catalog; give --catalog FILE (per-skill effects) or "
+                          "--any-training, not both")
     if args.catalog is None and not args.any_training:
         raise ConfigError("per-skill effects need the catalog (which skills each activity "
                           "targets): give --catalog FILE, or --any-training to estimate the "

@@ -74,6 +74,10 @@ def run(args) -> int:
 
     config = _read_config(args.config)
     if args.focus is not None:
+        if "n_focus" in config and config["n_focus"] != args.focus:
+            # one of the two would be silently ignored
+            raise ConfigError(f"--focus {args.focus} and n_focus: {config['n_focus']!r} in "
+                              f"{args.config}: give the number of focus skills once")
         config["n_focus"] = args.focus
     check_config(config)
     check_random_state(args.seed, name="--seed")

@@ -321,6 +321,10 @@ def training_records(enrollments: pd.DataFrame, *, catalog=None, skills=(), wind
         or after the post assessment: ignored).
     """
     check_choice("training", training, TRAINING)
+    if training == "any" and catalog is not None:
+        raise ConfigError("training='any' counts any completed activity on every skill and "
+                          "does not use the catalog; leave catalog= out, or use "
+                          "training='targeted' for per-skill effects")
     if not isinstance(enrollments, pd.DataFrame):
         raise ConfigError(f"enrollments: expected a DataFrame, got "
                           f"{type(enrollments).__name__}")

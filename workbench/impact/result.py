@@ -368,7 +368,7 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
         person, team, role, level (covariates; team gives the clusters).
     catalog : DataFrame, optional
         activity, skill[, kind, title]: which skills each activity targets. Needed unless
-        ``training="any"``.
+        ``training="any"``, which does not use it (giving both is an error).
     waves : None, str or pair
         The pre and post waves, e.g. ``(1, 2)`` or ``"1,2"``; None: the two waves present
         (see :func:`workbench.impact.panel.choose_waves`).

@@ -30,7 +30,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -125,7 +125,7 @@ def prepare_run(engagement: str | Path | Engagement):
     """
     if isinstance(engagement, Engagement):
         org = engagement.load_organisation()
-        _check_dates(engagement, org)
+        _check_against_data(engagement, org)
         return engagement, org
     try:
         eng = load_engagement(engagement)
@@ -138,18 +138,39 @@ def prepare_run(engagement: str | Path | Engagement):
             problems += [p for p in getattr(data_exc, "problems", []) if p not in problems]
         raise EngagementError(problems) from None
     org = eng.load_organisation()
-    _check_dates(eng, org)
+    _check_against_data(eng, org)
     return eng, org
 
 
-def _check_dates(eng: Engagement, org) -> None:
-    """Date parameters (declared ``(a date)``, given or default) within two years of the
-    ratings' dates, every one named, before any notebook starts (issue 26)."""
+#: The notebook that fits the many-facet Rasch model (for model=rasch, and beside the linear
+#: model to compare them), so the ratings must be whole numbers when it runs.
+RASCH_NOTEBOOK = "01_calibrate_raters"
+
+
+def _check_against_data(eng: Engagement, org) -> None:
+    """What only the data can refute, before any notebook starts (issue 26): date parameters
+    (declared ``(a date)``, given or default) within two years of the ratings' dates, and
+    whole-number scores when the Rasch model will be fitted. Every problem is named."""
+    from workbench.calibration.rasch.calibrate import check_categories
+    from workbench.errors import InputError
+
+    problems = _date_problems(eng, org)
+    if any(step.name == RASCH_NOTEBOOK for step in eng.notebooks):
+        try:
+            check_categories(org.ratings, org.files.get("ratings", "ratings"))
+        except InputError as exc:
+            problems += [replace(p, message=f"notebooks.{RASCH_NOTEBOOK} fits the Rasch model: "
+                                 f"{p.message}") for p in exc.problems]
+    if problems:
+        raise EngagementError(problems)
+
+
+def _date_problems(eng: Engagement, org) -> list:
     from workbench.checks import check_date_near
     from workbench.errors import ConfigError, Problem
 
     if "date" not in org.ratings:
-        return
+        return []
     problems = []
     for step in eng.notebooks:
         declared = step.spec.parameters if step.spec is not None else {}
@@ -164,8 +185,7 @@ def _check_dates(eng: Engagement, org) -> None:
                 problems.append(Problem(str(eng.path), None, None,
                                         f"notebooks.{step.name}.{name}{given}: "
                                         f"{str(exc).split(': ', 1)[-1]}", str(value)))
-    if problems:
-        raise EngagementError(problems)
+    return problems
 
 
 def _step_parameters(eng: Engagement, step, output_dir: Path, done=(), snapshot=None) -> dict:

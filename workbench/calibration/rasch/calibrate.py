@@ -63,7 +63,7 @@ from workbench.checks import check_alpha, check_choice, check_choices, check_int
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.results import Result
 
-__all__ = ["FACETS", "INTERACTIONS", "RaschCalibration", "calibrate_rasch"]
+__all__ = ["FACETS", "INTERACTIONS", "RaschCalibration", "calibrate_rasch", "check_categories"]
 
 #: Facets besides the ratees.
 FACETS = ("skill", "rater", "source")
@@ -515,8 +515,20 @@ def calibrate_rasch(
                           bias_correction, interactions, alpha, max_iter, source)
 
 
-def _check_categories(ratings: pd.DataFrame, source: str) -> None:
-    """Every score a whole number: the categories are the scale's points (issue 26)."""
+def check_categories(ratings: pd.DataFrame, source: str = "ratings") -> None:
+    """Raise InputError unless every score is a whole number: the Rasch model's categories
+    are the scale's points (issue 26). Rows as :func:`calibrate_rasch` names them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_categories(pd.DataFrame({"score": [1.0, 4.0, None]}))
+    >>> check_categories(pd.DataFrame({"score": [1.0, 3.5]}))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: 1 error(s):
+    ...
+    """
     if not isinstance(ratings, pd.DataFrame) or "score" not in ratings:
         return  # _prepare names what is missing
     score = pd.to_numeric(ratings["score"], errors="coerce").to_numpy(dtype=float)
@@ -541,7 +553,7 @@ def _check_categories(ratings: pd.DataFrame, source: str) -> None:
 
 def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias_correction,
                interactions, alpha, max_iter, source):
-    _check_categories(ratings, source)
+    check_categories(ratings, source)
     data = _prepare(ratings, waves)
     _check_identifiable(data)
     if "rater" in facets and data["rater"].nunique() < 2:
