@@ -112,18 +112,45 @@ def test_report_frame_escapes_title_subtitle_note_and_footer():
     assert_inert(page, PAYLOADS[:4])
 
 
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_person_page_escapes_every_field(payload):
+MARKDOWN_PAYLOADS = ["**bold** and _em_", "a | b | c", "[click](javascript:alert(1))",
+                     "`code` \\ back\\slash", "line\r=1+1", "&lt;entity&gt;"]
+
+
+def _record(payload):
+    """A person's plan record with ``payload`` in every field that comes from data."""
     activity = {"title": payload, "activity": payload, "kind": "course", "start": "2027-01-04",
                 "end": "2027-02-01", "hours": 6, "gain": 0.2, "gain_source": "catalog"}
     focus = {"focus_rank": 1, "skill": payload, "focus_type": "gap", "goal": payload,
              "score": 2.5, "se": 0.2, "required_level": 3.5, "gap": 1.0, "p_below": 0.9,
              "weight": 1.0, "priority": 0.9, "activities": [activity], "mentor": payload,
              "n_activities": 0}
-    record = {"person": payload, "name": payload, "role": payload, "team": payload,
-              "start": "2027-01-04", "reassessment": "2027-03-29", "checkins": [],
-              "hours_per_week": 3, "strengths": [{"skill": payload, "score": 4.0,
-                                                  "required_level": 3.0}],
-              "focus": [focus], "source_scores": [], "issues": [payload], "min_raters": 3,
-              "comments": [{"skill": payload, "source": "peer", "comment": payload}]}
-    assert_inert(render_person_page(record, fmt="html"), [payload])
+    return {"person": payload, "name": payload, "role": payload, "team": payload,
+            "start": "2027-01-04", "reassessment": "2027-03-29", "checkins": [],
+            "hours_per_week": 3, "strengths": [{"skill": payload, "score": 4.0,
+                                                "required_level": 3.0}],
+            "focus": [focus], "issues": [payload], "min_raters": 3,
+            "source_scores": [{"skill": payload, "source": "self", "mean": 3.0, "shown": True}],
+            "comments": [{"skill": payload, "source": "peer", "comment": payload}]}
+
+
+@pytest.mark.parametrize("payload", PAYLOADS + MARKDOWN_PAYLOADS)
+def test_person_page_escapes_every_field(payload):
+    import mistune
+
+    from workbench.plans.pages import unescape_markdown
+
+    shown = payload.replace("\r", " ")  # a line break in a value is shown as a space
+    page = render_person_page(_record(payload), fmt="html")
+    assert_inert(page, [shown])
+    # only the template's own markup: its bold labels and its table cells
+    parsed, plain = Parsed(page), Parsed(render_person_page(_record("Plain"), fmt="html"))
+    assert parsed.tags.count("strong") == plain.tags.count("strong")
+    assert parsed.tags.count("td") == plain.tags.count("td")
+    assert not {"a", "em", "code"} & set(parsed.tags)
+    # the Markdown page, as a Markdown viewer that lets HTML through shows it
+    md = render_person_page(_record(payload), fmt="md")
+    viewed = Parsed(mistune.create_markdown(escape=False, plugins=["table"])(md))
+    assert not {"script", "img", "svg", "iframe", "a", "em", "code"} & set(viewed.tags)
+    assert viewed.tags.count("td") == Parsed(mistune.create_markdown(
+        escape=False, plugins=["table"])(render_person_page(_record("Plain")))).tags.count("td")
+    assert shown in viewed.text and shown in unescape_markdown(md)

@@ -114,3 +114,19 @@ def test_the_report_shows_no_column_codes(tmp_path_factory):
                for h in re.findall(r"<th\b[^>]*>(.*?)</th>", page, flags=re.S)}
     codes = sorted(h for h in headers if "_" in h)
     assert headers and not codes, codes
+
+
+def test_rater_ids_are_found_in_neutralised_csv_cells_and_escaped_markdown(tmp_path):
+    from workbench.plans.pages import render_person_page
+    from workbench.tables.writers import write_csv
+
+    raters = ["=R1", "emp_02", "P01"]
+    write_csv(pd.DataFrame({"person": ["P01"], "note": ["=R1"]}), tmp_path / "focus.csv")
+    (tmp_path / "people").mkdir()
+    record = {"person": "P01", "role": "Lead", "team": "T", "start": "2027-01-04",
+              "reassessment": "", "checkins": [], "hours_per_week": 3, "strengths": [],
+              "focus": [], "source_scores": [], "issues": ["asked emp_02"], "min_raters": 3,
+              "comments": []}
+    (tmp_path / "people" / "P01.md").write_text(render_person_page(record))
+    leaks = rater_id_leaks(tmp_path, raters)
+    assert sorted(leaks["value"]) == ["=R1", "emp_02"]

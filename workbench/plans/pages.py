@@ -34,7 +34,7 @@ from workbench.plans.labels import (
 )
 from workbench.reporting.style import BASE_CSS
 
-__all__ = ["render_person_page", "PAGE_CSS"]
+__all__ = ["render_person_page", "unescape_markdown", "PAGE_CSS"]
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?|–|hidden|\d+(\.\d+)? \(standard error [\d.]+\)|"
                      r"[\d.]+, rank \d+")
@@ -91,8 +91,8 @@ def _pct(p):
 def _focus_lines(f, alpha):
     level = f"{100 * (1 - alpha):g}%"
     kind = "stretch" if f["focus_type"] == "stretch" else "development"
-    lines = [f"### {f['focus_rank']}. {f['skill']} ({kind})", "",
-             f"**12-week goal:** {f['goal']}", "",
+    lines = [f"### {f['focus_rank']}. {_md(f['skill'])} ({kind})", "",
+             f"**12-week goal:** {_md(f['goal'])}", "",
              "| Why this skill | |", "|---|---|",
              f"| Current level | {number_label(f['score'])} (standard error "
              f"{number_label(f['se'], 2)}) |",
@@ -111,19 +111,19 @@ def _focus_lines(f, alpha):
                   f"(plausible range {number_label(f['level_low'])} to "
                   f"{number_label(f['level_high'])}). The 12-week target is "
                   f"{number_label(f['target_level'])}; the longer-term destination is "
-                  f"{number_label(f['destination_level'])} ({f['destination_reason']}).", ""]
+                  f"{number_label(f['destination_level'])} ({_md(f['destination_reason'])}).", ""]
     if f.get("mentor"):
-        lines.append(f"**Mentor:** {f['mentor']}")
+        lines.append(f"**Mentor:** {_md(f['mentor'])}")
     else:
         reason = f.get("no_mentor_reason") or "mentors were not matched in this run"
-        lines.append(f"**Mentor:** none available ({reason}); mentoring is not part of this "
+        lines.append(f"**Mentor:** none available ({_md(reason)}); mentoring is not part of this "
                      "skill's plan.")
     lines.append("")
     if f["activities"]:
         lines += ["| Activity | Type | From | To | Hours | Expected gain | Evidence |",
                   "|---|---|---|---|---|---|---|"]
         for a in f["activities"]:
-            lines.append(f"| {a['title']} ({a['activity']}) | {kind_label(a['kind'])} | "
+            lines.append(f"| {_md(a['title'])} ({_md(a['activity'])}) | {kind_label(a['kind'])} | "
                          f"{date_label(a['start'])} | {date_label(a['end'])} | "
                          f"{a['hours']:g} | +{number_label(a['gain'], 2)} | "
                          f"{GAIN_SOURCE_LABELS.get(a['gain_source'], a['gain_source'])} |")
@@ -135,15 +135,15 @@ def _focus_lines(f, alpha):
 
 def _markdown(r):
     who = r.get("name") or r["person"]
-    lines = [f"# Learning plan: {who}", "",
-             f"**Person:** {r['person']}  " if r.get("name") else "",
-             f"**Role:** {r['role']}  ", f"**Team:** {r['team']}  ",
+    lines = [f"# Learning plan: {_md(who)}", "",
+             f"**Person:** {_md(r['person'])}  " if r.get("name") else "",
+             f"**Role:** {_md(r['role'])}  ", f"**Team:** {_md(r['team'])}  ",
              f"**Plan period:** {date_label(r['start'])} to "
              f"{date_label(r['reassessment']) or '–'} "
              f"(about {number_label(float(r['hours_per_week']))} hours a week)", ""]
     lines += ["## Strengths", ""]
     if r["strengths"]:
-        lines += [f"- {s['skill']}: {number_label(s['score'])} (requirement "
+        lines += [f"- {_md(s['skill'])}: {number_label(s['score'])} (requirement "
                   f"{number_label(s['required_level'])})" for s in r["strengths"]]
     else:
         lines.append("- No skill is yet confidently above its requirement.")
@@ -156,7 +156,7 @@ def _markdown(r):
         lines += ["## How the targets were set", "",
                   "Each 12-week target is the level the planned activities can be expected "
                   "to deliver, never more; the role's requirement stays the destination. "
-                  + r["gain_note"] + " Gains assume the activities are completed.", ""]
+                  + _md(r["gain_note"]) + " Gains assume the activities are completed.", ""]
     lines += ["## Check-ins", ""]
     lines += [f"- {date_label(d)}: check-in with your manager" for d in r["checkins"]] or \
         ["- none"]
@@ -169,10 +169,10 @@ def _markdown(r):
         lines.append("No per-source ratings are available.")
     if r["comments"]:
         lines += ["", "### Comments", ""]
-        lines += [f"- {c['skill']} ({source_label(c['source'])}): {c['comment']}"
+        lines += [f"- {_md(c['skill'])} ({source_label(c['source'])}): {_md(c['comment'])}"
                   for c in r["comments"]]
     if r["issues"]:
-        lines += ["", "## Notes", ""] + [f"- {m}" for m in r["issues"]]
+        lines += ["", "## Notes", ""] + [f"- {_md(m)}" for m in r["issues"]]
     return "\n".join(lines) + "\n"
 
 
@@ -189,7 +189,7 @@ def _source_table(r):
             x = cell.get((skill, s))
             vals.append("" if x is None else (number_label(x["mean"]) if x["shown"]
                                               else "hidden"))
-        lines.append(f"| {skill} | " + " | ".join(vals) + " |")
+        lines.append(f"| {_md(skill)} | " + " | ".join(vals) + " |")
     lines += ["", f"'hidden': fewer raters than the confidentiality minimum "
               f"({_min_raters_text(r['min_raters'])}); 'all others' averages only the sources "
               "shown. Self and manager ratings are always shown; no rater is ever named."]
@@ -202,10 +202,43 @@ def _min_raters_text(min_raters):
     return f"{min_raters} per source"
 
 
+# Markdown's own characters in client text are backslash-escaped (CommonMark shows them as
+# typed); line breaks become spaces, so a value can never start a line, a heading or a row.
+_MD_SPECIAL = re.compile(r"([\\`*_|<>&\[\]])")
+_MD_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+_MD_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_CELL_BORDER = re.compile(r"(?<!\\)\|")
+
+
+def _md(value) -> str:
+    """Client text for the Markdown page: shown as typed, never read as markup."""
+    return _MD_SPECIAL.sub(r"\\\1", _MD_BREAKS.sub(" ", str(value)))
+
+
 def _inline(text):
-    text = escape_html(text)
+    """A line of the page's Markdown as HTML: ``**`` of the template bold, text escaped.
+
+    Client text carries no bare ``**`` or ``|`` (see :func:`_md`), so every one left is the
+    template's; its backslash escapes are undone before the one HTML escaping.
+    """
     parts = text.split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    return "".join(f"<strong>{_html_text(p)}</strong>" if i % 2 else _html_text(p)
+                   for i, p in enumerate(parts))
+
+
+def unescape_markdown(text: str) -> str:
+    """The text a reader of a person's Markdown page sees: backslash escapes undone.
+
+    Examples
+    --------
+    >>> unescape_markdown(r"\\<b\\> emp\\_01")
+    '<b> emp_01'
+    """
+    return _MD_ESCAPED.sub(r"\1", text)
+
+
+def _html_text(text):
+    return escape_html(unescape_markdown(text))
 
 
 def _markdown_to_html(md, *, title):
@@ -229,7 +262,7 @@ def _markdown_to_html(md, *, title):
     def flush_table():
         if not table:
             return
-        rows = [[c.strip() for c in row.strip().strip("|").split("|")] for row in table]
+        rows = [[c.strip() for c in _CELL_BORDER.split(row.strip()[1:-1])] for row in table]
         head_row, rest = rows[0], rows[2:]
         # numbers right-aligned (a column of them reads down), words left
         num = [bool(rest) and all(_NUMBER.fullmatch(r[k]) for r in rest if k < len(r))

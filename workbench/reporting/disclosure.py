@@ -87,6 +87,8 @@ def _table_leaks(frame: pd.DataFrame, raters: set, name: str, where: str = "") -
         if label.lower() in PERSON_KEYS:
             continue
         values = set(frame[column].dropna().astype(str))
+        # a file for people quotes formula-like text ('=X): the id is still there
+        values |= {v[1:] for v in values if v.startswith("'")}
         for value in sorted(values & raters):
             leaks.append((name, f"{where}column {label!r}", value))
     return leaks
@@ -146,6 +148,8 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.
     DataFrame
         file (relative to ``folder``), location, value: one row per leak; empty when none.
     """
+    from workbench.plans.pages import unescape_markdown  # plans imports reporting's style
+
     folder = Path(folder)
     raters = {str(r) for r in raters}
     managers = {}
@@ -162,6 +166,8 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.
         suffix = path.suffix.lower()
         if suffix in (".html", ".md") and "people" in path.parent.parts:
             text = path.read_text(encoding="utf-8")
+            if suffix == ".md":
+                text = unescape_markdown(text)
             owner = _page_owner(text, raters | set(allowed))
             ok = allowed.get(owner, {owner}) | ({managers[owner]} if owner in managers else set())
             shown = visible_text(text) if suffix == ".html" else text
