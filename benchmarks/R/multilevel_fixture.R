@@ -10,8 +10,13 @@
 #   lq2002.csv   COMPID, SUB and the 19 items
 #   icc.csv      scale, icc1, icc2 (multilevel's ICC1 and ICC2 of aov(scale ~ COMPID)),
 #                msb, msw, n_groups, n: the ANOVA's mean squares
+#   lq2002_lmer.csv  lme4's REML fit of the leadership and task-significance scales (the mean
+#                of each soldier's items) as 360 ratings, raters nested in ratees:
+#                lmer(score ~ skill + (1 | ratee) + (1 | ratee:skill) + (1 | rater)):
+#                component, variance (and the REML criterion as component "REML")
 #   session.txt  sessionInfo()
 suppressPackageStartupMessages(library(multilevel))
+suppressPackageStartupMessages(library(lme4))
 here <- "tests/fixtures/multilevel"
 data(lq2002)
 items <- grep("^(LEAD|TSIG|HOSTIL)[0-9]", names(lq2002), value = TRUE)
@@ -25,4 +30,16 @@ for (scale in c("LEAD", "TSIG", "HOSTILE")) {
                               n_groups = length(unique(lq2002$COMPID)), n = nrow(lq2002))
 }
 write.csv(do.call(rbind, rows), file.path(here, "icc.csv"), row.names = FALSE)
+long <- rbind(
+  data.frame(ratee = lq2002$COMPID, rater = paste(lq2002$COMPID, lq2002$SUB, sep = "-"),
+             skill = "LEAD", score = rowMeans(lq2002[, sprintf("LEAD%02d", 1:11)])),
+  data.frame(ratee = lq2002$COMPID, rater = paste(lq2002$COMPID, lq2002$SUB, sep = "-"),
+             skill = "TSIG", score = rowMeans(lq2002[, sprintf("TSIG%02d", 1:3)])))
+fit <- lmer(score ~ skill + (1 | ratee) + (1 | ratee:skill) + (1 | rater), data = long,
+            REML = TRUE, control = lmerControl(optimizer = "bobyqa",
+                                                optCtrl = list(rhobeg = 2e-4, rhoend = 2e-11)))
+vc <- as.data.frame(VarCorr(fit))
+out <- data.frame(component = c(vc$grp, "REML"),
+                  variance = c(vc$vcov, as.numeric(REMLcrit(fit))))
+write.csv(out, file.path(here, "lq2002_lmer.csv"), row.names = FALSE)
 writeLines(capture.output(sessionInfo()), file.path(here, "session.txt"))

@@ -13,6 +13,7 @@ from workbench.calibration.calibrate import (
     rater_network,
 )
 from workbench.calibration.handover import calibrated_matrix
+from workbench.calibration.reliability.summary import reliability_table
 from workbench.cli import main
 from workbench.errors import ConfigError, InputError, ModelError
 from workbench.synth.generator import generate_organisation, write_organisation
@@ -255,3 +256,45 @@ def test_cli_reliability_uses_the_survey_scale(tmp_path):
     five = reliability_table(cal, scale=Scale(1, 5, {})).set_index("source")
     np.testing.assert_allclose(written.loc["peer", "rwg"], seven.loc["peer", "rwg"], rtol=1e-6)
     assert seven.loc["peer", "rwg"] > five.loc["peer", "rwg"]
+
+
+def _lq2002_ratings():
+    """R multilevel's lq2002: 2,042 soldiers (raters), each rating their own company (ratee)
+    on two scales (the mean of each scale's items): raters nested in ratees."""
+    d = pd.read_csv(Path(__file__).resolve().parents[1] / "fixtures" / "multilevel"
+                    / "lq2002.csv")
+    scales = {"LEAD": [f"LEAD{i:02d}" for i in range(1, 12)],
+              "TSIG": [f"TSIG{i:02d}" for i in range(1, 4)]}
+    return pd.concat([pd.DataFrame({"ratee": d["COMPID"].astype(str),
+                                    "rater": d["COMPID"].astype(str) + "-" + d["SUB"].astype(str),
+                                    "source": "peer", "skill": skill,
+                                    "score": d[items].mean(axis=1)})
+                      for skill, items in scales.items()], ignore_index=True)
+
+
+def test_raters_nested_in_ratees_are_fitted_together_as_lme4_does():
+    """Each rater rates one ratee (49 groups no rater links): every group is calibrated, with
+    'largest' and 'separate' alike, and the variance components and REML criterion equal
+    lme4's (lmer(score ~ skill + (1|ratee) + (1|ratee:skill) + (1|rater)), fixture made by
+    benchmarks/R/multilevel_fixture.R); what the design does not identify is said."""
+    ratings = _lq2002_ratings()
+    ref = pd.read_csv(Path(__file__).resolve().parents[1] / "fixtures" / "multilevel"
+                      / "lq2002_lmer.csv").set_index("component")["variance"]
+    for connectivity in ("largest", "separate"):
+        with pytest.warns(CalibrationWarning, match="raters nested in ratees: 49 groups"):
+            cal = calibrate_ratings(ratings, connectivity=connectivity)
+        assert cal.scores["person"].nunique() == 49 and "subset" not in cal.scores
+        assert cal.settings["design"] == "raters nested in ratees"
+        assert cal.connectivity["fitted"].all() and len(cal.connectivity) == 49
+        vc = cal.variance_components.set_index("component")["variance"]
+        for ours, theirs in (("ratee", "ratee"), ("ratee:skill", "ratee:skill"),
+                             ("rater", "rater"), ("residual", "Residual")):
+            assert vc[ours] == pytest.approx(ref[theirs], rel=1e-5), ours
+        assert cal.settings["reml_criterion"] == pytest.approx(ref["REML"], abs=1e-6)
+        assert "rater:ratee" in set(cal.dropped["term"])
+        text = cal.summary()
+        assert "Not identified: a rater's leniency apart from their ratee's level" in text
+    with pytest.raises(ModelError, match="49 subsets"):
+        calibrate_ratings(ratings, connectivity="error")
+    table = reliability_table(cal).set_index("source")
+    assert table.loc["peer", "n_ratees"] == 49 and table.loc["peer", "g_coefficient"] > 0

@@ -42,6 +42,12 @@ Connectedness: rater effects and ratee levels are only comparable within a conne
 the rater-ratee network. With ``connectivity="largest"`` (default) the largest part is fitted
 and the others are reported with a warning; ``"separate"`` fits each part on its own (scores
 carry a ``subset`` column and are not comparable across subsets); ``"error"`` refuses.
+When every part holds one ratee (raters nested in ratees: each rater rates one team's leader
+only, as in R multilevel's lq2002) no part can be fitted alone; ``"largest"`` and
+``"separate"`` then fit all parts in one model, whose variance components (ratee, ratee by
+skill, rater = leniency and halo together, residual) the design identifies, with a warning
+and ``settings["design"]``, ``settings["design_note"]`` saying what it does not identify
+(:data:`NESTED_NOTE`). Checked against lme4 on lq2002 (tests/calibration/test_calibrate.py).
 
 Examples
 --------
@@ -495,13 +501,22 @@ def calibrate_ratings(
     _warn_thin_design(data)
     data["subset"] = rater_network(data, waves=waves).to_numpy()
     conn = _connectivity_frame(data)
+    nested = len(conn) > 1 and bool((conn["n_ratees"] == 1).all())
     if len(conn) > 1:
         listing = subsets_listing(conn)
         if connectivity == "error":
             raise ModelError(f"the rater-ratee network falls apart into {len(conn)} subsets "
                              f"whose scores are not comparable ({listing}); choose "
                              "connectivity='largest' or 'separate'")
-    chosen = [1] if connectivity == "largest" else conn["subset"].tolist()
+    if nested:
+        # every rater rates one ratee (raters nested in ratees): no part can be fitted on its
+        # own, and the one random-effects model of all parts is identified (ratee, the
+        # ratee's skills, rater = leniency and halo together, residual); comparable across
+        # ratees only as the model assumes (leniency distributed alike in every group)
+        warnings.warn(NESTED_NOTE.format(n=len(conn)), CalibrationWarning, stacklevel=2)
+        data["subset"] = 1
+        conn_all, conn = conn, _connectivity_frame(data)
+    chosen = [1] if connectivity == "largest" or nested else conn["subset"].tolist()
     models, parts, dropped_terms = {}, [], []
     for subset in chosen:
         part = data[data["subset"] == subset]
@@ -536,7 +551,7 @@ def calibrate_ratings(
             ".connectivity; connectivity='separate' fits each)",
             CalibrationWarning, stacklevel=2)
     dropped = pd.concat(dropped_terms, ignore_index=True)
-    if connectivity != "separate" or len(conn) == 1:
+    if connectivity != "separate" or len(conn) == 1 or nested:
         dropped = dropped.drop(columns="subset")
     for row in dropped.drop_duplicates("term").itertuples():
         warnings.warn(f"term {row.term} not fitted: {row.reason}", CalibrationWarning,
@@ -548,6 +563,7 @@ def calibrate_ratings(
         if terms_policy == "identifiable" else list(requested),
         "terms_policy": terms_policy, "reference": reference, "waves": waves,
         "connectivity": connectivity, "min_ratings": int(min_ratings), "alpha": float(alpha),
+        "design": ("raters nested in ratees" if nested else "crossed"),
         "skill_effects": bool(skill_effects), "scale": [float(scale[0]), float(scale[1])],
         "solver": models[largest].settings["solver"],
         "se_method": models[largest].settings["se_method"],
@@ -557,7 +573,22 @@ def calibrate_ratings(
         **{k: models[largest].settings[k] for k in ("vc_uncertainty_method", "vc_se_increase",
                                                     "vc_terms_held")},
     }
+    if nested:
+        settings["design_note"] = NESTED_NOTE.format(n=len(conn_all))
+        conn = conn_all.assign(fitted=True)
     return _assemble(data, parts, models, conn, dropped, settings)
+
+
+#: What a design with raters nested in ratees identifies and what it does not.
+NESTED_NOTE = (
+    "each rater rates one ratee only (raters nested in ratees: {n} groups that no rater "
+    "links): all are fitted in one model. Identified: the ratee variance, the ratee-by-skill "
+    "variance, one rater variance (a rater's leniency and their halo on their one ratee "
+    "together: the two cannot be told apart) and the residual, hence ICC, r_wg and the "
+    "G-study. Not identified: a rater's leniency apart from their ratee's level; the "
+    "calibrated scores correct for leniency only by shrinking towards the mean, and they "
+    "are comparable across ratees only under the model's assumption that leniency is "
+    "distributed alike in every group")
 
 
 def _warn_thin_design(data: pd.DataFrame) -> None:
@@ -573,7 +604,8 @@ def _warn_thin_design(data: pd.DataFrame) -> None:
 
 
 def _assemble(data, parts, models, conn, dropped, settings):
-    separate = settings["connectivity"] == "separate" and len(conn) > 1
+    separate = (settings["connectivity"] == "separate" and len(conn) > 1
+                and settings["design"] == "crossed")
     scores, raters, sources, variances = [], [], [], []
     for subset, cells, rater_eff, source_eff in parts:
         for frame, out in ((cells, scores), (rater_eff, raters), (source_eff, sources),

@@ -142,7 +142,9 @@ class Calibration(Result):
         if "vc_uncertainty_method" in self.settings:
             line = vc_summary(self.settings)
             head.append(line[0].upper() + line[1:])
-        if len(conn) > 1:
+        if self.settings.get("design_note"):
+            head.append(f"Design: {self.settings['design_note']}.")
+        elif len(conn) > 1:
             head.append(f"Rater network: {len(conn)} disconnected subsets, "
                         f"{int(conn['fitted'].sum())} fitted")
         sections = [("", "\n".join(head))]
