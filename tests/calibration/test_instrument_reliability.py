@@ -392,3 +392,17 @@ def test_fisher_scoring_bootstrap_fit_equals_the_polished_fit():
     exact = fit_one_factor(cov_b, n_obs=len(answers))
     np.testing.assert_allclose(quick.loadings, exact.loadings, atol=1e-7)
     assert stats.pearsonr(quick.residuals, exact.residuals)[0] > 0.999999
+
+
+def test_client_text_in_skill_and_item_names_stays_text(tmp_path):
+    from tests.test_escaping import PAYLOADS, assert_inert
+
+    answers = pd.read_csv(FIXTURES / "unreversed.csv")  # u3 flagged: its name is in a message
+    names = {"u1": PAYLOADS[1], "u2": PAYLOADS[2], "u3": PAYLOADS[3], "u4": PAYLOADS[4],
+             "u5": "=HYPERLINK(\"http://x\")"}
+    long = _as_long(answers.rename(columns=names), skill=PAYLOADS[0])
+    res = estimate_instrument_reliability(long, n_boot=0, g_study=False)
+    assert_inert(res._repr_html_(), [PAYLOADS[0], PAYLOADS[3]])
+    folder = res.save(tmp_path / "out")
+    items = (folder / "instrument_items.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in items  # neutralised for spreadsheets
