@@ -32,6 +32,7 @@ from workbench.tables.validate import (
     OPEN_SCALE,
     case_collisions,
     load_rows,
+    reporting_lines,
     scale_from_table,
 )
 
@@ -300,6 +301,7 @@ def load_organisation(
                 tables[table], rows[table] = typed, numbers
     files = {t: str(p) for t, p in paths.items()}
     problems += case_collisions(tables, rows, files)
+    problems += reporting_lines(tables, rows, files)
     problems += _cross_checks(tables, rows, files)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)

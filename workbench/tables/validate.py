@@ -47,6 +47,7 @@ __all__ = [
     "InputWarning",
     "ID_DOMAINS",
     "case_collisions",
+    "reporting_lines",
     "MAX_ROWS_PER_PROBLEM",
     "MIN_WAVE_SHARE",
     "load_table",
@@ -271,6 +272,7 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
                      "a self rating whose rater is not the ratee")
             out.rows(same & ~is_self & typed["source"].notna().to_numpy(), typed["source"],
                      shown("source"), "the rater is the ratee but the source is not 'self'")
+            _two_relationships(typed, out, shown("source"))
     elif table == "people":
         duplicates(["person"], "person: listed on an earlier row")
     elif table == "framework":
@@ -295,6 +297,92 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
     elif table == "paths":
         duplicates(["role", "next_role"], "(role, next_role): listed on an earlier row")
         negative("typical_months")
+
+
+def _rows_text(numbers) -> str:
+    numbers = [int(n) for n in pd.unique(np.asarray(numbers))]
+    more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+    return ", ".join(map(str, numbers[:5])) + more
+
+
+def _two_relationships(typed: pd.DataFrame, out: _Collector, shown: str) -> None:
+    """One rater with two relationships to one ratee in one wave (manager on some skills, peer
+    on others) is an error listing the pairs: the calibration gives each source its own effect,
+    so one of the two is wrong and which cannot be told."""
+    keys = ["ratee", "rater"] + (["wave"] if "wave" in typed else [])
+    rated = typed[keys + ["source"]].dropna()
+    if rated.empty:
+        return
+    counts = rated.groupby(keys, sort=False)["source"].nunique()
+    clashes = counts[counts > 1]
+    if clashes.empty:
+        return
+    positions = pd.Series(np.arange(len(typed)), index=typed.index)
+    for key in clashes.index[:MAX_ROWS_PER_PROBLEM]:
+        mask = np.ones(len(rated), dtype=bool)
+        for name, value in zip(keys, key, strict=True):
+            mask &= (rated[name] == value).to_numpy()
+        pair = rated[mask]
+        parts = []
+        for source, group in pair.groupby("source", sort=False):
+            rows = out.row_numbers[positions[group.index].to_numpy()]
+            parts.append(f"{source!r} on row(s) {_rows_text(rows)}")
+        wave = f" in wave {key[2]}" if len(key) > 2 else ""
+        first = out.row_numbers[positions[pair.index[0]]]
+        out.problems.append(Problem(
+            out.file, int(first), shown,
+            f"rater {key[1]!r} has two relationships to ratee {key[0]!r}{wave}: "
+            + " and ".join(parts) + "; a rater has one relationship to a person in a wave "
+            "(the calibration gives each source its own effect): correct the source",
+            " / ".join(map(str, key[:2]))))
+    if len(clashes) > MAX_ROWS_PER_PROBLEM:
+        out.whole(f"... and {len(clashes) - MAX_ROWS_PER_PROBLEM} more (ratee, rater) pair(s) "
+                  "with two relationships", column=shown)
+
+
+def reporting_lines(tables: Mapping, rows: Mapping, files: Mapping) -> list[Problem]:
+    """Ratings whose source contradicts the people file's reporting line: errors.
+
+    The rule: a rater whose manager (in the people file) is the ratee is the ratee's direct
+    report, so a 'manager' rating from them contradicts the people file; so does a
+    'direct_report' rating from the ratee's own manager. Other sources are not checked against
+    the people file (a skip-level manager or a matrix manager may rate as 'manager'). Each
+    (ratee, rater) pair is listed with its rows.
+    """
+    ratings, people = tables.get("ratings"), tables.get("people")
+    if (ratings is None or people is None or "manager" not in people
+            or not {"ratee", "rater", "source"} <= set(ratings.columns)):
+        return []
+    manager_of = dict(zip(people["person"], people["manager"], strict=True))
+    rater_boss = ratings["rater"].map(manager_of)
+    ratee_boss = ratings["ratee"].map(manager_of)
+    inverted = {
+        "manager": ((ratings["source"] == "manager") & (rater_boss == ratings["ratee"])).to_numpy(),
+        "direct_report": ((ratings["source"] == "direct_report")
+                          & (ratee_boss == ratings["rater"])).to_numpy(),
+    }
+    numbers = rows.get("ratings")
+    problems = []
+    for source, mask in inverted.items():
+        if not mask.any():
+            continue
+        hit = ratings[mask]
+        pairs = hit.groupby(["ratee", "rater"], sort=False).groups
+        for i, ((ratee, rater), index) in enumerate(pairs.items()):
+            if i == MAX_ROWS_PER_PROBLEM:
+                problems.append(Problem(str(files.get("ratings")), None, "source",
+                                        f"... and {len(pairs) - i} more pair(s) rated as "
+                                        f"{source!r} against the people file"))
+                break
+            at = numbers[ratings.index.get_indexer(index)] if numbers is not None else []
+            line = (f"{rater!r} reports to {ratee!r}" if source == "manager"
+                    else f"{ratee!r} reports to {rater!r}")
+            problems.append(Problem(
+                str(files.get("ratings")), int(at[0]) if len(at) else None, "source",
+                f"{rater!r} rated {ratee!r} as {source!r} on row(s) {_rows_text(at)}, but the "
+                f"people file ({files.get('people')}) says {line}: correct the source or the "
+                "people file's manager", source))
+    return problems
 
 
 def _select_waves(typed: pd.DataFrame, waves, origin: dict, out: _Collector) -> pd.DataFrame:
