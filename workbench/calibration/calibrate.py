@@ -19,7 +19,7 @@ at the estimated variances), plus, with ``vc_uncertainty`` (by default up to 200
 variance components' own uncertainty (:mod:`workbench.calibration.mixed.vc_uncertainty`). Intervals are
 ``score +/- z * se`` (normal). With more than 1,500 crossed levels (raters) the variance
 components are found by the iterative solver of :mod:`workbench.calibration.mixed.model` (they
-agree with the exact REML optimum to about 1e-3); the scores, their standard errors and the
+agree with the exact REML optimum within about 6e-3, relative, on the real fixtures); the scores, their standard errors and the
 REML criterion are then still computed exactly at that estimate, including the covariance
 between a ratee's raters' effects, up to 10,000 raters; above that the inverse is estimated
 (see :mod:`workbench.calibration.mixed.model` and ``docs/calibration.md`` for the accuracy).
