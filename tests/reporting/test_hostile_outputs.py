@@ -4,8 +4,9 @@ Every text column of every input table carries markup and spreadsheet formulas
 (:mod:`tests.reporting.hostile`); the four analyses run once (``workbench run``) and notebook 00
 (the explorer) runs on the same data. Then:
 
-* without a browser, the report, every person page and the explorer's HTML are parsed: no
-  element or event handler comes from the data, and the payloads are there as text;
+* without a browser, the report, every person page (HTML, and Markdown as a viewer renders
+  it) and the explorer's HTML are parsed: no element or event handler comes from the data,
+  and the payloads are there as text;
 * in a headless chromium, the same pages are opened: no dialog fires, no script, svg, iframe
   or non-embedded image exists, no element has an event-handler attribute;
 * every CSV file for people has no cell a spreadsheet would run; the machine files keep the
@@ -122,6 +123,21 @@ def test_no_page_has_markup_from_the_data(hostile):
         assert parsed.foreign == [], f"{path.name}: elements from data {parsed.foreign}"
         assert parsed.handlers == [], f"{path.name}: event handlers {parsed.handlers}"
         assert all(src.startswith("data:image/") for src in parsed.images), path.name
+
+
+def test_markdown_pages_have_no_markup_from_the_data(hostile):
+    import mistune
+
+    from workbench.plans.pages import unescape_markdown
+
+    render = mistune.create_markdown(escape=False, plugins=["table"])  # HTML let through
+    pages = sorted(hostile["run_dir"].rglob("people/*.md"))
+    assert len(pages) == 80
+    for path in pages:
+        md = path.read_text(encoding="utf-8")
+        parsed = Parsed(render(md))
+        assert (parsed.foreign, parsed.handlers, parsed.images) == ([], [], []), path.name
+        assert any(p in unescape_markdown(md) for p in HTML_PAYLOADS), path.name
 
 
 def test_the_payloads_are_shown_as_text(hostile):

@@ -159,6 +159,20 @@ def _neutral_label(label):
     return _neutral(label)
 
 
+def _neutral_column(column: pd.Series) -> pd.Series:
+    # the first characters in one vectorised step; only the few hits are looked at one by one
+    try:
+        first = column.str.slice(0, 1)
+    except AttributeError:  # an object column without text
+        return column
+    hit = first.isin(FORMULA_PREFIXES).to_numpy(dtype=bool)
+    if not hit.any():
+        return column
+    column = column.copy()
+    column[hit] = column[hit].map(_neutral)
+    return column
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` safe to open in a spreadsheet: formula-like text gets a leading ``'``.
 
@@ -178,7 +192,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for j in range(out.shape[1]):
         column = out.iloc[:, j]
         if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
-            out.isetitem(j, column.map(_neutral))
+            out.isetitem(j, _neutral_column(column))
     out.columns = out.columns.map(_neutral_label)
     out.index = out.index.map(_neutral_label)
     return out
