@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from workbench.calibration.reliability.instrument import estimate_instrument_reliability
@@ -43,3 +45,16 @@ def test_calibrate_refuses_a_negative_instrument_boot(tmp_path, capsys):
                  "--out", str(tmp_path / "out")]) == 2
     assert "--instrument-boot=-1" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_calibrate_on_a_survey_export_takes_reverse_keying_from_the_instrument(tmp_path):
+    exports = Path(__file__).parents[1] / "fixtures" / "exports"
+    assert main(["calibrate", str(exports / "qualtrics.csv"), "--mapping",
+                 str(exports / "qualtrics.yaml"), "--instrument-boot", "0", "--out",
+                 str(tmp_path / "out")]) == 0
+    items = pd.read_csv(tmp_path / "out" / "instrument" / "instrument_items.csv")
+    truth = pd.read_csv(exports / "truth_items.csv")
+    assert set(items.loc[items["reversed"], "item"]) == set(truth.loc[truth["reverse"], "item"])
+    # the reader reversed them: none runs against its competency
+    assert (items.loc[items["source"] == "others", "item_rest_r"] > 0).all()
+    assert set(items["item"]) == set(truth["item"])
