@@ -483,13 +483,13 @@ def calibrate_ratings(
     requested = _check_options(terms, reference, waves, connectivity, min_ratings, alpha,
                                terms_policy)
     check_choice("vc_uncertainty", vc_uncertainty, VC_UNCERTAINTY)
+    if scale is not None:
+        scale = check_scale("scale", scale)
     data = _prepare(ratings, waves)
     _check_identifiable(data)
     _check_reference(data, reference)
     if scale is None:
         scale = (float(data["score"].min()), float(data["score"].max()))
-    else:
-        scale = check_scale("scale", scale)
     if min_ratings > 1:
         n = data.groupby(["ratee", "wave"])["score"].transform("size")
         dropped = data.loc[n < min_ratings, "ratee"].nunique()
