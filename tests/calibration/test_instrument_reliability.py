@@ -406,3 +406,12 @@ def test_client_text_in_skill_and_item_names_stays_text(tmp_path):
     folder = res.save(tmp_path / "out")
     items = (folder / "instrument_items.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in items  # neutralised for spreadsheets
+
+
+def test_two_item_scales_get_alpha_but_no_omega():
+    answers = pd.read_csv(FIXTURES / "clean.csv")[["c4", "c5"]]
+    row = estimate_instrument_reliability(_as_long(answers), n_boot=10,
+                                          g_study=False).scales.iloc[0]
+    r = answers.corr().iloc[0, 1]
+    assert row["std_alpha"] == pytest.approx(2 * r / (1 + r))  # Spearman-Brown for k = 2
+    assert np.isnan(row["omega"]) and "not identified" in row["note"]

@@ -379,8 +379,13 @@ def _scale(wide, *, alpha, n_boot, rng, min_respondents, low, high, resample):
                                 alpha=alpha)
             row.update(alpha=stats_["alpha"], ci_low=ci[0], ci_high=ci[1],
                        std_alpha=stats_["std_alpha"], mean_r=stats_["mean_r"])
+            if wide.shape[1] < 3:  # 3 covariances, 4 parameters
+                row["note"] = "two items: a one-factor model is not identified, no omega"
+                return row, _item_rows(wide, stats_, loadings, low, high), corr
             fit = fit_one_factor(stats_["cov"], n_obs=values.shape[0])
-            if fit.converged and not fit.heywood:
+            if not fit.converged:
+                row["note"] = "the one-factor model did not converge: no omega"
+            elif not fit.heywood:
                 loadings = fit.loadings
                 o_low, o_high, used = _omega_interval(values, fit, alpha=alpha,
                                                       n_boot=n_boot, rng=rng,
@@ -388,7 +393,8 @@ def _scale(wide, *, alpha, n_boot, rng, min_respondents, low, high, resample):
                 row.update(omega=omega_total(fit.loadings, fit.residuals),
                            omega_ci_low=o_low, omega_ci_high=o_high, n_boot=used)
             else:
-                row["note"] = "one-factor model improper (a residual variance <= 0): no omega"
+                row["note"] = ("one-factor model improper (a residual variance <= 0): "
+                               "no omega")
     return row, _item_rows(wide, stats_, loadings, low, high), corr
 
 
