@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.checks import check_scale
@@ -154,7 +155,28 @@ def catalog_frame(catalog):
                 "expected_gain_se"):
         cat[col] = pd.to_numeric(cat[col], errors="coerce")
     cat["cost"] = cat["cost"].fillna(0.0)
+    _refuse_timeless(cat)
     return cat[CATALOG_COLUMNS]
+
+
+def _refuse_timeless(cat):
+    """An activity with no hours or no weeks would be planned as free and still credited a
+    gain: every such activity is named in one InputError (a mentoring relationship states the
+    mentee's hours like any other activity)."""
+    problems = []
+    for col, unit in (("hours", "hours a learner spends"), ("weeks", "weeks it runs over")):
+        values = cat[col].to_numpy(dtype=float)
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            names = pd.unique(cat.loc[bad, "activity"].astype(str))
+            problems.append(Problem(
+                "catalog", None, col,
+                f"activit{'y' if len(names) == 1 else 'ies'} {', '.join(map(repr, names[:25]))}"
+                f"{' ...' if len(names) > 25 else ''} {'has' if len(names) == 1 else 'have'} no "
+                f"{col} (0 or missing): a plan would take it as free and credit its gain; give "
+                f"the {unit}", str(names[0])))
+    if problems:
+        raise InputError(problems)
 
 
 def start_date(start):

@@ -288,6 +288,14 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
             out.rows(lo > hi, hi, shown("level_to"), "'level_to' is below 'level_from'")
         for name in ("hours", "weeks", "cost"):
             negative(name)
+        for name, unit in (("hours", "the hours a learner spends (a mentoring relationship: "
+                                     "the mentee's hours)"),
+                           ("weeks", "the weeks it runs over")):
+            if name in typed and "activity" in typed:
+                none = typed[name].to_numpy(dtype=float) == 0
+                out.rows(none, typed["activity"], shown(name),
+                         f"the activity takes no time ('{name}' is 0): a plan would take it as "
+                         f"free and credit its gain; give {unit}")
     elif table == "enrollments":
         if {"start", "end"} <= set(typed.columns):
             late = (typed["end"] < typed["start"]).to_numpy()
