@@ -356,6 +356,11 @@ def test_results_render_and_save_without_overwriting(tmp_path):
             "g_study_items_components.csv"} <= {p.name for p in folder.iterdir()}
     with pytest.raises(WorkbenchError, match="never overwritten"):
         res.save(folder)
+    tidy = res.conf_int()
+    omega = tidy[(tidy["statistic"] == "omega") & (tidy["source"] == "peer")].iloc[0]
+    scale = res.scales[res.scales["source"] == "peer"].iloc[0]
+    assert (omega["estimate"], omega["ci_low"], omega["ci_high"]) == (
+        scale["omega"], scale["omega_ci_low"], scale["omega_ci_high"])
     fig = plot_item_correlations(res, skill="s", source="peer")
     assert fig.axes[0].get_title() == "s (peer): inter-item correlations"
 

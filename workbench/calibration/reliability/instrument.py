@@ -526,6 +526,18 @@ class InstrumentReliability(Result):
         """The scales table."""
         return self.scales.copy()
 
+    def conf_int(self) -> pd.DataFrame:
+        """Alpha and omega with their intervals in the package's vocabulary: skill, source,
+        statistic ("alpha" or "omega"), estimate, ci_low, ci_high, n."""
+        keys = ["skill", "source"]
+        alpha = self.scales[[*keys, "alpha", "ci_low", "ci_high", "n"]].rename(
+            columns={"alpha": "estimate"}).assign(statistic="alpha")
+        omega = self.scales[[*keys, "omega", "omega_ci_low", "omega_ci_high", "n"]].rename(
+            columns={"omega": "estimate", "omega_ci_low": "ci_low", "omega_ci_high": "ci_high"}
+        ).assign(statistic="omega")
+        both = pd.concat([alpha, omega], ignore_index=True)
+        return both[[*keys, "statistic", "estimate", "ci_low", "ci_high", "n"]]
+
     def _sections(self) -> list:
         out = [("Flags", list(self.flags["message"]) or "(none)"),
                ("Scales", self.scales.drop(columns=["n_boot"]))]
