@@ -99,13 +99,60 @@ def test_same_seed_same_organisation():
 
 
 def test_committed_demo_is_the_generator_output():
+    # workbench demo-data --out data/demo --people 300 --seed 2026 --items 3 --export qualtrics
     demo = load_organisation(DEMO)
-    fresh = generate_organisation(300, seed=2026)
-    assert len(demo.ratings) == len(fresh.ratings)
-    np.testing.assert_array_equal(demo.ratings["score"], fresh.ratings["score"])
-    assert demo.ratings["rater"].tolist() == fresh.ratings["rater"].tolist()
+    fresh = generate_organisation(300, seed=2026, items_per_skill=3)
+    order = {item: k for k, item in enumerate(fresh.instrument["item"])}
+    ratings = (fresh.ratings.assign(_k=fresh.ratings["item"].map(order))
+               .sort_values(["wave", "ratee", "rater", "_k"], kind="stable"))
+    assert len(demo.ratings) == len(ratings)
+    np.testing.assert_array_equal(demo.ratings["score"], ratings["score"])
+    assert demo.ratings["rater"].tolist() == ratings["rater"].tolist()
+    assert demo.ratings["item"].tolist() == ratings["item"].tolist()
     truth = pd.read_csv(DEMO / "truth" / "rater_effects.csv")
     np.testing.assert_allclose(truth["leniency"], fresh.truth["rater_effects"]["leniency"])
+    items = pd.read_csv(DEMO / "truth" / "items.csv")
+    np.testing.assert_allclose(items["difficulty"], fresh.truth["items"]["difficulty"])
+
+
+def test_the_demo_ships_both_ways():
+    """The engagement file reads the Qualtrics export; it gives the long file's ratings."""
+    from workbench.runs.engagement import load_engagement
+
+    engagement = load_engagement(DEMO / "engagement.yaml")
+    assert engagement.files["ratings"].name == "survey_export.csv"
+    from_export = engagement.load_organisation()
+    pd.testing.assert_frame_equal(from_export.ratings, load_organisation(DEMO).ratings)
+    assert from_export.survey.shape == "qualtrics"
+    assert from_export.item_counts["n_not_observed"].sum() > 0
+
+
+def test_items_do_not_change_the_rest_of_the_organisation():
+    plain = generate_organisation(60, seed=4)
+    items = generate_organisation(60, seed=4, items_per_skill=4)
+    for table in ("people", "framework", "catalog", "enrollments"):
+        pd.testing.assert_frame_equal(getattr(plain, table), getattr(items, table))
+    for name, frame in plain.truth.items():
+        pd.testing.assert_frame_equal(frame, items.truth[name])
+    assert "item" not in plain.ratings and plain.instrument is None
+    per_pair = items.ratings.groupby(["ratee", "rater", "skill", "wave"])["item"].nunique()
+    assert per_pair.max() == 4
+    assert items.instrument["reverse"].eq("yes").sum() == 2
+
+
+def test_item_difficulties_are_recovered():
+    """Each item's mean minus its skill's mean estimates the item's known difficulty."""
+    org = generate_organisation(400, seed=6, n_waves=1, items_per_skill=4, rounding=None,
+                                missing_rate=0.0)
+    r = org.ratings
+    item_mean = r.groupby("item")["score"].mean()
+    skill_mean = r.groupby("skill")["score"].mean()
+    truth = org.truth["items"].set_index("item")
+    estimate = item_mean[truth.index] - skill_mean[truth["skill"]].to_numpy()
+    # SE of an item mean here is about sd_item / sqrt(n ratings) ~ 0.35 / sqrt(2,600) ~ 0.007;
+    # clipping to the 1-5 scale pulls the largest difficulties in by a few hundredths
+    np.testing.assert_allclose(estimate, truth["difficulty"], atol=0.06)
+    assert np.corrcoef(estimate, truth["difficulty"])[0, 1] > 0.99
 
 
 def test_generated_tables_pass_validation(tmp_path):

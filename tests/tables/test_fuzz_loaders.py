@@ -31,7 +31,10 @@ def _check_contract(frame: pd.DataFrame) -> None:
     assert frame["source"].isin(SOURCES).all()
     scores = frame["score"].to_numpy(dtype=float)
     assert np.isfinite(scores).all() and Scale().contains(scores).all()
-    assert not frame.duplicated(["ratee", "rater", "skill", "wave"]).any()
+    key = ["ratee", "rater", "skill", "wave"] + (["item"] if "item" in frame else [])
+    assert not frame.duplicated(key).any()
+    if "item" in frame:
+        assert frame["item"].map(lambda v: isinstance(v, str) and v != "").all()
     is_self = frame["source"] == "self"
     assert (frame.loc[is_self, "ratee"] == frame.loc[is_self, "rater"]).all()
 

@@ -38,7 +38,7 @@ from workbench.checks import check_integer
 from workbench.errors import ConfigError, Problem, WorkbenchError, format_problems
 from workbench.runs.parameters import NotebookSpec, check_values, notebook_spec, resolve_path
 from workbench.runs.snapshot import SNAPSHOT_FILE, open_snapshot
-from workbench.tables.columns import TABLES
+from workbench.tables.columns import SUFFIXES, TABLES
 from workbench.tables.mapping import ColumnMapping, read_yaml
 from workbench.tables.organisation import Organisation, find_table_files, load_organisation
 
@@ -136,6 +136,15 @@ class Engagement:
         """Every data file the run reads (table -> path), found as the loader finds them."""
         found = find_table_files(self.folder) if self.folder is not None else {}
         found.update(self.files)
+        instrument = self.mapping.survey.get("instrument")
+        places = [Path(found["ratings"]).parent] if "ratings" in found else []
+        places += [self.folder] if self.folder is not None else []
+        names = [instrument] if isinstance(instrument, str) else [
+            f"instrument{suffix}" for suffix in SUFFIXES]
+        for place in places:  # the survey's instrument is an input too (as the reader finds it)
+            hits = [Path(place) / name for name in names if (Path(place) / name).is_file()]
+            if hits and "instrument" not in found:
+                found["instrument"] = hits[0]
         return {table: Path(path) for table, path in found.items()}
 
     def load_organisation(self) -> Organisation:

@@ -260,6 +260,10 @@ def _check_rules(typed: pd.DataFrame, table: str, origin: dict, out: _Collector,
     if table == "ratings":
         on_scale("score")
         if "item" in typed:
+            # an item-level file: a rating without its item cannot be told from the others
+            no_item = typed["item"].isna().to_numpy()
+            out.rows(no_item, typed["item"].fillna(""), shown("item"),
+                     "'item' is empty (the file gives items on other rows)")
             duplicates(["ratee", "rater", "skill", "item", "wave"], "rating: the same (ratee, "
                        "rater, skill, item, wave) appears on an earlier row")
         else:
