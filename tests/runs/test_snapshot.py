@@ -46,3 +46,14 @@ def test_a_copy_without_its_description_is_validated_in_full(demo, tmp_path):
     org = open_snapshot(folder)
     pd.testing.assert_frame_equal(org.ratings.reset_index(drop=True),
                                   demo.ratings.reset_index(drop=True))
+
+
+def test_the_copy_keeps_a_survey_exports_item_counts(tmp_path):
+    """The demo engagement reads a Qualtrics export: its not-observed counts reach notebooks."""
+    org = open_organisation(engagement_file="data/demo/engagement.yaml")
+    assert org.item_counts is not None and org.item_counts["n_not_observed"].sum() > 0
+    folder = snapshot_inputs(org, tmp_path / "inputs")
+    fast = open_organisation(str(folder))
+    pd.testing.assert_frame_equal(fast.item_counts, org.item_counts)
+    assert fast.anonymous_raters is False
+    pd.testing.assert_frame_equal(fast.ratings, org.ratings.reset_index(drop=True))

@@ -207,3 +207,19 @@ def test_an_activity_targeting_several_skills_counts_once_per_person():
     assert completers.sum() > 100
     np.testing.assert_allclose(gain[completers.to_numpy()], [[0.3, 0.2]] * completers.sum())
     np.testing.assert_array_equal(gain[~completers.to_numpy()], 0.0)
+
+
+def test_cli_demo_data_writes_the_survey_both_ways(tmp_path, capsys):
+    from workbench.cli import main
+
+    out = tmp_path / "org"
+    assert main(["demo-data", "--out", str(out), "--people", "40", "--seed", "3", "--items",
+                 "2", "--export", "grid"]) == 0
+    long = load_organisation(out)
+    export = load_organisation(out, ratings=out / "survey_export.csv",
+                               mapping=out / "survey_mapping.yaml")
+    pd.testing.assert_frame_equal(export.ratings, long.ratings)
+    assert export.survey.shape == "grid"
+    assert main(["demo-data", "--out", str(tmp_path / "b"), "--export", "grid"]) == 2
+    assert "--export needs --items" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

@@ -51,8 +51,15 @@ def snapshot_inputs(org: Organisation, folder: Path) -> Path:
         frame = getattr(org, table, None)
         if frame is not None:
             path = folder / f"{table}.parquet"
-            frame.to_parquet(path, index=False)
+            # attrs hold the file name and, for item-level ratings, the item counts (a table):
+            # those are written beside it, not into the Parquet metadata
+            frame.copy(deep=False).pipe(_without_attrs).to_parquet(path, index=False)
             files[table] = file_sha256(path)
+    extra = {}
+    if org.item_counts is not None:
+        path = folder / "item_counts.parquet"
+        org.item_counts.to_parquet(path, index=False)
+        extra["item_counts"] = file_sha256(path)
     scale = org.scale
     values = sorted(set(scale.anchors) | {float(scale.min), float(scale.max)})
     path = folder / "scale.parquet"
@@ -64,6 +71,8 @@ def snapshot_inputs(org: Organisation, folder: Path) -> Path:
         "scale": {"min": float(scale.min), "max": float(scale.max),
                   "anchors": [[float(v), label] for v, label in scale.anchors.items()]},
         "warnings": [asdict(p) for p in org.warnings],
+        "item_counts": extra.get("item_counts"),
+        "anonymous_raters": bool(org.anonymous_raters),
     }
     (folder / SNAPSHOT_FILE).write_text(json.dumps(description, indent=1), encoding="utf-8")
     return folder
@@ -99,10 +108,24 @@ def open_snapshot(folder: str | Path) -> Organisation:
             frame.attrs["file"] = str(path)
             tables[table] = frame
     scale = description["scale"]
+    counts = None
+    if description.get("item_counts"):
+        path = folder / "item_counts.parquet"
+        if file_sha256(path) == description["item_counts"]:
+            counts = pd.read_parquet(path)
+    anonymous = bool(description.get("anonymous_raters", False))
+    tables["ratings"].attrs["anonymous_raters"] = anonymous
     return Organisation(
         **tables,
         scale=Scale(min=scale["min"], max=scale["max"],
                     anchors={float(v): label for v, label in scale["anchors"]}),
         files={name: str(folder / f"{name}.parquet") for name in files},
         problems=[Problem(**p) for p in description.get("warnings", [])],
+        item_counts=counts,
+        anonymous_raters=anonymous,
     )
+
+
+def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.attrs = {}
+    return frame

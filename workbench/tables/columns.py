@@ -16,9 +16,10 @@ it always was (one score per ratee, rater, skill and wave). With one:
 * a **"not observed"** answer ("N/A", "Not observed", "Unable to rate", "Don't know", blank) is
   missing, never a low score: it has **no row** in the ratings table (every later stage can
   trust that scores are finite), and it is **counted** instead, per item, skill, source and
-  wave, in the item-counts table (:data:`ITEM_COUNT_COLUMNS`; ``Organisation.item_counts``,
-  also in ``ratings.attrs["item_counts"]``), whose ``n_not_observed / n_responses`` is the
-  not-observed rate psychometrics reports;
+  wave, in the item-counts table (:data:`ITEM_COUNT_COLUMNS`; ``Organisation.item_counts``
+  and ``SurveyReading.item_counts``; not in ``ratings.attrs``, which pandas compares and
+  copies in every concat), whose ``n_not_observed / n_responses`` is the not-observed rate
+  psychometrics reports;
 * when the export has a response id but no rater identity, each response is its own rater:
   ``rater`` is the response id (the ratee's own id for a self rating) and
   ``Organisation.anonymous_raters`` (and ``ratings.attrs["anonymous_raters"]``) is True.

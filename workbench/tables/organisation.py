@@ -314,7 +314,7 @@ def load_organisation(
         scale=the_scale,
         files=files,
         problems=problems,
-        item_counts=tables["ratings"].attrs.get("item_counts"),
+        item_counts=survey.item_counts if survey is not None else None,
         anonymous_raters=bool(tables["ratings"].attrs.get("anonymous_raters", False)),
         survey=survey,
         paths=tables.get("paths"),

@@ -557,9 +557,9 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
     tuple or None
         None when the file is in the contract's long shape (read it as a table); otherwise
         ``(ratings, problems, row_numbers, reading)``: the typed ratings (``item`` column;
-        ``attrs`` ``item_counts`` and ``anonymous_raters``), the problems found (warnings
-        only when ``ratings`` is not None), each rating's row in the file, and the
-        :class:`SurveyReading`.
+        ``attrs["anonymous_raters"]``), the problems found (warnings only when ``ratings`` is
+        not None), each rating's row in the file, and the :class:`SurveyReading` (with the
+        not-observed counts, ``reading.item_counts``).
 
     Raises
     ------
@@ -610,7 +610,9 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
     problems += score_problems
     if any(p.severity == "error" for p in problems):
         return None, problems, np.array([], int), None
-    ratings.attrs.update(file=file, item_counts=counts, anonymous_raters="rater" not in ids)
+    # the counts travel beside the ratings (Organisation.item_counts, reading.item_counts), not
+    # in attrs: pandas compares and deep-copies attrs in every concat, a table there breaks it
+    ratings.attrs.update(file=file, anonymous_raters="rater" not in ids)
     reading = _reading(file, shape, n_read, int((~finished).sum()), finished_by, settings,
                        typed, ratings, instrument, found, counts, label_table, dropped,
                        "rater" not in ids, problems)
