@@ -21,10 +21,9 @@ Examples
 from __future__ import annotations
 
 from workbench._lazy import lazy_exports
+from workbench._version import __version__  # noqa: F401
 
-__version__ = "0.1.0"
-
-SUBPACKAGES = ("errors", "checks", "results", "tables", "synth", "calibration", "simulation",
-               "profiles", "impact", "plans", "runs", "reporting")
+SUBPACKAGES = ("errors", "checks", "results", "writers", "presentation", "tables", "synth",
+               "calibration", "simulation", "profiles", "impact", "plans", "runs", "reporting")
 
 __getattr__, __dir__ = lazy_exports(globals(), SUBPACKAGES)

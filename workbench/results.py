@@ -182,7 +182,7 @@ class Result:
         Path
             The folder.
         """
-        from workbench.tables.writers import new_output_dir, write_csv
+        from workbench.writers import new_output_dir, write_csv
 
         settings = getattr(self, "settings", None)
         # checked before the folder is made: a refused value leaves nothing behind

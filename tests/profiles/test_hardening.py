@@ -11,12 +11,8 @@ import pytest
 
 from workbench.cli import main
 from workbench.errors import ConfigError, InputError
-from workbench.profiles.select import (
-    MIN_PROFILE_SIZE,
-    NUMBERS_PER_PARAMETER,
-    ProfileWarning,
-    find_profiles,
-)
+from workbench.profiles.inputs import ProfileWarning
+from workbench.profiles.select import MIN_PROFILE_SIZE, NUMBERS_PER_PARAMETER, find_profiles
 
 QUICK = dict(n_bootstrap=0, vlmr=False)
 

@@ -12,8 +12,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from workbench.errors import ConfigError, InputError, ModelError
 from workbench.profiles.gaussian_mixture import fit_mixture, sample_mixture
+from workbench.profiles.inputs import ProfileWarning
 from workbench.profiles.likelihood_ratio import vlmr_test
-from workbench.profiles.select import ProfileModel, ProfileWarning, find_profiles
+from workbench.profiles.select import ProfileModel, find_profiles
 from workbench.profiles.structures import STRUCTURES, n_parameters
 from workbench.synth.generator import generate_organisation
 

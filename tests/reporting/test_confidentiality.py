@@ -118,7 +118,7 @@ def test_the_report_shows_no_column_codes(tmp_path_factory):
 
 def test_rater_ids_are_found_in_neutralised_csv_cells_and_escaped_markdown(tmp_path):
     from workbench.plans.pages import render_person_page
-    from workbench.tables.writers import write_csv
+    from workbench.writers import write_csv
 
     raters = ["=R1", "emp_02", "P01"]
     write_csv(pd.DataFrame({"person": ["P01"], "note": ["=R1"]}), tmp_path / "focus.csv")

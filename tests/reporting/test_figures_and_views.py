@@ -13,8 +13,8 @@ matplotlib.use("Agg")
 
 from workbench.calibration import calibrate_ratings, reliability_report  # noqa: E402
 from workbench.errors import ConfigError  # noqa: E402
+from workbench.presentation.labels import source_label  # noqa: E402
 from workbench.reporting import figures, views  # noqa: E402
-from workbench.reporting.labels import source_label  # noqa: E402
 from workbench.synth.generator import generate_organisation  # noqa: E402
 
 

@@ -28,7 +28,7 @@ from tests.runs.engagements import FAST, write_engagement
 from workbench.cli import main
 from workbench.escaping import escape_html
 from workbench.runs.engagement import DEFAULT_NOTEBOOKS
-from workbench.tables.writers import MACHINE_FILES
+from workbench.writers import MACHINE_FILES
 
 EXPLORER = Path(__file__).resolve().parents[2] / "notebooks" / "00_explore.ipynb"
 CLIENT = "<script>alert('client')</script> =HYPERLINK(\"x\") Ltd"

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from workbench.errors import ConfigError
-from workbench.reporting import display, labels
+from workbench.presentation import labels
+from workbench.reporting import display
 from workbench.tables.data import SOURCES
 
 SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")

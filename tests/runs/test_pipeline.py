@@ -37,7 +37,7 @@ def _tiny_notebook(path: Path, body: str) -> Path:
         new_code_cell(
             "from workbench.tables.data import summarise_organisation\n"
             "from workbench.runs.engagement import open_organisation\n"
-            "from workbench.tables.writers import write_csv\n"
+            "from workbench.writers import write_csv\n"
             "from workbench.reporting.display import output_folder"
         ),
         new_code_cell(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.tables.writers import (
+from workbench.writers import (
     MACHINE_FILES,
     neutralise_formulas,
     new_workbook,

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import ConfigError
-from workbench.tables.writers import new_output_dir, write_csv
+from workbench.writers import new_output_dir, write_csv
 
 
 def test_new_or_empty_folders_are_taken(tmp_path):

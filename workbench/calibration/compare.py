@@ -8,7 +8,7 @@ scale) the consultant must know. :func:`compare_calibrations` reports
   against minus the Rasch severity);
 * with people and a framework, the people and skills whose gap conclusion differs: a gap
   under one model (``p_below >= gap_probability`` from
-  :func:`workbench.plans.build.compute_gaps`, the package's one definition of a gap) and
+  :func:`workbench.tables.requirements.role_gaps`, the package's one definition of a gap) and
   none under the other.
 
 Examples
@@ -32,6 +32,7 @@ import pandas as pd
 
 from workbench.checks import check_choice, check_interval
 from workbench.results import Result
+from workbench.tables.requirements import role_gaps
 from workbench.tables.scores import as_scores
 
 __all__ = ["MODELS", "CalibrationComparison", "compare_calibrations", "select_calibration"]
@@ -98,7 +99,7 @@ def compare_calibrations(linear, rasch, *, people=None, framework=None,
     people, framework : DataFrame, optional
         With both, gap conclusions are compared (latest wave).
     gap_probability : float
-        Passed to :func:`~workbench.plans.build.compute_gaps`.
+        Passed to :func:`~workbench.tables.requirements.role_gaps`.
 
     Returns
     -------
@@ -124,11 +125,9 @@ def compare_calibrations(linear, rasch, *, people=None, framework=None,
                                         "gap_rasch"])
     summary = pd.DataFrame(columns=["gap_linear", "gap_rasch", "n"])
     if people is not None and framework is not None:
-        from workbench.plans.build import compute_gaps
-
         cols = ["person", "skill", "required_level", "score", "se", "has_gap"]
-        g = compute_gaps(a, people, framework, gap_probability=gap_probability)[cols].merge(
-            compute_gaps(b, people, framework, gap_probability=gap_probability)[cols],
+        g = role_gaps(a, people, framework, gap_probability=gap_probability)[cols].merge(
+            role_gaps(b, people, framework, gap_probability=gap_probability)[cols],
             on=["person", "skill", "required_level"], suffixes=("_linear", "_rasch"))
         g = g.rename(columns={"has_gap_linear": "gap_linear", "has_gap_rasch": "gap_rasch"})
         summary = g.groupby(["gap_linear", "gap_rasch"]).size().rename("n").reset_index()

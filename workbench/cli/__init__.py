@@ -28,7 +28,7 @@ ORDER = ["validate", "demo_data", "calibrate", "profiles", "impact", "plans", "r
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from workbench import __version__
+    from workbench._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="workbench",

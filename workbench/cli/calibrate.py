@@ -205,7 +205,7 @@ def run(args) -> int:
     model = cal.model
     print(f"... done in {time.perf_counter() - started:.1f} s ({model.n_iter} evaluations, "
           f"converged: {model.converged})", file=sys.stderr)
-    from workbench.tables.writers import write_csv
+    from workbench.writers import write_csv
 
     extras = _extras(cal, org.scale)
     out = cal.save(out)

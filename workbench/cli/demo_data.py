@@ -9,7 +9,7 @@ from workbench.checks import check_integer
 from workbench.errors import ConfigError
 from workbench.synth.exports import EXPORT_SHAPES, export_frame, write_export
 from workbench.synth.generator import generate_organisation, write_organisation
-from workbench.tables.writers import new_output_dir
+from workbench.writers import new_output_dir
 
 
 def register(sub) -> None:

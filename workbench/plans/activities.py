@@ -30,7 +30,8 @@ import pandas as pd
 
 from workbench.plans.config import BEHAVIOUR_KINDS, KNOWLEDGE_KINDS, check_rules
 from workbench.plans.gains import activity_gains
-from workbench.plans.inputs import catalog_frame, people_frame
+from workbench.plans.inputs import catalog_frame
+from workbench.tables.requirements import people_frame
 
 __all__ = ["match_activities", "MATCH_COLUMNS"]
 

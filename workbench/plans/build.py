@@ -49,19 +49,12 @@ from workbench.plans.demand import content_gaps, find_experts, gap_heatmap, trai
 from workbench.plans.gains import activity_gains
 from workbench.plans.gaps import choose_focus_skills, compute_gaps
 from workbench.plans.goals import set_targets, write_goals
-from workbench.plans.inputs import (
-    catalog_frame,
-    framework_frame,
-    people_frame,
-    plan_scores,
-    require_columns,
-    scale_bounds,
-    start_date,
-)
+from workbench.plans.inputs import catalog_frame, plan_scores, scale_bounds, start_date
 from workbench.plans.labels import date_label
 from workbench.plans.mentors import match_mentors
 from workbench.plans.result import PlanSet
 from workbench.plans.schedule import plan_timeline, schedule_activities
+from workbench.tables.requirements import framework_frame, people_frame, require_columns
 
 __all__ = ["build_plans", "ISSUE_COLUMNS"]
 

@@ -31,12 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from workbench.checks import check_choice, check_integer, check_interval
 from workbench.plans.config import PRIORITY_FORMULAS
-from workbench.plans.inputs import framework_frame, people_frame
-from workbench.tables.scores import as_scores
+from workbench.tables.requirements import framework_frame, gap_statistics, role_gaps
 
 __all__ = ["compute_gaps", "choose_focus_skills", "FOCUS_COLUMNS"]
 
@@ -51,24 +49,10 @@ def _check_priority(priority):
     return priority
 
 
-def _gap_stats(frame, target, priority):
-    m = frame["score"].to_numpy(float)
-    s = frame["se"].to_numpy(float)
-    r = frame[target].to_numpy(float)
-    diff = r - m
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.where(s > 0, diff / np.where(s > 0, s, 1.0), np.nan)
-        p = np.where(s > 0, norm.cdf(d), (diff > 0).astype(float))
-        es = np.where(s > 0, diff * norm.cdf(d) + s * norm.pdf(d), np.maximum(diff, 0.0))
-    missing = np.isnan(m) | np.isnan(r)
-    frame = frame.assign(
-        gap=diff,
-        p_below=np.where(missing, np.nan, p),
-        expected_shortfall=np.where(missing, np.nan, es),
-    )
+def _prioritised(frame, priority):
+    """``frame`` with the ``priority`` column of the configured formula (or callable)."""
     formula = priority if callable(priority) else PRIORITY_FORMULAS[priority]
-    frame["priority"] = np.asarray(formula(frame), dtype=float)
-    return frame
+    return frame.assign(priority=np.asarray(formula(frame), dtype=float))
 
 
 def compute_gaps(
@@ -108,17 +92,8 @@ def compute_gaps(
     gap_probability = check_interval("gap_probability", gap_probability, low=0.5, high=1,
                                      inclusive="neither")
     priority = _check_priority(priority)
-    sc = as_scores(scores, wave=wave)
-    people = people_frame(people)
-    fw = framework_frame(framework)
-    frame = people[["person", "role", "team"]].merge(
-        fw[["role", "skill", "required_level", "weight", "gap_type"]], on="role"
-    )
-    frame = frame.merge(sc[["person", "skill", "score", "se"]], on=["person", "skill"],
-                        how="left")
-    frame = _gap_stats(frame, "required_level", priority)
-    frame["has_gap"] = (frame["p_below"] >= gap_probability).fillna(False).astype(bool)
-    return frame.reset_index(drop=True)
+    frame = role_gaps(scores, people, framework, gap_probability=gap_probability, wave=wave)
+    return _prioritised(frame.drop(columns="has_gap"), priority).assign(has_gap=frame["has_gap"])
 
 
 def choose_focus_skills(
@@ -166,8 +141,9 @@ def choose_focus_skills(
         cand = rated[~no_gap].copy()
         if len(cand):
             cand = _stretch_targets(cand, next_role or {}, framework, stretch_step, scale_max)
-            cand = _gap_stats(cand.drop(columns=["gap", "p_below", "expected_shortfall",
-                                                 "priority"]), "destination_level", priority)
+            cand = _prioritised(gap_statistics(cand.drop(
+                columns=["gap", "p_below", "expected_shortfall", "priority"]),
+                "destination_level"), priority)
             cand = cand[(cand["p_below"] >= gap_probability) & (cand["gap"] > 0)]
             parts.append(cand.assign(focus_type="stretch"))
     kept = [p for p in parts if len(p)]

@@ -29,6 +29,7 @@ import pandas as pd
 from workbench.checks import check_scale
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.tables.columns import Scale, as_scale
+from workbench.tables.requirements import require_columns
 from workbench.tables.scores import as_scores, latest_wave
 
 __all__ = ["plan_scores", "scale_bounds", "SCALE_MARGIN"]
@@ -101,38 +102,6 @@ def plan_scores(scores, *, scale=None, wave="latest", source="scores") -> pd.Dat
     elif wave is not None:
         frame = as_scores(frame, wave=wave, source=source)
     return frame
-
-
-def require_columns(frame, name, columns):
-    """Raise InputError naming the table and every missing column."""
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"{name} must be a DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame]
-    if missing:
-        raise InputError(f"{name}: column(s) {missing} missing")
-
-
-def people_frame(people):
-    """person, role, team (+ level, location, name when given), one row per person."""
-    require_columns(people, "people", ["person", "role", "team"])
-    people = people.drop_duplicates("person").copy()
-    for col in ("level", "location"):
-        if col not in people:
-            people[col] = None
-    return people.reset_index(drop=True)
-
-
-def framework_frame(framework):
-    """role, skill, required_level, weight (1 when absent), gap_type (None when absent)."""
-    require_columns(framework, "framework", ["role", "skill", "required_level"])
-    fw = framework.copy()
-    if "weight" not in fw:
-        fw["weight"] = 1.0
-    fw["weight"] = pd.to_numeric(fw["weight"], errors="coerce").fillna(1.0)
-    if "gap_type" not in fw:
-        fw["gap_type"] = None
-    fw["required_level"] = pd.to_numeric(fw["required_level"], errors="coerce")
-    return fw.drop_duplicates(["role", "skill"])
 
 
 CATALOG_COLUMNS = ["activity", "title", "skill", "kind", "gap_type", "level_from", "level_to",

@@ -1,6 +1,6 @@
 """Human labels for a plan: activity kinds, gain sources, numbers.
 
-Rating sources and dates use the one set of labels in :mod:`workbench.reporting.labels`
+Rating sources and dates use the one set of labels in :mod:`workbench.presentation.labels`
 (re-exported here for the pages).
 
 Examples
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.reporting.labels import date_label, source_label
+from workbench.presentation.labels import date_label, source_label
 
 __all__ = ["kind_label", "source_label", "date_label", "number_label", "GAIN_SOURCE_LABELS"]
 

@@ -32,14 +32,14 @@ from workbench.plans.labels import (
     number_label,
     source_label,
 )
-from workbench.reporting.style import BASE_CSS
+from workbench.presentation.style import BASE_CSS
 
 __all__ = ["render_person_page", "unescape_markdown", "PAGE_CSS"]
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?|–|hidden|\d+(\.\d+)? \(standard error [\d.]+\)|"
                      r"[\d.]+, rank \d+")
 
-# The house style (workbench.reporting.style) plus the person page's own layout and print rules.
+# The house style (workbench.presentation.style) plus the person page's own layout and print rules.
 PAGE_CSS = BASE_CSS + """
 header { padding: 1.6rem 3rem 1.2rem; }
 header h1 { font-size: 1.7rem; }

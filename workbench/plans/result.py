@@ -1,22 +1,23 @@
-"""The plans' results object, :class:`PlanSet`, and the per-person record behind each page.
+"""The plans' results object, :class:`PlanSet`.
 
 A PlanSet holds every table of a plans run (see its attributes); ``summary()``, the notebook
 display and ``save(folder)`` come from :class:`workbench.results.Result`, and ``save`` adds the
 person pages, ``plans.json``, the Excel workbook and the heat maps
 (:mod:`workbench.plans.write`). ``person(id)`` is one person's plan as plain Python (the
-``plans.json`` record), which :mod:`workbench.plans.pages` renders.
+``plans.json`` record of :mod:`workbench.plans.records`), which :mod:`workbench.plans.pages`
+renders.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError, InputError
 from workbench.plans.demand import plot_gap_heatmap
-from workbench.plans.gains import gain_source_text, predicted_gain_summary
+from workbench.plans.gains import predicted_gain_summary
+from workbench.plans.records import person_records
 from workbench.results import Result
 
 __all__ = ["PlanSet"]
@@ -185,90 +186,3 @@ class PlanSet(Result):
         from workbench.plans.pages import render_person_page
 
         return render_person_page(self.person(person), fmt=fmt)
-
-
-def _plain(frame):
-    """A frame as JSON-ready records: dates as YYYY-MM-DD, missing values as None."""
-    frame = frame.copy()
-    for col in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[col]):
-            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
-    frame = frame.astype(object).where(frame.notna(), None)
-    out = frame.to_dict("records")
-    for rec in out:
-        for k, v in rec.items():
-            if isinstance(v, np.generic):
-                rec[k] = v.item()
-    return out
-
-
-def _by_person(frame, key="person"):
-    groups = {}
-    for rec in _plain(frame):
-        groups.setdefault(rec.pop(key), []).append(rec)
-    return groups
-
-
-ACTIVITY_FIELDS = ["person", "skill", "activity", "title", "kind", "start", "end", "hours",
-                   "hours_per_week", "modality", "gain", "gain_se", "gain_source"]
-FOCUS_FIELDS = ["person", "skill", "focus_rank", "focus_type", "score", "se", "required_level",
-                "destination_level", "destination_reason", "gap", "p_below", "weight",
-                "priority", "expected_gain", "expected_gain_se", "gain_ci_low", "gain_ci_high",
-                "gain_source", "expected_level", "level_low", "level_high", "target_level",
-                "reaches_destination", "goal", "mentor", "no_mentor_reason"]
-
-
-def person_records(ps, people=None, pages=None):
-    """plans.json records of ``people`` (all by default), built in one pass per table.
-
-    ``pages`` maps person -> page file stem (written by :func:`workbench.plans.write`); a
-    record says ``page`` only where the stem is not the person id itself.
-    """
-    def pick(frame, key="person"):
-        return frame if people is None else frame[frame[key].isin(people)]
-
-    info = pick(ps.people)
-    acts = _by_person(pick(ps.plans)[ACTIVITY_FIELDS])
-    focus = _by_person(pick(ps.focus)[[c for c in FOCUS_FIELDS if c in ps.focus]])
-    strengths = _by_person(pick(ps.strengths))
-    shown = _by_person(pick(ps.source_scores, "ratee"), "ratee")
-    comments = _by_person(pick(ps.comments, "ratee"), "ratee")
-    # a missing mentor is said under its skill already; the notes list the rest
-    noted = pick(ps.issues)
-    noted = noted[noted["issue"] != "no_mentor"]
-    issues = _by_person(noted[["person", "message"]].dropna(subset=["person"]))
-    tl = ps.timeline.set_index("person")
-    s = ps.settings
-    names = info["name"] if "name" in info else pd.Series([None] * len(info), index=info.index)
-    records = []
-    for person, role, team, name in zip(info["person"], info["role"], info["team"], names,
-                                        strict=True):
-        skills, by_skill, sources = [], {}, []
-        for a in acts.get(person, []):
-            by_skill.setdefault(a.pop("skill"), []).append(a)
-            sources.append(a["gain_source"])
-        for f in focus.get(person, []):
-            f["activities"] = by_skill.get(f["skill"], [])
-            skills.append(f)
-        has_tl = person in tl.index
-        records.append({
-            "person": person, "name": None if pd.isna(name) else name, "role": role,
-            "team": team, "start": s.get("start"),
-            "reassessment": f"{tl.at[person, 'reassessment']:%Y-%m-%d}" if has_tl else None,
-            "checkins": [f"{d:%Y-%m-%d}" for d in tl.at[person, "checkins"]] if has_tl else [],
-            "hours_per_week": s.get("hours_per_week"),
-            "alpha": s.get("alpha", 0.05),
-            "gain_note": gain_source_text(sources, default_gain=s.get("default_gain", 0.1),
-                                          default_gain_se=s.get("default_gain_se", 0.1)),
-            "strengths": strengths.get(person, []),
-            "focus": skills,
-            "source_scores": shown.get(person, []),
-            "comments": comments.get(person, []),
-            "issues": [m["message"] for m in issues.get(person, [])],
-            "min_raters": s.get("min_raters"),
-        })
-        # the page file is named after the person; stated only where the name had to change
-        stem = None if pages is None else pages.get(person)
-        if stem is not None and stem != str(person):
-            records[-1]["page"] = stem
-    return records

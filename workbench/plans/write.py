@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.plans.pages import render_person_page
-from workbench.plans.result import person_records
-from workbench.tables.writers import new_workbook
+from workbench.plans.records import person_records
+from workbench.writers import new_workbook
 
 __all__ = ["write_plans", "safe_file_stem", "MAX_STEM"]
 

@@ -14,6 +14,7 @@ from workbench.profiles import (
     figures,
     gaussian_mixture,
     initialisation,
+    inputs,
     likelihood_ratio,
     parallel,
     personas,
@@ -26,6 +27,7 @@ from workbench.profiles.clustering import *  # noqa: F403
 from workbench.profiles.figures import *  # noqa: F403
 from workbench.profiles.gaussian_mixture import *  # noqa: F403
 from workbench.profiles.initialisation import *  # noqa: F403
+from workbench.profiles.inputs import *  # noqa: F403
 from workbench.profiles.likelihood_ratio import *  # noqa: F403
 from workbench.profiles.parallel import *  # noqa: F403
 from workbench.profiles.personas import *  # noqa: F403
@@ -34,6 +36,6 @@ from workbench.profiles.select import *  # noqa: F403
 from workbench.profiles.stability import *  # noqa: F403
 from workbench.profiles.structures import *  # noqa: F403
 
-__all__ = [*structures.__all__, *initialisation.__all__, *gaussian_mixture.__all__,
+__all__ = [*structures.__all__, *initialisation.__all__, *inputs.__all__, *gaussian_mixture.__all__,
            *likelihood_ratio.__all__, *select.__all__, *stability.__all__, *personas.__all__,
            *clustering.__all__, *result.__all__, *figures.__all__, *parallel.__all__]

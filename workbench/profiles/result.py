@@ -28,6 +28,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.profiles.gaussian_mixture import MixtureFit
+from workbench.profiles.inputs import score_matrix
 from workbench.results import Result
 
 __all__ = ["ProfileResult", "Solution"]
@@ -153,8 +154,6 @@ class ProfileResult(Result):
 
     def predict(self, scores) -> pd.DataFrame:
         """Assign new people (a matrix or long table of the same skills) to the profiles."""
-        from workbench.profiles.select import score_matrix
-
         wide, _, _ = score_matrix(scores, None)
         missing = [s for s in self.scores.columns if s not in wide.columns]
         if missing:

@@ -1,10 +1,8 @@
-"""What a client and an analyst see: labels, display helpers, figures, the HTML report, the explorer.
+"""What a client and an analyst see: display helpers, figures, the HTML report, the explorer.
 
-    labels       human labels for sources, model terms and columns (one place)
     display      output folder, display tables, figures and Excel files in a notebook
     figures      plot helpers (each returns its Figure)
     views        client tables and sentences made from analysis results (reliability, agreement)
-    style        the house stylesheet every HTML page starts from
     html_report  the client's report.html (report stylesheet = house style + its layout)
     disclosure   checks that client files name no rater (report, person pages, plans, tables)
     explorer     the analyst's interactive widgets (notebook 00)
@@ -18,8 +16,6 @@ from workbench.reporting import (
     explorer,
     figures,
     html_report,
-    labels,
-    style,
     views,
 )
 from workbench.reporting.disclosure import *  # noqa: F403
@@ -27,16 +23,12 @@ from workbench.reporting.display import *  # noqa: F403
 from workbench.reporting.explorer import *  # noqa: F403
 from workbench.reporting.figures import *  # noqa: F403
 from workbench.reporting.html_report import *  # noqa: F403
-from workbench.reporting.labels import *  # noqa: F403
-from workbench.reporting.style import *  # noqa: F403
 from workbench.reporting.views import *  # noqa: F403
 
 __all__ = [
-    *labels.__all__,
     *display.__all__,
     *figures.__all__,
     *views.__all__,
-    *style.__all__,
     *html_report.__all__,
     *disclosure.__all__,
     *explorer.__all__,

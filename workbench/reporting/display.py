@@ -26,8 +26,8 @@ import pandas as pd
 from workbench.checks import check_integer
 from workbench.errors import ConfigError
 from workbench.escaping import escape_html
-from workbench.reporting.labels import date_label, human_table
-from workbench.tables.writers import new_output_dir, new_workbook
+from workbench.presentation.labels import date_label, human_table
+from workbench.writers import new_output_dir, new_workbook
 
 __all__ = [
     "INTERACTIVE_FOLDER",
@@ -140,7 +140,7 @@ def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: b
         Show an unnamed index (a named index, such as ``wave``, always becomes a column).
     labels : bool
         Human labels for the headers and for coded values (sources, model terms): see
-        :mod:`workbench.reporting.labels`. Dates are shown without a time of day.
+        :mod:`workbench.presentation.labels`. Dates are shown without a time of day.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """Plot helpers for notebooks and the report: each returns its Figure and draws nothing else.
 
 Every helper ends in the same finishing step (axis labels, title, tight layout) and shows
-coded values (sources, model terms) with the labels of :mod:`workbench.reporting.labels`, so
+coded values (sources, model terms) with the labels of :mod:`workbench.presentation.labels`, so
 a figure never shows ``direct_report``.
 
 Examples
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
-from workbench.reporting.labels import column_label, human_values, source_label
+from workbench.presentation.labels import column_label, human_values, source_label
 from workbench.tables.scores import as_scores
 
 __all__ = [

@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from workbench.escaping import escape_html
+from workbench.presentation.style import BASE_CSS
 from workbench.reporting.display import new_file
-from workbench.reporting.style import BASE_CSS
 
 __all__ = [
     "REPORT_EXCLUDED_TAGS",
@@ -200,7 +200,7 @@ def build_report(
     """
     import nbformat
 
-    from workbench import __version__
+    from workbench._version import __version__
 
     sections, contents = [], []
     for i, nb_path in enumerate(notebooks, start=1):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.reporting.labels import source_label
+from workbench.presentation.labels import source_label
 from workbench.tables.scores import as_scores
 
 __all__ = ["RELIABILITY_COLUMNS", "reliability_view", "reliability_notes", "ceiling_note",

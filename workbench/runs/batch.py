@@ -102,7 +102,7 @@ def run_batch(
         Listing the problems of every invalid engagement, before anything runs.
     """
     from workbench.runs.pipeline import prepare_run
-    from workbench.tables.writers import new_output_dir
+    from workbench.writers import new_output_dir
 
     say = progress if callable(progress) else (print if progress else (lambda _msg: None))
     jobs = check_integer("jobs", jobs, low=1)

@@ -84,7 +84,7 @@ def new_run_folder(reports: str | Path, engagement: str) -> tuple[str, Path]:
         When the reports folder cannot be created or written (a file in the way, no
         permission, a broken link).
     """
-    from workbench.tables.writers import new_output_dir
+    from workbench.writers import new_output_dir
 
     parent = Path(reports).expanduser().absolute() / engagement
     new_output_dir(parent, allow_existing=True)

@@ -472,7 +472,8 @@ def generate_organisation(
 
         people, paths, outcomes, more = progression_tables(
             people, true, skill_names, enrollments, catalog, effects, dates,
-            np.random.default_rng([0 if seed is None else seed, 23]))
+            np.random.default_rng([0 if seed is None else seed, 23]),
+            skill_groups={name: group for name, group, _ in SKILLS})
         truth.update(more)
     scale = pd.DataFrame({"value": [1, 2, 3, 4, 5],
                           "label": ["Needs significant development", "Developing",

@@ -68,16 +68,18 @@ def _composites(true, cols):
             for w, values in true.items()}
 
 
-def progression_tables(people, true, skill_names, enrollments, catalog, effects, dates, rng):
-    """(people with target_role, paths, outcomes, truth) for a generated organisation."""
+def progression_tables(people, true, skill_names, enrollments, catalog, effects, dates, rng, *,
+                       skill_groups):
+    """(people with target_role, paths, outcomes, truth) for a generated organisation.
+
+    ``skill_groups`` maps each skill name to its group (the generator's ``SKILLS``).
+    """
     n = len(people)
     ids = people["person"].to_numpy()
     people = people.assign(target_role=_targets(people, rng).to_numpy())
     paths = pd.DataFrame(PATHS, columns=["role", "next_role", "typical_months"])
 
-    from workbench.synth.generator import SKILLS
-
-    group = {name: g for name, g, _ in SKILLS}
+    group = skill_groups
     comp = _composites(true, range(len(skill_names)))
     last = max(true)
     activities = sorted(effects["activity"].unique())
