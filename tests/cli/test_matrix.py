@@ -51,7 +51,57 @@ def env(org_dir, tmp_path):
     engagement["notebooks"] = {"01_calibrate_raters": {}}
     (tmp_path / "good.yaml").write_text(yaml.safe_dump(engagement))
     (tmp_path / "broken.yaml").write_text("engagement: [unclosed\n")
-    return {"tmp": tmp_path, "data": data, "bad": bad, "earlier": earlier}
+    return {"tmp": tmp_path, "data": data, "bad": bad, "earlier": earlier,
+            "hostile": _hostile(data, tmp_path / "hostile")}
+
+
+def _hostile(data: Path, root: Path) -> Path:
+    """Files that read "successfully" but would be misread (issue #26), one folder each."""
+    def write(name, table, frame):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        frame.to_csv(root / name / f"{table}.csv", index=False)
+
+    def read(table):
+        return pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+
+    ratings = read("ratings")
+    ambiguous = ratings.assign(date=[f"{i % 12 + 1:02d}.{i % 11 + 1:02d}.2026"
+                                     for i in range(len(ratings))])
+    write("ambiguous", "ratings", ambiguous)
+    enrollments = read("enrollments")
+    write("ambiguous", "enrollments", enrollments.assign(
+        start=[f"0{i % 9 + 1}/0{i % 8 + 1}/2026" for i in range(len(enrollments))],
+        end=[f"1{i % 3}/1{i % 2 + 1}/2026" for i in range(len(enrollments))]))
+    mixed = ratings.assign(date=pd.to_datetime(ratings["date"]).dt.strftime("%d.%m.%Y"))
+    mixed.loc[5, "date"] = "07.13.2026"
+    write("mixed_dates", "ratings", mixed)
+    far = ratings.copy()
+    far.loc[7, "date"] = "2206-03-01"
+    write("far_date", "ratings", far)
+    case = ratings.copy()
+    case.loc[case.index[-1], "ratee"] = case.loc[case.index[-1], "ratee"].lower()
+    write("case_ids", "ratings", case)
+    peers = ratings[ratings["source"] == "peer"]
+    sizes = peers.groupby(["ratee", "rater", "wave"]).size()
+    ratee, rater, wave = sizes[sizes > 1].index[0]
+    at = ratings.index[(ratings["ratee"] == ratee) & (ratings["rater"] == rater)
+                       & (ratings["wave"] == wave)][0]
+    two = ratings.copy()
+    two.loc[at, "source"] = "manager"
+    write("two_relationships", "ratings", two)
+    catalog = read("catalog")
+    thousands = catalog.copy()
+    thousands.loc[0, "cost"] = "1,600"
+    write("thousands", "catalog", thousands)
+    no_hours = catalog.copy()
+    no_hours.loc[1, "hours"] = "0"
+    write("no_hours", "catalog", no_hours)
+    (root / "fifo").mkdir()
+    os.mkfifo(root / "fifo" / "ratings.csv")
+    laughs = ["l0: &l0 [" + ", ".join(["lol"] * 9) + "]"]
+    laughs += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    (root / "bomb.yaml").write_text("\n".join(laughs) + "\n")
+    return root
 
 
 def _argv(template: str, env: dict) -> list[str]:
@@ -62,6 +112,23 @@ D = "--people {data}/people.csv"
 CASES = {
     # subcommand: [(case, argv template, message regex)]
     "validate": [
+        ("bad value", "validate {hostile}/ambiguous/ratings.csv",
+         r"every date could be read day first or month first.*date_format: DD.MM.YYYY"),
+        ("bad value", "validate {hostile}/mixed_dates/ratings.csv",
+         r"day first on some rows and month first on others.*row\(s\) 7 \('07.13.2026'\)"),
+        ("bad value", "validate {hostile}/far_date/ratings.csv",
+         r"row 9, column 'date': 'date' is far outside .* lie between 2026"),
+        ("bad value", "validate {hostile}/case_ids/ratings.csv", "differ only in case"),
+        ("bad value", "validate {hostile}/two_relationships/ratings.csv",
+         r"has two relationships to ratee .*'manager' on row\(s\) \d+ and 'peer' on row"),
+        ("bad value", "validate {data}/ratings.csv {hostile}/thousands/catalog.csv",
+         r"'1,600' \(row 2\) could be 1600 .* or 1.6 .*decimal_mark"),
+        ("bad value", "validate {data}/ratings.csv {hostile}/no_hours/catalog.csv",
+         r"row 3, column 'hours': the activity takes no time"),
+        ("unreadable file", "validate {hostile}/fifo/ratings.csv",
+         r"not a regular file \(a named pipe\)"),
+        ("bad option", "validate {data} --mapping {hostile}/bomb.yaml",
+         "expands to more than 100,000 values"),
         ("missing file", "validate {tmp}/nowhere", "folder not found"),
         ("missing file", "validate {tmp}/ratings.csv", "file not found"),
         ("unreadable file", "validate {bad}/binary.csv", "cannot tell which table"),
@@ -81,6 +148,12 @@ CASES = {
         ("unwritable output", "demo-data --out {tmp}/dangling", "broken link"),
     ],
     "calibrate": [
+        ("bad value", "calibrate {hostile}/two_relationships/ratings.csv --out {tmp}/new",
+         "two relationships"),
+        ("bad value", "calibrate {hostile}/case_ids/ratings.csv --out {tmp}/new",
+         "differ only in case"),
+        ("unreadable file", "calibrate {hostile}/fifo/ratings.csv --out {tmp}/new",
+         "not a regular file"),
         ("missing file", "calibrate {tmp}/ratings.csv --out {tmp}/new", "file not found"),
         ("unreadable file", "calibrate {bad}/binary.csv --out {tmp}/new", "binary"),
         ("bad value", "calibrate {bad}/ratings.csv --out {tmp}/new", "not a finite number"),
@@ -98,6 +171,15 @@ CASES = {
         ("unwritable output", "profiles {tmp}/scores.csv --out {tmp}/a_file.txt/x", "is a file"),
     ],
     "impact": [
+        ("bad value", "impact --ratings {data}/ratings.csv --enrollments "
+         "{hostile}/ambiguous/enrollments.csv --catalog {data}/catalog.csv --out {tmp}/new",
+         "every date could be read day first or month first"),
+        ("bad value", "impact --ratings {data}/ratings.csv --enrollments "
+         "{data}/enrollments.csv --catalog {hostile}/thousands/catalog.csv --out {tmp}/new",
+         "could be 1600"),
+        ("unreadable file", "impact --ratings {hostile}/fifo/ratings.csv --enrollments "
+         "{data}/enrollments.csv --catalog {data}/catalog.csv --out {tmp}/new",
+         "not a regular file"),
         ("missing file", "impact --ratings {data}/ratings.csv --enrollments {tmp}/none.csv "
          "--catalog {data}/catalog.csv --out {tmp}/new", "file not found"),
         ("bad value", "impact --ratings {bad}/ratings.csv --enrollments "
@@ -111,6 +193,9 @@ CASES = {
          "{data}/enrollments.csv --alpha 2 --out {tmp}/new", "alpha"),
     ],
     "plans": [
+        ("bad value", "plans --scores {tmp}/scores.csv --people {data}/people.csv "
+         "--framework {data}/framework.csv --catalog {hostile}/no_hours/catalog.csv "
+         "--out {tmp}/new", "takes no time"),
         ("missing file", "plans --scores {tmp}/scores.csv --people {tmp}/none.csv "
          "--framework {data}/framework.csv --catalog {data}/catalog.csv --out {tmp}/new",
          "file not found"),
@@ -128,6 +213,8 @@ CASES = {
          "--out {tmp}/dangling", "broken link"),
     ],
     "run": [
+        ("unreadable file", "run {hostile}/bomb.yaml --reports {tmp}/new",
+         "expands to more than"),
         ("missing file", "run {tmp}/none.yaml --reports {tmp}/new", "engagement file not found"),
         ("unreadable file", "run {tmp}/broken.yaml --reports {tmp}/new", "not valid YAML"),
         ("unreadable file", "run {bad}/binary.csv --reports {tmp}/new", "not UTF-8 text"),
@@ -178,6 +265,20 @@ def test_every_subcommand_is_in_the_matrix():
     kinds = {k for cases in CASES.values() for k, _, _ in cases}
     assert kinds == {"missing file", "unreadable file", "bad value", "bad option",
                      "existing output", "unwritable output"}
+
+
+def test_day_first_dates_that_decide_themselves_are_read_and_said(env, capsys):
+    ratings = pd.read_csv(env["data"] / "ratings.csv", dtype=str, keep_default_na=False)
+    folder = env["tmp"] / "day_first"
+    folder.mkdir()
+    dates = pd.to_datetime(ratings["date"])
+    ratings["date"] = dates.dt.strftime("%d.%m.%Y")
+    ratings.to_csv(folder / "ratings.csv", index=False)
+    assert (dates.dt.day > 12).any() and (dates.dt.day <= 12).any()
+    assert main(["validate", str(folder / "ratings.csv")]) == 0
+    said = capsys.readouterr()
+    assert "dates read as DD.MM.YYYY (day first)" in said.out + said.err
+    assert "Traceback" not in said.err
 
 
 def test_permission_errors_become_clear_messages(env, capsys, monkeypatch):

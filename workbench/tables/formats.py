@@ -182,11 +182,16 @@ def date_order(columns: Mapping[str, pd.Series], rows: np.ndarray, *, stated: st
         name = next(n for n, m in evidence.items() if m.any())
         i = int(np.flatnonzero(evidence[name])[0])
         n_either = sum(int(m.sum()) for m in either.values())
+        also = ""
+        if n_either:
+            other = next(n for n, m in either.items() if m.any())
+            also = (f"; {n_either} date(s) that alone could be read either way, such as "
+                    f"{columns[other].iloc[int(np.flatnonzero(either[other])[0])]!r}, are read "
+                    "this way too")
         problems.append((name, f"dates read as {DATE_ORDERS[order]} "
                          f"({'day' if any_day else 'month'} first): the only order that fits "
                          f"every date of the file (row {int(rows[i])} has "
-                         f"{columns[name].iloc[i]!r}); {n_either} date(s) such as 04.02.2026 "
-                         f"are read this way too. Say so in the column mapping "
+                         f"{columns[name].iloc[i]!r}){also}. Say so in the column mapping "
                          f"(date_format: {DATE_ORDERS[order]}) to silence this",
                          str(columns[name].iloc[i]), "warning"))
         return order, problems
