@@ -212,6 +212,30 @@ CASES = {
          "--framework {data}/framework.csv --catalog {data}/catalog.csv "
          "--out {tmp}/dangling", "broken link"),
     ],
+    "progression": [
+        ("missing file", "progression --data {data} --paths {tmp}/none.csv --out {tmp}/new",
+         "not found"),
+        ("unreadable file", "progression --data {data} --people {bad}/people.xlsx "
+         "--out {tmp}/new", "cannot be read as Excel"),
+        ("bad value", "progression --data {data} --ratings {bad}/ratings.csv --out {tmp}/new",
+         "not a finite number"),
+        ("bad option", "progression --data {data} --probability 2 --out {tmp}/new",
+         r"--probability=2"),
+        ("existing output", "progression --data {data} --out {earlier}", "holds files"),
+        ("unwritable output", "progression --data {data} --out {tmp}/a_file.txt/x", "is a file"),
+    ],
+    "outcomes": [
+        ("missing file", "outcomes --data {data} --outcomes {tmp}/none.csv --out {tmp}/new",
+         "not found"),
+        ("unreadable file", "outcomes --data {data} --people {bad}/people.xlsx --out {tmp}/new",
+         "cannot be read as Excel"),
+        ("bad value", "outcomes --data {data} --ratings {bad}/ratings.csv --out {tmp}/new",
+         "not a finite number"),
+        ("bad option", "outcomes --data {data} --hourly-cost -1 --out {tmp}/new",
+         r"--hourly-cost=-1"),
+        ("existing output", "outcomes --data {data} --out {earlier}", "holds files"),
+        ("unwritable output", "outcomes --data {data} --out {tmp}/a_file.txt/x", "is a file"),
+    ],
     "run": [
         ("unreadable file", "run {hostile}/bomb.yaml --reports {tmp}/new",
          "expands to more than"),

@@ -18,6 +18,7 @@ FAST = {
     "02_skill_profiles": {"k_max": 4, "n_bootstrap": 10},
     "03_learning_impact": {},
     "04_learning_plans": {},
+    "05_progression_and_outcomes": {},
 }
 
 
@@ -40,7 +41,7 @@ def shared_full_run(tmp_path_factory) -> dict:
     if done.exists():
         return {k: Path(v) if k != "code" else v for k, v in json.loads(done.read_text()).items()}
     base.mkdir()
-    org = generate_organisation(N_PEOPLE, seed=11)
+    org = generate_organisation(N_PEOPLE, seed=11, progression=True)
     write_organisation(org, base / "data")
     notebooks = {name: FAST.get(name, {}) for name in DEFAULT_NOTEBOOKS}
     path = write_engagement(base, "full", notebooks, client="Report Test Ltd")

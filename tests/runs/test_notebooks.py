@@ -23,6 +23,7 @@ EXPECTED = {
     "02_skill_profiles",
     "03_learning_impact",
     "04_learning_plans",
+    "05_progression_and_outcomes",
 }
 # papermill's typed form; an optional value is written "Optional[T]" (None: the help says what)
 PARAMETER_LINE = re.compile(

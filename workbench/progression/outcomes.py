@@ -153,7 +153,7 @@ def _wide(scores):
     sc = sc.assign(person=sc["person"].astype(str))
     overall = sc.groupby("person", as_index=False).agg(score=("score", "mean"),
                                                        se=("se", lambda s: np.sqrt(
-                                                           np.nanmean(s**2) / len(s))))
+                                                           (s**2).mean() / len(s))))
     return pd.concat([sc[["person", "skill", "score", "se"]],
                       overall.assign(skill="overall")], ignore_index=True), sc
 

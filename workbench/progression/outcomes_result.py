@@ -9,17 +9,44 @@ them): ``validity.csv``, ``outcome_effects_by_activity.csv``, ``outcome_did.csv`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from workbench.checks import check_alpha, check_interval
-from workbench.errors import ModelError
+from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.progression.costs import cost_effectiveness
 from workbench.progression.level4 import outcome_effects, outcome_mediation, outcome_panel
 from workbench.progression.outcomes import check_outcomes, criterion_validity, leaving_model
 from workbench.results import Result
 
-__all__ = ["Outcomes", "analyse_outcomes"]
+__all__ = ["Outcomes", "analyse_outcomes", "survey_dates"]
+
+
+def survey_dates(ratings, *, first="", second=""):
+    """(first, second) assessment dates: given ones, else the earliest rating date of the
+    first and of the last wave (second is None with one wave or without dates).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"wave": [1, 1, 2], "date": ["2026-01-20", "2026-01-19", "2026-07-13"]})
+    >>> survey_dates(r)
+    ('2026-01-19', '2026-07-13')
+    """
+    if first and second:
+        return str(first), str(second)
+    if "date" not in ratings or ratings["date"].isna().all():
+        if not first:
+            raise ConfigError("the ratings have no dates: give the assessment dates")
+        return str(first), (str(second) if second else None)
+    dates = pd.to_datetime(ratings["date"], errors="coerce")
+    waves = ratings["wave"] if "wave" in ratings else pd.Series(1, index=ratings.index)
+    order = sorted(waves.dropna().unique().tolist())
+    start = {w: dates[waves == w].min() for w in order}
+    found_first = f"{start[order[0]]:%Y-%m-%d}"
+    found_second = f"{start[order[-1]]:%Y-%m-%d}" if len(order) > 1 else None
+    return str(first or found_first), (str(second) if second else found_second)
 
 
 @dataclass(frozen=True)
@@ -71,6 +98,19 @@ class Outcomes(Result):
                 "cost_effectiveness.csv": self.cost_effectiveness}
 
 
+def _read_effects(path):
+    from workbench.tables.data import read_table
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem(str(path), None, None, "impact file not found")])
+    frame = read_table(path)
+    for column in ("estimate", "se", "ci_low", "ci_high", "n"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
 def analyse_outcomes(
     scores, outcomes, *, first_assessment, second_assessment=None, raw=None, people=None,
     enrollments=None, catalog=None, skill_effects=None, hourly_cost=0.0, alpha=0.05,
@@ -89,17 +129,24 @@ def analyse_outcomes(
     raw : DataFrame, optional
         Raw averages (:func:`workbench.tables.scores.raw_scores`) for the validity comparison.
     people, enrollments, catalog : DataFrame, optional
-    skill_effects : DataFrame, optional
-        Impact's ``effects_by_activity`` for the cost per skill point.
+    skill_effects : DataFrame or path, optional
+        Impact's ``effects_by_activity`` (or the ``effects_by_activity.csv`` it writes) for the
+        cost per skill point.
     hourly_cost : float
         Cost of an hour of a learner's time (cost-effectiveness).
 
     Returns
     -------
     Outcomes
+        Empty tables with the reason in ``notes`` when there are no outcomes.
     """
     alpha = check_alpha(alpha)
     hourly_cost = check_interval("hourly_cost", hourly_cost, low=0)
+    if outcomes is None or len(outcomes) == 0:
+        empty = pd.DataFrame()
+        return Outcomes(empty, empty, empty, empty, empty, empty,
+                        notes=["Business outcomes not analysed: no outcomes file "
+                               "(outcomes.csv)."], settings={"skipped": "no outcomes"})
     checked = check_outcomes(outcomes, people=people, first_assessment=first_assessment)
     notes = ["Validity: each person's first outcome after the first assessment against their "
              "latest scores; disattenuated with the scores' reliabilities (the outcomes' own "
@@ -134,6 +181,8 @@ def analyse_outcomes(
                          "who stayed.")
         except ModelError as exc:
             notes.append(f"Leaving not modelled: {exc}")
+    if isinstance(skill_effects, str | Path):
+        skill_effects = _read_effects(skill_effects)
     costs = pd.DataFrame()
     if catalog is not None and (skill_effects is not None or len(effects)):
         costs = cost_effectiveness(catalog, skill_effects,

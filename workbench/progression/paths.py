@@ -236,12 +236,11 @@ def check_target_roles(people, framework, *, source="people") -> pd.DataFrame:
     frame = people.copy()
     frame["person"], frame["role"] = _ids(frame["person"]), _ids(frame["role"])
     frame["target_role"] = _ids(frame["target_role"]) if "target_role" in frame else None
+    target = frame["target_role"]
+    bad = target.notna() & ~target.isin(roles)
     problems = [Problem(source, int(i) + 2, "target_role",
                         "target role has no requirements in the framework (not among its "
-                        "roles)", frame.at[i, "target_role"])
-                for i in frame.index
-                if isinstance(frame.at[i, "target_role"], str)
-                and frame.at[i, "target_role"] not in roles]
+                        "roles)", target[i]) for i in frame.index[bad]]
     if problems:
         raise InputError(problems)
     return frame[["person", "role", "target_role"]].reset_index(drop=True)
@@ -300,21 +299,28 @@ def path_destinations(people, paths, framework) -> pd.DataFrame:
     2      q    C   target    2.0
     """
     checked = check_paths(paths, framework, allow_cycles=True)
-    who = check_target_roles(people, framework)
+    who = check_target_roles(people, framework).rename(columns={"role": "current_role"})
+    who = who.assign(order=np.arange(len(who)))
+    nexts = who[["order", "person", "current_role"]].merge(
+        checked[["role", "next_role", "typical_months"]].rename(
+            columns={"role": "current_role", "next_role": "role"}), on="current_role")
+    nexts = nexts.assign(relation="next", moves=1.0)
     routes = _routes(checked)
-    rows = []
-    for person, role, target in who.itertuples(index=False):
-        reach = routes.get(role, {})
-        nexts = checked.loc[checked["role"] == role, ["next_role", "typical_months"]]
-        seen = {}
-        for nxt, months in nexts.itertuples(index=False):
-            seen[nxt] = [person, role, nxt, "next", 1.0, months]
-        if isinstance(target, str) and target != role:
-            if target in seen:
-                seen[target][3] = "next, target"
-            else:
-                moves, months = reach.get(target, (np.nan, np.nan))
-                seen[target] = [person, role, target, "target", float(moves), months]
-        rows.extend(seen.values())
-    return pd.DataFrame(rows, columns=["person", "current_role", "role", "relation", "moves",
-                                       "typical_months"])
+    targets = who[who["target_role"].notna() & (who["target_role"] != who["current_role"])]
+    pairs = {(a, b): routes.get(a, {}).get(b, (np.nan, np.nan))
+             for a, b in set(zip(targets["current_role"], targets["target_role"], strict=True))}
+    found = [pairs[k] for k in zip(targets["current_role"], targets["target_role"],
+                                   strict=True)]
+    targets = targets.assign(role=targets["target_role"], relation="target",
+                             moves=[float(f[0]) for f in found],
+                             typical_months=[f[1] for f in found])
+    both = nexts.merge(targets[["order", "role"]], on=["order", "role"], how="left",
+                       indicator=True)["_merge"].eq("both").to_numpy()
+    nexts.loc[both, "relation"] = "next, target"
+    hit = targets.merge(nexts[["order", "role"]], on=["order", "role"], how="left",
+                        indicator=True)["_merge"].eq("both").to_numpy()
+    out = pd.concat([nexts, targets[~hit]], ignore_index=True)
+    out["rank"] = np.where(out["relation"] == "target", 1, 0)
+    out = out.sort_values(["order", "rank"], kind="stable")
+    return out[["person", "current_role", "role", "relation", "moves",
+                "typical_months"]].reset_index(drop=True)

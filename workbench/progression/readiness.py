@@ -15,7 +15,7 @@ and the probability of meeting every requirement is one integral over the shared
 
     P(ready) = E_Z[ prod_s Phi((m_s - r_s + e_s sqrt(rho) Z) / (e_s sqrt(1 - rho))) ],
 
-computed by Gauss-Hermite quadrature (40 nodes; exact for ``rho = 0``). If the person's plan
+computed by Gauss-Hermite quadrature (32 nodes; exact for ``rho = 0``). If the person's plan
 is realised by the horizon, skill ``s`` gains ``G_s ~ Normal(g_s, h_s^2)`` (the plan's expected
 gains from impact's measured effects, summed over the activities of the skill, independent
 across skills) and ``prod_s`` uses ``(m_s + g_s - r_s + ...) / sqrt(e_s^2 (1 - rho) + h_s^2)``.
@@ -54,7 +54,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.polynomial.hermite_e import hermegauss
-from scipy.special import log_ndtr, ndtr
+from scipy.special import ndtr
 
 from workbench.checks import check_alpha, check_interval
 from workbench.errors import ConfigError, InputError, Problem
@@ -71,7 +71,7 @@ __all__ = ["BANDS", "readiness_probability", "skill_error_correlation", "plan_ga
 #: The readiness bands, best first.
 BANDS = ("ready_now", "ready_in_horizon", "ready_later", "not_on_path", "not_assessed")
 
-_NODES = 40
+_NODES = 32
 _CHUNK = 20_000
 
 
@@ -121,13 +121,17 @@ def readiness_probability(score, se, required, *, rho=0.0, gain=None, gain_se=No
         r = rho[sl][:, None]
         shared = s * np.sqrt(r)
         own = np.sqrt(s**2 * (1 - r) + gain_se[sl] ** 2)
-        # (n, k, nodes): the shared error shifts every skill of a person together
-        num = diff[:, :, None] + shared[:, :, None] * nodes[None, None, :]
+        # (n, k, nodes): the shared error shifts every skill of a person together; people
+        # without a shared part (rho = 0) need one node only
+        shared_any = bool(np.any(shared > 0))
+        z_nodes = nodes if shared_any else np.zeros(1)
+        w_nodes = weights if shared_any else np.ones(1)
+        num = diff[:, :, None] + shared[:, :, None] * z_nodes[None, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(own[:, :, None] > 0, num / own[:, :, None],
                          np.where(num >= 0, np.inf, -np.inf))
-        log_p = np.where(need[:, :, None], log_ndtr(z), 0.0).sum(axis=1)
-        out[sl] = np.exp(log_p) @ weights
+        p = np.where(need[:, :, None], ndtr(z), 1.0).prod(axis=1)
+        out[sl] = p @ w_nodes
     out[unknown] = np.nan
     return np.clip(out, 0.0, 1.0)
 
@@ -215,7 +219,7 @@ def _variance_table(obj):
 
 
 def plan_gains(plans) -> pd.DataFrame:
-    """Expected gain per person and skill by the plans' horizon, from a PlanSet or its table.
+    """Expected gain per person and skill by the plans' horizon (a PlanSet, its table or file).
 
     Gains add over a skill's planned activities; their SEs add in quadrature (as in
     :mod:`workbench.plans.gains`). Conditional on completing the activities.
@@ -232,6 +236,15 @@ def plan_gains(plans) -> pd.DataFrame:
     >>> plan_gains(t).round(3).to_dict("records")
     [{'person': 'a', 'skill': 'S', 'gain': 0.3, 'gain_se': 0.5}]
     """
+    if isinstance(plans, str | Path):
+        from workbench.tables.data import read_table
+
+        if not Path(plans).exists():
+            raise InputError([Problem(str(plans), None, None, "plans file not found")])
+        plans = read_table(Path(plans))
+        for column in ("gain", "gain_se"):
+            if column in plans:
+                plans[column] = pd.to_numeric(plans[column], errors="coerce")
     table = plans.plans if hasattr(plans, "plans") else plans
     if not isinstance(table, pd.DataFrame):
         raise ConfigError(f"plans: expected a PlanSet or its plans table, got "
@@ -258,6 +271,10 @@ def _rho_frame(scores, skill_error_corr, sc, variance_components=None):
                "number of raters)")
         if hasattr(scores, "variance_components") and hasattr(scores, "to_scores"):
             return skill_error_correlation(scores).set_index("person")["skill_error_corr"], how
+        blups = "estimator" not in sc.columns or sc["estimator"].isin(["blup"]).all()
+        if variance_components is not None and not blups:
+            return None, ("assumed 0: the scores are not the linear calibration's BLUPs, so "
+                          "the variance components do not describe their errors")
         if variance_components is not None:
             rho = skill_error_correlation(scores=sc, variance_components=variance_components)
             return rho.set_index("person")["skill_error_corr"], how

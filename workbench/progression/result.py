@@ -62,7 +62,22 @@ class Readiness(Result):
         """One person's readiness for each role on their path."""
         return self.readiness[self.readiness["person"] == str(person)].reset_index(drop=True)
 
+    @property
+    def notes(self) -> list:
+        """The rule and assumptions in plain words (or why nothing was assessed)."""
+        if "skipped" in self.settings:
+            return [f"Readiness not assessed: {self.settings['skipped']}."]
+        return [self._rule()]
+
+    def _rule(self):
+        return (f"Bands: ready now when the probability of meeting every requirement is at "
+                f"least {self.settings.get('probability', 0.5):g}; ready within the horizon "
+                "when it is if the plan's expected gains are realised; otherwise ready later. "
+                f"Error correlation between skills: {self.settings.get('skill_error_corr')}.")
+
     def _sections(self):
+        if "skipped" in self.settings:
+            return [("Skipped", self.notes[0])]
         rule = (f"Bands: ready now when the probability of meeting every requirement is at "
                 f"least {self.settings.get('probability', 0.5):g}; ready within the horizon "
                 "when it is if the plan's expected gains are realised; otherwise ready later. "
@@ -90,6 +105,8 @@ def assess_readiness(
     Returns
     -------
     Readiness
+        Empty tables, with the reason in ``notes``, when there are no paths and nobody has a
+        target role (nothing to assess).
 
     Examples
     --------
@@ -103,6 +120,13 @@ def assess_readiness(
     >>> res.readiness[["person", "role", "band"]].to_dict("records")
     [{'person': 'p', 'role': 'B', 'band': 'ready_now'}, {'person': 'q', 'role': 'B', 'band': 'ready_later'}]
     """
+    if paths is None and roles is None and (
+            "target_role" not in people or not people["target_role"].notna().any()):
+        empty = pd.DataFrame()
+        return Readiness(readiness=empty, skill_gaps=empty, bench=empty, bands=empty,
+                         single_successors=empty,
+                         settings={"skipped": "no career paths (paths.csv) and no target roles "
+                                   "in the people file: nothing to assess"})
     table, gaps, settings = readiness_table(
         scores, people, framework, paths, roles=roles, plans=plans,
         skill_error_corr=skill_error_corr, variance_components=variance_components,

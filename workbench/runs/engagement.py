@@ -61,6 +61,7 @@ DEFAULT_NOTEBOOKS = (
     "02_skill_profiles",
     "03_learning_impact",
     "04_learning_plans",
+    "05_progression_and_outcomes",
 )
 
 #: Parameters the pipeline sets itself; an engagement file may not set them.

@@ -14,6 +14,8 @@ allowed values in a small machine-readable grammar, in parentheses:
                                   relative to the engagement file's folder)
 ``(needs: enrollments, catalog)`` the tables the notebook cannot run without (any parameter,
                                   usually ``data_dir``)
+``(skipped without: paths, ...)`` a run skips the notebook, saying why, when the data have
+                                  none of these tables (optional inputs)
 ================================  ==============================================================
 
 :func:`notebook_spec` parses a notebook into a :class:`NotebookSpec`; :func:`check_values`
@@ -62,6 +64,7 @@ _BOUND = re.compile(r"\((at least|above|at most|below) (-?\d+(?:\.\d+)?)\)")
 _DATE = re.compile(r"\(a date\)")
 _FILE = re.compile(r"\(a file\)")
 _NEEDS = re.compile(r"\(needs:\s*([^)]*)\)")
+_SKIP = re.compile(r"\(skipped without:\s*([^)]*)\)")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _TYPE_CHECKS = {
@@ -122,6 +125,8 @@ class ParameterSpec:
         The value is an existing file's path, or empty.
     needs : tuple of str
         Tables the notebook needs.
+    skipped_without : tuple of str
+        Optional tables: without any of them a run skips the notebook.
     """
 
     name: str
@@ -135,6 +140,7 @@ class ParameterSpec:
     date: bool = False
     file: bool = False
     needs: tuple = ()
+    skipped_without: tuple = ()
 
 
 def _number(text: str) -> float | int:
@@ -171,6 +177,7 @@ def parse_help(name: str, type_name: str | None, default: str, help_text: str) -
     help_text = help_text or ""
     choices = _CHOICES.search(help_text)
     needs = _NEEDS.search(help_text)
+    skip = _SKIP.search(help_text)
     low, high, inclusive = _bounds(help_text)
     return ParameterSpec(
         name=name,
@@ -185,6 +192,8 @@ def parse_help(name: str, type_name: str | None, default: str, help_text: str) -
         date=bool(_DATE.search(help_text)),
         file=bool(_FILE.search(help_text)),
         needs=tuple(t.strip() for t in needs.group(1).split(",") if t.strip()) if needs else (),
+        skipped_without=tuple(t.strip() for t in skip.group(1).split(",") if t.strip())
+        if skip else (),
     )
 
 
@@ -202,6 +211,14 @@ class NotebookSpec:
         tables = ["ratings"]
         for spec in self.parameters.values():
             tables += [t for t in spec.needs if t not in tables]
+        return tuple(tables)
+
+    @property
+    def skipped_without(self) -> tuple:
+        """Optional tables: a run skips the notebook when the data have none of them."""
+        tables = []
+        for spec in self.parameters.values():
+            tables += [t for t in spec.skipped_without if t not in tables]
         return tuple(tables)
 
 

@@ -51,7 +51,7 @@ from workbench.runs.manifest import (
 )
 from workbench.runs.snapshot import SNAPSHOT, snapshot_inputs
 
-__all__ = ["HANDOVER", "RunResult", "prepare_run", "run_engagement"]
+__all__ = ["HANDOVER", "RunResult", "prepare_run", "run_engagement", "skip_reason"]
 
 #: What a notebook hands to later ones: parameter -> (notebook, file in its output folder).
 #: A later notebook that declares the parameter gets the path when that notebook ran earlier in
@@ -59,9 +59,20 @@ __all__ = ["HANDOVER", "RunResult", "prepare_run", "run_engagement"]
 #: result instead of fitting the same model again.
 HANDOVER = {
     "scores_file": ("01_calibrate_raters", "calibrated_scores.csv"),
+    "variance_file": ("01_calibrate_raters", "variance_components.csv"),
     "profiles_file": ("02_skill_profiles", "profile_assignments.csv"),
     "impact_file": ("03_learning_impact", "effects_by_activity.csv"),
+    "plans_file": ("04_learning_plans", "plans/plans.csv"),
 }
+
+
+def skip_reason(step, available) -> str | None:
+    """Why a run skips this notebook (None: it runs): none of its optional tables is there."""
+    optional = step.spec.skipped_without if step.spec is not None else ()
+    if optional and not set(optional) & set(available):
+        return (f"skipped: the data have no {' or '.join(optional)} table (optional inputs "
+                "this notebook analyses)")
+    return None
 
 
 @dataclass
@@ -284,7 +295,16 @@ def run_engagement(
     say(f"run {eng.name}/{run_id} -> {run_dir}")
     failure, executed = None, []
     total = len(eng.notebooks)
+    available = set(eng.input_files())
     for i, step in enumerate(eng.notebooks, start=1):
+        reason = skip_reason(step, available)
+        if reason is not None:
+            manifest["notebooks"].append({"name": step.name, "source": str(step.path),
+                                          "status": "skipped", "reason": reason,
+                                          "seconds": 0.0})
+            write_manifest(run_dir, manifest)
+            say(f"[{i}/{total}] {step.name} {reason}")
+            continue
         done = {e["name"] for e in manifest["notebooks"] if e["status"] == "succeeded"}
         params = _step_parameters(eng, step, run_dir / "outputs" / step.name, done, snapshot)
         executed_path = run_dir / "notebooks" / f"{step.name}.ipynb"
