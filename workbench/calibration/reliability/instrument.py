@@ -582,8 +582,8 @@ def estimate_instrument_reliability(
         (``Organisation.survey``). Default: the items found in the ratings, none reversed.
     item_counts : DataFrame, optional
         How many responses reached each item and how many answered "not observed" (item,
-        skill, source, wave, n_responses, n_not_observed: ``Organisation.item_counts``);
-        default ``ratings.attrs["item_counts"]`` as the survey reader leaves it. With it the
+        skill, source, wave, n_responses, n_not_observed): ``Organisation.item_counts`` (or
+        ``SurveyReading.item_counts``); default ``ratings.attrs["item_counts"]`` if set. With it the
         not-observed rate is ``sum n_not_observed / sum n_responses``; without, it is the share
         of the scale's respondents with no answer (or a NaN score) for the item.
     sources : str or list of str, optional
