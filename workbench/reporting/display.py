@@ -17,10 +17,13 @@ True
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.checks import check_integer
@@ -119,11 +122,18 @@ def _format_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _text_cell(value) -> str:
-    """A cell of a text column as HTML: text escaped, missing values blank."""
+def _text_cell(value, digits: int = 2) -> str:
+    """A cell of a text column as HTML: text escaped, missing values blank, a number in a
+    mixed column formatted as in a numeric one."""
     if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value)
                          and pd.isna(value)):
         return ""
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{value:,}"
+    if isinstance(value, numbers.Real):
+        return f"{value:,.{digits}f}"
     return escape_html(value)
 
 
@@ -173,7 +183,7 @@ def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: b
         if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
     ]
     if text:
-        styler = styler.format(_text_cell, subset=text)
+        styler = styler.format(partial(_text_cell, digits=digits), subset=text)
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
     # client text is data: every text cell and header goes through the one escaping path
     styler = styler.format_index(escape_html, axis=1).format_index(escape_html, axis=0)
