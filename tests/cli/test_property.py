@@ -3,7 +3,10 @@ outputs, or exit 2 with a message; never a traceback, never exit 1, never a chan
 
 Each example starts from a small valid organisation, damages one of its files in one of the
 ways client exports go wrong (a cell, a header, blank lines, an encoding, a truncation, a
-format, a wave, ids that lost their zeros) and draws the options, including out-of-range ones.
+format, a wave, ids that lost their zeros; markup and formula prefixes in text, dates day or
+month first, ambiguous, mixed or far off, thousands separators, ids in another case, Unicode
+form or with invisible characters) and draws the options, including out-of-range ones.
+Hypothesis is derandomised (a fixed seed), so CI draws the same examples every time.
 """
 
 from __future__ import annotations
@@ -47,12 +50,88 @@ def base(tmp_path_factory) -> Path:
 
 DAMAGE = st.sampled_from(["none", "cell", "drop_column", "duplicate_header", "blank_lines",
                           "utf16", "cp1252", "truncate", "xlsx", "parquet", "wave",
-                          "zeros"])
+                          "zeros", "markup", "dates", "thousands", "unicode_ids"])
 CELL = st.one_of(st.text(max_size=8), st.sampled_from(["", "NaN", "inf", "-1", "1e9", "3,5",
                                                         "007", "x"]))
+# Client text that must stay text: markup and spreadsheet formula prefixes (issue #26).
+MARKUP = st.sampled_from(["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
+                          "=HYPERLINK(\"http://x.test\",\"y\")", "+1+1", "-2+3", "@SUM(A1)",
+                          "\t=1", "<b>R&D</b>"])
+# How a date column is rewritten: day first, month first, both ways for every date
+# (ambiguous), day first with one month-first row (mixed), far off, month names.
+DATES = st.sampled_from(["%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "ambiguous", "mixed", "far",
+                         "%d %B %Y"])
+# A number written with a thousands separator (or a decimal mark that looks like one).
+THOUSANDS = st.sampled_from(["{:,.0f}", "{:,.2f}", "{:_.0f}", "{:.3f}"])
+# An id written another way: case, NFD, invisible and no-break characters.
+ID_VARIANTS = st.sampled_from(["lower", "nfd", "zero_width", "bom", "no_break", "rtl_mark"])
+NUMBERS = ("score", "required_level", "weight", "level_from", "level_to", "hours", "weeks",
+           "cost", "tenure", "expected_gain")
+IDS = ("ratee", "rater", "person", "skill", "role", "team", "activity", "manager")
+
+
+def _rewrite_dates(frame: pd.DataFrame, how: str, data: st.DataObject) -> None:
+    columns = [c for c in ("date", "start", "end") if c in frame]
+    if not columns:
+        frame.iloc[0, 0] = data.draw(st.sampled_from(["04.02.2026", "13.07.2026"]))
+        return
+    for column in columns:
+        dates = pd.to_datetime(frame[column], errors="coerce")
+        if how == "ambiguous":
+            text = [f"{min(d.day, 12):02d}.{d.month:02d}.{d.year}" if pd.notna(d) else ""
+                    for d in dates]
+        elif how in ("mixed", "far"):
+            text = dates.dt.strftime("%Y-%m-%d" if how == "far" else "%d.%m.%Y").fillna("")
+            text = list(text)
+            row = data.draw(st.integers(0, len(text) - 1))
+            text[row] = "07.13.2026" if how == "mixed" else data.draw(
+                st.sampled_from(["2206-03-01", "1900-01-01", "0202-03-01"]))
+        else:
+            text = dates.dt.strftime(how).fillna("")
+        frame[column] = list(text)
+
+
+def _variant(value: str, how: str) -> str:
+    import unicodedata
+
+    if how == "lower":
+        return value.lower() if value.lower() != value else value.upper()
+    if how == "nfd":
+        return unicodedata.normalize("NFD", value + "\u00e9")
+    return value + {"zero_width": "\u200b", "bom": "\ufeff", "no_break": "\u00a0",
+                    "rtl_mark": "\u200f"}[how]
+
+
+def _hostile(frame: pd.DataFrame, how: str, data: st.DataObject) -> None:
+    """Damage that reads "successfully" unless the readers take care (issue #26)."""
+    row = data.draw(st.integers(0, len(frame) - 1))
+    if how == "markup":
+        col = data.draw(st.sampled_from(list(frame.columns)))
+        frame.loc[row, col] = data.draw(MARKUP) + data.draw(st.sampled_from(["", "x"]))
+    elif how == "dates":
+        _rewrite_dates(frame, data.draw(DATES), data)
+    elif how == "thousands":
+        numeric = [c for c in frame.columns if c in NUMBERS] or list(frame.columns)
+        col = data.draw(st.sampled_from(numeric))
+        value = pd.to_numeric(frame.loc[row, col], errors="coerce")
+        value = 1600.0 if pd.isna(value) else float(value) * 1000
+        rows = [row] if data.draw(st.booleans()) else list(frame.index)
+        for at in rows:
+            cell = pd.to_numeric(frame.loc[at, col], errors="coerce")
+            number = value if pd.isna(cell) else float(cell) * 1000
+            frame.loc[at, col] = data.draw(THOUSANDS).format(number).replace("_", " ")
+    elif how == "unicode_ids":
+        ids = [c for c in frame.columns if c in IDS] or list(frame.columns[:1])
+        col = data.draw(st.sampled_from(ids))
+        variant = data.draw(ID_VARIANTS)
+        if variant == "nfd":  # the whole column: one spelling per file, NFD here only
+            frame[col] = [_variant(v, variant) if v else v for v in frame[col]]
+        else:
+            frame.loc[row, col] = _variant(frame.loc[row, col], variant)
 
 
 def _damage(path: Path, how: str, data: st.DataObject) -> Path:
+    event(f"damage {how}")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if how == "cell":
         row = data.draw(st.integers(0, len(frame) - 1))
@@ -66,6 +145,8 @@ def _damage(path: Path, how: str, data: st.DataObject) -> Path:
     elif how == "zeros":
         for col in frame.columns[:2]:
             frame[col] = "0" + frame[col]
+    elif how in ("markup", "dates", "thousands", "unicode_ids"):
+        _hostile(frame, how, data)
     text = frame.to_csv(index=False)
     if how == "duplicate_header":
         header, rest = text.split("\n", 1)
@@ -244,6 +325,44 @@ def test_plans(base, capsys, data, out):
             "--start", data.draw(mostly(st.just("2027-01-04"),
                                         st.sampled_from(["next monday", "2027-02-30"])))]
     _check(argv, root, capsys, lambda _out: _csvs_are_tables(target))
+
+
+HOSTILE = st.sampled_from(["markup", "dates", "thousands", "unicode_ids"])
+
+
+@settings(PROPERTY, max_examples=24)
+@given(data=st.data(), command=st.sampled_from(["validate", "calibrate", "impact", "plans"]))
+def test_hostile_but_readable_inputs(base, capsys, data, command):
+    """Every draw damages one file with text that reads "successfully" unless the readers take
+    care: markup and formulas, day-first, ambiguous, mixed or far-off dates, thousands
+    separators, ids in another case, Unicode form or with invisible characters."""
+    root = _workspace(base)
+    tables = {"validate": ["ratings", "people", "framework", "catalog", "enrollments"],
+              "calibrate": ["ratings"], "impact": ["ratings", "enrollments", "catalog"],
+              "plans": ["scores", "people", "framework", "catalog"]}[command]
+    table = data.draw(st.sampled_from(tables))
+    _damage(root / "data" / f"{table}.csv", data.draw(HOSTILE), data)
+    files = {t: root / "data" / f"{t}.csv" for t in ("ratings", "people", "framework",
+                                                      "catalog", "enrollments", "scores")}
+    target = root / "out"
+    argv = {
+        "validate": ["validate", str(root / "data")],
+        "calibrate": ["calibrate", str(files["ratings"]), "--out", str(target)],
+        "impact": ["impact", "--ratings", str(files["ratings"]), "--enrollments",
+                   str(files["enrollments"]), "--catalog", str(files["catalog"]), "--people",
+                   str(files["people"]), "--out", str(target)],
+        "plans": ["plans", "--scores", str(files["scores"]), "--people", str(files["people"]),
+                  "--framework", str(files["framework"]), "--catalog", str(files["catalog"]),
+                  "--start", "2027-01-04", "--out", str(target)],
+    }[command]
+
+    def valid(out):
+        if command == "validate":
+            assert "Organisation summary" in out, out
+        else:
+            _csvs_are_tables(target)
+
+    _check(argv, root, capsys, valid)
 
 
 TINY = """{"cells": [
