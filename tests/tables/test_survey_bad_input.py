@@ -170,3 +170,9 @@ def test_every_problem_at_once(tmp_path):
         load_organisation(ratings=folder / "ratings.csv", mapping=folder / "mapping.yaml")
     text = str(caught.value)
     assert "'ratee' is empty" in text and "unknown source label" in text
+
+
+def test_a_long_file_missing_a_column_is_still_told_so(tmp_path):
+    (tmp_path / "ratings.csv").write_text("ratee,rater,source,skill\np1,p2,peer,Feedback\n")
+    with pytest.raises(InputError, match="required column 'score' is missing"):
+        load_organisation(tmp_path)

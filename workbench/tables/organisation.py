@@ -26,7 +26,7 @@ import pandas as pd
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.tables.columns import SUFFIXES, TABLES, Scale, as_scale
 from workbench.tables.mapping import ColumnMapping, as_mapping
-from workbench.tables.survey import read_survey
+from workbench.tables.survey import read_ratings
 from workbench.tables.validate import (
     MAX_ROWS_PER_PROBLEM,
     OPEN_SCALE,
@@ -283,16 +283,10 @@ def load_organisation(
     for table in ("ratings", "people", "framework", "catalog", "enrollments", "paths",
                   "outcomes"):
         if table in paths:
-            read = None
-            if table == "ratings":  # a survey export (one row per response) is turned long
-                try:
-                    read = read_survey(paths[table], mapping=mapping, scale=the_scale,
-                                       scale_declared="scale" in paths, waves=waves,
-                                       folder=folder)
-                except InputError as exc:
-                    read = (None, exc.problems, np.array([], dtype=int), None)
-            if read is not None:
-                typed, found, numbers, survey = read
+            if table == "ratings":  # in the contract's shape, or a survey export turned long
+                typed, found, numbers, survey = read_ratings(
+                    paths[table], mapping=mapping, scale=the_scale,
+                    scale_declared="scale" in paths, waves=waves, folder=folder)
             else:
                 typed, found, numbers = load_rows(paths[table], table, mapping, the_scale,
                                                   waves=waves if table == "ratings" else None)

@@ -80,7 +80,7 @@ from workbench.tables.instrument import (
 )
 from workbench.tables.mapping import ColumnMapping, as_mapping, normalise_header
 from workbench.tables.readers import read_table
-from workbench.tables.validate import MAX_ROWS_PER_PROBLEM, check_frame
+from workbench.tables.validate import MAX_ROWS_PER_PROBLEM, check_frame, load_rows
 
 __all__ = [
     "FORMATS",
@@ -89,6 +89,7 @@ __all__ = [
     "SurveyReading",
     "detect_shape",
     "read_survey",
+    "read_ratings",
     "looks_like_survey",
 ]
 
@@ -511,11 +512,15 @@ def _find_instrument(settings: SurveySettings, path: Path, folder):
     return None
 
 
-def _no_instrument(export: _Export, ids, response, rscale, file) -> InputError:
+def _items_like(export: _Export, ids, response, rscale) -> list:
     taken = set(ids.values()) | {response}
-    items = [c for c in export.frame.columns
-             if c not in taken and label_key(c) not in METADATA_COLUMNS
-             and _item_like(export.frame[c], rscale)]
+    return [c for c in export.frame.columns
+            if c not in taken and label_key(c) not in METADATA_COLUMNS
+            and _item_like(export.frame[c], rscale)]
+
+
+def _no_instrument(export: _Export, ids, response, rscale, file) -> InputError:
+    items = _items_like(export, ids, response, rscale)
     shown = ", ".join(map(str, items[:20])) + (", ..." if len(items) > 20 else "")
     example = "\n".join(f"      - {{item: {c}, skill: <competency>}}" for c in items[:3])
     id_lines = "".join(f"\n      {c}: {t}" for t, c in ids.items()) or \
@@ -532,7 +537,7 @@ def _no_instrument(export: _Export, ids, response, rscale, file) -> InputError:
 
 
 def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declared: bool = False,
-                waves=None, folder=None):
+                waves=None, folder=None, _frame=None):
     """Read a survey export into the ratings contract with items.
 
     Parameters
@@ -572,10 +577,7 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
     settings = SurveySettings.from_mapping(mapping)
     if settings.format == "long":
         return None
-    expected = list(mapping.rename_for("ratings")) + list(_ID_COLUMNS) + ["ResponseId",
-                                                                          "Respondent ID"]
-    frame = read_table(path, expected=expected, table="ratings", row_index=True,
-                       blank_header=True)
+    frame = _read_export(path, mapping) if _frame is None else _frame
     shape = settings.format if settings.format != "auto" else detect_shape(frame, mapping)
     if shape == "long":
         return None
@@ -585,6 +587,9 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
     ids, response, problems = _id_columns(export, mapping, settings, file)
     instrument = _find_instrument(settings, path, folder)
     if instrument is None:
+        if settings.format == "auto" and shape == "wide" and not _items_like(
+                export, ids, response, rscale):
+            return None  # nothing item-like: a long file with a column missing, say so
         raise _no_instrument(export, ids, response, rscale, file)
     found, item_problems = _match_items(export, instrument, file, settings.strict)
     problems += item_problems
@@ -617,6 +622,50 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
                        typed, ratings, instrument, found, counts, label_table, dropped,
                        "rater" not in ids, problems)
     return ratings, problems, long_rows, reading
+
+
+def _read_export(path: Path, mapping: ColumnMapping) -> pd.DataFrame:
+    """The file as text cells. A grid question's text sits over its first column only, so a
+    ragged right end is read again keeping blank-headed columns (``attrs["blank_header"]``)."""
+    expected = ([c.name for c in CONTRACTS["ratings"]] + list(mapping.rename_for("ratings"))
+                + ["ResponseId", "Respondent ID"])
+    try:
+        return read_table(path, expected=expected, table="ratings", row_index=True)
+    except InputError as exc:
+        if not any("more cells than the header" in p.message for p in exc.problems):
+            raise
+    frame = read_table(path, expected=expected, table="ratings", row_index=True,
+                       blank_header=True)
+    frame.attrs["blank_header"] = True
+    return frame
+
+
+def read_ratings(path, *, mapping=None, scale=None, scale_declared=False, waves=None,
+                 folder=None):
+    """Read a ratings file in either shape: ``(typed, problems, row_numbers, reading)``.
+
+    A survey export goes through :func:`read_survey`; a file in the contract's long shape
+    through :func:`workbench.tables.validate.load_rows` (read once; ``reading`` is None).
+    Problems of the file are returned, not raised, as :func:`load_rows` does.
+    """
+    path, mapping, scale = Path(path), as_mapping(mapping), scale or Scale()
+    frame = None
+    try:
+        settings = SurveySettings.from_mapping(mapping)
+        if settings.format != "long":
+            frame = _read_export(path, mapping)
+            read = read_survey(path, mapping=mapping, scale=scale,
+                               scale_declared=scale_declared, waves=waves, folder=folder,
+                               _frame=frame)
+            if read is not None:
+                return read
+    except InputError as exc:
+        return None, exc.problems, np.array([], dtype=int), None
+    if frame is not None and frame.attrs.get("blank_header"):
+        frame = None  # a long file with a ragged right end: the table reader says where
+    typed, problems, rows = load_rows(path, "ratings", mapping, scale, waves=waves,
+                                      frame=frame)
+    return typed, problems, rows, None
 
 
 def _reverse_problems(instrument: Instrument, found: dict, rscale: ResponseScale):

@@ -430,18 +430,24 @@ def _select_waves(typed: pd.DataFrame, waves, origin: dict, out: _Collector) -> 
     return typed
 
 
-def load_rows(path, table, mapping, scale, *, waves=None, sheet=None):
+def load_rows(path, table, mapping, scale, *, waves=None, sheet=None, frame=None):
     """Read, map, type and check one table.
+
+    ``frame``: the file already read by :func:`read_table` (``row_index=True``), so a caller
+    that looked at it first (the survey reader telling a long file from an export) does not
+    read it twice.
 
     Returns (typed frame or None, problems, row numbers of the typed rows in the file).
     """
     path = Path(path)
     rename = mapping.rename_for(table)
     expected = [c.name for c in CONTRACTS[table]] + list(rename)
-    try:
-        frame = read_table(path, expected=expected, sheet=sheet, table=table, row_index=True)
-    except InputError as exc:
-        return None, exc.problems, np.array([], dtype=int)
+    if frame is None:
+        try:
+            frame = read_table(path, expected=expected, sheet=sheet, table=table,
+                               row_index=True)
+        except InputError as exc:
+            return None, exc.problems, np.array([], dtype=int)
     header = frame.attrs.get("header_row", 1)
     early = []
     if header > 1:
