@@ -148,3 +148,36 @@ def test_a_skill_nobody_was_rated_on_is_left_out_not_a_nan_error(ratings, n_empt
     res = _fit(data)
     assert list(res.scores.columns) == skills[n_empty:]
     assert len(res.assignments) == 30
+
+
+@pytest.mark.parametrize("repeated", [[0], [0, 3], [2, 2]])
+def test_a_person_twice_in_a_matrix_file_is_named_with_the_files_rows(tmp_path, capsys,
+                                                                       repeated):
+    wide = _tiny(12, 5).reset_index()
+    extra = wide.iloc[repeated]
+    pd.concat([wide, extra]).to_csv(tmp_path / "matrix.csv", index=False)
+    out = tmp_path / "out"
+    code = main(["profiles", str(tmp_path / "matrix.csv"), "--out", str(out), "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    for k, i in enumerate(repeated):
+        row = 12 + k + 2  # after the 12 people and the header
+        assert (f"matrix.csv, row {row}, column 'person': a person listed on an earlier row "
+                f"of the matrix (value: '{wide.loc[i, 'person']}')") in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("rename", [lambda p: "X" + p, lambda p: p.lower()])
+def test_a_people_table_describing_none_of_the_scored_is_refused(rename):
+    wide = _tiny(12, 5)
+    people = pd.DataFrame({"person": [rename(p) for p in wide.index], "role": "Analyst"})
+    with pytest.raises(InputError, match="none of the 12 people listed is among the 12 people "
+                       "with scores"):
+        _fit(wide, people=people)
+
+
+def test_a_people_table_describing_few_of_the_scored_is_said():
+    wide = _tiny(12, 5)
+    people = pd.DataFrame({"person": list(wide.index[:3]), "role": "Analyst"})
+    with pytest.warns(ProfileWarning, match="only 3 of the 12 people with scores"):
+        find_profiles(wide, people=people, **QUICK)

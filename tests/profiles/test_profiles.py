@@ -361,7 +361,7 @@ def test_bad_input_is_reported_by_name():
     with pytest.raises(ConfigError, match="criterion"):
         find_profiles(frame, criterion="likelihood")
     flat = frame.assign(S1=3.0)
-    with pytest.raises(ModelError, match="'S1' has the same score"):
+    with pytest.raises(InputError, match="'S1' has the same score"):
         find_profiles(flat, k_max=2)
     with pytest.raises(InputError, match="at least 10 people"):
         find_profiles(frame.iloc[:5], k_max=2)

@@ -52,6 +52,15 @@ def _wide_to_long(frame: pd.DataFrame, source: str) -> pd.DataFrame:
                                   "people x skills matrix of scores or a long table with "
                                   "person, skill, score")])
     wide.index = wide.index.astype(str).rename("person")
+    twice = np.flatnonzero(wide.index.duplicated(keep="first"))
+    if twice.size:
+        # rows of the matrix as the file shows them (header on row 1), not of the long table
+        raise InputError([Problem(source, int(i) + 2, "person", "a person listed on an "
+                                  "earlier row of the matrix", wide.index[i])
+                          for i in twice[:25]]
+                         + ([Problem(source, None, "person", f"... and {twice.size - 25} more "
+                                     "row(s) listing a person again")] if twice.size > 25
+                            else []))
     wide.columns = [str(c) for c in wide.columns]
     return wide.reset_index().melt(id_vars="person", var_name="skill", value_name="score")
 

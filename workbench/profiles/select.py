@@ -68,7 +68,7 @@ from workbench.checks import (
     check_random_state,
     check_scale,
 )
-from workbench.errors import ConfigError, ModelError
+from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.profiles.clustering import hard_grid
 from workbench.profiles.gaussian_mixture import (
     MixtureFit,
@@ -105,6 +105,30 @@ METHODS = ("lpa", "kmeans", "ward")
 CRITERIA = ("bic", "icl", "sabic", "aic", "caic")
 MIN_PROFILE_SIZE = 5
 NUMBERS_PER_PARAMETER = 5
+
+
+def _check_people_overlap(people, scored) -> None:
+    """A people table that describes none of the scored people is the wrong file (issue 26);
+    one that describes fewer than half of them is said in a warning."""
+    if not isinstance(people, pd.DataFrame):
+        return  # profile_composition names what is wrong with it
+    key = "person" if "person" in people.columns else "ratee" if "ratee" in people.columns \
+        else None
+    if key is None:
+        return
+    listed = set(people[key].dropna().astype(str))
+    common = listed & set(scored)
+    if not common:
+        raise InputError([Problem("people", None, key, f"none of the {len(listed)} people "
+                                  f"listed is among the {len(scored)} people with scores "
+                                  f"(first with scores: {', '.join(sorted(scored)[:3])}; "
+                                  f"first listed: {', '.join(sorted(listed)[:3])})")])
+    if len(common) < 0.5 * len(scored):
+        warnings.warn(f"people: only {len(common)} of the {len(scored)} people with scores are "
+                      "in the people table; the others count as 'unknown' in the profiles' "
+                      "composition", ProfileWarning, stacklevel=3)
+
+
 def _check_options(k_max, models, method, criterion, n_starts, n_bootstrap, n_blrt, alpha,
                    random_state, n_jobs, *, blrt=False, scale=None):
     check_choice("method", method, METHODS)
@@ -509,6 +533,7 @@ def find_profiles(
     models = _check_options(k_max, models, method, criterion, n_starts, n_bootstrap, n_blrt,
                             alpha, random_state, n_jobs, blrt=blrt, scale=scale)
     wide, se, notes = score_matrix(scores, wave, scale=scale, source=source)
+    _check_people_overlap(people, wide.index)
     x = wide.to_numpy(dtype=float)
     n = len(x)
     if k_max >= n:
