@@ -81,7 +81,7 @@ def test_calibrate_options_of_the_other_model_are_errors(org_dir, tmp_path, caps
              out=out, inputs=org_dir, named=named)
 
 
-@pytest.mark.parametrize("rename", [lambda p: "X" + p, lambda p: p.lower(),
+@pytest.mark.parametrize("rename", [lambda p: "X" + p, lambda p: p.replace("P", "E-"),
                                     lambda p: p + "-2025"])
 def test_calibrate_people_without_any_ratee_is_exit_2(org_dir, tmp_path, capsys, rename):
     people = pd.read_csv(org_dir / "people.csv", dtype=str, keep_default_na=False)
