@@ -92,6 +92,12 @@ def _date_kinds(values: pd.Series) -> pd.DataFrame:
     """Per cell: its shape (``year_first``, ``day_or_month``, ``month_name``, ``other``,
     ``empty``) and, for day-or-month dates, which orders it allows."""
     text = values.astype(str)
+    quick = _year_first_only(text)
+    if quick is not None:
+        kind = np.where((text == "").to_numpy(), "empty", "year_first").astype(object)
+        none = np.zeros(len(text), dtype=bool)
+        return pd.DataFrame({"kind": kind, "day_first": none, "month_first": none},
+                            index=values.index)
     first = text.str.extract(_YEAR_FIRST)
     last = text.str.extract(_YEAR_LAST)
     kind = np.full(len(text), "other", dtype=object)
@@ -108,6 +114,14 @@ def _date_kinds(values: pd.Series) -> pd.DataFrame:
         "day_first": is_last & (b <= 12),    # the month in the second place
         "month_first": is_last & (a <= 12),  # the month in the first place
     }, index=values.index)
+
+
+def _year_first_only(text: pd.Series) -> pd.Series | None:
+    """The dates when every non-empty cell is a plain 2026-02-04 (the common case, read at C
+    speed), else None."""
+    empty = (text == "").to_numpy()
+    quick = pd.to_datetime(text.where(~empty, None), format="%Y-%m-%d", errors="coerce")
+    return quick if (quick.notna().to_numpy() | empty).all() else None
 
 
 def _listed(rows: np.ndarray, values: pd.Series, mask: np.ndarray, column: str | None = None):
@@ -221,6 +235,9 @@ def read_dates(values: pd.Series, order: str | None) -> tuple[pd.Series, np.ndar
     (without it they are left NaT and not flagged: :func:`date_order` reported why).
     """
     text = values.astype(str)
+    quick = _year_first_only(text)
+    if quick is not None:
+        return quick, np.zeros(len(text), dtype=bool)
     first = text.str.extract(_YEAR_FIRST)
     last = text.str.extract(_YEAR_LAST)
     empty = (text == "").to_numpy()
@@ -294,6 +311,7 @@ _GROUPED_COMMA = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}}(?:,\d{{3}})+$")
 _GROUPED_POINT = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}}(?:\.\d{{3}})+$")
 _COMMA_THEN_POINT = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}}(?:,\d{{3}})+\.\d+$")
 _POINT_THEN_COMMA = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}}(?:\.\d{{3}})+,\d+$")
+_SEPARATORS = re.compile("[,'\u00a0\u202f\u2009 ]")
 _SPACED = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}}(?:['\u00a0\u202f\u2009 ]\d{{3}})+(?:[.,]\d+)?$")
 
 
@@ -305,6 +323,12 @@ def _number_kinds(values: pd.Series) -> dict[str, np.ndarray]:
     def has(pattern):
         return text.str.contains(pattern).to_numpy(dtype=bool)
 
+    if not text.str.contains(_SEPARATORS).any() and not has(_GROUPED_POINT).any():
+        # no comma or space anywhere and nothing like 1.600: a point can only be a decimal
+        # mark, and the number parser reads every cell as it is (the common case, fast)
+        none = np.zeros(len(text), dtype=bool)
+        return {"point": has(_POINT), "comma": none, "either": none, "reads_point": none,
+                "reads_comma": none}
     grouped_comma, grouped_point = has(_GROUPED_COMMA), has(_GROUPED_POINT)
     one_comma = text.str.count(",").to_numpy() == 1
     one_point = text.str.count(r"\.").to_numpy() == 1

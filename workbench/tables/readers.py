@@ -105,6 +105,8 @@ _INVISIBLE = re.compile(
 )
 # Every kind of space (no-break, thin, ideographic; tabs and line breaks) is one plain space.
 _SPACES = re.compile(r"\s+")
+# An id that is already as compared: printable ASCII words separated by single spaces.
+_PLAIN = re.compile(r"(?:[!-~]+(?: [!-~]+)*)?")
 
 
 def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -121,7 +123,10 @@ def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     >>> ids.tolist() == ["Jos\u00e9", "P005", "A B"], hidden.tolist()
     (True, [False, True, False])
     """
-    text = values.astype(str).str.normalize("NFC")
+    text = values.astype(str)
+    if text.str.fullmatch(_PLAIN).all():  # printable ASCII, single spaces: nothing to do
+        return text, np.zeros(len(text), dtype=bool)
+    text = text.str.normalize("NFC")
     hidden = text.str.contains(_INVISIBLE).to_numpy(dtype=bool)
     if hidden.any():
         text = text.str.replace(_INVISIBLE, "", regex=True)
