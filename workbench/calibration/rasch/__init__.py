@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from workbench._lazy import lazy_exports
 
-MODULES = ("calibrate", "estimation", "fit", "facets", "bias", "connectivity", "figures")
+MODULES = ("calibrate", "estimation", "uncertainty", "fit", "facets", "bias", "connectivity",
+           "figures")
 
 __getattr__, __dir__ = lazy_exports(globals(), MODULES)

@@ -13,8 +13,10 @@ rater of average severity of the reference source (``"others"``: the mean non-se
 on the survey's scale, like the linear model's calibrated scores. The person's measure in a
 skill is their ability plus their ratee x skill interaction, estimated from the ratings of
 that skill with every other measure anchored (so each skill's score rests on its own
-ratings, unshrunk); its SE is the interaction's model SE, and the fair average's SE follows by
-the delta method (``dE/d theta`` is the score variance). Intervals are the fair averages at
+ratings, unshrunk); its SE is the interaction's model SE plus the propagated uncertainty of the
+measures it was anchored on (the raters', sources' and thresholds', through the joint
+covariance of :mod:`~workbench.calibration.rasch.uncertainty`), and the fair average's SE follows
+by the delta method (``dE/d theta`` is the score variance). Intervals are the fair averages at
 ``measure +/- z se`` (they stay on the scale).
 
 Waves: ``waves="joint"`` gives each person one ability per wave while skills, raters and
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import special
 from threadpoolctl import threadpool_limits
 
@@ -59,6 +62,7 @@ from workbench.calibration.rasch.estimation import (
 )
 from workbench.calibration.rasch.facets import Structures, separation_statistics, threshold_table
 from workbench.calibration.rasch.fit import category_statistics, element_fit, residual_moments
+from workbench.calibration.rasch.uncertainty import MAX_JOINT, joint_standard_errors
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.results import Result
@@ -91,7 +95,10 @@ class RaschCalibration(Result):
     measures : DataFrame
         One row per element of every facet: ``facet``, ``element`` (and ``wave`` for ratees
         when joint), ``measure`` (logits; ability for ratees, difficulty / severity / offset
-        for the others: higher = harder to get a high rating), ``se`` (model), ``se_real``,
+        for the others: higher = harder to get a high rating), ``se`` (joint: the other
+        facets' and thresholds' uncertainty propagated; :mod:`~workbench.calibration.rasch
+        .uncertainty`), ``se_model`` (FACETS' model SE), ``se_real`` (``se`` times the root
+        of the infit when above 1; use it when raters misfit),
         ``infit``, ``infit_z``, ``outfit``, ``outfit_z``, ``n`` (ratings), ``observed``
         (mean rating), ``fair_average``, ``status`` ("", "maximum", "minimum": extreme
         score; "one category": every rating in a one-category partial-credit group, no
@@ -231,6 +238,11 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
         target = np.bincount(work.codes[0], work.x, work.sizes[0])
         b0, _ = solve_cells(others, work.group, tau, mask, work.codes[0], work.sizes[0], target)
         betas[0] = np.where(np.isfinite(fit.betas[0]), b0, np.nan)
+    # the other facets' (and thresholds') uncertainty propagated (docs/rasch.md); the
+    # corrected non-ratee measures are the raw ones times the factor, and so are their SEs
+    joint, model, covariance = joint_standard_errors(work, betas, tau)
+    if joint is not None:
+        joint = [j if k == 0 else j * factor for k, j in enumerate(joint)]
     ses, status = [], []
     for k, size in enumerate(design.sizes):
         has = np.bincount(design.codes[k], minlength=size) > 0
@@ -263,12 +275,15 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
                                                 ""), status[k])
     eta_keep = _linear(work, [np.nan_to_num(b) for b in betas])
     _, _, V = category_moments(eta_keep, work.group, tau, mask)
+    model_ses = []
     for k, size in enumerate(design.sizes):
         info = np.bincount(work.codes[k], V, size)
         with np.errstate(divide="ignore"):
             se = np.where(info > 0, 1 / np.sqrt(info), np.nan)
-        ses.append(np.where(pending[k], pending_se[k], se))
-    return betas, tau, ses, status, factor
+        model_ses.append(np.where(pending[k], pending_se[k], se))
+        own = se if joint is None else np.where(np.isfinite(joint[k]), joint[k], se)
+        ses.append(np.where(pending[k], pending_se[k], own))
+    return betas, tau, (ses, model_ses), status, factor, covariance
 
 
 def _structures(work, tau, thresholds):
@@ -345,7 +360,41 @@ def _categories(fit, tau, thresholds, betas, table):
     return category_statistics(work.x, work.values, P, eta, t)
 
 
-def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha):
+def _fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor, mask):
+    """d(fair measure of each cell) / d(every element's measure), sparse (cells x elements).
+
+    A cell's measure solves sum(x - E) = 0 over its ratings given the other facets, so it
+    moves with each non-ratee element by that element's share of the cell's information
+    (``V``-weighted); the fair measure subtracts the skill (whose share is 1) and the
+    reference (the weighted source offsets). Corrected measures are the raw ones times the
+    correction factor, hence the factor."""
+    eta = _linear(design, [np.nan_to_num(b) for b in betas])
+    _, _, V = category_moments(eta, design.group, tau, mask)
+    total = np.bincount(cells, V, n_cells)
+    share = sp.csr_matrix((V / np.where(total[cells] > 0, total[cells], 1.0),
+                           (cells, np.arange(len(cells)))), shape=(n_cells, len(cells)))
+    X = design.indicators.tocsc()
+    offsets = np.cumsum([0, *design.sizes])
+    keep = np.ones(offsets[-1])
+    keep[: offsets[1]] = 0.0  # the ratee's own measure is inside the cell's
+    G = -(share @ X) @ sp.diags(keep)
+    k_skill = design.facets.index("skill")
+    G = G.tocsr() - sp.csr_matrix((np.ones(n_cells), (np.arange(n_cells),
+                                                      offsets[k_skill] + skill_code)),
+                                  shape=G.shape)
+    if "source" in design.facets and weights:
+        k = design.facets.index("source")
+        labels = list(design.labels[k])
+        ref = np.zeros(G.shape[1])
+        for source, w in weights.items():
+            if source in labels:
+                ref[offsets[k] + labels.index(source)] = w
+        G = G - sp.csr_matrix(np.ones((n_cells, 1))) @ sp.csr_matrix(ref[None, :])
+    return G * factor
+
+
+def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
+            covariance=None, weights=None, factor=1.0):
     """Fair average of every ratee in every skill (see the module docstring)."""
     work = fit.design
     mask = work.mask()
@@ -358,6 +407,10 @@ def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha):
     target, extreme = cell_targets(design.x, design.group, work.lo, work.hi, cells, n_cells)
     b, se_b = solve_cells(eta, design.group, tau, mask, cells, n_cells, target)
     ratee_code, skill_code = np.divmod(pairs, n_skills)
+    if covariance is not None:  # the other facets' uncertainty, propagated
+        G = _fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor,
+                              mask)
+        se_b = np.sqrt(se_b ** 2 + covariance.quad(G))
     measure = betas[0][ratee_code] + b
     eta_fair = measure - betas[k_skill][skill_code] - ref
     group = None if thresholds == "rater" else (skill_code if thresholds == "skill"
@@ -578,7 +631,8 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
                       f"unused ({names}{', ...' if fit.gapped.sum() > 10 else ''}); their "
                       "thresholds are shrunk towards 0 (a N(0, 1) prior) to stay finite",
                       CalibrationWarning, stacklevel=3)
-    betas, tau, ses, status, factor = _final_measures(design, fit, bias_correction)
+    betas, tau, (ses, model_ses), status, factor, covariance = _final_measures(
+        design, fit, bias_correction)
     structures = _structures(fit.design, tau, thresholds)
     ref = 0.0
     if "source" in facets:
@@ -588,12 +642,15 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
     keys = data.drop_duplicates("element").set_index("element")[["ratee", "wave"]] \
         if joint else None
     measures = _element_table(design, fit, betas, ses, status, structures, thresholds, ref, keys)
+    measures.insert(measures.columns.get_loc("se") + 1, "se_model",
+                    np.concatenate(model_ses))
     table = threshold_table(fit.design, tau, category_moments(
         _linear(fit.design, [np.nan_to_num(b) for b in betas]), fit.design.group, tau,
         fit.design.mask())[0])
     grid = np.linspace(-8, 8, 1601) + ref
     return RaschCalibration(
-        scores=_scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha),
+        scores=_scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
+                       covariance, weights, factor),
         measures=measures,
         separation=_separation(measures),
         categories=_categories(fit, tau, thresholds, betas, table),
@@ -609,5 +666,8 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
                   "facets": ("ratee", *facets), "reference": reference, "waves": waves,
                   "connectivity": connectivity, "bias_correction": bias_correction,
                   "correction_factor": factor, "interactions": tuple(interactions),
-                  "extreme_adjustment": 0.3, "alpha": alpha},
+                  "extreme_adjustment": 0.3, "alpha": alpha,
+                  "se_method": ("joint: the other facets' and the thresholds' uncertainty "
+                                "propagated" if covariance is not None else
+                                f"model (FACETS'): more than {MAX_JOINT} non-ratee elements")},
     )

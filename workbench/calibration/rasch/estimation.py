@@ -31,8 +31,9 @@ Wright's correction, multiplying them by ``(L - 1) / L`` (``L`` = mean ratings p
 non-extreme ratee), and re-estimates the ratees given the corrected values. With ~50 ratings
 per ratee in a 360 survey the correction is about 2 %; against conditional ML (R's eRm) on a
 16-ratings-per-ratee fixture the corrected difficulties agree within 0.1 logits (see
-docs/rasch.md). Standard errors are FACETS' model SEs: one over the root of the element's
-own information (covariances between elements ignored).
+docs/rasch.md). FACETS' model SEs (one over the root of the element's own information) are
+too narrow in 360 designs; :mod:`workbench.calibration.rasch.uncertainty` propagates the other
+facets' and the thresholds' uncertainty (what :func:`calibrate_rasch` reports).
 
 Extreme scores are handled as FACETS does: an element whose ratings are all in its groups'
 top (or all in the bottom) category is set aside (repeatedly, since removing one can make
