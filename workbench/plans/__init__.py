@@ -22,6 +22,7 @@ from workbench.plans import (
     records,
     result,
     schedule,
+    toward,
     write,
 )
 from workbench.plans.activities import *  # noqa: F403
@@ -40,11 +41,12 @@ from workbench.plans.pages import *  # noqa: F403
 from workbench.plans.records import *  # noqa: F403
 from workbench.plans.result import *  # noqa: F403
 from workbench.plans.schedule import *  # noqa: F403
+from workbench.plans.toward import *  # noqa: F403
 from workbench.plans.write import *  # noqa: F403
 
 __all__ = [
     *config.__all__, *inputs.__all__, *gaps.__all__, *gains.__all__, *activities.__all__,
     *schedule.__all__, *goals.__all__, *mentors.__all__, *demand.__all__,
     *confidentiality.__all__, *records.__all__, *result.__all__, *display.__all__, *labels.__all__,
-    *pages.__all__, *write.__all__, *build.__all__,
+    *pages.__all__, *write.__all__, *build.__all__, *toward.__all__,
 ]

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.checks import DEFAULT_SEED, check_date_near, check_random_state
+from workbench.checks import DEFAULT_SEED, check_choice, check_date_near, check_random_state
 from workbench.errors import InputError
 from workbench.plans.activities import match_activities
 from workbench.plans.confidentiality import comments_for_display, source_scores_for_display
@@ -54,6 +54,7 @@ from workbench.plans.labels import date_label
 from workbench.plans.mentors import match_mentors
 from workbench.plans.result import PlanSet
 from workbench.plans.schedule import plan_timeline, schedule_activities
+from workbench.plans.toward import TOWARD, destination_gaps, unplanned_current_gaps
 from workbench.tables.requirements import framework_frame, people_frame, require_columns
 
 __all__ = ["build_plans", "ISSUE_COLUMNS"]
@@ -63,7 +64,7 @@ ISSUE_COLUMNS = ["person", "skill", "activity", "issue", "message"]
 
 def build_plans(
     scores, people, framework, catalog, *, ratings=None, profiles=None, impact=None,
-    config=None, start=None, scale=None, random_state=None,
+    config=None, start=None, scale=None, random_state=None, paths=None, toward="current",
 ):
     """Build learning plans for everyone: focus skills, mentors, activities, schedule, goals.
 
@@ -92,6 +93,12 @@ def build_plans(
     random_state : int or Generator, optional
         Seeds the mentor candidate sampling in large organisations (default
         :data:`~workbench.checks.DEFAULT_SEED`).
+    paths : DataFrame, optional
+        Career paths (role, next_role), for ``toward="next"``.
+    toward : {"current", "next", "target"}
+        The role the plans aim at (:mod:`workbench.plans.toward`): the current role (default),
+        the next role on the path or the person's target role; the current role's hard gaps
+        are kept as candidates and any left out of the focus are listed in ``issues``.
 
     Returns
     -------
@@ -103,6 +110,7 @@ def build_plans(
         Scores off the scale, malformed tables, or nobody who could be assessed (with why).
     """
     cfg = check_config(config)
+    check_choice("toward", toward, TOWARD)
     start = start_date(start)
     if ratings is not None and "date" in ratings:
         # a start years away from the assessment is a typo in the year (issue 26)
@@ -138,12 +146,23 @@ def build_plans(
     gaps.loc[gaps["se"].isna(), "has_gap"] = False
     _refuse_if_nobody(gaps, sc, people, fw)
     issues = _input_issues(people, fw, sc, cat, gaps)
+    aimed = gaps
+    if toward != "current":
+        aimed, more = destination_gaps(gaps, sc, people, fw, paths, toward=toward,
+                                       gap_probability=cfg["gap_probability"],
+                                       priority=cfg["priority"])
+        issues += more
 
     focus = choose_focus_skills(
-        gaps, n_focus=cfg["n_focus"], gap_probability=cfg["gap_probability"],
+        aimed, n_focus=cfg["n_focus"], gap_probability=cfg["gap_probability"],
         stretch=cfg["stretch"], stretch_step=cfg["stretch_step"], next_role=cfg["next_role"],
         framework=fw, priority=cfg["priority"], scale_max=scale_max,
     )
+    if toward != "current":
+        # the plan's rows keep the person's own role; the destination is in the reason
+        roles = people.set_index("person")["role"]
+        focus = focus.assign(role=focus["person"].map(roles))
+        issues += unplanned_current_gaps(gaps, focus, roles.to_dict())
     focus, mentors, unmatched, exact = _mentors(focus, sc, people, cfg, seeds)
     matched = match_activities(
         focus, cat, people=people, profiles=profiles, rules=cfg["rules"],
@@ -182,6 +201,8 @@ def build_plans(
                 "impact": None if impact is None else _describe(impact),
                 "gain_sources": sorted(set(gains["gain_source"]))}
     settings["priority"] = cfg["priority"] if isinstance(cfg["priority"], str) else "custom"
+    if toward != "current":
+        settings["toward"] = toward
     shown, comments = _displays(ratings, people, cfg)
     return PlanSet(
         plans=plans, focus=focus, gaps=gaps, gains=gains, timeline=timeline, mentors=mentors,
