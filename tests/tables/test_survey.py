@@ -117,3 +117,35 @@ def test_validate_says_what_it_understood(tmp_path, capsys):
 
 def test_read_survey_leaves_a_long_file_to_the_table_reader():
     assert read_survey(HERE / "ratings_long.csv") is None
+
+
+def test_an_excel_export_reads_as_its_csv(tmp_path, long):
+    """SurveyMonkey also exports .xlsx: the same two header rows on a sheet."""
+    cells = pd.read_csv(HERE / "surveymonkey.csv", header=None, dtype=str, keep_default_na=False)
+    path = tmp_path / "ratings.xlsx"
+    cells.to_excel(path, header=False, index=False, engine="xlsxwriter")
+    org = load_organisation(ratings=path, mapping=_mapping("surveymonkey"))
+    assert org.survey.shape == "surveymonkey"
+    columns = [c for c in long.columns if c != "date"]
+    pd.testing.assert_frame_equal(org.ratings[columns], long[columns])
+
+
+def test_labels_in_any_script_and_punctuation_only_answers(tmp_path):
+    (tmp_path / "ratings.csv").write_text(
+        "Ratee,Rater,Relationship,Q1,Q2\n"
+        "p1,p2,Peer,Stimme völlig zu,Weiß nicht\n"
+        "p1,p3,Peer,非常同意,-\n", encoding="utf-8")
+    labels = {"Stimme völlig zu": 5, "非常同意": 5, "Stimme gar nicht zu": 1}
+    mapping = {"survey": {"labels": labels, "not_observed": ["Weiß nicht"],
+                          "instrument": [{"item": "Q1", "skill": "S"},
+                                         {"item": "Q2", "skill": "S"}]}}
+    with pytest.raises(InputError) as caught:
+        load_organisation(ratings=tmp_path / "ratings.csv", mapping=mapping)
+    # "-" is neither a label nor listed as not observed: asked about, never silently dropped
+    text = str(caught.value)
+    assert "row 3, column 'Q2': unknown response label (1 answer(s))" in text
+    assert "(value: '-')" in text
+    mapping["survey"]["not_observed"].append("-")
+    org = load_organisation(ratings=tmp_path / "ratings.csv", mapping=mapping)
+    assert org.ratings["score"].tolist() == [5.0, 5.0]
+    assert org.item_counts["n_not_observed"].sum() == 2

@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,14 +75,17 @@ _LEADING_NUMBER = re.compile(r"^\(?\s*([-+]?\d+(?:[.,]\d+)?)\s*\)?\s*(?:[-\u2013
 
 
 def label_key(text) -> str:
-    """How answer labels are compared: case, spaces, quotes and punctuation ignored.
+    """How answer labels are compared: Unicode-normalised (NFKC), case, spaces and punctuation
+    ignored; letters of every script kept.
 
     Examples
     --------
     >>> label_key(" Don’t  know ") == label_key("don't know")
     True
+    >>> label_key("Stimme völlig zu"), label_key("N/A")
+    ('stimmevölligzu', 'na')
     """
-    return re.sub(r"[^0-9a-z]+", "", str(text).lower().replace("\u2019", "'"))
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(text)).casefold())
 
 
 @dataclass(frozen=True)
@@ -227,10 +231,12 @@ class ResponseScale:
         missing = np.zeros(len(uniques), bool)
         unknown = np.zeros(len(uniques), bool)
         labels = {label_key(k): float(v) for k, v in self.labels.items()}
-        absent = {label_key(v) for v in self.not_observed}
+        absent = {label_key(v) for v in self.not_observed} - {""}
+        absent_as_written = {str(v).strip() for v in self.not_observed}
         for k, answer in enumerate(uniques):
             key = label_key(answer)
-            if key in absent or answer.strip() == "":
+            # a label of punctuation only ("-", "?") is not observed only when listed as such
+            if answer.strip() in absent_as_written or (key and key in absent):
                 missing[k] = True
             elif key in labels:
                 values[k] = labels[key]

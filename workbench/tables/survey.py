@@ -61,6 +61,7 @@ Examples
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -363,7 +364,7 @@ def _resolve_headers(frame: pd.DataFrame, shape: str) -> _Export:
 
 
 def _key(text) -> str:
-    return " ".join(str(text).lower().split())
+    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
 
 
 def _match_items(export: _Export, instrument: Instrument, file: str, strict: bool):
