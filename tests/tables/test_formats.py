@@ -218,3 +218,18 @@ def test_decimal_comma_scores_still_read(tmp_path):
     path.write_text("ratee;rater;source;skill;score\nP1;P2;peer;Planning;3,5\n"
                     "P1;P3;peer;Planning;4\n")
     assert load_table(path, "ratings")["score"].tolist() == [3.5, 4.0]
+
+
+def test_the_mapping_file_and_headers_with_invisible_characters(tmp_path):
+    folder = tmp_path / "org"
+    shutil.copytree(DEMO, folder)
+    _rewrite_dates(folder, "enrollments.csv", ["start", "end"], "DMY")
+    text = (folder / "enrollments.csv").read_text()
+    (folder / "enrollments.csv").write_text("Person\u200b,Activity,Start,End,Completed"
+                                            + text[text.index("\n"):])
+    enrollments = pd.read_csv(DEMO / "enrollments.csv")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("date_format: {enrollments: DD.MM.YYYY}\ndecimal_mark: \".\"\n")
+    org = load_organisation(folder, mapping=mapping)
+    assert (org.enrollments["start"] == pd.to_datetime(enrollments["start"])).all()
+    assert not [p for p in org.problems if "dates read as" in p.message]

@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,14 +60,18 @@ _SOURCE_ALIASES = {
 
 
 def normalise_header(text: str) -> str:
-    """'Direct Report' -> 'direct_report': how headers and labels are compared.
+    """'Direct Report' -> 'direct_report': how headers and labels are compared (Unicode NFC,
+    invisible format characters such as a zero-width space dropped, case-folded).
 
     Examples
     --------
-    >>> normalise_header(" Required-Level ")
-    'required_level'
+    >>> normalise_header(" Required-Level "), normalise_header("Line\u200b Manager")
+    ('required_level', 'line_manager')
     """
-    return re.sub(r"[\s\-/]+", "_", str(text).strip().lower())
+    text = unicodedata.normalize("NFC", str(text))
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return re.sub(r"[\s\-/]+", "_", text.strip().lower())
 
 
 @dataclass
