@@ -1,6 +1,7 @@
 """A hostile organisation: markup and spreadsheet formulas in every text column of every input.
 
-The generated organisation of the run tests (``workbench.synth``) with each value of every id
+The generated organisation of the run tests (``workbench.synth``, with the progression
+stage's paths and outcomes) with each value of every id
 and text column prefixed by a payload (in turn), the same value the same way in every file, so
 the organisation is still consistent; its truth is unchanged. Controlled vocabularies (rating
 sources, activity kinds, gap types) are not free text: a payload there is refused as input.
@@ -28,8 +29,10 @@ PAYLOADS = HTML_PAYLOADS + FORMULA_PAYLOADS
 #: Columns that hold the same kind of id across files (one mapping each).
 ID_KINDS = {
     "person": [("ratings", "ratee"), ("ratings", "rater"), ("people", "person"),
-               ("people", "manager"), ("enrollments", "person")],
-    "role": [("people", "role"), ("framework", "role")],
+               ("people", "manager"), ("enrollments", "person"), ("outcomes", "person")],
+    "role": [("people", "role"), ("people", "target_role"), ("framework", "role"),
+             ("paths", "role"), ("paths", "next_role")],
+    "metric": [("outcomes", "metric")],
     "team": [("people", "team")],
     "skill": [("ratings", "skill"), ("framework", "skill"), ("catalog", "skill")],
     "activity": [("catalog", "activity"), ("enrollments", "activity")],
@@ -37,7 +40,7 @@ ID_KINDS = {
 #: Free text columns (each value on its own).
 TEXT_COLUMNS = [("catalog", "title"), ("catalog", "modality"), ("framework", "skill_group"),
                 ("people", "level"), ("people", "location"), ("people", "name"),
-                ("ratings", "comment"), ("scale", "label")]
+                ("ratings", "comment"), ("scale", "label"), ("outcomes", "period")]
 
 
 def _hostile_values(values, start: int) -> dict:
@@ -54,7 +57,7 @@ def make_hostile_data(folder: Path, *, n_people: int, seed: int) -> dict:
     dict
         ``{kind: {original: hostile}}`` for the id kinds and the text columns.
     """
-    org = generate_organisation(n_people, seed=seed)
+    org = generate_organisation(n_people, seed=seed, progression=True)
     plain = folder.parent / f"{folder.name}-plain"
     write_organisation(org, plain)
     tables = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
