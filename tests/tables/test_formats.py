@@ -233,3 +233,26 @@ def test_the_mapping_file_and_headers_with_invisible_characters(tmp_path):
     org = load_organisation(folder, mapping=mapping)
     assert (org.enrollments["start"] == pd.to_datetime(enrollments["start"])).all()
     assert not [p for p in org.problems if "dates read as" in p.message]
+
+
+def test_impact_on_day_first_files_equals_impact_on_iso_files(tmp_path, capsys):
+    """The issue's harm, end to end: with day-first ratings and enrollment dates the training
+    windows (and so every effect and group size) are those of the ISO files."""
+    from workbench.cli import main
+
+    iso = tmp_path / "iso"
+    shutil.copytree(DEMO, iso)
+    day_first = tmp_path / "day_first"
+    shutil.copytree(DEMO, day_first)
+    _rewrite_dates(day_first, "ratings.csv", ["date"], "DMY")
+    _rewrite_dates(day_first, "enrollments.csv", ["start", "end"], "DMY")
+    outputs = {}
+    for name, folder in (("iso", iso), ("day_first", day_first)):
+        out = tmp_path / f"out_{name}"
+        code = main(["impact", "--ratings", str(folder / "ratings.csv"), "--enrollments",
+                     str(folder / "enrollments.csv"), "--catalog", str(folder / "catalog.csv"),
+                     "--people", str(folder / "people.csv"), "--out", str(out)])
+        assert code == 0, capsys.readouterr().err
+        outputs[name] = (out / "effects_by_activity.csv").read_bytes()
+    assert outputs["iso"] == outputs["day_first"]
+    assert len(pd.read_csv(tmp_path / "out_iso" / "effects_by_activity.csv")) > 0
