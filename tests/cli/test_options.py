@@ -185,3 +185,25 @@ def test_plans_focus_given_twice_differently_is_an_error(org_dir, tmp_path, caps
               "--catalog", str(org_dir / "catalog.csv"), "--config", str(config), "--focus",
               on_line, "--out", str(out)], capsys, out=out, inputs=org_dir,
              named=[f"--focus {on_line}", f"n_focus: {in_file}", "once"])
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--probability", "nan"], ["--probability=nan", "finite"]),
+    (["--probability", "inf"], ["--probability=inf", "finite"]),
+    (["--open-role", "Manager", "--tie-margin", "nan"], ["--tie-margin=nan", "finite"]),
+    (["--open-role", "Manager", "--tie-margin", "inf"], ["--tie-margin=inf", "finite"]),
+    (["--tie-margin", "0.1"], ["--tie-margin", "--open-role"]),
+])
+def test_progression_options(org_dir, tmp_path, capsys, extra, named):
+    out = tmp_path / "out"
+    _refused(["progression", "--data", str(org_dir), "--out", str(out), *extra], capsys,
+             out=out, inputs=org_dir, named=named)
+
+
+def test_progression_with_an_open_role_runs(org_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["progression", "--data", str(org_dir), "--out", str(out), "--open-role",
+                 "Manager", "--tie-margin", "0.1"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert (out / "analyst" / "candidates.csv").is_file()

@@ -85,8 +85,9 @@ def register(sub) -> None:
                         "role (analyst/candidates.csv)")
     parser.add_argument("--probability", type=float, default=0.5,
                         help="probability of meeting every requirement that counts as ready")
-    parser.add_argument("--tie-margin", type=float, default=0.05,
-                        help="candidates closer than this in probability share a rank")
+    parser.add_argument("--tie-margin", type=float, default=None,
+                        help="with --open-role: candidates closer than this in probability "
+                        "share a rank (default 0.05)")
     parser.add_argument("--alpha", type=float, default=0.05, help="1 - confidence level")
     parser.set_defaults(func=run)
 
@@ -94,11 +95,15 @@ def register(sub) -> None:
 def run(args) -> int:
     from workbench.checks import check_alpha, check_interval
     from workbench.progression import assess_readiness
-    from workbench.tables.writers import write_csv
+    from workbench.writers import write_csv
 
     check_alpha(args.alpha, "--alpha")
     check_interval("--probability", args.probability, low=0, high=1, inclusive="neither")
-    check_interval("--tie-margin", args.tie_margin, low=0, high=1)
+    if args.tie_margin is not None and not args.open_role:
+        raise ConfigError("--tie-margin ranks the candidates for --open-role; without an open "
+                          "role it would be ignored: give --open-role ROLE or leave it out")
+    tie_margin = 0.05 if args.tie_margin is None else args.tie_margin
+    check_interval("--tie-margin", tie_margin, low=0, high=1)
     check_out(args.out)
     org = load(args, TABLE_OPTIONS)
     if org.people is None or org.framework is None:
@@ -110,7 +115,7 @@ def run(args) -> int:
     if args.open_role:
         mobility = assess_readiness(cal, org.people, org.framework, org.paths,
                                     roles=[args.open_role], probability=args.probability)
-        candidates = mobility.candidates(args.open_role, tie_margin=args.tie_margin)
+        candidates = mobility.candidates(args.open_role, tie_margin=tie_margin)
     out = result.save(args.out)
     if candidates is not None:
         write_csv(candidates, out / "analyst" / "candidates.csv")

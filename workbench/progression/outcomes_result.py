@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.checks import check_alpha, check_interval
+from workbench.checks import check_alpha, check_date_near, check_interval
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.progression.costs import cost_effectiveness
 from workbench.progression.level4 import outcome_effects, outcome_mediation, outcome_panel
@@ -33,7 +33,16 @@ def survey_dates(ratings, *, first="", second=""):
     >>> r = pd.DataFrame({"wave": [1, 1, 2], "date": ["2026-01-20", "2026-01-19", "2026-07-13"]})
     >>> survey_dates(r)
     ('2026-01-19', '2026-07-13')
+    >>> survey_dates(r, first="2062-01-19")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: first_assessment=2062-01-19: more than 2 years after the dates of the ratings (2026-01-19 to 2026-07-13); check the year
     """
+    if "date" in ratings:
+        # a date typed by hand decades from the survey is a typo in the year (issue 26)
+        for name, given in (("first_assessment", first), ("second_assessment", second)):
+            if given:
+                check_date_near(name, given, ratings["date"], what="the ratings")
     if first and second:
         return str(first), str(second)
     if "date" not in ratings or ratings["date"].isna().all():
