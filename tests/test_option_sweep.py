@@ -63,3 +63,10 @@ def test_every_numeric_plans_setting_refuses_non_finite_values(key, value):
 def test_build_plans_refuses_a_non_finite_scale_before_reading(value):
     with pytest.raises(ConfigError, match="scale="):
         build_plans(EMPTY, EMPTY, EMPTY, EMPTY, scale=(1.0, value))
+
+
+@pytest.mark.parametrize("value", PAYLOADS + ["1.5x"])
+@pytest.mark.parametrize("name", ["base", "same_team"])
+def test_mentor_costs_refuse_non_finite_values(name, value):
+    with pytest.raises(ConfigError, match=rf"plans config: mentor_costs\['{name}'\]="):
+        check_config({"mentor_costs": {name: value}})

@@ -154,6 +154,9 @@ def check_config(config=None) -> dict:
     for key in ("next_role", "role_families", "mentor_costs"):
         if not isinstance(cfg[key], Mapping):
             problems.append(f"plans config: {key}={cfg[key]!r}: must be a mapping")
+    if isinstance(cfg["mentor_costs"], Mapping):
+        for name, value in cfg["mentor_costs"].items():  # a NaN cost would void the matching
+            run(check_interval, f"mentor_costs[{name!r}]", value)
     kinds = cfg["kinds_by_gap_type"]
     if not isinstance(kinds, Mapping) or set(kinds) - set(GAP_TYPES):
         problems.append(f"plans config: kinds_by_gap_type must map {list(GAP_TYPES)} to "
