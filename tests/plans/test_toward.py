@@ -66,3 +66,19 @@ def test_target_role_and_people_without_one():
         _plans(toward="next")
     with pytest.raises(ConfigError, match="toward='sideways'"):
         _plans(toward="sideways")
+
+
+def test_person_pages_show_readiness_for_the_next_role(tmp_path):
+    from workbench.plans import render_person_page
+
+    res = _plans(paths=PATHS)
+    ready = res.readiness.set_index(["person", "role"])
+    assert set(ready.index) == {("p", "B"), ("q", "B")}
+    # q: S 3.5 and T 3.6 against B's 4.0 with SE 0.1: far from ready now
+    assert ready.at[("q", "B"), "p_ready"] < 0.01
+    page = render_person_page(res.person("q"))
+    assert "## Readiness for your next role" in page and "| B | next, target" not in page
+    assert "| B | next |" in page
+    assert "Readiness" not in render_person_page(_plans().person("q"))
+    out = res.save(tmp_path / "plans")
+    assert "Readiness for your next role" in (out / "people" / "q.md").read_text()

@@ -35,6 +35,13 @@ def register(sub) -> None:
                         help="measured per-activity effects (effects_by_activity.csv of "
                         "'workbench impact': activity, skill, estimate, se); without it the "
                         "catalog's expected_gain or a conservative default is used")
+    parser.add_argument("--paths", metavar="FILE",
+                        help="career paths (role, next_role): person pages show readiness for "
+                        "the next role; needed for --toward next")
+    parser.add_argument("--toward", choices=["current", "next", "target"], default="current",
+                        help="the role the plans aim at: the current role (default), the next "
+                        "on the career path or the person's target_role; current-role gaps "
+                        "left out are listed in issues.csv")
     add_scale_option(parser)
     parser.add_argument("--config", metavar="YAML",
                         help="plans configuration (a mapping, or an engagement file with a "
@@ -86,6 +93,7 @@ def run(args) -> int:
     framework = load_table(args.framework, "framework", scale=scale)
     catalog = load_table(args.catalog, "catalog", scale=scale)
     ratings = load_table(args.ratings, "ratings", scale=scale) if args.ratings else None
+    paths = load_table(args.paths, "paths") if args.paths else None
     profiles = None
     if args.profiles:
         profiles = read_table(args.profiles)
@@ -93,7 +101,7 @@ def run(args) -> int:
     planset = build_plans(args.scores, people, framework, catalog, ratings=ratings,
                           profiles=profiles, impact=args.impact, config=config,
                           start=args.start, scale=scale,
-                          random_state=args.seed)
+                          random_state=args.seed, paths=paths, toward=args.toward)
     out = planset.save(args.out)
     print(planset.summary())
     print(f"\nPlans written to {out}")

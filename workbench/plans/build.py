@@ -55,6 +55,7 @@ from workbench.plans.mentors import match_mentors
 from workbench.plans.result import PlanSet
 from workbench.plans.schedule import plan_timeline, schedule_activities
 from workbench.plans.toward import TOWARD, destination_gaps, unplanned_current_gaps
+from workbench.progression.readiness import readiness_table
 from workbench.tables.requirements import framework_frame, people_frame, require_columns
 
 __all__ = ["build_plans", "ISSUE_COLUMNS"]
@@ -204,6 +205,7 @@ def build_plans(
     if toward != "current":
         settings["toward"] = toward
     shown, comments = _displays(ratings, people, cfg)
+    readiness = _readiness(scores, people, fw, paths, plans)
     return PlanSet(
         plans=plans, focus=focus, gaps=gaps, gains=gains, timeline=timeline, mentors=mentors,
         unmatched=unmatched,
@@ -213,7 +215,7 @@ def build_plans(
         experts=find_experts(sc, fw, confidence=cfg["mentor_confidence"]),
         strengths=_strengths(gaps, cfg), source_scores=shown, comments=comments,
         issues=pd.DataFrame(issues, columns=ISSUE_COLUMNS), people=people, settings=settings,
-        mentor_exact=exact,
+        mentor_exact=exact, readiness=readiness,
     )
 
 
@@ -240,6 +242,16 @@ def _tier_seeds(random_state):
         return [np.random.default_rng([base, k]) for k in range(3)]
     rng = check_random_state(random_state)
     return [np.random.default_rng(int(s)) for s in rng.integers(0, 2**62, 3)]
+
+
+def _readiness(scores, people, fw, paths, plans):
+    """Readiness for the roles on each person's path, by the plan's gains (empty without
+    paths or target roles)."""
+    targets = "target_role" in people and people["target_role"].notna().any()
+    if paths is None and not targets:
+        return pd.DataFrame()
+    table, _, _ = readiness_table(scores, people, fw, paths, plans=plans)
+    return table
 
 
 def _issue(rows, person, skill, activity, issue, message):

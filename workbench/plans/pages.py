@@ -88,6 +88,25 @@ def _pct(p):
     return "–" if p is None else f"{p:.0%}"
 
 
+_BANDS = {"ready_now": "ready now", "ready_in_horizon": "ready by the end of this plan if its "
+          "activities are completed", "ready_later": "not yet: more than this plan",
+          "not_assessed": "not assessed (a required skill has no score)"}
+
+
+def _readiness_lines(rows):
+    lines = ["## Readiness for your next role", "",
+             "The chance that your true level already meets every requirement of the role, "
+             "from your scores and their uncertainty, and the chance by the end of this plan "
+             "if its activities are completed.", "",
+             "| Role | On your path as | Now | End of this plan | Where you stand |",
+             "|---|---|---|---|---|"]
+    for x in rows:
+        lines.append(f"| {_md(x['role'])} | {_md(x['relation'])} | {_pct(x['p_ready'])} | "
+                     f"{_pct(x['p_ready_horizon'])} | "
+                     f"{_BANDS.get(x['band'], _md(x['band']))} |")
+    return lines + [""]
+
+
 def _focus_lines(f, alpha):
     level = f"{100 * (1 - alpha):g}%"
     kind = "stretch" if f["focus_type"] == "stretch" else "development"
@@ -157,6 +176,8 @@ def _markdown(r):
                   "Each 12-week target is the level the planned activities can be expected "
                   "to deliver, never more; the role's requirement stays the destination. "
                   + _md(r["gain_note"]) + " Gains assume the activities are completed.", ""]
+    if r.get("readiness"):
+        lines += _readiness_lines(r["readiness"])
     lines += ["## Check-ins", ""]
     lines += [f"- {date_label(d)}: check-in with your manager" for d in r["checkins"]] or \
         ["- none"]

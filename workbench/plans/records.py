@@ -12,7 +12,7 @@ import pandas as pd
 
 from workbench.plans.gains import gain_source_text
 
-__all__ = ["person_records", "ACTIVITY_FIELDS", "FOCUS_FIELDS"]
+__all__ = ["person_records", "ACTIVITY_FIELDS", "FOCUS_FIELDS", "READINESS_FIELDS"]
 
 
 def _plain(frame):
@@ -46,6 +46,10 @@ FOCUS_FIELDS = ["person", "skill", "focus_rank", "focus_type", "score", "se", "r
                 "reaches_destination", "goal", "mentor", "no_mentor_reason"]
 
 
+READINESS_FIELDS = ["person", "role", "relation", "p_ready", "p_ready_horizon", "band",
+                    "n_below"]
+
+
 def person_records(ps, people=None, pages=None):
     """plans.json records of ``people`` (all by default), built in one pass per table.
 
@@ -65,6 +69,9 @@ def person_records(ps, people=None, pages=None):
     noted = pick(ps.issues)
     noted = noted[noted["issue"] != "no_mentor"]
     issues = _by_person(noted[["person", "message"]].dropna(subset=["person"]))
+    ready = getattr(ps, "readiness", None)
+    ready = _by_person(pick(ready)[READINESS_FIELDS]) if ready is not None and len(ready) \
+        else {}
     tl = ps.timeline.set_index("person")
     s = ps.settings
     names = info["name"] if "name" in info else pd.Series([None] * len(info), index=info.index)
@@ -95,6 +102,8 @@ def person_records(ps, people=None, pages=None):
             "issues": [m["message"] for m in issues.get(person, [])],
             "min_raters": s.get("min_raters"),
         })
+        if person in ready:
+            records[-1]["readiness"] = ready[person]
         # the page file is named after the person; stated only where the name had to change
         stem = None if pages is None else pages.get(person)
         if stem is not None and stem != str(person):

@@ -60,6 +60,11 @@ class PlanSet(Result):
         The people table used.
     settings : dict
         The checked configuration plus start (YYYY-MM-DD), scale and the gain sources.
+    readiness : DataFrame
+        With career paths or target roles: each person's readiness for the roles on their
+        path, by the plan's expected gains
+        (:func:`workbench.progression.readiness.readiness_table`); empty otherwise. Shown on
+        the person pages ("Readiness for your next role").
     mentor_exact : bool
         Whether every mentor round was solved without pruning eligible mentors.
     """
@@ -85,6 +90,7 @@ class PlanSet(Result):
     people: pd.DataFrame
     settings: dict = field(default_factory=dict)
     mentor_exact: bool = True
+    readiness: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def start(self) -> pd.Timestamp:
