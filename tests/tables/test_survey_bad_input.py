@@ -176,3 +176,14 @@ def test_a_long_file_missing_a_column_is_still_told_so(tmp_path):
     (tmp_path / "ratings.csv").write_text("ratee,rater,source,skill\np1,p2,peer,Feedback\n")
     with pytest.raises(InputError, match="required column 'score' is missing"):
         load_organisation(tmp_path)
+
+
+def test_a_response_comment_is_kept_once(tmp_path):
+    header = HEADER.replace("Q4\n", "Q4,Anything else?\n")
+    rows = "".join(line + ",Great listener\n" for line in ROWS.splitlines())
+    folder = _setup(tmp_path, header=header, rows=rows,
+                    columns={"Anything else?": "comment"})
+    org = load_organisation(ratings=folder / "ratings.csv", mapping=folder / "mapping.yaml")
+    comments = org.ratings["comment"].dropna()
+    assert comments.tolist() == ["Great listener"] * 3   # one per response, not one per item
+    assert org.ratings.groupby(["ratee", "rater"])["comment"].count().tolist() == [1, 1, 1]

@@ -759,6 +759,11 @@ def _melt(typed, rows, answers, instrument, found, rscale, scale, file):
     long["skill"] = np.tile(items["skill"].to_numpy(object), n)[keep]
     long["score"] = scores.ravel()[keep]
     long["item"] = np.tile(np.array(list(found), dtype=object), n)[keep]
+    if "comment" in long:  # one comment per response, on its first answered item, not on all
+        response = np.repeat(np.arange(n), len(found))[keep]
+        first = np.zeros(len(response), bool)
+        first[np.unique(response, return_index=True)[1]] = True
+        long["comment"] = np.where(first, long["comment"], None)
     order = [c.name for c in CONTRACTS["ratings"] if c.name in long]
     ratings = pd.DataFrame({c: long[c] for c in order})
     counts = _item_counts(typed, absent, found, items)
