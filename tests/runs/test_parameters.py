@@ -213,3 +213,14 @@ def test_half_points_stop_a_run_that_fits_the_rasch_model(tmp_path, capsys, valu
                "the Rasch model: not a whole number" in err
         assert f"(value: '{float(value):g}')" in err
     assert not reports.exists()
+
+
+@pytest.mark.parametrize("wave_dates", ["1:2026-01-19, 2:2062-07-13", "1=1926-01-19,2=2026-07-13"])
+def test_dates_inside_text_parameters_are_checked_before_the_run(tmp_path, capsys, wave_dates):
+    path = _engagement(tmp_path, {"03_learning_impact": {"wave_dates": wave_dates}}, str(DEMO))
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "notebooks.03_learning_impact.wave_dates: more than 2 years" in err
+    assert f"(value: '{wave_dates}')" in err
+    assert not reports.exists()

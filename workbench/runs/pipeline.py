@@ -27,6 +27,7 @@ PosixPath('reports/demo/20260101T120000Z-1a2b3c/report.html')
 from __future__ import annotations
 
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -153,6 +154,8 @@ def prepare_run(engagement: str | Path | Engagement):
     return eng, org
 
 
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
 #: The notebook that fits the many-facet Rasch model (for model=rasch, and beside the linear
 #: model to compare them), so the ratings must be whole numbers when it runs.
 RASCH_NOTEBOOK = "01_calibrate_raters"
@@ -186,16 +189,18 @@ def _date_problems(eng: Engagement, org) -> list:
     for step in eng.notebooks:
         declared = step.spec.parameters if step.spec is not None else {}
         for name, spec in declared.items():
-            if not spec.date:
-                continue
             value = step.parameters.get(name, spec.default)
-            try:
-                check_date_near(name, value, org.ratings["date"], what="the ratings")
-            except ConfigError as exc:
-                given = "" if name in step.parameters else " (the notebook's default)"
-                problems.append(Problem(str(eng.path), None, None,
-                                        f"notebooks.{step.name}.{name}{given}: "
-                                        f"{str(exc).split(': ', 1)[-1]}", str(value)))
+            # a declared date, or ISO dates inside a text such as wave_dates "1:2026-01-19"
+            days = [value] if spec.date else [] if spec.file or not isinstance(value, str) \
+                else _ISO_DATE.findall(value)
+            for day in days:
+                try:
+                    check_date_near(name, day, org.ratings["date"], what="the ratings")
+                except ConfigError as exc:
+                    given = "" if name in step.parameters else " (the notebook's default)"
+                    problems.append(Problem(str(eng.path), None, None,
+                                            f"notebooks.{step.name}.{name}{given}: "
+                                            f"{str(exc).split(': ', 1)[-1]}", str(value)))
     return problems
 
 
