@@ -1,7 +1,7 @@
 """A hostile organisation: markup and spreadsheet formulas in every text column of every input.
 
 The generated organisation of the run tests (``workbench.synth``, with the progression
-stage's paths and outcomes) with each value of every id
+stage's paths and outcomes and three behavioural items per skill) with each value of every id
 and text column prefixed by a payload (in turn), the same value the same way in every file, so
 the organisation is still consistent; its truth is unchanged. Controlled vocabularies (rating
 sources, activity kinds, gap types) are not free text: a payload there is refused as input.
@@ -34,13 +34,16 @@ ID_KINDS = {
              ("paths", "role"), ("paths", "next_role")],
     "metric": [("outcomes", "metric")],
     "team": [("people", "team")],
-    "skill": [("ratings", "skill"), ("framework", "skill"), ("catalog", "skill")],
+    "skill": [("ratings", "skill"), ("framework", "skill"), ("catalog", "skill"),
+              ("instrument", "skill")],
+    "item": [("ratings", "item"), ("instrument", "item")],
     "activity": [("catalog", "activity"), ("enrollments", "activity")],
 }
 #: Free text columns (each value on its own).
 TEXT_COLUMNS = [("catalog", "title"), ("catalog", "modality"), ("framework", "skill_group"),
                 ("people", "level"), ("people", "location"), ("people", "name"),
-                ("ratings", "comment"), ("scale", "label"), ("outcomes", "period")]
+                ("ratings", "comment"), ("scale", "label"), ("outcomes", "period"),
+                ("instrument", "text")]
 
 
 def _hostile_values(values, start: int) -> dict:
@@ -57,7 +60,7 @@ def make_hostile_data(folder: Path, *, n_people: int, seed: int) -> dict:
     dict
         ``{kind: {original: hostile}}`` for the id kinds and the text columns.
     """
-    org = generate_organisation(n_people, seed=seed, progression=True)
+    org = generate_organisation(n_people, seed=seed, progression=True, items_per_skill=3)
     plain = folder.parent / f"{folder.name}-plain"
     write_organisation(org, plain)
     tables = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
