@@ -27,3 +27,28 @@ def test_progression_notebook_reads_what_earlier_notebooks_saved():
     declared = _step("05_progression_and_outcomes").spec.parameters
     for name in ("scores_file", "variance_file", "impact_file", "plans_file"):
         assert name in declared and name in HANDOVER
+
+
+def test_a_cycling_path_stops_the_run_before_anything_runs(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from tests.runs.engagements import write_engagement
+    from workbench.errors import InputError
+    from workbench.runs.pipeline import prepare_run
+    from workbench.synth import generate_organisation, write_organisation
+
+    org = generate_organisation(60, seed=3, n_waves=1, progression=True)
+    org.paths = pd.concat([org.paths, pd.DataFrame({"role": ["Manager"],
+                                                    "next_role": ["Specialist"],
+                                                    "typical_months": [12]})])
+    org.outcomes = org.outcomes.assign(
+        higher_is_better=org.outcomes["higher_is_better"].where(
+            org.outcomes.index != 3, not org.outcomes.at[3, "higher_is_better"]))
+    write_organisation(org, tmp_path / "data")
+    path = write_engagement(tmp_path, "cyc", {"05_progression_and_outcomes": {}})
+    with pytest.raises(InputError) as err:
+        prepare_run(path)
+    text = str(err.value)
+    assert "paths.csv, row 6, column 'next_role': the path cycles" in text
+    assert "outcomes.csv, row 5, column 'higher_is_better'" in text
