@@ -428,9 +428,13 @@ def read_numbers(values: pd.Series, mark: str | None, *, stated: bool = False,
                          "(1,600 is 1.6)", value, "error"))
             return np.full(len(text), np.nan), said
         if not stated:
-            where = (f"this column's {own[0]!r}-decimals" if own else
-                     f"{evidence[2]!r} in column '{evidence[0]}', row {evidence[1]}"
-                     if evidence else f"decimal mark {column_mark!r}")
+            if own:
+                j = int(np.flatnonzero(kinds["point" if own[0] == "." else "comma"])[0])
+                where = f"{text.iloc[j]!r} on row {int(rows[j])} of this column"
+            elif evidence:
+                where = f"{evidence[2]!r} in column '{evidence[0]}', row {evidence[1]}"
+            else:
+                where = "the column mapping"
             reading = (_as_decimal(value) if _separator(value) == column_mark
                        else _as_thousands(value))
             said.append((f"{int(either.sum())} value(s) such as {value!r} (row {int(rows[i])}) "
