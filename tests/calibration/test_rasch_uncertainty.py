@@ -119,3 +119,24 @@ def test_fair_averages_cover_the_truth(coverage):
 
 def test_model_standard_errors_alone_are_too_narrow(coverage):
     assert coverage["ratee_model"] < 0.935 and coverage["rater_model"] < 0.935, coverage
+
+
+def test_large_designs_get_the_diagonal_approximation(monkeypatch):
+    """Above MAX_JOINT non-ratee elements the other facets' variances are propagated without
+    their covariances: wider than the model SEs, said in the settings (forced here)."""
+    from workbench.calibration.rasch import uncertainty
+
+    monkeypatch.setattr(uncertainty, "MAX_JOINT", 0)
+    hits, model_hits = [], []
+    for seed in (1, 2):
+        ratings, truth = simulate(seed, n_ratees=400, n_raters=200, per_ratee=6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = calibrate_rasch(ratings)
+        assert res.settings["se_method"].startswith("joint, diagonal approximation")
+        part = res.measures.query("facet == 'ratee' and status == ''").set_index("element")
+        err = (part["measure"] - truth["theta"].reindex(part.index)).abs()
+        hits += list(err <= 1.959964 * part["se"])
+        model_hits += list(err <= 1.959964 * part["se_model"])
+        assert (part["se"] >= part["se_model"] - 1e-12).all()
+    assert np.mean(hits) >= 0.935 and np.mean(hits) > np.mean(model_hits)

@@ -286,6 +286,16 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
     return betas, tau, (ses, model_ses), status, factor, covariance
 
 
+def _se_method(covariance) -> str:
+    """How the SEs were computed, for the settings (docs/rasch.md)."""
+    if covariance is None:
+        return "model (FACETS'): the joint information could not be inverted"
+    if covariance.cov.ndim == 1:
+        return (f"joint, diagonal approximation (more than {MAX_JOINT} non-ratee elements: "
+                "the other facets' variances propagated, their covariances dropped)")
+    return "joint: the other facets' and the thresholds' uncertainty propagated"
+
+
 def _structures(work, tau, thresholds):
     return Structures(tau, work.mask(), work.values, work.free_steps(), thresholds)
 
@@ -667,7 +677,5 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
                   "connectivity": connectivity, "bias_correction": bias_correction,
                   "correction_factor": factor, "interactions": tuple(interactions),
                   "extreme_adjustment": 0.3, "alpha": alpha,
-                  "se_method": ("joint: the other facets' and the thresholds' uncertainty "
-                                "propagated" if covariance is not None else
-                                f"model (FACETS'): more than {MAX_JOINT} non-ratee elements")},
+                  "se_method": _se_method(covariance)},
     )

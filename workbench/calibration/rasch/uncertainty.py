@@ -19,8 +19,10 @@ gives the covariance ``Q S^-1 Q'`` of the other facets and
 
 for the ratees (computed without forming ``Q``: see :class:`OtherCovariance`). The cost is one
 dense inverse of the non-ratee facets' block (raters + skills + sources + thresholds): at
-1,500 raters about 2 s, at 3,000 about 10 s and 70 MB; above :data:`MAX_JOINT` non-ratee
-elements the model SEs are kept (the result's settings say so).
+1,500 raters about 2 s, at 3,000 about 10 s and 70 MB. Above :data:`MAX_JOINT` non-ratee
+elements a diagonal approximation is used: each other element's variance ``1 / S_ee`` on its
+own (covariances and the centring dropped, thresholds held), propagated the same way; it is
+sparse and cheap, and narrower (measured in docs/rasch.md).
 Checked against a brute-force inverse of the full information matrix in
 tests/calibration/test_rasch_uncertainty.py, and by coverage of the known truth there.
 
@@ -105,6 +107,8 @@ class OtherCovariance:
     def quad_rows(self, G, chunk: int = 2000) -> np.ndarray:
         """diag(G Cov G') for G (rows x the blocks' coordinates), sparse."""
         G = sp.csr_matrix(G)
+        if self.cov.ndim == 1:  # the diagonal approximation of large designs
+            return np.asarray(G.multiply(G) @ self.cov).ravel()
         out = np.empty(G.shape[0])
         for start in range(0, G.shape[0], chunk):
             part = G[start:start + chunk]
@@ -139,10 +143,10 @@ def joint_standard_errors(work: RaschDesign, betas, tau):
     """Joint and model SEs of every element's measure (lists of arrays, one per facet).
 
     Elements without a finite measure (extreme or absent) get NaN in both. Returns
-    ``(joint, model, covariance)``; ``joint`` and ``covariance`` (an
-    :class:`OtherCovariance`) are None when the non-ratee facets have more than
-    :data:`MAX_JOINT` elements, or when the information is not positive definite on the
-    centred space even without the thresholds (a design the data barely identify).
+    ``(joint, model, covariance)``; above :data:`MAX_JOINT` non-ratee elements ``covariance``
+    holds the diagonal approximation (``covariance.cov`` 1-D); ``joint`` and ``covariance``
+    are None when the information is not positive definite on the centred space even
+    without the thresholds (a design the data barely identify).
     """
     for with_thresholds in (True, False):
         try:
@@ -164,8 +168,9 @@ def _joint(work: RaschDesign, betas, tau, with_thresholds: bool, model_only: boo
         model_all = np.where(alive, 1 / np.sqrt(np.where(info > 0, info, 1.0)), np.nan)
     model = [model_all[offsets[k]:offsets[k + 1]] for k in range(len(sizes))]
     n_other = int(alive[offsets[1]:].sum())
-    if n_other > MAX_JOINT or model_only:
+    if model_only:
         return None, model, None
+    approximate = n_other > MAX_JOINT
     ratees = np.flatnonzero(alive[: offsets[1]])
     others = [np.flatnonzero(alive[offsets[k]:offsets[k + 1]]) + offsets[k]
               for k in range(1, len(sizes))]
@@ -173,7 +178,17 @@ def _joint(work: RaschDesign, betas, tau, with_thresholds: bool, model_only: boo
     Xr, Xo = X[:, ratees], X[:, cols]
     d = info[ratees]
     B = (Xr.multiply(V[:, None]).T @ Xo).tocsr()  # ratees x others
-    C = (Xo.multiply(V[:, None]).T @ Xo).toarray()
+    C = (Xo.multiply(V[:, None]).T @ Xo).tocsr()
+    if approximate:  # each other element's variance on its own (covariances dropped)
+        s_diag = C.diagonal() - np.asarray(B.multiply(B).T @ (1.0 / d)).ravel()
+        if not (s_diag > 0).all():
+            raise ValueError("non-positive information after eliminating the ratees")
+        cov = OtherCovariance(cols, 1.0 / s_diag, offsets[-1])
+        joint_all = np.full(offsets[-1], np.nan)
+        joint_all[cols] = np.sqrt(cov.cov)
+        joint_all[ratees] = np.sqrt(1.0 / d + cov.quad_rows(sp.diags(1.0 / d) @ B))
+        return [joint_all[offsets[k]:offsets[k + 1]] for k in range(len(sizes))], model, cov
+    C = C.toarray()
     sizes_blocks = [len(o) for o in others]
     steps = _threshold_blocks(work, P, X) if with_thresholds else None
     if steps is not None:  # the thresholds join the other facets
