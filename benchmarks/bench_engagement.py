@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     parser.add_argument("n_people", nargs="?", type=int, default=5000)
     parser.add_argument("--format", default="xlsx", choices=["csv", "xlsx", "parquet"])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--progression", action="store_true",
+                        help="also paths and outcomes, and notebook 05 in the run")
     parser.add_argument("--data", type=Path, default=None,
                         help="an organisation made earlier by demo-data (not generated again)")
     args = parser.parse_args(argv)
@@ -49,7 +51,8 @@ def main(argv=None) -> int:
             started = time.perf_counter()
             subprocess.run(_workbench() + ["demo-data", "--out", str(data), "--people",
                                            str(args.n_people), "--seed", str(args.seed),
-                                           "--format", args.format], check=True,
+                                           "--format", args.format]
+                           + (["--progression"] if args.progression else []), check=True,
                            stdout=subprocess.DEVNULL)
             print(f"generated {args.n_people} people ({args.format}) in "
                   f"{time.perf_counter() - started:.1f} s (not counted)", flush=True)
@@ -57,7 +60,9 @@ def main(argv=None) -> int:
         engagement.write_text(
             "engagement: bench\nclient: Benchmark Ltd\nrandom_state: 7\n"
             f"data:\n  folder: {data}\nnotebooks:\n"
-            + "".join(f"  {name}: {{}}\n" for name in NOTEBOOKS), encoding="utf-8")
+            + "".join(f"  {name}: {{}}\n" for name in NOTEBOOKS
+                      + (("05_progression_and_outcomes",) if args.progression else ())),
+            encoding="utf-8")
         started = time.perf_counter()
         code = subprocess.call(_workbench() + ["run", str(engagement), "--reports",
                                                str(root / "reports")])

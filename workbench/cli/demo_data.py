@@ -34,6 +34,9 @@ def register(sub) -> None:
                         help="with --items: also write the ratings as a survey export "
                         f"(survey_export.csv; one of {', '.join(EXPORT_SHAPES)}) and the "
                         "mapping that reads it (survey_mapping.yaml)")
+    parser.add_argument("--progression", action="store_true",
+                        help="also career paths (paths.csv), target roles and business outcomes "
+                        "(outcomes.csv) driven by the true skills, with their truth")
     parser.set_defaults(func=run)
 
 
@@ -45,7 +48,7 @@ def run(args) -> int:
     if args.export is not None and items is None:
         raise ConfigError("--export needs --items (a survey export has one column per item)")
     org = generate_organisation(people, seed=args.seed, n_skills=skills, n_profiles=profiles,
-                                items_per_skill=items)
+                                items_per_skill=items, progression=args.progression)
     if args.export is not None:
         frame_mapping = export_frame(org, args.export, seed=args.seed)[1]
         # instrument.csv names each item's column in the export; the long file ignores it

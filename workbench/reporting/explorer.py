@@ -43,6 +43,7 @@ __all__ = [
     "plot_team_heatmap",
     "person_plan",
     "person_focus",
+    "person_readiness",
     "Explorer",
 ]
 
@@ -279,6 +280,20 @@ def person_focus(planset, person) -> pd.DataFrame:
     return focus_display_table(planset, person)
 
 
+def person_readiness(planset, person) -> pd.DataFrame:
+    """A person's readiness for each role on their path (empty without paths or targets).
+
+    From the plans' readiness (:attr:`workbench.plans.PlanSet.readiness`): the probability of
+    meeting every requirement now and by the end of the plan if it is completed, and the band.
+    """
+    table = getattr(planset, "readiness", None)
+    columns = ["role", "relation", "p_ready", "p_ready_horizon", "band"]
+    if table is None or table.empty:
+        return pd.DataFrame(columns=columns)
+    mine = table[table["person"].astype(str) == str(person)]
+    return mine[columns].reset_index(drop=True)
+
+
 class Explorer:
     """Widgets: pick a person, a team, and the number of focus skills; views update.
 
@@ -296,6 +311,8 @@ class Explorer:
 
     Notes
     -----
+    With career paths (``org.paths``) or target roles, the plan view also shows the person's
+    readiness for each role on their path (:func:`person_readiness`).
     The first person is the first id of the largest team (:func:`first_person`); the team
     shown is the person's team and follows the person picked (any team can still be chosen).
 
@@ -317,6 +334,8 @@ class Explorer:
 
         if n_focus not in self._plans:
             options = dict(self.plan_options)
+            if getattr(self.org, "paths", None) is not None:
+                options.setdefault("paths", self.org.paths)
             config = dict(options.pop("config", None) or {})
             config["n_focus"] = int(n_focus)
             self._plans[n_focus] = build_plans(
@@ -368,6 +387,9 @@ class Explorer:
                 # both tables arrive as display strings from the plans
                 display(show(self.focus_table(focus.value, person.value), labels=False))
                 display(show(self.plan_table(focus.value, person.value), labels=False))
+                ready = person_readiness(self.plans(focus.value), person.value)
+                if len(ready):
+                    display(show(ready))
 
         def show_team(_change=None):
             team_out.clear_output(wait=True)

@@ -160,6 +160,8 @@ class SyntheticOrganisation:
             enrollments=self.enrollments.copy(),
             scale=Scale(min(anchors), max(anchors), anchors),
             files={"ratings": "<synthetic>"},
+            paths=None if self.paths is None else self.paths.copy(),
+            outcomes=None if self.outcomes is None else self.outcomes.copy(),
         )
 
     def write(self, out: str | Path, *, fmt: str = "csv") -> Path:
