@@ -62,3 +62,25 @@ def test_generator_catalog_has_the_costs():
     org = generate_organisation(60, seed=1, n_waves=1)
     costs = activity_costs(org.catalog, hourly_cost=40)
     assert (costs["cost_per_person"] >= costs["cost"]).all()
+
+
+def test_plans_command_allocates_a_budget(tmp_path, capsys):
+    from workbench.cli import main
+    from workbench.synth import truth_scores
+
+    org = generate_organisation(60, seed=4, n_waves=1)
+    files = {}
+    for name, frame in (("scores", truth_scores(org, se=0.2, wave=1, random_state=0)),
+                        ("people", org.people), ("framework", org.framework),
+                        ("catalog", org.catalog)):
+        files[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(files[name], index=False)
+    argv = ["plans", "--scores", str(files["scores"]), "--people", str(files["people"]),
+            "--framework", str(files["framework"]), "--catalog", str(files["catalog"]),
+            "--start", "2026-03-02", "--budget", "5000", "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    chosen = pd.read_csv(tmp_path / "out" / "budget_allocation.csv")
+    assert chosen.loc[chosen["chosen"], "cost"].sum() <= 5000
+    assert chosen["chosen"].any()
+    assert main(argv[:-4] + ["--budget", "-1", "--out", str(tmp_path / "out2")]) == 2
+    assert "--budget=-1" in capsys.readouterr().err

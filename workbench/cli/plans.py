@@ -42,6 +42,10 @@ def register(sub) -> None:
                         help="the role the plans aim at: the current role (default), the next "
                         "on the career path or the person's target_role; current-role gaps "
                         "left out are listed in issues.csv")
+    parser.add_argument("--budget", type=float, metavar="AMOUNT",
+                        help="also choose the planned activities with the most expected gain "
+                        "whose catalog cost stays within this budget (budget_allocation.csv; "
+                        "an exact 0/1 knapsack)")
     add_scale_option(parser)
     parser.add_argument("--config", metavar="YAML",
                         help="plans configuration (a mapping, or an engagement file with a "
@@ -76,6 +80,10 @@ def _read_scale(args):
 
 
 def run(args) -> int:
+    if args.budget is not None:
+        from workbench.checks import check_interval
+
+        check_interval("--budget", args.budget, low=0)
     from workbench.checks import check_random_state
     from workbench.plans import build_plans, check_config
 
@@ -102,7 +110,20 @@ def run(args) -> int:
                           profiles=profiles, impact=args.impact, config=config,
                           start=args.start, scale=scale,
                           random_state=args.seed, paths=paths, toward=args.toward)
+    allocation = None
+    if args.budget is not None:
+        from workbench.progression.costs import allocate_budget
+
+        allocation = allocate_budget(planset.plans, budget=args.budget)
     out = planset.save(args.out)
+    if allocation is not None:
+        from workbench.writers import write_csv
+
+        write_csv(allocation, out / "budget_allocation.csv")
+        print(f"Budget {args.budget:g}: {int(allocation['chosen'].sum())} of "
+              f"{len(allocation)} planned activities, expected gain "
+              f"{allocation.attrs['total_gain']:.2f} points for "
+              f"{allocation.attrs['total_cost']:g}")
     print(planset.summary())
     print(f"\nPlans written to {out}")
     return 0
