@@ -9,22 +9,8 @@ design rule), ``pooling`` (per-activity empirical Bayes), ``regression`` (shared
 
 from __future__ import annotations
 
-from workbench.impact import (
-    effects,
-    figures,
-    panel,
-    pooling,
-    regression,
-    result,
-    sample_size,
-)
-from workbench.impact.effects import *  # noqa: F403
-from workbench.impact.figures import *  # noqa: F403
-from workbench.impact.panel import *  # noqa: F403
-from workbench.impact.pooling import *  # noqa: F403
-from workbench.impact.regression import *  # noqa: F403
-from workbench.impact.result import *  # noqa: F403
-from workbench.impact.sample_size import *  # noqa: F403
+from workbench._lazy import lazy_exports
 
-__all__ = [*panel.__all__, *effects.__all__, *pooling.__all__, *regression.__all__,
-           *sample_size.__all__, *result.__all__, *figures.__all__]
+MODULES = ("panel", "effects", "pooling", "regression", "sample_size", "result", "figures")
+
+__getattr__, __dir__ = lazy_exports(globals(), MODULES)

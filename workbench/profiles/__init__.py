@@ -9,33 +9,9 @@ stability (bootstrap), personas (profiles in words), clustering (k-means, Ward),
 
 from __future__ import annotations
 
-from workbench.profiles import (
-    clustering,
-    figures,
-    gaussian_mixture,
-    initialisation,
-    inputs,
-    likelihood_ratio,
-    parallel,
-    personas,
-    result,
-    select,
-    stability,
-    structures,
-)
-from workbench.profiles.clustering import *  # noqa: F403
-from workbench.profiles.figures import *  # noqa: F403
-from workbench.profiles.gaussian_mixture import *  # noqa: F403
-from workbench.profiles.initialisation import *  # noqa: F403
-from workbench.profiles.inputs import *  # noqa: F403
-from workbench.profiles.likelihood_ratio import *  # noqa: F403
-from workbench.profiles.parallel import *  # noqa: F403
-from workbench.profiles.personas import *  # noqa: F403
-from workbench.profiles.result import *  # noqa: F403
-from workbench.profiles.select import *  # noqa: F403
-from workbench.profiles.stability import *  # noqa: F403
-from workbench.profiles.structures import *  # noqa: F403
+from workbench._lazy import lazy_exports
 
-__all__ = [*structures.__all__, *initialisation.__all__, *inputs.__all__, *gaussian_mixture.__all__,
-           *likelihood_ratio.__all__, *select.__all__, *stability.__all__, *personas.__all__,
-           *clustering.__all__, *result.__all__, *figures.__all__, *parallel.__all__]
+MODULES = ("structures", "initialisation", "inputs", "gaussian_mixture", "likelihood_ratio",
+           "select", "stability", "personas", "clustering", "result", "figures", "parallel")
+
+__getattr__, __dir__ = lazy_exports(globals(), MODULES)

@@ -15,27 +15,9 @@ gains as a table, so it imports nothing from plans.
 
 from __future__ import annotations
 
-from workbench.progression import (
-    bench,
-    costs,
-    figures,
-    level4,
-    outcomes,
-    outcomes_result,
-    paths,
-    readiness,
-    result,
-)
-from workbench.progression.bench import *  # noqa: F403
-from workbench.progression.costs import *  # noqa: F403
-from workbench.progression.figures import *  # noqa: F403
-from workbench.progression.level4 import *  # noqa: F403
-from workbench.progression.outcomes import *  # noqa: F403
-from workbench.progression.outcomes_result import *  # noqa: F403
-from workbench.progression.paths import *  # noqa: F403
-from workbench.progression.readiness import *  # noqa: F403
-from workbench.progression.result import *  # noqa: F403
+from workbench._lazy import lazy_exports
 
-__all__ = [*paths.__all__, *readiness.__all__, *bench.__all__, *outcomes.__all__,
-           *level4.__all__, *costs.__all__, *result.__all__, *outcomes_result.__all__,
-           *figures.__all__]
+MODULES = ("paths", "readiness", "bench", "outcomes", "level4", "costs", "result",
+           "outcomes_result", "figures")
+
+__getattr__, __dir__ = lazy_exports(globals(), MODULES)

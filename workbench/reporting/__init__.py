@@ -10,26 +10,8 @@
 
 from __future__ import annotations
 
-from workbench.reporting import (
-    disclosure,
-    display,
-    explorer,
-    figures,
-    html_report,
-    views,
-)
-from workbench.reporting.disclosure import *  # noqa: F403
-from workbench.reporting.display import *  # noqa: F403
-from workbench.reporting.explorer import *  # noqa: F403
-from workbench.reporting.figures import *  # noqa: F403
-from workbench.reporting.html_report import *  # noqa: F403
-from workbench.reporting.views import *  # noqa: F403
+from workbench._lazy import lazy_exports
 
-__all__ = [
-    *display.__all__,
-    *figures.__all__,
-    *views.__all__,
-    *html_report.__all__,
-    *disclosure.__all__,
-    *explorer.__all__,
-]
+MODULES = ("display", "figures", "views", "html_report", "disclosure", "explorer")
+
+__getattr__, __dir__ = lazy_exports(globals(), MODULES)

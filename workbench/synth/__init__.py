@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from workbench.synth import generator, truth
-from workbench.synth.generator import *  # noqa: F403
-from workbench.synth.truth import *  # noqa: F403
+from workbench._lazy import lazy_exports
 
-__all__ = [*generator.__all__, *truth.__all__]
+MODULES = ("generator", "truth")
+
+__getattr__, __dir__ = lazy_exports(globals(), MODULES)

@@ -7,41 +7,9 @@ contract.
 
 from __future__ import annotations
 
-from workbench.tables import (
-    columns,
-    formats,
-    instrument,
-    mapping,
-    organisation,
-    readers,
-    requirements,
-    scores,
-    summary,
-    survey,
-    validate,
-)
-from workbench.tables.columns import *  # noqa: F403
-from workbench.tables.formats import *  # noqa: F403
-from workbench.tables.instrument import *  # noqa: F403
-from workbench.tables.mapping import *  # noqa: F403
-from workbench.tables.organisation import *  # noqa: F403
-from workbench.tables.readers import *  # noqa: F403
-from workbench.tables.requirements import *  # noqa: F403
-from workbench.tables.scores import *  # noqa: F403
-from workbench.tables.summary import *  # noqa: F403
-from workbench.tables.survey import *  # noqa: F403
-from workbench.tables.validate import *  # noqa: F403
+from workbench._lazy import lazy_exports
 
-__all__ = [
-    *columns.__all__,
-    *formats.__all__,
-    *mapping.__all__,
-    *readers.__all__,
-    *validate.__all__,
-    *instrument.__all__,
-    *survey.__all__,
-    *organisation.__all__,
-    *summary.__all__,
-    *scores.__all__,
-    *requirements.__all__,
-]
+MODULES = ("columns", "formats", "mapping", "readers", "validate", "instrument", "survey",
+           "organisation", "summary", "scores", "requirements")
+
+__getattr__, __dir__ = lazy_exports(globals(), MODULES)
