@@ -133,3 +133,16 @@ def test_paths_file_is_read_through_its_contract(tmp_path):
     path2.write_text("role,next_role,typical_months\nA,B,12\nB,A,\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"paths2.csv, row 3, column 'next_role': the path cyc"):
         check_paths(load_table(path2, "paths"), FW)
+
+
+@pytest.mark.parametrize("option", ["probability", "alpha", "skill_error_corr"])
+@pytest.mark.parametrize("payload", [float("nan"), float("inf"), -0.5])
+def test_numeric_options_are_refused_before_any_data_are_read(option, payload):
+    from workbench.progression import analyse_outcomes
+
+    empty = pd.DataFrame()
+    with pytest.raises(ConfigError, match=option):
+        assess_readiness(empty, empty, empty, **{option: payload})
+    if option == "alpha":
+        with pytest.raises(ConfigError, match="hourly_cost"):
+            analyse_outcomes(empty, empty, first_assessment="2026-01-01", hourly_cost=payload)

@@ -349,6 +349,8 @@ def readiness_table(
     """
     probability = check_interval("probability", probability, low=0, high=1, inclusive="neither")
     check_alpha(alpha)
+    if not isinstance(skill_error_corr, str):
+        check_interval("skill_error_corr", skill_error_corr, low=0, high=1, inclusive="left")
     fw = framework_requirements(framework)
     sc = as_scores(scores, wave=wave)
     if "wave" in sc.columns and sc.duplicated(["person", "skill"]).any():

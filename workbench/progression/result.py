@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from workbench.checks import check_alpha, check_interval
 from workbench.progression.bench import (
     band_distribution,
     bench_strength,
@@ -120,6 +121,10 @@ def assess_readiness(
     >>> res.readiness[["person", "role", "band"]].to_dict("records")
     [{'person': 'p', 'role': 'B', 'band': 'ready_now'}, {'person': 'q', 'role': 'B', 'band': 'ready_later'}]
     """
+    check_interval("probability", probability, low=0, high=1, inclusive="neither")
+    check_alpha(alpha)
+    if not isinstance(skill_error_corr, str):
+        check_interval("skill_error_corr", skill_error_corr, low=0, high=1, inclusive="left")
     if paths is None and roles is None and (
             "target_role" not in people or not people["target_role"].notna().any()):
         empty = pd.DataFrame()
