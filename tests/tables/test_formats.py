@@ -256,3 +256,13 @@ def test_impact_on_day_first_files_equals_impact_on_iso_files(tmp_path, capsys):
         outputs[name] = (out / "effects_by_activity.csv").read_bytes()
     assert outputs["iso"] == outputs["day_first"]
     assert len(pd.read_csv(tmp_path / "out_iso" / "effects_by_activity.csv")) > 0
+
+
+@pytest.mark.parametrize("bad", ["04.02.26", "31.02.2026", "2026-13-01", "soon"])
+def test_a_cell_that_is_no_date_is_named_with_the_forms_a_date_takes(tmp_path, bad):
+    path = _ratings(tmp_path, ["2026-02-04", bad, "2026-03-01"])
+    with pytest.raises(InputError) as caught:
+        load_table(path, "ratings")
+    [problem] = [p for p in caught.value.errors if "is not a date" in p.message]
+    assert problem.row == 3 and problem.value == bad
+    assert "with the year in four digits" in problem.message

@@ -203,7 +203,9 @@ def _type_table(frame, table, origin, out, mapping) -> pd.DataFrame:
         elif col.kind == "date":
             dates, bad = read_dates(raw, order)
             out.rows(bad, raw, shown, f"'{col.name}' is not a date"
-                     + (f" in the stated format {DATE_ORDERS[order]}" if order else ""))
+                     + (f" in the format {DATE_ORDERS[order]}" if order else "")
+                     + " (a date is written 2026-02-04, 04.02.2026 or 02/04/2026 with the year "
+                       "in four digits, or with the month's name)")
             far, stated = far_dates(dates)
             out.rows(far, raw, shown, f"'{col.name}' is far outside the column's other dates "
                      f"({stated}): a typo?")
