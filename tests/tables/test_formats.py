@@ -266,3 +266,19 @@ def test_a_cell_that_is_no_date_is_named_with_the_forms_a_date_takes(tmp_path, b
     [problem] = [p for p in caught.value.errors if "is not a date" in p.message]
     assert problem.row == 3 and problem.value == bad
     assert "with the year in four digits" in problem.message
+
+
+def test_survey_style_dates_with_am_pm_get_one_order(tmp_path):
+    path = _ratings(tmp_path, ["02/04/2026 10:15:07 AM", "02/13/2026 01:05:00 PM",
+                               "12/01/2025 12:30 AM"])
+    with pytest.warns(UserWarning, match=r"MM/DD/YYYY"):
+        typed = load_table(path, "ratings")
+    assert typed["date"].tolist() == [pd.Timestamp("2026-02-04 10:15:07"),
+                                      pd.Timestamp("2026-02-13 13:05:00"),
+                                      pd.Timestamp("2025-12-01 00:30")]
+    with pytest.raises(InputError, match="every date could be read day first or month first"):
+        load_table(_ratings(tmp_path, ["02/04/2026 10:15:07 AM", "03/05/2026 1:00 PM"],
+                            name="r2.csv"), "ratings")
+    with pytest.raises(InputError, match="is not a date"):
+        load_table(_ratings(tmp_path, ["02/13/2026 13:05 PM", "02/14/2026 1:05 PM"],
+                            name="r3.csv"), "ratings")

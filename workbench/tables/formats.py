@@ -59,7 +59,8 @@ DECIMAL_MARKS = (".", ",")
 # Rows of each kind named in a message.
 _LISTED = 5
 
-_TIME = r"(?:[T ](?P<hour>\d{1,2})(?P<rest>:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:Z|[+-]\d{2}:?\d{2})?)?"
+_TIME = (r"(?:[T ](?P<hour>\d{1,2})(?P<rest>:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+         r"(?:\s?(?P<ampm>[AaPp][Mm]))?(?:Z|[+-]\d{2}:?\d{2})?)?")
 _YEAR_FIRST = re.compile(r"^(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})" + _TIME
                          + "$")
 _YEAR_LAST = re.compile(r"^(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4})" + _TIME
@@ -248,11 +249,12 @@ def read_dates(values: pd.Series, order: str | None) -> tuple[pd.Series, np.ndar
         month, day = first["m"].fillna(last["b"]), first["d"].fillna(last["a"])
     else:
         month, day = first["m"], first["d"]
-    hour = first["hour"].fillna(last["hour"])
+    hour = _hour_of_day(first["hour"].fillna(last["hour"]),
+                        first["ampm"].fillna(last["ampm"]))
     rest = first["rest"].fillna(last["rest"])
     iso = (year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2))
     timed = hour.notna()
-    iso = iso.where(~timed, iso + "T" + hour.str.zfill(2) + rest)
+    iso = iso.where(~timed, iso + "T" + hour.fillna("").astype(rest.dtype) + rest)
     parsed = pd.to_datetime(iso, errors="coerce", format="ISO8601")
     named = (~empty & year.isna().to_numpy() & text.str.contains(_LETTERS).to_numpy())
     if named.any():
@@ -261,6 +263,21 @@ def read_dates(values: pd.Series, order: str | None) -> tuple[pd.Series, np.ndar
     undecided = last["y"].notna().to_numpy() & (order not in ("DMY", "MDY", "YMD"))
     bad = ~empty & parsed.isna().to_numpy() & ~undecided
     return parsed, bad
+
+
+def _hour_of_day(hour: pd.Series, ampm: pd.Series) -> pd.Series:
+    """Hours on a 24-hour clock as text ("10 PM" -> "22"); an hour that a 12-hour clock does
+    not have ("13 PM", "0 AM") becomes "99", which no date parser accepts."""
+    numbers = pd.to_numeric(hour, errors="coerce")
+    marked = ampm.notna().to_numpy()
+    if marked.any():
+        pm = (ampm.str.upper() == "PM").to_numpy()
+        twelve = numbers.to_numpy(dtype=float)
+        valid = (twelve >= 1) & (twelve <= 12)
+        clock = np.where(valid, twelve % 12 + np.where(pm, 12, 0), 99)
+        numbers = pd.Series(np.where(marked, clock, twelve), index=hour.index)
+    text = numbers.map(lambda h: f"{int(h):02d}" if pd.notna(h) else None)
+    return text.where(hour.notna(), None)
 
 
 def far_dates(dates: pd.Series) -> tuple[np.ndarray, str]:
