@@ -181,3 +181,17 @@ def test_a_people_table_describing_few_of_the_scored_is_said():
     people = pd.DataFrame({"person": list(wide.index[:3]), "role": "Analyst"})
     with pytest.warns(ProfileWarning, match="only 3 of the 12 people with scores"):
         find_profiles(wide, people=people, **QUICK)
+
+
+@pytest.mark.parametrize("n_people", [10, 15, 40])
+@pytest.mark.parametrize("method", ["lpa", "kmeans"])
+def test_everyone_identical_is_refused_whatever_the_rounding(n_people, method):
+    """15 copies of 3.878... have an SD of about 1e-16, not 0: that reached EM (a KeyError)
+    and k-means (SVD did not converge)."""
+    org = _tiny(30, 5)
+    wide = pd.DataFrame([org.iloc[0].to_numpy()] * n_people, columns=org.columns,
+                        index=[f"p{i}" for i in range(n_people)])
+    with pytest.raises(InputError) as caught:
+        _fit(wide, method=method)
+    assert len(caught.value.problems) == wide.shape[1]
+    assert all("has the same score for everyone" in p.message for p in caught.value.problems)

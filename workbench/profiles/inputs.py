@@ -146,8 +146,9 @@ def _check_shape(wide, source):
     if len(wide) < MIN_PEOPLE:
         raise InputError([Problem(source, None, None, f"profiles need at least {MIN_PEOPLE} "
                                   f"people with complete scores, got {len(wide)}")])
-    sd = wide.std(axis=0)
-    flat = sd.index[~(sd > 0)]
+    # the same value in every row can give an SD of 1e-16 by rounding: flat is flat
+    spread = wide.max(axis=0) - wide.min(axis=0)
+    flat = spread.index[~(spread > 0)]
     if len(flat):
         # data, not a model failure: every such skill is named, with the one score it has
         raise InputError([Problem(source, None, "score", f"skill {skill!r} has the same score "
