@@ -117,7 +117,7 @@ def insteval_fit():
 def test_fixtures_are_lme4_optimum():
     # The fixture itself: every optimizer restart reached the same criterion, so lme4's answer
     # is its optimum and not an early stop we would be asked to copy.
-    for name in ("org500", "insteval"):
+    for name in ("org500", "insteval", "org_items"):
         meta = _reference(name)["meta"]
         checks = np.array(list(meta["optimizer_checks"].values()))
         assert len(checks) == 3
@@ -133,6 +133,28 @@ def test_org500_calibration_model_matches_lme4(org500_ratings):
     assert res.nobs == ref["meta"]["n_obs"]
     assert res.n_levels == ref["meta"]["n_levels"]
     _assert_matches_lme4(res, ref, "org500 calibrate_ratings")
+
+
+def test_item_level_calibration_matches_lme4():
+    # #22 part 3: item-level ratings (150 people, 3 items per competency, some not observed),
+    # fixed items coded sum-to-zero within their competency and (1 | rater:ratee:skill); the
+    # R script builds the contrasts itself (benchmarks/R/make_lme4_item_fixture.R).
+    ratings = pd.read_csv(FIXTURES / "org_items_ratings.csv.gz",
+                          dtype={"ratee": str, "rater": str, "source": str, "skill": str,
+                                 "item": str})
+    cal = calibrate_ratings(ratings)
+    ref = _reference("org_items")
+    assert cal.settings["terms_fitted"] == ref["meta"]["terms"]
+    assert cal.model.nobs == ref["meta"]["n_obs"]
+    _assert_matches_lme4(cal.model, ref, "item-level calibrate_ratings")
+    # the competency scores built from lme4's estimates (intercept + skill + mean non-self
+    # source offset + ratee and ratee:skill BLUPs)
+    theirs = pd.read_csv(FIXTURES / "org_items" / "scores.csv.gz",
+                         dtype={"person": str, "skill": str})
+    mine = cal.scores.merge(theirs, on=["person", "skill"], suffixes=("", "_lme4"),
+                            validate="one_to_one")
+    assert len(mine) == len(theirs) == len(cal.scores)
+    np.testing.assert_allclose(mine["score"], mine["score_lme4"], rtol=0, atol=BLUP_TOL)
 
 
 def test_org500_iterative_solver_is_close_to_lme4(org500_ratings):

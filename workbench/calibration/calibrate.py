@@ -25,6 +25,14 @@ between a ratee's raters' effects, up to 10,000 raters; above that the inverse i
 (see :mod:`workbench.calibration.mixed.model` and ``docs/calibration.md`` for the accuracy).
 ``Calibration.settings["se_method"]`` says which path ran.
 
+Items (#22 part 3): ratings with an ``item`` column in which some skill has two or more items
+are calibrated at item level: the items enter as fixed effects coded sum-to-zero within their
+skill (:func:`_item_contrasts`; the skill effect stays the mean over its items, so the score
+above keeps its definition) and :data:`ITEM_TERM` (``rater:ratee:skill``, the rater's view of
+the ratee's skill shared by its items) joins the requested terms. Scores stay per person and
+skill, with ``n_items``. With one item per skill nothing changes (tested), and the model equals
+lme4's with the item term (tests/calibration/test_lme4_reference.py).
+
 Identifiability: before fitting, :func:`workbench.calibration.mixed.identifiability.identifiable_terms`
 keeps the largest set of the requested terms the design can separate (e.g. no halo term when
 each rater rates each ratee on one item only, no ``ratee:skill`` with one skill) and the
@@ -83,9 +91,15 @@ from workbench.errors import ConfigError, InputError, ModelError, Problem
 
 __all__ = ["calibrate_ratings", "rater_network"]
 
-TERMS = ("ratee", "ratee:skill", "rater", "rater:ratee", "rater:skill")
+TERMS = ("ratee", "ratee:skill", "rater", "rater:ratee", "rater:skill", "rater:ratee:skill")
 WAVE_TERMS = {"ratee": "ratee:wave", "ratee:skill": "ratee:skill:wave",
-              "rater:ratee": "rater:ratee:wave", "rater": "rater", "rater:skill": "rater:skill"}
+              "rater:ratee": "rater:ratee:wave", "rater": "rater", "rater:skill": "rater:skill",
+              "rater:ratee:skill": "rater:ratee:skill:wave"}
+#: The term that item-level ratings add: a rater's view of a ratee's competency, shared by the
+#: competency's items (without it the items of one answer would count as independent ratings).
+ITEM_TERM = "rater:ratee:skill"
+#: Prefix of the fixed item columns (sum-to-zero contrasts within a competency).
+ITEM_PREFIX = "item"
 REQUIRED = ("ratee", "rater", "source", "skill", "score")
 WAVES = ("pooled", "joint")
 CONNECTIVITY = ("largest", "separate", "error")
@@ -151,6 +165,7 @@ def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
     if data["wave"].isna().any():
         raise InputError([Problem("ratings", None, "wave", "column 'wave' has missing "
                                   "values")])
+    data = _prepare_items(data)
     wave_list = sorted(data["wave"].unique().tolist())
     if waves == "pooled" and len(wave_list) > 1:
         raise ConfigError(
@@ -159,6 +174,59 @@ def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
             "(e.g. ratings[ratings['wave'] == 1])"
         )
     return data
+
+
+def _prepare_items(data: pd.DataFrame) -> pd.DataFrame:
+    """The ``item`` column as text, checked: present on every row and in one skill only.
+
+    A column with no item at all is dropped (ratings at the competency level).
+    """
+    if "item" not in data:
+        return data
+    if data["item"].isna().all():
+        return data.drop(columns="item")
+    problems = [Problem("ratings", int(row) + 2, "item", "no item on this row while other "
+                        "rows name one")
+                for row in np.flatnonzero(data["item"].isna().to_numpy())[:20]]
+    data["item"] = data["item"].astype(str)
+    skills = data.groupby("item")["skill"].unique()
+    for item, in_skills in skills[skills.map(len) > 1].items():
+        problems.append(Problem("ratings", None, "item", f"item {item!r} is in more than one "
+                                f"skill ({', '.join(sorted(in_skills))}); an item belongs "
+                                "to one competency"))
+    if problems:
+        raise InputError(problems)
+    return data
+
+
+def _itemised(data: pd.DataFrame) -> bool:
+    """Whether some competency is measured by two or more items in these ratings."""
+    return "item" in data and bool((data.groupby("skill")["item"].nunique() > 1).any())
+
+
+def _item_contrasts(data: pd.DataFrame):
+    """Numeric fixed columns for the items, sum-to-zero within each competency.
+
+    For a skill with items ``i_1 .. i_k`` (sorted) the ``k - 1`` columns are 1 on ``i_j``, -1
+    on ``i_k`` and 0 elsewhere, so the skill's own fixed effect stays the mean over its items
+    (what the average item of the competency gives) and a skill with one item adds nothing.
+
+    Returns
+    -------
+    columns : dict
+        Column name (``"item[<item>]"``) to its values, one per item but the last of each skill.
+    """
+    columns = {}
+    items = data[["skill", "item"]].drop_duplicates().sort_values(["skill", "item"])
+    item = data["item"].to_numpy()
+    for _, group in items.groupby("skill", sort=True):
+        names = group["item"].tolist()
+        if len(names) < 2:
+            continue
+        last = (item == names[-1]).astype(float)
+        for name in names[:-1]:
+            columns[f"{ITEM_PREFIX}[{name}]"] = (item == name).astype(float) - last
+    return columns
 
 
 def _check_identifiable(data: pd.DataFrame, terms: tuple = ()):
@@ -280,6 +348,10 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
     elif skill_effects and data["skill"].nunique() > 1:
         cell_factor = "skill"
         fixed.append("skill")
+    if _itemised(data):
+        contrasts = _item_contrasts(data)
+        data = data.assign(**contrasts)
+        fixed.extend(contrasts)
     model = fit_mixed(data, response="score", fixed=fixed, random=model_terms, method="REML",
                       progress=progress)
     weights = _reference_weights(sources, reference)
@@ -290,6 +362,9 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
              .agg(n_ratings=("score", "size"), n_raters=("rater", "nunique"),
                   self_only=("is_self", "all"))
              .reset_index())
+    if "item" in data:
+        cells["n_items"] = (data.groupby(["ratee", "skill", "wave"], sort=True)["item"]
+                            .nunique().to_numpy())
     others = data[data["source"] != "self"]
     raw = others.groupby(["ratee", "skill", "wave"])["score"].mean().rename("raw_mean")
     cells = cells.join(raw, on=["ratee", "skill", "wave"])
@@ -417,10 +492,11 @@ def calibrate_ratings(
     ----------
     ratings : DataFrame
         Long ratings: ``ratee``, ``rater``, ``source``, ``skill``, ``score`` and optionally
-        ``wave`` (default 1). Rows without a score are ignored.
+        ``wave`` (default 1) and ``item`` (item-level calibration, see the module docstring).
+        Rows without a score are ignored.
     terms : sequence of str
-        Random terms from ``"ratee"``, ``"ratee:skill"``, ``"rater"``, ``"rater:ratee"`` (halo)
-        and ``"rater:skill"``.
+        Random terms from ``"ratee"``, ``"ratee:skill"``, ``"rater"``, ``"rater:ratee"`` (halo),
+        ``"rater:skill"`` and ``"rater:ratee:skill"`` (added when a skill has several items).
     skill_effects : bool
         Fixed skill means (recommended; without them skill differences go into
         ``ratee:skill``).
@@ -488,6 +564,8 @@ def calibrate_ratings(
     data = _prepare(ratings, waves)
     _check_identifiable(data)
     _check_reference(data, reference)
+    if _itemised(data) and ITEM_TERM not in requested:
+        requested = (*requested, ITEM_TERM)
     if scale is None:
         scale = (float(data["score"].min()), float(data["score"].max()))
     if min_ratings > 1:
@@ -621,7 +699,7 @@ def _assemble(data, parts, models, conn, dropped, settings):
     if settings["waves"] == "joint":
         columns.append("wave")
     columns += ["score", "se", "ci_low", "ci_high", "raw_mean", "n_ratings", "n_raters",
-                "self_only", "wide_interval"]
+                *(["n_items"] if "n_items" in scores else []), "self_only", "wide_interval"]
     scores = scores[columns]
     for label, count in (("have an interval wider than the rating scale",
                           int(scores["wide_interval"].sum())),

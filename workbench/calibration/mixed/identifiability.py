@@ -38,7 +38,7 @@ from workbench.errors import ModelError
 __all__ = ["identifiable_terms", "PRIORITY"]
 
 #: Order in which terms are kept (earlier terms win when two group the ratings alike).
-PRIORITY = ("ratee", "ratee:skill", "rater", "rater:ratee", "rater:skill")
+PRIORITY = ("ratee", "ratee:skill", "rater", "rater:ratee", "rater:skill", "rater:ratee:skill")
 
 
 def _codes(data: pd.DataFrame, term: str, joint: bool) -> np.ndarray:
@@ -117,5 +117,6 @@ def _hint(term: str) -> str:
         "rater:ratee": " (halo needs raters who rate a ratee on two or more items)",
         "ratee:skill": " (needs two or more skills per ratee and several ratings per skill)",
         "rater": " (leniency needs raters who rate two or more ratees)",
+        "rater:ratee:skill": " (needs raters who answer two or more items of a competency)",
         "ratee": " (needs ratees with two or more ratings)",
     }.get(term, "")
