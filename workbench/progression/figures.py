@@ -20,6 +20,12 @@ _BAND_LABELS = {"ready_now": "ready now", "ready_in_horizon": "ready within the 
                 "not_assessed": "not assessed"}
 
 
+def _nothing(fig, ax, text):
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
+    return fig
+
+
 def plot_readiness_by_role(bands: pd.DataFrame, *, ax=None):
     """Stacked bars: how many people of each role's bench are in each band."""
     import matplotlib.pyplot as plt
@@ -28,6 +34,8 @@ def plot_readiness_by_role(bands: pd.DataFrame, *, ax=None):
         fig, ax = plt.subplots(figsize=(7, 0.5 * max(len(bands), 2) + 1.4))
     else:
         fig = ax.figure
+    if bands.empty or "role" not in bands:
+        return _nothing(fig, ax, "No readiness was assessed (no career paths or target roles).")
     left = np.zeros(len(bands))
     for band, label in _BAND_LABELS.items():
         if band in bands.columns:
@@ -45,12 +53,18 @@ def plot_cost_effectiveness(costs: pd.DataFrame, *, per="skill point", ax=None):
     """Cost per unit gained per activity with its interval (unbounded intervals drawn open)."""
     import matplotlib.pyplot as plt
 
-    rows = costs[(costs["per"] == per) & np.isfinite(costs["estimate"])].copy()
-    rows = rows.sort_values("estimate").head(25)
+    if costs.empty or "per" not in costs:
+        rows = costs.iloc[0:0]
+    else:
+        rows = costs[(costs["per"] == per) & np.isfinite(costs["estimate"])].copy()
+        rows = rows.sort_values("estimate").head(25)
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(rows), 2) + 1.4))
     else:
         fig = ax.figure
+    if rows.empty:
+        return _nothing(fig, ax, f"No activity has a cost per {per} (no effect that is "
+                        "above 0 with known costs).")
     labels = (rows["activity"].astype(str) + " / " + rows["target"].astype(str)).tolist()
     top = rows["ci_high"].replace(np.inf, np.nan)
     cap = float(np.nanmax(top)) if top.notna().any() else float(rows["estimate"].max() or 1)

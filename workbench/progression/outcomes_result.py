@@ -92,6 +92,24 @@ class Outcomes(Result):
     notes: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
 
+    #: The columns a client report shows of each table (no person, no analyst detail).
+    CLIENT_COLUMNS = {
+        "validity": ["metric", "scores", "estimate", "ci_low", "ci_high", "disattenuated", "n"],
+        "did": ["metric", "estimate", "ci_low", "ci_high", "p_value", "n_trained",
+                "n_untrained"],
+        "mediation": ["metric", "effect", "estimate", "ci_low", "ci_high", "p_value"],
+        "leaving": ["term", "hazard_ratio", "estimate", "ci_low", "ci_high", "p_value",
+                    "n_events"],
+    }
+
+    def view(self, name) -> pd.DataFrame:
+        """The client's view of a table (``validity``: the overall score only); empty tables
+        keep the columns, so a report shows "(none)" rather than failing."""
+        frame = getattr(self, name)
+        if name == "validity" and "skill" in frame:
+            frame = frame[frame["skill"] == "overall"]
+        return frame.reindex(columns=self.CLIENT_COLUMNS[name]).reset_index(drop=True)
+
     def _sections(self):
         overall = self.validity[self.validity["skill"] == "overall"] if len(
             self.validity) else self.validity

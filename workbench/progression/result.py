@@ -55,6 +55,11 @@ class Readiness(Result):
     single_successors: pd.DataFrame
     settings: dict = field(default_factory=dict)
 
+    def bench_view(self) -> pd.DataFrame:
+        """The bench table as a client report shows it (role-level; empty keeps the columns)."""
+        return self.bench.reindex(columns=["role", "measure", "estimate", "ci_low", "ci_high",
+                                           "n", "no_ready_successor"]).reset_index(drop=True)
+
     def candidates(self, role, *, tie_margin=0.05) -> pd.DataFrame:
         """Candidates for ``role`` ranked by readiness probability (ties marked)."""
         return rank_candidates(self.readiness, role, tie_margin=tie_margin)
