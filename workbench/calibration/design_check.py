@@ -413,6 +413,9 @@ class DesignCheck(Result):
                   + ("rounded to whole points and clipped to the scale" if s["whole_points"]
                      else "left unrounded")
                   + f"; {s['refits']} refit(s) with the variance components re-estimated")
+        if not s["gap_calls"]:
+            design += ("; gap calls not checked (they need the people's roles and the "
+                       "framework's required levels)")
         return [("Design", design), ("Results", self.table.drop(columns="what")),
                 ("By skill", self.by_skill),
                 ("What the quantities are", "\n".join(
@@ -482,11 +485,8 @@ def one_wave(calibration: Calibration, wave="latest") -> Calibration:
 
 
 def _required_levels(dm: DesignModel, people, framework, gap_probability):
-    if people is None and framework is None:
-        return None
     if people is None or framework is None:
-        raise ConfigError("gap calls need both people (person, role, team) and framework "
-                          "(role, skill, required_level); give both or neither")
+        return None
     scores = dm.cells[["person", "skill", "score", "se"]]
     gaps = role_gaps(scores, people, framework, gap_probability=gap_probability, wave=None)
     req = gaps.groupby(["person", "skill"])["required_level"].first()
@@ -522,7 +522,8 @@ def check_design(
         components). ``"auto"``: 20 up to 300 ratees, 10 up to 1,000, 2 above (each costs a
         whole calibration).
     people, framework : DataFrame, optional
-        Roles and their required levels, for the gap calls (both or neither).
+        Roles and their required levels, for the gap calls (without either, no gap calls:
+        ``settings["gap_calls"]`` is False and the summary says so).
     gap_probability : float
         The plans' threshold: a skill is called a gap when ``p_below`` is at least this.
     rounding : {"auto", "whole", "none"}

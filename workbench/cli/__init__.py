@@ -24,8 +24,8 @@ from workbench.errors import WorkbenchError
 __all__ = ["main", "build_parser"]
 
 # Listed first, in this order, in --help; other modules follow alphabetically.
-ORDER = ["validate", "demo_data", "calibrate", "profiles", "impact", "plans", "progression",
-         "outcomes", "run", "demo"]
+ORDER = ["validate", "demo_data", "calibrate", "check_design", "profiles", "impact", "plans",
+         "progression", "outcomes", "run", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
