@@ -207,3 +207,23 @@ def test_progression_with_an_open_role_runs(org_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 0, err
     assert (out / "analyst" / "candidates.csv").is_file()
+
+
+@pytest.mark.parametrize("blank_after", [1, 3])
+def test_rasch_rows_count_blank_lines_as_the_file_shows_them(org_dir, tmp_path, capsys,
+                                                            blank_after):
+    lines = (org_dir / "ratings.csv").read_text().splitlines()
+    lines.insert(blank_after + 1, "")  # a blank line after the header and blank_after rows
+    column = lines[0].split(",").index("score")
+    targets = [blank_after + 4, blank_after + 9]  # 1-based line numbers in the new file
+    for line in targets:
+        cells = lines[line - 1].split(",")
+        cells[column] = "3.5"
+        lines[line - 1] = ",".join(cells)
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    err = _refused(["calibrate", str(path), "--model", "rasch", "--out", str(out)], capsys,
+                   out=out, inputs=path, named=["2 error(s)"])
+    for line in targets:
+        assert f"ratings.csv, row {line}, column 'score': not a whole number" in err

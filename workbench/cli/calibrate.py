@@ -189,7 +189,12 @@ def run(args) -> int:
     out = Path(args.out or f"calibration-{time.strftime('%Y%m%d-%H%M%S')}")
     _check_new_folder(out)
     if args.model == "rasch":
-        code = _run_rasch(args, ratings, waves, out, org.files.get("ratings", args.ratings))
+        from workbench.calibration.rasch.calibrate import check_categories
+
+        source = org.files.get("ratings", args.ratings)
+        # before the fit, with the rows as the file shows them (blank and title lines counted)
+        check_categories(ratings, source, rows=org.rows.get("ratings"))
+        code = _run_rasch(args, ratings, waves, out, source)
         if "item" in ratings.columns:
             _instrument(org, out, args.instrument_boot)
         return code

@@ -200,7 +200,8 @@ def _check_against_data(eng: Engagement, org) -> None:
     problems = _date_problems(eng, org)
     if any(step.name == RASCH_NOTEBOOK for step in eng.notebooks):
         try:
-            check_categories(org.ratings, org.files.get("ratings", "ratings"))
+            check_categories(org.ratings, org.files.get("ratings", "ratings"),
+                             rows=org.rows.get("ratings"))
         except InputError as exc:
             problems += [replace(p, message=f"notebooks.{RASCH_NOTEBOOK} fits the Rasch model: "
                                  f"{p.message}") for p in exc.problems]

@@ -66,6 +66,10 @@ class Organisation:
         The progression stage's optional inputs (career paths; business outcomes), checked
         against their contracts; the checks across files (roles in the framework, cycles) are
         :func:`workbench.progression.check_paths` and ``check_outcomes``.
+    rows : dict
+        Per table, the row number each row of the table has in its file (as a spreadsheet
+        shows it: blank and title lines counted), by position; for messages about data that
+        only a later stage can judge (a half point for the Rasch model). Empty when unknown.
     """
 
     ratings: pd.DataFrame
@@ -81,6 +85,7 @@ class Organisation:
     survey: object = None
     paths: pd.DataFrame | None = None
     outcomes: pd.DataFrame | None = None
+    rows: dict = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[Problem]:
@@ -313,4 +318,5 @@ def load_organisation(
         survey=survey,
         paths=tables.get("paths"),
         outcomes=tables.get("outcomes"),
+        rows={t: np.asarray(r) for t, r in rows.items() if r is not None},
     )

@@ -578,9 +578,11 @@ def calibrate_rasch(
                           bias_correction, interactions, alpha, max_iter, source)
 
 
-def check_categories(ratings: pd.DataFrame, source: str = "ratings") -> None:
+def check_categories(ratings: pd.DataFrame, source: str = "ratings", *, rows=None) -> None:
     """Raise InputError unless every score is a whole number: the Rasch model's categories
-    are the scale's points (issue 26). Rows as :func:`calibrate_rasch` names them.
+    are the scale's points (issue 26). ``rows``: the file's row number of each row by index
+    label (:attr:`workbench.tables.Organisation.rows`); without it, rows are named as
+    :func:`calibrate_rasch` names them (index + 2).
 
     Examples
     --------
@@ -598,10 +600,13 @@ def check_categories(ratings: pd.DataFrame, source: str = "ratings") -> None:
     bad = np.flatnonzero(np.isfinite(score) & (score != np.round(score)))
     if not bad.size:
         return
-    # the loaders' frames keep one index label per data row: the header is row 1
+    # ``rows``: the file's row numbers by index label (Organisation.rows); else the frame's
+    # index as a CSV of it would show it (header on row 1)
     labels = ratings.index.to_numpy()
-    rows = [int(labels[i]) + 2 if isinstance(labels[i], int | np.integer) else None
-            for i in bad[:MAX_ROWS_LISTED]]
+    known = rows is not None and all(isinstance(labels[i], int | np.integer)
+                                     and 0 <= labels[i] < len(rows) for i in bad)
+    rows = [int(rows[labels[i]]) if known else int(labels[i]) + 2
+            if isinstance(labels[i], int | np.integer) else None for i in bad[:MAX_ROWS_LISTED]]
     message = ("not a whole number: the Rasch model's categories are the scale's points, so "
                "this score would become a category of its own; round the scores or use the "
                "linear model")
