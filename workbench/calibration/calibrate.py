@@ -29,7 +29,8 @@ Items (#22 part 3): ratings with an ``item`` column in which some skill has two 
 are calibrated at item level: the items enter as fixed effects coded sum-to-zero within their
 skill (:func:`_item_contrasts`; the skill effect stays the mean over its items, so the score
 above keeps its definition) and :data:`ITEM_TERM` (``rater:ratee:skill``, the rater's view of
-the ratee's skill shared by its items) joins the requested terms. Scores stay per person and
+the ratee's skill shared by its items) joins the requested terms (with
+``terms_policy="identifiable"``; ``"exact"`` fits the terms as given). Scores stay per person and
 skill, with ``n_items``. With one item per skill nothing changes (tested), and the model equals
 lme4's with the item term (tests/calibration/test_lme4_reference.py).
 
@@ -485,6 +486,7 @@ def calibrate_ratings(
     scale: tuple | None = None,
     progress=None,
     vc_uncertainty: str = "auto",
+    anonymous_raters: bool | None = None,
 ) -> Calibration:
     """Calibrate 360 ratings: remove rater leniency, halo and source offsets by REML.
 
@@ -526,6 +528,12 @@ def calibrate_ratings(
         variance components (delta method, :mod:`workbench.calibration.mixed.vc_uncertainty`).
         ``"auto"`` (default): included up to 200 ratees (per connected subset), where it
         matters and costs little.
+    anonymous_raters : bool, optional
+        The ratings carry no rater identities: each survey response is its own rater (as the
+        survey reader marks it, ``ratings.attrs["anonymous_raters"]``, the default when None).
+        The design then cannot separate leniency from halo; the result says so
+        (:data:`ANONYMOUS_NOTE`, ``settings["design"]``, ``dropped``). With rater ids nothing
+        changes.
 
     Returns
     -------
@@ -559,12 +567,13 @@ def calibrate_ratings(
     requested = _check_options(terms, reference, waves, connectivity, min_ratings, alpha,
                                terms_policy)
     check_choice("vc_uncertainty", vc_uncertainty, VC_UNCERTAINTY)
+    anonymous = _check_anonymous(ratings, anonymous_raters)
     if scale is not None:
         scale = check_scale("scale", scale)
     data = _prepare(ratings, waves)
     _check_identifiable(data)
     _check_reference(data, reference)
-    if _itemised(data) and ITEM_TERM not in requested:
+    if _itemised(data) and ITEM_TERM not in requested and terms_policy == "identifiable":
         requested = (*requested, ITEM_TERM)
     if scale is None:
         scale = (float(data["score"].min()), float(data["score"].max()))
@@ -586,12 +595,17 @@ def calibrate_ratings(
             raise ModelError(f"the rater-ratee network falls apart into {len(conn)} subsets "
                              f"whose scores are not comparable ({listing}); choose "
                              "connectivity='largest' or 'separate'")
+    # the survey reader's flag counts when the design bears it out (each response rates one
+    # person); a flagged file whose raters rate several people has rater ids after all
+    anonymous = anonymous and nested
     if nested:
         # every rater rates one ratee (raters nested in ratees): no part can be fitted on its
         # own, and the one random-effects model of all parts is identified (ratee, the
         # ratee's skills, rater = leniency and halo together, residual); comparable across
         # ratees only as the model assumes (leniency distributed alike in every group)
-        warnings.warn(NESTED_NOTE.format(n=len(conn)), CalibrationWarning, stacklevel=2)
+        note = (ANONYMOUS_NOTE.format(n=data["rater"].nunique()) if anonymous
+                else NESTED_NOTE.format(n=len(conn)))
+        warnings.warn(note, CalibrationWarning, stacklevel=2)
         data["subset"] = 1
         conn_all, conn = conn, _connectivity_frame(data)
     chosen = [1] if connectivity == "largest" or nested else conn["subset"].tolist()
@@ -606,6 +620,13 @@ def calibrate_ratings(
                                                            joint=waves == "joint")
             else:
                 fitted_terms, dropped = requested, pd.DataFrame(columns=["term", "reason"])
+            if anonymous and terms_policy == "identifiable" and "rater:ratee" in fitted_terms:
+                # separable only through self ratings in several waves (the self rater is the
+                # person): not a halo the design identifies for the anonymous responses
+                fitted_terms = tuple(t for t in fitted_terms if t != "rater:ratee")
+                dropped = pd.concat([dropped, pd.DataFrame({"term": ["rater:ratee"],
+                                                            "reason": [ANONYMOUS_HALO]})],
+                                    ignore_index=True)
             fitted = _fit_subset(part, fitted_terms, skill_effects, reference, waves, alpha,
                                  progress, vc_uncertainty)
         except ModelError as exc:
@@ -629,6 +650,8 @@ def calibrate_ratings(
             ".connectivity; connectivity='separate' fits each)",
             CalibrationWarning, stacklevel=2)
     dropped = pd.concat(dropped_terms, ignore_index=True)
+    if anonymous:
+        dropped = _anonymous_reasons(dropped, requested)
     if connectivity != "separate" or len(conn) == 1 or nested:
         dropped = dropped.drop(columns="subset")
     for row in dropped.drop_duplicates("term").itertuples():
@@ -651,8 +674,13 @@ def calibrate_ratings(
         **{k: models[largest].settings[k] for k in ("vc_uncertainty_method", "vc_se_increase",
                                                     "vc_terms_held")},
     }
-    if nested:
+    settings["anonymous_raters"] = anonymous
+    if anonymous:
+        settings["design"] = "anonymous raters (each response is its own rater)"
+        settings["design_note"] = ANONYMOUS_NOTE.format(n=data["rater"].nunique())
+    elif nested:
         settings["design_note"] = NESTED_NOTE.format(n=len(conn_all))
+    if nested:
         conn = conn_all.assign(fitted=True)
     return _assemble(data, parts, models, conn, dropped, settings)
 
@@ -667,6 +695,45 @@ NESTED_NOTE = (
     "calibrated scores correct for leniency only by shrinking towards the mean, and they "
     "are comparable across ratees only under the model's assumption that leniency is "
     "distributed alike in every group")
+
+
+#: What ratings without rater identities identify and what they do not (#22 part 2).
+ANONYMOUS_NOTE = (
+    "the ratings carry no rater identities: each of the {n} survey responses is its own "
+    "rater, who rates one person. Identified: the person variance, the person-by-skill "
+    "variance, one response variance (the rater's leniency and their halo for the person "
+    "rated, together) and the residual. Not estimable: a rater's leniency apart from their "
+    "halo, since no rater is seen rating two people, and so no rater's own effect; the "
+    "calibrated scores remove who rated whom only by shrinking towards the mean, and their "
+    "intervals count the response variance as uncertainty")
+
+#: The reason given for the halo term with anonymous raters.
+ANONYMOUS_HALO = ("no rater identities: each response is its own rater and rates one person, "
+                  "so a rater's leniency and their halo for that person are one effect ('rater' "
+                  "holds both) and cannot be estimated apart")
+
+
+def _check_anonymous(ratings, anonymous_raters) -> bool:
+    """``anonymous_raters`` checked; None takes the survey reader's flag on ``ratings``."""
+    if anonymous_raters is None:
+        attrs = getattr(ratings, "attrs", {}) or {}
+        return bool(attrs.get("anonymous_raters", False))
+    if not isinstance(anonymous_raters, bool | np.bool_):
+        raise ConfigError(f"anonymous_raters={anonymous_raters!r}: True, False or None")
+    return bool(anonymous_raters)
+
+
+def _anonymous_reasons(dropped: pd.DataFrame, requested) -> pd.DataFrame:
+    """The dropped terms with the halo's reason in the words of anonymous ratings (and the
+    halo listed even when it was not requested, since it is what cannot be estimated)."""
+    dropped = dropped.copy()
+    halo = dropped["term"] == "rater:ratee"
+    dropped.loc[halo, "reason"] = ANONYMOUS_HALO
+    if not halo.any() and "rater:ratee" not in requested:
+        dropped = pd.concat([dropped, pd.DataFrame({"term": ["rater:ratee"],
+                                                    "reason": [ANONYMOUS_HALO]})],
+                            ignore_index=True)
+    return dropped
 
 
 def _warn_thin_design(data: pd.DataFrame) -> None:

@@ -135,7 +135,9 @@ class Calibration(Result):
                                                  else "")
         head = [f"Model: {self._formula()}",
                 f"Ratings: {len(self.ratings)}   people: {self.scores['person'].nunique()}   "
-                f"raters: {self.ratings['rater'].nunique()}",
+                + ("responses (no rater ids)" if self.settings.get("anonymous_raters")
+                   else "raters")
+                + f": {self.ratings['rater'].nunique()}",
                 f"Fit: solver {self.settings.get('solver')}, standard errors "
                 f"{self.settings.get('se_method')}, REML criterion {crit}, "
                 f"converged: {model.converged}"]

@@ -25,6 +25,7 @@ from workbench.presentation.labels import source_label
 from workbench.tables.scores import as_scores
 
 __all__ = ["RELIABILITY_COLUMNS", "reliability_view", "reliability_notes", "ceiling_note",
+           "design_notes",
            "INSTRUMENT_COLUMNS", "instrument_view", "instrument_items_view",
            "instrument_d_study_view", "instrument_notes"]
 
@@ -145,6 +146,24 @@ def ceiling_note(scores, scale=None, *, wave="latest") -> str:
         f"calibrated scores range from {at_top['score'].min():.1f} to "
         f"{at_top['score'].max():.1f}. {reason}"
     )
+
+
+def design_notes(calibration) -> list:
+    """What the survey design could not separate, in words: [] when it separates everything.
+
+    The calibration's ``settings["design_note"]`` (anonymous raters, or raters nested in
+    ratees: what is identified and what is not estimable) as one sentence to show the client.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> design_notes(SimpleNamespace(settings={"design": "crossed"}))
+    []
+    >>> design_notes(SimpleNamespace(settings={"design_note": "no rater ids"}))
+    ['Survey design: no rater ids.']
+    """
+    note = getattr(calibration, "settings", {}).get("design_note")
+    return [f"Survey design: {note}."] if note else []
 
 
 #: The instrument columns a client reads (the rest stay in ``instrument/`` for the analyst).
