@@ -218,3 +218,16 @@ def test_bad_options(small):
         check_design(cal, n_sims=5, refits=6)
     with pytest.raises(ConfigError, match="rounding"):
         check_design(cal, rounding="half")
+
+
+def test_item_level_design_is_rebuilt_exactly():
+    # several items per skill: item contrasts and rater:ratee:skill join the model; the
+    # rebuilt design reproduces the client's scores from the client's ratings
+    org = generate_organisation(30, seed=8, n_waves=1, items_per_skill=2)
+    cal = _calibrate(org, vc_uncertainty="none")
+    assert "rater:ratee:skill" in cal.model.settings["random"]
+    dm = design_model(cal)
+    observed = dm.estimate(dm.ratings["score"].to_numpy(dtype=float)[:, None])[:, 0]
+    np.testing.assert_allclose(observed, cal.scores["score"], atol=1e-6)
+    res = check_design(cal, n_sims=10, refits=1, random_state=4)
+    assert res.replicates["coverage_refit"].notna().sum() == 1

@@ -162,6 +162,18 @@ CASES = {
         ("unwritable output", "calibrate {data} --out {tmp}/a_file.txt/x", "is a file"),
         ("unwritable output", "calibrate {data} --out {tmp}/dangling", "broken link"),
     ],
+    "check-design": [
+        ("bad value", "check-design {hostile}/case_ids/ratings.csv --out {tmp}/new",
+         "differ only in case"),
+        ("missing file", "check-design {tmp}/ratings.csv --out {tmp}/new", "file not found"),
+        ("unreadable file", "check-design {bad}/binary.csv --out {tmp}/new", "binary"),
+        ("bad value", "check-design {bad}/ratings.csv --out {tmp}/new", "not a finite number"),
+        ("bad option", "check-design {data} --sims 1 --out {tmp}/new", r"--sims=1"),
+        ("bad option", "check-design {data} --refits many --out {tmp}/new", "--refits"),
+        ("existing output", "check-design {data} --out {earlier}", "holds files"),
+        ("unwritable output", "check-design {data} --out {tmp}/a_file.txt/x", "is a file"),
+        ("unwritable output", "check-design {data} --out {tmp}/dangling", "broken link"),
+    ],
     "profiles": [
         ("missing file", "profiles {tmp}/none.csv --out {tmp}/new", "not found"),
         ("bad option", "profiles {tmp}/scores.csv --jobs 0 --out {tmp}/new", r"--jobs=0"),

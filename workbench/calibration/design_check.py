@@ -206,13 +206,25 @@ def _group_codes(data: pd.DataFrame, parts: list):
 
 
 def _fixed_matrix(data: pd.DataFrame, columns) -> sparse.csr_matrix:
+    """The fitted fixed-effects design: treatment-coded factors (``source[T.peer]``) and the
+    items' sum-to-zero contrasts within their skill (``item[X]``: 1 on item X, -1 on the last
+    item of X's skill in sorted order), as the calibration codes them."""
     out = []
     for name in columns:
         if name == "Intercept":
             out.append(np.ones(len(data)))
-            continue
-        factor, level = name.split("[T.", 1)
-        out.append((data[factor].astype(str) == level[:-1]).to_numpy(dtype=float))
+        elif "[T." in name:
+            factor, level = name.split("[T.", 1)
+            out.append((data[factor].astype(str) == level[:-1]).to_numpy(dtype=float))
+        elif name.startswith("item[") and "item" in data:
+            item = data["item"].astype(str)
+            level = name[len("item["):-1]
+            skill = data.loc[item == level, "skill"].iloc[0]
+            last = sorted(item[data["skill"] == skill].unique())[-1]
+            out.append((item == level).to_numpy(dtype=float) - (item == last).to_numpy(float))
+        else:
+            raise ConfigError(f"the design check cannot rebuild the fixed effect {name!r} "
+                              "of this calibration")
     return sparse.csr_matrix(np.column_stack(out))
 
 
@@ -429,9 +441,8 @@ class DesignCheck(Result):
 
 
 def _refit(dm: DesignModel, y: np.ndarray, truth: np.ndarray, settings: dict) -> dict:
-    ratings = dm.ratings[["ratee", "rater", "source", "skill"]].copy()
-    if "wave" in dm.ratings:
-        ratings["wave"] = dm.ratings["wave"].to_numpy()
+    keep = [c for c in ("ratee", "rater", "source", "skill", "item", "wave") if c in dm.ratings]
+    ratings = dm.ratings[keep].copy()
     ratings["score"] = y
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -476,8 +487,9 @@ def one_wave(calibration: Calibration, wave="latest") -> Calibration:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return calibrate_ratings(
-            ratings[ratings["wave"] == chosen][["ratee", "rater", "source", "skill", "score",
-                                                "wave"]],
+            ratings.loc[ratings["wave"] == chosen,
+                        [c for c in ("ratee", "rater", "source", "skill", "item", "score",
+                                     "wave") if c in ratings]],
             terms=tuple(s["terms"]), terms_policy=s["terms_policy"],
             skill_effects=s.get("skill_effects", True), reference=s["reference"],
             alpha=s["alpha"], scale=tuple(s["scale"]),

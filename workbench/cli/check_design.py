@@ -88,19 +88,35 @@ def _load(args):
 
 
 def run(args) -> int:
-    from workbench.calibration.calibrate import calibrate_ratings
-    from workbench.calibration.design_check import check_design
     from workbench.checks import check_integer, check_interval
 
     n_sims = check_integer("--sims", args.sims, low=2)
     refits = _refits(args.refits)
     check_interval("--gap-probability", args.gap_probability, low=0.5, high=1,
                    inclusive="neither")
+    if refits != "auto":
+        check_integer("--refits", refits, low=0, high=n_sims)
     out = Path(args.out or f"design-check-{time.strftime('%Y%m%d-%H%M%S')}")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out}: the output folder already exists and holds files; earlier "
                           "results are never overwritten, so choose a new folder")
     org = _load(args)
+    from workbench.writers import new_output_dir
+
+    created = not out.exists()
+    out = new_output_dir(out)  # refused now (a file, a broken link), not after the fits
+    try:
+        return _check(args, org, out, n_sims, refits)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # nothing written: leave nothing behind
+        raise
+
+
+def _check(args, org, out, n_sims, refits) -> int:
+    from workbench.calibration.calibrate import calibrate_ratings
+    from workbench.calibration.design_check import check_design
+
     print_warnings(org.problems)
     ratings = org.ratings
     if ratings["wave"].nunique() > 1:
