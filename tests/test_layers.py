@@ -141,7 +141,19 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-GRAPH = import_graph(module_files(Path(workbench.__file__).parent))
+def private_imports(files: dict[str, Path]) -> list[str]:
+    """Every ``from workbench... import _name``: a module leaning on another's private name."""
+    found = []
+    for name, path in sorted(files.items()):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("workbench"):
+                found += [f"{name} takes {node.module}.{alias.name}" for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+    return found
+
+
+FILES = module_files(Path(workbench.__file__).parent)
+GRAPH = import_graph(FILES)
 
 
 def test_every_unit_has_a_place():
@@ -151,6 +163,12 @@ def test_every_unit_has_a_place():
 
 def test_imports_follow_the_stage_order():
     assert back_edges(GRAPH) == []
+
+
+def test_no_module_takes_another_modules_private_name():
+    # what a sibling needs is named without an underscore (the module's internal interface,
+    # outside its __all__ so the stage does not offer it)
+    assert private_imports(FILES) == []
 
 
 def test_no_import_circles():

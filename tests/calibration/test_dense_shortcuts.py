@@ -1,6 +1,6 @@
 """The exact engine's shortcuts against brute force: gradient traces, scatter keys, start values.
 
-``_Engine.trace_sums`` (what the gradient needs) is checked against the inverse of the whole
+``DenseEngine.trace_sums`` (what the gradient needs) is checked against the inverse of the whole
 penalised system formed densely; the marker-array path of ``_unique_keys`` against
 ``np.unique``; and the one-way ANOVA start values must not move the optimum (the fit from
 lme4's start ``theta = 1`` is the reference).
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.mixed.dense import _Engine
-from workbench.calibration.mixed.design import _term_codes, _unique_keys, design_matrix
+from workbench.calibration.mixed.dense import DenseEngine
+from workbench.calibration.mixed.design import _unique_keys, design_matrix, term_codes
 from workbench.calibration.mixed.model import fit_mixed
 
 
@@ -32,10 +32,10 @@ def _engine(data, terms):
     X = design_matrix(data, ["x"]).to_numpy()
     codes, nlev = [], []
     for term in terms:
-        c, lab = _term_codes(data, term)
+        c, lab = term_codes(data, term)
         codes.append(c)
         nlev.append(len(lab))
-    return _Engine(data["y"].to_numpy(dtype=float), X, codes, nlev, terms), X, codes, nlev
+    return DenseEngine(data["y"].to_numpy(dtype=float), X, codes, nlev, terms), X, codes, nlev
 
 
 def _brute_force_traces(X, codes, nlev, theta, with_fixed):

@@ -12,20 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibration.mixed.dense import _Engine
-from workbench.calibration.mixed.design import _term_codes, design_matrix
-from workbench.calibration.mixed.iterative import _IterEngine
+from workbench.calibration.mixed.dense import DenseEngine
+from workbench.calibration.mixed.design import design_matrix, term_codes
+from workbench.calibration.mixed.iterative import IterativeEngine
 from workbench.calibration.mixed.model import fit_mixed
 from workbench.synth.generator import generate_organisation
 
 TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]
 
 
-def _engine(ratings, terms, fixed, engine=_IterEngine):
+def _engine(ratings, terms, fixed, engine=IterativeEngine):
     X = design_matrix(ratings, fixed).to_numpy()
     codes, nlev = [], []
     for term in terms:
-        c, lab = _term_codes(ratings, term)
+        c, lab = term_codes(ratings, term)
         codes.append(c)
         nlev.append(len(lab))
     y = ratings["score"].to_numpy(dtype=float)
@@ -63,7 +63,7 @@ def _brute_force_ai(y, X, codes, nlev, theta, reml):
     return H - df * np.outer(a, a) / r2**2
 
 
-@pytest.mark.parametrize("engine", [_IterEngine, _Engine])
+@pytest.mark.parametrize("engine", [IterativeEngine, DenseEngine])
 @pytest.mark.parametrize("reml", [True, False])
 @pytest.mark.parametrize("seed", [3, 8])
 def test_ai_matrix_equals_dense_computation(seed, reml, engine):
@@ -85,7 +85,7 @@ def test_ai_matrix_on_a_general_crossed_design():
     df["b"] = "B" + df["b"].astype(str)
     df["score"] = rng.normal(size=n)
     theta = np.array([0.6, 1.3])
-    for engine in (_IterEngine, _Engine):
+    for engine in (IterativeEngine, DenseEngine):
         eng, X, codes, nlev, y = _engine(df, ["a", "b"], [], engine)
         expected = _brute_force_ai(y, X, codes, nlev, theta, True)
         np.testing.assert_allclose(_jacobian(eng, theta, True), expected, rtol=1e-5,

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pytest
 
-from workbench.calibration.mixed.iterative import _IterEngine
+from workbench.calibration.mixed.iterative import IterativeEngine
 from workbench.calibration.mixed.logdet import logdet_slq
 from workbench.calibration.mixed.model import fit_mixed
 from workbench.synth.generator import generate_organisation
@@ -39,7 +39,7 @@ def org():
 def test_logdet_estimate_is_within_its_stated_se_over_many_seeds(org):
     exact_fit = _fit(org.ratings)
     eng = exact_fit._engine
-    it = _IterEngine(eng.y, eng.X, eng.codes, eng.nlev, eng.s.terms, eng.s)
+    it = IterativeEngine(eng.y, eng.X, eng.codes, eng.nlev, eng.s.terms, eng.s)
     _, _, _, S = it.schur(exact_fit.theta.to_numpy())
     q = eng.s.qc
     Srr = S[:q, :q].tocsr()

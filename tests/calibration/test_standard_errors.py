@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.mixed.design import _term_codes, design_matrix
+from workbench.calibration.mixed.design import design_matrix, term_codes
 from workbench.synth.generator import generate_organisation
 
 # Approximate path (probes coloured by the coupling graph, extra probes for the most coupled
@@ -39,7 +39,7 @@ def _brute_force(cal):
     assert X.shape[1] == len(model.fe_params)
     blocks, offsets, start = [], {}, 0
     for term in terms:
-        codes, labels = _term_codes(data, term)
+        codes, labels = term_codes(data, term)
         Z = np.zeros((len(data), len(labels)))
         Z[np.arange(len(data)), codes] = 1.0
         blocks.append(Z)
@@ -150,7 +150,7 @@ def test_scores_are_the_brute_force_blups(case):
     y = data["score"].to_numpy(dtype=float)
     blocks = []
     for term in model.theta.index:
-        codes, labels = _term_codes(data, term)
+        codes, labels = term_codes(data, term)
         Z = np.zeros((len(data), len(labels)))
         Z[np.arange(len(data)), codes] = 1.0
         blocks.append(Z)

@@ -88,7 +88,7 @@ def test_products_are_shared_by_equal_data_only():
     assert np.array_equal(_products(other, False)[2], other.T)
 
 
-def _same_partition(a, b):
+def same_partition(a, b):
     """Equal up to relabelling: every cell of the contingency table pairs one label of each."""
     k = int(max(a.max(), b.max())) + 1
     table = np.bincount(a * k + b, minlength=k * k).reshape(k, k) > 0
@@ -112,7 +112,7 @@ def test_ward_trees_cut_like_scipys_ward_linkage():
             for k in range(2, 9):
                 ours = tree.partition(k)
                 assert ours.max() + 1 == k
-                assert _same_partition(ours, fcluster(reference, k, "maxclust") - 1), (n, k)
+                assert same_partition(ours, fcluster(reference, k, "maxclust") - 1), (n, k)
 
 
 def test_tree_cuts_match_relabelling_merge_by_merge():

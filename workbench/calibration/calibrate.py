@@ -133,10 +133,10 @@ def _check_options(terms, reference, waves, connectivity, min_ratings, alpha, te
 def _check_reference(data: pd.DataFrame, reference: str) -> None:
     """``reference`` against the sources present, before anything is fitted."""
     sources = sorted(data["source"].unique().tolist())
-    _reference_weights(sources, reference)
+    reference_weights(sources, reference)
 
 
-def _prepare(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
+def prepare_ratings(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
     if not isinstance(ratings, pd.DataFrame):
         raise ConfigError(f"ratings must be a DataFrame, not {type(ratings).__name__}")
     missing = [c for c in REQUIRED if c not in ratings]
@@ -230,7 +230,7 @@ def _item_contrasts(data: pd.DataFrame):
     return columns
 
 
-def _check_identifiable(data: pd.DataFrame, terms: tuple = ()):
+def check_identifiable(data: pd.DataFrame, terms: tuple = ()):
     """Refusals no choice of terms can avoid; ``terms`` naming ``rater`` also needs raters.
 
     (The calibration passes no terms: :func:`identifiable_terms` drops a rater term the
@@ -287,7 +287,7 @@ def subsets_listing(conn: pd.DataFrame) -> str:
                      f"{r.n_ratings} ratings" for r in conn.itertuples())
 
 
-def _connectivity_frame(data: pd.DataFrame) -> pd.DataFrame:
+def connectivity_frame(data: pd.DataFrame) -> pd.DataFrame:
     grouped = data.groupby("subset")
     return pd.DataFrame({
         "subset": grouped.size().index,
@@ -314,7 +314,7 @@ def _fixed_row(columns, values: dict) -> np.ndarray:
     return row
 
 
-def _reference_weights(sources: list, reference: str) -> dict:
+def reference_weights(sources: list, reference: str) -> dict:
     if reference == "others":
         others = [s for s in sources if s != "self"]
         if not others:
@@ -355,7 +355,7 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
         fixed.extend(contrasts)
     model = fit_mixed(data, response="score", fixed=fixed, random=model_terms, method="REML",
                       progress=progress)
-    weights = _reference_weights(sources, reference)
+    weights = reference_weights(sources, reference)
     columns = model.fe_params.index
 
     cells = (data.assign(is_self=data["source"] == "self")
@@ -570,8 +570,8 @@ def calibrate_ratings(
     anonymous = _check_anonymous(ratings, anonymous_raters)
     if scale is not None:
         scale = check_scale("scale", scale)
-    data = _prepare(ratings, waves)
-    _check_identifiable(data)
+    data = prepare_ratings(ratings, waves)
+    check_identifiable(data)
     _check_reference(data, reference)
     if _itemised(data) and ITEM_TERM not in requested and terms_policy == "identifiable":
         requested = (*requested, ITEM_TERM)
@@ -584,10 +584,10 @@ def calibrate_ratings(
             warnings.warn(f"{dropped} ratee(s) with fewer than {min_ratings} ratings left out",
                           CalibrationWarning, stacklevel=2)
         data = data[n >= min_ratings].reset_index(drop=True)
-    _check_identifiable(data)
+    check_identifiable(data)
     _warn_thin_design(data)
     data["subset"] = rater_network(data, waves=waves).to_numpy()
-    conn = _connectivity_frame(data)
+    conn = connectivity_frame(data)
     nested = len(conn) > 1 and bool((conn["n_ratees"] == 1).all())
     if len(conn) > 1:
         listing = subsets_listing(conn)
@@ -607,14 +607,14 @@ def calibrate_ratings(
                 else NESTED_NOTE.format(n=len(conn)))
         warnings.warn(note, CalibrationWarning, stacklevel=2)
         data["subset"] = 1
-        conn_all, conn = conn, _connectivity_frame(data)
+        conn_all, conn = conn, connectivity_frame(data)
     chosen = [1] if connectivity == "largest" or nested else conn["subset"].tolist()
     models, parts, dropped_terms = {}, [], []
     for subset in chosen:
         part = data[data["subset"] == subset]
         try:
             if len(chosen) > 1:
-                _check_identifiable(part)
+                check_identifiable(part)
             if terms_policy == "identifiable":
                 fitted_terms, dropped = identifiable_terms(part, requested,
                                                            joint=waves == "joint")

@@ -552,7 +552,7 @@ def fit_mixture(
         anchor = _anchored_run(data, data_s, hc_labels, k, tol_start, max_iter)
         for rows, labels in other_anchors:
             # Another subset's tree: skipped when it gives the partition already run.
-            if anchor is not None and _same_partition(
+            if anchor is not None and same_partition(
                     labels, np.argmax(anchor.resp[rows], axis=1), k):
                 continue
             other = _anchored_run(data, _Data(xc[rows], structure, scale), labels, k,
@@ -564,7 +564,7 @@ def fit_mixture(
             # unless it is mclust's start's partition again, and it stops once it cannot
             # beat that start.
             top = max(runs, key=lambda r: r.loglik)
-            same = anchor is not None and k > 1 and _same_partition(
+            same = anchor is not None and k > 1 and same_partition(
                 np.argmax(top.resp, axis=1), np.argmax(anchor.resp[sub], axis=1), k)
             floor = -np.inf if anchor is None else anchor.loglik
             runs = [] if same else _run_starts(data, [_full_resp(data, top)], tol_start,
@@ -607,7 +607,7 @@ def _full_resp(data, run):
         return np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
 
 
-def _same_partition(a, b, k):
+def same_partition(a, b, k):
     """Two labelings agree up to relabelling on at least 99% of the rows."""
     table = np.bincount(a * k + b, minlength=k * k).reshape(k, k)
     return table.max(axis=1).sum() >= 0.99 * len(a)
@@ -620,7 +620,7 @@ def _distinct(runs, n_final):
     for run in runs:
         lab = np.argmax(run.resp, axis=1)
         k = run.resp.shape[1]
-        same = [j for j, other in enumerate(labels) if _same_partition(lab, other, k)]
+        same = [j for j, other in enumerate(labels) if same_partition(lab, other, k)]
         if same:
             counts[same[0]] += 1
         elif len(chosen) < n_final:

@@ -72,9 +72,9 @@ from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.profiles.clustering import hard_grid
 from workbench.profiles.gaussian_mixture import (
     MixtureFit,
-    _same_partition,
     fit_mixture,
     load_kernels,
+    same_partition,
 )
 from workbench.profiles.initialisation import agglomerate, merge_starts, ward_trees
 from workbench.profiles.inputs import ProfileWarning, score_matrix
@@ -323,7 +323,7 @@ def _donor_refits(x, structure, fit, starts, subset_rows):
     labels = np.argmax(fit.resp, axis=1)
     improved = None
     for start in starts:
-        if _same_partition(labels, np.argmax(start, axis=1), k):
+        if same_partition(labels, np.argmax(start, axis=1), k):
             continue
         if subset_rows is not None:
             sub_fit = refine_mixture(x[subset_rows], start[subset_rows], structure, tol=1e-5,

@@ -15,14 +15,14 @@ import numpy as np
 import scipy.linalg as sla
 
 from workbench.calibration.mixed.design import (
-    _build_structure,
-    _halves,
-    _levels_by_term,
-    _random_effects,
-    _schur_products,
-    _size_buckets,
-    _slot_buckets,
-    _thread_map,
+    build_structure,
+    even_shares,
+    levels_by_term,
+    random_effects,
+    schur_products,
+    size_buckets,
+    slot_buckets,
+    thread_map,
 )
 from workbench.errors import ModelError
 
@@ -50,13 +50,13 @@ class _State:
     inverse: tuple | None = field(default=None, repr=False)
 
 
-class _Engine:
+class DenseEngine:
     iterative = False
     progress = None
 
     def __init__(self, y, X, codes, nlev, terms, structure=None):
         self.y, self.X, self.codes, self.nlev = y, X, codes, np.asarray(nlev)
-        self.s = structure or _build_structure(y, X, codes, nlev, terms)
+        self.s = structure or build_structure(y, X, codes, nlev, terms)
         s = self.s
         self.d = s.qc + s.p + 1
         self.n_eval = 0
@@ -88,7 +88,7 @@ class _Engine:
         lam_c = th[s.slot_term]
         lam_c[:, s.kr:] = 1.0
         if not hasattr(self, "_buckets"):
-            self._buckets = _size_buckets(s)
+            self._buckets = size_buckets(s)
         Linv = np.empty((s.G, s.m, s.m))
         Linv[:] = np.eye(s.m)
         W = np.zeros((s.G, s.m, s.Gec.shape[2]))
@@ -110,8 +110,8 @@ class _Engine:
             return ld
 
         # Each size class split among the threads (each part writes its own blocks).
-        parts = [(part, mg) for idx, mg in self._buckets for part in _halves(idx)]
-        ld_e = float(sum(_thread_map(factor_part, parts)))
+        parts = [(part, mg) for idx, mg in self._buckets for part in even_shares(idx)]
+        ld_e = float(sum(thread_map(factor_part, parts)))
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
         return Linv, None, W, ld_e, lam_C
 
@@ -120,7 +120,7 @@ class _Engine:
         theta = np.asarray(theta, dtype=float)
         self.n_eval += 1
         Linv, B, W, ld_e, lam_C = self.blocks(theta)
-        rr, RX, XX = _schur_products(s, W)
+        rr, RX, XX = schur_products(s, W)
         S = lam_C[:, None] * self.Gcc * lam_C[None, :]
         S[np.arange(s.qc), np.arange(s.qc)] += 1.0
         Spad = np.zeros((self.d + 1, self.d + 1))
@@ -160,7 +160,7 @@ class _Engine:
         LS = st.LS
         x = sla.solve_triangular(LS[:-1, :-1], LS[-1, :-1], lower=True, trans="T",
                                  check_finite=False)
-        u = _random_effects(s, st, x, self.d)
+        u = random_effects(s, st, x, self.d)
         beta = x[s.qc: s.qc + s.p]
         return u, beta
 
@@ -200,16 +200,16 @@ class _Engine:
         s = self.s
         Sinv, V, cols = self.inverse_parts(st, with_fixed)
         diag_e = (st.Linv * st.Linv).sum(axis=1)
-        if not hasattr(self, "_slot_buckets"):
-            self._slot_buckets = _slot_buckets(s)
+        if not hasattr(self, "slot_buckets"):
+            self.slot_buckets = slot_buckets(s)
         extra = np.arange(s.kr, cols.shape[1])
-        for idx, k in self._slot_buckets:
+        for idx, k in self.slot_buckets:
             # Blocks touch few crossed levels each: skip the padded slots of larger blocks.
             sel = np.concatenate([np.arange(k), extra])
             cb, Vb = cols[idx][:, sel], V[idx][:, :, sel]
             Q = Sinv[cb[:, :, None], cb[:, None, :]]
             diag_e[idx] += ((Vb @ Q) * Vb).sum(axis=2)
-        out = _levels_by_term(s, diag_e)
+        out = levels_by_term(s, diag_e)
         dS = np.diagonal(Sinv)
         for c in s.c_terms:
             out[c] = dS[np.flatnonzero(s.c_term_of == c)]
@@ -233,7 +233,7 @@ class _Engine:
         q, p = s.qc, s.p
         Vy = np.zeros(V.shape[:2] + (V.shape[2] + 1,))  # an empty y column, as W has
         Vy[:, :, :-1] = V
-        rr, RX, XX = _schur_products(s, Vy)
+        rr, RX, XX = schur_products(s, Vy)
         del Vy
         total = (st.Linv * st.Linv).sum() + rr @ Sinv[s.scatter_rows, s.scatter_cols]
         if with_fixed:
@@ -332,10 +332,10 @@ class _Engine:
 
 
 
-def _newton(eng: _Engine, reml: bool, evaluate, x0, tol: float = NEWTON_TOL):
+def _newton(eng: DenseEngine, reml: bool, evaluate, x0, tol: float = NEWTON_TOL):
     """Newton steps in ``eta = log(theta^2)`` with the average-information Jacobian.
 
-    Each step costs one evaluation (:meth:`_Engine.ai_hessian` reuses its factors) and
+    Each step costs one evaluation (:meth:`DenseEngine.ai_hessian` reuses its factors) and
     steps are halved until the criterion does not rise. Returns ``theta`` once the next step
     is below ``tol`` in every coordinate (the gradient is then about zero: the same point
     L-BFGS-B reaches, in fewer evaluations), or None when a component heads for zero (the
@@ -378,7 +378,7 @@ def _newton(eng: _Engine, reml: bool, evaluate, x0, tol: float = NEWTON_TOL):
     return None
 
 
-def _moment_start(eng: _Engine) -> np.ndarray:
+def _moment_start(eng: DenseEngine) -> np.ndarray:
     """Start values from one-way ANOVAs of the fixed effects' residuals, term by term.
 
     A term's one-way estimate ``(MSB - MSW) / n0`` holds its own variance plus that of every
@@ -416,7 +416,7 @@ def _moment_start(eng: _Engine) -> np.ndarray:
     return np.clip(np.sqrt(var / resid), 0.25, 10.0)
 
 
-def _optimise(eng: _Engine, reml: bool, k: int, theta_start, ftol: float = 1e-12):
+def optimise_dense(eng: DenseEngine, reml: bool, k: int, theta_start, ftol: float = 1e-12):
     cache = {}
 
     def evaluate(theta):

@@ -29,7 +29,7 @@ THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaf
                      else (os.cpu_count() or 1)))
 
 
-def _thread_map(func, items) -> list:
+def thread_map(func, items) -> list:
     """``[func(item) for item in items]``, run on :data:`THREADS` threads when there are
     several items (each item must write only its own part of any shared output)."""
     items = list(items)
@@ -39,7 +39,7 @@ def _thread_map(func, items) -> list:
         return list(pool.map(func, items))
 
 
-def _halves(idx: np.ndarray, min_size: int = 2000) -> list:
+def even_shares(idx: np.ndarray, min_size: int = 2000) -> list:
     """``idx`` split into :data:`THREADS` parts (one part when it is small)."""
     if THREADS < 2 or len(idx) < min_size:
         return [idx]
@@ -84,7 +84,7 @@ def design_matrix(data: pd.DataFrame, fixed) -> pd.DataFrame:
     return pd.DataFrame(columns, index=data.index)
 
 
-def _term_codes(data: pd.DataFrame, term: str):
+def term_codes(data: pd.DataFrame, term: str):
     parts = term.split(":")
     for part in parts:
         if part not in data:
@@ -117,7 +117,7 @@ def _term_codes(data: pd.DataFrame, term: str):
 # --------------------------------------------------------------------------------------------
 
 
-def _levels_by_term(s, values):
+def levels_by_term(s, values):
     """Per-level arrays of the eliminated (nested) terms from their per-block ``values``.
 
     ``values`` is laid out like the eliminated blocks (group x position); each eliminated term
@@ -132,7 +132,7 @@ def _levels_by_term(s, values):
     return out
 
 
-def _random_effects(s, st, x, d):
+def random_effects(s, st, x, d):
     """Spherical random effects per term, given the crossed-and-fixed solution ``x``.
 
     The eliminated (nested) terms are back-substituted block by block through ``st.Linv``;
@@ -140,7 +140,7 @@ def _random_effects(s, st, x, d):
     """
     xpad = np.concatenate([x, [0.0, 0.0]])  # y slot and dummy
     xl = xpad[np.minimum(s.cidx[:, :-1], d)]
-    # B = lam_e * Gec * lam_c (see _Engine.blocks), formed here on the fly: the states do not
+    # B = lam_e * Gec * lam_c (see DenseEngine.blocks), formed here on the fly: the states do not
     # keep B (it is as large as W).
     th = np.append(st.theta, 0.0)
     lam_c = th[s.slot_term[:, :-1]]
@@ -148,7 +148,7 @@ def _random_effects(s, st, x, d):
     rhs = s.Gec[:, :, -1] - (s.Gec[:, :, :-1] @ (lam_c * xl)[:, :, None])[:, :, 0]
     rhs *= th[s.pos_term]
     ue = (st.Linv.transpose(0, 2, 1) @ (st.Linv @ rhs[:, :, None]))[:, :, 0]
-    u = _levels_by_term(s, ue)
+    u = levels_by_term(s, ue)
     for c in s.c_terms:
         u[c] = x[np.flatnonzero(s.c_term_of == c)]
     return u
@@ -209,7 +209,7 @@ def _choose_blocking(codes, nlev, p):
     return best[1:]
 
 
-def _build_structure(y, X, codes, nlev, terms) -> _Structure:
+def build_structure(y, X, codes, nlev, terms) -> _Structure:
     n, p = X.shape
     k = len(codes)
     t, family, parents, m = _choose_blocking(codes, nlev, p)
@@ -364,7 +364,7 @@ def _unique_keys(keys: list, bound: int):
     return uniq, [np.searchsorted(uniq, key) for key in keys]
 
 
-def _schur_products(s, W):
+def schur_products(s, W):
     """sum_i W_i'W_i split into crossed x crossed (on the scatter maps' entries), crossed x
     [X y] and [X y] x [X y] parts.
 
@@ -388,7 +388,7 @@ def _schur_products(s, W):
         RX = np.bincount(flat, weights=rx.ravel(), minlength=(q + 1) * width)
         return rr, RX
 
-    done = _thread_map(part, s.scatter)
+    done = thread_map(part, s.scatter)
     rr = sum(r for r, _ in done)
     RX = sum(x for _, x in done).reshape(q + 1, width)[:q]
     XX = np.einsum("gmi,gmj->ij", Wx, Wx)
@@ -414,13 +414,13 @@ def _buckets(used: np.ndarray, bound: int, n_buckets: int = 4):
     return out
 
 
-def _size_buckets(s, n_buckets: int = 4):
+def size_buckets(s, n_buckets: int = 4):
     """Blocks grouped by the number of nested levels they hold (see :func:`_buckets`)."""
     return _buckets((s.pos_term >= 0).sum(axis=1), s.m, n_buckets)
 
 
 
-def _rank_deficient(X: np.ndarray) -> bool:
+def rank_deficient(X: np.ndarray) -> bool:
     """Collinear columns, judged on the scaled cross-product (cheap for tall designs)."""
     xtx = X.T @ X
     scale = np.sqrt(np.maximum(np.diagonal(xtx), 1e-300))
@@ -432,7 +432,7 @@ def _rank_deficient(X: np.ndarray) -> bool:
 
 
 
-def _slot_buckets(s, n_buckets: int = 4):
+def slot_buckets(s, n_buckets: int = 4):
     """Blocks grouped by the number of crossed slots they use (see :func:`_buckets`)."""
     d = s.qc + s.p + 1
     used = (s.cidx[:, :s.kr] < d).sum(axis=1) if s.kr else np.zeros(s.G, dtype=np.int64)

@@ -5,7 +5,7 @@ block conjugate gradients; ``theta`` solves the REML (ML) score equations, whose
 are an exact diagonal part plus a Hutchinson estimate of the rest with fixed Rademacher probes,
 by Newton steps in ``log theta^2`` with the average-information Jacobian, started from an exact
 fit to a connected pilot cluster. Given ``theta``, conditional variances are computed at the estimate: exactly by the
-dense engine up to 10,000 crossed levels, above that by :meth:`_IterEngine.refine` (probes
+dense engine up to 10,000 crossed levels, above that by :meth:`IterativeEngine.refine` (probes
 coloured by the coupling graph) with the criterion's log-determinant from
 :mod:`workbench.calibration.mixed.logdet` (see :mod:`workbench.calibration.mixed.model`).
 """
@@ -17,14 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from workbench.calibration.mixed.dense import _Engine, _optimise
+from workbench.calibration.mixed.dense import DenseEngine, optimise_dense
 from workbench.calibration.mixed.design import (
     THREADS,
-    _levels_by_term,
-    _random_effects,
-    _rank_deficient,
-    _schur_products,
-    _thread_map,
+    levels_by_term,
+    random_effects,
+    rank_deficient,
+    schur_products,
+    thread_map,
 )
 from workbench.calibration.mixed.logdet import logdet_slq
 from workbench.errors import ModelError
@@ -60,7 +60,7 @@ def _block_pcg(A, rhs, dinv, tol=1e-8, maxiter=1000):
     # Contiguous column ranges: views of rhs and X, so no copies of the (large) probe sets.
     edges = np.linspace(0, n_cols, THREADS + 1).astype(int)
     parts = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
-    its = _thread_map(lambda p: _pcg_columns(A, rhs[:, p], dinv, tol, maxiter, X[:, p]),
+    its = thread_map(lambda p: _pcg_columns(A, rhs[:, p], dinv, tol, maxiter, X[:, p]),
                       parts)
     return X, max(its)
 
@@ -136,7 +136,7 @@ class _IterState:
     Srr: object = None  # the sparse S_rr, kept only while the Jacobian is formed
 
 
-class _IterEngine(_Engine):
+class IterativeEngine(DenseEngine):
     """Large crossed terms: conjugate gradients on the sparse Schur complement.
 
     ``theta`` solves the REML (ML) score equations, whose trace terms
@@ -185,7 +185,7 @@ class _IterEngine(_Engine):
         if not hasattr(self, "_pat"):
             self._pattern()
         grow, gcol, gdata, keep, slot, nnz, indices, indptr = self._pat
-        rr, RX, XX = _schur_products(s, W)
+        rr, RX, XX = schur_products(s, W)
         vals = np.concatenate([gdata * lam_C[grow] * lam_C[gcol], np.ones(s.qc), -rr,
                                -RX.ravel(), -RX.ravel(), -XX.ravel()])
         data = np.bincount(slot, weights=vals[keep], minlength=nnz)
@@ -234,7 +234,7 @@ class _IterEngine(_Engine):
     def solve(self, st):
         s = self.s
         x = st.x
-        return _random_effects(s, st, x, self.d), x[s.qc:]
+        return random_effects(s, st, x, self.d), x[s.qc:]
 
     def _phi(self, st, with_fixed):
         """Rows of Phi (S'^-1 = blockdiag(S_rr^-1, 0) + Phi C^-1 Phi') padded with a zero row."""
@@ -278,8 +278,8 @@ class _IterEngine(_Engine):
                 de += ((U @ st.Cinv) * U).sum(axis=2)
             diag_e[sl] = de
 
-        _thread_map(chunk, range(0, s.G, step))
-        out = _levels_by_term(s, diag_e)
+        thread_map(chunk, range(0, s.G, step))
+        out = levels_by_term(s, diag_e)
         low = ((st.Yx @ st.Cinv) * st.Yx).sum(axis=1) if with_fixed else 0.0
         dS = st.dhat + low
         for c in s.c_terms:
@@ -469,7 +469,7 @@ def _greedy_colouring(S: sp.csr_matrix, distance: int = 2) -> np.ndarray:
     return colours
 
 
-def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
+def _pilot_subset(eng: DenseEngine, max_crossed: int, seed: int = 7) -> np.ndarray:
     """Observations of a connected cluster: blocks and crossed levels grown breadth-first.
 
     The exact dense fit on this cluster gives the iterative solver a starting point close to
@@ -500,11 +500,11 @@ def _pilot_subset(eng: _Engine, max_crossed: int, seed: int = 7) -> np.ndarray:
     return in_b[block] & in_c[c0]
 
 
-def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2e-4):
+def optimise_iterative(eng: IterativeEngine, reml: bool, k: int, theta_start, tol=2e-4):
     """Newton root of the score equations in eta = log(theta^2), from a pilot fit.
 
     The Jacobian of each step is the average-information matrix at the current point
-    (:meth:`_IterEngine.ai_hessian`): on large data it is within O(n^-1/2) of the exact
+    (:meth:`IterativeEngine.ai_hessian`): on large data it is within O(n^-1/2) of the exact
     one, so the steps converge about quadratically from the pilot's start. The iteration
     stops when the next Newton step is below ``tol`` in every coordinate (the current point
     is then within about ``tol`` of the root), without evaluating that step.
@@ -515,10 +515,10 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
         pilot = None
         if _pilot_ok(eng, mask):
             sub = [np.unique(c[mask], return_inverse=True)[1] for c in eng.codes]
-            pilot = _Engine(eng.y[mask], eng.X[mask], sub, [int(c.max()) + 1 for c in sub],
+            pilot = DenseEngine(eng.y[mask], eng.X[mask], sub, [int(c.max()) + 1 for c in sub],
                             eng.s.terms)
         if pilot is not None:
-            theta0, _, _ = _optimise(pilot, reml, k, None, ftol=1e-7)
+            theta0, _, _ = optimise_dense(pilot, reml, k, None, ftol=1e-7)
         else:
             theta0 = np.ones(k)
     else:
@@ -562,7 +562,7 @@ def _optimise_iterative(eng: _IterEngine, reml: bool, k: int, theta_start, tol=2
 def _pilot_ok(eng, mask) -> bool:
     if mask.sum() < 10 * (eng.s.p + len(eng.codes)):
         return False
-    if _rank_deficient(eng.X[mask]):
+    if rank_deficient(eng.X[mask]):
         return False
     return all(len(np.unique(c[mask])) >= 2 for c in eng.codes)
 

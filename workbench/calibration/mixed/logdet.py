@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from workbench.calibration.mixed.design import _halves, _thread_map
+from workbench.calibration.mixed.design import even_shares, thread_map
 
 __all__: list[str] = []  # engine internal, as mixed_dense and mixed_iterative
 
@@ -131,8 +131,8 @@ def logdet_slq(S: sp.spmatrix, *, n_probes: int = 64, seed: int = 20260103,
     rng = np.random.default_rng(seed)
     Z = rng.choice([-1.0, 1.0], size=(q, n_probes))
     # The probes are independent: their share of each thread runs its own Lanczos steps.
-    parts = _halves(np.arange(n_probes), min_size=8)
-    y = np.concatenate(_thread_map(
+    parts = even_shares(np.arange(n_probes), min_size=8)
+    y = np.concatenate(thread_map(
         lambda p: _lanczos_quadrature(lambda v: A @ v, Z[:, p], max_steps), parts))
     EZ = E @ Z
     trace_e2 = float((E.data ** 2).sum())

@@ -63,7 +63,7 @@ shared across teams fill the factor in (measured with SuperLU and a minimum-degr
 Schur complement is estimated on the entries the variances need (the diagonal and every pair
 of crossed levels that share a block) by probing with colours of the levels' coupling graph
 (random signs; extra probe sets for the most coupled levels; see
-:meth:`workbench.calibration.mixed.iterative._IterEngine.refine`): SEs within 2 % worst case of
+:meth:`workbench.calibration.mixed.iterative.IterativeEngine.refine`): SEs within 2 % worst case of
 the exact ones on the tested designs (``docs/calibration.md``); the criterion is then exact but for ``log|S_rr|``, estimated by stochastic
 Lanczos quadrature with control variates (:mod:`workbench.calibration.mixed.logdet`), whose
 Monte Carlo SE is ``settings["reml_criterion_se"]`` (0 on the exact path).
@@ -96,15 +96,15 @@ import pandas as pd
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from workbench.calibration.mixed.dense import MAX_DENSE, _Engine, _optimise
+from workbench.calibration.mixed.dense import MAX_DENSE, DenseEngine, optimise_dense
 from workbench.calibration.mixed.design import (
-    _build_structure,
-    _rank_deficient,
-    _term_codes,
-    _thread_map,
+    build_structure,
     design_matrix,
+    rank_deficient,
+    term_codes,
+    thread_map,
 )
-from workbench.calibration.mixed.iterative import _IterEngine, _optimise_iterative
+from workbench.calibration.mixed.iterative import IterativeEngine, optimise_iterative
 from workbench.checks import check_alpha, check_choice
 from workbench.errors import ConfigError, ModelError
 from workbench.results import Result
@@ -343,7 +343,7 @@ class MixedResult(Result):
                 Q = local_q(np.column_stack([cols[b][:, keep], extra_idx[idx]]))
             var[idx] = v + np.einsum("ck,ckl,cl->c", w, Q, w)
 
-        _thread_map(chunk, range(0, n_combo, step))
+        thread_map(chunk, range(0, n_combo, step))
         return var * self.scale
 
 
@@ -461,7 +461,7 @@ def fit_mixed(
         raise ModelError(f"response {response!r} is constant ({yv[0]}); nothing to model")
     codes, labels, nlev = [], [], []
     for term in random:
-        c, lab = _term_codes(data, term)
+        c, lab = term_codes(data, term)
         if len(lab) < 2:
             raise ModelError(f"random term {term!r} has a single level; it cannot be separated "
                              "from the intercept")
@@ -474,23 +474,23 @@ def fit_mixed(
     if n <= p + len(random):
         raise ModelError(f"{n} observations are too few for {p} fixed effects and "
                          f"{len(random)} variance components")
-    if _rank_deficient(X):
+    if rank_deficient(X):
         raise ModelError(f"the fixed-effects design ({', '.join(Xf.columns)}) is rank deficient: "
                          "some columns are collinear or a level never occurs")
     reml = method == "REML"
     # Multithreaded BLAS spins badly on a busy machine; the work is mostly batched small blocks.
     with threadpool_limits(limits=n_threads, user_api="blas"):
-        structure = _build_structure(yv, X, codes, nlev, random)
+        structure = build_structure(yv, X, codes, nlev, random)
         if solver == "auto":
             solver = "iterative" if structure.qc > DENSE_AUTO else "dense"
         if solver == "dense":
-            eng = _Engine(yv, X, codes, nlev, random, structure)
+            eng = DenseEngine(yv, X, codes, nlev, random, structure)
             eng.progress = progress
-            theta, converged, st = _optimise(eng, reml, len(random), theta_start)
+            theta, converged, st = optimise_dense(eng, reml, len(random), theta_start)
         else:
-            eng = _IterEngine(yv, X, codes, nlev, random, structure)
+            eng = IterativeEngine(yv, X, codes, nlev, random, structure)
             eng.progress = progress
-            theta, converged, st = _optimise_iterative(eng, reml, len(random), theta_start)
+            theta, converged, st = optimise_iterative(eng, reml, len(random), theta_start)
         eng, st, se_method = _at_estimate(eng, st, theta, reml, se_method)
         return _results(eng, st, theta, reml, converged, response, Xf, random, labels,
                         time.perf_counter() - started,
@@ -512,12 +512,12 @@ def _at_estimate(eng, st, theta, reml, se_method):
         if s.qc + s.p + 1 > MAX_DENSE:
             raise ConfigError(f"se_method='exact': the crossed terms have {s.qc} levels; exact "
                               f"conditional variances support at most {MAX_DENSE - s.p - 1}")
-        dense = _Engine(eng.y, eng.X, eng.codes, eng.nlev, s.terms, s)
+        dense = DenseEngine(eng.y, eng.X, eng.codes, eng.nlev, s.terms, s)
         dense.n_eval = eng.n_eval
         return dense, dense.factor(theta), se_method
     if se_method == "approximate":
         if not eng.iterative:
-            iterative = _IterEngine(eng.y, eng.X, eng.codes, eng.nlev, s.terms, s)
+            iterative = IterativeEngine(eng.y, eng.X, eng.codes, eng.nlev, s.terms, s)
             iterative.n_eval = eng.n_eval
             eng, st = iterative, iterative.evaluate(theta, with_fixed=reml)
         return eng, eng.refine(st), se_method

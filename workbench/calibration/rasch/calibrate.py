@@ -46,18 +46,18 @@ from threadpoolctl import threadpool_limits
 from workbench.calibration.calibrate import (
     WAVES,
     CalibrationWarning,
-    _check_identifiable,
-    _prepare,
-    _reference_weights,
+    check_identifiable,
+    prepare_ratings,
+    reference_weights,
 )
 from workbench.calibration.rasch.bias import cell_targets, interaction_table, solve_cells
 from workbench.calibration.rasch.connectivity import check_sources, connected_ratings
 from workbench.calibration.rasch.estimation import (
     THRESHOLDS,
     RaschDesign,
-    _linear,
     category_moments,
     fit_jmle,
+    linear_predictor,
     rasch_design,
 )
 from workbench.calibration.rasch.facets import Structures, separation_statistics, threshold_table
@@ -234,7 +234,7 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
         factor = (L - 1) / L if L > 1 else 1.0
         betas[1:] = [b * factor for b in betas[1:]]
         tau = tau * factor
-        others = _linear(work, [np.zeros(work.sizes[0])] + [np.nan_to_num(b) for b in betas[1:]])
+        others = linear_predictor(work, [np.zeros(work.sizes[0])] + [np.nan_to_num(b) for b in betas[1:]])
         target = np.bincount(work.codes[0], work.x, work.sizes[0])
         b0, _ = solve_cells(others, work.group, tau, mask, work.codes[0], work.sizes[0], target)
         betas[0] = np.where(np.isfinite(fit.betas[0]), b0, np.nan)
@@ -261,7 +261,7 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
             sub = design.subset(rows)
             cell = design.codes[k][rows]
             target, ext = cell_targets(sub.x, sub.group, work.lo, work.hi, cell, design.sizes[k])
-            b, se = solve_cells(_linear(sub, current), sub.group, tau, mask, cell,
+            b, se = solve_cells(linear_predictor(sub, current), sub.group, tau, mask, cell,
                                 design.sizes[k], target, sign=design.signs[k])
             betas[k] = np.where(todo, b, betas[k])
             pending_se[k] = np.where(todo, se, np.nan)
@@ -273,7 +273,7 @@ def _final_measures(design: RaschDesign, fit, bias_correction: bool):
                              "minimum")
             status[k] = np.where(todo, np.where(ext, label,
                                                 ""), status[k])
-    eta_keep = _linear(work, [np.nan_to_num(b) for b in betas])
+    eta_keep = linear_predictor(work, [np.nan_to_num(b) for b in betas])
     _, _, V = category_moments(eta_keep, work.group, tau, mask)
     model_ses = []
     for k, size in enumerate(design.sizes):
@@ -302,7 +302,7 @@ def _structures(work, tau, thresholds):
 
 def _element_table(design, fit, betas, ses, status, structures, thresholds, ref, keys):
     work = fit.design
-    eta_keep = _linear(work, [np.nan_to_num(b) for b in betas])
+    eta_keep = linear_predictor(work, [np.nan_to_num(b) for b in betas])
     P, _, _ = category_moments(eta_keep, work.group, structures.tau, work.mask())
     y, W, C = residual_moments(work.x, P)
     mean_theta = np.nanmean(betas[0])
@@ -354,7 +354,7 @@ def _separation(measures):
 
 def _categories(fit, tau, thresholds, betas, table):
     work = fit.design
-    eta = _linear(work, [np.nan_to_num(b) for b in betas])
+    eta = linear_predictor(work, [np.nan_to_num(b) for b in betas])
     P, _, _ = category_moments(eta, work.group, tau, work.mask())
     if thresholds == "skill":
         frames = []
@@ -378,7 +378,7 @@ def _fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, f
     (``V``-weighted); the fair measure subtracts the skill (whose share is 1) and the
     reference (the weighted source offsets). Corrected measures are the raw ones times the
     correction factor, hence the factor."""
-    eta = _linear(design, [np.nan_to_num(b) for b in betas])
+    eta = linear_predictor(design, [np.nan_to_num(b) for b in betas])
     _, _, V = category_moments(eta, design.group, tau, mask)
     total = np.bincount(cells, V, n_cells)
     share = sp.csr_matrix((V / np.where(total[cells] > 0, total[cells], 1.0),
@@ -413,7 +413,7 @@ def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
     pairs, cells = np.unique(design.codes[0] * n_skills + design.codes[k_skill],
                              return_inverse=True)
     n_cells = len(pairs)
-    eta = _linear(design, [np.nan_to_num(b) for b in betas])
+    eta = linear_predictor(design, [np.nan_to_num(b) for b in betas])
     target, extreme = cell_targets(design.x, design.group, work.lo, work.hi, cells, n_cells)
     b, se_b = solve_cells(eta, design.group, tau, mask, cells, n_cells, target)
     ratee_code, skill_code = np.divmod(pairs, n_skills)
@@ -450,7 +450,7 @@ def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
 
 def _interactions(which, data, design, fit, betas, tau):
     work = fit.design
-    eta = _linear(design, [np.nan_to_num(b) for b in betas])
+    eta = linear_predictor(design, [np.nan_to_num(b) for b in betas])
     out = {}
     k_rater = design.facets.index("rater") if "rater" in design.facets else None
     for name in which:
@@ -595,7 +595,7 @@ def check_categories(ratings: pd.DataFrame, source: str = "ratings", *, rows=Non
     ...
     """
     if not isinstance(ratings, pd.DataFrame) or "score" not in ratings:
-        return  # _prepare names what is missing
+        return  # prepare_ratings names what is missing
     score = pd.to_numeric(ratings["score"], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(np.isfinite(score) & (score != np.round(score)))
     if not bad.size:
@@ -622,8 +622,8 @@ def check_categories(ratings: pd.DataFrame, source: str = "ratings", *, rows=Non
 def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias_correction,
                interactions, alpha, max_iter, source):
     check_categories(ratings, source)
-    data = _prepare(ratings, waves)
-    _check_identifiable(data)
+    data = prepare_ratings(ratings, waves)
+    check_identifiable(data)
     if "rater" in facets and data["rater"].nunique() < 2:
         raise ModelError("only one rater: rater severity cannot be separated from the ratees' "
                          "abilities; drop 'rater' from facets or add raters")
@@ -632,7 +632,7 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
     data, conn = connected_ratings(data, connectivity=connectivity, facets=facets, waves=waves)
     if "source" in facets and "rater" in facets:
         check_sources(data)
-    weights = _reference_weights(sorted(data["source"].unique()), reference)
+    weights = reference_weights(sorted(data["source"].unique()), reference)
 
     design = rasch_design(data.assign(ratee=data["element"]), facets=("ratee", *facets),
                           thresholds=thresholds)
@@ -660,7 +660,7 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
     measures.insert(measures.columns.get_loc("se") + 1, "se_model",
                     np.concatenate(model_ses))
     table = threshold_table(fit.design, tau, category_moments(
-        _linear(fit.design, [np.nan_to_num(b) for b in betas]), fit.design.group, tau,
+        linear_predictor(fit.design, [np.nan_to_num(b) for b in betas]), fit.design.group, tau,
         fit.design.mask())[0])
     grid = np.linspace(-8, 8, 1601) + ref
     return RaschCalibration(

@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 
 from workbench.calibration.calibrate import (
     CalibrationWarning,
-    _connectivity_frame,
+    connectivity_frame,
     rater_network,
     subsets_listing,
 )
@@ -68,7 +68,7 @@ def connected_ratings(data: pd.DataFrame, *, connectivity: str, facets, waves: s
         data["subset"] = rater_network(data, waves=waves).to_numpy()
     else:
         data["subset"] = 1
-    conn = _connectivity_frame(data)
+    conn = connectivity_frame(data)
     if len(conn) > 1:
         listing = subsets_listing(conn)
         if connectivity == "error":

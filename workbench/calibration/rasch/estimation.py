@@ -214,7 +214,7 @@ def _cumulative(tau: np.ndarray) -> np.ndarray:
     return np.hstack([np.zeros((tau.shape[0], 1)), np.cumsum(tau, axis=1)])
 
 
-def _linear(design: RaschDesign, betas) -> np.ndarray:
+def linear_predictor(design: RaschDesign, betas) -> np.ndarray:
     X = design.indicators
     return X @ np.concatenate([np.asarray(b, float) for b in betas])
 
@@ -262,7 +262,7 @@ def rasch_loglik(design: RaschDesign, betas, tau) -> float:
     >>> round(rasch_loglik(d, [np.zeros(1), np.zeros(2)], np.zeros((1, 1))), 6)
     -1.386294
     """
-    logp = _log_probs(_linear(design, betas), design.group, _cumulative(np.asarray(tau, float)),
+    logp = _log_probs(linear_predictor(design, betas), design.group, _cumulative(np.asarray(tau, float)),
                       design.mask())
     return float(logp[np.arange(len(design.x)), design.x].sum())
 
@@ -285,7 +285,7 @@ def conditional_loglik(design: RaschDesign, betas, tau) -> float:
     -0.693147
     """
     sizes = design.sizes
-    eta = _linear(design, [np.zeros(sizes[0])] + [np.asarray(b, float) for b in betas[1:]])
+    eta = linear_predictor(design, [np.zeros(sizes[0])] + [np.asarray(b, float) for b in betas[1:]])
     m = np.arange(design.n_categories, dtype=float)
     psi = eta[:, None] * m - _cumulative(np.asarray(tau, float))[design.group] \
         + design.mask()[design.group]
@@ -340,7 +340,7 @@ class _Problem:
         per-rating moments :meth:`info_product` needs (all from one pass over the data)."""
         d = self.design
         betas, tau = self.unpack(vec)
-        eta = _linear(d, betas)
+        eta = linear_predictor(d, betas)
         logp = _log_probs(eta, d.group, _cumulative(tau), self.mask)
         penalty = sum(w * b.sum() ** 2 for w, b in zip(self.weights, betas[1:], strict=True))
         tau_sums = (tau * self.free).sum(axis=1)

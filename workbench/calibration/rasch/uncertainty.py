@@ -45,7 +45,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from workbench.calibration.rasch.estimation import RaschDesign, _linear, category_moments
+from workbench.calibration.rasch.estimation import RaschDesign, category_moments, linear_predictor
 
 __all__ = ["joint_standard_errors", "OtherCovariance", "MAX_JOINT"]
 
@@ -158,7 +158,7 @@ def joint_standard_errors(work: RaschDesign, betas, tau):
 
 def _joint(work: RaschDesign, betas, tau, with_thresholds: bool, model_only: bool = False):
     current = [np.nan_to_num(b) for b in betas]
-    P, _, V = category_moments(_linear(work, current), work.group, tau, work.mask())
+    P, _, V = category_moments(linear_predictor(work, current), work.group, tau, work.mask())
     X = work.indicators.tocsc()
     sizes = work.sizes
     offsets = np.cumsum([0, *sizes])

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from workbench.calibration.reliability.interrater import is_calibration
 from workbench.errors import ConfigError, InputError
 from workbench.results import Result
 from workbench.tables.scores import as_scores, raw_scores
@@ -43,10 +44,6 @@ _GOOD = ("mean", "median")
 _WITHIN = ("skill", "organisation")
 _LEVELS = ("skill", "ratee")
 ALL_SKILLS = "all skills"
-
-
-def _is_calibration(obj) -> bool:
-    return hasattr(obj, "scores") and hasattr(obj, "ratings")
 
 
 def _is_ratings(frame) -> bool:
@@ -284,7 +281,7 @@ def self_other_agreement(
     0.5
     """
     _check_options(cutoff, good, within, alpha, level)
-    if _is_calibration(calibration_or_scores):
+    if is_calibration(calibration_or_scores, needs=("scores",)):
         scores, what = calibration_or_scores, "calibrated score"
         ratings = calibration_or_scores.ratings if ratings is None else ratings
     elif _is_ratings(calibration_or_scores):

@@ -27,14 +27,14 @@ import pandas as pd
 from workbench.calibration.reliability.interrater import (
     COMPONENTS,
     OPTIONAL_COMPONENTS,
-    _check_min_raters,
-    _check_ratings,
-    _filter_groups,
-    _is_calibration,
-    _oneway,
-    _select_sources,
-    _source_frame,
-    _target_codes,
+    check_min_raters,
+    check_ratings,
+    filter_groups,
+    is_calibration,
+    oneway_anova,
+    select_sources,
+    source_frame,
+    target_codes,
 )
 from workbench.errors import ConfigError, InputError
 from workbench.results import Result
@@ -70,8 +70,8 @@ def _nested_components(sub: pd.DataFrame, min_raters: int) -> dict | None:
         return None
     var_b, ssw, dfw = [], 0.0, 0.0
     for _, cell in sub.groupby("skill", sort=True):
-        cell = _filter_groups(cell, ["ratee", "wave"], 2)
-        a = _oneway(cell["score"].to_numpy(dtype=float), _target_codes(cell))
+        cell = filter_groups(cell, ["ratee", "wave"], 2)
+        a = oneway_anova(cell["score"].to_numpy(dtype=float), target_codes(cell))
         if np.isfinite(a["msb"]):
             var_b.append(a["var_between"])
             ssw += a["msw"] * a["df2"]
@@ -82,7 +82,7 @@ def _nested_components(sub: pd.DataFrame, min_raters: int) -> dict | None:
     centred = sub["score"] - sub.groupby("skill")["score"].transform("mean")
     pairs = (sub.assign(centred=centred).groupby(["ratee", "wave", "rater"], sort=False)
              .agg(mean=("centred", "mean"), n_skills=("centred", "size")).reset_index())
-    a = _oneway(pairs["mean"].to_numpy(dtype=float), _target_codes(pairs))
+    a = oneway_anova(pairs["mean"].to_numpy(dtype=float), target_codes(pairs))
     n_skills = len(pairs) / np.sum(1.0 / pairs["n_skills"].to_numpy(dtype=float))
     if n_skills > 1 and np.isfinite(a["msb"]):
         shrink = n_skills / (n_skills - 1.0)
@@ -101,8 +101,8 @@ def _nested_components(sub: pd.DataFrame, min_raters: int) -> dict | None:
     }
 
 
-def _overall_components(frame: pd.DataFrame) -> dict:
-    comp = _check_components(frame)
+def overall_components(frame: pd.DataFrame) -> dict:
+    comp = check_components(frame)
     if "source" in comp.columns:
         raise ConfigError("variance_components: expected the overall model's components "
                           "(no 'source' column)")
@@ -168,17 +168,17 @@ def source_variance_components(
     >>> sorted(vc["source"].unique())
     ['direct_report', 'peer']
     """
-    if rater_variance is None and _is_calibration(ratings):
-        rater_variance = _overall_components(ratings.variance_components).get("rater")
-    frame = _check_ratings(ratings)
-    _check_min_raters(min_raters)
+    if rater_variance is None and is_calibration(ratings):
+        rater_variance = overall_components(ratings.variance_components).get("rater")
+    frame = check_ratings(ratings)
+    check_min_raters(min_raters)
     if rater_variance is not None and not (np.isfinite(rater_variance) and rater_variance >= 0):
         raise ConfigError(f"rater_variance={rater_variance!r}: must be a variance >= 0")
     if sources is None:
-        sources = [s for s in _select_sources(frame, None, False) if s != "self"]
+        sources = [s for s in select_sources(frame, None, False) if s != "self"]
     rows = []
-    for source in _select_sources(frame, sources, False):
-        sub = _source_frame(frame, source)
+    for source in select_sources(frame, sources, False):
+        sub = source_frame(frame, source)
         comp = _nested_components(sub, min_raters)
         if comp is None:
             continue
@@ -206,7 +206,7 @@ def source_variance_components(
 # --------------------------------------------------------------------------------------------
 
 
-def _check_components(components) -> pd.DataFrame:
+def check_components(components) -> pd.DataFrame:
     if not isinstance(components, pd.DataFrame):
         raise InputError("variance_components: expected a DataFrame (component, variance) or "
                          f"a Calibration, got {type(components).__name__}")
@@ -304,11 +304,11 @@ class DStudy(Result):
 def _components_for_d_study(components, sources):
     """Components per source (long frame with origin) and observed raters per ratee."""
     observed = {}
-    if _is_calibration(components):
-        overall = _overall_components(components.variance_components)
-        ratings = _check_ratings(components.ratings)
-        present = [s for s in _select_sources(ratings, None, True) if s != "self"]
-        chosen = present if sources is None else _select_sources(ratings, sources, False)
+    if is_calibration(components):
+        overall = overall_components(components.variance_components)
+        ratings = check_ratings(components.ratings)
+        present = [s for s in select_sources(ratings, None, True) if s != "self"]
+        chosen = present if sources is None else select_sources(ratings, sources, False)
         per_source = source_variance_components(ratings, sources=chosen,
                                                 rater_variance=overall.get("rater"))
         rows = []
@@ -319,11 +319,11 @@ def _components_for_d_study(components, sources):
                                           strict=True)), "source"
             else:
                 values, origin = overall, "overall"
-            observed[source] = _observed_raters(_source_frame(ratings, source))
+            observed[source] = _observed_raters(source_frame(ratings, source))
             rows += [{"source": source, "component": c, "variance": v, "origin": origin}
                      for c, v in values.items()]
         return pd.DataFrame(rows), observed
-    frame = _check_components(components)
+    frame = check_components(components)
     if "source" in frame.columns:
         present = list(dict.fromkeys(frame["source"]))
         chosen = present if sources is None else (

@@ -51,12 +51,15 @@ _REQUIRED = ("ratee", "rater", "source", "skill", "score")
 # --------------------------------------------------------------------------------------------
 
 
-def _is_calibration(obj) -> bool:
-    return hasattr(obj, "ratings") and hasattr(obj, "variance_components")
+def is_calibration(obj, needs=("variance_components",)) -> bool:
+    """Whether ``obj`` is a fitted calibration: it has ``.ratings`` and every attribute in
+    ``needs`` (the reliability statistics need the variance components, the self-other
+    agreement the scores)."""
+    return hasattr(obj, "ratings") and all(hasattr(obj, name) for name in needs)
 
 
-def _check_ratings(ratings) -> pd.DataFrame:
-    if _is_calibration(ratings):
+def check_ratings(ratings) -> pd.DataFrame:
+    if is_calibration(ratings):
         ratings = ratings.ratings
     if not isinstance(ratings, pd.DataFrame):
         raise InputError(f"ratings: expected a DataFrame, got {type(ratings).__name__}")
@@ -75,7 +78,7 @@ def _check_ratings(ratings) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _select_sources(frame: pd.DataFrame, sources, overall: bool) -> list[str]:
+def select_sources(frame: pd.DataFrame, sources, overall: bool) -> list[str]:
     found = set(frame["source"].unique())
     present = [s for s in ("self", "manager", "peer", "direct_report", "other") if s in found]
     present += sorted(found - set(present))
@@ -93,7 +96,7 @@ def _select_sources(frame: pd.DataFrame, sources, overall: bool) -> list[str]:
     return chosen
 
 
-def _source_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def source_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     if source == OTHERS:
         return frame[frame["source"] != "self"]
     return frame[frame["source"] == source]
@@ -107,7 +110,7 @@ def _check_k(k):
         raise ConfigError(f"k={k!r}: must be 'harmonic', 'n0' or a number of raters >= 1")
 
 
-def _check_min_raters(min_raters):
+def check_min_raters(min_raters):
     if not (isinstance(min_raters, (int, np.integer)) and min_raters >= 2):
         raise ConfigError(f"min_raters={min_raters!r}: must be an integer >= 2")
 
@@ -117,7 +120,7 @@ def _check_min_raters(min_raters):
 # --------------------------------------------------------------------------------------------
 
 
-def _oneway(y: np.ndarray, groups: np.ndarray) -> dict:
+def oneway_anova(y: np.ndarray, groups: np.ndarray) -> dict:
     """Unbalanced one-way random-effects ANOVA (groups = targets, members = raters)."""
     codes, _ = pd.factorize(groups)
     if len(codes) == 0:
@@ -145,21 +148,21 @@ def _spearman_brown(r, k):
         return k * r / (1.0 + (k - 1.0) * r)
 
 
-def _target_codes(sub: pd.DataFrame) -> np.ndarray:
+def target_codes(sub: pd.DataFrame) -> np.ndarray:
     """One integer per ratee-wave (the targets of the one-way ANOVA): grouping the two
     columns costs a fifth of pasting them into strings at 2.5 M ratings."""
     return sub.groupby(["ratee", "wave"], sort=False).ngroup().to_numpy()
 
 
-def _filter_groups(sub: pd.DataFrame, keys: list[str], min_raters: int) -> pd.DataFrame:
+def filter_groups(sub: pd.DataFrame, keys: list[str], min_raters: int) -> pd.DataFrame:
     size = sub.groupby(keys, sort=False)["score"].transform("size")
     return sub[size.to_numpy() >= min_raters]
 
 
 def _icc_row(sub: pd.DataFrame, *, k, min_raters: int, alpha: float) -> dict:
-    sub = _filter_groups(sub, ["ratee", "wave"], min_raters)
-    groups = _target_codes(sub)
-    a = _oneway(sub["score"].to_numpy(dtype=float), groups)
+    sub = filter_groups(sub, ["ratee", "wave"], min_raters)
+    groups = target_codes(sub)
+    a = oneway_anova(sub["score"].to_numpy(dtype=float), groups)
     row = {"n_ratees": a["n_groups"], "n": a["n"], "k": np.nan, "n0": a["n0"],
            "icc1": np.nan, "icc1_ci_low": np.nan, "icc1_ci_high": np.nan, "icc2": np.nan,
            "icc2_ci_low": np.nan, "icc2_ci_high": np.nan, "var_between": a["var_between"],
@@ -252,14 +255,14 @@ def icc_by_source(
     >>> sorted(table["source"].unique())
     ['direct_report', 'manager', 'others', 'peer', 'self']
     """
-    frame = _check_ratings(ratings)
+    frame = check_ratings(ratings)
     _check_k(k)
-    _check_min_raters(min_raters)
+    check_min_raters(min_raters)
     if not 0 < alpha < 1:
         raise ConfigError(f"alpha={alpha!r}: must be between 0 and 1")
     rows = []
-    for source in _select_sources(frame, sources, overall):
-        sub = _source_frame(frame, source)
+    for source in select_sources(frame, sources, overall):
+        sub = source_frame(frame, source)
         for skill, cell in sub.groupby("skill", sort=True):
             rows.append({"source": source, "skill": skill,
                          **_icc_row(cell, k=k, min_raters=min_raters, alpha=alpha)})
@@ -270,10 +273,10 @@ def icc_by_source(
                          "gave the same score); ICC is undefined")
     if by_skill:
         return table
-    return _mean_over_skills(table)
+    return mean_over_skills(table)
 
 
-def _mean_over_skills(table: pd.DataFrame) -> pd.DataFrame:
+def mean_over_skills(table: pd.DataFrame) -> pd.DataFrame:
     numeric = [c for c in table.columns if c not in ("source", "skill")]
     out = table.groupby("source", sort=False)[numeric].mean()
     out["n_skills"] = table.assign(ok=table["icc1"].notna()).groupby("source", sort=False)[
@@ -409,15 +412,15 @@ def rwg_by_source(
     >>> result.null_variance
     2.0
     """
-    frame = _check_ratings(ratings)
+    frame = check_ratings(ratings)
     lo, hi, n_points = _scale_points(frame, scale)
     if not 0 < threshold <= 1:
         raise ConfigError(f"threshold={threshold!r}: must be in (0, 1]")
     null_var = (n_points**2 - 1) / 12.0
     keys = ["ratee", "wave", "skill"]
     group_frames, multi_frames, summaries = [], [], []
-    for source in _select_sources(frame, sources, overall):
-        sub = _source_frame(frame, source)
+    for source in select_sources(frame, sources, overall):
+        sub = source_frame(frame, source)
         g = sub.groupby(keys, sort=True)["score"].agg(n_raters="size", variance="var")
         g = g[g["n_raters"] >= 2].reset_index()
         rwg = 1.0 - g["variance"].to_numpy() / null_var

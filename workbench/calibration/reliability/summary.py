@@ -17,19 +17,19 @@ import pandas as pd
 
 from workbench.calibration.reliability.generalizability import (
     DStudy,
-    _check_components,
-    _overall_components,
+    check_components,
     d_study,
+    overall_components,
     source_variance_components,
 )
 from workbench.calibration.reliability.interrater import (
     RwgResult,
-    _check_ratings,
-    _is_calibration,
-    _mean_over_skills,
-    _select_sources,
+    check_ratings,
     icc_by_source,
+    is_calibration,
+    mean_over_skills,
     rwg_by_source,
+    select_sources,
 )
 from workbench.errors import ModelError
 from workbench.results import Result
@@ -145,19 +145,19 @@ def reliability_report(
     ['self', 'manager', 'peer', 'direct_report', 'others']
     """
     targets = [float(t) for t in targets]
-    ratings = _check_ratings(calibration)
+    ratings = check_ratings(calibration)
     if variance_components is not None:
-        overall = _overall_components(variance_components)
+        overall = overall_components(variance_components)
 
         fitted = SimpleNamespace(ratings=ratings,
-                                 variance_components=_check_components(variance_components))
-    elif _is_calibration(calibration):
-        fitted, overall = calibration, _overall_components(calibration.variance_components)
+                                 variance_components=check_components(variance_components))
+    elif is_calibration(calibration):
+        fitted, overall = calibration, overall_components(calibration.variance_components)
     else:
         fitted, overall = None, {}
     icc = icc_by_source(ratings, min_raters=min_raters)
     rwg = rwg_by_source(ratings, scale=scale, overall=True)
-    present = [s for s in _select_sources(ratings, None, True) if s != "self"]
+    present = [s for s in select_sources(ratings, None, True) if s != "self"]
     if fitted is not None:
         study = d_study(fitted, sources=present, targets=targets)
     else:
@@ -167,7 +167,7 @@ def reliability_report(
             raise ModelError("reliability: no source has a ratee with two raters, and no "
                              "variance components were given")
         study = d_study(per_source, targets=targets)
-    table = _mean_over_skills(icc)[["source", "n_ratees", "k", "icc1", "icc2"]]
+    table = mean_over_skills(icc)[["source", "n_ratees", "k", "icc1", "icc2"]]
     table = table.rename(columns={"k": "raters_per_ratee_icc"})
     rwg_cols = rwg.summary_frame.rename(columns={"rwg_mean": "rwg", "rwg_j_mean": "rwg_j"})
     table = table.merge(rwg_cols[["source", "rwg", "rwg_share_070", "rwg_j"]], on="source",
