@@ -80,3 +80,15 @@ def test_every_module_declares_all():
             assert hasattr(module, "register"), info.name
         else:
             assert hasattr(module, "__all__"), f"{info.name} has no __all__"
+
+
+def test_every_long_function_and_class_has_a_docstring():
+    import ast
+
+    missing = []
+    for path in Path(workbench.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
+                    and node.end_lineno - node.lineno + 1 > 40 and not ast.get_docstring(node):
+                missing.append(f"{path.name}:{node.lineno} {node.name}")
+    assert missing == []

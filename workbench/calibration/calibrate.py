@@ -329,6 +329,14 @@ def reference_weights(sources: list, reference: str) -> dict:
 
 def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=None,
                 vc_uncertainty="none"):
+    """Fit the calibration model to one connected subset of the ratings.
+
+    Builds the fixed part (source offsets, skill or skill-by-wave effects), fits ``terms``
+    (by wave when ``waves == "joint"``) by REML, adds the variance components' uncertainty when
+    asked, and returns ``(model, cells, rater_effects, source_effects)``: the fitted
+    :class:`~workbench.calibration.mixed.model.MixedResult`, the calibrated person-skill(-wave)
+    scores with SEs and intervals on the ``reference`` scale, and the rater and source effects.
+    """
     joint = waves == "joint"
     model_terms = [WAVE_TERMS[t] if joint else t for t in terms]
     fixed = []
@@ -749,6 +757,13 @@ def _warn_thin_design(data: pd.DataFrame) -> None:
 
 
 def _assemble(data, parts, models, conn, dropped, settings):
+    """Put the subsets' fits together into one :class:`Calibration`.
+
+    Stacks the scores, rater effects, source effects and variance components of every subset in
+    ``parts`` (with a ``subset`` column when ``connectivity="separate"`` kept several), flags
+    intervals wider than the scale, and attaches the ratings used, the models, the terms dropped
+    and the settings.
+    """
     separate = (settings["connectivity"] == "separate" and len(conn) > 1
                 and settings["design"] == "crossed")
     scores, raters, sources, variances = [], [], [], []

@@ -178,6 +178,9 @@ def _check_people(org, args) -> None:
 
 
 def run(args) -> int:
+    """Run ``workbench calibrate``: read and check the inputs, fit the chosen model, write
+    every output into the new ``--out`` folder and print the summary.
+    """
     _check_options(args)
     org = _load(args)
     _check_people(org, args)

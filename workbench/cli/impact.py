@@ -10,6 +10,7 @@ from workbench.errors import ConfigError
 
 
 def register(sub) -> None:
+    """Add the ``impact`` subcommand and its options to ``subparsers``."""
     parser = sub.add_parser(
         "impact",
         help="estimate the learning impact of completed activities between two waves",
@@ -105,6 +106,9 @@ def _scores(ratings, raw: bool):
 
 
 def run(args) -> int:
+    """Run ``workbench impact``: read the ratings, enrollments and optional tables, estimate the
+    impact, and write its tables, figures and summary into the new ``--out`` folder.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -11,6 +11,7 @@ from workbench.tables.data import Scale, load_scale, load_table, read_table, rea
 
 
 def register(sub) -> None:
+    """Add the ``plans`` subcommand and its options to ``subparsers``."""
     parser = sub.add_parser(
         "plans",
         help="build learning plans, mentor pairs and training demand",
@@ -80,6 +81,9 @@ def _read_scale(args):
 
 
 def run(args) -> int:
+    """Run ``workbench plans``: read scores, people, framework, catalog and the optional
+    tables, build the plans and write every output into the new ``--out`` folder.
+    """
     if args.budget is not None:
         from workbench.checks import check_interval
 

@@ -17,6 +17,7 @@ from workbench.tables.data import Scale, load_scale
 
 
 def register(sub) -> None:
+    """Add the ``profiles`` subcommand and its options to ``subparsers``."""
     from workbench.checks import DEFAULT_SEED
     from workbench.profiles.select import DEFAULT_MODELS
     from workbench.profiles.structures import STRUCTURES

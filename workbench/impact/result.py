@@ -272,6 +272,9 @@ def _dates_text(attrs) -> str:
 
 
 def _notes(panel, *, noncompleters, design, adjust, correction, did):
+    """The sentences that qualify an impact result: the design used, what was left out and
+    why, and the caveats a reader needs before believing an effect.
+    """
     a = panel.attrs
     n_excluded = int((~panel["included"]).sum())
     notes = [

@@ -108,6 +108,9 @@ def _readiness_lines(rows):
 
 
 def _focus_lines(f, alpha):
+    """The Markdown lines of one focus skill on a person's page: where the person stands,
+    the destination, the activities, the expected gain and the mentor.
+    """
     level = f"{100 * (1 - alpha):g}%"
     kind = "stretch" if f["focus_type"] == "stretch" else "development"
     lines = [f"### {f['focus_rank']}. {_md(f['skill'])} ({kind})", "",
@@ -153,6 +156,9 @@ def _focus_lines(f, alpha):
 
 
 def _markdown(r):
+    """One person's plan page as Markdown, from the ``plans.json`` record (client text
+    escaped for Markdown).
+    """
     who = r.get("name") or r["person"]
     lines = [f"# Learning plan: {_md(who)}", "",
              f"**Person:** {_md(r['person'])}  " if r.get("name") else "",

@@ -280,6 +280,9 @@ def _check_needs(steps, folder, files, file: str) -> list:
 
 
 def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, where: Path):
+    """Check the engagement's notebook list and each notebook's parameters against what the
+    notebook declares; every problem is added to ``problems``.
+    """
     raw = spec.get("notebooks")
     if raw is None:
         raw = {name: {} for name in DEFAULT_NOTEBOOKS}

@@ -160,6 +160,10 @@ def _file_formats(frame, table, origin, out, mapping):
 
 
 def _type_table(frame, table, origin, out, mapping) -> pd.DataFrame:
+    """Type one table against its contract: parse every column to its kind (with the file's
+    date order and decimal mark) and report each cell that does not fit to ``out`` (file, row,
+    column, value).
+    """
     typed = {}
     n = len(frame)
     order, mark, evidence = _file_formats(frame, table, origin, out, mapping)

@@ -51,6 +51,18 @@ class _State:
 
 
 class DenseEngine:
+    """The exact REML engine: factor, criterion and gradient at each relative-SD vector ``theta``.
+
+    Holds the response ``y``, the fixed design ``X``, each random term's level ``codes`` and the
+    blocked structure of :func:`~workbench.calibration.mixed.design.build_structure`. ``factor``
+    forms and Cholesky-factors the penalised system for one ``theta`` (one Schur complement per
+    block of the blocking term, then the crossed part), ``deviance`` is the REML (or ML) criterion
+    from that factor, ``gradient`` its analytic derivative and the conditional means and variances
+    of the random effects come from the same factor. The iterative engine
+    (:mod:`workbench.calibration.mixed.iterative`) shares this interface for problems too large
+    to factor.
+    """
+
     iterative = False
     progress = None
 
@@ -417,6 +429,13 @@ def _moment_start(eng: DenseEngine) -> np.ndarray:
 
 
 def optimise_dense(eng: DenseEngine, reml: bool, k: int, theta_start, ftol: float = 1e-12):
+    """Minimise the REML (or ML) criterion over ``theta >= 0`` with L-BFGS-B and exact gradients.
+
+    Each ``theta`` is factored once (the criterion, the gradient and the factor are cached
+    together); returns ``(theta, converged, factor at theta)``. When L-BFGS-B stops without
+    improving at machine precision, the fit counts as converged if the gradient of every free
+    component is negligible against the criterion.
+    """
     cache = {}
 
     def evaluate(theta):

@@ -210,6 +210,15 @@ def _choose_blocking(codes, nlev, p):
 
 
 def build_structure(y, X, codes, nlev, terms) -> _Structure:
+    """The blocked layout of the mixed model's matrices, computed once per fit.
+
+    Chooses a blocking term (usually the ratee) and the terms nested in it (its *family*), so
+    the penalised system splits into one small dense block per level of the blocking term plus
+    the crossed terms (``c_terms``, e.g. raters). Returns the positions of every level inside
+    its block, the cross-products within blocks (``Gee``), between blocks and the crossed part
+    (``Gec``), within the crossed part (``Gcc``) and the scatter indices the engines use to
+    assemble them for any ``theta``.
+    """
     n, p = X.shape
     k = len(codes)
     t, family, parents, m = _choose_blocking(codes, nlev, p)

@@ -621,6 +621,14 @@ def check_categories(ratings: pd.DataFrame, source: str = "ratings", *, rows=Non
 
 def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias_correction,
                interactions, alpha, max_iter, source):
+    """Fit the many-facet Rasch model once the options are checked: the body of
+    :func:`calibrate_rasch`.
+
+    Prepares the ratings (categories, waves, identifiability), keeps the connected part, fits
+    the model by JMLE with Wright's correction, adds fit statistics, separation, thresholds,
+    fair averages on the ``reference`` scale and the interaction (bias) analyses, and returns the
+    :class:`RaschCalibration`.
+    """
     check_categories(ratings, source)
     data = prepare_ratings(ratings, waves)
     check_identifiable(data)

@@ -316,6 +316,16 @@ def conditional_loglik(design: RaschDesign, betas, tau) -> float:
 
 @dataclass
 class _Problem:
+    """The JMLE problem on a design: parameters packed in one vector, and the Newton pieces.
+
+    ``mask`` marks the categories each threshold group uses and ``free`` the thresholds that are
+    estimated; ``weights`` and ``tau_weights`` are the penalties that centre each facet and each
+    group's thresholds, ``ridge`` a N(0, 1) prior on the thresholds of gapped groups. ``unpack``
+    splits a vector into facet measures and thresholds; the other methods give the
+    log-likelihood's gradient and the products with its information matrix that the Newton
+    steps of :func:`_fit_jmle` solve with.
+    """
+
     design: RaschDesign
     mask: np.ndarray
     free: np.ndarray
@@ -515,6 +525,13 @@ def fit_jmle(design: RaschDesign, *, max_iter: int = 100, tol: float = 1e-6) -> 
 
 
 def _fit_jmle(design: RaschDesign, *, max_iter: int, tol: float) -> RaschFit:
+    """Joint maximum likelihood of every facet's measures and the thresholds.
+
+    Elements with extreme scores (all ratings in the top or bottom category) are set aside and
+    the rest fitted by damped Newton steps (:class:`_Problem`) until the largest step is below
+    ``tol`` or ``max_iter`` is reached. Returns a :class:`RaschFit` with NaN measures for elements
+    without ratings or with extreme scores.
+    """
     keep, extreme = _extremes(design)
     if not keep.any():
         raise ModelError("every element has an extreme score (all ratings in the top or the "

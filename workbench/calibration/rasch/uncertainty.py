@@ -157,6 +157,13 @@ def joint_standard_errors(work: RaschDesign, betas, tau):
 
 
 def _joint(work: RaschDesign, betas, tau, with_thresholds: bool, model_only: bool = False):
+    """Standard errors of every element's measure: model SEs and joint SEs.
+
+    Model SEs are ``1 / sqrt(information)`` of each element alone. Joint SEs also carry the
+    uncertainty of the other facets' measures (and the thresholds when ``with_thresholds``): the
+    ratees are eliminated analytically and the rest comes from the inverse of the remaining
+    information. Returns ``(joint, model, covariance)``; ``model_only`` skips the joint part.
+    """
     current = [np.nan_to_num(b) for b in betas]
     P, _, V = category_moments(linear_predictor(work, current), work.group, tau, work.mask())
     X = work.indicators.tocsc()
