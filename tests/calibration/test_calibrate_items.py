@@ -125,3 +125,22 @@ def test_items_bad_input_is_listed_at_once():
     ratings.loc[ratings.index[5], "item"] = None
     with pytest.raises(InputError, match=rf"(?s)row 7.*item.*{item}.*more than one skill"):
         calibrate_ratings(ratings)
+
+
+def test_reliability_report_takes_an_item_level_calibration():
+    # the item-level model's rater:ratee:skill component is error of one rater's skill score,
+    # like the halo: the D-study needs more raters with it than without it
+    from workbench.calibration.reliability import d_study, reliability_report
+
+    org = generate_organisation(60, seed=5, n_waves=1, items_per_skill=3)
+    cal = _quiet(org.ratings)
+    report = reliability_report(cal)
+    assert len(str(report.summary())) > 0
+    vc = pd.DataFrame({"component": ["ratee", "ratee:skill", "rater", "rater:ratee",
+                                     "residual"], "variance": [0.1, 0.1, 0.1, 0.05, 0.2]})
+    with_view = pd.concat([vc, pd.DataFrame({"component": ["rater:ratee:skill"],
+                                             "variance": [0.15]})], ignore_index=True)
+    need = [int(d_study(v, sources=["peer"], targets=[0.8]).required["n_relative"].iloc[0])
+            for v in (vc, with_view)]
+    # Spearman-Brown by hand: 0.8 * error / (0.2 * 0.2) with error 0.25 and 0.40
+    assert need == [5, 8]

@@ -56,6 +56,7 @@ COMPONENT_LABELS = {
     "rater:ratee": "Rater halo",
     "rater:skill": "Rater leniency in a skill",
     "rater+rater:ratee": "Rater leniency and halo",
+    "rater:ratee:skill": "Rater's view of the person in a skill",
     "residual": "Noise",
 }
 

@@ -23,7 +23,7 @@ error_corr  optional; the correlation between this score's error and the error o
             first wave or when unknown. Impact analyses use it by default.
 =========== ==========================================================================
 
-Other columns (``raw_mean``, ``n_ratings``, ``n_raters``, ``subset``) pass through.
+Other columns (``raw_mean``, ``n_ratings``, ``n_raters``, ``n_items``, ``subset``) pass through.
 
 :func:`as_scores` is the only place that accepts what users hand in (a ``Calibration``, any
 result with ``to_scores()``, a DataFrame with ``person`` or ``ratee``, or a CSV, Excel or

@@ -244,7 +244,9 @@ def _g_parts(values: dict) -> tuple[float, float, float]:
     if "rater+rater:ratee" in values and np.isfinite(values["rater+rater:ratee"]):
         total_rater = get("rater+rater:ratee")
     else:
-        total_rater = rater + get("rater:ratee")
+        # with items, the rater's view of the ratee's skill is error of one rater's skill
+        # score like the halo (the item residual is counted whole: one item, conservative)
+        total_rater = rater + get("rater:ratee") + get("rater:ratee:skill")
     absolute = total_rater + get("residual")
     return true, absolute - min(rater, total_rater), absolute
 
@@ -385,7 +387,11 @@ def d_study(
         G = var_true / (var_true + error)
 
     A ``rater:skill`` component (skill-specific leniency, when the calibration fitted it)
-    counts with ``rater``: removed by calibration, error in a raw average.
+    counts with ``rater``: removed by calibration, error in a raw average. A
+    ``rater:ratee:skill`` component (item-level calibration: the rater's view of the ratee in
+    the skill, shared by its items) counts with ``rater:ratee``; the item residual is then
+    counted whole (as if each rater answered one item: conservative; the D-study over items
+    is the instrument's, :mod:`~workbench.calibration.reliability.item_facet`).
 
     The absolute coefficient is the reliability of a raw average of n raters (each ratee has
     their own raters, so their leniency is error; it equals ICC(2) at k = n). The relative

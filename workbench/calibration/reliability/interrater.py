@@ -41,7 +41,9 @@ __all__ = [
 
 COMPONENTS = ("ratee", "ratee:skill", "rater", "rater:ratee", "residual")
 # Optional terms of the calibration model: rater:skill is leniency specific to a skill.
-OPTIONAL_COMPONENTS = ("rater:skill", "rater+rater:ratee")
+# rater:ratee:skill is a rater's view of the ratee in a skill, shared by the skill's items
+# (item-level calibration).
+OPTIONAL_COMPONENTS = ("rater:skill", "rater+rater:ratee", "rater:ratee:skill")
 OTHERS = "others"  # label of the pooled non-self sources
 _REQUIRED = ("ratee", "rater", "source", "skill", "score")
 
