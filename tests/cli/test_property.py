@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from tests.cli.conftest import digest
+from tests.fuzzing import examples, fuzz_settings
 from workbench.cli import main
 from workbench.synth.generator import generate_organisation, write_organisation
 from workbench.synth.truth import truth_scores
 
-PROPERTY = settings(max_examples=12, deadline=None, derandomize=True,
-                    suppress_health_check=list(HealthCheck))
+PROPERTY = fuzz_settings(12)  # fixed examples in CI; HYPOTHESIS_PROFILE=nightly for more
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +228,7 @@ def _csvs_are_tables(folder: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@settings(PROPERTY, max_examples=40)
+@settings(PROPERTY, max_examples=examples(40))
 @given(data=st.data())
 def test_validate(base, capsys, data):
     root = _workspace(base)
@@ -330,7 +330,7 @@ def test_plans(base, capsys, data, out):
 HOSTILE = st.sampled_from(["markup", "dates", "thousands", "unicode_ids"])
 
 
-@settings(PROPERTY, max_examples=24)
+@settings(PROPERTY, max_examples=examples(24))
 @given(data=st.data(), command=st.sampled_from(["validate", "calibrate", "impact", "plans"]))
 def test_hostile_but_readable_inputs(base, capsys, data, command):
     """Every draw damages one file with text that reads "successfully" unless the readers take
@@ -393,8 +393,7 @@ VALUES = {
 }
 
 
-@settings(max_examples=8, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@fuzz_settings(8)
 @given(params=st.dictionaries(st.sampled_from(sorted(VALUES)), st.none(), max_size=4),
        data=st.data(), drop_people=st.booleans(), out=OUT)
 def test_run(base, capsys, params, data, drop_people, out):

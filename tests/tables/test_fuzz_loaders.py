@@ -7,14 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.fuzzing import fuzz_settings
 from workbench.errors import InputError
 from workbench.tables.data import SOURCES, Scale, load_table
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = fuzz_settings(60)  # fixed examples in CI; HYPOTHESIS_PROFILE=nightly for more
 
 
 def _write(data: bytes, suffix=".csv") -> Path:
