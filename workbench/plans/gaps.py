@@ -1,16 +1,9 @@
 """Gaps and focus skills: how far each person is from what their role requires, and how sure.
 
-For each person and each skill their role requires, the calibrated score ``m`` (with standard
-error ``s``) is compared with the required level ``r``:
-
-* gap: ``r - m`` (positive: below the requirement);
-* probability that the true level is below the requirement: ``p_below = Phi((r - m) / s)``; a
-  skill is a gap only when ``p_below >= gap_probability`` (0.7 by default), so a gap that is
-  only rater noise is not chosen;
-* expected shortfall under ``true ~ Normal(m, s)``:
-  ``E[max(r - true, 0)] = (r - m) Phi(d) + s phi(d)`` with ``d = (r - m) / s``;
-* priority: business weight x expected shortfall (``priority="weight_x_shortfall"``; other
-  formulas or a callable can be configured).
+A gap, its probability ``p_below`` and the expected shortfall are the one definition in
+:mod:`workbench.tables.requirements`; the plans rank the gaps by priority: business weight x
+expected shortfall (``priority="weight_x_shortfall"``; other formulas or a callable can be
+configured).
 
 The ``n_focus`` gaps with the highest priority become focus skills; someone with no gap gets a
 *stretch* focus toward the next level. The requirement (or the stretch level) is the focus
@@ -20,11 +13,15 @@ skill's *destination*; the 12-week target is what the planned activities can del
 Examples
 --------
 >>> import pandas as pd
->>> s = pd.DataFrame({"ratee": ["a"], "skill": ["S"], "score": [2.5], "se": [0.25]})
->>> p = pd.DataFrame({"person": ["a"], "role": ["R"], "team": ["T"]})
->>> f = pd.DataFrame({"role": ["R"], "skill": ["S"], "required_level": [3.0]})
->>> round(float(compute_gaps(s, p, f)["p_below"].iloc[0]), 4)
-0.9772
+>>> scores = pd.DataFrame({"person": ["a", "a"], "skill": ["S", "T"], "score": [2.5, 3.9],
+...                        "se": [0.25, 0.2]})
+>>> people = pd.DataFrame({"person": ["a"], "role": ["R"], "team": ["X"]})
+>>> framework = pd.DataFrame({"role": ["R", "R"], "skill": ["S", "T"],
+...                           "required_level": [3.0, 4.0], "weight": [2.0, 1.0]})
+>>> compute_gaps(scores, people, framework)[["skill", "priority", "has_gap"]].round(3)
+  skill  priority  has_gap
+0     S     1.004     True
+1     T     0.140    False
 """
 
 from __future__ import annotations
@@ -59,30 +56,17 @@ def compute_gaps(
     scores, people, framework, *, gap_probability=0.7, priority="weight_x_shortfall",
     wave="latest",
 ):
-    """Gap of every person in every skill their role requires, with its probability.
+    """Gap of every person in every skill their role requires, with its probability and priority.
 
-    Parameters
-    ----------
-    scores : Calibration, DataFrame or path
-        The scores contract (read by :func:`~workbench.tables.scores.as_scores`).
-    people : DataFrame
-        person, role, team (level, location optional).
-    framework : DataFrame
-        role, skill, required_level (weight, gap_type optional).
-    gap_probability : float
-        A skill is a gap when ``p_below`` is at least this (in (0.5, 1)).
-    priority : str or callable
-        One of :data:`~workbench.plans.config.PRIORITY_FORMULAS`, or ``f(frame) -> array``.
-    wave : "latest", a wave or None
-        Which wave of the scores to use (each person's latest by default).
+    The gaps are :func:`workbench.tables.requirements.role_gaps` (``scores``, ``people``,
+    ``framework``, ``gap_probability`` in (0.5, 1) and ``wave`` as there), the one definition
+    of a gap; this adds the ``priority`` column (before ``has_gap``) from ``priority``, one of
+    :data:`~workbench.plans.config.PRIORITY_FORMULAS` or ``f(frame) -> array``.
 
     Returns
     -------
     DataFrame
-        person, role, team, skill, required_level, weight, gap_type, score, se, gap
-        (required - score), p_below (``Phi(gap / se)``), expected_shortfall
-        (``E[max(required - true, 0)]`` under ``Normal(score, se)``), priority, has_gap. People
-        whose role has no framework are absent; skills without a score have NaN statistics.
+        The columns of ``role_gaps`` with ``priority`` before ``has_gap``.
 
     Notes
     -----
