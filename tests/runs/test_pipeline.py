@@ -262,7 +262,7 @@ def test_batch_refuses_to_start_when_one_engagement_is_invalid(workspace, tmp_pa
 
 def test_batch_on_a_dask_cluster(workspace, tmp_path, capsys):
     """Each engagement is one Dask task; a failed notebook in one fails the batch (exit 1)."""
-    distributed = pytest.importorskip("distributed")
+    import distributed  # dask[distributed] is a dependency: missing fails, never skips
     batch = tmp_path / "batch"
     batch.mkdir()
     data = str(workspace / "data")
