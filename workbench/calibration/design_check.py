@@ -88,6 +88,8 @@ from workbench.tables.scores import wave_order
 __all__ = ["DesignCheck", "check_design", "one_wave", "DesignModel", "design_model"]
 
 ROUNDING = ("auto", "whole", "none")
+#: ratings refitted in all by ``refits="auto"`` (the refits cost whole calibrations)
+REFIT_BUDGET = 400_000
 #: simulated organisations per batch of right-hand sides (memory: ratings x batch floats)
 BATCH = 25
 
@@ -531,8 +533,9 @@ def check_design(
         values; one solve each with the factored equations).
     refits : int or "auto"
         How many of them are also calibrated from scratch (REML re-estimates the variance
-        components). ``"auto"``: 20 up to 300 ratees, 10 up to 1,000, 2 above (each costs a
-        whole calibration).
+        components). ``"auto"``: as many as refit about :data:`REFIT_BUDGET` ratings in all,
+        at least 2 and at most 20 (each costs a whole calibration: 20 below 20,000 ratings, 2
+        above 200,000).
     people, framework : DataFrame, optional
         Roles and their required levels, for the gap calls (without either, no gap calls:
         ``settings["gap_calls"]`` is False and the summary says so).
@@ -574,7 +577,7 @@ def check_design(
     n_sims = check_integer("n_sims", n_sims, low=2)
     n_ratees = int(dm.cells["person"].nunique())
     if refits == "auto":
-        refits = 20 if n_ratees <= 300 else 10 if n_ratees <= 1000 else 2
+        refits = int(np.clip(REFIT_BUDGET // len(dm.ratings), 2, 20))
     refits = check_integer("refits", refits, low=0, high=n_sims)
     gap_probability = check_interval("gap_probability", gap_probability, low=0.5, high=1,
                                      inclusive="neither")
