@@ -185,7 +185,9 @@ def skill_error_correlation(calibration=None, *, scores=None, variance_component
     sc = as_scores(scores, wave=wave)
     # item-level calibration: a rater's skill score averages their items, and their view of
     # the person in the skill is noise shared by those items
-    items = float(sc["n_items"].mean()) if "n_items" in sc and sc["n_items"].notna().any() else 1.0
+    n_items = (pd.to_numeric(sc["n_items"], errors="coerce") if "n_items" in sc
+               else pd.Series(dtype=float))
+    items = float(n_items.mean()) if n_items.notna().any() else 1.0
     e = e / max(items, 1.0) + _component(vc, "rater:ratee:skill")
     per = sc.groupby("person").agg(k=("skill", "size"),
                                    n=("n_raters", "mean") if "n_raters" in sc else
