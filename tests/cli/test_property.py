@@ -409,6 +409,6 @@ def test_run(base, capsys, params, data, drop_people, out):
 
     def valid(_out):
         runs = list((target / "prop").iterdir())
-        assert len(runs) == 1 and (runs[0] / "report.html").is_file()
+        assert len(runs) == 1 and (runs[0] / "client" / "report.html").is_file()
 
     _check(["run", str(root / "prop.yaml"), "--reports", str(target)], root, capsys, valid)

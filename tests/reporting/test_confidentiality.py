@@ -92,7 +92,7 @@ def test_a_full_run_gives_the_client_no_rater_id(tmp_path_factory):
     people = pd.read_csv(run["root"] / "data" / "people.csv", dtype=str)
     folder = run["run_dir"]
     # the files the issue names are all there, so the check covers them
-    assert (folder / "report.html").exists()
+    assert (folder / "client" / "report.html").exists()
     for name in ("plans.json", "plans.xlsx"):
         assert list(folder.rglob(name)), f"the run wrote no {name}"
     assert [p for p in folder.rglob("*.html") if "people" in p.parts]
@@ -108,7 +108,7 @@ def test_the_report_shows_no_column_codes(tmp_path_factory):
     import re
 
     run = shared_full_run(tmp_path_factory)
-    page = (run["run_dir"] / "report.html").read_text(encoding="utf-8")
+    page = (run["run_dir"] / "client" / "report.html").read_text(encoding="utf-8")
     page = re.sub(r"data:image/[^\"')]+", "", page)
     headers = {re.sub(r"<[^>]+>", "", html.unescape(h)).strip()
                for h in re.findall(r"<th\b[^>]*>(.*?)</th>", page, flags=re.S)}

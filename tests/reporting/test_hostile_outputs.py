@@ -50,7 +50,7 @@ def hostile(tmp_path_factory):
     code = main(["run", str(path), "--reports", str(base / "reports")])
     assert code == 0
     (run_dir,) = sorted((base / "reports" / "hostile").iterdir())
-    scores = run_dir / "outputs" / "01_calibrate_raters" / "calibrated_scores.csv"
+    scores = run_dir / "analyst" / "outputs" / "01_calibrate_raters" / "calibrated_scores.csv"
     explored = base / "explore.ipynb"
     pm.execute_notebook(str(EXPLORER), str(explored), cwd=str(EXPLORER.parent),
                         parameters={"data_dir": str(base / "data"), "scores_file": str(scores),
@@ -88,7 +88,7 @@ def _pages(hostile) -> list[Path]:
     run_dir = hostile["run_dir"]
     people = sorted(run_dir.rglob("people/*.html"))
     assert len(people) == 80
-    return [run_dir / "report.html", hostile["explorer"], *people]
+    return [run_dir / "client" / "report.html", hostile["explorer"], *people]
 
 
 class Parsed(HTMLParser):
@@ -179,7 +179,7 @@ def test_no_page_runs_script_in_a_browser(hostile, browser):
 
 
 def _csv_files(run_dir: Path) -> list[Path]:
-    files = sorted((run_dir / "outputs").rglob("*.csv"))
+    files = sorted((run_dir / "analyst" / "outputs").rglob("*.csv"))
     assert len(files) > 20
     return files
 
@@ -222,7 +222,7 @@ def test_machine_files_keep_the_ids_exactly(hostile):
 def test_workbooks_store_formula_like_text_as_text(hostile):
     from openpyxl import load_workbook
 
-    books = sorted((hostile["run_dir"] / "outputs").rglob("*.xlsx"))
+    books = sorted((hostile["run_dir"] / "analyst" / "outputs").rglob("*.xlsx"))
     assert books
     for path in books:
         formulas, texts = [], 0

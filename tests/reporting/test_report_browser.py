@@ -99,7 +99,7 @@ def _shot_is_a_page(png: bytes, width: int):
 
 @pytest.fixture(scope="module")
 def report_view(browser, run, tmp_path_factory):
-    page = _open(browser, run["run_dir"] / "report.html")
+    page = _open(browser, run["run_dir"] / "client" / "report.html")
     seen = page.evaluate(PROBE)
     shot = page.screenshot(full_page=True)
     (tmp_path_factory.mktemp("shots") / "report.png").write_bytes(shot)
@@ -144,7 +144,8 @@ def test_no_rater_is_named_in_the_report(run, raters, report_view):
     seen, _ = report_view
     assert find_ids(seen["text"], raters) == []
     # nor hidden in the markup (tables, alt text, attributes)
-    source = re.sub(r"data:image/[^\"']+", "", (run["run_dir"] / "report.html").read_text("utf-8"))
+    report = run["run_dir"] / "client" / "report.html"
+    source = re.sub(r"data:image/[^\"']+", "", report.read_text("utf-8"))
     assert find_ids(source, raters) == []
     assert not re.search(r"<th[^>]*>\s*rater\s*</th>", source)
 

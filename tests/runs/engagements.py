@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -45,7 +47,10 @@ def shared_full_run(tmp_path_factory) -> dict:
     write_organisation(org, base / "data")
     notebooks = {name: FAST.get(name, {}) for name in DEFAULT_NOTEBOOKS}
     path = write_engagement(base, "full", notebooks, client="Report Test Ltd")
-    code = main(["run", str(path), "--reports", str(base / "reports")])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run", str(path), "--reports", str(base / "reports")])
+    (base / "run.log").write_text(out.getvalue(), encoding="utf-8")
     runs = sorted((base / "reports" / "full").iterdir())
     assert len(runs) == 1
     result = {"code": code, "root": str(base), "run_dir": str(runs[0])}

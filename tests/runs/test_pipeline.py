@@ -84,14 +84,15 @@ def full_run(tmp_path_factory):
 def test_full_run_writes_report_notebooks_outputs_and_manifest(full_run):
     assert full_run["code"] == 0
     run = full_run["run_dir"]
-    manifest = json.loads((run / "manifest.json").read_text())
+    manifest = json.loads((run / "analyst" / "manifest.json").read_text())
     assert manifest["status"] == "succeeded" and manifest["failure"] is None
     assert manifest["run_id"] == run.name and manifest["engagement"] == "full"
     assert [nb["name"] for nb in manifest["notebooks"]] == list(DEFAULT_NOTEBOOKS)
     for entry in manifest["notebooks"]:
         assert entry["status"] == "succeeded" and entry["seconds"] > 0
-        assert (run / entry["executed"]).is_file()
-        assert entry["parameters"]["output_dir"] == str(run / "outputs" / entry["name"])
+        assert (run / "analyst" / entry["executed"]).is_file()
+        assert entry["parameters"]["output_dir"] == str(run / "analyst" / "outputs"
+                                                        / entry["name"])
     # every input is hashed, and the hashes are the files' hashes
     ratings = manifest["inputs"]["ratings"]
     assert ratings["sha256"] == _sha(full_run["root"] / "data" / "ratings.csv")
@@ -103,11 +104,11 @@ def test_full_run_writes_report_notebooks_outputs_and_manifest(full_run):
     assert "random_state" not in manifest["notebooks"][1]["defaults"]
     assert manifest["versions"]["pandas"] == pd.__version__
     assert "commit" in manifest["git"]
-    report = run / "report.html"
-    assert report.is_file() and manifest["report"] == "report.html"
-    # outputs stay in the run folder, listed in the manifest
+    report = run / "client" / "report.html"
+    assert report.is_file() and manifest["report"] == "client/report.html"
+    # outputs stay in the analyst's half of the run folder, listed in the manifest
     assert manifest["outputs"], "no tables or figures written"
-    assert all((run / p).is_file() for p in manifest["outputs"])
+    assert all((run / "analyst" / p).is_file() for p in manifest["outputs"])
     assert any(p.endswith(".csv") for p in manifest["outputs"])
     assert any(p.endswith(".png") for p in manifest["outputs"])
 
@@ -116,16 +117,16 @@ def test_client_report_has_no_code_and_every_section(full_run):
     from workbench.reporting.html_report import embedded_images
 
     run = full_run["run_dir"]
-    html = (run / "report.html").read_text()
+    html = (run / "client" / "report.html").read_text()
     assert "jp-InputArea" not in html and "input_area" not in html
     assert "from workbench" not in html and "open_organisation(" not in html
     assert "Traceback" not in html
     for title in ("Calibrating", "profiles", "impact", "plans"):
         assert title.lower() in html.lower()
-    images = embedded_images(run / "report.html")
+    images = embedded_images(run / "client" / "report.html")
     assert images and all(img.startswith(b"\x89PNG") for img in images)
     # every figure a notebook saved is shown in the report, once
-    saved = sorted((run / "outputs").glob("*/*.png"))
+    saved = sorted((run / "analyst" / "outputs").glob("*/*.png"))
     assert len(saved) >= 8 and len(images) == len(saved)
     assert {hashlib.sha256(i).hexdigest() for i in images} == {_sha(p) for p in saved}
 
@@ -137,7 +138,7 @@ def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(workspace, t
     err = capsys.readouterr().err
     assert "broken" in err and "cell 5" in err and "deliberate failure" in err
     run = next((tmp_path / "failing").iterdir())
-    manifest = json.loads((run / "manifest.json").read_text())
+    manifest = json.loads((run / "analyst" / "manifest.json").read_text())
     assert manifest["status"] == "failed"
     assert manifest["failure"]["notebook"] == "broken"
     assert manifest["failure"]["error"] == "ValueError"
@@ -145,17 +146,19 @@ def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(workspace, t
     assert manifest["failure"]["cell"] == 5
     assert [nb["status"] for nb in manifest["notebooks"]] == ["succeeded", "failed"]
     # what was produced stays: the failed notebook (with the error) and earlier outputs
-    failed = nbformat.read(run / "notebooks" / "broken.ipynb", as_version=4)
+    failed = nbformat.read(run / "analyst" / "notebooks" / "broken.ipynb", as_version=4)
     errors = [o for c in failed.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors and errors[0]["ename"] == "ValueError"
-    assert (run / "outputs" / "tiny" / "overview.csv").is_file()
-    # a short report.html says what failed (no code, no client results)
-    page = (run / "report.html").read_text(encoding="utf-8")
+    assert (run / "analyst" / "outputs" / "tiny" / "overview.csv").is_file()
+    # a short failure.html for the analyst says what failed; nothing in client/ to send
+    page = (run / "analyst" / "failure.html").read_text(encoding="utf-8")
+    assert not any((run / "client").iterdir())
+    assert "NEVER SEND" in (run / "README.txt").read_text(encoding="utf-8")
     assert "Run failed" in page and "<b>broken</b> stopped at cell 5" in page
     assert "deliberate failure with" in page and "tiny: succeeded" in page
     assert "open_organisation" not in page
-    assert manifest["report"] == "report.html"
+    assert manifest["report"] == "analyst/failure.html"
 
 
 def test_validation_lists_every_problem_before_running(workspace, tmp_path):
@@ -223,8 +226,8 @@ def test_runs_never_overwrite_earlier_runs(workspace, tmp_path):
 
 def _csv_outputs(run_dir: Path) -> dict:
     return {
-        p.relative_to(run_dir / "outputs").as_posix(): pd.read_csv(p)
-        for p in sorted((run_dir / "outputs").rglob("*.csv"))
+        p.relative_to(run_dir / "analyst" / "outputs").as_posix(): pd.read_csv(p)
+        for p in sorted((run_dir / "analyst" / "outputs").rglob("*.csv"))
     }
 
 
@@ -245,7 +248,7 @@ def test_batch_in_parallel_gives_the_same_numbers_for_the_same_engagement(worksp
     assert a.keys() == b.keys() and len(a) >= 3
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
-    seeds = [json.loads((run / "manifest.json").read_text())["seeds"] for run in runs]
+    seeds = [json.loads((run / "analyst" / "manifest.json").read_text())["seeds"] for run in runs]
     assert seeds[0] == seeds[1] and seeds[0]
 
 
@@ -279,9 +282,9 @@ def test_batch_on_a_dask_cluster(workspace, tmp_path, capsys):
     status = {}
     for name in ("dask-ok", "dask-broken"):
         run = next((tmp_path / "r" / name).iterdir())
-        status[name] = json.loads((run / "manifest.json").read_text())["status"]
+        status[name] = json.loads((run / "analyst" / "manifest.json").read_text())["status"]
     assert status == {"dask-ok": "succeeded", "dask-broken": "failed"}
-    assert (next((tmp_path / "r" / "dask-ok").iterdir()) / "outputs" / "tiny" /
+    assert (next((tmp_path / "r" / "dask-ok").iterdir()) / "analyst" / "outputs" / "tiny" /
             "overview.csv").is_file()
     out = capsys.readouterr().out
     assert "deliberate failure" in out and "notebook broken, cell 5" in out
@@ -301,7 +304,7 @@ def test_client_column_names_and_source_labels_are_mapped(workspace, tmp_path):
                        data="export", mapping=mapping)
     result = run_engagement(path, reports=tmp_path / "r", progress=False)
     assert result.ok, result.failure
-    overview = pd.read_csv(result.run_dir / "outputs" / "tiny" / "overview.csv")
+    overview = pd.read_csv(result.run_dir / "analyst" / "outputs" / "tiny" / "overview.csv")
     assert overview.set_index("quantity").loc["ratings", "n"] == len(ratings)
     broken = dict(mapping, source_labels={"Line Manager": "boss of bosses"})
     path = _engagement(tmp_path, "badmap", {str(workspace / "tiny.ipynb"): {}},
@@ -347,9 +350,9 @@ def test_notebooks_read_one_validated_copy_of_the_inputs(full_run):
     from workbench.tables import load_organisation
 
     run = full_run["run_dir"]
-    manifest = json.loads((run / "manifest.json").read_text())
+    manifest = json.loads((run / "analyst" / "manifest.json").read_text())
     assert manifest["snapshot"] == "inputs"
-    snapshot = run / "inputs"
+    snapshot = run / "analyst" / "inputs"
     for entry in manifest["notebooks"]:
         assert entry["parameters"]["data_dir"] == str(snapshot)
         assert entry["parameters"]["engagement_file"] == ""

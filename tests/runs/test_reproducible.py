@@ -35,9 +35,9 @@ def _stable(value, run_dir: str):
 
 def test_csv_outputs_are_identical(two_runs):
     first, second = two_runs
-    files = sorted(p.relative_to(first) for p in (first / "outputs").rglob("*.csv"))
+    files = sorted(p.relative_to(first) for p in (first / "analyst" / "outputs").rglob("*.csv"))
     assert files and files == sorted(p.relative_to(second)
-                                     for p in (second / "outputs").rglob("*.csv"))
+                                     for p in (second / "analyst" / "outputs").rglob("*.csv"))
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
@@ -45,7 +45,7 @@ def test_csv_outputs_are_identical(two_runs):
 def test_excel_outputs_hold_the_same_cells(two_runs):
     # the bytes differ (a workbook records when it was written); the cells must not
     first, second = two_runs
-    files = sorted(p.relative_to(first) for p in (first / "outputs").rglob("*.xlsx"))
+    files = sorted(p.relative_to(first) for p in (first / "analyst" / "outputs").rglob("*.xlsx"))
     assert files
     for name in files:
         a = pd.read_excel(first / name, sheet_name=None)
@@ -57,8 +57,8 @@ def test_excel_outputs_hold_the_same_cells(two_runs):
 
 def test_manifests_agree_but_for_ids_times_and_paths(two_runs):
     first, second = two_runs
-    a = json.loads((first / "manifest.json").read_text())
-    b = json.loads((second / "manifest.json").read_text())
+    a = json.loads((first / "analyst" / "manifest.json").read_text())
+    b = json.loads((second / "analyst" / "manifest.json").read_text())
     assert a["status"] == b["status"] == "succeeded"
     assert a["seeds"] and a["inputs"]
     assert _stable(a, str(first)) == _stable(b, str(second))

@@ -191,6 +191,6 @@ def check_common_options(args: argparse.Namespace) -> None:
 def say_run_failed(command: str, result) -> int:
     """Tell where a failed engagement run stopped and where its folder is; return exit code 1."""
     print(f"{command}: run failed in {result.failure}", file=sys.stderr)
-    print(f"the executed notebooks, manifest and a short report.html are in {result.run_dir}",
-          file=sys.stderr)
+    print(f"the executed notebooks, manifest and a short failure.html are in "
+          f"{result.analyst_dir}", file=sys.stderr)
     return 1

@@ -32,7 +32,7 @@ def run(args) -> int:
     if not result.ok:
         return say_run_failed("workbench demo", result)
     print()
+    print(f"For the client:        {result.client_dir.resolve()}")
     print(f"Report for the client: {result.report.resolve()}")
-    print(f"Tables and figures:    {(result.run_dir / 'outputs').resolve()}")
-    print(f"Manifest:              {(result.run_dir / 'manifest.json').resolve()}")
+    print(f"For the analyst only:  {result.analyst_dir.resolve()} (never send)")
     return 0

@@ -14,8 +14,9 @@ def register(sub) -> None:
         help="run an engagement's notebooks into a new report folder",
         description="Check an engagement file (data, column mapping, notebook parameters) and "
         "its data, then execute its notebooks with papermill into "
-        "REPORTS/<engagement>/<run-id>/: report.html for the client (no code), the executed "
-        "notebooks, tables and figures, and manifest.json. Exit code 0 when every run "
+        "REPORTS/<engagement>/<run-id>/: client/ (report.html, plans.xlsx, person pages by "
+        "team: what may be sent), analyst/ (executed notebooks, inputs, tables, figures, "
+        "manifest.json: never sent) and README.txt. Exit code 0 when every run "
         "succeeded, 1 when a notebook failed, 2 for invalid input.",
     )
     parser.add_argument("engagement", nargs="?", metavar="ENGAGEMENT.yaml",

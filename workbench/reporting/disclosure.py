@@ -34,7 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["PERSON_KEYS", "ANALYST_FILES", "visible_text", "find_ids", "rater_id_leaks"]
+__all__ = ["PERSON_KEYS", "ANALYST_FILES", "CLIENT_SUFFIXES", "visible_text", "find_ids",
+           "rater_id_leaks", "client_folder_problems"]
 
 #: Columns and JSON keys that name a person in a role other than rater.
 PERSON_KEYS = frozenset({"person", "ratee", "mentor", "mentee", "manager", "expert", "page"})
@@ -131,7 +132,8 @@ def _page_owner(text: str, people: Iterable[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.DataFrame:
+def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None,
+                   skip_analyst: bool = True) -> pd.DataFrame:
     """Every place a client file of ``folder`` names a rater other than in a person's role.
 
     Parameters
@@ -142,6 +144,9 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.
         The rater ids of the ratings (compared as text).
     people : DataFrame, optional
         The people table; its ``manager`` column lets a person's page name their manager.
+    skip_analyst : bool
+        Skip ``analyst/`` and ``notebooks/`` folders and :data:`ANALYST_FILES` (False: a
+        client folder, where every file counts).
 
     Returns
     -------
@@ -161,7 +166,8 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
         parts = path.relative_to(folder).parts
-        if path.name in ANALYST_FILES or "notebooks" in parts or "analyst" in parts:
+        if skip_analyst and (path.name in ANALYST_FILES or "notebooks" in parts
+                             or "analyst" in parts):
             continue
         suffix = path.suffix.lower()
         if suffix in (".html", ".md") and "people" in path.parent.parts:
@@ -185,3 +191,45 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None) -> pd.
         elif suffix == ".json" and path.name != "manifest.json":
             leaks += _json_leaks(json.loads(path.read_text(encoding="utf-8")), raters, name)
     return pd.DataFrame(leaks, columns=_COLUMNS)
+
+
+#: The kinds of file a client folder may hold: pages, the plans workbook and figures.
+CLIENT_SUFFIXES = frozenset({".html", ".xlsx", ".png", ".svg", ".pdf"})
+_ABSOLUTE = re.compile(r"(?<![\w.:/])(/(?:home|root|tmp|work|srv|opt|Users|var|mnt|data)/[\w.-]+"
+                       r"|[A-Za-z]:\\[\w.-]+)")
+
+
+def client_folder_problems(folder, raters, *, people: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Everything in a run's ``client/`` folder that must not reach a client.
+
+    Every file counts (nothing is skipped): a rater id outside a person's role
+    (:func:`rater_id_leaks`), a file of a kind the client folder never holds (notebooks,
+    parquet, JSON such as a manifest, CSV tables; see :data:`CLIENT_SUFFIXES`) and an absolute
+    path in the visible text of a page.
+
+    Returns
+    -------
+    DataFrame
+        file (relative to ``folder``), location, value: one row per problem; empty when none.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "report.html").write_text("<p>Saved in /home/ana/run</p>")
+    >>> _ = (folder / "manifest.json").write_text("{}")
+    >>> client_folder_problems(folder, ["P07"])[["file", "location"]].to_dict("records")
+    [{'file': 'report.html', 'location': 'absolute path'}, \
+{'file': 'manifest.json', 'location': 'file kind'}]
+    """
+    folder = Path(folder)
+    rows = [tuple(r) for r in rater_id_leaks(folder, raters, people=people,
+                                             skip_analyst=False).itertuples(index=False)]
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix.lower() == ".html":
+            text = visible_text(path.read_text(encoding="utf-8"))
+            rows += [(name, "absolute path", hit) for hit in sorted(set(_ABSOLUTE.findall(text)))]
+        if path.suffix.lower() not in CLIENT_SUFFIXES:
+            rows.append((name, "file kind", path.suffix or path.name))
+    return pd.DataFrame(rows, columns=_COLUMNS)

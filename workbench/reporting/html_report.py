@@ -219,8 +219,8 @@ def build_report(
         title=title,
         subtitle=" · ".join(x for x in (client, today) if x),
         note=note,
-        footer=f"Prepared with workbench {__version__}{run}. Inputs, parameters and versions "
-        "are listed in manifest.json.",
+        footer=f"Prepared with workbench {__version__}{run}. The inputs, settings and software "
+        "versions of this run are recorded with the analyst.",
     )
     path = new_file(path)
     path.write_text(page, encoding="utf-8")

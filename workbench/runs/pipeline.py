@@ -2,11 +2,16 @@
 
 A run of an engagement writes ``<reports>/<engagement>/<run-id>/`` with::
 
-    report.html          the client report: every notebook's results, no code (when a
-                         notebook failed: a short page saying what failed, and where)
-    manifest.json        inputs' SHA-256, parameters, seeds, versions, git commit, timings, status
-    notebooks/*.ipynb    the executed notebooks (a failed one stays for debugging)
-    outputs/<notebook>/  the tables (CSV, Excel) and figures each notebook wrote
+    README.txt                   what each folder holds and what may be sent
+    client/                      what may go to the client, nothing else:
+      report.html                the client report: every notebook's results, no code
+      plans.xlsx, people/<team>/ the plans workbook and one page per person
+    analyst/                     never sent (:mod:`workbench.runs.layout`):
+      manifest.json              inputs' SHA-256, parameters, seeds, versions, commit, timings
+      inputs/                    the validated copy of the data
+      notebooks/*.ipynb          the executed notebooks (a failed one stays for debugging)
+      outputs/<notebook>/        the tables (CSV, Excel) and figures each notebook wrote
+      failure.html               when a notebook failed: what failed, and where
 
 Everything is checked before the run folder exists: the engagement file, every notebook
 parameter against the values its ``parameters`` cell declares
@@ -21,7 +26,7 @@ Examples
 >>> from workbench.runs.pipeline import run_engagement
 >>> result = run_engagement("data/demo/engagement.yaml")    # doctest: +SKIP
 >>> result.report                                            # doctest: +SKIP
-PosixPath('reports/demo/20260101T120000Z-1a2b3c/report.html')
+PosixPath('reports/demo/20260101T120000Z-1a2b3c/client/report.html')
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from workbench.escaping import escape_html
 from workbench.results import Result
 from workbench.runs.engagement import Engagement, EngagementError, load_engagement
 from workbench.runs.execute import KERNEL_NAME, NotebookFailure, execute_notebook, kernel_check
+from workbench.runs.layout import ANALYST, CLIENT, assemble_client, write_readme
 from workbench.runs.manifest import (
     file_sha256,
     git_commit,
@@ -86,7 +92,7 @@ class RunResult(Result):
     run_dir : Path
     status : {"succeeded", "failed"}
     report : Path or None
-        ``report.html``: the client report, or the short failure page.
+        ``client/report.html``, or the short failure page ``analyst/failure.html``.
     manifest : dict
         The content of ``manifest.json``.
     failure : NotebookFailure or None
@@ -104,6 +110,16 @@ class RunResult(Result):
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
+
+    @property
+    def client_dir(self) -> Path:
+        """``client/``: what may be handed to the client."""
+        return self.run_dir / CLIENT
+
+    @property
+    def analyst_dir(self) -> Path:
+        """``analyst/``: manifest, inputs, notebooks and every output; never sent."""
+        return self.run_dir / ANALYST
 
     @property
     def settings(self) -> dict:
@@ -321,12 +337,16 @@ def run_engagement(
     if kernel_warning:
         say(f"warning: {kernel_warning}")
     run_id, run_dir = new_run_folder(reports, eng.name)
-    (run_dir / "notebooks").mkdir()
-    (run_dir / "outputs").mkdir()
+    work = run_dir / ANALYST
+    (run_dir / CLIENT).mkdir()
+    work.mkdir()
+    (work / "notebooks").mkdir()
+    (work / "outputs").mkdir()
     manifest = _new_manifest(eng, run_id, org, kernel_name)
-    snapshot = snapshot_inputs(org, run_dir / SNAPSHOT)
+    snapshot = snapshot_inputs(org, work / SNAPSHOT)
     manifest["snapshot"] = SNAPSHOT
-    write_manifest(run_dir, manifest)
+    write_manifest(work, manifest)
+    say(f"client folder (may be sent): {run_dir / CLIENT}")
     say(f"run {eng.name}/{run_id} -> {run_dir}")
     failure, executed = None, []
     total = len(eng.notebooks)
@@ -337,12 +357,12 @@ def run_engagement(
             manifest["notebooks"].append({"name": step.name, "source": str(step.path),
                                           "status": "skipped", "reason": reason,
                                           "seconds": 0.0})
-            write_manifest(run_dir, manifest)
+            write_manifest(work, manifest)
             say(f"[{i}/{total}] {step.name} {reason}")
             continue
         done = {e["name"] for e in manifest["notebooks"] if e["status"] == "succeeded"}
-        params = _step_parameters(eng, step, run_dir / "outputs" / step.name, done, snapshot)
-        executed_path = run_dir / "notebooks" / f"{step.name}.ipynb"
+        params = _step_parameters(eng, step, work / "outputs" / step.name, done, snapshot)
+        executed_path = work / "notebooks" / f"{step.name}.ipynb"
         declared = step.spec.parameters if step.spec is not None else {}
         entry = {
             "name": step.name,
@@ -358,13 +378,13 @@ def run_engagement(
         seeds = seeds_of({**entry["defaults"], **params})
         if seeds:
             manifest["seeds"][step.name] = seeds
-        write_manifest(run_dir, manifest)
+        write_manifest(work, manifest)
         say(f"[{i}/{total}] {step.name} ...")
         started = time.perf_counter()
         failure = execute_notebook(step.path, executed_path, params, name=step.name,
                                    kernel_name=kernel_name, start_timeout=start_timeout)
         entry["seconds"] = round(time.perf_counter() - started, 3)
-        entry["executed"] = str(executed_path.relative_to(run_dir))
+        entry["executed"] = str(executed_path.relative_to(work))
         if failure is not None:
             entry["status"] = "failed"
             say(f"[{i}/{total}] {step.name} FAILED after {entry['seconds']:.1f} s: {failure}")
@@ -373,27 +393,47 @@ def run_engagement(
         executed.append(executed_path)
         say(f"[{i}/{total}] {step.name} done in {entry['seconds']:.1f} s")
     if failure is None:
-        report = _build_run_report(eng, run_id, run_dir, executed)
+        report = _build_run_report(eng, run_id, run_dir / CLIENT, executed)
+        assemble_client(run_dir)
+        manifest["client_problems"] = _check_client(run_dir / CLIENT, org, say)
     else:
-        report = _build_failure_report(eng, run_id, run_dir, failure, manifest)
-    manifest["report"] = report.name
+        report = _build_failure_report(eng, run_id, work, failure, manifest)
+    manifest["report"] = report.relative_to(run_dir).as_posix()
     manifest["status"] = "failed" if failure else "succeeded"
     manifest["failure"] = None if failure is None else failure.to_dict()
     manifest["finished"] = utc_now()
     manifest["outputs"] = sorted(
-        str(p.relative_to(run_dir)) for p in (run_dir / "outputs").rglob("*") if p.is_file()
+        str(p.relative_to(work)) for p in (work / "outputs").rglob("*") if p.is_file()
     )
-    write_manifest(run_dir, manifest)
+    manifest["client"] = sorted(
+        p.relative_to(run_dir).as_posix() for p in (run_dir / CLIENT).rglob("*") if p.is_file()
+    )
+    write_manifest(work, manifest)
+    write_readme(run_dir, engagement=eng.name, client=eng.client, run_id=run_id,
+                 status=manifest["status"],
+                 skipped={e["name"]: e["reason"] for e in manifest["notebooks"]
+                          if e["status"] == "skipped"})
     say(f"report: {report}")
     return RunResult(eng.name, run_dir, manifest["status"], report, manifest, failure)
 
 
-def _build_run_report(eng: Engagement, run_id: str, run_dir: Path, executed: list) -> Path:
+def _check_client(client_dir: Path, org, say) -> list:
+    """Check the whole client folder before anyone sends it; say and return every problem."""
+    from workbench.reporting.disclosure import client_folder_problems
+
+    problems = client_folder_problems(client_dir, org.ratings["rater"].astype(str).unique(),
+                                      people=org.people)
+    for row in problems.itertuples(index=False):
+        say(f"warning: {CLIENT}/{row.file} ({row.location}): {row.value}: must not be sent")
+    return problems.to_dict("records")
+
+
+def _build_run_report(eng: Engagement, run_id: str, client_dir: Path, executed: list) -> Path:
     from workbench.reporting.html_report import build_report
 
     return build_report(
         executed,
-        run_dir / "report.html",
+        client_dir / "report.html",
         title="Talent analytics report",
         client=eng.client,
         run_id=run_id,
@@ -401,7 +441,7 @@ def _build_run_report(eng: Engagement, run_id: str, run_dir: Path, executed: lis
     )
 
 
-def _build_failure_report(eng: Engagement, run_id: str, run_dir: Path,
+def _build_failure_report(eng: Engagement, run_id: str, analyst_dir: Path,
                           failure: NotebookFailure, manifest: dict) -> Path:
     """A short page for the consultant: which notebook failed, where, and what ran before.
 
@@ -427,7 +467,7 @@ with <b>{escape_html(failure.error)}</b>:</p><p>{escape_html(failure.message)}</
 <code>notebooks/{escape_html(failure.notebook)}.ipynb</code>; <code>manifest.json</code> records
 the parameters, inputs and versions of this run.</p></body></html>
 """
-    path = run_dir / "report.html"
+    path = analyst_dir / "failure.html"
     with path.open("x", encoding="utf-8") as handle:
         handle.write(page)
     return path
