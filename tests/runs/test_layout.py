@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -9,7 +10,7 @@ import pytest
 
 from tests.runs.engagements import shared_full_run
 from workbench.reporting.disclosure import client_folder_problems, find_ids, visible_text
-from workbench.runs.layout import team_folder
+from workbench.runs.layout import PLANS_OUTPUT, team_folder
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,14 @@ def test_client_folder_holds_only_what_may_be_sent(full_run):
                                                             strict=True)}
     assert {p.relative_to(client / "people").as_posix() for p in pages} == expected
     # no rater id outside a person's role, no file of the wrong kind, no absolute path
-    problems = client_folder_problems(client, ratings["rater"], people=people)
+    plans = run / "analyst" / PLANS_OUTPUT / "plans.json"
+    problems = client_folder_problems(client, ratings["rater"], people=people, plans=plans)
     assert problems.empty, problems.head(20).to_string()
+    # the run checked the same and found nothing
+    manifest = json.loads((run / "analyst" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["client_problems"] == []
+    assert sorted(manifest["client"]) == sorted(
+        p.relative_to(run).as_posix() for p in files)
     report = (client / "report.html").read_text(encoding="utf-8")
     shown = visible_text(report)
     assert not find_ids(shown, ratings["rater"])

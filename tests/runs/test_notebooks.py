@@ -142,11 +142,19 @@ def test_results_are_interpreted_in_words(path):
     """After the set-up, no more than two code cells in a row without a sentence for the client."""
     nb = nbformat.read(path, as_version=4)
     run = 0
-    start = nb.cells.index(_parameters_cells(nb)[0]) + 1
+    start = nb.cells.index(_parameters_cells(nb)[0]) + 2  # after the parameters' check
     for cell in nb.cells[start:]:
         run = run + 1 if cell.cell_type == "code" else 0
         assert run <= 2, f"{path.name}: three code cells in a row at {cell.source[:60]!r}"
     assert nb.cells[-1].cell_type == "markdown"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_parameters_are_checked_first(path):
+    """The cell after the parameters checks every name and value before anything runs."""
+    nb = nbformat.read(path, as_version=4)
+    check = nb.cells[nb.cells.index(_parameters_cells(nb)[0]) + 1]
+    assert check.source == f'check_notebook_parameters("{path.stem}", globals())'
 
 
 def test_the_checks_catch_a_loop_and_a_groupby():

@@ -224,3 +224,87 @@ def test_dates_inside_text_parameters_are_checked_before_the_run(tmp_path, capsy
     assert "notebooks.03_learning_impact.wave_dates: more than 2 years" in err
     assert f"(value: '{wave_dates}')" in err
     assert not reports.exists()
+
+
+def test_a_misspelt_parameter_is_exit_2_with_the_nearest_name(tmp_path, capsys):
+    path = _engagement(tmp_path, {"01_calibrate_raters": {"modle": "rasch"}}, str(DEMO))
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "notebooks.01_calibrate_raters.modle: unknown parameter; did you mean 'model'?" in err
+    assert "Traceback" not in err and not reports.exists()
+
+
+def test_a_value_that_would_fail_in_the_notebook_is_exit_2_before_it_runs(tmp_path, capsys):
+    """waves: pooled passes the declared choices, but the demo has two waves."""
+    path = _engagement(tmp_path, {"01_calibrate_raters": {"waves": "pooled"}}, str(DEMO))
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "notebooks.01_calibrate_raters.waves: 'pooled' calibrates one wave" in err
+    assert "set waves: joint" in err and "data.waves: [2]" in err
+    assert "ratings[" not in err and not reports.exists()
+
+
+def test_the_notebook_checks_its_own_parameters_first(tmp_path):
+    """Run by papermill (or in JupyterLab) with a misspelt name and a bad value, the notebook
+    stops at the cell after its parameters, before any output folder is made."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    out = tmp_path / "out"
+    with pytest.raises(PapermillExecutionError) as info:
+        pm.execute_notebook(str(NOTEBOOKS / "02_skill_profiles.ipynb"),
+                            str(tmp_path / "executed.ipynb"), cwd=str(NOTEBOOKS),
+                            parameters={"k_mx": 4, "n_bootstrap": -1, "output_dir": str(out)},
+                            kernel_name="python3", progress_bar=False)
+    assert info.value.ename == "ConfigError"
+    assert "parameter 'k_mx': unknown parameter; did you mean 'k_max'?" in info.value.evalue
+    assert "parameter 'n_bootstrap': must be at least 0, got -1" in info.value.evalue
+    assert "check_notebook_parameters" in info.value.source
+    assert not out.exists()
+
+
+def test_every_analysis_runs_unless_skipped_with_a_reason(tmp_path):
+    """An engagement listing 01 and 04 still runs 02, 03 and 05 (with their defaults)."""
+    path = _engagement(tmp_path, {"04_learning_plans": {"n_focus": 3},
+                                  "01_calibrate_raters": {}}, str(DEMO))
+    eng = load_engagement(path)
+    assert [s.name for s in eng.notebooks] == list(DEFAULT_NOTEBOOKS)
+    assert eng.notebooks[3].parameters["n_focus"] == 3
+    assert not any(s.skip for s in eng.notebooks)
+    path = _engagement(tmp_path, {"03_learning_impact": {"skip": "no training this round"}},
+                       str(DEMO))
+    steps = {s.name: s for s in load_engagement(path).notebooks}
+    assert steps["03_learning_impact"].skip == "no training this round"
+    assert "skip" not in steps["03_learning_impact"].parameters
+    for reason in ("", None, 3):
+        path = _engagement(tmp_path, {"02_skill_profiles": {"skip": reason}}, str(DEMO))
+        if reason is None:  # 'skip:' with nothing after it
+            assert load_engagement(path).notebooks[1].skip is None
+            continue
+        with pytest.raises(EngagementError, match="02_skill_profiles.skip: give the reason"):
+            load_engagement(path)
+
+
+def test_a_skipped_notebook_needs_no_tables_and_the_report_says_what_it_changes(tmp_path):
+    from workbench.reporting.html_report import build_report
+    from workbench.runs.engagement import SKIP_CONSEQUENCES
+    from workbench.runs.pipeline import skip_reason
+
+    data = tmp_path / "data"
+    shutil.copytree(DEMO, data, ignore=shutil.ignore_patterns("truth", "*.yaml",
+                                                              "enrollments*"))
+    path = _engagement(tmp_path, {"03_learning_impact": {}}, "data")
+    with pytest.raises(EngagementError, match="03_learning_impact: needs the enrollments"):
+        load_engagement(path)
+    path = _engagement(tmp_path, {"03_learning_impact": {"skip": "no training records"}},
+                       "data")
+    step = {s.name: s for s in load_engagement(path).notebooks}["03_learning_impact"]
+    assert skip_reason(step, {"ratings"}) == "skipped: no training records"
+    page = build_report([], tmp_path / "report.html", skipped=[
+        ("Did the training work?", "no training records <b>", SKIP_CONSEQUENCES[step.name])])
+    text = page.read_text(encoding="utf-8")
+    assert "Analyses not in this report" in text
+    assert "left out because no training records &lt;b&gt;." in text
+    assert "instead of gains measured in this organisation" in text

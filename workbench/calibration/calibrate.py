@@ -171,8 +171,8 @@ def prepare_ratings(ratings: pd.DataFrame, waves: str) -> pd.DataFrame:
     if waves == "pooled" and len(wave_list) > 1:
         raise ConfigError(
             f"the ratings hold {len(wave_list)} waves ({', '.join(map(str, wave_list))}); "
-            "choose waves='joint' to calibrate them together on one scale, or keep one wave "
-            "(e.g. ratings[ratings['wave'] == 1])"
+            "choose waves='joint' to calibrate them together on one scale, or use one wave "
+            f"(in an engagement file: data.waves: [{wave_list[-1]}])"
         )
     return data
 

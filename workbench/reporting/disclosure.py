@@ -112,10 +112,12 @@ def _json_leaks(node, raters: set, name: str, path: str = "") -> list:
     return leaks
 
 
-def _roles_from_plans(folder: Path) -> dict:
-    """``{person: {person, their mentors}}`` from every ``plans.json`` under ``folder``."""
+def _roles_from_plans(folder) -> dict:
+    """``{person: {person, their mentors}}`` from every ``plans.json`` under ``folder`` (or
+    from the listed files)."""
     allowed = {}
-    for path in folder.rglob("plans.json"):
+    files = folder.rglob("plans.json") if isinstance(folder, Path) else folder
+    for path in files:
         data = json.loads(path.read_text(encoding="utf-8"))
         for entry in data.get("people", []) if isinstance(data, dict) else []:
             person = str(entry.get("person"))
@@ -133,7 +135,7 @@ def _page_owner(text: str, people: Iterable[str]) -> str | None:
 
 
 def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None,
-                   skip_analyst: bool = True) -> pd.DataFrame:
+                   skip_analyst: bool = True, plans=None) -> pd.DataFrame:
     """Every place a client file of ``folder`` names a rater other than in a person's role.
 
     Parameters
@@ -147,6 +149,9 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None,
     skip_analyst : bool
         Skip ``analyst/`` and ``notebooks/`` folders and :data:`ANALYST_FILES` (False: a
         client folder, where every file counts).
+    plans : path or list of paths, optional
+        The ``plans.json`` naming each person's mentors (default: every one under ``folder``;
+        a client folder holds none, so the run passes the analyst's).
 
     Returns
     -------
@@ -161,7 +166,9 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None,
     if people is not None and "manager" in people.columns:
         managers = {str(p): str(m) for p, m in zip(people["person"], people["manager"],
                                                    strict=True) if pd.notna(m)}
-    allowed = _roles_from_plans(folder)
+    if plans is not None:
+        plans = [Path(plans)] if isinstance(plans, (str, Path)) else [Path(p) for p in plans]
+    allowed = _roles_from_plans(folder if plans is None else plans)
     leaks = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
@@ -199,13 +206,15 @@ _ABSOLUTE = re.compile(r"(?<![\w.:/])(/(?:home|root|tmp|work|srv|opt|Users|var|m
                        r"|[A-Za-z]:\\[\w.-]+)")
 
 
-def client_folder_problems(folder, raters, *, people: pd.DataFrame | None = None) -> pd.DataFrame:
+def client_folder_problems(folder, raters, *, people: pd.DataFrame | None = None,
+                           plans=None) -> pd.DataFrame:
     """Everything in a run's ``client/`` folder that must not reach a client.
 
     Every file counts (nothing is skipped): a rater id outside a person's role
     (:func:`rater_id_leaks`), a file of a kind the client folder never holds (notebooks,
     parquet, JSON such as a manifest, CSV tables; see :data:`CLIENT_SUFFIXES`) and an absolute
-    path in the visible text of a page.
+    path in the visible text of a page. ``people`` and ``plans`` (the analyst's
+    ``plans.json``) say whom a person's page may name: their manager and mentors.
 
     Returns
     -------
@@ -218,13 +227,13 @@ def client_folder_problems(folder, raters, *, people: pd.DataFrame | None = None
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "report.html").write_text("<p>Saved in /home/ana/run</p>")
     >>> _ = (folder / "manifest.json").write_text("{}")
-    >>> client_folder_problems(folder, ["P07"])[["file", "location"]].to_dict("records")
-    [{'file': 'report.html', 'location': 'absolute path'}, \
-{'file': 'manifest.json', 'location': 'file kind'}]
+    >>> found = client_folder_problems(folder, ["P07"])
+    >>> list(zip(found["file"], found["location"]))
+    [('manifest.json', 'file kind'), ('report.html', 'absolute path')]
     """
     folder = Path(folder)
-    rows = [tuple(r) for r in rater_id_leaks(folder, raters, people=people,
-                                             skip_analyst=False).itertuples(index=False)]
+    leaks = rater_id_leaks(folder, raters, people=people, skip_analyst=False, plans=plans)
+    rows = [tuple(r) for r in leaks.itertuples(index=False)]
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
         if path.suffix.lower() == ".html":

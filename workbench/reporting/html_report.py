@@ -30,6 +30,7 @@ __all__ = [
     "REPORT_EXCLUDED_TAGS",
     "REPORT_CSS",
     "client_notebook",
+    "notebook_title",
     "notebook_fragment",
     "styled_page",
     "build_report",
@@ -92,7 +93,8 @@ def notebook_fragment(nb) -> str:
     return body.replace("No description has been provided for this image", "Figure")
 
 
-def _title_of(nb, fallback: str) -> str:
+def notebook_title(nb, fallback: str) -> str:
+    """The notebook's title: its first ``# heading`` (``fallback`` when it has none)."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             match = re.search(r"^#\s+(.+)$", cell.source, flags=re.M)
@@ -181,6 +183,7 @@ def build_report(
     client: str = "",
     run_id: str = "",
     note: str = "",
+    skipped: Sequence[tuple[str, str, str]] = (),
 ) -> Path:
     """Merge executed notebooks into one self-contained HTML report without code.
 
@@ -192,6 +195,9 @@ def build_report(
         The HTML file to write (must not exist).
     title, client, run_id, note : str
         Shown in the header and footer.
+    skipped : list of (title, reason, consequence)
+        Analyses the engagement left out: a closing section says which, why and what that
+        changes for the rest of the report.
 
     Returns
     -------
@@ -207,11 +213,20 @@ def build_report(
         nb = nbformat.read(str(nb_path), as_version=4)
         anchor = f"part-{i}"
         contents.append(
-            f'<li><a href="#{anchor}">{escape_html(_title_of(nb, Path(nb_path).stem))}</a></li>'
+            f'<li><a href="#{anchor}">{escape_html(notebook_title(nb, Path(nb_path).stem))}</a></li>'
         )
         sections.append(
             f'<section class="analysis" id="{anchor}">{notebook_fragment(nb)}</section>'
         )
+    if skipped:
+        anchor = f"part-{len(sections) + 1}"
+        contents.append(f'<li><a href="#{anchor}">Analyses not in this report</a></li>')
+        items = "".join(
+            f"<li><strong>{escape_html(name)}</strong>: left out because "
+            f"{escape_html(reason.rstrip('.'))}. {escape_html(consequence)}</li>"
+            for name, reason, consequence in skipped)
+        sections.append(f'<section class="analysis" id="{anchor}"><h1>Analyses not in this '
+                        f'report</h1><ul>{items}</ul></section>')
     today = datetime.now(UTC).strftime("%d %B %Y")
     run = f", run {run_id}" if run_id else ""
     page = styled_page(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from workbench._lazy import lazy_exports
 
-MODULES = ("parameters", "engagement", "manifest", "execute", "batch", "snapshot", "pipeline")
+MODULES = ("parameters", "engagement", "manifest", "execute", "batch", "snapshot", "pipeline",
+           "layout")
 
 __getattr__, __dir__ = lazy_exports(globals(), MODULES)

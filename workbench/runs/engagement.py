@@ -11,9 +11,15 @@ An engagement file is a small YAML document that drives a batch run (``workbench
     mapping:                         # same format as ``workbench validate --mapping``
       columns: {ratings: {Employee: ratee, Reviewer: rater}}
       source_labels: {Line Manager: manager}
-    notebooks:                       # run in this order; values override notebook defaults
+    notebooks:                       # values override notebook defaults
       01_calibrate_raters: {n_bootstrap: 200}
       02_skill_profiles: {k_max: 6}
+      03_learning_impact: {skip: "no training records this round"}
+
+Every analysis notebook (:data:`DEFAULT_NOTEBOOKS`) runs, in its order, whether the file lists
+it or not, unless the file says ``skip:`` with the reason; the report then says what was
+skipped, why, and what that changes (:data:`SKIP_CONSEQUENCES`). An engagement that lists only
+notebooks of its own (``.ipynb`` paths) runs just those.
 
 The file is checked before anything runs and every problem is listed at once: unknown keys,
 missing files, unknown notebooks or parameters, and values whose type does not match the
@@ -53,7 +59,23 @@ __all__ = [
     "check_parameters",
     "load_engagement",
     "open_organisation",
+    "check_notebook_parameters",
+    "SKIP_CONSEQUENCES",
 ]
+
+#: What skipping an analysis changes, said in the report next to the engagement's reason.
+SKIP_CONSEQUENCES = {
+    "01_calibrate_raters": "The later analyses calibrate the ratings themselves; the report "
+                           "does not describe the calibration or the survey's reliability.",
+    "02_skill_profiles": "The report has no skill profiles, and the learning plans use no "
+                         "profile-based rules.",
+    "03_learning_impact": "The report does not say whether training worked, and the learning "
+                          "plans expect the gains the catalogue states (or a small default "
+                          "gain) instead of gains measured in this organisation.",
+    "04_learning_plans": "There are no learning plans, person pages or plans workbook.",
+    "05_progression_and_outcomes": "The report has no readiness, bench strength or outcome "
+                                   "analyses.",
+}
 
 #: The analyses a batch run executes, in order, when the engagement names none.
 DEFAULT_NOTEBOOKS = (
@@ -93,6 +115,7 @@ class NotebookStep:
     path: Path
     parameters: dict = field(default_factory=dict)
     spec: NotebookSpec | None = None
+    skip: str | None = None
 
     @property
     def needs(self) -> tuple:
@@ -269,13 +292,15 @@ def _check_needs(steps, folder, files, file: str) -> list:
     available |= set(files)
     problems = []
     for step in steps:
+        if step.skip:
+            continue
         missing = [t for t in step.needs if t not in available]
         if missing:
             problems.append(_problem(
                 file, f"notebooks.{step.name}",
                 f"needs the {', '.join(missing)} table(s), which the data do not have "
                 f"(found: {', '.join(sorted(available)) or 'none'}); add the file(s) or "
-                "leave the notebook out"))
+                f"skip it with the reason (notebooks: {step.name}: {{skip: \"why\"}})"))
     return problems
 
 
@@ -293,6 +318,10 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
             _problem(file, "notebooks", "must map notebook names to parameters", repr(raw))
         )
         return ()
+    if any(str(name) in DEFAULT_NOTEBOOKS for name in raw):
+        # every analysis runs unless skipped with a reason, in the analyses' order
+        listed = {str(k): v for k, v in raw.items()}
+        raw = {name: listed.pop(name, {}) for name in DEFAULT_NOTEBOOKS} | listed
     steps = []
     for name, params in raw.items():
         name = str(name)
@@ -303,6 +332,13 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
                         repr(params))
             )
             continue
+        params = dict(params)
+        skip = params.pop("skip", None)
+        if skip is not None and (not isinstance(skip, str) or not skip.strip()):
+            problems.append(_problem(file, f"notebooks.{name}.skip",
+                                     "give the reason for skipping, as text "
+                                     "(it is said in the report)", repr(skip)))
+            skip = None
         candidate = Path(name)
         if candidate.suffix == ".ipynb":
             path = (base / candidate).resolve()
@@ -330,7 +366,8 @@ def _check_notebooks(spec, base: Path, file: str, random_state, problems: list, 
             # the notebooks' folder, not the engagement's
             if pspec.file and isinstance(params.get(pname), str) and params[pname].strip():
                 params[pname] = str(resolve_path(params[pname], base))
-        steps.append(NotebookStep(name=name, path=path, parameters=params, spec=spec_))
+        steps.append(NotebookStep(name=name, path=path, parameters=params, spec=spec_,
+                                  skip=skip.strip() if skip else None))
     return tuple(steps)
 
 
@@ -452,3 +489,54 @@ def open_organisation(data_dir: str | Path = "", engagement_file: str | Path = "
     if (Path(data_dir) / SNAPSHOT_FILE).is_file():  # a run's validated copy of its inputs
         return open_snapshot(data_dir)
     return load_organisation(data_dir)
+
+
+#: Names IPython puts in a notebook's namespace (not parameters).
+_IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
+
+
+def check_notebook_parameters(name: str, namespace: Mapping, *,
+                              notebooks: str | Path | None = None) -> None:
+    """A notebook's first check, right after its parameters: every name and value, at once.
+
+    Every notebook calls this in the cell after its ``parameters`` cell (after papermill's
+    injected values too), so a misspelt parameter (papermill only warns: "Passed unknown
+    parameter") or a value outside the declared ones stops the notebook before anything is
+    computed or written, with the nearest valid name.
+
+    Parameters
+    ----------
+    name : str
+        The notebook's name (``01_calibrate_raters``); its declarations are read from the
+        workbench's notebook of that name.
+    namespace : mapping
+        The notebook's ``globals()``: the values of the parameters cell and the injected ones.
+        Modules, functions, classes and private names are not parameters and are ignored.
+
+    Raises
+    ------
+    ConfigError
+        Listing every unknown parameter (with the nearest valid name) and every bad value.
+
+    Examples
+    --------
+    >>> check_notebook_parameters("02_skill_profiles", {"k_max": 4, "random_state": 1})
+    >>> check_notebook_parameters("02_skill_profiles", {"k_mx": 4})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: notebook 02_skill_profiles: parameter 'k_mx': unknown \
+parameter; did you mean 'k_max'? (known: ...)
+    """
+    import types
+
+    folder = Path(notebooks) if notebooks is not None else notebooks_dir()
+    spec = notebook_spec(folder / f"{name}.ipynb")
+    given = {
+        key: value for key, value in namespace.items()
+        if not key.startswith("_") and key not in _IPYTHON_NAMES
+        and not isinstance(value, types.ModuleType) and not callable(value)
+    }
+    problems = check_values(spec, given, base=Path.cwd())
+    if problems:
+        raise ConfigError("; ".join(
+            f"notebook {name}: parameter {param!r}: {message}" for param, message in problems))

@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import re
 from collections.abc import Mapping
@@ -326,14 +327,18 @@ def check_values(spec: NotebookSpec, given: Mapping, *, reserved=(),
     [('k', 'must be between 1 and 12 (inclusive), got 0'),
      ('c', "must be one of 'holm', 'fdr_bh', got 'bonferroni'"),
      ('z', 'unknown parameter (known: k, c)')]
+    >>> check_values(spec, {"kk": 2})
+    [('kk', "unknown parameter; did you mean 'k'? (known: k, c)")]
     """
     problems = []
     for name, value in given.items():
         if name in reserved:
             problems.append((name, "is set by the pipeline; remove it from the file"))
         elif name not in spec.parameters:
-            known = ", ".join(n for n in spec.parameters if n not in reserved)
-            problems.append((name, f"unknown parameter (known: {known})"))
+            names = [n for n in spec.parameters if n not in reserved]
+            near = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            problems.append((name, f"unknown parameter{hint} (known: {', '.join(names)})"))
         else:
             message = check_value(spec.parameters[name], value, base=base)
             if message:

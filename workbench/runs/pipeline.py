@@ -74,7 +74,10 @@ HANDOVER = {
 
 
 def skip_reason(step, available) -> str | None:
-    """Why a run skips this notebook (None: it runs): none of its optional tables is there."""
+    """Why a run skips this notebook (None: it runs): the engagement says ``skip:`` with a
+    reason, or none of its optional tables is there."""
+    if getattr(step, "skip", None):
+        return f"skipped: {step.skip}"
     optional = step.spec.skipped_without if step.spec is not None else ()
     if optional and not set(optional) & set(available):
         return (f"skipped: the data have no {' or '.join(optional)} table (optional inputs "
@@ -213,8 +216,8 @@ def _check_against_data(eng: Engagement, org) -> None:
     from workbench.calibration.rasch.calibrate import check_categories
     from workbench.errors import InputError
 
-    problems = _date_problems(eng, org)
-    if any(step.name == RASCH_NOTEBOOK for step in eng.notebooks):
+    problems = _date_problems(eng, org) + _wave_problems(eng, org)
+    if any(step.name == RASCH_NOTEBOOK and not step.skip for step in eng.notebooks):
         try:
             check_categories(org.ratings, org.files.get("ratings", "ratings"),
                              rows=org.rows.get("ratings"))
@@ -225,6 +228,29 @@ def _check_against_data(eng: Engagement, org) -> None:
         raise EngagementError(problems)
 
 
+def _wave_problems(eng: Engagement, org) -> list:
+    """``waves: pooled`` fits one wave: with several in the data it would fail in the notebook."""
+    from workbench.errors import Problem
+
+    if "wave" not in org.ratings:
+        return []
+    found = sorted(org.ratings["wave"].dropna().unique().tolist())
+    problems = []
+    for step in eng.notebooks:
+        declared = step.spec.parameters if step.spec is not None and not step.skip else {}
+        spec = declared.get("waves")
+        if spec is None or not spec.choices or "pooled" not in spec.choices:
+            continue
+        if step.parameters.get("waves", spec.default) == "pooled" and len(found) > 1:
+            problems.append(Problem(
+                str(eng.path), None, None,
+                f"notebooks.{step.name}.waves: 'pooled' calibrates one wave, but the ratings "
+                f"hold {len(found)} waves ({', '.join(map(str, found))}); set waves: joint "
+                f"(all waves on one scale) or keep one wave with data.waves: [{found[-1]}]",
+                "pooled"))
+    return problems
+
+
 def _date_problems(eng: Engagement, org) -> list:
     from workbench.checks import check_date_near
     from workbench.errors import ConfigError, Problem
@@ -233,7 +259,7 @@ def _date_problems(eng: Engagement, org) -> list:
         return []
     problems = []
     for step in eng.notebooks:
-        declared = step.spec.parameters if step.spec is not None else {}
+        declared = step.spec.parameters if step.spec is not None and not step.skip else {}
         for name, spec in declared.items():
             value = step.parameters.get(name, spec.default)
             # a declared date, or ISO dates inside a text such as wave_dates "1:2026-01-19"
@@ -393,9 +419,10 @@ def run_engagement(
         executed.append(executed_path)
         say(f"[{i}/{total}] {step.name} done in {entry['seconds']:.1f} s")
     if failure is None:
-        report = _build_run_report(eng, run_id, run_dir / CLIENT, executed)
+        report = _build_run_report(eng, run_id, run_dir / CLIENT, executed,
+                                   [e for e in manifest["notebooks"] if e["status"] == "skipped"])
         assemble_client(run_dir)
-        manifest["client_problems"] = _check_client(run_dir / CLIENT, org, say)
+        manifest["client_problems"] = _check_client(run_dir, org, say)
     else:
         report = _build_failure_report(eng, run_id, work, failure, manifest)
     manifest["report"] = report.relative_to(run_dir).as_posix()
@@ -417,23 +444,35 @@ def run_engagement(
     return RunResult(eng.name, run_dir, manifest["status"], report, manifest, failure)
 
 
-def _check_client(client_dir: Path, org, say) -> list:
+def _check_client(run_dir: Path, org, say) -> list:
     """Check the whole client folder before anyone sends it; say and return every problem."""
     from workbench.reporting.disclosure import client_folder_problems
+    from workbench.runs.layout import PLANS_OUTPUT
 
-    problems = client_folder_problems(client_dir, org.ratings["rater"].astype(str).unique(),
-                                      people=org.people)
+    plans = run_dir / ANALYST / PLANS_OUTPUT / "plans.json"
+    problems = client_folder_problems(run_dir / CLIENT, org.ratings["rater"].astype(str).unique(),
+                                      people=org.people, plans=plans if plans.is_file() else [])
     for row in problems.itertuples(index=False):
         say(f"warning: {CLIENT}/{row.file} ({row.location}): {row.value}: must not be sent")
     return problems.to_dict("records")
 
 
-def _build_run_report(eng: Engagement, run_id: str, client_dir: Path, executed: list) -> Path:
-    from workbench.reporting.html_report import build_report
+def _build_run_report(eng: Engagement, run_id: str, client_dir: Path, executed: list,
+                      skipped: list) -> Path:
+    import nbformat
 
+    from workbench.reporting.html_report import build_report, notebook_title
+    from workbench.runs.engagement import SKIP_CONSEQUENCES
+
+    left_out = [
+        (notebook_title(nbformat.read(entry["source"], as_version=4), entry["name"]),
+         entry["reason"].removeprefix("skipped: "), SKIP_CONSEQUENCES.get(entry["name"], ""))
+        for entry in skipped
+    ]
     return build_report(
         executed,
         client_dir / "report.html",
+        skipped=left_out,
         title="Talent analytics report",
         client=eng.client,
         run_id=run_id,
