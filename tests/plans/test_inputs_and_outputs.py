@@ -172,7 +172,9 @@ def test_person_page_is_styled_printable_and_says_why_and_where_gains_come_from(
     assert "role_play" not in visible and "00:00:00" not in visible
     f = planset.focus[planset.focus["person"] == person].iloc[0]
     assert "Probability that the true level is below the destination" in visible
-    assert f"{f['p_below']:.0%}" in visible
+    p = f["p_below"]  # a model's probability is never shown as certain
+    assert (("over 99%" if p > 0.99 else "under 1%" if p < 0.01 else f"{p:.0%}") in visible)
+    assert "100%" not in visible and " 0%" not in visible
     assert "Priority (weight x expected shortfall)" in visible
     assert "conservative default of 0.1 points per activity" in visible
     for rater in planset.source_scores.columns:

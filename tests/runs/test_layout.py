@@ -81,3 +81,27 @@ def test_client_folder_problems_finds_leaks_of_every_kind(tmp_path):
     assert set(map(tuple, found[["file", "location"]].values)) == {
         ("report.html", "page"), ("report.html", "absolute path"),
         ("notes.ipynb", "file kind"), ("people/Sales/P01.html", "page")}
+
+
+def _tables(page: str) -> list[str]:
+    import re as _re
+
+    return _re.findall(r"<table\b.*?</table>", page, flags=_re.S)
+
+
+def test_report_tables_speak_to_people(full_run):
+    """Every table has a body row; no cell reads -0.00, True/False or a snake_case code."""
+    page = (full_run["run_dir"] / "client" / "report.html").read_text(encoding="utf-8")
+    page = re.sub(r"data:image/[^\"')]+", "", page)
+    tables = _tables(page)
+    assert tables
+    for table in tables:
+        body = re.search(r"<tbody>(.*?)</tbody>", table, flags=re.S)
+        assert body and "<tr" in body.group(1), f"a table without rows: {table[:300]}"
+        cells = [visible_text(c).strip()
+                 for c in re.findall(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", table, flags=re.S)]
+        for cell in cells:
+            assert not re.fullmatch(r"-0(\.0+)?", cell), table[:300]
+            assert cell not in ("True", "False"), table[:300]
+            assert not re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", cell), f"code {cell!r} in a table"
+            assert cell not in ("EII", "VVV", "EEE", "ancova", "did", "holm", "d_z", "g_av")

@@ -130,7 +130,7 @@ def test_files_a_notebook_reads_must_exist_and_are_passed_absolute(tmp_path):
         load_engagement(path)
     (tmp_path / "cal").mkdir()
     (tmp_path / "cal" / "scores.csv").write_text("person,skill,score\n")
-    (step,) = load_engagement(path).notebooks
+    step = {s.name: s for s in load_engagement(path).notebooks}["02_skill_profiles"]
     assert step.parameters["scores_file"] == str(tmp_path / "cal" / "scores.csv")
 
 

@@ -36,6 +36,7 @@ from workbench.presentation.style import BASE_CSS
 
 __all__ = ["render_person_page", "unescape_markdown", "PAGE_CSS"]
 
+_DATE = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}")
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?|–|hidden|\d+(\.\d+)? \(standard error [\d.]+\)|"
                      r"[\d.]+, rank \d+")
 
@@ -52,13 +53,17 @@ h3 { font-size: 1.1rem; margin-bottom: .3rem; }
 table { margin: .6rem 0; }
 th, td { text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+td.date { white-space: nowrap; }
 p.note { color: #52606d; font-size: .85rem; }
 @page { margin: 15mm 14mm; }
 @media print {
   header { border-bottom: 3px solid #1f3a5f; padding: 0 0 .4rem; }
-  section { box-shadow: none; border-radius: 0; padding: 0; margin: .8rem 0;
-            break-inside: avoid-page; page-break-inside: avoid; }
-  tr, h3 { break-inside: avoid; page-break-inside: avoid; }
+  /* a part may run over a page (else a long one leaves page 1 with the header alone); its
+     tables stay whole and a heading stays with what follows it */
+  section { box-shadow: none; border-radius: 0; padding: 0; margin: .8rem 0; }
+  table, tr, h3 { break-inside: avoid; page-break-inside: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  p.note { break-before: avoid; page-break-before: avoid; }
 }
 """
 
@@ -85,7 +90,14 @@ def render_person_page(record, *, fmt="md"):
 
 
 def _pct(p):
-    return "–" if p is None else f"{p:.0%}"
+    """A probability as a reader takes it: never a certain 0% or 100% from a model."""
+    if p is None:
+        return "–"
+    if p > 0.99:
+        return "over 99%"
+    if p < 0.01:
+        return "under 1%"
+    return f"{p:.0%}"
 
 
 _BANDS = {"ready_now": "ready now", "ready_in_horizon": "ready by the end of this plan if its "
@@ -112,8 +124,8 @@ def _focus_lines(f, alpha):
     the destination, the activities, the expected gain and the mentor.
     """
     level = f"{100 * (1 - alpha):g}%"
-    kind = "stretch" if f["focus_type"] == "stretch" else "development"
-    lines = [f"### {f['focus_rank']}. {_md(f['skill'])} ({kind})", "",
+    why = (" (a strength to build on)" if f["focus_type"] == "stretch" else "")
+    lines = [f"### {f['focus_rank']}. {_md(f['skill'])}{why}", "",
              f"**12-week goal:** {_md(f['goal'])}", "",
              "| Why this skill | |", "|---|---|",
              f"| Current level | {number_label(f['score'])} (standard error "
@@ -135,7 +147,7 @@ def _focus_lines(f, alpha):
                   f"{number_label(f['target_level'])}; the longer-term destination is "
                   f"{number_label(f['destination_level'])} ({_md(f['destination_reason'])}).", ""]
     if f.get("mentor"):
-        lines.append(f"**Mentor:** {_md(f['mentor'])}")
+        lines.append(f"**Mentor:** {_md(_mentor_text(f))}")
     else:
         reason = f.get("no_mentor_reason") or "mentors were not matched in this run"
         lines.append(f"**Mentor:** none available ({_md(reason)}); mentoring is not part of this "
@@ -153,6 +165,13 @@ def _focus_lines(f, alpha):
         lines.append("No catalog activity could be planned for this skill (see notes).")
     lines.append("")
     return lines
+
+
+def _mentor_text(f):
+    """The mentor by name where the people file has one, with role and team."""
+    who = f.get("mentor_name") or f["mentor"]
+    about = ", ".join(str(x) for x in (f.get("mentor_role"), f.get("mentor_team")) if x)
+    return f"{who} ({about})" if about else str(who)
 
 
 def _markdown(r):
@@ -218,8 +237,10 @@ def _source_table(r):
                                               else "hidden"))
         lines.append(f"| {_md(skill)} | " + " | ".join(vals) + " |")
     lines += ["", f"'hidden': fewer raters than the confidentiality minimum "
-              f"({_min_raters_text(r['min_raters'])}); 'all others' averages only the sources "
-              "shown. Self and manager ratings are always shown; no rater is ever named."]
+              f"({_min_raters_text(r['min_raters'])}); a blank cell: no rating from that "
+              "source on the skill; 'colleagues together' averages the peers, direct reports and "
+              "other raters shown (not you, not your manager). Self and manager ratings are always shown; no rater is ever "
+              "named."]
     return lines
 
 
@@ -298,10 +319,13 @@ def _markdown_to_html(md, *, title):
         out.append("<table><thead><tr>" + "".join(
             f"<th{cls[k]}>{_inline(c)}</th>" for k, c in enumerate(head_row))
             + "</tr></thead><tbody>")
-        numeric = ' class="num"'
+        def cell_class(c):
+            if _NUMBER.fullmatch(c):
+                return ' class="num"'
+            return ' class="date"' if _DATE.fullmatch(c) else ""
+
         out.extend("<tr>" + "".join(
-            f"<td{numeric if _NUMBER.fullmatch(c) else ''}>{_inline(c)}</td>"
-            for c in r) + "</tr>" for r in rest)
+            f"<td{cell_class(c)}>{_inline(c)}</td>" for c in r) + "</tr>" for r in rest)
         out.append("</tbody></table>")
         table.clear()
 

@@ -50,6 +50,19 @@ READINESS_FIELDS = ["person", "role", "relation", "p_ready", "p_ready_horizon", 
                     "n_below"]
 
 
+def _mentor_details(people) -> dict:
+    """person -> {mentor_name, mentor_role, mentor_team} from the people table."""
+    names = people["name"] if "name" in people else pd.Series([None] * len(people),
+                                                              index=people.index)
+    return {
+        person: {"mentor_name": None if pd.isna(name) else str(name),
+                 "mentor_role": None if pd.isna(role) else str(role),
+                 "mentor_team": None if pd.isna(team) else str(team)}
+        for person, name, role, team in zip(people["person"], names, people["role"],
+                                            people["team"], strict=True)
+    }
+
+
 def person_records(ps, people=None, pages=None):
     """plans.json records of ``people`` (all by default), built in one pass per table.
 
@@ -75,6 +88,7 @@ def person_records(ps, people=None, pages=None):
     tl = ps.timeline.set_index("person")
     s = ps.settings
     names = info["name"] if "name" in info else pd.Series([None] * len(info), index=info.index)
+    about = _mentor_details(ps.people)
     records = []
     for person, role, team, name in zip(info["person"], info["role"], info["team"], names,
                                         strict=True):
@@ -84,6 +98,8 @@ def person_records(ps, people=None, pages=None):
             sources.append(a["gain_source"])
         for f in focus.get(person, []):
             f["activities"] = by_skill.get(f["skill"], [])
+            if f.get("mentor") in about:  # the mentor's name, role and team for the page
+                f.update(about[f["mentor"]])
             skills.append(f)
         has_tl = person in tl.index
         records.append({

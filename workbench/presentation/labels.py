@@ -27,6 +27,10 @@ import pandas as pd
 __all__ = [
     "SOURCE_LABELS",
     "COMPONENT_LABELS",
+    "FACET_LABELS",
+    "METHOD_LABELS",
+    "MIXTURE_LABELS",
+    "SE_TYPE_LABELS",
     "COLUMN_LABELS",
     "VALUE_LABELS",
     "source_label",
@@ -45,7 +49,7 @@ SOURCE_LABELS = {
     "direct_report": "Direct reports",
     "other": "Other raters",
     "others": "All non-self raters",
-    "all_others": "All others (shown sources)",
+    "all_others": "Colleagues together (shown sources, without self and manager)",
 }
 
 #: Terms of the calibration model (rows of a variance-components table).
@@ -62,7 +66,39 @@ COMPONENT_LABELS = {
 
 #: Columns whose values are codes, and the labels of those codes (codes not listed, such as
 #: every activity kind, are shown as phrases: ``stretch_assignment`` -> ``Stretch assignment``).
-VALUE_LABELS = {"source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {}}
+#: The Rasch model's facets (rows of its separation table).
+FACET_LABELS = {"ratee": "People", "rater": "Raters", "skill": "Skills", "source": "Sources",
+                "item": "Items", "wave": "Survey rounds"}
+
+#: How the learning impact was estimated (the impact tables' ``method``).
+METHOD_LABELS = {
+    "ancova": "Compared after adjusting for the earlier score",
+    "did": "Change compared with untrained colleagues",
+    "change": "Change of the trained",
+}
+
+#: Covariance structures of the profiles' Gaussian mixtures (mclust's codes): the shape,
+#: size and orientation of the profiles' clouds.
+MIXTURE_LABELS = {
+    "EII": "Round profiles, all the same size",
+    "VII": "Round profiles of different sizes",
+    "EEI": "Same spread per skill in every profile",
+    "VEI": "Same spread pattern, different sizes",
+    "EVI": "Different spread per skill, same size",
+    "VVI": "Different spread per skill and size",
+    "EEE": "Same shape and linked skills in every profile",
+    "VVV": "Each profile its own shape and linked skills",
+    "EEV": "Same size and shape, own orientation",
+    "VEV": "Same shape, own size and orientation",
+}
+
+#: Kinds of standard error.
+SE_TYPE_LABELS = {"model": "From the model", "real": "Allowing for misfit"}
+
+VALUE_LABELS = {"source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {},
+                "facet": FACET_LABELS, "method": METHOD_LABELS, "model": MIXTURE_LABELS,
+                "se_type": SE_TYPE_LABELS, "correction": {"holm": "Holm",
+                                                          "fdr_bh": "Benjamini-Hochberg"}}
 
 #: Column headers. Anything not listed falls back to "Words with spaces".
 COLUMN_LABELS = {
@@ -118,7 +154,7 @@ COLUMN_LABELS = {
     "entropy": "Entropy (certainty of membership)",
     "smallest_n": "People in the smallest profile",
     "selected": "Chosen",
-    "stability": "Stability (bootstrap Jaccard)",
+    "stability": "Stability (share of resamples that find the profile again)",
     # impact: effect sizes, multiplicity and power
     "d_z": "Effect size d (SD of change)",
     "d_av": "Effect size d (average SD)",
@@ -126,7 +162,7 @@ COLUMN_LABELS = {
     "p_adjusted": "p (adjusted for several skills)",
     "n_trained": "People trained",
     "n_untrained": "People not trained",
-    "mde": "Smallest detectable effect",
+    "mde": "Smallest effect this data can detect",
     "target_effect": "Effect planned for",
     "n_trained_needed": "People to train for that effect",
     # the instrument's psychometrics
@@ -145,6 +181,45 @@ COLUMN_LABELS = {
     "g_relative": "Reliability of the score (G)",
     "raters_for_0.8": "Raters for 0.8 (these items)",
     "items_for_0.8": "Items for 0.8 (these raters)",
+    # the Rasch model's separation and categories
+    "facet": "Measured",
+    "se_type": "Standard errors",
+    "rmse": "Typical measurement error",
+    "true_sd": "Spread without measurement error",
+    "separation": "Separation",
+    "strata": "Distinct levels",
+    "reliability": "Reliability",
+    "chi_square": "Chi-square",
+    "df": "Degrees of freedom",
+    "category": "Rating",
+    "count": "Ratings given",
+    "percent": "Share of ratings (%)",
+    "average_measure": "Average measure",
+    "expected_measure": "Expected measure",
+    "outfit": "Outfit (misfit)",
+    "threshold": "Threshold",
+    "threshold_se": "Threshold SE",
+    "disordered_threshold": "Threshold out of order",
+    "disordered_measure": "Average out of order",
+    # impact and profiles
+    "method": "Method",
+    "model": "Profile shape",
+    "n_levels": "Levels",
+    "ratees": "People",
+    "raters": "Raters",
+    "size": "People",
+    "label": "Profile",
+    "profile": "Profile number",
+    "persona": "Description",
+    "small": "Small profile",
+    "roles": "Roles",
+    "levels": "Career stages",
+    "resid_sd": "Unexplained spread (SD)",
+    "n_untrained_needed": "Untrained comparisons needed",
+    "power": "Power",
+    "recommended": "Recommended",
+    "assumption": "Assumes",
+    "training": "Training",
 }
 
 

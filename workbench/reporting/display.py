@@ -29,7 +29,7 @@ import pandas as pd
 from workbench.checks import check_integer
 from workbench.errors import ConfigError
 from workbench.escaping import escape_html
-from workbench.presentation.labels import date_label, human_table
+from workbench.presentation.labels import column_label, date_label, human_table
 from workbench.writers import new_output_dir, new_workbook
 
 __all__ = [
@@ -37,6 +37,9 @@ __all__ = [
     "output_folder",
     "analyst_folder",
     "show",
+    "number_text",
+    "p_text",
+    "count_text",
     "figure",
     "save_figure",
     "write_excel",
@@ -122,22 +125,74 @@ def _format_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def number_text(value, digits: int = 2) -> str:
+    """A number as a person reads it: ``digits`` decimals, never ``-0.00``, blank when missing.
+
+    Examples
+    --------
+    >>> number_text(-0.001), number_text(1234.5, 1), number_text(float("nan"))
+    ('0.00', '1,234.5', '')
+    """
+    if value is None or pd.isna(value):
+        return ""
+    text = f"{float(value):,.{digits}f}"
+    return text[1:] if text.startswith("-") and not any(ch in "123456789" for ch in text) \
+        else text
+
+
+def p_text(value, digits: int = 3) -> str:
+    """A p value as a person reads it: ``< 0.001`` below 0.001, else ``digits`` decimals.
+
+    Examples
+    --------
+    >>> p_text(0.0000312), p_text(0.0412), p_text(1.0)
+    ('< 0.001', '0.041', '1.000')
+    """
+    if value is None or pd.isna(value):
+        return ""
+    return "< 0.001" if float(value) < 0.001 else f"{float(value):.{max(digits, 3)}f}"
+
+
+def count_text(value) -> str:
+    """A count of people or things as a whole number (rounded up: 24.7 people to train
+    means 25)."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"{int(np.ceil(float(value) - 1e-9)):,}"
+
+
+#: Columns (codes) holding p values and counts: shown as ``< 0.001`` and as whole numbers.
+P_COLUMNS = ("p_value", "p_adjusted", "p", "p_raw")
+
+
+def _is_count(column: str) -> bool:
+    return column == "n" or column.startswith("n_") or column.endswith("_n") or (
+        column in ("ratees", "raters", "people"))
+
+
 def _text_cell(value, digits: int = 2) -> str:
     """A cell of a text column as HTML: text escaped, missing values blank, a number in a
-    mixed column formatted as in a numeric one."""
+    mixed column formatted as in a numeric one, a yes/no as Yes and No."""
     if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value)
                          and pd.isna(value)):
         return ""
     if isinstance(value, bool | np.bool_):
-        return str(value)
+        return "Yes" if value else "No"
     if isinstance(value, numbers.Integral):
         return f"{value:,}"
     if isinstance(value, numbers.Real):
-        return f"{value:,.{digits}f}"
+        return number_text(value, digits)
     return escape_html(value)
 
 
-def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: bool = True):
+def _nothing(sentence: str):
+    from IPython.display import HTML
+
+    return HTML(f"<p>{escape_html(sentence)}</p>")
+
+
+def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: bool = True,
+         empty: str = "Nothing applies here: the table would have no rows."):
     """A table rounded and labelled for display (the data are never changed, only the view).
 
     Parameters
@@ -151,13 +206,18 @@ def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: b
     labels : bool
         Human labels for the headers and for coded values (sources, model terms): see
         :mod:`workbench.presentation.labels`. Dates are shown without a time of day.
+    empty : str
+        The sentence shown instead of a table without rows (a reader never sees a header
+        over nothing).
 
     Returns
     -------
-    pandas Styler
-        Text columns are left-aligned, numbers right-aligned, one header row. Text cells and
-        headers are escaped (:func:`workbench.escaping.escape_html`): client text shows as
-        text, never as markup.
+    pandas Styler, or an HTML sentence when the table has no rows
+        Text columns are left-aligned (headers too), numbers right-aligned, one header row.
+        Numbers never read ``-0.00``; p values below 0.001 read ``< 0.001``; counts (``n``,
+        ``n_...``) are whole numbers; yes/no columns read Yes and No. Text cells and headers
+        are escaped (:func:`workbench.escaping.escape_html`): client text shows as text, never
+        as markup.
 
     Examples
     --------
@@ -168,23 +228,37 @@ def show(frame: pd.DataFrame, digits: int = 2, *, index: bool = False, labels: b
     digits = check_integer("digits", digits, low=0)
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
+    if frame.empty and len(frame.index) == 0:
+        return _nothing(empty)
+    codes = [str(c) for c in frame.reset_index().columns] if any(
+        n is not None for n in frame.index.names) else [str(c) for c in frame.columns]
     frame = _format_dates(human_table(frame) if labels else frame)
-    styler = frame.style.format(precision=digits, thousands=",", na_rep="")
+    label = column_label if labels else str
+    styler = frame.style.format(partial(number_text, digits=digits), na_rep="")
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
     whole = [
-        c for c in frame.columns
+        c for c in numeric
         if pd.api.types.is_float_dtype(frame[c])
         and frame[c].dropna().size
         and bool((frame[c].dropna() % 1 == 0).all())
-    ]
+    ] + [c for c in numeric if pd.api.types.is_integer_dtype(frame[c])]
+    counts = [label(c) for c in codes if _is_count(c) and label(c) in numeric]
+    pvalues = [label(c) for c in codes if c in P_COLUMNS and label(c) in numeric]
     if whole:
         styler = styler.format("{:,.0f}", subset=whole, na_rep="")
-    text = [
-        c for c in frame.columns
-        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
-    ]
+    if counts:
+        styler = styler.format(count_text, subset=counts)
+    if pvalues:
+        styler = styler.format(lambda v: escape_html(p_text(v, digits)), subset=pvalues)
+    text = [c for c in frame.columns if c not in numeric]
     if text:
         styler = styler.format(partial(_text_cell, digits=digits), subset=text)
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        positions = [i for i, c in enumerate(frame.columns) if c in text]
+        styler = styler.set_table_styles(
+            [{"selector": f"th.col_heading.col{i}", "props": "text-align: left"}
+             for i in positions], overwrite=False)
     # client text is data: every text cell and header goes through the one escaping path
     styler = styler.format_index(escape_html, axis=1).format_index(escape_html, axis=0)
     if not index:
