@@ -46,7 +46,8 @@ def test_a_cycling_path_stops_the_run_before_anything_runs(tmp_path):
         higher_is_better=org.outcomes["higher_is_better"].where(
             org.outcomes.index != 3, not org.outcomes.at[3, "higher_is_better"]))
     write_organisation(org, tmp_path / "data")
-    path = write_engagement(tmp_path, "cyc", {"05_progression_and_outcomes": {}})
+    path = write_engagement(tmp_path, "cyc", {"05_progression_and_outcomes": {},
+                                              "03_learning_impact": {"skip": "no training"}})
     with pytest.raises(InputError) as err:
         prepare_run(path)
     text = str(err.value)

@@ -95,10 +95,12 @@ MIXTURE_LABELS = {
 #: Kinds of standard error.
 SE_TYPE_LABELS = {"model": "From the model", "real": "Allowing for misfit"}
 
-VALUE_LABELS = {"source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {},
-                "facet": FACET_LABELS, "method": METHOD_LABELS, "model": MIXTURE_LABELS,
-                "se_type": SE_TYPE_LABELS, "correction": {"holm": "Holm",
-                                                          "fdr_bh": "Benjamini-Hochberg"}}
+VALUE_LABELS = {
+    "source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {}, "facet": FACET_LABELS,
+    "method": METHOD_LABELS, "model": MIXTURE_LABELS, "se_type": SE_TYPE_LABELS,
+    "measure": {"ready_now": "Ready now", "ready_by_horizon": "Ready by the end of the plan"},
+    "correction": {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"},
+}
 
 #: Column headers. Anything not listed falls back to "Words with spaces".
 COLUMN_LABELS = {
@@ -183,14 +185,14 @@ COLUMN_LABELS = {
     "items_for_0.8": "Items for 0.8 (these raters)",
     # the Rasch model's separation and categories
     "facet": "Measured",
-    "se_type": "Standard errors",
-    "rmse": "Typical measurement error",
-    "true_sd": "Spread without measurement error",
+    "se_type": "SEs",
+    "rmse": "Typical error",
+    "true_sd": "True spread",
     "separation": "Separation",
     "strata": "Distinct levels",
     "reliability": "Reliability",
     "chi_square": "Chi-square",
-    "df": "Degrees of freedom",
+    "df": "DF",
     "category": "Rating",
     "count": "Ratings given",
     "percent": "Share of ratings (%)",
@@ -220,6 +222,14 @@ COLUMN_LABELS = {
     "recommended": "Recommended",
     "assumption": "Assumes",
     "training": "Training",
+    # progression: bench strength and the 360's validity against outcomes
+    "measure": "Measure",
+    "metric": "Metric",
+    "disattenuated": "Corrected r",
+    "disattenuated_ci_low": "Corrected CI low",
+    "disattenuated_ci_high": "Corrected CI high",
+    "incremental_r2": "Added R²",
+    "incremental_p_value": "Added p",
 }
 
 

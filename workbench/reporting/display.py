@@ -162,7 +162,7 @@ def count_text(value) -> str:
 
 
 #: Columns (codes) holding p values and counts: shown as ``< 0.001`` and as whole numbers.
-P_COLUMNS = ("p_value", "p_adjusted", "p", "p_raw")
+P_COLUMNS = ("p_value", "p_adjusted", "p", "p_raw", "incremental_p_value")
 
 
 def _is_count(column: str) -> bool:

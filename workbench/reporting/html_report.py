@@ -116,6 +116,8 @@ section.analysis { background: white; border-radius: 6px; padding: 1rem 2rem 1.5
 section.analysis h1 { font-size: 1.5rem; border-bottom: 2px solid #e4e7eb; padding-bottom: .3rem; }
 .anchor-link { display: none; }
 table { margin: .8rem 0; }
+/* a wide table scrolls inside its section on screen instead of widening the page */
+@media screen { section.analysis table { display: block; max-width: 100%; overflow-x: auto; } }
 th, td { text-align: right; }
 td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; height: auto; display: block; margin: .8rem 0; }
