@@ -100,6 +100,11 @@ VALUE_LABELS = {
     "method": METHOD_LABELS, "model": MIXTURE_LABELS, "se_type": SE_TYPE_LABELS,
     "measure": {"ready_now": "Ready now", "ready_by_horizon": "Ready by the end of the plan"},
     "correction": {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"},
+    # the design check's quantities (any other code is shown as a phrase)
+    "quantity": {"coverage": "Intervals that hold the true level",
+                 "coverage_refit": "Intervals that hold the true level (model refitted)",
+                 "bias": "Bias", "rmse": "Typical error", "gap_calls_right": "Gap calls right",
+                 "gaps_called": "Gaps called", "reliability": "Reliability"},
 }
 
 #: Column headers. Anything not listed falls back to "Words with spaces".
