@@ -22,7 +22,7 @@ from tests.runs.engagements import N_PEOPLE, shared_full_run
 def run(tmp_path_factory):
     full = shared_full_run(tmp_path_factory)
     assert full["code"] == 0
-    return {"outputs": full["run_dir"] / "outputs", "data": full["root"] / "data"}
+    return {"outputs": full["run_dir"] / "analyst" / "outputs", "data": full["root"] / "data"}
 
 
 def test_notebook_01_scores_one_row_per_person_skill_wave_with_brute_force_raw_means(run):
