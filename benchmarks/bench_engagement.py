@@ -67,7 +67,7 @@ def main(argv=None) -> int:
         code = subprocess.call(_workbench() + ["run", str(engagement), "--reports",
                                                str(root / "reports")])
         total = time.perf_counter() - started
-        runs = sorted((root / "reports" / "bench").glob("*/manifest.json"))
+        runs = sorted((root / "reports" / "bench").glob("*/analyst/manifest.json"))
         if code != 0 or not runs:
             print(f"workbench run failed (exit {code})")
             return 1

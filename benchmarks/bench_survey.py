@@ -67,7 +67,8 @@ def _run(root: Path, name: str, data: Path, ratings: Path | None, mapping: Path 
     subprocess.run(_workbench() + ["run", str(engagement), "--reports", str(root / "reports")],
                    check=True, stdout=subprocess.DEVNULL)
     total = time.perf_counter() - started
-    manifest = json.loads(next((root / "reports" / name).glob("*/manifest.json")).read_text())
+    manifest = next((root / "reports" / name).glob("*/analyst/manifest.json"))
+    manifest = json.loads(manifest.read_text())
     return total, manifest
 
 
