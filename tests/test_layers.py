@@ -3,7 +3,7 @@
 Every ``import workbench...`` statement in ``workbench/`` (also the ones inside functions, which
 are imports all the same) must point down the layers of ``docs/architecture.md``::
 
-    errors, checks, results, writers, escaping, presentation   (the bottom: anyone imports them)
+    errors, checks, parallel, results, writers, escaping, presentation   (the bottom)
     < tables < calibration < profiles, impact < progression < plans < reporting < runs < cli
 
 ``synth`` stands beside: it imports only the bottom and ``tables``, and only ``simulation``,
@@ -29,7 +29,8 @@ import workbench
 
 #: Each layer may import the layers before it (never a layer of the same rank but itself).
 LAYERS = (
-    ("errors", "checks", "results", "writers", "escaping", "presentation", "_lazy", "_version"),
+    ("errors", "checks", "parallel", "results", "writers", "escaping", "presentation", "_lazy",
+     "_version"),
     ("tables",),
     ("calibration",),
     ("profiles", "impact"),

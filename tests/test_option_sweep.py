@@ -20,7 +20,7 @@ EMPTY = pd.DataFrame()
 
 CALLS = {
     "calibrate_ratings": (lambda **kw: calibrate_ratings(EMPTY, **kw),
-                          ["alpha", "min_ratings"]),
+                          ["alpha", "min_ratings", "n_jobs"]),
     "calibrate_rasch": (lambda **kw: calibrate_rasch(EMPTY, **kw), ["alpha", "max_iter"]),
     "find_profiles": (lambda **kw: find_profiles(EMPTY, **kw),
                       ["k_max", "n_starts", "n_bootstrap", "n_blrt", "alpha", "random_state",

@@ -107,21 +107,17 @@ def test_newton_steps_reach_the_exact_optimum_in_few_evaluations():
     assert fit.n_iter <= 6
 
 
-def test_threads_give_the_same_fit_as_one(monkeypatch):
+def test_threads_give_the_same_fit_as_one():
     # The blocks, the probe columns and the combinations are split among threads, each
     # writing its own part: the fit must not depend on the number of threads (beyond the
     # solves' own tolerances: each share of columns stops at its own convergence).
-    from workbench.calibration.mixed import design as mixed_design
-    from workbench.calibration.mixed import iterative as mixed_iterative
-
     ratings = generate_organisation(2500, seed=21, n_waves=1).ratings
     kw = dict(response="score", fixed=["source", "skill"], random=TERMS, solver="iterative",
               se_method="approximate")
     fits = []
     for threads in (1, 2):
-        monkeypatch.setattr(mixed_design, "THREADS", threads)
-        monkeypatch.setattr(mixed_iterative, "THREADS", threads)
-        fits.append(fit_mixed(ratings, **kw))
+        fits.append(fit_mixed(ratings, **kw, n_jobs=threads))
+        assert fits[-1].settings["n_jobs"] == threads
     one, two = fits
     np.testing.assert_allclose(two.theta, one.theta, rtol=1e-6)
     assert two.reml_criterion == pytest.approx(one.reml_criterion, abs=1e-3)

@@ -271,6 +271,8 @@ def test_same_seed_same_profiles_and_numbering():
     pd.testing.assert_frame_equal(a.model_selection, c.model_selection)
     pd.testing.assert_frame_equal(a.assignments, c.assignments)
     pd.testing.assert_frame_equal(a.stability, c.stability)
+    # settings record the workers used: None is one worker (scikit-learn's meaning)
+    assert (a.settings["n_jobs"], b.settings["n_jobs"], c.settings["n_jobs"]) == (1, 1, 2)
     merged = a.assignments.merge(b.assignments, on="person")
     assert (merged["profile_x"] == merged["profile_y"]).mean() > 0.97
     assert a.profile_summary["persona"].tolist() == c.profile_summary["persona"].tolist()

@@ -89,6 +89,7 @@ from workbench.checks import (
     check_scale,
 )
 from workbench.errors import ConfigError, InputError, ModelError, Problem
+from workbench.parallel import parallel_config, resolve_n_jobs
 
 __all__ = ["calibrate_ratings", "rater_network"]
 
@@ -495,6 +496,7 @@ def calibrate_ratings(
     progress=None,
     vc_uncertainty: str = "auto",
     anonymous_raters: bool | None = None,
+    n_jobs: int | None = None,
 ) -> Calibration:
     """Calibrate 360 ratings: remove rater leniency, halo and source offsets by REML.
 
@@ -542,6 +544,11 @@ def calibrate_ratings(
         The design then cannot separate leniency from halo; the result says so
         (:data:`ANONYMOUS_NOTE`, ``settings["design"]``, ``dropped``). With rater ids nothing
         changes.
+    n_jobs : int or None
+        Threads for the mixed-model engine (:mod:`workbench.parallel`: None is one unless
+        inside ``parallel_config``, -1 every core; at most 4 are used); the number used is
+        ``settings["n_jobs"]``. The estimates do not depend on it beyond the solvers'
+        tolerances.
 
     Returns
     -------
@@ -575,6 +582,7 @@ def calibrate_ratings(
     requested = _check_options(terms, reference, waves, connectivity, min_ratings, alpha,
                                terms_policy)
     check_choice("vc_uncertainty", vc_uncertainty, VC_UNCERTAINTY)
+    workers = resolve_n_jobs(n_jobs)
     anonymous = _check_anonymous(ratings, anonymous_raters)
     if scale is not None:
         scale = check_scale("scale", scale)
@@ -635,8 +643,9 @@ def calibrate_ratings(
                 dropped = pd.concat([dropped, pd.DataFrame({"term": ["rater:ratee"],
                                                             "reason": [ANONYMOUS_HALO]})],
                                     ignore_index=True)
-            fitted = _fit_subset(part, fitted_terms, skill_effects, reference, waves, alpha,
-                                 progress, vc_uncertainty)
+            with parallel_config(n_jobs=workers):
+                fitted = _fit_subset(part, fitted_terms, skill_effects, reference, waves,
+                                     alpha, progress, vc_uncertainty)
         except ModelError as exc:
             if len(chosen) == 1:
                 raise
@@ -683,6 +692,7 @@ def calibrate_ratings(
                                                     "vc_terms_held")},
     }
     settings["anonymous_raters"] = anonymous
+    settings["n_jobs"] = workers
     if anonymous:
         settings["design"] = "anonymous raters (each response is its own rater)"
         settings["design_note"] = ANONYMOUS_NOTE.format(n=data["rater"].nunique())

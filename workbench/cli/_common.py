@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.checks import check_integer, check_scale
 from workbench.errors import ConfigError, InputError, Problem, format_problems
+from workbench.parallel import check_n_jobs
 from workbench.tables.columns import SCALE_SETTINGS, SUFFIXES, TABLES, Scale
 from workbench.tables.mapping import ColumnMapping
 from workbench.tables.organisation import load_organisation
@@ -170,7 +171,7 @@ def print_warnings(problems) -> None:
 _COMMON = {
     "seed": lambda v: check_integer("--seed", v, low=0, high=2**32 - 1),
     "random_state": lambda v: check_integer("--random-state", v, low=0, high=2**32 - 1),
-    "jobs": lambda v: v if v == -1 else check_integer("--jobs", v, low=1, high=1024),
+    "jobs": lambda v: check_n_jobs(v, "--jobs"),
 }
 
 

@@ -24,6 +24,7 @@ DEFAULT_TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]
 
 
 def register(sub) -> None:
+    """Add the ``calibrate`` subcommand and its options to ``sub`` (argparse subparsers)."""
     parser = sub.add_parser(
         "calibrate",
         help="remove rater leniency, halo and source bias from 360 ratings",
@@ -57,6 +58,9 @@ def register(sub) -> None:
     parser.add_argument("--instrument-boot", type=int, default=500, metavar="N",
                         help="ratings with items: bootstrap samples for omega's interval in "
                         "instrument/ (default 500; 0: none; see docs/instrument.md)")
+    parser.add_argument("--jobs", type=int, default=-1, metavar="J",
+                        help="threads for the linear model (default -1: every core, at most 4 "
+                        "used; the estimates do not depend on it)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="new output folder (default: calibration-<timestamp>)")
     add_mapping_option(parser)
@@ -131,7 +135,8 @@ def _fit(args, ratings, waves, scale):
                              min_ratings=1 if args.min_ratings is None else args.min_ratings,
                              terms_policy="exact" if args.terms else "identifiable",
                              scale=(float(scale.min), float(scale.max)),
-                             progress=_progress, vc_uncertainty=args.vc_uncertainty or "auto")
+                             progress=_progress, vc_uncertainty=args.vc_uncertainty or "auto",
+                             n_jobs=args.jobs)
 
 
 #: option -> the model it belongs to; given with the other model it would be silently ignored

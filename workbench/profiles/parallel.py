@@ -18,12 +18,12 @@ True
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
 
 from workbench.checks import DEFAULT_SEED
+from workbench.parallel import resolve_n_jobs
 
 __all__ = ["spawn_seeds", "parallel_map", "n_workers", "one_blas_thread"]
 
@@ -55,13 +55,9 @@ def spawn_seeds(random_state, n: int) -> list[int]:
 
 
 def n_workers(n_jobs) -> int:
-    """Workers for ``n_jobs``: None or -1 means every core this process may use."""
-    if n_jobs in (None, -1):
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not Linux
-            return os.cpu_count() or 1
-    return int(n_jobs)
+    """Workers for ``n_jobs``, as :func:`workbench.parallel.resolve_n_jobs` counts them (None:
+    one unless inside ``parallel_config``; -1: every core this process may use)."""
+    return resolve_n_jobs(n_jobs)
 
 
 #: The function and arguments of the running :func:`parallel_map`, inherited by forked
@@ -96,7 +92,8 @@ def parallel_map(func, arguments, n_jobs=None, desc: str = "", progress: bool = 
     worker costs milliseconds (joblib's loky workers start fresh interpreters: about 2 s of
     CPU each for the imports and the kernels). Where ``fork`` is unavailable or unsafe
     (Windows, macOS) the workers are threads (the kernels release the GIL). The order of
-    the results is that of ``arguments``; ``n_jobs`` None or -1 uses every core.
+    the results is that of ``arguments``; ``n_jobs`` has the meaning of
+    :mod:`workbench.parallel` (None: one worker unless inside ``parallel_config``).
     ``while_waiting``: a function this process calls once the workers have started (work
     that would otherwise wait for them, such as an import the results will need).
     """

@@ -69,6 +69,7 @@ from workbench.checks import (
     check_scale,
 )
 from workbench.errors import ConfigError, InputError, ModelError, Problem
+from workbench.parallel import check_n_jobs, resolve_n_jobs
 from workbench.profiles.clustering import hard_grid
 from workbench.profiles.gaussian_mixture import (
     MixtureFit,
@@ -152,8 +153,7 @@ def _check_options(k_max, models, method, criterion, n_starts, n_bootstrap, n_bl
     check_integer("n_blrt", n_blrt, low=1)
     check_alpha(alpha)
     check_random_state(random_state)
-    if n_jobs not in (None, -1):
-        check_integer("n_jobs", n_jobs, low=1)
+    check_n_jobs(n_jobs)
     return tuple(dict.fromkeys(models))
 
 
@@ -503,8 +503,10 @@ def find_profiles(
         same input gives the same profiles, numbering and stability, whatever ``n_jobs``.
     n_jobs : int or None
         Workers for the fit grid, the BLRT and the bootstrap: forked processes on Linux,
-        threads elsewhere (:func:`~workbench.profiles.parallel.parallel_map`). None (the
-        default) or -1: every core; 1: none. The results do not depend on it.
+        threads elsewhere (:func:`~workbench.profiles.parallel.parallel_map`), with the
+        meaning of :mod:`workbench.parallel`: None (the default) is one worker unless inside
+        ``parallel_config``, -1 every core, -k every core but k - 1. The number used is
+        ``settings["n_jobs"]``; the results do not depend on it.
     progress : bool
         Show tqdm progress bars for the bootstrap loops.
     source : str
@@ -532,6 +534,7 @@ def find_profiles(
     """
     models = _check_options(k_max, models, method, criterion, n_starts, n_bootstrap, n_blrt,
                             alpha, random_state, n_jobs, blrt=blrt, scale=scale)
+    n_jobs = resolve_n_jobs(n_jobs)
     wide, se, notes = score_matrix(scores, wave, scale=scale, source=source)
     _check_people_overlap(people, wide.index)
     x = wide.to_numpy(dtype=float)
@@ -579,7 +582,7 @@ def find_profiles(
                 "alpha": alpha, "scale": None if scale is None else list(
                     (scale.min, scale.max) if hasattr(scale, "min") else scale),
                 "random_state": DEFAULT_SEED if random_state is None else random_state,
-                "min_profile_size": MIN_PROFILE_SIZE,
+                "n_jobs": n_jobs, "min_profile_size": MIN_PROFILE_SIZE,
                 "numbers_per_parameter": NUMBERS_PER_PARAMETER}
     return ProfileResult(method=method, model=model, k=k, assignments=assign,
                          probabilities=proba, profile_summary=summary, means=means,

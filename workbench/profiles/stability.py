@@ -132,7 +132,8 @@ def bootstrap_stability(x, labels, *, fit: MixtureFit | None = None, method: str
     method : {"lpa", "kmeans", "ward"}
         How to refit when ``fit`` is None.
     n_bootstrap, random_state, n_jobs, progress
-        Resamples, root seed (None: DEFAULT_SEED), workers (None: every core), tqdm bar.
+        Resamples, root seed (None: DEFAULT_SEED), workers (:mod:`workbench.parallel`: None is one unless inside
+        ``parallel_config``, -1 every core), tqdm bar.
 
     Returns
     -------

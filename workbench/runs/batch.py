@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from workbench.checks import check_integer
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.parallel import resolve_n_jobs
 
 __all__ = ["run_batch", "check_dask_address"]
 
@@ -83,7 +83,8 @@ def run_batch(
     engagements : list of paths
     reports : path
     jobs : int
-        Processes on this machine (ignored with Dask).
+        Processes on this machine (ignored with Dask), counted as ``n_jobs`` is
+        (:mod:`workbench.parallel`: -1 every core).
     dask_address : str, optional
         Scheduler address (``tcp://host:8786``); each engagement becomes one task.
     dask_client : distributed.Client, optional
@@ -105,7 +106,7 @@ def run_batch(
     from workbench.writers import new_output_dir
 
     say = progress if callable(progress) else (print if progress else (lambda _msg: None))
-    jobs = check_integer("jobs", jobs, low=1)
+    jobs = resolve_n_jobs(jobs, "jobs")
     if dask_address is not None:
         dask_address = check_dask_address(dask_address)
     paths = [str(Path(p).resolve()) for p in engagements]

@@ -10,7 +10,6 @@ the cross-products arranged in blocks (:class:`_Structure`) that the dense
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -19,31 +18,40 @@ import pandas as pd
 import scipy.sparse as sp
 
 from workbench.errors import ModelError
+from workbench.parallel import resolve_n_jobs
 
 __all__ = ["design_matrix"]
 
-#: Threads for the engine's independent pieces of work (blocks, probe columns): the cores this
-#: process may use, at most 4. numpy's batched linear algebra, its array arithmetic and
-#: scipy's sparse products release the GIL, so the pieces run truly in parallel.
-THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                     else (os.cpu_count() or 1)))
+#: The most threads the engine uses for its independent pieces of work (blocks, probe
+#: columns): numpy's batched linear algebra, its array arithmetic and scipy's sparse products
+#: release the GIL, so the pieces run truly in parallel, but beyond 4 the shares get too small.
+MAX_THREADS = 4
+
+
+def threads() -> int:
+    """Threads for the engine: ``n_jobs`` of the enclosing
+    :func:`workbench.parallel.parallel_config` (one outside any; ``calibrate_ratings`` and
+    ``fit_mixed`` set it from their ``n_jobs``), at most :data:`MAX_THREADS`."""
+    return min(MAX_THREADS, resolve_n_jobs(None))
 
 
 def thread_map(func, items) -> list:
-    """``[func(item) for item in items]``, run on :data:`THREADS` threads when there are
+    """``[func(item) for item in items]``, run on :func:`threads` threads when there are
     several items (each item must write only its own part of any shared output)."""
     items = list(items)
-    if THREADS < 2 or len(items) < 2:
+    n = threads()
+    if n < 2 or len(items) < 2:
         return [func(item) for item in items]
-    with ThreadPoolExecutor(min(THREADS, len(items))) as pool:
+    with ThreadPoolExecutor(min(n, len(items))) as pool:
         return list(pool.map(func, items))
 
 
 def even_shares(idx: np.ndarray, min_size: int = 2000) -> list:
-    """``idx`` split into :data:`THREADS` parts (one part when it is small)."""
-    if THREADS < 2 or len(idx) < min_size:
+    """``idx`` split into :func:`threads` parts (one part when it is small)."""
+    n = threads()
+    if n < 2 or len(idx) < min_size:
         return [idx]
-    return [part for part in np.array_split(idx, THREADS) if len(part)]
+    return [part for part in np.array_split(idx, n) if len(part)]
 
 
 def _is_categorical(values: pd.Series) -> bool:

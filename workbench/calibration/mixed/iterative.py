@@ -19,12 +19,12 @@ import scipy.sparse as sp
 
 from workbench.calibration.mixed.dense import DenseEngine, optimise_dense
 from workbench.calibration.mixed.design import (
-    THREADS,
     levels_by_term,
     random_effects,
     rank_deficient,
     schur_products,
     thread_map,
+    threads,
 )
 from workbench.calibration.mixed.logdet import logdet_slq
 from workbench.errors import ModelError
@@ -49,16 +49,17 @@ LOGDET_PROBES = 64  # probes for log|S_rr| in the criterion (approximate path)
 def _block_pcg(A, rhs, dinv, tol=1e-8, maxiter=1000):
     """Jacobi-preconditioned conjugate gradients on every column of ``rhs`` at once.
 
-    ``A`` is a sparse CSR matrix. The columns are independent systems: with several cores
-    they are split among :data:`THREADS` threads, each running its share to its own
-    convergence. Returns the solutions and the largest number of iterations.
+    ``A`` is a sparse CSR matrix. The columns are independent systems: with several threads
+    (:func:`~workbench.calibration.mixed.design.threads`) they are split among them, each
+    running its share to its own convergence. Returns the solutions and the largest number of iterations.
     """
     n_cols = rhs.shape[1]
     X = np.zeros_like(rhs)
-    if n_cols < 2 * THREADS or rhs.size < 200_000:
+    n_threads = threads()
+    if n_cols < 2 * n_threads or rhs.size < 200_000:
         return X, _pcg_columns(A, rhs, dinv, tol, maxiter, X)
     # Contiguous column ranges: views of rhs and X, so no copies of the (large) probe sets.
-    edges = np.linspace(0, n_cols, THREADS + 1).astype(int)
+    edges = np.linspace(0, n_cols, n_threads + 1).astype(int)
     parts = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
     its = thread_map(lambda p: _pcg_columns(A, rhs[:, p], dinv, tol, maxiter, X[:, p]),
                       parts)

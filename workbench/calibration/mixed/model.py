@@ -49,7 +49,8 @@ components are those of the exact optimum up to the Monte Carlo error of the 24 
 holding under 1 % of the variance) the least accurate (measured against lme4 in
 ``docs/calibration.md``, tested in tests/calibration/test_lme4_reference.py). Independent pieces of work
 (the blocks' factorisations, the columns of the conjugate-gradient solves, the probes) run on
-the cores available (:data:`workbench.calibration.mixed.design.THREADS`, at most 4).
+the ``n_jobs`` threads asked for (:mod:`workbench.parallel`; one by default, at most
+:data:`workbench.calibration.mixed.design.MAX_THREADS`).
 
 Conditional variances (standard errors of BLUPs and of any combination such as a calibrated
 score) and the criterion are computed *once, at the estimate*, by one exact factorisation
@@ -107,6 +108,7 @@ from workbench.calibration.mixed.design import (
 from workbench.calibration.mixed.iterative import IterativeEngine, optimise_iterative
 from workbench.checks import check_alpha, check_choice
 from workbench.errors import ConfigError, ModelError
+from workbench.parallel import parallel_config, resolve_n_jobs
 from workbench.results import Result
 
 __all__ = ["fit_mixed", "MixedResult", "variance_table"]
@@ -377,6 +379,7 @@ def fit_mixed(
     solver: str = "auto",
     se_method: str = "auto",
     progress=None,
+    n_jobs: int | None = None,
 ) -> MixedResult:
     """Fit a linear mixed model with crossed random intercepts by REML (default) or ML.
 
@@ -414,6 +417,11 @@ def fit_mixed(
     n_threads : int or None
         BLAS threads during the fit (default 1: multithreaded BLAS slows down badly on a
         shared machine; None leaves the library default).
+    n_jobs : int or None
+        Threads for the engine's independent pieces of work (at most
+        :data:`~workbench.calibration.mixed.design.MAX_THREADS`), with the meaning of
+        :mod:`workbench.parallel`: None is one unless inside ``parallel_config``, -1 every
+        core. The estimates do not depend on it beyond the solvers' tolerances.
 
     Returns
     -------
@@ -441,6 +449,7 @@ def fit_mixed(
     True
     """
     started = time.perf_counter()
+    workers = resolve_n_jobs(n_jobs)
     random = list(random)
     fixed = list(fixed)
     _check_inputs(data, response, fixed, random, method, solver, se_method)
@@ -479,7 +488,7 @@ def fit_mixed(
                          "some columns are collinear or a level never occurs")
     reml = method == "REML"
     # Multithreaded BLAS spins badly on a busy machine; the work is mostly batched small blocks.
-    with threadpool_limits(limits=n_threads, user_api="blas"):
+    with threadpool_limits(limits=n_threads, user_api="blas"), parallel_config(n_jobs=workers):
         structure = build_structure(yv, X, codes, nlev, random)
         if solver == "auto":
             solver = "iterative" if structure.qc > DENSE_AUTO else "dense"
@@ -495,7 +504,7 @@ def fit_mixed(
         return _results(eng, st, theta, reml, converged, response, Xf, random, labels,
                         time.perf_counter() - started,
                         {"method": method, "solver": solver, "se_method": se_method,
-                         "response": response, "random": list(random)})
+                         "response": response, "random": list(random), "n_jobs": workers})
 
 
 
