@@ -362,3 +362,18 @@ def test_notebooks_read_one_validated_copy_of_the_inputs(full_run):
         pd.testing.assert_frame_equal(getattr(copy, table).reset_index(drop=True),
                                       getattr(original, table).reset_index(drop=True))
     assert copy.scale == original.scale
+
+
+def test_zip_client_holds_exactly_the_client_folder(workspace, tmp_path, capsys):
+    import zipfile
+
+    path = _engagement(workspace, "zipped", {"tiny.ipynb": {}})
+    assert main(["run", str(path), "--reports", str(tmp_path), "--zip-client"]) == 0
+    run = next((tmp_path / "zipped").iterdir())
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"client folder (may be sent): {run / 'client'}"
+    assert f"client zip (may be sent): {run / 'client.zip'}" in out
+    names = sorted(zipfile.ZipFile(run / "client.zip").namelist())
+    assert names == sorted(p.relative_to(run).as_posix()
+                           for p in (run / "client").rglob("*") if p.is_file())
+    assert "client/report.html" in names and not [n for n in names if "analyst" in n]

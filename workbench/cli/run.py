@@ -29,6 +29,8 @@ def register(sub) -> None:
                         help="submit the batch to a Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--reports", default="reports", metavar="DIR",
                         help="root folder of the reports (default: ./reports)")
+    parser.add_argument("--zip-client", action="store_true",
+                        help="also write client.zip beside client/: the folder that may be sent")
     parser.set_defaults(func=run)
 
 
@@ -38,6 +40,8 @@ def run(args) -> int:
 
     if (args.engagement is None) == (args.batch is None):
         raise ConfigError("give either one ENGAGEMENT.yaml or --batch DIR")
+    if args.batch is not None and args.zip_client:
+        raise ConfigError("--zip-client goes with one ENGAGEMENT.yaml, not --batch")
     if args.batch is None and (args.dask or args.jobs != 1):
         raise ConfigError("--jobs and --dask go with --batch DIR")
     if args.dask is not None:
@@ -54,4 +58,8 @@ def run(args) -> int:
     result = run_engagement(args.engagement, reports=args.reports)
     if not result.ok:
         return say_run_failed("workbench run", result)
+    if args.zip_client:
+        from workbench.runs.layout import zip_client
+
+        print(f"client zip (may be sent): {zip_client(result.run_dir)}")
     return 0

@@ -32,7 +32,7 @@ import shutil
 from pathlib import Path
 
 __all__ = ["CLIENT", "ANALYST", "README", "PLANS_OUTPUT", "team_folder", "assemble_client",
-           "write_readme", "readme_text"]
+           "write_readme", "readme_text", "zip_client"]
 
 CLIENT = "client"
 ANALYST = "analyst"
@@ -109,4 +109,20 @@ def write_readme(run_dir: Path, **kwargs) -> Path:
     path = Path(run_dir) / README
     with path.open("x", encoding="utf-8") as handle:  # never over an earlier file
         handle.write(readme_text(**kwargs))
+    return path
+
+
+def zip_client(run_dir: Path) -> Path:
+    """``client.zip`` beside ``client/``: exactly the client folder's files, nothing else.
+
+    Never overwrites: a second call raises FileExistsError.
+    """
+    import zipfile
+
+    run_dir = Path(run_dir)
+    client = run_dir / CLIENT
+    path = run_dir / "client.zip"
+    with zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(p for p in client.rglob("*") if p.is_file()):
+            archive.write(file, file.relative_to(run_dir).as_posix())
     return path
