@@ -114,7 +114,17 @@ def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
 
 
 class WorkbenchError(Exception):
-    """Base class of every error the workbench raises on purpose (user-facing, no traceback)."""
+    """Base class of every error the workbench raises on purpose (user-facing, no traceback).
+
+    Examples
+    --------
+    >>> from workbench.checks import check_alpha
+    >>> try:
+    ...     check_alpha(2)
+    ... except WorkbenchError as exc:
+    ...     print(type(exc).__name__, exc)
+    ConfigError alpha=2.0: must be between 0 and 1 (exclusive)
+    """
 
 
 class InputError(WorkbenchError, ValueError):
@@ -124,6 +134,16 @@ class InputError(WorkbenchError, ValueError):
     ----------
     problems : list of Problem
         All problems found (errors and warnings). The message shows them all.
+
+    Examples
+    --------
+    >>> exc = InputError([Problem(file="ratings.csv", row=3, column="score",
+    ...                           message="not a number", value="abc")])
+    >>> print(exc)
+    1 error(s):
+      ERROR   ratings.csv, row 3, column 'score': not a number (value: 'abc')
+    >>> len(exc.errors)
+    1
     """
 
     def __init__(self, problems: Iterable[Problem] | str):
@@ -138,8 +158,29 @@ class InputError(WorkbenchError, ValueError):
 
 
 class ModelError(WorkbenchError, ValueError):
-    """The data cannot identify the requested model (e.g. one rater, constant scores)."""
+    """The data cannot identify the requested model (e.g. one rater, constant scores).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.calibration.mixed.model import fit_mixed
+    >>> flat = pd.DataFrame({"g": [1, 1, 2, 2, 3, 3], "y": [2.0] * 6})
+    >>> fit_mixed(flat, random=["g"])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ModelError: response 'y' is constant (2.0); nothing to model
+    """
 
 
 class ConfigError(WorkbenchError, ValueError):
-    """An engagement file, column mapping or parameter is invalid."""
+    """An engagement file, column mapping or parameter is invalid.
+
+    Examples
+    --------
+    >>> from workbench.parallel import resolve_n_jobs
+    >>> resolve_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: n_jobs=0: must be a whole number other than 0 (None: one \
+worker, -1: every core)
+    """

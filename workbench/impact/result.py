@@ -109,6 +109,15 @@ class ImpactResult(Result):
         where the assessment dates came from, the score source.
     notes : tuple of str
         Plain-language statements of choices and assumptions.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_organisation, truth_scores
+    >>> org = generate_organisation(150, seed=2)
+    >>> res = estimate_impact(truth_scores(org, se=.2, random_state=0), org.enrollments,
+    ...                       people=org.people, catalog=org.catalog, dates=org.ratings, did=False)
+    >>> isinstance(res, ImpactResult), res.settings["post_wave"]
+    (True, 2)
     """
 
     effects_by_skill: pd.DataFrame
@@ -424,6 +433,16 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
         few rows, missing columns (every problem named).
     ConfigError
         An option out of range; no catalog with ``training="targeted"``.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_organisation, truth_scores
+    >>> org = generate_organisation(150, seed=2)
+    >>> scores = truth_scores(org, se=.2, random_state=0)
+    >>> res = estimate_impact(scores, org.enrollments, people=org.people, catalog=org.catalog,
+    ...                       dates=org.ratings, did=False)
+    >>> list(res.params.index) == sorted(org.catalog["skill"].unique())
+    True
     """
     check_alpha(alpha)
     check_choice("correction", correction, CORRECTIONS)

@@ -109,6 +109,15 @@ def build_plans(
     ------
     InputError
         Scores off the scale, malformed tables, or nobody who could be assessed (with why).
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_organisation, truth_scores
+    >>> org = generate_organisation(40, seed=1, n_waves=1)
+    >>> scores = truth_scores(org, se=0.2, wave=1, random_state=1)
+    >>> plans = build_plans(scores, org.people, org.framework, org.catalog, start="2027-01-04")
+    >>> set(plans.focus["person"]) <= set(org.people["person"])
+    True
     """
     cfg = check_config(config)
     check_choice("toward", toward, TOWARD)

@@ -67,6 +67,16 @@ class PlanSet(Result):
         the person pages ("Readiness for your next role").
     mentor_exact : bool
         Whether every mentor round was solved without pruning eligible mentors.
+
+    Examples
+    --------
+    >>> from workbench.plans.build import build_plans
+    >>> from workbench.synth import generate_organisation, truth_scores
+    >>> org = generate_organisation(40, seed=1, n_waves=1)
+    >>> plans = build_plans(truth_scores(org, se=0.2, wave=1, random_state=1), org.people,
+    ...                     org.framework, org.catalog, start="2027-01-04")
+    >>> isinstance(plans, PlanSet), len(plans.focus) > 0
+    (True, True)
     """
 
     title = "Learning plans"

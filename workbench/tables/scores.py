@@ -136,6 +136,16 @@ def as_scores(obj, *, wave=None, source: str = "scores") -> pd.DataFrame:
     InputError
         Missing columns, scores that are not numbers, negative standard errors, or more than
         one score per person, skill (and wave); every problem is listed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"ratee": ["a", "b"], "skill": ["X", "X"], "score": [3.0, 4.0],
+    ...                       "se": 0.2})
+    >>> as_scores(frame)[["person", "skill", "score", "se"]]
+      person skill  score   se
+    0      a     X    3.0  0.2
+    1      b     X    4.0  0.2
     """
     frame, source = _frame_of(obj, source)
     if "person" not in frame.columns and "ratee" in frame.columns:
