@@ -56,6 +56,17 @@ class CalibrationComparison(Result):
     gap_summary : DataFrame
         ``gap_linear``, ``gap_rasch``, ``n`` (person-skill pairs).
     settings : dict
+
+    Examples
+    --------
+    >>> from workbench.synth.generator import generate_organisation
+    >>> from workbench.calibration.calibrate import calibrate_ratings
+    >>> from workbench.calibration.rasch.calibrate import calibrate_rasch
+    >>> org = generate_organisation(60, seed=2, n_waves=1)
+    >>> comparison = compare_calibrations(calibrate_ratings(org.ratings),
+    ...                                   calibrate_rasch(org.ratings, interactions=()))
+    >>> isinstance(comparison, CalibrationComparison), len(comparison.agreement)
+    (True, 3)
     """
 
     title = "Linear model and Rasch model side by side"
@@ -104,6 +115,17 @@ def compare_calibrations(linear, rasch, *, people=None, framework=None,
     Returns
     -------
     CalibrationComparison
+
+    Examples
+    --------
+    >>> from workbench.synth.generator import generate_organisation
+    >>> from workbench.calibration.calibrate import calibrate_ratings
+    >>> from workbench.calibration.rasch.calibrate import calibrate_rasch
+    >>> org = generate_organisation(60, seed=2, n_waves=1)
+    >>> comparison = compare_calibrations(calibrate_ratings(org.ratings),
+    ...                                   calibrate_rasch(org.ratings, interactions=()))
+    >>> comparison.agreement["compared"].tolist()
+    ['ratees: overall', 'ratees: by skill', 'raters: leniency']
     """
     gap_probability = check_interval("gap_probability", gap_probability, low=0.5, high=1,
                                      inclusive="neither")

@@ -74,6 +74,15 @@ class Calibration(Result):
         "delta" or "none", ``vc_se_increase``: mean relative widening of the score SEs,
         ``vc_terms_held``: components on the boundary, held at their estimate; of the largest
         subset when several are fitted; see :mod:`workbench.calibration.mixed.vc_uncertainty`).
+
+    Examples
+    --------
+    >>> from workbench.calibration.calibrate import calibrate_ratings
+    >>> from workbench.synth.generator import generate_organisation
+    >>> org = generate_organisation(60, seed=4, n_waves=1)
+    >>> cal = calibrate_ratings(org.ratings)
+    >>> isinstance(cal, Calibration), cal.scores["person"].nunique()
+    (True, 60)
     """
 
     title = "Calibrated 360 ratings"

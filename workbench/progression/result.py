@@ -44,6 +44,18 @@ class Readiness(Result):
     single_successors : DataFrame
         People who are a role's only ready successor. Person-level.
     settings : dict
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.progression.result import assess_readiness
+    >>> fw = pd.DataFrame({"role": ["A", "B"], "skill": "S", "required_level": [3.0, 3.5]})
+    >>> res = assess_readiness(pd.DataFrame({"person": ["p"], "skill": "S", "score": [4.0],
+    ...                                      "se": 0.25}),
+    ...                        pd.DataFrame({"person": ["p"], "role": "A"}), fw,
+    ...                        pd.DataFrame({"role": ["A"], "next_role": ["B"]}))
+    >>> isinstance(res, Readiness), res.readiness["band"].tolist()
+    (True, ['ready_now'])
     """
 
     title = "Readiness and bench strength"

@@ -125,6 +125,15 @@ class RaschCalibration(Result):
     n_iter : int
     converged : bool
     settings : dict
+
+    Examples
+    --------
+    >>> from workbench.synth.generator import generate_organisation
+    >>> org = generate_organisation(60, seed=2, n_waves=1)
+    >>> res = calibrate_rasch(org.ratings, interactions=())
+    >>> isinstance(res, RaschCalibration), sorted(res.scores["skill"].unique()) == sorted(
+    ...     org.ratings["skill"].unique())
+    (True, True)
     """
 
     title = "Many-facet Rasch calibration"

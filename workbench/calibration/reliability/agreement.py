@@ -160,6 +160,14 @@ class AgreementResult(Result):
         difference_sd, other_mean, other_median, cutoff, good_cut.
     settings : dict
         cutoff, good, within, use_se, alpha, level and what "other" is.
+
+    Examples
+    --------
+    >>> from workbench.calibration.reliability.agreement import self_other_agreement
+    >>> from workbench.synth.generator import generate_organisation
+    >>> res = self_other_agreement(generate_organisation(60, seed=1, n_waves=1).ratings)
+    >>> isinstance(res, AgreementResult), res.table["ratee"].nunique() <= 60
+    (True, True)
     """
 
     title = "Self-other agreement"

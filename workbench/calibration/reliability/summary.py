@@ -58,6 +58,15 @@ class ReliabilityReport(Result):
         G-coefficients and the raters needed per source (:func:`d_study`).
     settings : dict
         The options used.
+
+    Examples
+    --------
+    >>> from workbench.calibration.reliability.summary import reliability_report
+    >>> from workbench.synth.generator import generate_organisation
+    >>> report = reliability_report(generate_organisation(60, seed=1, n_waves=1).ratings,
+    ...                             scale=(1, 5))
+    >>> isinstance(report, ReliabilityReport), "others" in set(report.table["source"])
+    (True, True)
     """
 
     title = "Reliability of 360 ratings per source"
