@@ -68,3 +68,12 @@ def test_notebook_02_profiles_find_the_generators_profiles(run):
     m = assigned.merge(truth, on="person", suffixes=("", "_true"), validate="one_to_one")
     assert adjusted_rand_score(m["profile_true"], m["profile"]) > 0.7  # measured 0.894
     assert m["probability"].between(0, 1).all()
+
+
+def test_notebook_01_fits_no_rasch_model_when_the_model_is_linear(run):
+    # The shared run leaves model at "linear" and compare_models at false: no Rasch fit, and
+    # the scores are the linear model's (estimator blup, not the Rasch fair average).
+    folder = run["outputs"] / "01_calibrate_raters"
+    assert not (folder / "rasch").exists() and not (folder / "model_comparison").exists()
+    scores = pd.read_csv(folder / "calibrated_scores.csv")
+    assert set(scores["estimator"]) == {"blup"}
