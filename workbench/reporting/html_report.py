@@ -205,6 +205,17 @@ def build_report(
     -------
     Path
         The report written. Figures are embedded as PNG data URIs, so the file stands alone.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, nbformat
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Scores")])
+    >>> nbformat.write(nb, str(folder / "01.ipynb"))
+    >>> html = build_report([folder / "01.ipynb"], folder / "report.html", client="Acme & Co")
+    >>> text = html.read_text()
+    >>> "Acme &amp; Co" in text, "Acme & Co" in text, "Scores" in text
+    (True, False, True)
     """
     import nbformat
 

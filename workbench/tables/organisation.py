@@ -70,6 +70,16 @@ class Organisation:
         Per table, the row number each row of the table has in its file (as a spreadsheet
         shows it: blank and title lines counted), by position; for messages about data that
         only a later stage can judge (a half point for the Rasch model). Empty when unknown.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbench.synth.generator import generate_organisation, write_organisation
+    >>> folder = write_organisation(generate_organisation(30, seed=1, n_waves=1),
+    ...                             tempfile.mkdtemp() + "/org")
+    >>> org = load_organisation(folder)
+    >>> isinstance(org, Organisation), org.people["person"].nunique()
+    (True, 30)
     """
 
     ratings: pd.DataFrame

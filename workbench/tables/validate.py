@@ -588,6 +588,15 @@ def load_table(
     ------
     InputError
         Listing every problem found in the file, each with file, row and column.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "people.csv"
+    >>> _ = path.write_text("person,team,role,level\\n"
+    ...                     "P1,Data,Analyst,junior\\nP2,Data,Manager,senior\\n")
+    >>> load_table(path, "people")[["person", "role"]].to_dict("records")
+    [{'person': 'P1', 'role': 'Analyst'}, {'person': 'P2', 'role': 'Manager'}]
     """
     check_choice("table", table, TABLES)
     mapping = as_mapping(mapping)
