@@ -130,7 +130,22 @@ def json_text(value, *, what: str = "settings.json", **options) -> str:
 
 
 class Result:
-    """Base of every results object: summary, rich display and ``save`` from one list."""
+    """Base of every results object: summary, rich display and ``save`` from one list.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> import pandas as pd
+    >>> @dataclass(frozen=True)
+    ... class Counts(Result):
+    ...     table: pd.DataFrame
+    ...     def _files(self):
+    ...         return {"counts.csv": self.table}
+    >>> import tempfile
+    >>> folder = Counts(pd.DataFrame({"n": [3]})).save(tempfile.mkdtemp() + "/out")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['counts.csv']
+    """
 
     title: str = "Result"
 

@@ -79,6 +79,18 @@ def write_plans(planset, out_dir, *, pages=True, figures=True, excel=True):
     -------
     Path
         The output folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbench.plans.build import build_plans
+    >>> from workbench.synth import generate_organisation, truth_scores
+    >>> org = generate_organisation(30, seed=1, n_waves=1)
+    >>> plans = build_plans(truth_scores(org, se=0.2, wave=1, random_state=1), org.people,
+    ...                     org.framework, org.catalog, start="2027-01-04")
+    >>> out = write_plans(plans, tempfile.mkdtemp() + "/plans", figures=False, excel=False)
+    >>> (out / "plans.csv").exists(), len(list((out / "people").glob("*.html"))) == 30
+    (True, True)
     """
     from workbench.results import Result
 

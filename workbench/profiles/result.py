@@ -107,6 +107,17 @@ class ProfileResult(Result):
         What the input was and what was left out or refused.
     settings : dict
         The options of the run (criterion, alpha, seed, ...).
+
+    Examples
+    --------
+    >>> from workbench.profiles.select import find_profiles
+    >>> from workbench.synth.generator import generate_organisation
+    >>> org = generate_organisation(100, seed=3, n_waves=1)
+    >>> truth = org.truth["true_scores"].pivot(index="person", columns="skill",
+    ...                                        values="true_score")
+    >>> res = find_profiles(truth, k_max=2, models=("EII",), n_bootstrap=0, vlmr=False)
+    >>> isinstance(res, ProfileResult), int(res.profile_summary["size"].sum())
+    (True, 100)
     """
 
     title = "Skill profiles"
