@@ -101,6 +101,18 @@ def run_batch(
     ------
     ConfigError or InputError
         Listing the problems of every invalid engagement, before anything runs.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from workbench.synth.generator import generate_organisation, write_organisation
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_organisation(generate_organisation(30, seed=1, n_waves=1), root / "data")
+    >>> _ = (root / "tiny.yaml").write_text("engagement: tiny\\nclient: Tiny\\n"
+    ...                                     "data: {folder: data}\\nnotebooks: {00_explore: {}}\\n")
+    >>> [r["status"] for r in run_batch([root / "tiny.yaml"], reports=root / "reports",
+    ...                                 progress=False)]
+    ['succeeded']
     """
     from workbench.runs.pipeline import prepare_run
     from workbench.writers import new_output_dir

@@ -99,6 +99,18 @@ class RunResult(Result):
     manifest : dict
         The content of ``manifest.json``.
     failure : NotebookFailure or None
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from workbench.synth.generator import generate_organisation, write_organisation
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_organisation(generate_organisation(30, seed=1, n_waves=1), root / "data")
+    >>> _ = (root / "tiny.yaml").write_text("engagement: tiny\\nclient: Tiny\\n"
+    ...                                     "data: {folder: data}\\nnotebooks: {00_explore: {}}\\n")
+    >>> run = run_engagement(root / "tiny.yaml", reports=root / "reports", progress=False)
+    >>> isinstance(run, RunResult), run.ok, run.engagement
+    (True, True, 'tiny')
     """
 
     title = "Engagement run"
@@ -353,6 +365,18 @@ def run_engagement(
     ConfigError, InputError
         Before anything runs (and before the run folder exists), for an invalid engagement,
         parameter, data file, kernel or reports folder.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from workbench.synth.generator import generate_organisation, write_organisation
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_organisation(generate_organisation(30, seed=1, n_waves=1), root / "data")
+    >>> _ = (root / "tiny.yaml").write_text("engagement: tiny\\nclient: Tiny\\n"
+    ...                                     "data: {folder: data}\\nnotebooks: {00_explore: {}}\\n")
+    >>> run = run_engagement(root / "tiny.yaml", reports=root / "reports", progress=False)
+    >>> run.status, run.report.name, run.report.parent == run.client_dir
+    ('succeeded', 'report.html', True)
     """
     say = progress if callable(progress) else (print if progress else (lambda _msg: None))
     eng, org = prepare_run(engagement)
