@@ -89,6 +89,12 @@ def parse_date_format(text) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
+def _extract(text: pd.Series, pattern: re.Pattern) -> pd.DataFrame:
+    """The pattern's groups as text with missing values (pandas 2 gives float NaN columns when
+    no cell matches, which then cannot be joined into a date)."""
+    return text.str.extract(pattern).astype("string")
+
+
 def _date_kinds(values: pd.Series) -> pd.DataFrame:
     """Per cell: its shape (``year_first``, ``day_or_month``, ``month_name``, ``other``,
     ``empty``) and, for day-or-month dates, which orders it allows."""
@@ -99,8 +105,8 @@ def _date_kinds(values: pd.Series) -> pd.DataFrame:
         none = np.zeros(len(text), dtype=bool)
         return pd.DataFrame({"kind": kind, "day_first": none, "month_first": none},
                             index=values.index)
-    first = text.str.extract(_YEAR_FIRST)
-    last = text.str.extract(_YEAR_LAST)
+    first = _extract(text, _YEAR_FIRST)
+    last = _extract(text, _YEAR_LAST)
     kind = np.full(len(text), "other", dtype=object)
     kind[(text == "").to_numpy()] = "empty"
     kind[first["y"].notna().to_numpy()] = "year_first"
@@ -239,8 +245,8 @@ def read_dates(values: pd.Series, order: str | None) -> tuple[pd.Series, np.ndar
     quick = _year_first_only(text)
     if quick is not None:
         return quick, np.zeros(len(text), dtype=bool)
-    first = text.str.extract(_YEAR_FIRST)
-    last = text.str.extract(_YEAR_LAST)
+    first = _extract(text, _YEAR_FIRST)
+    last = _extract(text, _YEAR_LAST)
     empty = (text == "").to_numpy()
     year = first["y"].fillna(last["y"])
     if order == "MDY":
@@ -256,6 +262,7 @@ def read_dates(values: pd.Series, order: str | None) -> tuple[pd.Series, np.ndar
     timed = hour.notna()
     iso = iso.where(~timed, iso + "T" + hour.fillna("").astype(rest.dtype) + rest)
     parsed = pd.to_datetime(iso, errors="coerce", format="ISO8601")
+    parsed = _beyond_calendar(parsed, iso, year)
     named = (~empty & year.isna().to_numpy() & text.str.contains(_LETTERS).to_numpy())
     if named.any():
         parsed = parsed.copy()
@@ -265,10 +272,33 @@ def read_dates(values: pd.Series, order: str | None) -> tuple[pd.Series, np.ndar
     return parsed, bad
 
 
+def _beyond_calendar(parsed: pd.Series, iso: pd.Series, year: pd.Series) -> pd.Series:
+    """Well-formed dates whose year the datetime type cannot hold (pandas 2 stops at
+    1677-2262, so 0202-03-01 would read as 'not a date') become that type's first or last day,
+    so :func:`far_dates` reports them as far outside the column's dates, as pandas 3 does."""
+    years = pd.to_numeric(year, errors="coerce").to_numpy(dtype=float)
+    lost = parsed.isna().to_numpy() & ~np.isnan(years)
+    if not lost.any():
+        return parsed
+    valid = pd.to_datetime(iso[lost].str.slice(4).radd("2000"), errors="coerce",
+                           format="ISO8601").notna().to_numpy()
+    early = np.zeros(len(parsed), dtype=bool)
+    late = np.zeros(len(parsed), dtype=bool)
+    early[np.flatnonzero(lost)[valid]] = years[lost][valid] < 1678
+    late[np.flatnonzero(lost)[valid]] = years[lost][valid] > 2261
+    if not (early.any() or late.any()):
+        return parsed
+    parsed = parsed.copy()
+    parsed[early] = pd.Timestamp.min.ceil("D")
+    parsed[late] = pd.Timestamp.max.floor("D")
+    return parsed
+
+
 def _hour_of_day(hour: pd.Series, ampm: pd.Series) -> pd.Series:
     """Hours on a 24-hour clock as text ("10 PM" -> "22"); an hour that a 12-hour clock does
     not have ("13 PM", "0 AM") becomes "99", which no date parser accepts."""
-    numbers = pd.to_numeric(hour, errors="coerce")
+    hour, ampm = hour.astype(object), ampm.astype(object)  # plain NaN, whatever the pandas
+    numbers = pd.to_numeric(hour, errors="coerce").astype(float)
     marked = ampm.notna().to_numpy()
     if marked.any():
         pm = (ampm.str.upper() == "PM").to_numpy()
