@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.escaping import map_text
 
 __all__ = [
     "new_output_dir",
@@ -188,14 +189,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
     """
-    out = frame.copy()
-    for j in range(out.shape[1]):
-        column = out.iloc[:, j]
-        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
-            out.isetitem(j, _neutral_column(column))
-    out.columns = out.columns.map(_neutral_label)
-    out.index = out.index.map(_neutral_label)
-    return out
+    return map_text(frame, _neutral_column, _neutral_label)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, *, machine: bool | None = None,
