@@ -34,6 +34,7 @@ from workbench.errors import ConfigError
 from workbench.escaping import map_text
 
 __all__ = [
+    "check_output_dir",
     "new_output_dir",
     "write_csv",
     "new_workbook",
@@ -116,7 +117,44 @@ def new_output_dir(path: str | Path, *, allow_existing: bool = False) -> Path:
                           ) from None
 
 
+def check_output_dir(path: str | Path) -> Path:
+    """Refuse, before any work, an output folder that :func:`new_output_dir` would refuse;
+    nothing is created (the folder is made when the results are written).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_dir(root / "impact").exists()
+    False
+    >>> _ = (root / "notes.txt").write_text("x")
+    >>> check_output_dir(root / "notes.txt" / "impact")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ConfigError: ...notes.txt/impact: cannot create the output folder: ...notes.txt is a file, not a folder
+    """
+    path = Path(path).expanduser()
+    try:
+        _refuse(path, allow_existing=False)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot use it as the output folder ({_os_reason(exc)})"
+                          ) from None
+    return path
+
+
 def _prepare(path: Path, allow_existing: bool) -> Path:
+    if not _refuse(path, allow_existing):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot create the output folder ({_os_reason(exc)})"
+                              ) from None
+    return path
+
+
+def _refuse(path: Path, allow_existing: bool) -> bool:
+    """Raise the ConfigError that names why ``path`` cannot take new outputs; return whether
+    the folder exists already."""
     if path.is_symlink() and not path.exists():
         raise ConfigError(f"{path}: is a broken link (it points to {os.readlink(path)}, which "
                           "does not exist); choose another output folder")
@@ -135,16 +173,11 @@ def _prepare(path: Path, allow_existing: bool) -> Path:
             )
         if not os.access(path, os.W_OK | os.X_OK):
             raise ConfigError(f"{path}: cannot write into the output folder (permission denied)")
-        return path
+        return True
     blocked = _blocked_by(path)
     if blocked is not None:
         raise ConfigError(f"{path}: cannot create the output folder: {blocked}")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot create the output folder ({_os_reason(exc)})"
-                          ) from None
-    return path
+    return False
 
 
 def _neutral(value):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from workbench.cli._common import add_scale_option
 from workbench.errors import ConfigError
+from workbench.writers import check_output_dir
 
 
 def register(sub) -> None:
@@ -82,16 +82,7 @@ def _check_options(args) -> None:
         assessment_dates(args.wave_dates, pre_wave=args.waves[0], post_wave=args.waves[1])
     # the output folder is made only when the results are ready (a failed run leaves none);
     # what would stop it is found now, before the calibration runs
-    out = Path(args.out).expanduser()
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is not a folder; choose another output folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise ConfigError(f"{out}: the output folder already holds files; earlier results are "
-                          "never overwritten, so choose a new folder")
-    parent = next((p for p in out.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise ConfigError(f"{out}: cannot create the output folder: {parent} is a file, not a "
-                          "folder")
+    check_output_dir(args.out)
 
 
 def _scores(ratings, raw: bool):

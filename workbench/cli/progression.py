@@ -9,10 +9,10 @@ write different folders, so each has its own options and help.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from workbench.cli._common import add_mapping_option, add_scale_option
 from workbench.errors import ConfigError
+from workbench.writers import check_output_dir
 
 TABLE_OPTIONS = ("ratings", "people", "framework", "paths")
 
@@ -29,16 +29,7 @@ def add_data_options(parser, tables) -> None:
 
 def check_out(path) -> None:
     """The output folder must be new or empty (checked before anything is fitted)."""
-    out = Path(path).expanduser()
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is not a folder; choose another output folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise ConfigError(f"{out}: the output folder already holds files; earlier results are "
-                          "never overwritten, so choose a new folder")
-    parent = next((p for p in out.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise ConfigError(f"{out}: cannot create the output folder: {parent} is a file, not a "
-                          "folder")
+    check_output_dir(path)
 
 
 def load(args, tables):
