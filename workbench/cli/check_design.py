@@ -19,9 +19,8 @@ from workbench.cli._common import (
     print_warnings,
     scale_from_args,
 )
+from workbench.cli.calibrate import DEFAULT_TERMS
 from workbench.errors import ConfigError, InputError, Problem
-
-DEFAULT_TERMS = ["ratee", "ratee:skill", "rater", "rater:ratee"]
 
 
 def register(sub) -> None:
