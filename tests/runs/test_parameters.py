@@ -191,8 +191,7 @@ def test_date_parameters_far_from_the_ratings_stop_the_run_before_it_starts(tmp_
     assert not reports.exists()
 
 
-@pytest.mark.parametrize("values", [["3.5"], ["2.5", "4.25"]])
-def test_half_points_stop_a_run_that_fits_the_rasch_model(tmp_path, capsys, values):
+def _half_point_data(tmp_path, values):
     data = tmp_path / "data"
     shutil.copytree(DEMO, data, ignore=shutil.ignore_patterns("truth", "*.yaml"))
     lines = (data / "ratings.csv").read_text().splitlines()
@@ -204,7 +203,16 @@ def test_half_points_stop_a_run_that_fits_the_rasch_model(tmp_path, capsys, valu
         cells[column] = value
         lines[row - 1] = ",".join(cells)
     (data / "ratings.csv").write_text("\n".join(lines) + "\n")
-    path = _engagement(tmp_path, {"01_calibrate_raters": {"model": "linear"}}, "data")
+    return rows
+
+
+@pytest.mark.parametrize(("values", "calibration"), [
+    (["3.5"], {"model": "rasch"}),
+    (["2.5", "4.25"], {"model": "linear", "compare_models": True}),
+])
+def test_half_points_stop_a_run_that_fits_the_rasch_model(tmp_path, capsys, values, calibration):
+    rows = _half_point_data(tmp_path, values)
+    path = _engagement(tmp_path, {"01_calibrate_raters": calibration}, "data")
     reports = tmp_path / "reports"
     assert main(["run", str(path), "--reports", str(reports)]) == 2
     err = capsys.readouterr().err
@@ -212,6 +220,21 @@ def test_half_points_stop_a_run_that_fits_the_rasch_model(tmp_path, capsys, valu
         assert f"ratings.csv, row {row}, column 'score': notebooks.01_calibrate_raters fits " \
                "the Rasch model: not a whole number" in err
         assert f"(value: '{float(value):g}')" in err
+    assert not reports.exists()
+
+
+def test_half_points_pass_the_up_front_check_when_only_the_linear_model_runs(tmp_path, capsys):
+    """Notebook 01 fits the Rasch model only with model: rasch or compare_models: true; the
+    linear model takes half points. A far-off date stops this run before it starts, and the
+    half points are not among the problems named."""
+    _half_point_data(tmp_path, ["3.5"])
+    path = _engagement(tmp_path, {"01_calibrate_raters": {"model": "linear"},
+                                  "04_learning_plans": {"start": "2062-01-05"}}, "data")
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "notebooks.04_learning_plans.start: more than 2 years" in err
+    assert "not a whole number" not in err and "Traceback" not in err
     assert not reports.exists()
 
 

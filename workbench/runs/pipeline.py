@@ -217,19 +217,20 @@ def _check_progression_inputs(org) -> None:
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 #: The notebook that fits the many-facet Rasch model (for model=rasch, and beside the linear
-#: model to compare them), so the ratings must be whole numbers when it runs.
+#: model with compare_models), so the ratings must then be whole numbers.
 RASCH_NOTEBOOK = "01_calibrate_raters"
 
 
 def _check_against_data(eng: Engagement, org) -> None:
     """What only the data can refute, before any notebook starts (issue 26): date parameters
     (declared ``(a date)``, given or default) within two years of the ratings' dates, and
-    whole-number scores when the Rasch model will be fitted. Every problem is named."""
+    whole-number scores when the Rasch model will be fitted (``model: rasch`` or
+    ``compare_models: true`` in notebook 01). Every problem is named."""
     from workbench.calibration.rasch.calibrate import check_categories
     from workbench.errors import InputError
 
     problems = _date_problems(eng, org) + _wave_problems(eng, org)
-    if any(step.name == RASCH_NOTEBOOK and not step.skip for step in eng.notebooks):
+    if any(_fits_rasch(step) for step in eng.notebooks):
         try:
             check_categories(org.ratings, org.files.get("ratings", "ratings"),
                              rows=org.rows.get("ratings"))
@@ -238,6 +239,20 @@ def _check_against_data(eng: Engagement, org) -> None:
                                  f"{p.message}") for p in exc.problems]
     if problems:
         raise EngagementError(problems)
+
+
+def _fits_rasch(step) -> bool:
+    """Whether this notebook step will fit the Rasch model: notebook 01 with ``model: rasch`` or
+    ``compare_models: true`` (given, or the notebook's default)."""
+    if step.name != RASCH_NOTEBOOK or step.skip:
+        return False
+    declared = step.spec.parameters if step.spec is not None else {}
+
+    def value(name):
+        spec = declared.get(name)
+        return step.parameters.get(name, spec.default if spec is not None else None)
+
+    return value("model") == "rasch" or bool(value("compare_models"))
 
 
 def _wave_problems(eng: Engagement, org) -> list:
