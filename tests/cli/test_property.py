@@ -168,8 +168,20 @@ def _damage(path: Path, how: str, data: st.DataObject) -> Path:
     return path
 
 
+_WORKSPACES: list[Path] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _remove_workspaces():
+    """Examples Hypothesis abandons half-way never reach ``_check``: remove theirs at the end."""
+    yield
+    while _WORKSPACES:
+        shutil.rmtree(_WORKSPACES.pop(), ignore_errors=True)
+
+
 def _workspace(base: Path) -> Path:
     root = Path(tempfile.mkdtemp(prefix="wb-prop-"))
+    _WORKSPACES.append(root)
     shutil.copytree(base, root / "data")
     (root / "earlier").mkdir()
     (root / "earlier" / "keep.csv").write_text("a\n1\n")
@@ -195,7 +207,14 @@ def _out(root: Path, state: str) -> Path:
 
 
 def _check(argv: list[str], root: Path, capsys, valid_outputs) -> None:
-    """Run the CLI and hold it to the contract."""
+    """Run the CLI and hold it to the contract; the workspace is removed, pass or fail."""
+    try:
+        _hold_to_contract(argv, root, capsys, valid_outputs)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _hold_to_contract(argv: list[str], root: Path, capsys, valid_outputs) -> None:
     inputs = digest(root / "data")
     earlier = digest(root / "earlier")
     code = main(argv)
@@ -210,7 +229,6 @@ def _check(argv: list[str], root: Path, capsys, valid_outputs) -> None:
         assert re.search(r"^workbench [a-z-]+: \S", captured.err, re.M), captured.err
     else:
         valid_outputs(captured.out)
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _csvs_are_tables(folder: Path) -> None:
