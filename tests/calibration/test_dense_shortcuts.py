@@ -84,3 +84,60 @@ def test_start_values_do_not_move_the_optimum(nested):
                      theta_start=np.ones(len(terms)))
     np.testing.assert_allclose(default.variances, ones.variances, rtol=1e-5, atol=1e-8)
     assert default.reml_criterion == pytest.approx(ones.reml_criterion, rel=1e-9)
+
+
+def _brute_force_levels(X, codes, nlev, theta, with_fixed):
+    """diag of (M^-1) per random level (as in :func:`_brute_force_traces`), term by term."""
+    Z = np.hstack([t * np.eye(q)[c] for t, c, q in zip(theta, codes, nlev, strict=True)])
+    q = Z.shape[1]
+    A = np.hstack([Z, X]) if with_fixed else Z
+    M = A.T @ A
+    M[np.arange(q), np.arange(q)] += 1.0
+    d = np.diagonal(np.linalg.inv(M))[:q]
+    edges = np.cumsum([0, *nlev])
+    return [d[lo:hi] for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("inverse_first", [False, True])
+def test_conditional_variances_equal_the_inverse_of_the_whole_system(nested, inverse_first):
+    # With the full inverse kept on the state (inverse_first), the variances with the fixed
+    # effects held are its leading block corrected by the fixed block; otherwise an inversion
+    # of their own. Both are checked against the whole system inverted densely.
+    data, terms = _design(3, nested)
+    eng, X, codes, nlev = _engine(data, terms)
+    theta = np.array([0.7, 0.4, 0.5][:len(terms)])
+    st = eng.factor(theta)
+    if inverse_first:
+        eng.inverse_parts(st, with_fixed=True)
+        assert st.inverse is not None
+    for with_fixed in (False, True):
+        got = eng.traces(st, with_fixed)
+        want = _brute_force_levels(X, codes, nlev, theta, with_fixed)
+        for k in range(len(terms)):
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-10)
+
+
+def test_reused_blocks_give_the_same_factor():
+    data, terms = _design(4, True)
+    eng, _, _, _ = _engine(data, terms)
+    theta = np.array([0.9, 0.3, 0.6])
+    st = eng.factor(theta)
+    again = eng.factor(theta, blocks=(st.Linv, st.W, st.ld_e))
+    np.testing.assert_array_equal(again.LS, st.LS)
+    assert eng.deviance(again, True) == eng.deviance(st, True)
+
+
+def test_threaded_dense_algebra_gives_the_same_fit(monkeypatch):
+    # The large dense factorisation and inverse run on the n_jobs threads (from
+    # DENSE_THREADED rows on; lowered here so that this small design takes that path).
+    import workbench.calibration.mixed.dense as dense
+
+    data, terms = _design(6, True)
+    one = fit_mixed(data, response="y", fixed=["x"], random=terms, solver="dense", n_jobs=1)
+    monkeypatch.setattr(dense, "DENSE_THREADED", 0)
+    two = fit_mixed(data, response="y", fixed=["x"], random=terms, solver="dense", n_jobs=2)
+    np.testing.assert_allclose(two.variances, one.variances, rtol=1e-9)
+    assert two.reml_criterion == pytest.approx(one.reml_criterion, rel=1e-12)
+    for term in terms:
+        np.testing.assert_allclose(two.blups[term]["se"], one.blups[term]["se"], rtol=1e-9)

@@ -9,10 +9,12 @@ gradient, the solution and the full inverse needed for conditional variances. Se
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
+from threadpoolctl import threadpool_limits
 
 from workbench.calibration.mixed.design import (
     build_structure,
@@ -23,6 +25,7 @@ from workbench.calibration.mixed.design import (
     size_buckets,
     slot_buckets,
     thread_map,
+    threads,
 )
 from workbench.errors import ModelError
 
@@ -31,6 +34,8 @@ __all__: list[str] = []
 MAX_DENSE = 16000
 CACHE_INVERSE = 4000  # Schur rows up to which a state keeps its inverse (128 MB at most)
 NEWTON_STEPS = 25  # Newton steps at most before L-BFGS-B takes over
+#: Order of a dense matrix from which its factorisation and inverse use the ``n_jobs`` threads.
+DENSE_THREADED = 1000
 NEWTON_TOL = 1e-6  # Newton step in log(theta^2) below which the fit has converged
 
 
@@ -48,6 +53,7 @@ class _State:
     # inverse_parts(with_fixed=True), kept for small Schur complements: the last evaluation's
     # gradient, the fixed effects' covariance and the scores' variances all need it.
     inverse: tuple | None = field(default=None, repr=False)
+    V: np.ndarray | None = field(default=None, repr=False)  # (G, m, kc-1) A_i^-1 B_i, once
 
 
 class DenseEngine:
@@ -83,7 +89,10 @@ class DenseEngine:
                 f"a dense {self.d} x {self.d} matrix and supports at most {MAX_DENSE} (use "
                 "solver='iterative')"
             )
-        self.Gcc = s.Gcc.toarray()
+        # [Z_c X y]'[Z_c X y] as coordinates: scaled into the Schur matrix at each theta
+        # without a dense copy (d x d) kept on the engine.
+        gcc = s.Gcc.tocoo()
+        self._gcc = (gcc.row.astype(np.int64), gcc.col.astype(np.int64), gcc.data)
 
     def blocks(self, theta):
         """Batched factorisation of the block-diagonal part and its coupling to the rest.
@@ -127,24 +136,37 @@ class DenseEngine:
         lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
         return Linv, None, W, ld_e, lam_C
 
-    def factor(self, theta) -> _State:
+    def factor(self, theta, blocks=None) -> _State:
+        """The factorisation at ``theta``: the blocks' inverse factors and the Cholesky factor
+        of the Schur complement (with ``y`` as its last row, see the model's docstring).
+
+        ``blocks`` (``Linv, W, log|A|``) are the blocks of another engine's state at this same
+        ``theta`` (the iterative solver's last one), reused instead of factored again.
+        """
         s = self.s
         theta = np.asarray(theta, dtype=float)
         self.n_eval += 1
-        Linv, B, W, ld_e, lam_C = self.blocks(theta)
+        if blocks is None:
+            Linv, _, W, ld_e, _ = self.blocks(theta)
+        else:
+            Linv, W, ld_e = blocks
+        th = np.append(theta, 0.0)
+        lam_C = np.where(s.c_term_of >= 0, th[s.c_term_of], 1.0)
         rr, RX, XX = schur_products(s, W)
-        S = lam_C[:, None] * self.Gcc * lam_C[None, :]
-        S[np.arange(s.qc), np.arange(s.qc)] += 1.0
-        Spad = np.zeros((self.d + 1, self.d + 1))
-        Spad[: self.d, : self.d] = S
-        Spad[s.scatter_rows, s.scatter_cols] -= rr
         q, d = s.qc, self.d
-        Spad[:q, q:d] -= RX
-        Spad[q:d, :q] -= RX.T
-        Spad[q:d, q:d] -= XX
-        S = Spad[: self.d, : self.d]
+        # Filled in Fortran order (S is symmetric, so its transpose is the same matrix): the
+        # Cholesky factorisation then works in place instead of on a copy.
+        S = np.zeros((d, d), order="F")
+        rows, cols, vals = self._gcc
+        S[rows, cols] = vals * lam_C[rows] * lam_C[cols]
+        S[np.arange(q), np.arange(q)] += 1.0
+        S[s.scatter_rows, s.scatter_cols] -= rr
+        S[:q, q:d] -= RX
+        S[q:d, :q] -= RX.T
+        S[q:d, q:d] -= XX
         try:
-            LS = sla.cholesky(S, lower=True, overwrite_a=True, check_finite=False)
+            with _dense_threads(d):
+                LS = sla.cholesky(S, lower=True, overwrite_a=True, check_finite=False)
         except np.linalg.LinAlgError:
             raise ModelError(
                 "the fixed effects are not identifiable at this point (collinear design or a "
@@ -169,32 +191,41 @@ class DenseEngine:
     def solve(self, st: _State):
         """u (spherical random effects, per term) and beta."""
         s = self.s
-        LS = st.LS
-        x = sla.solve_triangular(LS[:-1, :-1], LS[-1, :-1], lower=True, trans="T",
-                                 check_finite=False)
+        # L11' x = l on the whole factor with a zero last entry (no copy of the L11 slice):
+        # the last unknown is then 0 and the others solve L11' x = l.
+        rhs = st.LS[-1].copy()
+        rhs[-1] = 0.0
+        x = sla.solve_triangular(st.LS, rhs, lower=True, trans="T", check_finite=False)[:-1]
         u = random_effects(s, st, x, self.d)
         beta = x[s.qc: s.qc + s.p]
         return u, beta
 
     def inverse_parts(self, st: _State, with_fixed: bool):
-        """Inverse of the Schur block (crossed random [+ fixed]) and V_i = A_i^-1 B_i."""
+        """Inverse of the Schur block (crossed random [+ fixed]) and V_i = A_i^-1 B_i.
+
+        The inverse is padded with a zero row and column (index ``k``, where the padded and,
+        without the fixed block, the fixed slots of ``cols`` point). Without the fixed block
+        and with the full inverse kept on the state, it is that inverse's leading block
+        corrected by the fixed block (:func:`_leading_inverse`) instead of a second inversion.
+        """
         if with_fixed and st.inverse is not None:
             return st.inverse
         s = self.s
         k = s.qc + (s.p if with_fixed else 0)
-        if k:
-            inv, info = sla.lapack.dpotri(st.LS[:k, :k], lower=1)
+        Sinv = np.zeros((k + 1, k + 1))
+        if not with_fixed and st.inverse is not None:
+            _leading_inverse(st.inverse[0], s.qc, s.p, out=Sinv[:k, :k])
+        elif k:
+            with _dense_threads(k):
+                inv, info = sla.lapack.dpotri(st.LS[:k, :k], lower=1)
             if info != 0:
                 raise ModelError("could not invert the fitted system (singular fit)")
-            lower = np.tril_indices(k, -1)
-            inv[lower[1], lower[0]] = inv[lower]
-        else:
-            inv = np.zeros((0, 0))
-        Sinv = np.zeros((k + 1, k + 1))
-        Sinv[:k, :k] = inv
-        V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]
+            _symmetric_from_lower(inv, out=Sinv[:k, :k])
+            del inv
+        if st.V is None:
+            st.V = st.Linv.transpose(0, 2, 1) @ st.W[:, :, :-1]
+        V = st.V
         cols = np.minimum(s.cidx[:, :-1], k)
-        cols = np.where(cols >= k, k, cols)
         if not with_fixed:
             V = V.copy()
             V[:, :, s.kr:] = 0.0
@@ -316,7 +347,11 @@ class DenseEngine:
     def _schur_quad(self, st, rc, rx, with_fixed):
         """``r' S'^-1 r`` for the columns of ``r = [rc; rx]`` from the dense factor."""
         r = np.vstack([rc, rx]) if with_fixed else rc
-        half = sla.solve_triangular(st.LS[:len(r), :len(r)], r, lower=True, check_finite=False)
+        # Forward substitution on the whole factor: the leading rows do not see the zero rows
+        # below them (no copy of the leading block).
+        padded = np.zeros((self.d, r.shape[1]))
+        padded[:len(r)] = r
+        half = sla.solve_triangular(st.LS, padded, lower=True, check_finite=False)[:len(r)]
         return half.T @ half
 
     def residuals(self, u, beta, theta):
@@ -342,6 +377,42 @@ class DenseEngine:
         return grad
 
 
+
+
+def _dense_threads(size: int):
+    """BLAS threads for one large dense factorisation or inverse of order ``size``: the
+    engine's threads (``n_jobs``; :func:`~workbench.calibration.mixed.design.threads`) from
+    :data:`DENSE_THREADED` rows on, where LAPACK's blocked algorithms share the work well; a
+    no-op otherwise (the fit limits BLAS to one thread for its many small blocks)."""
+    n = threads()
+    if size < DENSE_THREADED or n < 2:
+        return nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def _symmetric_from_lower(inv: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The symmetric matrix whose lower triangle is that of ``inv`` (LAPACK's ``potri`` fills
+    one triangle only), written into ``out``."""
+    np.copyto(out, np.tril(inv))
+    out += np.tril(inv, -1).T
+    return out
+
+
+def _leading_inverse(full: np.ndarray, q: int, p: int, out: np.ndarray) -> np.ndarray:
+    """Inverse of the leading ``q x q`` block of ``S`` from the inverse of ``S`` itself.
+
+    With ``S^-1 = [[P, U], [U', F]]`` (``F`` the ``p x p`` fixed block), the leading block's
+    own inverse is ``P - U F^-1 U'`` (the partitioned inverse): a rank-``p`` correction
+    instead of a second ``O(q^3)`` inversion. Written into ``out``.
+    """
+    U = full[:q, q:q + p]
+    if p:
+        corr = U @ sla.cho_solve(sla.cho_factor(full[q:q + p, q:q + p], lower=True), U.T,
+                                 check_finite=False)
+        np.subtract(full[:q, :q], corr, out=out)
+    else:
+        np.copyto(out, full[:q, :q])
+    return out
 
 
 def _newton(eng: DenseEngine, reml: bool, evaluate, x0, tol: float = NEWTON_TOL):

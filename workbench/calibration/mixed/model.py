@@ -523,7 +523,11 @@ def _at_estimate(eng, st, theta, reml, se_method):
                               f"conditional variances support at most {MAX_DENSE - s.p - 1}")
         dense = DenseEngine(eng.y, eng.X, eng.codes, eng.nlev, s.terms, s)
         dense.n_eval = eng.n_eval
-        return dense, dense.factor(theta), se_method
+        # The iterative solver's last state holds the blocks at this theta (unless a component
+        # was set to 0 after it): only the dense Schur complement is new.
+        same = st is not None and np.array_equal(st.theta, theta)
+        blocks = (st.Linv, st.W, st.ld_e) if same else None
+        return dense, dense.factor(theta, blocks=blocks), se_method
     if se_method == "approximate":
         if not eng.iterative:
             iterative = IterativeEngine(eng.y, eng.X, eng.codes, eng.nlev, s.terms, s)
