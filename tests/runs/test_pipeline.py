@@ -377,3 +377,24 @@ def test_zip_client_holds_exactly_the_client_folder(workspace, tmp_path, capsys)
     assert names == sorted(p.relative_to(run).as_posix()
                            for p in (run / "client").rglob("*") if p.is_file())
     assert "client/report.html" in names and not [n for n in names if "analyst" in n]
+
+
+def test_a_client_folder_that_names_a_rater_stops_the_run(workspace, tmp_path, capsys):
+    """The engagement's description (client text, shown in the report) names a rater: the
+    run is refused in one line naming the file (exit 2) and nothing is left to send."""
+    rater = sorted(set(pd.read_csv(workspace / "data" / "ratings.csv", dtype=str)["rater"]))[0]
+    path = _engagement(workspace, "leaky", {"tiny.ipynb": {}},
+                       description=f"Asked for by {rater} in March")
+    assert main(["run", str(path), "--reports", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"workbench run: client/report.html (page): {rater}: must not be sent")
+    run = next((tmp_path / "leaky").iterdir())
+    assert list((run / "client").iterdir()) == []
+    withheld = run / "analyst" / "client_withheld" / "report.html"
+    assert rater in withheld.read_text(encoding="utf-8")
+    manifest = json.loads((run / "analyst" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "withheld"
+    assert manifest["client_problems"] == [
+        {"file": "report.html", "location": "page", "value": rater}]
+    assert "client/ holds nothing to send" in (run / "README.txt").read_text(encoding="utf-8")

@@ -190,7 +190,22 @@ def check_common_options(args: argparse.Namespace) -> None:
 
 
 def say_run_failed(command: str, result) -> int:
-    """Tell where a failed engagement run stopped and where its folder is; return exit code 1."""
+    """Tell where a failed engagement run stopped and where its folder is; return exit code 1.
+
+    A run whose client folder failed its check (status "withheld") is refused in one line
+    naming the first file and what it holds, with exit code 2: the data or the engagement
+    file put it there, and it is theirs to fix.
+    """
+    if result.status == "withheld":
+        problems = result.manifest.get("client_problems", [])
+        first = problems[0]
+        files = {p["file"] for p in problems}
+        more = (f" ({len(problems) - 1} more problem(s) in {len(files)} file(s))"
+                if len(problems) > 1 else "")
+        print(f"{command}: client/{first['file']} ({first['location']}): {first['value']}: "
+              f"must not be sent{more}; nothing was left to send: client/ is empty, its files "
+              f"and the list of problems are in {result.analyst_dir}", file=sys.stderr)
+        return 2
     print(f"{command}: run failed in {result.failure}", file=sys.stderr)
     print(f"the executed notebooks, manifest and a short failure.html are in "
           f"{result.analyst_dir}", file=sys.stderr)

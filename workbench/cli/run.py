@@ -17,7 +17,8 @@ def register(sub) -> None:
         "REPORTS/<engagement>/<run-id>/: client/ (report.html, plans.xlsx, person pages by "
         "team: what may be sent), analyst/ (executed notebooks, inputs, tables, figures, "
         "manifest.json: never sent) and README.txt. Exit code 0 when every run "
-        "succeeded, 1 when a notebook failed, 2 for invalid input.",
+        "succeeded, 1 when a notebook failed, 2 for invalid input or a client folder that "
+        "holds something that must not be sent (a rater id, a path; nothing is left to send).",
     )
     parser.add_argument("engagement", nargs="?", metavar="ENGAGEMENT.yaml",
                         help="engagement file")

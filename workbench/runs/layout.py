@@ -31,12 +31,14 @@ import json
 import shutil
 from pathlib import Path
 
-__all__ = ["CLIENT", "ANALYST", "README", "PLANS_OUTPUT", "team_folder", "assemble_client",
-           "write_readme", "readme_text", "zip_client"]
+__all__ = ["CLIENT", "ANALYST", "README", "PLANS_OUTPUT", "WITHHELD", "team_folder",
+           "assemble_client", "withhold_client", "write_readme", "readme_text", "zip_client"]
 
 CLIENT = "client"
 ANALYST = "analyst"
 README = "README.txt"
+#: Where a client folder that failed its check goes, inside ``analyst/``.
+WITHHELD = "client_withheld"
 #: Where notebook 04 writes its plans, inside the analyst's outputs.
 PLANS_OUTPUT = Path("outputs") / "04_learning_plans" / "plans"
 
@@ -76,6 +78,19 @@ def assemble_client(run_dir: Path) -> list[Path]:
     return copied
 
 
+def withhold_client(run_dir: Path) -> Path:
+    """Move ``client/`` to ``analyst/client_withheld/`` and leave ``client/`` empty.
+
+    A client folder whose check found something that must not be sent is kept for the analyst
+    to look at, but nothing is left where a consultant would zip it. Returns the new folder.
+    """
+    run_dir = Path(run_dir)
+    target = run_dir / ANALYST / WITHHELD
+    shutil.move(run_dir / CLIENT, target)
+    (run_dir / CLIENT).mkdir()
+    return target
+
+
 def readme_text(*, engagement: str, client: str, run_id: str, status: str,
                 skipped: dict | None = None) -> str:
     """The run folder's README.txt: what each folder holds and what may be sent."""
@@ -96,7 +111,12 @@ def readme_text(*, engagement: str, client: str, run_id: str, status: str,
         "  outputs/           every table and figure the notebooks wrote, rater-level",
         "                     results in outputs/*/analyst/",
     ]
-    if status != "succeeded":
+    if status == "withheld":
+        lines += ["", "The check of client/ found something that must not be sent (a rater, a",
+                  "file of the wrong kind or a path; listed under client_problems in",
+                  "analyst/manifest.json): client/ holds nothing to send. Its files are in",
+                  f"analyst/{WITHHELD}/ for the analyst to look at."]
+    elif status != "succeeded":
         lines += ["", "The run did not finish: client/ holds nothing to send. What failed is in",
                   "analyst/failure.html."]
     for name, reason in (skipped or {}).items():

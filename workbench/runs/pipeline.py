@@ -46,7 +46,7 @@ from workbench.escaping import escape_html
 from workbench.results import Result
 from workbench.runs.engagement import Engagement, EngagementError, load_engagement
 from workbench.runs.execute import KERNEL_NAME, NotebookFailure, execute_notebook, kernel_check
-from workbench.runs.layout import ANALYST, CLIENT, assemble_client, write_readme
+from workbench.runs.layout import ANALYST, CLIENT, assemble_client, withhold_client, write_readme
 from workbench.runs.manifest import (
     file_sha256,
     git_commit,
@@ -93,9 +93,13 @@ class RunResult(Result):
     ----------
     engagement : str
     run_dir : Path
-    status : {"succeeded", "failed"}
+    status : {"succeeded", "failed", "withheld"}
+        "withheld": every notebook ran, but the check of the client folder found something
+        that must not be sent (``manifest["client_problems"]``); the folder's files were
+        moved to ``analyst/client_withheld/`` and ``client/`` is left empty.
     report : Path or None
-        ``client/report.html``, or the short failure page ``analyst/failure.html``.
+        ``client/report.html``, the short failure page ``analyst/failure.html``, or the
+        withheld report ``analyst/client_withheld/report.html``.
     manifest : dict
         The content of ``manifest.json``.
     failure : NotebookFailure or None
@@ -373,7 +377,8 @@ def run_engagement(
     RunResult
         ``status`` is "failed" when a notebook raised; the failure names notebook, cell and
         error; the executed notebook, any outputs and a short ``report.html`` saying what
-        failed stay in the run folder.
+        failed stay in the run folder. It is "withheld" when the check of ``client/`` found a
+        rater id, a file of the wrong kind or a path there: nothing is left to send.
 
     Raises
     ------
@@ -462,10 +467,13 @@ def run_engagement(
                                    [e for e in manifest["notebooks"] if e["status"] == "skipped"])
         assemble_client(run_dir)
         manifest["client_problems"] = _check_client(run_dir, org, say)
+        if manifest["client_problems"]:
+            report = withhold_client(run_dir) / report.name
     else:
         report = _build_failure_report(eng, run_id, work, failure, manifest)
     manifest["report"] = report.relative_to(run_dir).as_posix()
-    manifest["status"] = "failed" if failure else "succeeded"
+    manifest["status"] = ("failed" if failure else
+                          "withheld" if manifest.get("client_problems") else "succeeded")
     manifest["failure"] = None if failure is None else failure.to_dict()
     manifest["finished"] = utc_now()
     manifest["outputs"] = sorted(
@@ -492,7 +500,7 @@ def _check_client(run_dir: Path, org, say) -> list:
     problems = client_folder_problems(run_dir / CLIENT, org.ratings["rater"].astype(str).unique(),
                                       people=org.people, plans=plans if plans.is_file() else [])
     for row in problems.itertuples(index=False):
-        say(f"warning: {CLIENT}/{row.file} ({row.location}): {row.value}: must not be sent")
+        say(f"{CLIENT}/{row.file} ({row.location}): {row.value}: must not be sent")
     return problems.to_dict("records")
 
 
