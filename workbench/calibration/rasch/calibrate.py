@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy import special
 from threadpoolctl import threadpool_limits
 
@@ -50,19 +49,19 @@ from workbench.calibration.calibrate import (
     prepare_ratings,
     reference_weights,
 )
-from workbench.calibration.rasch.bias import cell_targets, interaction_table, solve_cells
+from workbench.calibration.rasch.bias import interaction_table
 from workbench.calibration.rasch.connectivity import check_sources, connected_ratings
 from workbench.calibration.rasch.estimation import (
     THRESHOLDS,
-    RaschDesign,
     category_moments,
     fit_jmle,
     linear_predictor,
     rasch_design,
 )
 from workbench.calibration.rasch.facets import Structures, separation_statistics, threshold_table
+from workbench.calibration.rasch.fair import fair_scores
 from workbench.calibration.rasch.fit import category_statistics, element_fit, residual_moments
-from workbench.calibration.rasch.uncertainty import MAX_JOINT, joint_standard_errors
+from workbench.calibration.rasch.measures import final_measures, se_method
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.results import Result
@@ -224,87 +223,6 @@ class RaschCalibration(Result):
         return files
 
 
-# --------------------------------------------------------------------------------------------
-# From the ML fit to final measures
-# --------------------------------------------------------------------------------------------
-
-
-def _final_measures(design: RaschDesign, fit, bias_correction: bool):
-    """Corrected measures of every element (extreme ones by the adjusted score), their SEs
-    and status, and the correction factor."""
-    work = fit.design
-    mask = work.mask()
-    betas = [b.copy() for b in fit.betas]
-    tau = fit.tau.copy()
-    factor = 1.0
-    if bias_correction:
-        per_ratee = np.bincount(work.codes[0], minlength=work.sizes[0])
-        L = per_ratee[per_ratee > 0].mean()
-        factor = (L - 1) / L if L > 1 else 1.0
-        betas[1:] = [b * factor for b in betas[1:]]
-        tau = tau * factor
-        others = linear_predictor(work, [np.zeros(work.sizes[0])] + [np.nan_to_num(b) for b in betas[1:]])
-        target = np.bincount(work.codes[0], work.x, work.sizes[0])
-        b0, _ = solve_cells(others, work.group, tau, mask, work.codes[0], work.sizes[0], target)
-        betas[0] = np.where(np.isfinite(fit.betas[0]), b0, np.nan)
-    # the other facets' (and thresholds') uncertainty propagated (docs/rasch.md); the
-    # corrected non-ratee measures are the raw ones times the factor, and so are their SEs
-    joint, model, covariance = joint_standard_errors(work, betas, tau)
-    if joint is not None:
-        joint = [j if k == 0 else j * factor for k, j in enumerate(joint)]
-    ses, status = [], []
-    for k, size in enumerate(design.sizes):
-        has = np.bincount(design.codes[k], minlength=size) > 0
-        status.append(np.where(has & ~np.isfinite(betas[k]), "pending", ""))
-    pending = [s == "pending" for s in status]
-    pending_se = [np.full(s, np.nan) for s in design.sizes]
-    # Gauss-Seidel over facets: extreme elements can share ratings (an extreme rater of an
-    # extreme ratee), so a few rounds let their anchored estimates settle.
-    for _ in range(4 if any(p.any() for p in pending) else 0):
-        for k, todo in enumerate(pending):
-            if not todo.any():
-                continue
-            rows = todo[design.codes[k]]
-            current = [np.nan_to_num(b) for b in betas]
-            current[k] = np.zeros(design.sizes[k])
-            sub = design.subset(rows)
-            cell = design.codes[k][rows]
-            target, ext = cell_targets(sub.x, sub.group, work.lo, work.hi, cell, design.sizes[k])
-            b, se = solve_cells(linear_predictor(sub, current), sub.group, tau, mask, cell,
-                                design.sizes[k], target, sign=design.signs[k])
-            betas[k] = np.where(todo, b, betas[k])
-            pending_se[k] = np.where(todo, se, np.nan)
-            xc = np.clip(sub.x, work.lo[sub.group], work.hi[sub.group])
-            top = np.bincount(cell, xc == work.hi[sub.group], design.sizes[k])
-            n = np.bincount(cell, minlength=design.sizes[k])
-            bottom = np.bincount(cell, xc == work.lo[sub.group], design.sizes[k])
-            label = np.where(top == n, np.where(bottom == n, "one category", "maximum"),
-                             "minimum")
-            status[k] = np.where(todo, np.where(ext, label,
-                                                ""), status[k])
-    eta_keep = linear_predictor(work, [np.nan_to_num(b) for b in betas])
-    _, _, V = category_moments(eta_keep, work.group, tau, mask)
-    model_ses = []
-    for k, size in enumerate(design.sizes):
-        info = np.bincount(work.codes[k], V, size)
-        with np.errstate(divide="ignore"):
-            se = np.where(info > 0, 1 / np.sqrt(info), np.nan)
-        model_ses.append(np.where(pending[k], pending_se[k], se))
-        own = se if joint is None else np.where(np.isfinite(joint[k]), joint[k], se)
-        ses.append(np.where(pending[k], pending_se[k], own))
-    return betas, tau, (ses, model_ses), status, factor, covariance
-
-
-def _se_method(covariance) -> str:
-    """How the SEs were computed, for the settings (docs/rasch.md)."""
-    if covariance is None:
-        return "model (FACETS'): the joint information could not be inverted"
-    if covariance.cov.ndim == 1:
-        return (f"joint, diagonal approximation (more than {MAX_JOINT} non-ratee elements: "
-                "the other facets' variances propagated, their covariances dropped)")
-    return "joint: the other facets' and the thresholds' uncertainty propagated"
-
-
 def _structures(work, tau, thresholds):
     return Structures(tau, work.mask(), work.values, work.free_steps(), thresholds)
 
@@ -377,84 +295,6 @@ def _categories(fit, tau, thresholds, betas, table):
     t = table[["category", "threshold", "threshold_se"]] if thresholds == "common" else \
         pd.DataFrame({"category": work.values, "threshold": np.nan, "threshold_se": np.nan})
     return category_statistics(work.x, work.values, P, eta, t)
-
-
-def _fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor, mask):
-    """d(fair measure of each cell) / d(every element's measure), sparse (cells x elements).
-
-    A cell's measure solves sum(x - E) = 0 over its ratings given the other facets, so it
-    moves with each non-ratee element by that element's share of the cell's information
-    (``V``-weighted); the fair measure subtracts the skill (whose share is 1) and the
-    reference (the weighted source offsets). Corrected measures are the raw ones times the
-    correction factor, hence the factor."""
-    eta = linear_predictor(design, [np.nan_to_num(b) for b in betas])
-    _, _, V = category_moments(eta, design.group, tau, mask)
-    total = np.bincount(cells, V, n_cells)
-    share = sp.csr_matrix((V / np.where(total[cells] > 0, total[cells], 1.0),
-                           (cells, np.arange(len(cells)))), shape=(n_cells, len(cells)))
-    X = design.indicators.tocsc()
-    offsets = np.cumsum([0, *design.sizes])
-    keep = np.ones(offsets[-1])
-    keep[: offsets[1]] = 0.0  # the ratee's own measure is inside the cell's
-    G = -(share @ X) @ sp.diags(keep)
-    k_skill = design.facets.index("skill")
-    G = G.tocsr() - sp.csr_matrix((np.ones(n_cells), (np.arange(n_cells),
-                                                      offsets[k_skill] + skill_code)),
-                                  shape=G.shape)
-    if "source" in design.facets and weights:
-        k = design.facets.index("source")
-        labels = list(design.labels[k])
-        ref = np.zeros(G.shape[1])
-        for source, w in weights.items():
-            if source in labels:
-                ref[offsets[k] + labels.index(source)] = w
-        G = G - sp.csr_matrix(np.ones((n_cells, 1))) @ sp.csr_matrix(ref[None, :])
-    return G * factor
-
-
-def _scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
-            covariance=None, weights=None, factor=1.0):
-    """Fair average of every ratee in every skill (see the module docstring)."""
-    work = fit.design
-    mask = work.mask()
-    k_skill = design.facets.index("skill")
-    n_skills = design.sizes[k_skill]
-    pairs, cells = np.unique(design.codes[0] * n_skills + design.codes[k_skill],
-                             return_inverse=True)
-    n_cells = len(pairs)
-    eta = linear_predictor(design, [np.nan_to_num(b) for b in betas])
-    target, extreme = cell_targets(design.x, design.group, work.lo, work.hi, cells, n_cells)
-    b, se_b = solve_cells(eta, design.group, tau, mask, cells, n_cells, target)
-    ratee_code, skill_code = np.divmod(pairs, n_skills)
-    if covariance is not None:  # the other facets' uncertainty, propagated
-        G = _fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor,
-                              mask)
-        se_b = np.sqrt(se_b ** 2 + covariance.quad(G))
-    measure = betas[0][ratee_code] + b
-    eta_fair = measure - betas[k_skill][skill_code] - ref
-    group = None if thresholds == "rater" else (skill_code if thresholds == "skill"
-                                                 else np.zeros(n_cells, int))
-    score, slope = structures.expected(eta_fair, group)
-    z = special.ndtri(1 - alpha / 2)
-    low, _ = structures.expected(eta_fair - z * se_b, group)
-    high, _ = structures.expected(eta_fair + z * se_b, group)
-    frame = pd.DataFrame({"element": design.labels[0][ratee_code].astype(str),
-                          "skill": design.labels[k_skill][skill_code].astype(str),
-                          "score": score, "se": slope * se_b, "ci_low": low, "ci_high": high,
-                          "measure": measure, "measure_se": se_b, "extreme": extreme})
-    keys = data.drop_duplicates("element").set_index("element")[["ratee", "wave"]]
-    frame.insert(0, "ratee", keys.reindex(frame["element"])["ratee"].to_numpy())
-    frame.insert(2, "wave", keys.reindex(frame["element"])["wave"].to_numpy())
-    others = data[data["source"] != "self"]
-    raw = others.groupby(["element", "skill"])["score"].mean().rename("raw_mean")
-    counts = data.groupby(["element", "skill"]).agg(n_ratings=("score", "size"),
-                                                    n_raters=("rater", "nunique"))
-    frame = frame.join(raw, on=["element", "skill"]).join(counts, on=["element", "skill"])
-    frame = frame.drop(columns="element")
-    if data["wave"].nunique() == 1:
-        frame = frame.drop(columns="wave")
-    return frame.sort_values(["ratee", "skill"] + (["wave"] if "wave" in frame else [])
-                             ).reset_index(drop=True)
 
 
 def _interactions(which, data, design, fit, betas, tau):
@@ -663,7 +503,7 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
                       f"unused ({names}{', ...' if fit.gapped.sum() > 10 else ''}); their "
                       "thresholds are shrunk towards 0 (a N(0, 1) prior) to stay finite",
                       CalibrationWarning, stacklevel=3)
-    betas, tau, (ses, model_ses), status, factor, covariance = _final_measures(
+    betas, tau, (ses, model_ses), status, factor, covariance = final_measures(
         design, fit, bias_correction)
     structures = _structures(fit.design, tau, thresholds)
     ref = 0.0
@@ -681,7 +521,7 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
         fit.design.mask())[0])
     grid = np.linspace(-8, 8, 1601) + ref
     return RaschCalibration(
-        scores=_scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
+        scores=fair_scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
                        covariance, weights, factor),
         measures=measures,
         separation=_separation(measures),
@@ -699,5 +539,5 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
                   "connectivity": connectivity, "bias_correction": bias_correction,
                   "correction_factor": factor, "interactions": tuple(interactions),
                   "extreme_adjustment": 0.3, "alpha": alpha,
-                  "se_method": _se_method(covariance)},
+                  "se_method": se_method(covariance)},
     )

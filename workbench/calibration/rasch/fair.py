@@ -1,0 +1,111 @@
+"""Fair averages: the calibrated score of every ratee in every skill, with honest SEs.
+
+A fair average is the expected rating of the person in the skill from a rater of average
+severity of the reference source (``"others"``: the mean non-self source offset), on the
+survey's scale. The person's measure in a skill is their ability plus their ratee x skill
+interaction, estimated from that skill's ratings with every other measure anchored (unshrunk);
+its SE is the interaction's model SE plus the propagated uncertainty of the measures it was
+anchored on (:func:`fair_sensitivity` and the joint covariance of
+:mod:`~workbench.calibration.rasch.uncertainty`), and the fair average's SE follows by the delta
+method (``dE/d theta`` is the score variance). Intervals are the fair averages at
+``measure +/- z se`` (they stay on the scale).
+
+Examples
+--------
+>>> from workbench.calibration.rasch.calibrate import calibrate_rasch
+>>> from workbench.synth.generator import generate_organisation
+>>> res = calibrate_rasch(generate_organisation(60, seed=4, n_waves=1).ratings,
+...                       interactions=())
+>>> bool((res.scores["ci_low"] <= res.scores["score"]).all())
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy import special
+
+from workbench.calibration.rasch.bias import cell_targets, solve_cells
+from workbench.calibration.rasch.estimation import category_moments, linear_predictor
+
+__all__ = ["fair_scores", "fair_sensitivity"]
+
+
+def fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor, mask):
+    """d(fair measure of each cell) / d(every element's measure), sparse (cells x elements).
+
+    A cell's measure solves sum(x - E) = 0 over its ratings given the other facets, so it
+    moves with each non-ratee element by that element's share of the cell's information
+    (``V``-weighted); the fair measure subtracts the skill (whose share is 1) and the
+    reference (the weighted source offsets). Corrected measures are the raw ones times the
+    correction factor, hence the factor."""
+    eta = linear_predictor(design, [np.nan_to_num(b) for b in betas])
+    _, _, V = category_moments(eta, design.group, tau, mask)
+    total = np.bincount(cells, V, n_cells)
+    share = sp.csr_matrix((V / np.where(total[cells] > 0, total[cells], 1.0),
+                           (cells, np.arange(len(cells)))), shape=(n_cells, len(cells)))
+    X = design.indicators.tocsc()
+    offsets = np.cumsum([0, *design.sizes])
+    keep = np.ones(offsets[-1])
+    keep[: offsets[1]] = 0.0  # the ratee's own measure is inside the cell's
+    G = -(share @ X) @ sp.diags(keep)
+    k_skill = design.facets.index("skill")
+    G = G.tocsr() - sp.csr_matrix((np.ones(n_cells), (np.arange(n_cells),
+                                                      offsets[k_skill] + skill_code)),
+                                  shape=G.shape)
+    if "source" in design.facets and weights:
+        k = design.facets.index("source")
+        labels = list(design.labels[k])
+        ref = np.zeros(G.shape[1])
+        for source, w in weights.items():
+            if source in labels:
+                ref[offsets[k] + labels.index(source)] = w
+        G = G - sp.csr_matrix(np.ones((n_cells, 1))) @ sp.csr_matrix(ref[None, :])
+    return G * factor
+
+
+def fair_scores(data, design, fit, betas, tau, structures, thresholds, ref, alpha,
+            covariance=None, weights=None, factor=1.0):
+    """Fair average of every ratee in every skill (see the module docstring)."""
+    work = fit.design
+    mask = work.mask()
+    k_skill = design.facets.index("skill")
+    n_skills = design.sizes[k_skill]
+    pairs, cells = np.unique(design.codes[0] * n_skills + design.codes[k_skill],
+                             return_inverse=True)
+    n_cells = len(pairs)
+    eta = linear_predictor(design, [np.nan_to_num(b) for b in betas])
+    target, extreme = cell_targets(design.x, design.group, work.lo, work.hi, cells, n_cells)
+    b, se_b = solve_cells(eta, design.group, tau, mask, cells, n_cells, target)
+    ratee_code, skill_code = np.divmod(pairs, n_skills)
+    if covariance is not None:  # the other facets' uncertainty, propagated
+        G = fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor,
+                              mask)
+        se_b = np.sqrt(se_b ** 2 + covariance.quad(G))
+    measure = betas[0][ratee_code] + b
+    eta_fair = measure - betas[k_skill][skill_code] - ref
+    group = None if thresholds == "rater" else (skill_code if thresholds == "skill"
+                                                 else np.zeros(n_cells, int))
+    score, slope = structures.expected(eta_fair, group)
+    z = special.ndtri(1 - alpha / 2)
+    low, _ = structures.expected(eta_fair - z * se_b, group)
+    high, _ = structures.expected(eta_fair + z * se_b, group)
+    frame = pd.DataFrame({"element": design.labels[0][ratee_code].astype(str),
+                          "skill": design.labels[k_skill][skill_code].astype(str),
+                          "score": score, "se": slope * se_b, "ci_low": low, "ci_high": high,
+                          "measure": measure, "measure_se": se_b, "extreme": extreme})
+    keys = data.drop_duplicates("element").set_index("element")[["ratee", "wave"]]
+    frame.insert(0, "ratee", keys.reindex(frame["element"])["ratee"].to_numpy())
+    frame.insert(2, "wave", keys.reindex(frame["element"])["wave"].to_numpy())
+    others = data[data["source"] != "self"]
+    raw = others.groupby(["element", "skill"])["score"].mean().rename("raw_mean")
+    counts = data.groupby(["element", "skill"]).agg(n_ratings=("score", "size"),
+                                                    n_raters=("rater", "nunique"))
+    frame = frame.join(raw, on=["element", "skill"]).join(counts, on=["element", "skill"])
+    frame = frame.drop(columns="element")
+    if data["wave"].nunique() == 1:
+        frame = frame.drop(columns="wave")
+    return frame.sort_values(["ratee", "skill"] + (["wave"] if "wave" in frame else [])
+                             ).reset_index(drop=True)
