@@ -201,7 +201,7 @@ def _prepare_items(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def _itemised(data: pd.DataFrame) -> bool:
+def itemised(data: pd.DataFrame) -> bool:
     """Whether some competency is measured by two or more items in these ratings."""
     return "item" in data and bool((data.groupby("skill")["item"].nunique() > 1).any())
 
@@ -358,7 +358,7 @@ def _fit_subset(data, terms, skill_effects, reference, waves, alpha, progress=No
     elif skill_effects and data["skill"].nunique() > 1:
         cell_factor = "skill"
         fixed.append("skill")
-    if _itemised(data):
+    if itemised(data):
         contrasts = _item_contrasts(data)
         data = data.assign(**contrasts)
         fixed.extend(contrasts)
@@ -589,7 +589,7 @@ def calibrate_ratings(
     data = prepare_ratings(ratings, waves)
     check_identifiable(data)
     _check_reference(data, reference)
-    if _itemised(data) and ITEM_TERM not in requested and terms_policy == "identifiable":
+    if itemised(data) and ITEM_TERM not in requested and terms_policy == "identifiable":
         requested = (*requested, ITEM_TERM)
     if scale is None:
         scale = (float(data["score"].min()), float(data["score"].max()))

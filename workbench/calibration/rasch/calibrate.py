@@ -19,6 +19,10 @@ covariance of :mod:`~workbench.calibration.rasch.uncertainty`), and the fair ave
 by the delta method (``dE/d theta`` is the score variance). Intervals are the fair averages at
 ``measure +/- z se`` (they stay on the scale).
 
+Items: with item-level ratings (two or more items in some skill) the items join as a facet
+nested in their skill, centred within it, so the skill's difficulty is the mean over its
+items and an item everybody rates high does not move the competency of whoever answered it.
+
 Waves: ``waves="joint"`` gives each person one ability per wave while skills, raters and
 sources are shared across waves (raters who rate in both waves anchor the scale), as the
 linear model's joint calibration does; ``"pooled"`` refuses several waves.
@@ -46,6 +50,7 @@ from workbench.calibration.calibrate import (
     WAVES,
     CalibrationWarning,
     check_identifiable,
+    itemised,
     prepare_ratings,
     reference_weights,
 )
@@ -346,7 +351,10 @@ def calibrate_rasch(
     ----------
     ratings : DataFrame
         Long ratings: ``ratee``, ``rater``, ``source``, ``skill``, ``score`` (ordinal
-        categories; each distinct score is a category) and optionally ``wave``.
+        categories; each distinct score is a category) and optionally ``wave`` and ``item``.
+        With two or more items in some skill the items are a facet nested in their skill
+        (centred within it): measures, SEs and fit per item, ``n_items`` in the scores, which
+        stay per skill; with one item per skill the results are those without the column.
     thresholds : {"common", "skill", "rater"}
         Rating-scale model (one set of Andrich thresholds) or partial-credit model with
         thresholds per skill or per rater.
@@ -491,8 +499,11 @@ def _calibrate(ratings, thresholds, facets, reference, waves, connectivity, bias
         check_sources(data)
     weights = reference_weights(sorted(data["source"].unique()), reference)
 
+    if itemised(data):  # items as a facet, centred within their skill (docs/rasch.md)
+        facets = (*facets, "item")
     design = rasch_design(data.assign(ratee=data["element"]), facets=("ratee", *facets),
-                          thresholds=thresholds)
+                          thresholds=thresholds,
+                          nested={"item": "skill"} if "item" in facets else None)
     fit = fit_jmle(design, max_iter=max_iter)
     if not fit.converged:
         raise ModelError(f"the Rasch model did not converge in {max_iter} Newton steps; the "

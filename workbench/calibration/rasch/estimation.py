@@ -97,6 +97,10 @@ class RaschDesign:
     group_labels : Index
     lo, hi : int arrays
         Lowest and highest category used in each group.
+    nests : tuple or None
+        Per facet, None or the block (parent element) of each element: a nested facet (items
+        within their skill) is centred within each block instead of as a whole, and its
+        elements are ordered by block.
     """
 
     x: np.ndarray
@@ -108,6 +112,13 @@ class RaschDesign:
     group_labels: pd.Index
     lo: np.ndarray
     hi: np.ndarray
+    nests: tuple = None
+
+    def blocks(self, k: int) -> np.ndarray:
+        """Centring block of each element of facet ``k`` (all zeros unless nested)."""
+        if self.nests is None or self.nests[k] is None:
+            return np.zeros(self.sizes[k], dtype=np.int64)
+        return self.nests[k]
 
     @property
     def n_categories(self) -> int:
@@ -155,7 +166,7 @@ class RaschDesign:
         """The same design on the ratings ``keep`` (elements and groups keep their codes)."""
         return RaschDesign(self.x[keep], self.values, self.facets,
                            tuple(c[keep] for c in self.codes), self.labels, self.group[keep],
-                           self.group_labels, self.lo, self.hi)
+                           self.group_labels, self.lo, self.hi, self.nests)
 
 
 def _group_ranges(x, group, n_groups):
@@ -167,12 +178,16 @@ def _group_ranges(x, group, n_groups):
 
 
 def rasch_design(data: pd.DataFrame, *, facets=("ratee", "skill", "rater", "source"),
-                 thresholds: str = "common", score: str = "score") -> RaschDesign:
+                 thresholds: str = "common", score: str = "score",
+                 nested: dict | None = None) -> RaschDesign:
     """Code ratings for estimation: categories, facet elements, threshold groups.
 
     Categories are the distinct observed scores in order (a score nobody used is not a
     category, as in FACETS' ordinal recount). ``thresholds`` is ``"common"`` or the name of a
-    facet whose elements get their own thresholds (``"skill"``, ``"rater"``).
+    facet whose elements get their own thresholds (``"skill"``, ``"rater"``). ``nested`` maps
+    a facet to the facet it is nested in (``{"item": "skill"}``): its elements are ordered by
+    their parent and centred within it (each element must have one parent, and the parent
+    facet must come first in ``facets``).
 
     Examples
     --------
@@ -185,11 +200,24 @@ def rasch_design(data: pd.DataFrame, *, facets=("ratee", "skill", "rater", "sour
     if len(values) < 2:
         raise ModelError(f"every score is {values[0] if len(values) else 'missing'}: a Rasch "
                          "model needs at least two categories in use")
-    codes, labels = [], []
+    codes, labels, nests = [], [], []
+    nested = nested or {}
     for facet in facets:
+        if facet in nested:
+            parent = codes[list(facets).index(nested[facet])]
+            keys = pd.DataFrame({"parent": parent, "element": data[facet].to_numpy()})
+            pairs = keys.drop_duplicates().sort_values(["parent", "element"])
+            if pairs["element"].duplicated().any():
+                raise ModelError(f"a {facet} is in more than one {nested[facet]}")
+            lab = pd.Index(pairs["element"].to_numpy(), name=facet)
+            codes.append(lab.get_indexer(keys["element"]).astype(np.int64))
+            labels.append(lab)
+            nests.append(pairs["parent"].to_numpy(dtype=np.int64))
+            continue
         c, lab = pd.factorize(data[facet], sort=True)
         codes.append(c.astype(np.int64))
         labels.append(pd.Index(lab, name=facet))
+        nests.append(None)
     if thresholds == "common":
         group = np.zeros(len(data), dtype=np.int64)
         group_labels = pd.Index(["all"], name="group")
@@ -201,7 +229,7 @@ def rasch_design(data: pd.DataFrame, *, facets=("ratee", "skill", "rater", "sour
     x = x.astype(np.int64)
     lo, hi = _group_ranges(x, group, len(group_labels))
     return RaschDesign(x, values, tuple(facets), tuple(codes), tuple(labels), group,
-                       group_labels, lo, hi)
+                       group_labels, lo, hi, tuple(nests) if nested else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,7 +357,7 @@ class _Problem:
     design: RaschDesign
     mask: np.ndarray
     free: np.ndarray
-    weights: np.ndarray = field(default=None)  # penalty weight per centred facet
+    weights: list = field(default=None)  # penalty weight per centring block of each facet
     tau_weights: np.ndarray = field(default=None)  # penalty weight per threshold group
     ridge: np.ndarray = field(default=None)  # N(0, 1) prior on thresholds of gapped groups
 
@@ -352,7 +380,8 @@ class _Problem:
         betas, tau = self.unpack(vec)
         eta = linear_predictor(d, betas)
         logp = _log_probs(eta, d.group, _cumulative(tau), self.mask)
-        penalty = sum(w * b.sum() ** 2 for w, b in zip(self.weights, betas[1:], strict=True))
+        sums = [self._block_sums(k, betas[k]) for k in range(1, len(betas))]
+        penalty = sum(float(w @ t ** 2) for w, t in zip(self.weights, sums, strict=True))
         tau_sums = (tau * self.free).sum(axis=1)
         penalty += float((self.tau_weights * tau_sums ** 2).sum())
         penalty += float((self.ridge[:, None] * tau ** 2).sum())
@@ -369,8 +398,9 @@ class _Problem:
         grads = self._split(XT @ (d.x - E))
         diags = self._split(absXT @ V)
         for k in range(1, len(grads)):
-            grads[k] -= self.weights[k - 1] * betas[k].sum()
-            diags[k] += self.weights[k - 1]
+            blocks = d.blocks(k)
+            grads[k] -= (self.weights[k - 1] * sums[k - 1])[blocks]
+            diags[k] += self.weights[k - 1][blocks]
         G, M = self.free.shape
         steps = np.arange(1, M + 1)
         ST = np.ascontiguousarray(S.T)
@@ -386,6 +416,10 @@ class _Problem:
         grad = np.concatenate([*grads, tau_g[self.free]])
         diag = np.concatenate([*diags, tau_h[self.free]])
         return value, grad, diag, (V, np.ascontiguousarray(K.T), info)
+
+    def _block_sums(self, k, values):
+        """Sums of facet ``k``'s ``values`` within each centring block."""
+        return np.bincount(self.design.blocks(k), values, len(self.weights[k - 1]))
 
     def _split(self, flat):
         return np.split(flat, np.cumsum(self.design.sizes)[:-1])
@@ -412,7 +446,7 @@ class _Problem:
             kt = np.einsum("jn,nj->n", KT, vt[d.group])
         out = self._split(XT @ (V * a - kt))
         for k in range(1, len(out)):
-            out[k] += self.weights[k - 1] * vb[k].sum()
+            out[k] += (self.weights[k - 1] * self._block_sums(k, vb[k]))[d.blocks(k)]
         ot = -self._by_group(KT * a) + np.einsum("gjk,gk->gj", info, vt)
         return np.concatenate([*out, ot[self.free]])
 
@@ -543,13 +577,19 @@ def _fit_jmle(design: RaschDesign, *, max_iter: int, tol: float) -> RaschFit:
     hi = np.where(used, hi, 0)
     work = RaschDesign(design.x[keep], design.values, design.facets,
                        tuple(c[keep] for c in design.codes), design.labels, design.group[keep],
-                       design.group_labels, lo, hi)
+                       design.group_labels, lo, hi, design.nests)
     problem = _Problem(work, work.mask(), work.free_steps())
     counts = [np.bincount(c, minlength=s) for c, s in zip(work.codes, work.sizes, strict=True)]
     # Penalty weights: the curvature they add along a facet's (or a group's) constant shift
     # is about the information of one of its elements, which keeps the CG system well scaled.
-    n_present = [max(int((n > 0).sum()), 1) for n in counts[1:]]
-    problem.weights = np.array([0.5 * len(work.x) / k ** 2 for k in n_present])
+    # (per centring block: a nested facet's elements are centred within their parent)
+    problem.weights = []
+    for k in range(1, len(counts)):
+        blocks = work.blocks(k)
+        n_blocks = int(blocks.max()) + 1 if len(blocks) else 1
+        ratings = np.bincount(blocks, counts[k], n_blocks)
+        present = np.maximum(np.bincount(blocks, counts[k] > 0, n_blocks), 1)
+        problem.weights.append(0.5 * ratings / present ** 2)
     steps = problem.free.sum(axis=1)
     group_n = np.bincount(work.group, minlength=G)
     problem.tau_weights = np.where(steps > 0, 0.2 * group_n / np.maximum(steps, 1) ** 2, 0.0)

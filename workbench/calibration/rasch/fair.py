@@ -103,6 +103,8 @@ def fair_scores(data, design, fit, betas, tau, structures, thresholds, ref, alph
     raw = others.groupby(["element", "skill"])["score"].mean().rename("raw_mean")
     counts = data.groupby(["element", "skill"]).agg(n_ratings=("score", "size"),
                                                     n_raters=("rater", "nunique"))
+    if "item" in design.facets:
+        counts["n_items"] = data.groupby(["element", "skill"])["item"].nunique()
     frame = frame.join(raw, on=["element", "skill"]).join(counts, on=["element", "skill"])
     frame = frame.drop(columns="element")
     if data["wave"].nunique() == 1:

@@ -10,7 +10,8 @@ spreading 1.1 times the model SE.
 :func:`joint_standard_errors` inverts the whole information matrix of the measures instead
 and the thresholds: with ``I = X' diag(V) X`` for the signed facet
 indicators ``X`` and the rating variances ``V`` (the thresholds' rows: see
-:func:`_threshold_blocks`), the non-ratee facets and each group's thresholds centred (their
+:func:`_threshold_blocks`), the non-ratee facets (a nested facet, items, within each parent)
+and each group's thresholds centred (their
 measures written as ``Q gamma`` with ``Q`` a basis of each facet's sum-zero space), and the
 ratee block ``D`` diagonal, the Schur complement ``S = Q'(C - B' D^-1 B)Q`` of the ratees
 gives the covariance ``Q S^-1 Q'`` of the other facets and
@@ -196,7 +197,10 @@ def _joint(work: RaschDesign, betas, tau, with_thresholds: bool, model_only: boo
         joint_all[ratees] = np.sqrt(1.0 / d + cov.quad_rows(sp.diags(1.0 / d) @ B))
         return [joint_all[offsets[k]:offsets[k + 1]] for k in range(len(sizes))], model, cov
     C = C.toarray()
-    sizes_blocks = [len(o) for o in others]
+    sizes_blocks = []  # centring blocks: a facet, or each parent's elements of a nested facet
+    for k, o in enumerate(others, start=1):
+        counts = np.bincount(work.blocks(k)[o - offsets[k]])
+        sizes_blocks += [int(n) for n in counts if n > 0]
     steps = _threshold_blocks(work, P, X) if with_thresholds else None
     if steps is not None:  # the thresholds join the other facets
         C_tau, B_tau, step_sizes = steps
