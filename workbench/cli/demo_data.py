@@ -51,7 +51,8 @@ def run(args) -> int:
                                 items_per_skill=items, progression=args.progression)
     if args.export is not None:
         frame_mapping = export_frame(org, args.export, seed=args.seed)[1]
-        # instrument.csv names each item's column in the export; the long file ignores it
+        # instrument.csv names each item's column in the export; the long file is read with
+        # it too (its item column; reverse-keyed items reverse-scored on reading)
         org.instrument = pd.DataFrame(frame_mapping["survey"]["instrument"])
         # the long file in the order a reader of the export gives: both ways read the same
         order = {item: k for k, item in enumerate(org.instrument["item"])}

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.synth.generator import answers_as_given
 
 __all__ = ["EXPORT_SHAPES", "export_frame", "write_export", "AGREEMENT", "FREQUENCY"]
 
@@ -64,13 +65,11 @@ def _responses(org, anonymous: bool):
     if instrument is None:
         raise ConfigError("the organisation has no items (generate it with items_per_skill)")
     keys = ["ratee", "rater", "source", "wave", "date"]
-    wide = ratings.pivot_table(index=keys, columns="item", values="score", aggfunc="first",
+    wide = answers_as_given(ratings, instrument).pivot_table(index=keys, columns="item", values="score", aggfunc="first",
                                sort=False)
     wide = wide.reindex(columns=instrument["item"].tolist()).reset_index()
     wide = wide.sort_values(["wave", "ratee", "rater"], kind="stable").reset_index(drop=True)
     answers = wide[instrument["item"].tolist()].to_numpy(float, copy=True)
-    reverse = instrument["reverse"].eq("yes").to_numpy()
-    answers[:, reverse] = 6.0 - answers[:, reverse]
     ids = wide[keys].copy()
     ids["response"] = [f"R_{i + 1:06d}" for i in range(len(ids))]
     if anonymous:

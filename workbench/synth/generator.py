@@ -44,7 +44,8 @@ import pandas as pd
 
 from workbench.errors import ConfigError
 
-__all__ = ["SyntheticOrganisation", "generate_organisation", "write_organisation", "SKILLS"]
+__all__ = ["SyntheticOrganisation", "generate_organisation", "write_organisation", "SKILLS",
+           "answers_as_given"]
 
 SKILLS = (
     ("Strategic Thinking", "Thinking", "knowledge"),
@@ -600,6 +601,25 @@ def _truth(people, skill_names, true, profile, templates, means, leniency, halo_
     }
 
 
+def answers_as_given(ratings: pd.DataFrame, instrument: pd.DataFrame | None, *, low: float = 1,
+                     high: float = 5) -> pd.DataFrame:
+    """The ratings with reverse-keyed items' scores as the rater answered them (``low + high -
+    score``): what a survey records, and what a long file read with its instrument holds.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"item": ["C1", "C2"], "score": [4.0, 4.0]})
+    >>> inst = pd.DataFrame({"item": ["C1", "C2"], "reverse": ["no", "yes"]})
+    >>> answers_as_given(r, inst)["score"].tolist()
+    [4.0, 2.0]
+    """
+    if instrument is None or "item" not in ratings:
+        return ratings
+    reverse = set(instrument.loc[instrument["reverse"].eq("yes"), "item"])
+    flip = ratings["item"].isin(reverse)
+    return ratings.assign(score=ratings["score"].where(~flip, low + high - ratings["score"]))
+
+
 def write_organisation(org: SyntheticOrganisation, out: str | Path, *, fmt: str = "csv") -> Path:
     """Write the tables to ``out/`` and the truth to ``out/truth/``; never overwrite files.
 
@@ -619,8 +639,9 @@ def write_organisation(org: SyntheticOrganisation, out: str | Path, *, fmt: str 
     if fmt not in ("csv", "xlsx", "parquet"):
         raise ConfigError(f"fmt={fmt!r}: must be 'csv', 'xlsx' or 'parquet'")
     out = Path(out)
+    # beside its instrument the long file holds the answers as given (reading reverse-scores)
     tables = {
-        "ratings": org.ratings, "people": org.people, "framework": org.framework,
+        "ratings": answers_as_given(org.ratings, org.instrument), "people": org.people, "framework": org.framework,
         "catalog": org.catalog, "enrollments": org.enrollments, "scale": org.scale,
     }
     # A one-wave organisation has no enrollments: no file rather than a header-only file.

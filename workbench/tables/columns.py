@@ -10,8 +10,10 @@ the instrument measures a competency with several behavioural items, ``item``: t
 as the instrument names it (text). Without an ``item`` column a ratings table is exactly what
 it always was (one score per ratee, rater, skill and wave). With one:
 
-* ``score`` is the item's answer on the rating scale, already reverse-scored for reverse-keyed
-  items (``min + max - answer``), so a higher score always means more of the skill;
+* ``score`` is the item's answer on the rating scale, reverse-scored for reverse-keyed items
+  (``min + max - answer``), so a higher score always means more of the skill (a long file read
+  with its instrument holds the answers as given and is reverse-scored on reading,
+  docs/survey_exports.md);
 * the key is (ratee, rater, skill, item, wave): an item belongs to one skill;
 * a **"not observed"** answer ("N/A", "Not observed", "Unable to rate", "Don't know", blank) is
   missing, never a low score: it has **no row** in the ratings table (every later stage can
