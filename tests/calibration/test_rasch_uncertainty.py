@@ -114,7 +114,7 @@ def test_measures_cover_the_truth(coverage):
 
 
 def test_fair_averages_cover_the_truth(coverage):
-    assert 0.94 <= coverage["fair"] <= 0.97, coverage
+    assert 0.935 <= coverage["fair"] <= 0.965, coverage
 
 
 def test_model_standard_errors_alone_are_too_narrow(coverage):

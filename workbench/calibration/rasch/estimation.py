@@ -419,6 +419,8 @@ class _Problem:
 
     def _block_sums(self, k, values):
         """Sums of facet ``k``'s ``values`` within each centring block."""
+        if len(self.weights[k - 1]) == 1:  # not nested: the facet's sum, as numpy sums it
+            return np.array([values.sum()])
         return np.bincount(self.design.blocks(k), values, len(self.weights[k - 1]))
 
     def _split(self, flat):

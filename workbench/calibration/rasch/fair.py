@@ -30,7 +30,10 @@ from scipy import special
 from workbench.calibration.rasch.bias import cell_targets, solve_cells
 from workbench.calibration.rasch.estimation import category_moments, linear_predictor
 
-__all__ = ["fair_scores", "fair_sensitivity"]
+__all__ = ["fair_scores", "fair_sensitivity", "likelihood_bounds", "OPEN"]
+
+#: Logits beyond an extreme cell's estimate that stand for its open (infinite) bound.
+OPEN = 50.0
 
 
 def fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor, mask):
@@ -80,18 +83,29 @@ def fair_scores(data, design, fit, betas, tau, structures, thresholds, ref, alph
     target, extreme = cell_targets(design.x, design.group, work.lo, work.hi, cells, n_cells)
     b, se_b = solve_cells(eta, design.group, tau, mask, cells, n_cells, target)
     ratee_code, skill_code = np.divmod(pairs, n_skills)
+    inflation = np.ones(n_cells)
     if covariance is not None:  # the other facets' uncertainty, propagated
         G = fair_sensitivity(design, betas, tau, cells, n_cells, skill_code, weights, factor,
                               mask)
-        se_b = np.sqrt(se_b ** 2 + covariance.quad(G))
+        total = np.sqrt(se_b ** 2 + covariance.quad(G))
+        inflation = (total / se_b) ** 2
+        se_b = total
+    z = special.ndtri(1 - alpha / 2)
+    xc = np.clip(design.x, work.lo[design.group], work.hi[design.group])
+    side = _sides(xc, design.group, work, cells, n_cells)
+    # an extreme cell's closed bound is exact: where all-top (all-bottom) ratings have
+    # probability alpha / 2, as the other side of a two-sided interval is the scale's end
+    critical = np.where(side != 0, 2 * np.log(2 / alpha), z * z) * inflation
+    b_low, b_high = likelihood_bounds(eta, design.group, tau, mask, xc, cells, n_cells, b,
+                                      side, critical)
     measure = betas[0][ratee_code] + b
     eta_fair = measure - betas[k_skill][skill_code] - ref
     group = None if thresholds == "rater" else (skill_code if thresholds == "skill"
                                                  else np.zeros(n_cells, int))
     score, slope = structures.expected(eta_fair, group)
-    z = special.ndtri(1 - alpha / 2)
-    low, _ = structures.expected(eta_fair - z * se_b, group)
-    high, _ = structures.expected(eta_fair + z * se_b, group)
+    low, _ = structures.expected(eta_fair - b + b_low, group)
+    high, _ = structures.expected(eta_fair - b + b_high, group)
+    low, high = (np.clip(v, work.values[0], work.values[-1]) for v in (low, high))
     frame = pd.DataFrame({"element": design.labels[0][ratee_code].astype(str),
                           "skill": design.labels[k_skill][skill_code].astype(str),
                           "score": score, "se": slope * se_b, "ci_low": low, "ci_high": high,
@@ -111,3 +125,57 @@ def fair_scores(data, design, fit, betas, tau, structures, thresholds, ref, alph
         frame = frame.drop(columns="wave")
     return frame.sort_values(["ratee", "skill"] + (["wave"] if "wave" in frame else [])
                              ).reset_index(drop=True)
+
+
+def _sides(xc, group, work, cells, n_cells):
+    """+1 for cells whose ratings are all in their groups' top category, -1 all bottom, 0 else."""
+    n = np.bincount(cells, minlength=n_cells)
+    top = np.bincount(cells, xc == work.hi[group], n_cells) == n
+    bottom = np.bincount(cells, xc == work.lo[group], n_cells) == n
+    return np.where(top & ~bottom, 1, np.where(bottom & ~top, -1, 0))
+
+
+def likelihood_bounds(eta, group, tau, mask, x, cells, n_cells, b, side, critical,
+                      n_iter=30, tol=1e-8):
+    """Likelihood-ratio bounds of each cell's measure ``b`` (all else anchored).
+
+    The bounds are where the cell's deviance ``2 (max l - l(b))`` reaches ``critical``
+    (``z^2`` times the ratio of the cell's joint to its model variance, so the other facets'
+    uncertainty widens them as it widens the SE). A cell whose ratings are all in the top
+    category (``side`` +1) has its maximum at infinity: its upper bound is ``OPEN`` logits
+    above its estimate (the fair average there is the scale's top to machine precision) and
+    its lower bound is where the probability of all top ratings has fallen to
+    ``exp(-critical / 2)``; all bottom (-1) mirrors it. Newton's method on each side: the
+    deviance is convex in ``b``, so after the first step the iterates approach the bound
+    from outside, monotonically (steps capped at 2 logits).
+
+    Returns
+    -------
+    low, high : arrays (n_cells,)
+    """
+    def deviance(offset, peak):
+        P, E, _ = category_moments(eta + offset[cells], group, tau, mask)
+        with np.errstate(divide="ignore"):
+            ll = np.bincount(cells, np.log(P[np.arange(len(x)), x]), n_cells)
+        return 2 * (peak - ll), -2 * np.bincount(cells, x - E, n_cells)
+
+    centre = np.nan_to_num(b)
+    peak = np.where(side == 0, -deviance(centre, 0.0)[0] / 2, 0.0)
+    bounds = []
+    for direction in (-1.0, 1.0):
+        open_side = side == direction
+        # start a step outside the estimate (the closed side of an extreme cell: from it)
+        bound = centre + direction * np.where(side == 0, 0.5, 0.0)
+        for _ in range(n_iter):
+            value, slope = deviance(bound, peak)
+            step = -(value - critical) / np.where(np.abs(slope) > 1e-12, slope, np.nan)
+            step = np.clip(np.nan_to_num(step, nan=direction * 2.0), -2.0, 2.0)
+            step[open_side] = 0.0
+            bound = bound + step
+            if np.abs(step).max() < tol:
+                break
+        bound = np.where(open_side, centre + direction * OPEN, bound)
+        # the interval holds the estimate (an extreme cell's adjusted one included)
+        bound = np.minimum(bound, centre) if direction < 0 else np.maximum(bound, centre)
+        bounds.append(np.where(np.isfinite(b), bound, np.nan))
+    return bounds[0], bounds[1]
