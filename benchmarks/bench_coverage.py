@@ -36,6 +36,11 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             "ratees": part["ratees"].iloc[0], "seeds": k,
             "coverage": part["coverage"].mean(),
             "margin": 2 * part["coverage"].std(ddof=1) / np.sqrt(k) if k > 1 else np.nan,
+            "unwidened": np.average(part["coverage_unwidened"], weights=part["n"]),
+            "near_bound": part["near_bound_n"].sum() / part["n"].sum(),
+            "near_bound_cov": np.average(part["near_bound_coverage"].fillna(0),
+                                         weights=part["near_bound_n"])
+            if part["near_bound_n"].sum() else np.nan,
             "rater_coverage": part["rater_coverage"].mean(),
             "rater_margin": 2 * part["rater_coverage"].std(ddof=1) / np.sqrt(k)
             if k > 1 else np.nan,

@@ -77,6 +77,7 @@ import scipy.sparse as sp
 from scipy import special
 from scipy.sparse.csgraph import connected_components
 
+from workbench.calibration.bounds import bound_settings
 from workbench.calibration.mixed.identifiability import identifiable_terms
 from workbench.calibration.mixed.model import fit_mixed
 from workbench.calibration.mixed.vc_uncertainty import VC_UNCERTAINTY, vc_correction
@@ -787,6 +788,7 @@ def _assemble(data, parts, models, conn, dropped, settings):
     scores = pd.concat(scores, ignore_index=True).rename(columns={"ratee": "person"})
     low, high = settings["scale"]
     scores["wide_interval"] = (scores["ci_high"] - scores["ci_low"]) > (high - low)
+    settings.update(bound_settings(pd.concat(variances, ignore_index=True), data["score"]))
     columns = (["subset"] if separate else []) + ["person", "skill"]
     if settings["waves"] == "joint":
         columns.append("wave")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from workbench.calibration.bounds import bound_note, widen_calibrated_scores
 from workbench.calibration.mixed.model import MixedResult
 from workbench.calibration.mixed.vc_uncertainty import vc_summary
 from workbench.results import Result
@@ -42,7 +43,9 @@ class Calibration(Result):
         (plain mean of the non-self ratings; NaN without any), ``n_ratings`` (ratings of all
         sources used), ``n_raters`` (distinct raters), ``self_only`` (every rating of the
         cell is the person's own), ``wide_interval`` (the interval is wider than the rating
-        scale: the score means little).
+        scale: the score means little). ``ci_low``, ``ci_high`` here are ``score +- z se``,
+        the interval of the expected rating; the scores contract (:meth:`to_scores`) widens
+        them at the scale's ends.
     rater_effects : DataFrame
         ``rater``, ``effect`` (leniency on the rating scale: positive = lenient), ``se``
         (conditional SD, widened by the variance components' uncertainty when
@@ -116,12 +119,14 @@ class Calibration(Result):
     def to_scores(self) -> pd.DataFrame:
         """The calibrated scores in the scores contract (:mod:`workbench.tables.scores`).
 
-        ``estimator`` is ``"blup"`` (shrunken towards the mean). A joint calibration of several
+        ``estimator`` is ``"blup"`` (shrunken towards the mean). For ratings in whole or half
+        points the intervals are widened towards the scale's ends and ``near_bound`` marks
+        those reaching beyond them (:func:`workbench.calibration.bounds.widen_at_bounds`). A joint calibration of several
         waves adds ``error_corr``: the correlation of each score's error with the same person
         and skill's score error in the previous wave
         (:func:`workbench.calibration.wave_covariance.wave_error_correlation`).
         """
-        scores = self.scores.assign(estimator="blup")
+        scores = self.bounded_scores().assign(estimator="blup")
         if self.settings.get("waves") == "joint" and self.ratings["wave"].nunique() > 1:
             if "error_corr" not in self._cache:  # computed once, however often it is saved
                 from workbench.calibration.wave_covariance import wave_error_correlation
@@ -131,12 +136,25 @@ class Calibration(Result):
             scores = scores.merge(corr, on=["person", "skill", "wave"], how="left")
         return scores
 
+    def bounded_scores(self) -> pd.DataFrame:
+        """:attr:`scores` with the intervals widened at the scale's ends and ``near_bound``
+        (computed once; the scores as they are when the settings hold no scale)."""
+        if "bounded" not in self._cache:
+            scale = self.settings.get("scale")
+            self._cache["bounded"] = (
+                self.scores.assign(near_bound=False) if scale is None else
+                widen_calibrated_scores(self.scores, self.variance_components,
+                                        ratings=self.ratings["score"], scale=scale))
+        return self._cache["bounded"].copy()
+
     def _formula(self) -> str:
         fixed = " + ".join(self.model.fe_params.index[1:].map(lambda s: s.split("[")[0]).unique())
         rand = " + ".join(f"(1|{t})" for t in self.model.variance_components["component"][:-1])
         return f"score ~ {fixed or '1'} + {rand}"
 
     def _sections(self) -> list:
+        """The summary: model and fit, terms not fitted, warnings (wide intervals, self-only
+        scores, scores near the scale's ends), variance components, source effects, scores."""
         conn = self.connectivity
         model = self.model
         crit_se = self.settings.get("reml_criterion_se", 0.0)
@@ -169,6 +187,10 @@ class Calibration(Result):
         self_only = int(self.scores["self_only"].sum())
         if self_only:
             notes.append(f"{self_only} score(s) rest on the person's own ratings only")
+        if self.settings.get("scale") is not None:
+            near = bound_note(self.bounded_scores(), self.settings["scale"])
+            if near:
+                notes.append(near)
         if notes:
             sections.append(("Warnings", notes))
         sections += [("Variance components", self.variance_components),

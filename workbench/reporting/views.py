@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.calibration.bounds import bound_note
 from workbench.presentation.labels import source_label
 from workbench.tables.scores import as_scores
 
@@ -126,8 +127,8 @@ def ceiling_note(scores, scale=None, *, wave="latest") -> str:
     -------
     str
     """
-    frame = as_scores(scores, wave=wave)
-    frame = frame[np.isfinite(frame["raw_mean"]) & np.isfinite(frame["score"])]
+    full = as_scores(scores, wave=wave)
+    frame = full[np.isfinite(full["raw_mean"]) & np.isfinite(full["score"])]
     if scale is None:
         top = float(frame["raw_mean"].max())
     else:
@@ -139,12 +140,16 @@ def ceiling_note(scores, scale=None, *, wave="latest") -> str:
         "(shrinkage), so calibrated scores rarely reach the top: read a calibrated score "
         f"near the highest one here ({frame['score'].max():.1f}) as excellent."
     )
+    low = float(frame["raw_mean"].min()) if scale is None else float(
+        scale.min if hasattr(scale, "min") else scale[0])
+    near = bound_note(full, (low, top))
+    near = f" {near}" if near else ""
     if at_top.empty:
-        return f"No raw average reaches the top of the scale ({top:g}). {reason}"
+        return f"No raw average reaches the top of the scale ({top:g}). {reason}{near}"
     return (
         f"{len(at_top)} person-skill raw averages are at the top of the scale ({top:g}); their "
         f"calibrated scores range from {at_top['score'].min():.1f} to "
-        f"{at_top['score'].max():.1f}. {reason}"
+        f"{at_top['score'].max():.1f}. {reason}{near}"
     )
 
 

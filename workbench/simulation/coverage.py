@@ -12,7 +12,8 @@ Generators (all start from the synthetic organisation's unrounded ratings):
 * ``"correct"``: the model's own assumptions (ratings rounded to whole points and clipped to
   1-5, as the demo data);
 * ``"ceiling"``: everyone rated 0.8 points higher, then rounded and clipped at 5 (many 5s);
-  the truth moves up by 0.8 as well (it is not clipped);
+  the truth moves up by 0.8 as well (it is not clipped; the organisation's ratings are
+  generated unclipped, so only the top fills up);
 * ``"skill_leniency"``: each rater's leniency differs by skill (an extra rater-by-skill effect
   with SD 0.25 that the default model does not have);
 * ``"missing_low"``: non-self ratings of person-skills whose true score is in the lowest
@@ -22,7 +23,7 @@ Examples
 --------
 >>> row = coverage_run(40, seed=1)
 >>> sorted(row)[:3]
-['bias', 'coverage', 'generator']
+['bias', 'coverage', 'coverage_unwidened']
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def _round_clip(scores: np.ndarray) -> np.ndarray:
 
 
 def misspecified_ratings(org, generator: str, *, seed: int = 0):
-    """Ratings and true scores of ``org`` (generated with ``rounding=None``) under a generator.
+    """Ratings and true scores of ``org`` (generated with ``rounding=None``, best with
+    ``clip=False``) under a generator.
 
     Returns
     -------
@@ -93,7 +95,9 @@ def coverage_run(n_people: int, *, seed: int = 0, generator: str = "correct",
     -------
     dict
         ``generator``, ``seed``, ``n_people``, ``n`` (scores), ``coverage`` (share of score
-        intervals covering the true score), ``bias`` (mean score - truth), ``rmse``,
+        intervals covering the true score), ``coverage_unwidened`` (the same for ``score +- z
+        se``, the intervals before the widening at the scale's ends), ``near_bound_n`` and
+        ``near_bound_coverage`` (the scores widened there: ``near_bound``), ``bias`` (mean score - truth), ``rmse``,
         ``z_sd`` (SD of (score - truth) / se: 1 when the SEs are right), ``rater_n``,
         ``rater_coverage``, ``rater_z_sd`` (rater effects against true leniency, both
         centred), ``se_method``, ``solver``, ``vc_uncertainty_method``,
@@ -101,7 +105,7 @@ def coverage_run(n_people: int, *, seed: int = 0, generator: str = "correct",
     """
     n_people = check_integer("n_people", n_people, low=20)
     alpha = check_alpha(alpha)
-    org = generate_organisation(n_people, seed=seed, n_waves=1, rounding=None)
+    org = generate_organisation(n_people, seed=seed, n_waves=1, rounding=None, clip=False)
     ratings, truth = misspecified_ratings(org, generator, seed=seed + 7919)
     if n_ratees is not None:
         n_ratees = check_integer("n_ratees", n_ratees, low=3, high=n_people)
@@ -109,9 +113,10 @@ def coverage_run(n_people: int, *, seed: int = 0, generator: str = "correct",
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cal = calibrate_ratings(ratings, alpha=alpha, vc_uncertainty=vc_uncertainty)
-    m = cal.scores.merge(truth, on=["person", "skill"])
+    m = cal.bounded_scores().merge(truth, on=["person", "skill"])
     err = m["score"] - m["true_score"]
     covered = (m["ci_low"] <= m["true_score"]) & (m["true_score"] <= m["ci_high"])
+    near = m["near_bound"].to_numpy(dtype=bool)
     r = cal.rater_effects.merge(org.truth["rater_effects"], on="rater")
     # Leniency is identified up to the mean (absorbed by the intercept): centre both.
     r_err = (r["effect"] - r["effect"].mean()) - (r["leniency"] - r["leniency"].mean())
@@ -119,9 +124,13 @@ def coverage_run(n_people: int, *, seed: int = 0, generator: str = "correct",
     from scipy import special
 
     zcrit = special.ndtri(1 - alpha / 2)
+    plain = (err / m["se"]).abs() <= zcrit  # score +- z se, before any widening at the bounds
     return {
         "generator": generator, "seed": seed, "n_people": n_people, "n": len(m),
-        "coverage": float(covered.mean()), "bias": float(err.mean()),
+        "coverage": float(covered.mean()), "coverage_unwidened": float(plain.mean()),
+        "near_bound_n": int(near.sum()),
+        "near_bound_coverage": float(covered[near].mean()) if near.any() else np.nan,
+        "bias": float(err.mean()),
         "rmse": float(np.sqrt((err**2).mean())), "z_sd": float((err / m["se"]).std()),
         "rater_n": len(r), "rater_coverage": float((z_r.abs() <= zcrit).mean()),
         "rater_z_sd": float(z_r.std()), "se_method": cal.settings["se_method"],

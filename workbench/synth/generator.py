@@ -309,6 +309,7 @@ def generate_organisation(
     items_per_skill: int | None = None,
     progression: bool = False,
     sd_item: float = 0.35,
+    clip: bool = True,
 ) -> SyntheticOrganisation:
     """Generate a realistic organisation whose truth is known.
 
@@ -345,6 +346,10 @@ def generate_organisation(
         random stream (:mod:`workbench.synth.progression`; every other table unchanged).
     sd_item : float
         Standard deviation of the item residual (with items only).
+    clip : bool
+        Clip the ratings to the scale's ends 1-5 (default). ``False`` keeps ratings beyond
+        them (with ``rounding=None``: the linear model's own continuous data; shifting them
+        and then rounding and clipping makes a lenient organisation with a true ceiling).
 
     Returns
     -------
@@ -458,7 +463,7 @@ def generate_organisation(
         score = np.round(score)
     elif rounding == "half":
         score = np.round(score * 2) / 2
-    ratings["score"] = np.clip(score, 1.0, 5.0)
+    ratings["score"] = np.clip(score, 1.0, 5.0) if clip else score
     ratings["date"] = ratings["date"].dt.strftime("%Y-%m-%d")
     columns = ["ratee", "rater", "source", "skill", "score", "wave", "date"]
     ratings = ratings[columns + (["item"] if items is not None else [])]

@@ -21,6 +21,10 @@ error_corr  optional; the correlation between this score's error and the error o
             lasting impressions and leniency errors enter both; a joint calibration
             computes it, :mod:`workbench.calibration.wave_covariance`); NaN in a person's
             first wave or when unknown. Impact analyses use it by default.
+near_bound  optional; True when the interval reaches beyond an end of the rating scale:
+            the ratings pile up at that end and cannot show how far beyond it the person
+            stands, so the linear calibration widened the interval there
+            (:mod:`workbench.calibration.bounds`). Files without it read as before.
 =========== ==========================================================================
 
 Other columns (``raw_mean``, ``n_ratings``, ``n_raters``, ``n_items``, ``subset``) pass through.
@@ -94,6 +98,19 @@ def _read(path: Path) -> pd.DataFrame:
         if as_number.notna().all() and (as_number % 1 == 0).all():
             frame["wave"] = as_number.astype(int)
     return frame
+
+
+_FLAGS = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False,
+          "": False}
+
+
+def _flag(value):
+    """True/False from a bool, 0/1 or its text (as a CSV holds it); None when unreadable."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    return _FLAGS.get(str(value).strip().lower())
 
 
 def _frame_of(obj, source):
@@ -172,6 +189,12 @@ def as_scores(obj, *, wave=None, source: str = "scores") -> pd.DataFrame:
     for index in frame.index[negative][:25]:
         problems.append(_problem(source, "standard error is negative", "se",
                                  frame.at[index, "se"], row=int(index) + 2))
+    if "near_bound" in frame.columns:
+        flag = frame["near_bound"].map(_flag)
+        for index in frame.index[flag.isna() & frame["near_bound"].notna()][:25]:
+            problems.append(_problem(source, "near_bound must be True or False", "near_bound",
+                                     frame.at[index, "near_bound"], row=int(index) + 2))
+        frame["near_bound"] = np.array([value is True for value in flag], dtype=bool)
     if "error_corr" in frame.columns:
         corr = pd.to_numeric(frame["error_corr"], errors="coerce")
         given = frame["error_corr"].notna() & (frame["error_corr"].astype(str) != "")
