@@ -301,7 +301,8 @@ def load_organisation(
             if table == "ratings":  # in the contract's shape, or a survey export turned long
                 typed, found, numbers, survey = read_ratings(
                     paths[table], mapping=mapping, scale=the_scale,
-                    scale_declared="scale" in paths, waves=waves, folder=folder)
+                    scale_declared="scale" in paths or chosen is not None, waves=waves,
+                    folder=folder)
             else:
                 typed, found, numbers = load_rows(paths[table], table, mapping, the_scale,
                                                   waves=waves if table == "ratings" else None)

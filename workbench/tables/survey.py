@@ -63,7 +63,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -692,14 +692,17 @@ def _read_long(frame, path, mapping, settings, scale, scale_declared, waves, fol
         return None
     file, score_col, item_col = str(path), named["score"], named["item"]
     rscale = _response_scale(settings, scale, scale_declared)
+    if not rscale.declared:  # its scores are checked on the scale in use: that is the range
+        rscale = replace(rscale, low=float(scale.min), high=float(scale.max))
     text = frame[score_col].fillna("").astype(str)
     value, missing, unknown = rscale.score(text)
-    problems = _long_answer_problems(frame, text, value, missing, unknown, scale, file,
-                                     score_col)
-    # the ids typed (and duplicates, waves, relationships checked) through the one typing path
-    placeholder = frame.assign(**{score_col: repr(float(scale.min))})
-    typed, found_problems, rows = check_frame(placeholder, "ratings", mapping, scale,
-                                              file=file, waves=waves)
+    problems = _unknown_label_problems(frame, text, unknown, file, score_col)
+    # typed and checked (ids, duplicates, waves, the scale) through the one typing path; a
+    # label by its value, a not-observed or unknown answer by a placeholder on the scale
+    given = np.where(missing | unknown, float(scale.min), value)
+    typed, found_problems, rows = check_frame(frame.assign(**{score_col: given.astype(str)}),
+                                              "ratings", mapping, scale, file=file,
+                                              waves=waves)
     problems += found_problems
     items = instrument.items.set_index("item")
     problems += _long_item_problems(typed, rows, items, instrument, file, named,
@@ -733,22 +736,14 @@ def _read_long(frame, path, mapping, settings, scale, scale_declared, waves, fol
     return ratings, problems, where[seen], reading
 
 
-def _long_answer_problems(frame, text, value, missing, unknown, scale, file, column):
-    """Unknown labels (each once, with its count and first row) and answers off the scale."""
-    problems = []
+def _unknown_label_problems(frame, text, unknown, file, column):
+    """Each unknown answer label once, with its count and first row."""
     rows = frame.index.to_numpy()
-    if unknown.any():
-        labels = pd.Series(rows[unknown]).groupby(text[unknown].to_numpy(), sort=False)
-        problems += [Problem(file, int(at.iat[0]), column, f"unknown response label "
-                             f"({len(at)} answer(s)); map it under survey: {{labels: ...}} or "
-                             "list it under survey: {not_observed: [...]}", label)
-                     for label, at in labels]
-    bad = ~missing & ~unknown & ~scale.contains(np.nan_to_num(value, nan=scale.min))
-    problems += [Problem(file, int(r), column, f"the answer is off the rating scale "
-                         f"({scale.min:g} to {scale.max:g})", v)
-                 for r, v in zip(rows[bad][:MAX_ROWS_PER_PROBLEM],
-                                 text[bad][:MAX_ROWS_PER_PROBLEM], strict=True)]
-    return problems
+    labels = pd.Series(rows[unknown]).groupby(text[unknown].to_numpy(), sort=False)
+    return [Problem(file, int(at.iat[0]), column, f"unknown response label ({len(at)} "
+                    "answer(s)); map it under survey: {labels: ...} or list it under survey: "
+                    "{not_observed: [...]}", label)
+            for label, at in labels]
 
 
 def _long_item_problems(typed, rows, items, instrument, file, named, strict):
