@@ -127,17 +127,3 @@ def test_reused_blocks_give_the_same_factor():
     np.testing.assert_array_equal(again.LS, st.LS)
     assert eng.deviance(again, True) == eng.deviance(st, True)
 
-
-def test_threaded_dense_algebra_gives_the_same_fit(monkeypatch):
-    # The large dense factorisation and inverse run on the n_jobs threads (from
-    # DENSE_THREADED rows on; lowered here so that this small design takes that path).
-    import workbench.calibration.mixed.dense as dense
-
-    data, terms = _design(6, True)
-    one = fit_mixed(data, response="y", fixed=["x"], random=terms, solver="dense", n_jobs=1)
-    monkeypatch.setattr(dense, "DENSE_THREADED", 0)
-    two = fit_mixed(data, response="y", fixed=["x"], random=terms, solver="dense", n_jobs=2)
-    np.testing.assert_allclose(two.variances, one.variances, rtol=1e-9)
-    assert two.reml_criterion == pytest.approx(one.reml_criterion, rel=1e-12)
-    for term in terms:
-        np.testing.assert_allclose(two.blups[term]["se"], one.blups[term]["se"], rtol=1e-9)

@@ -363,8 +363,10 @@ def _unique_keys(keys: list, bound: int):
     """Sorted distinct values of the arrays ``keys`` (all below ``bound``) and each array's
     positions in them (``np.unique`` plus ``searchsorted``).
 
-    Below about 16 million possible values (about 4,000 Schur rows) a marker array does it in
-    linear time (the sort was a third of the structure's time on InstEval); above, the sort.
+    Below about 16 million possible values (about 4,000 Schur rows) a marker array finds
+    them in linear time (the sort was a third of the structure's time on InstEval); above, the
+    sort. The positions by binary search: a rank array over every possible value would be four
+    times the marker's memory, fresh pages that cost more than the search.
     """
     if not keys:
         return np.zeros(0, dtype=np.int64), []
@@ -374,9 +376,7 @@ def _unique_keys(keys: list, bound: int):
             mark[key] = True
         uniq = np.flatnonzero(mark)
         del mark
-        rank = np.zeros(bound, dtype=np.int32)
-        rank[uniq] = np.arange(len(uniq), dtype=np.int32)
-        return uniq, [rank[key] for key in keys]
+        return uniq, [np.searchsorted(uniq, key) for key in keys]
     uniq = np.unique(np.concatenate(keys))
     return uniq, [np.searchsorted(uniq, key) for key in keys]
 
