@@ -1,5 +1,6 @@
 """Calibration recovers known truth on synthetic organisations; errors and CLI behave."""
 
+import json
 import warnings
 from pathlib import Path
 
@@ -346,3 +347,28 @@ def test_raters_nested_in_ratees_are_fitted_together_as_lme4_does():
         calibrate_ratings(ratings, connectivity="error")
     table = reliability_table(cal).set_index("source")
     assert table.loc["peer", "n_ratees"] == 49 and table.loc["peer", "g_coefficient"] > 0
+
+
+def test_cli_calibrates_every_nested_group_and_writes_reliability(tmp_path, capsys):
+    """Issue #25: on lq2002 (raters nested in 49 companies) the CLI used to calibrate 1 of 49
+    groups, wrote no reliability table, and exited 2 with --connectivity separate. Now both
+    fit all 49, write the reliability table and its notes (group sizes with the formula and
+    reference), and say what the design does not identify."""
+    path = tmp_path / "lq2002.csv"
+    _lq2002_ratings().to_csv(path, index=False)
+    for connectivity in ("largest", "separate"):
+        out = tmp_path / connectivity
+        assert main(["calibrate", str(path), "--out", str(out),
+                     "--connectivity", connectivity]) == 0, capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "raters nested in ratees: 49 groups" in err and "Traceback" not in err
+        scores = pd.read_csv(out / "calibrated_scores.csv")
+        assert scores["person"].nunique() == 49 and len(scores) == 98
+        table = pd.read_csv(out / "reliability.csv").set_index("source")
+        assert table.loc["peer", "n_ratees"] == 49
+        notes = (out / "reliability_notes.txt").read_text()
+        assert "n0 = (N - sum n_g^2 / N) / (G - 1)" in notes and "harmonic mean" in notes
+        assert "Bliese 2000" in notes and "Shrout & Fleiss 1979" in notes
+        settings = json.loads((out / "settings.json").read_text())
+        assert settings["design"] == "raters nested in ratees"
+        assert "leniency" in settings["design_note"]

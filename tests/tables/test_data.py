@@ -259,7 +259,9 @@ def test_every_command_takes_the_scale_option(tmp_path, capsys):
     from workbench.cli import build_parser
 
     parser = build_parser()
-    for command in ("calibrate", "impact", "plans", "profiles", "validate"):
+    # every command that reads a client's data (run reads the folder's scale.csv or mapping)
+    for command in ("calibrate", "check-design", "impact", "outcomes", "plans", "profiles",
+                    "progression", "validate"):
         action = {a.dest: a for a in parser._subparsers._group_actions[0].choices[command]
                   ._actions}["scale"]
         assert action.metavar == "MIN MAX | FILE", command
