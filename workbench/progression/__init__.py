@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from workbench._lazy import lazy_exports
 
-MODULES = ("paths", "readiness", "bench", "outcomes", "level4", "costs", "result",
+MODULES = ("paths", "readiness", "bench", "outcomes", "level4", "costs", "result", "inputs",
            "outcomes_result", "figures")
 
 __getattr__, __dir__ = lazy_exports(globals(), MODULES)

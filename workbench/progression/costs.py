@@ -63,7 +63,8 @@ def activity_costs(catalog, *, hourly_cost=0.0, source="catalog") -> pd.DataFram
         for i in frame.index[values.isna() | (values < 0)]:
             problems.append(Problem(source, int(i) + 2, column,
                                     f"'{column}' is missing or negative (cost effectiveness "
-                                    "needs it)", str(frame.at[i, column])))
+                                    "needs it)", "" if pd.isna(frame.at[i, column])
+                                    else str(frame.at[i, column])))
         frame[column] = values
     if problems:
         raise InputError(problems)

@@ -170,10 +170,12 @@ def prepare_run(engagement: str | Path | Engagement):
     EngagementError or InputError
         Listing every problem in the engagement file, the notebook parameters and the data.
     """
+    from workbench.progression.inputs import check_progression_inputs
+
     if isinstance(engagement, Engagement):
         org = engagement.load_organisation()
         _check_against_data(engagement, org)
-        _check_progression_inputs(org)
+        check_progression_inputs(org)
         return engagement, org
     try:
         eng = load_engagement(engagement)
@@ -187,35 +189,8 @@ def prepare_run(engagement: str | Path | Engagement):
         raise EngagementError(problems) from None
     org = eng.load_organisation()
     _check_against_data(eng, org)
-    _check_progression_inputs(org)
+    check_progression_inputs(org)
     return eng, org
-
-
-def _check_progression_inputs(org) -> None:
-    """The optional paths, target roles and outcomes checked across files (roles in the
-    framework, cycles, one direction per metric, an outcome after the first assessment)
-    before any notebook starts: every problem in one report."""
-    from workbench.errors import InputError
-    from workbench.progression import check_outcomes, check_paths, check_target_roles
-    from workbench.progression.outcomes_result import survey_dates
-
-    checks = []
-    if org.framework is not None and org.paths is not None:
-        checks.append(lambda: check_paths(org.paths, org.framework))
-    if org.framework is not None and org.people is not None and "target_role" in org.people:
-        checks.append(lambda: check_target_roles(org.people, org.framework))
-    if org.outcomes is not None:
-        first = survey_dates(org.ratings)[0] if "date" in org.ratings else None
-        checks.append(lambda: check_outcomes(org.outcomes, people=org.people,
-                                             first_assessment=first))
-    problems = []
-    for check in checks:
-        try:
-            check()
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems)
 
 
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
