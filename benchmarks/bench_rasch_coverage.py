@@ -12,6 +12,8 @@ cover the true ratee abilities, rater severities and fair averages, with the joi
         --per-ratee 6 3 --seeds 5
     .venv/bin/python benchmarks/bench_rasch_coverage.py --ratees 1200 --raters 600 \
         --per-ratee 6 4 --seeds 5 --plant
+    .venv/bin/python benchmarks/bench_rasch_coverage.py --ratees 4000 --raters 3500 \
+        --per-ratee 6 3 --seeds 2 [--max-joint 3000]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.calibration.test_rasch_recovery import TAU, simulate  # noqa: E402
+from workbench.calibration.rasch import uncertainty  # noqa: E402
 from workbench.calibration.rasch.calibrate import calibrate_rasch  # noqa: E402
 
 
@@ -71,7 +74,12 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--plant", action="store_true",
                         help="plant a random responder and a central-tendency rater")
+    parser.add_argument("--max-joint", type=int, default=None,
+                        help="non-ratee elements above which the diagonal approximation is "
+                             "used (default: the package's MAX_JOINT)")
     args = parser.parse_args(argv)
+    if args.max_joint is not None:
+        uncertainty.MAX_JOINT = args.max_joint
     rows = []
     for per in args.per_ratee:
         pooled: dict = {}

@@ -16,8 +16,11 @@ that skill with every other measure anchored (so each skill's score rests on its
 ratings, unshrunk); its SE is the interaction's model SE plus the propagated uncertainty of the
 measures it was anchored on (the raters', sources' and thresholds', through the joint
 covariance of :mod:`~workbench.calibration.rasch.uncertainty`), and the fair average's SE follows
-by the delta method (``dE/d theta`` is the score variance). Intervals are the fair averages at
-``measure +/- z se`` (they stay on the scale).
+by the delta method (``dE/d theta`` is the score variance). Intervals are the fair averages at the
+likelihood-ratio bounds of the cell's measure (:func:`~workbench.calibration.rasch.fair
+.likelihood_bounds`: the deviance's critical value widened by the joint-to-model variance
+ratio; for a cell all in the top or bottom category, the exact bound on the closed side and
+the scale's end on the other), so they stay on the scale.
 
 Items: with item-level ratings (two or more items in some skill) the items join as a facet
 nested in their skill, centred within it, so the skill's difficulty is the mean over its

@@ -7,8 +7,11 @@ interaction, estimated from that skill's ratings with every other measure anchor
 its SE is the interaction's model SE plus the propagated uncertainty of the measures it was
 anchored on (:func:`fair_sensitivity` and the joint covariance of
 :mod:`~workbench.calibration.rasch.uncertainty`), and the fair average's SE follows by the delta
-method (``dE/d theta`` is the score variance). Intervals are the fair averages at
-``measure +/- z se`` (they stay on the scale).
+method (``dE/d theta`` is the score variance). Intervals are the fair averages at the
+likelihood-ratio bounds of the cell's measure (:func:`~workbench.calibration.rasch.fair
+.likelihood_bounds`: the deviance's critical value widened by the joint-to-model variance
+ratio; for a cell all in the top or bottom category, the exact bound on the closed side and
+the scale's end on the other), so they stay on the scale.
 
 Examples
 --------

@@ -19,8 +19,11 @@ gives the covariance ``Q S^-1 Q'`` of the other facets and
     var(theta_i) = 1 / d_i + (D^-1 B Q S^-1 Q' B' D^-1)_ii
 
 for the ratees (computed without forming ``Q``: see :class:`OtherCovariance`). The cost is one
-dense inverse of the non-ratee facets' block (raters + skills + sources + thresholds): at
-1,500 raters about 2 s, at 3,000 about 10 s and 70 MB. Above :data:`MAX_JOINT` non-ratee
+dense inverse of the non-ratee facets' block (raters + skills + sources + thresholds), done
+in place by LAPACK's Cholesky inverse (the block is sparse until it is factorised): at 3,000
+raters about 1.5 s and 70 MB, at 5,000 about 8 s and 200 MB (one thread). The thresholds join
+the block while it stays within :data:`MAX_JOINT` (partial credit per rater adds three or
+four per rater); otherwise they are held. Above :data:`MAX_JOINT` non-ratee
 elements a diagonal approximation is used: each other element's variance ``1 / S_ee`` on its
 own (covariances and the centring dropped, thresholds held), propagated the same way; it is
 sparse and cheap, and narrower (measured in docs/rasch.md).
@@ -46,7 +49,12 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from workbench.calibration.rasch.estimation import RaschDesign, category_moments, linear_predictor
+from workbench.calibration.rasch.estimation import (
+    MAX_MEASURE,
+    RaschDesign,
+    category_moments,
+    linear_predictor,
+)
 
 __all__ = ["joint_standard_errors", "OtherCovariance", "MAX_JOINT"]
 
@@ -191,9 +199,12 @@ def _joint(work: RaschDesign, betas, tau, with_thresholds: bool, model_only: boo
     sizes = work.sizes
     offsets = np.cumsum([0, *sizes])
     info = np.asarray(X.multiply(X).T @ V).ravel()
-    alive = np.concatenate([np.isfinite(b) for b in betas]) & (info > 0)
+    # an element the data barely bound (a measure at or beyond MAX_MEASURE: separation in a
+    # sparse design) would make the whole block near singular; it keeps its model SE
+    finite = np.concatenate([np.isfinite(b) for b in betas]) & (info > 0)
+    alive = finite & (np.abs(np.concatenate(current)) < MAX_MEASURE)
     with np.errstate(divide="ignore"):
-        model_all = np.where(alive, 1 / np.sqrt(np.where(info > 0, info, 1.0)), np.nan)
+        model_all = np.where(finite, 1 / np.sqrt(np.where(info > 0, info, 1.0)), np.nan)
     model = [model_all[offsets[k]:offsets[k + 1]] for k in range(len(sizes))]
     n_other = int(alive[offsets[1]:].sum())
     if model_only:
