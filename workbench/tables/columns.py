@@ -118,6 +118,7 @@ CONTRACTS: dict[str, tuple[ColumnSpec, ...]] = {
         _C("date", "date", required=False),
         _C("comment", "text", required=False),
         _C("item", "id", required=False),
+        _C("anonymous_rater", "bool", required=False),
     ),
     "people": (
         _C("person", "id"),

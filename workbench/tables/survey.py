@@ -229,6 +229,9 @@ class SurveyReading(Result):
         item (skill) or source, n_responses, n_not_observed, rate.
     item_counts : DataFrame
         The counts behind them (:data:`ITEM_COUNT_COLUMNS`).
+    instrument_items : DataFrame
+        The instrument's rows for the items read (item, column, skill, reverse (bool), text):
+        the item table as data, for the psychometrics (never rebuilt from the text above).
     dropped_columns : tuple of str
         Columns of the export not read (metadata and others).
     anonymous_raters : bool
@@ -246,6 +249,7 @@ class SurveyReading(Result):
     not_observed_by_item: pd.DataFrame
     not_observed_by_source: pd.DataFrame
     item_counts: pd.DataFrame
+    instrument_items: pd.DataFrame | None = None
     dropped_columns: tuple = ()
     anonymous_raters: bool = False
     warnings: tuple = ()
@@ -275,6 +279,7 @@ class SurveyReading(Result):
             "survey_labels.csv": self.labels,
             "survey_not_observed_by_item.csv": self.not_observed_by_item,
             "survey_not_observed_by_source.csv": self.not_observed_by_source,
+            "survey_instrument_items.csv": self.instrument_items,
         }
 
 
@@ -618,6 +623,8 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
         return None, problems, np.array([], int), None
     # the counts travel beside the ratings (Organisation.item_counts, reading.item_counts), not
     # in attrs: pandas compares and deep-copies attrs in every concat, a table there breaks it
+    if "rater" not in ids:  # in the data, so a ratings file written from it keeps it
+        ratings["anonymous_rater"] = True
     ratings.attrs.update(file=file, anonymous_raters="rater" not in ids)
     reading = _reading(file, shape, n_read, int((~finished).sum()), finished_by, settings,
                        typed, ratings, instrument, found, counts, label_table, dropped,
@@ -730,9 +737,10 @@ def _read_long(frame, path, mapping, settings, scale, scale_declared, waves, fol
     answered = ~pd.Series(missing, index=frame.index).loc[rows].to_numpy()
     seen = np.zeros(cells.shape, bool)
     seen[response[answered], at[answered]] = True
-    ratings.attrs.update(file=file, anonymous_raters=False)
+    anonymous = bool(typed.attrs.get("anonymous_raters", False))
+    ratings.attrs.update(file=file, anonymous_raters=anonymous)
     reading = _reading(file, "long", len(responses), 0, "", settings, responses, ratings,
-                       instrument, found, counts, label_table, [], False, problems)
+                       instrument, found, counts, label_table, [], anonymous, problems)
     return ratings, problems, where[seen], reading
 
 
@@ -930,7 +938,8 @@ def _reading(file, shape, n_read, n_unfinished, finished_by, settings, typed, ra
         responses_per_source=per_source, labels=label_table,
         not_observed_by_item=_rate(counts, ["item", "skill"]),
         not_observed_by_source=_rate(counts, ["source", "wave"]),
-        item_counts=counts, dropped_columns=tuple(map(str, dropped)),
+        item_counts=counts, instrument_items=items.reset_index(drop=True),
+        dropped_columns=tuple(map(str, dropped)),
         anonymous_raters=anonymous, warnings=tuple(p for p in problems if p.severity != "error"),
         settings={"format": settings.format, "unfinished": settings.unfinished,
                   "strict": settings.strict, "instrument": instrument.file},

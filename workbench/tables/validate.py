@@ -479,6 +479,8 @@ def check_frame(frame, table, mapping, scale, *, file, waves=None):
     _check_rules(typed, table, origin, out, scale)
     if table == "ratings":
         typed = _select_waves(typed, waves, origin, out)
+        if "anonymous_rater" in typed:  # written by the survey reader: kept through any file
+            typed.attrs["anonymous_raters"] = bool(typed["anonymous_rater"].any())
     typed.attrs["file"] = file
     return typed, out.problems, out.row_numbers
 

@@ -133,17 +133,6 @@ def _reversed_column(items: pd.DataFrame, problems: list) -> pd.Series:
     return flags
 
 
-def _table_from_reading(per_skill: pd.DataFrame) -> pd.DataFrame:
-    """The item table from a :class:`~workbench.tables.survey.SurveyReading`'s
-    ``items_per_skill`` (skill, items, reversed: item ids joined by ", ")."""
-    rows = []
-    for r in per_skill.itertuples():
-        flipped = {i.strip() for i in str(r.reversed or "").split(", ") if i.strip()}
-        rows += [(item.strip(), r.skill, item.strip() in flipped)
-                 for item in str(r.items).split(", ") if item.strip()]
-    return pd.DataFrame(rows, columns=["item", "skill", "reversed"])
-
-
 def _check_items_table(items, frame: pd.DataFrame, problems: list) -> pd.DataFrame:
     """The item table (item, skill, reversed); from the ratings when none is given."""
     if items is None:  # skills in the order of the ratings, items sorted within a skill
@@ -154,8 +143,8 @@ def _check_items_table(items, frame: pd.DataFrame, problems: list) -> pd.DataFra
     if not isinstance(items, pd.DataFrame) and isinstance(getattr(items, "items", None),
                                                           pd.DataFrame):
         items = items.items  # a workbench.tables.instrument.Instrument
-    elif isinstance(getattr(items, "items_per_skill", None), pd.DataFrame):
-        items = _table_from_reading(items.items_per_skill)
+    elif isinstance(getattr(items, "instrument_items", None), pd.DataFrame):
+        items = items.instrument_items  # a SurveyReading: the instrument's rows it read
     if not isinstance(items, pd.DataFrame):
         raise InputError(f"items: expected a DataFrame or an Instrument, got "
                          f"{type(items).__name__}")
