@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.calibration.rasch import uncertainty
 from workbench.calibration.rasch.bias import cell_targets, solve_cells
 from workbench.calibration.rasch.estimation import RaschDesign, category_moments, linear_predictor
-from workbench.calibration.rasch.uncertainty import MAX_JOINT, joint_standard_errors
 
 __all__ = ["final_measures", "se_method"]
 
@@ -52,7 +52,7 @@ def final_measures(design: RaschDesign, fit, bias_correction: bool):
         betas[0] = np.where(np.isfinite(fit.betas[0]), b0, np.nan)
     # the other facets' (and thresholds') uncertainty propagated (docs/rasch.md); the
     # corrected non-ratee measures are the raw ones times the factor, and so are their SEs
-    joint, model, covariance = joint_standard_errors(work, betas, tau)
+    joint, model, covariance = uncertainty.joint_standard_errors(work, betas, tau)
     if joint is not None:
         joint = [j if k == 0 else j * factor for k, j in enumerate(joint)]
     ses, status = [], []
@@ -103,6 +103,7 @@ def se_method(covariance) -> str:
     if covariance is None:
         return "model (FACETS'): the joint information could not be inverted"
     if covariance.cov.ndim == 1:
-        return (f"joint, diagonal approximation (more than {MAX_JOINT} non-ratee elements: "
+        return ("joint, diagonal approximation (more than "
+                f"{uncertainty.MAX_JOINT} non-ratee elements: "
                 "the other facets' variances propagated, their covariances dropped)")
     return "joint: the other facets' and the thresholds' uncertainty propagated"
