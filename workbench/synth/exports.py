@@ -102,7 +102,8 @@ def _unfinished(ids: pd.DataFrame, answers: np.ndarray, rng) -> tuple:
     return extra, partial
 
 
-def export_frame(org, shape: str, *, anonymous: bool = False, seed: int = 0):
+def export_frame(org, shape: str, *, anonymous: bool = False, seed: int = 0,
+                 survey_date: bool = True):
     """The export as a table of text (header rows below the column names) and its mapping.
 
     Parameters
@@ -115,6 +116,9 @@ def export_frame(org, shape: str, *, anonymous: bool = False, seed: int = 0):
         grid only.
     seed : int
         Which responses are duplicated as unfinished ones.
+    survey_date : bool
+        Write the survey's own Date column; False leaves it out, so the platform's completion
+        time (RecordedDate, End Date, Timestamp, Date submitted) gives the date.
 
     Returns
     -------
@@ -141,6 +145,9 @@ def export_frame(org, shape: str, *, anonymous: bool = False, seed: int = 0):
     if anonymous:
         rater = "Your employee id" if shape == "surveymonkey" else "Rater"
         frame = frame.drop(columns=rater)
+    if not survey_date and "Date" in frame.columns:
+        frame = frame.drop(columns="Date")
+        del mapping["columns"]["ratings"]["Date"]
     mapping["survey"] = {**survey, "instrument": instrument.to_dict("records")}
     return frame, mapping
 
@@ -204,9 +211,14 @@ def _qualtrics(ids, source, answers, inst, skills, rng):
 
 def _surveymonkey(ids, source, answers, inst, skills, rng):
     n = len(ids)
+    # SurveyMonkey's times: 01/22/2026 02:34:00 PM (month first, 12-hour clock)
+    start = pd.to_datetime(ids["date"]) + pd.to_timedelta(rng.integers(8 * 60, 17 * 60, n),
+                                                           unit="min")
+    end = start + pd.to_timedelta(rng.integers(240, 1500, n), unit="s")
     meta = pd.DataFrame({
         "Respondent ID": [str(11400000000 + 7 * i) for i in range(n)],
-        "Collector ID": "431279023", "Start Date": "", "End Date": "", "IP Address": "",
+        "Collector ID": "431279023", "Start Date": start.dt.strftime("%m/%d/%Y %I:%M:%S %p"),
+        "End Date": end.dt.strftime("%m/%d/%Y %I:%M:%S %p"), "IP Address": "",
         "Email Address": "", "First Name": "", "Last Name": "", "Custom Data 1": "",
     })
     block = _ids_block(ids, source, date=False)
@@ -264,7 +276,7 @@ def _googleforms(ids, source, answers, inst, skills, rng):
 
 
 def write_export(org, path: str | Path, shape: str, *, anonymous: bool = False,
-                 seed: int = 0) -> dict:
+                 seed: int = 0, survey_date: bool = True) -> dict:
     """Write the export (CSV, UTF-8) to ``path`` and return the mapping that reads it.
 
     Never overwrites: an existing ``path`` is a ConfigError.
@@ -272,7 +284,8 @@ def write_export(org, path: str | Path, shape: str, *, anonymous: bool = False,
     path = Path(path)
     if path.exists():
         raise ConfigError(f"{path}: exists; refusing to overwrite it")
-    frame, mapping = export_frame(org, shape, anonymous=anonymous, seed=seed)
+    frame, mapping = export_frame(org, shape, anonymous=anonymous, seed=seed,
+                                  survey_date=survey_date)
     names = mapping["survey"].pop("_ids", None)
     if names is not None:  # SurveyMonkey: the id questions under their own wording
         mapping["columns"]["ratings"] = {

@@ -116,6 +116,13 @@ METADATA_COLUMNS = frozenset(label_key(c) for c in (
 _RESPONSE_IDS = tuple(label_key(c) for c in ("ResponseId", "Respondent ID", "Response ID", "id"))
 _FINISHED = tuple(label_key(c) for c in ("Finished", "Completed", "Complete"))
 _SUBMITTED = tuple(label_key(c) for c in ("Date submitted", "submitdate"))
+#: The platforms' completion times, read as the survey date when no date column is given:
+#: Qualtrics, SurveyMonkey, Google Forms, LimeSurvey (in this order of preference).
+_TIMESTAMPS = tuple(label_key(c) for c in ("RecordedDate", "EndDate", "End Date", "Timestamp",
+                                           "Date submitted", "submitdate"))
+#: SurveyMonkey writes 11/08/2026 10:41:22 AM and Google Forms 11/8/2026 10:41:22 (a form in
+#: the default US locale): month first unless the mapping's date_format says otherwise.
+_MONTH_FIRST = {"surveymonkey": "MM/DD/YYYY", "googleforms": "MM/DD/YYYY"}
 _YES = {"true", "1", "yes", "y", "finished", "complete", "completed", "t"}
 _ID_COLUMNS = ("ratee", "rater", "source", "wave", "date")
 # Id columns recognised by name without a mapping (besides the contract's own names).
@@ -423,6 +430,12 @@ def _id_columns(export: _Export, mapping: ColumnMapping, settings: SurveySetting
         target = _ID_ALIASES.get(target, target)
         if target in _ID_COLUMNS and target not in ids:
             ids[target] = column
+    if "date" not in ids:  # the platform's completion time gives the date
+        keys = {label_key(c): c for c in columns}
+        stamp = next((keys[k] for k in _TIMESTAMPS if k in keys
+                      and (export.frame[keys[k]].str.strip() != "").any()), None)
+        if stamp is not None:
+            ids["date"] = stamp
     response = None
     if settings.response_id is not None:
         response = by_key.get(_key(settings.response_id))
@@ -610,7 +623,7 @@ def read_survey(path, *, mapping=None, scale: Scale | None = None, scale_declare
     keep = finished if settings.unfinished == "drop" else np.ones(n_read, bool)
     responses = export.frame.loc[keep]
     typed, found_problems, rows = _type_responses(responses, ids, response, mapping, scale,
-                                                  file, waves)
+                                                  file, waves, _platform(shape, export))
     problems += found_problems
     if any(p.severity == "error" for p in problems):
         return None, problems, np.array([], int), None
@@ -801,7 +814,7 @@ def _unknown_columns(export: _Export, dropped, rscale, file, strict) -> list[Pro
                     "error" if strict else "warning")]
 
 
-def _type_responses(responses, ids, response, mapping, scale, file, waves):
+def _type_responses(responses, ids, response, mapping, scale, file, waves, shape):
     """Type the id columns once per response through the contract's one typing path."""
     frame = pd.DataFrame({column: responses[column] for column in ids.values()},
                          index=responses.index)
@@ -812,12 +825,26 @@ def _type_responses(responses, ids, response, mapping, scale, file, waves):
                                                    responses[ids["ratee"]])
     # one placeholder rating per response: its duplicates are repeated responses
     frame["skill"], frame["score"] = "<response>", repr(float(scale.min))
+    stamp = "date" in ids and label_key(ids["date"]) in _TIMESTAMPS
+    date_format = dict(mapping.date_format)
+    if stamp and mapping.date_order_for("ratings") is None and shape in _MONTH_FIRST:
+        date_format["ratings"] = _MONTH_FIRST[shape]
     id_mapping = ColumnMapping(columns={"ratings": {c: t for t, c in ids.items()}},
-                               source_labels=mapping.source_labels)
+                               source_labels=mapping.source_labels, date_format=date_format,
+                               decimal_mark=dict(mapping.decimal_mark))
     typed, problems, rows = check_frame(frame, "ratings", id_mapping, scale, file=file,
                                         waves=waves)
+    if stamp:  # a completion time: its day is the survey date
+        typed["date"] = typed["date"].dt.normalize()
     problems = [_as_response_problem(p) for p in problems]
     return typed, problems, rows
+
+
+def _platform(shape: str, export: _Export) -> str:
+    """The platform behind a shape: a grid export with a Timestamp column is Google Forms'."""
+    if shape == "grid" and "timestamp" in {label_key(c) for c in export.frame.columns}:
+        return "googleforms"
+    return shape
 
 
 def _as_response_problem(problem: Problem) -> Problem:
