@@ -76,7 +76,10 @@ class Calibration(Result):
         variance components (``vc_uncertainty`` requested, ``vc_uncertainty_method`` run:
         "delta" or "none", ``vc_se_increase``: mean relative widening of the score SEs,
         ``vc_terms_held``: components on the boundary, held at their estimate; of the largest
-        subset when several are fitted; see :mod:`workbench.calibration.mixed.vc_uncertainty`).
+        subset when several are fitted; see :mod:`workbench.calibration.mixed.vc_uncertainty`),
+        and how the contract's intervals are widened at the scale's ends (``bound_step``: 1
+        or 0.5 for whole or half points, 0 for none; ``bound_rating_sd``, ``bound_cap_sds``;
+        :mod:`workbench.calibration.bounds`).
 
     Examples
     --------
