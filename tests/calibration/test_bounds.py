@@ -107,6 +107,9 @@ def test_calibration_flags_counts_and_says_so(lenient, tmp_path):
     assert f"{n} of {len(scores)} scores are near the ends of the scale ({top} near its top"\
         in lenient.summary()
     assert ((scores["ci_high"] > 5) | (scores["ci_low"] < 1))[scores["near_bound"]].all()
+    share = (lenient.ratings["score"] == 5).mean()
+    assert share > 0.1 and f"{100 * share:.0f} % of the ratings are at the top of the scale: the rater "\
+        "effects' intervals" in lenient.summary()
     note = ceiling_note(lenient, (1, 5))
     assert f"{n} of {len(scores)} scores are near the ends" in note
     # the contract carries the flag through a saved file; a file without it still reads

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from workbench.calibration.bounds import bound_note, widen_calibrated_scores
+from workbench.calibration.bounds import (
+    bound_note,
+    rater_bound_note,
+    widen_calibrated_scores,
+)
 from workbench.calibration.mixed.model import MixedResult
 from workbench.calibration.mixed.vc_uncertainty import vc_summary
 from workbench.results import Result
@@ -192,8 +196,9 @@ class Calibration(Result):
             notes.append(f"{self_only} score(s) rest on the person's own ratings only")
         if self.settings.get("scale") is not None:
             near = bound_note(self.bounded_scores(), self.settings["scale"])
-            if near:
-                notes.append(near)
+            piled = rater_bound_note(self.ratings["score"], self.settings["scale"],
+                                     step=self.settings.get("bound_step", 0.0))
+            notes += [note for note in (near, piled) if note]
         if notes:
             sections.append(("Warnings", notes))
         sections += [("Variance components", self.variance_components),
