@@ -3,6 +3,8 @@ validated again in full when it changed after the run wrote it."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -57,3 +59,25 @@ def test_the_copy_keeps_a_survey_exports_item_counts(tmp_path):
     pd.testing.assert_frame_equal(fast.item_counts, org.item_counts)
     assert fast.anonymous_raters is False
     pd.testing.assert_frame_equal(fast.ratings, org.ratings.reset_index(drop=True))
+
+
+def test_the_copy_keeps_what_the_survey_reader_understood(tmp_path):
+    """The survey-read summary reaches the notebooks (shown in notebook 01), and never a rater."""
+    org = open_organisation(engagement_file="data/demo/engagement.yaml")
+    reading = org.survey
+    folder = snapshot_inputs(org, tmp_path / "inputs")
+    kept = open_organisation(str(folder)).survey
+    assert (kept.file, kept.shape) == (reading.file, "qualtrics")
+    for name in ("overview", "items_per_skill", "responses_per_source", "labels",
+                 "not_observed_by_item", "not_observed_by_source", "instrument_items"):
+        pd.testing.assert_frame_equal(getattr(kept, name), getattr(reading, name))
+    assert kept.dropped_columns == reading.dropped_columns and "IPAddress" in kept.dropped_columns
+    assert str(kept) == str(reading)
+    overview = kept.overview.set_index("quantity")["n"]
+    assert overview["reversed items"] == 2 and overview["not observed answers"] > 0
+    shown = str(kept) + kept._repr_html_()
+    people = set(org.ratings["rater"]) | set(org.ratings["ratee"])
+    assert len(people) > 100 and not set(re.findall(r"\bP\d{3}\b", shown)) & people
+    # a changed table of the reading: the summary is not trusted (None), the rest opens
+    (folder / "survey" / "labels.parquet").write_bytes(b"changed")
+    assert open_organisation(str(folder)).survey is None

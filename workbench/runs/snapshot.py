@@ -4,7 +4,10 @@ A client's files are read, mapped and checked once, before any notebook runs
 (:func:`snapshot_inputs`); every notebook of the run then opens this copy
 (:func:`open_snapshot`) instead of parsing a large workbook again. The copy is Parquet in the
 workbench's own column names plus ``snapshot.json``: the SHA-256 of each table file, the
-rating scale and the warnings found in the client's files. A notebook opens the copy without
+rating scale and the warnings found in the client's files, and what the survey reader
+understood of a survey export (``survey/``: shape, items per competency, responses per
+relationship, labels mapped, not observed, reversed items, dropped columns, unfinished
+responses), so notebooks show it. A notebook opens the copy without
 checking it again when every file still has its recorded hash; a copy changed or damaged
 after the run wrote it is validated in full like any client folder.
 """
@@ -21,8 +24,9 @@ from workbench.errors import Problem
 from workbench.runs.manifest import file_sha256
 from workbench.tables.columns import TABLES, Scale
 from workbench.tables.organisation import Organisation, load_organisation
+from workbench.tables.survey import SurveyReading
 
-__all__ = ["SNAPSHOT", "SNAPSHOT_FILE", "snapshot_inputs", "open_snapshot"]
+__all__ = ["SNAPSHOT", "SNAPSHOT_FILE", "SURVEY", "snapshot_inputs", "open_snapshot"]
 
 #: The run's validated copy of its input tables (in the run folder), read by every notebook.
 SNAPSHOT = "inputs"
@@ -66,6 +70,7 @@ def snapshot_inputs(org: Organisation, folder: Path) -> Path:
     pd.DataFrame({"value": values, "label": [scale.anchors.get(v, "") for v in values]}
                  ).to_parquet(path, index=False)
     files["scale"] = file_sha256(path)
+    survey = _write_survey(org.survey, folder / SURVEY) if org.survey is not None else None
     description = {
         "files": files,
         "scale": {"min": float(scale.min), "max": float(scale.max),
@@ -73,6 +78,7 @@ def snapshot_inputs(org: Organisation, folder: Path) -> Path:
         "warnings": [asdict(p) for p in org.warnings],
         "item_counts": extra.get("item_counts"),
         "anonymous_raters": bool(org.anonymous_raters),
+        "survey": survey,
     }
     (folder / SNAPSHOT_FILE).write_text(json.dumps(description, indent=1), encoding="utf-8")
     return folder
@@ -115,6 +121,7 @@ def open_snapshot(folder: str | Path) -> Organisation:
             counts = pd.read_parquet(path)
     anonymous = bool(description.get("anonymous_raters", False))
     tables["ratings"].attrs["anonymous_raters"] = anonymous
+    survey = _read_survey(folder / SURVEY, description.get("survey"), counts)
     return Organisation(
         **tables,
         scale=Scale(min=scale["min"], max=scale["max"],
@@ -123,7 +130,48 @@ def open_snapshot(folder: str | Path) -> Organisation:
         problems=[Problem(**p) for p in description.get("warnings", [])],
         item_counts=counts,
         anonymous_raters=anonymous,
+        survey=survey,
     )
+
+
+#: The survey reader's tables (what it understood of the export) inside the snapshot folder.
+SURVEY = "survey"
+_SURVEY_TABLES = ("overview", "items_per_skill", "responses_per_source", "labels",
+                  "not_observed_by_item", "not_observed_by_source", "instrument_items")
+
+
+def _write_survey(reading: SurveyReading, folder: Path) -> dict:
+    """The reading's tables as Parquet in ``folder``; its description (and their hashes)."""
+    folder.mkdir()
+    hashes = {}
+    for name in _SURVEY_TABLES:
+        frame = getattr(reading, name)
+        if frame is not None:
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+            hashes[name] = file_sha256(folder / f"{name}.parquet")
+    return {"files": hashes, "file": reading.file, "shape": reading.shape,
+            "dropped_columns": list(reading.dropped_columns),
+            "anonymous_raters": bool(reading.anonymous_raters),
+            "warnings": [asdict(p) for p in reading.warnings],
+            "settings": dict(reading.settings)}
+
+
+def _read_survey(folder: Path, description, counts) -> SurveyReading | None:
+    """The :class:`SurveyReading` the snapshot kept (None: none kept, or a table changed)."""
+    if not description or counts is None:
+        return None
+    tables = {}
+    for name, digest in description["files"].items():
+        path = folder / f"{name}.parquet"
+        if not path.is_file() or file_sha256(path) != digest:
+            return None
+        tables[name] = pd.read_parquet(path)
+    return SurveyReading(
+        file=description["file"], shape=description["shape"], item_counts=counts,
+        dropped_columns=tuple(description["dropped_columns"]),
+        anonymous_raters=description["anonymous_raters"],
+        warnings=tuple(Problem(**p) for p in description["warnings"]),
+        settings=description["settings"], **tables)
 
 
 def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
