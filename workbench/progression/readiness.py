@@ -63,6 +63,7 @@ from workbench.progression.paths import (
     framework_requirements,
     path_destinations,
 )
+from workbench.progression.skill_prior import rating_error_model, skill_posterior
 from workbench.tables.scores import as_scores
 
 __all__ = ["BANDS", "readiness_probability", "skill_error_correlation", "plan_gains",
@@ -136,11 +137,6 @@ def readiness_probability(score, se, required, *, rho=0.0, gain=None, gain_se=No
     return np.clip(out, 0.0, 1.0)
 
 
-def _component(table, name):
-    hit = table.loc[table["component"] == name, "variance"]
-    return float(hit.iloc[0]) if len(hit) else 0.0
-
-
 def skill_error_correlation(calibration=None, *, scores=None, variance_components=None,
                             wave="latest") -> pd.DataFrame:
     """Each person's correlation between two skills' score errors, from the calibration model.
@@ -178,17 +174,11 @@ def skill_error_correlation(calibration=None, *, scores=None, variance_component
     if scores is None:
         raise ConfigError("skill_error_correlation: give a Calibration, or scores and "
                           "variance_components")
-    if "subset" in vc.columns:
-        vc = vc[vc["subset"] == vc["subset"].iloc[0]]
-    a, b = _component(vc, "ratee"), _component(vc, "ratee:skill")
-    h, e = _component(vc, "rater:ratee"), _component(vc, "residual")
     sc = as_scores(scores, wave=wave)
     # item-level calibration: a rater's skill score averages their items, and their view of
     # the person in the skill is noise shared by those items
-    n_items = (pd.to_numeric(sc["n_items"], errors="coerce") if "n_items" in sc
-               else pd.Series(dtype=float))
-    items = float(n_items.mean()) if n_items.notna().any() else 1.0
-    e = e / max(items, 1.0) + _component(vc, "rater:ratee:skill")
+    model = rating_error_model(vc, sc)
+    a, b, h, e = model["a"], model["b"], model["h"], model["e"]
     per = sc.groupby("person").agg(k=("skill", "size"),
                                    n=("n_raters", "mean") if "n_raters" in sc else
                                    ("skill", "size"))
@@ -295,6 +285,86 @@ def _rho_frame(scores, skill_error_corr, sc, variance_components=None):
     return value, f"stated: {value:g} for every person"
 
 
+def _mixture_prior(scores, sc, variance_components, skill_prior):
+    """(the skills' posterior mixture or None, the stated prior)."""
+    normal = ("normal: each true skill Normal(score, se^2) with compound-symmetric errors "
+              "(the calibration model's prior)")
+    if skill_prior == "normal":
+        return None, normal
+    if skill_prior != "mixture":
+        raise ConfigError(f"skill_prior={skill_prior!r}: must be 'mixture' or 'normal'")
+    if hasattr(scores, "variance_components") and hasattr(scores, "to_scores"):
+        vc = scores.variance_components
+    elif variance_components is not None:
+        vc = _variance_table(variance_components)
+    else:
+        return None, normal + "; no variance components to learn the skill profiles from"
+    if vc is None or ("estimator" in sc.columns and not sc["estimator"].isin(["blup"]).all()):
+        return None, normal + "; the scores are not the linear calibration's BLUPs"
+    post = skill_posterior(sc, rating_error_model(vc, sc))
+    if post is None:
+        return None, normal + "; too few people with every skill scored to learn profiles"
+    return post, (f"mixture: the skill profiles learnt from the scores ({post['n_components']} "
+                  "normal components with a shared covariance, fitted by deconvolution; "
+                  "docs/progression.md)")
+
+
+def _mixture_probabilities(post, dest, long, k, with_gains):
+    """P(ready) now and by the horizon, and per skill P(meet), under the posterior mixture;
+    NaN for cases whose person or skills the mixture does not cover."""
+    n = len(dest)
+    row = pd.Series(np.arange(len(post["persons"])), index=post["persons"])
+    col = pd.Series(np.arange(len(post["skills"])), index=post["skills"])
+    who = dest["person"].map(row).to_numpy(float)
+    skill = np.full((n, k), -1)
+    required, gain, gain_se = (np.full((n, k), np.nan) for _ in range(3))
+    case, slot = long["case"].to_numpy(), long["slot"].to_numpy()
+    skill[case, slot] = long["skill"].map(col).fillna(-1).to_numpy(int)
+    required[case, slot] = long["required_level"].to_numpy(float)
+    gain[case, slot] = long["gain"].fillna(0).to_numpy(float)
+    gain_se[case, slot] = long["gain_se"].fillna(0).to_numpy(float)
+    needed = np.isfinite(required)
+    ok = np.isfinite(who) & ~((skill < 0) & needed).any(axis=1)
+    cases = np.flatnonzero(ok)
+    i = who[cases].astype(int)
+    s = np.where(skill[cases] >= 0, skill[cases], 0)
+    cov = post["cov"][i[:, None, None], s[:, :, None], s[:, None, :]]
+    sd = np.sqrt(np.einsum("nkk->nk", cov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / (sd[:, :, None] * sd[:, None, :])
+    pair = needed[cases][:, :, None] & needed[cases][:, None, :] & ~np.eye(k, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        rho = np.where(pair.any(axis=(1, 2)), (corr * pair).sum(axis=(1, 2))
+                       / np.maximum(pair.sum(axis=(1, 2)), 1), 0.0)
+    rho = np.clip(np.nan_to_num(rho), 0.0, 0.99)
+    weights = post["weights"][i]
+    means = np.take_along_axis(post["means"][i], s[:, None, :].repeat(weights.shape[1], 1),
+                               axis=2)
+    use = weights > 1e-6
+    at, comp = np.nonzero(use)
+    req = required[cases][at]
+    out = {}
+    for name, g, h in (("now", None, None), ("horizon", gain[cases][at], gain_se[cases][at])):
+        if name == "horizon" and not with_gains:
+            continue
+        p = readiness_probability(means[at, comp], sd[at], req, rho=rho[at], gain=g, gain_se=h)
+        total = np.full(n, np.nan)
+        total[cases] = np.bincount(at, weights=weights[at, comp] * p, minlength=len(cases))
+        out[name] = total
+    # per skill: P(true >= required) (and with the gain), mixed over the components
+    z = (means - required[cases][:, None, :]) / sd[:, None, :]
+    meet = np.full((n, k), np.nan)
+    meet[cases] = np.einsum("nc,nck->nk", weights, ndtr(z))
+    out["meet"] = meet[case, slot]
+    if with_gains:
+        zh = ((means + gain[cases][:, None, :] - required[cases][:, None, :])
+              / np.sqrt(sd**2 + gain_se[cases] ** 2)[:, None, :])
+        meet_h = np.full((n, k), np.nan)
+        meet_h[cases] = np.einsum("nc,nck->nk", weights, ndtr(zh))
+        out["meet_horizon"] = meet_h[case, slot]
+    return out
+
+
 def _padded(long, keys, k):
     """Long rows (keys..., slot, values) -> (n, k) arrays in the order of ``keys``'s groups."""
     n = len(keys)
@@ -309,7 +379,7 @@ def _padded(long, keys, k):
 def readiness_table(
     scores, people, framework, paths=None, *, roles=None, plans=None,
     skill_error_corr="calibration", variance_components=None, probability=0.5,
-    wave="latest", alpha=0.05,
+    wave="latest", alpha=0.05, skill_prior="mixture",
 ):
     """Readiness of each person for each role on their path (or for named roles).
 
@@ -342,6 +412,12 @@ def readiness_table(
         Which scores to use.
     alpha : float
         Only recorded (bands use ``probability``; bench intervals use alpha).
+    skill_prior : "mixture" or "normal"
+        Where a person's true skills lie given the scores: ``"mixture"`` (default) learns
+        the skill profiles from the scores (:mod:`workbench.progression.skill_prior`; needs
+        the calibration's variance components and BLUPs, otherwise ``"normal"`` is used and
+        the result says so); ``"normal"``: each true skill ``Normal(score, se^2)`` with
+        compound-symmetric errors.
 
     Returns
     -------
@@ -406,6 +482,14 @@ def readiness_table(
                                      rho=rho_case, gain=arr["gain"], gain_se=arr["gain_se"])
                if gains is not None else np.full(len(dest), np.nan))
 
+    post, prior_note = _mixture_prior(scores, sc, variance_components, skill_prior)
+    mix = (_mixture_probabilities(post, dest, long, k, gains is not None) if post is not None
+           else None)
+    if mix is not None:
+        p_now = np.where(np.isnan(mix["now"]), p_now, mix["now"])
+        if gains is not None:
+            p_later = np.where(np.isnan(mix["horizon"]), p_later, mix["horizon"])
+
     gap = long["required_level"] - long["score"]
     with np.errstate(divide="ignore", invalid="ignore"):
         zs = np.where(long["se"] > 0, -gap / long["se"], np.where(gap <= 0, np.inf, -np.inf))
@@ -417,6 +501,13 @@ def readiness_table(
         p_meet_horizon=ndtr(zh) if gains is not None else np.nan,
     )[["person", "role", "skill", "required_level", "weight", "score", "se", "gap",
        "weighted_gap", "p_meet", "gain", "gain_se", "p_meet_horizon"]]
+    if mix is not None:
+        skill_gaps["p_meet"] = np.where(np.isnan(mix["meet"]), skill_gaps["p_meet"],
+                                        mix["meet"])
+        if gains is not None:
+            skill_gaps["p_meet_horizon"] = np.where(np.isnan(mix["meet_horizon"]),
+                                                    skill_gaps["p_meet_horizon"],
+                                                    mix["meet_horizon"])
     per = long.assign(below=(gap > 0).astype(int), wgap=long["weight"] * gap.clip(lower=0),
                       unscored=long["score"].isna()).groupby("case").agg(
         n_skills=("skill", "size"), n_below=("below", "sum"), weighted_gap=("wgap", "sum"),
@@ -430,7 +521,8 @@ def readiness_table(
     out["band"] = _bands(out, probability, gains is not None)
     out = out.drop(columns=["case", "unscored"])
     settings = {"probability": probability, "alpha": alpha, "wave": wave,
-                "skill_error_corr": rho_note, "plans": plans is not None,
+                "skill_error_corr": rho_note, "skill_prior": prior_note,
+                "plans": plans is not None,
                 "roles": roles, "paths": paths is not None}
     return out.reset_index(drop=True), skill_gaps, settings
 

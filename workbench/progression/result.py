@@ -91,7 +91,8 @@ class Readiness(Result):
         return (f"Bands: ready now when the probability of meeting every requirement is at "
                 f"least {self.settings.get('probability', 0.5):g}; ready within the horizon "
                 "when it is if the plan's expected gains are realised; otherwise ready later. "
-                f"Error correlation between skills: {self.settings.get('skill_error_corr')}.")
+                f"Error correlation between skills: {self.settings.get('skill_error_corr')}. "
+                f"Skills given the scores: {self.settings.get('skill_prior')}.")
 
     def _sections(self):
         if "skipped" in self.settings:
@@ -99,7 +100,8 @@ class Readiness(Result):
         rule = (f"Bands: ready now when the probability of meeting every requirement is at "
                 f"least {self.settings.get('probability', 0.5):g}; ready within the horizon "
                 "when it is if the plan's expected gains are realised; otherwise ready later. "
-                f"Error correlation between skills: {self.settings.get('skill_error_corr')}.")
+                f"Error correlation between skills: {self.settings.get('skill_error_corr')}. "
+                f"Skills given the scores: {self.settings.get('skill_prior')}.")
         return [("Rule", rule), ("Bench strength (expected counts, intervals)", self.bench),
                 ("Readiness by role (people per band)", self.bands)]
 
@@ -113,7 +115,7 @@ class Readiness(Result):
 def assess_readiness(
     scores, people, framework, paths=None, *, roles=None, plans=None,
     skill_error_corr="calibration", variance_components=None, probability=0.5,
-    wave="latest", alpha=0.05,
+    wave="latest", alpha=0.05, skill_prior="mixture",
 ) -> Readiness:
     """Readiness of everyone for the roles on their path, bench strength and bands per role.
 
@@ -152,7 +154,7 @@ def assess_readiness(
     table, gaps, settings = readiness_table(
         scores, people, framework, paths, roles=roles, plans=plans,
         skill_error_corr=skill_error_corr, variance_components=variance_components,
-        probability=probability, wave=wave, alpha=alpha)
+        probability=probability, wave=wave, alpha=alpha, skill_prior=skill_prior)
     return Readiness(readiness=table, skill_gaps=gaps, bench=bench_strength(table, alpha=alpha),
                      bands=band_distribution(table), single_successors=single_successors(table),
                      settings=settings)
