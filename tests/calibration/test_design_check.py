@@ -205,6 +205,29 @@ def test_refits_reestimate_and_save(small, tmp_path):
     pd.testing.assert_frame_equal(again.replicates, res.replicates)
 
 
+def test_auto_refits_rule(small, monkeypatch):
+    from workbench.calibration import design_check
+
+    # as many as refit the budget of ratings, 2 to 20, up to REFIT_MAX_RATEES ratees
+    budget, most = design_check.REFIT_BUDGET, design_check.REFIT_MAX_RATEES
+    assert design_check.auto_refits(budget // 20, most) == 20
+    assert design_check.auto_refits(budget // 8, most) == 8
+    assert design_check.auto_refits(budget, most) == 2
+    assert design_check.auto_refits(10 * budget, most) == 2
+    assert design_check.auto_refits(1000, most + 1) == 0  # none above, whatever the ratings
+    org, cal = small
+    res = check_design(cal, n_sims=4, random_state=3)
+    assert res.settings["refits"] == 4  # 30 people: the budget allows 20, capped at n_sims
+    # the same design counted as a large organisation: no refits, and the summary says why
+    monkeypatch.setattr(design_check, "REFIT_MAX_RATEES", 10)
+    res = check_design(cal, n_sims=4, random_state=3)
+    assert res.settings["refits"] == 0 and "coverage_refit" not in set(res.table["quantity"])
+    assert "no refits by default above 10 ratees" in res.summary()
+    # asked for, they run
+    res = check_design(cal, n_sims=4, refits=1, random_state=3)
+    assert res.replicates["coverage_refit"].notna().sum() == 1
+
+
 def test_bad_options(small):
     org, cal = small
     with pytest.raises(ConfigError, match="linear Calibration"):

@@ -90,6 +90,8 @@ def test_full_run_writes_report_notebooks_outputs_and_manifest(full_run):
     assert [nb["name"] for nb in manifest["notebooks"]] == list(DEFAULT_NOTEBOOKS)
     for entry in manifest["notebooks"]:
         assert entry["status"] == "succeeded" and entry["seconds"] > 0
+        # the kernel's CPU is counted (its imports alone take over a second of CPU)
+        assert entry["cpu_seconds"] > 1
         assert (run / "analyst" / entry["executed"]).is_file()
         assert entry["parameters"]["output_dir"] == str(run / "analyst" / "outputs"
                                                         / entry["name"])

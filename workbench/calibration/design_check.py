@@ -85,11 +85,17 @@ from workbench.results import Result
 from workbench.tables.requirements import role_gaps
 from workbench.tables.scores import wave_order
 
-__all__ = ["DesignCheck", "check_design", "one_wave", "DesignModel", "design_model"]
+__all__ = ["DesignCheck", "check_design", "one_wave", "DesignModel", "design_model",
+           "auto_refits"]
 
 ROUNDING = ("auto", "whole", "none")
 #: ratings refitted in all by ``refits="auto"`` (the refits cost whole calibrations)
 REFIT_BUDGET = 400_000
+#: above this many ratees ``refits="auto"`` runs no refits: the variance components are
+#: estimated from thousands of levels, their sampling error is negligible (``vc_uncertainty``
+#: ``"auto"`` treats them as known above 200 ratees) and the fast path's Monte Carlo error is
+#: already small, while each refit would cost a whole calibration
+REFIT_MAX_RATEES = 1_000
 #: simulated organisations per batch of right-hand sides (memory: ratings x batch floats)
 BATCH = 25
 
@@ -200,6 +206,20 @@ class DesignModel:
         for k, codes in self.cell_codes:
             out += sol[p + off[k] + codes]
         return out
+
+
+def auto_refits(n_ratings: int, n_ratees: int) -> int:
+    """The refits ``refits="auto"`` runs: as many as refit about :data:`REFIT_BUDGET` ratings
+    in all, at least 2 and at most 20, up to :data:`REFIT_MAX_RATEES` ratees; none above.
+
+    Examples
+    --------
+    >>> auto_refits(10_000, 200), auto_refits(45_258, 900), auto_refits(256_264, 5_000)
+    (20, 8, 0)
+    """
+    if n_ratees > REFIT_MAX_RATEES:
+        return 0
+    return int(np.clip(REFIT_BUDGET // max(n_ratings, 1), 2, 20))
 
 
 def _group_codes(data: pd.DataFrame, parts: list):
@@ -419,7 +439,10 @@ class DesignCheck(Result):
     replicates: pd.DataFrame
     settings: dict = field(default_factory=dict)
 
-    def _sections(self) -> list:
+    @property
+    def design_note(self) -> str:
+        """What was simulated, in words (the summary's "Design" section): the design, the
+        rounding, the refits (and why none ran by default), whether gap calls were checked."""
         s = self.settings
         design = (f"{s['n_ratings']} ratings of {s['n_people']} people on {s['n_skills']} "
                   f"skills, simulated {s['n_sims']} times from the fitted model "
@@ -427,10 +450,18 @@ class DesignCheck(Result):
                   + ("rounded to whole points and clipped to the scale" if s["whole_points"]
                      else "left unrounded")
                   + f"; {s['refits']} refit(s) with the variance components re-estimated")
+        if s["refits"] == 0 and s.get("refits_asked") == "auto":
+            design += (f"; no refits by default above {s['refits_max_ratees']:,} ratees (here "
+                       f"{s['n_people']:,}): with so many ratees the variance components' "
+                       "sampling error hardly moves the intervals, so the fast path's coverage "
+                       "is the figure (refits=N asks for N whole calibrations)")
         if not s["gap_calls"]:
             design += ("; gap calls not checked (they need the people's roles and the "
                        "framework's required levels)")
-        return [("Design", design), ("Results", self.table.drop(columns="what")),
+        return design
+
+    def _sections(self) -> list:
+        return [("Design", self.design_note), ("Results", self.table.drop(columns="what")),
                 ("By skill", self.by_skill),
                 ("What the quantities are", "\n".join(
                     f"{q}: {w}" for q, w in zip(self.table["quantity"], self.table["what"],
@@ -533,9 +564,10 @@ def check_design(
         values; one solve each with the factored equations).
     refits : int or "auto"
         How many of them are also calibrated from scratch (REML re-estimates the variance
-        components). ``"auto"``: as many as refit about :data:`REFIT_BUDGET` ratings in all,
-        at least 2 and at most 20 (each costs a whole calibration: 20 below 20,000 ratings, 2
-        above 200,000).
+        components). ``"auto"``: :func:`auto_refits`, as many as refit about
+        :data:`REFIT_BUDGET` ratings in all, at least 2 and at most 20 (each costs a whole
+        calibration: 20 below 20,000 ratings), and none above :data:`REFIT_MAX_RATEES` ratees
+        (the summary says so).
     people, framework : DataFrame, optional
         Roles and their required levels, for the gap calls (without either, no gap calls:
         ``settings["gap_calls"]`` is False and the summary says so).
@@ -576,8 +608,9 @@ def check_design(
     dm = design_model(calibration, rounding=rounding)
     n_sims = check_integer("n_sims", n_sims, low=2)
     n_ratees = int(dm.cells["person"].nunique())
+    refits_asked = refits
     if refits == "auto":
-        refits = int(np.clip(REFIT_BUDGET // len(dm.ratings), 2, 20))
+        refits = min(auto_refits(len(dm.ratings), n_ratees), n_sims)
     refits = check_integer("refits", refits, low=0, high=n_sims)
     gap_probability = check_interval("gap_probability", gap_probability, low=0.5, high=1,
                                      inclusive="neither")
@@ -609,7 +642,9 @@ def check_design(
     table = _summary_table(reps, required is not None, gap_probability)
     by_skill = _by_skill(skill_sums, np.hstack(rel_by_skill), skills, n_sims)
     settings = {
-        "n_sims": n_sims, "refits": refits, "rounding": rounding,
+        "n_sims": n_sims, "refits": refits, "refits_asked": refits_asked,
+        "refits_max_ratees": REFIT_MAX_RATEES,
+        "rounding": rounding,
         "whole_points": dm.whole, "gap_probability": gap_probability,
         "gap_calls": required is not None, "alpha": calibration.settings["alpha"],
         "random_state": random_state, "wave": wave, "n_ratings": len(dm.ratings),

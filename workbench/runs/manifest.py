@@ -39,7 +39,8 @@ __all__ = [
 ]
 
 #: Manifest keys that differ between two runs of the same engagement on the same data.
-VOLATILE = ("run_id", "started", "finished", "seconds", "run_dir", "executed", "platform")
+VOLATILE = ("run_id", "started", "finished", "seconds", "cpu_seconds", "run_dir", "executed",
+            "platform")
 
 _VERSIONED = (
     "workbench",

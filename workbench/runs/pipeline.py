@@ -73,6 +73,15 @@ HANDOVER = {
 }
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its finished children (a notebook's
+    kernel is counted once it has exited)."""
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def skip_reason(step, available) -> str | None:
     """Why a run skips this notebook (None: it runs): the engagement says ``skip:`` with a
     reason, or none of its optional tables is there."""
@@ -147,8 +156,9 @@ class RunResult(Result):
 
     def _sections(self) -> list:
         notebooks = pd.DataFrame(
-            [(e["name"], e["status"], e.get("seconds")) for e in self.manifest.get("notebooks", [])],
-            columns=["notebook", "status", "seconds"],
+            [(e["name"], e["status"], e.get("seconds"), e.get("cpu_seconds"))
+             for e in self.manifest.get("notebooks", [])],
+            columns=["notebook", "status", "seconds", "cpu_seconds"],
         )
         sections = [("", f"{self.engagement}: {self.status}, in {self.run_dir}"),
                     ("Notebooks", notebooks)]
@@ -425,10 +435,11 @@ def run_engagement(
             manifest["seeds"][step.name] = seeds
         write_manifest(work, manifest)
         say(f"[{i}/{total}] {step.name} ...")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         failure = execute_notebook(step.path, executed_path, params, name=step.name,
                                    kernel_name=kernel_name, start_timeout=start_timeout)
         entry["seconds"] = round(time.perf_counter() - started, 3)
+        entry["cpu_seconds"] = round(_cpu_seconds() - cpu_started, 3)
         entry["executed"] = str(executed_path.relative_to(work))
         if failure is not None:
             entry["status"] = "failed"
