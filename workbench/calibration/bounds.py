@@ -112,21 +112,28 @@ def expected_rating(level, *, sd: float, scale, step: float) -> np.ndarray:
     return low * pa + high * (1 - pb) + level * (pb - pa) + sd * dens / np.sqrt(2 * np.pi)
 
 
+def _slope(level, *, sd: float, scale, step: float) -> np.ndarray:
+    """``g'(t)``, the derivative of :func:`expected_rating`."""
+    low, high = scale
+    if step > 0:
+        z = (level[..., None] - _thresholds(scale, step)) / sd
+        return step * np.exp(-0.5 * z**2).sum(axis=-1) / (sd * np.sqrt(2 * np.pi))
+    return special.ndtr((high - level) / sd) - special.ndtr((low - level) / sd)
+
+
 def latent_level(value, *, sd: float, scale, step: float, cap: float = CAP_SDS) -> np.ndarray:
     """``g^-1(v)``: the latent level whose expected rating is ``v``, within ``cap`` SDs of the
     scale's ends (values at or beyond the ends map to the caps; NaN stays NaN)."""
     value = np.asarray(value, dtype=float)
     low, high = scale
-    lo = np.full(value.shape, low - cap * sd)
-    hi = np.full(value.shape, high + cap * sd)
-    g_lo = expected_rating(lo[:1], sd=sd, scale=scale, step=step)[0] if value.size else low
-    g_hi = expected_rating(hi[:1], sd=sd, scale=scale, step=step)[0] if value.size else high
-    for _ in range(60):  # bisection: g is increasing; 60 halvings reach float precision
-        mid = 0.5 * (lo + hi)
-        below = expected_rating(mid, sd=sd, scale=scale, step=step) < value
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    out = 0.5 * (lo + hi)
+    kw = {"sd": sd, "scale": scale, "step": step}
+    grid = np.linspace(low - cap * sd, high + cap * sd, 4097)
+    g_grid = expected_rating(grid, **kw)  # increasing: interpolate, then polish by Newton
+    g_lo, g_hi = g_grid[0], g_grid[-1]
+    out = np.interp(np.nan_to_num(value, nan=0.5 * (low + high)), g_grid, grid)
+    for _ in range(3):
+        step_t = (expected_rating(out, **kw) - value) / _slope(out, **kw)
+        out = np.clip(out - np.nan_to_num(step_t), grid[0], grid[-1])
     out = np.where(value >= g_hi, high + cap * sd, out)
     out = np.where(value <= g_lo, low - cap * sd, out)
     return np.where(np.isnan(value), np.nan, out)
