@@ -410,9 +410,9 @@ def test_every_output_states_the_variance_estimator_used(demo):
     assert plain.settings["variance"]["ancova"].startswith("HC1 (no team column")
     assert clustered.settings["variance"]["ancova"].startswith("cluster-robust by team")
     assert not any("cluster-robust" in note for note in plain.notes)
-    assert any(note.startswith("ANCOVA standard errors: heteroskedasticity-robust HC1")
+    assert any(note.startswith("Intervals of the adjusted comparison take people in one team as")
                for note in plain.notes)
-    assert any(note.startswith("ANCOVA standard errors: cluster-robust by team")
+    assert any(note.startswith("Intervals of the adjusted comparison allow for people in one team")
                for note in clustered.notes)
     kinds = plain.effects_by_skill.groupby("method")["se_type"].unique()
     assert [k[:2] for k in kinds["ancova"]] == ["he"]
@@ -433,7 +433,8 @@ def test_results_object(demo):
     assert set(result.params.index) == set(result.panel["skill"])
     assert list(result.conf_int().columns) == ["ci_low", "ci_high"]
     text = result.summary()
-    assert "ANCOVA" in text and "parallel trends" in text and "holm" in text
+    assert "analysis of covariance" in text and "difference-in-differences" in text
+    assert "Holm's method" in text and "holm" not in text
     assert "<table" in result._repr_html_()
     frame = result.to_frame()
     assert {"estimate", "se", "ci_low", "ci_high", "p_value", "n"} <= set(frame.columns)
@@ -516,7 +517,7 @@ def test_cli_writes_tables_and_figures(tmp_path):
     assert code == 0
     summary = (out / "summary.txt").read_text()
     assert "calibrated (both waves jointly)" in summary
-    assert "Waves compared: 1 (pre) -> 2 (post)" in summary
+    assert "Survey rounds compared: 1 (before) -> 2 (after)" in summary
     for name in ("effects_by_skill.csv", "effects_by_activity.csv", "individual_change.csv",
                  "power.csv", "forest_by_skill.png", "pre_post.png"):
         assert (out / name).exists(), name

@@ -46,7 +46,7 @@ def test_named_waves_are_used_and_reported(small):
     res = estimate_impact(_mistype(scores), org.enrollments, catalog=org.catalog,
                           waves="1,2", did=False)
     assert (res.settings["pre_wave"], res.settings["post_wave"]) == (1, 2)
-    assert "Waves compared: 1 (pre) -> 2 (post)" in res.summary()
+    assert "Survey rounds compared: 1 (before) -> 2 (after)" in res.summary()
     with pytest.raises(ConfigError, match="'7' not among the waves"):
         estimate_impact(scores, org.enrollments, catalog=org.catalog, waves=(1, 7))
     with pytest.raises(ConfigError, match="two different waves"):
@@ -143,7 +143,7 @@ def test_cli_waves_catalog_and_nobody_trained(tmp_path, capsys):
     assert "Traceback" not in err
     assert not (tmp_path / "a").exists()
     assert main([*base, "--waves", "1", "2", "--out", str(tmp_path / "b")]) == 0
-    assert "Waves compared: 1 (pre) -> 2 (post)" in (tmp_path / "b" / "summary.txt").read_text()
+    assert "Survey rounds compared: 1 (before) -> 2 (after)" in (tmp_path / "b" / "summary.txt").read_text()
     assert (tmp_path / "b" / "settings.json").exists()
     no_catalog = [a for a in base if a not in ("--catalog", str(folder / "catalog.csv"))]
     assert main([*no_catalog, "--waves", "1", "2", "--out", str(tmp_path / "c")]) == 2

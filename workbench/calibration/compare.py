@@ -35,7 +35,8 @@ from workbench.results import Result
 from workbench.tables.requirements import role_gaps
 from workbench.tables.scores import as_scores
 
-__all__ = ["MODELS", "CalibrationComparison", "compare_calibrations", "select_calibration"]
+__all__ = ["MODELS", "CalibrationComparison", "compare_calibrations", "select_calibration",
+           "calibration_sentence"]
 
 #: The calibration models of the package.
 MODELS = ("linear", "rasch")
@@ -169,3 +170,33 @@ def select_calibration(model: str, *, linear, rasch):
     """
     model = check_choice("model", model, MODELS)
     return linear if model == "linear" else rasch
+
+
+def calibration_sentence(model: str, *, compared: bool = False) -> str:
+    """Which model's scores a run hands on, in a sentence for the client report.
+
+    Parameters
+    ----------
+    model : {"linear", "rasch"}
+        The calibration whose scores later steps read (a notebook's ``model`` parameter).
+    compared : bool
+        Whether the other model was fitted too and set beside it.
+
+    Examples
+    --------
+    >>> calibration_sentence("rasch")[:62]
+    'The scores in this report come from the many-facet Rasch model'
+    """
+    model = check_choice("model", model, MODELS)
+    if model == "rasch":
+        text = ("The scores in this report come from the many-facet Rasch model: for each "
+                "person and skill, the rating an average rater would give (the fair average), "
+                "which respects that the steps between the rating points need not be equal. "
+                "The profiles, impact and learning plans use these scores.")
+        other = "The linear mixed model is set beside it below."
+    else:
+        text = ("The scores in this report come from the linear mixed model: for each person "
+                "and skill, the rating an average non-self rater, neither lenient nor severe, "
+                "would give. The profiles, impact and learning plans use these scores.")
+        other = "The many-facet Rasch model is set beside it below."
+    return f"{text} {other}" if compared or model == "rasch" else text

@@ -68,6 +68,7 @@ from workbench.impact.regression import (
     pre_adjust_for,
 )
 from workbench.impact.sample_size import power_analysis
+from workbench.presentation.labels import CORRECTION_LABELS, METHOD_LABELS, wave_label
 from workbench.results import Result
 
 __all__ = ["ImpactResult", "estimate_impact", "DESIGNS"]
@@ -155,7 +156,8 @@ class ImpactResult(Result):
 
     def _sections(self) -> list:
         s = self.settings
-        head = (f"Waves compared: {s['pre_wave']} (pre) -> {s['post_wave']} (post). "
+        head = (f"Survey rounds compared: {wave_label(s['pre_wave'])} (before) -> "
+                f"{wave_label(s['post_wave'])} (after). "
                 f"Trained = {TRAINING_LABELS[s['training']]}. Scores: {s['score_source']}. "
                 f"Dates: {s['dates']}.")
         rec = self.effects_by_skill[self.effects_by_skill["recommended"]]
@@ -201,29 +203,31 @@ def _variance_text(ancova: pd.DataFrame, panel: pd.DataFrame, cluster) -> tuple[
     clustered = used.loc[used["se_type"] == "cluster", "skill"].tolist()
     robust = used.loc[used["se_type"] == "HC1", "skill"].tolist()
     if cluster is None:
-        why = "no cluster column was asked for"
+        why = "no grouping was asked for"
     elif cluster not in panel.columns:
         why = f"no {cluster} column: no people table, or one without {cluster}"
     else:
         why = f"the {cluster} column is missing for some people or has a single value"
     if kinds == {"cluster"}:
         g = used["n_clusters"]
-        note = (f"ANCOVA standard errors: cluster-robust by {cluster} (CR1, t reference with "
-                f"G - 1 df; G = {int(g.min())}"
-                + (f"-{int(g.max())}" if g.max() > g.min() else "") + f" {cluster}s).")
+        note = (f"Intervals of the adjusted comparison allow for people in one {cluster} being "
+                f"alike ({int(g.min())}"
+                + (f" to {int(g.max())}" if g.max() > g.min() else "") + f" {cluster}s; "
+                "cluster-robust standard errors).")
         ancova_text = f"cluster-robust by {cluster} (CR1, t with G - 1 df)"
     elif kinds == {"HC1"}:
-        note = (f"ANCOVA standard errors: heteroskedasticity-robust HC1, not clustered ({why}); "
-                "people in one team are taken as independent, so the intervals are too narrow "
-                "if team members' outcomes are correlated.")
+        note = (f"Intervals of the adjusted comparison take people in one team as independent "
+                f"({why}), so they are too narrow if team members' results are related "
+                "(robust standard errors, not clustered).")
         ancova_text = f"HC1 ({why})"
     elif kinds:
-        note = (f"ANCOVA standard errors: cluster-robust by {cluster} for "
-                f"{', '.join(map(str, clustered))}; HC1 for {', '.join(map(str, robust))} "
-                f"({why}).")
+        note = (f"Intervals of the adjusted comparison allow for people in one {cluster} being "
+                f"alike for {', '.join(map(str, clustered))}; for "
+                f"{', '.join(map(str, robust))} they take people as independent ({why}).")
         ancova_text = f"cluster-robust by {cluster} or HC1, per skill (se_type)"
     else:
-        note = "ANCOVA: no skill had two trained and two untrained people; no standard errors."
+        note = ("The adjusted comparison has no intervals: no skill had two trained and two "
+                "untrained people.")
         ancova_text = "none (not estimated)"
     record = {"ancova": ancova_text, "did": SE_TYPES["did"],
               "change_trained": SE_TYPES["paired"], "change_untrained": SE_TYPES["paired"],
@@ -287,7 +291,8 @@ def _notes(panel, *, noncompleters, design, adjust, correction, did):
     a = panel.attrs
     n_excluded = int((~panel["included"]).sum())
     notes = [
-        f"Waves compared: {a['pre_wave']} (pre) and {a['post_wave']} (post).",
+        f"Survey rounds compared: {wave_label(a['pre_wave'])} (before) and "
+        f"{wave_label(a['post_wave'])} (after).",
         f"Trained = {TRAINING_LABELS[a['training']]}"
         + (" (per-skill effects are the effect of any training, not of training on that "
            "skill; give the catalog for targeted effects)" if a["training"] == "any" else "")
@@ -297,27 +302,37 @@ def _notes(panel, *, noncompleters, design, adjust, correction, did):
            if noncompleters == "exclude" else
            "people who did not finish count as untrained (intention-to-treat-like)."),
         f"Dates: {_dates_text(a)}.",
-        "ANCOVA (post ~ pre + trained + role + level) assumes assignment depended only on pre "
-        "scores and covariates; difference-in-differences (score ~ wave * trained + "
-        "(1|person)) assumes parallel trends.",
-        ("Design rule: ANCOVA if the pre score predicts who was trained within teams (p < "
-         "alpha, with role/level); else difference-in-differences if the groups differed at "
-         "baseline; else ANCOVA." if design == "auto" else f"Design set by the analyst: {design}.")
-        if did else "Difference-in-differences not fitted: ANCOVA is recommended.",
-        ("Pre scores were regression-calibrated with their SEs (corrects attenuation)."
+        "Two ways of comparing trained with untrained people: the later scores adjusted for "
+        "the earlier score, role and level (analysis of covariance), right when who was "
+        "trained depended only on those; and the change over time of both groups "
+        "(difference-in-differences), right when both groups would have changed alike "
+        "without training.",
+        ("Which comparison is recommended: the adjusted one when the earlier score predicts "
+         "who was trained within teams (p below the significance level, with role and "
+         "level); else the change over time when the groups differed at the start; else the "
+         "adjusted one." if design == "auto" else
+         f"Comparison set by the analyst: {METHOD_LABELS.get(design, design).lower()}.")
+        if did else "The change over time was not compared: the adjusted comparison is "
+        "recommended.",
+        ("Earlier scores were corrected for their measurement error (regression calibration), "
+         "which would otherwise shrink the effects."
          if adjust == "regression_calibration" else
-         "Pre scores were used as given (no measurement-error correction)."),
-        f"Multiplicity: {correction} across skills within each method and across all "
-        "(activity, skill) pairs.",
-        "Paired effect sizes: d_z with a noncentral-t interval; g_av (Hedges-corrected d_av) "
-        "with Bonett's normal-approximation interval.",
-        "Naive pre/post gains of low scorers include drift and regression to the mean; see the "
-        "rtm table.",
+         "Earlier scores were used as given (no correction for measurement error)."),
+        f"Many skills and activities are tested at once: p values are adjusted for that "
+        f"({CORRECTION_LABELS.get(correction, correction)}) across skills within each "
+        "comparison and across all activity-skill pairs.",
+        "Effect sizes for the same people before and after: the change relative to how much "
+        "changes vary between people, and relative to the average spread of the two rounds "
+        "(corrected for small groups), each with its 95% interval.",
+        "Plain before-after gains of low scorers include drift and regression to the mean "
+        "(low scores tend to rise when measured again); comparing with untrained colleagues "
+        "removes both.",
     ]
     if a["training"] == "targeted":
-        notes.append("Per-activity effects are partially pooled (empirical-Bayes normal-normal, "
-                     "REML tau^2, one prior mean per activity kind when the catalog has kinds); "
-                     "raw estimates use classical OLS SEs; p values refer to the raw estimates.")
+        notes.append("Per-activity effects are partially pooled: each is pulled towards the "
+                     "average of activities of its kind, the more the less precise it is "
+                     "(empirical Bayes, the between-activity variance estimated by restricted "
+                     "maximum likelihood); p values refer to the unpooled estimates.")
     if a["undone"]:
         notes.append("Calibrated (shrunken) scores were un-shrunk per skill and wave before "
                      "analysis so that shrinkage does not attenuate the effects.")

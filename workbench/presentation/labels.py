@@ -15,12 +15,16 @@ Examples
 'Direct reports'
 >>> column_label("n_ratees"), column_label("focus_type")
 ('People with 2+ raters', 'Focus type')
->>> import pandas as pd
+>>> import re
+
+import pandas as pd
 >>> human_table(pd.DataFrame({"source": ["self", "peer"], "icc1": [0.1, 0.4]})).columns.tolist()
 ['Source', 'ICC(1): one rater']
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -29,16 +33,19 @@ __all__ = [
     "COMPONENT_LABELS",
     "FACET_LABELS",
     "METHOD_LABELS",
+    "CORRECTION_LABELS",
     "MIXTURE_LABELS",
     "SE_TYPE_LABELS",
     "COLUMN_LABELS",
     "VALUE_LABELS",
+    "WAVE_COLUMNS",
     "source_label",
     "column_label",
     "value_label",
     "human_values",
     "human_table",
     "date_label",
+    "wave_label",
 ]
 
 #: Rating sources (the ratings contract's codes, plus the pooled ``others`` of reliability).
@@ -92,6 +99,9 @@ MIXTURE_LABELS = {
     "VEV": "Same shape, own size and orientation",
 }
 
+#: Corrections of p values for many tests at once (the impact's ``correction``).
+CORRECTION_LABELS = {"holm": "Holm's method", "fdr_bh": "Benjamini-Hochberg's method"}
+
 #: Kinds of standard error.
 SE_TYPE_LABELS = {"model": "From the model", "real": "Allowing for misfit"}
 
@@ -99,13 +109,16 @@ VALUE_LABELS = {
     "source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {}, "facet": FACET_LABELS,
     "method": METHOD_LABELS, "model": MIXTURE_LABELS, "se_type": SE_TYPE_LABELS,
     "measure": {"ready_now": "Ready now", "ready_by_horizon": "Ready by the end of the plan"},
-    "correction": {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"},
+    "correction": CORRECTION_LABELS,
     # the design check's quantities (any other code is shown as a phrase)
     "quantity": {"coverage": "Intervals that hold the true level",
                  "coverage_refit": "Intervals that hold the true level (model refitted)",
                  "bias": "Bias", "rmse": "Typical error", "gap_calls_right": "Gap calls right",
                  "gaps_called": "Gaps called", "reliability": "Reliability"},
 }
+
+#: Columns holding a survey wave or a period (shown as people write them, ``Q1 2027``).
+WAVE_COLUMNS = ("wave", "period", "pre_wave", "post_wave", "from_wave", "to_wave")
 
 #: Column headers. Anything not listed falls back to "Words with spaces".
 COLUMN_LABELS = {
@@ -277,6 +290,27 @@ def date_label(value) -> str:
     return "" if pd.isna(stamp) else f"{stamp.day} {stamp:%b %Y}"
 
 
+def wave_label(value) -> object:
+    """A survey wave or period as people write it: ``2027Q1`` -> ``Q1 2027``, ``2027-03``
+    -> ``Mar 2027``, ``2026H2`` -> ``H2 2026``; anything else is returned unchanged.
+
+    Examples
+    --------
+    >>> wave_label("2027Q1"), wave_label("2027-03"), wave_label("2026H2"), wave_label("spring")
+    ('Q1 2027', 'Mar 2027', 'H2 2026', 'spring')
+    """
+    text = str(value).strip() if isinstance(value, str) else value
+    if not isinstance(text, str):
+        return value
+    half = re.fullmatch(r"(\d{4})[-\s]?([QqHh])([1-4])", text)
+    if half and (half.group(2).upper() == "Q" or half.group(3) in "12"):
+        return f"{half.group(2).upper()}{half.group(3)} {half.group(1)}"
+    month = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if month and 1 <= int(month.group(2)) <= 12:
+        return f"{pd.Timestamp(int(month.group(1)), int(month.group(2)), 1):%b %Y}"
+    return value
+
+
 def human_values(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose coded columns (source, component) hold their labels.
 
@@ -286,6 +320,9 @@ def human_values(frame: pd.DataFrame) -> pd.DataFrame:
     for column in VALUE_LABELS:
         if column in out.columns:
             out[column] = [value_label(column, v) for v in out[column]]
+    for column in WAVE_COLUMNS:
+        if column in out.columns:
+            out[column] = [wave_label(v) for v in out[column]]
     return out
 
 

@@ -201,5 +201,6 @@ def outcome_mediation(panel, scores=None, *, mediator=None, alpha=0.05) -> pd.Da
         "change -> outcome change given training); assumes no unmeasured confounder of the "
         "skill and outcome changes and a skill change measured without error (calibrated "
         "changes carry error: b and the indirect share are biased towards 0); training was "
-        "not randomised, so the split is descriptive within the DiD design, not causal")
+        "not randomised, so the split is descriptive within the comparison of changes of "
+        "trained and untrained people (difference-in-differences), not causal")
     return out
