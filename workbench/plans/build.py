@@ -425,7 +425,7 @@ def _strengths(gaps, cfg):
 def _displays(ratings, people, cfg):
     if ratings is None:
         return (pd.DataFrame(columns=["ratee", "skill", "source", "n_raters", "mean", "shown",
-                                      "note"]),
+                                      "note", "wave"]),
                 pd.DataFrame(columns=["ratee", "skill", "source", "comment"]))
     kw = dict(min_raters=cfg["min_raters"], exempt=cfg["exempt_sources"], wave=cfg["wave"])
     ratings = ratings[ratings["ratee"].isin(people["person"])]

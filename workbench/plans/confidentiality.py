@@ -86,7 +86,8 @@ def source_scores_for_display(
     Returns
     -------
     DataFrame
-        ratee, skill, source, n_raters, mean (NaN when suppressed), shown (bool), note. One row per
+        ratee, skill, source, n_raters, mean (NaN when suppressed), shown (bool), note, wave
+        (the wave shown; missing when waves are pooled or the ratings have none). One row per
         source present plus an ``all_others`` row averaging only the shown non-exempt sources.
         Suppressed rows keep their rater count (a count reveals no score).
 
@@ -110,9 +111,11 @@ def source_scores_for_display(
             frame = frame[frame["wave"] == last]
         else:
             frame = frame[frame["wave"] == wave]
-    cols = ["ratee", "skill", "source", "n_raters", "mean", "shown", "note"]
+    cols = ["ratee", "skill", "source", "n_raters", "mean", "shown", "note", "wave"]
     if len(frame) == 0:
         return pd.DataFrame(columns=cols)
+    shown_wave = (frame.groupby("ratee")["wave"].first()
+                  if wave is not None and "wave" in frame else None)
     # a rater who rated twice counts once, with the mean of their ratings; categorical keys
     # keep the grouping fast on large organisations
     frame = frame[["ratee", "rater", "source", "skill", "score"]].astype(
@@ -147,6 +150,8 @@ def source_scores_for_display(
     out["n_raters"] = out["n_raters"].astype(int)
     out["_o"] = out["source"].map(_ORDER).fillna(9)
     out = out.sort_values(["ratee", "skill", "_o"], kind="stable")
+    out["wave"] = (out["ratee"].map(shown_wave) if shown_wave is not None
+                   else pd.Series(None, index=out.index, dtype=object))
     return out[cols].reset_index(drop=True)
 
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.presentation.labels import date_label, source_label
+from workbench.presentation.labels import GAIN_SOURCE_LABELS, date_label, source_label
 
 __all__ = ["kind_label", "source_label", "date_label", "number_label", "GAIN_SOURCE_LABELS"]
 
-GAIN_SOURCE_LABELS = {"measured": "measured here", "catalog": "catalog figure",
-                      "default": "default"}
 
 
 def kind_label(kind) -> str:

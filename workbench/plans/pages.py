@@ -32,6 +32,7 @@ from workbench.plans.labels import (
     number_label,
     source_label,
 )
+from workbench.presentation.labels import wave_label
 from workbench.presentation.style import BASE_CSS
 
 __all__ = ["render_person_page", "unescape_markdown", "PAGE_CSS"]
@@ -222,13 +223,22 @@ def _markdown(r):
     return "\n".join(lines) + "\n"
 
 
+def _wave_text(r) -> str:
+    """Which survey wave the raters' table shows, in a sentence ("" when not one wave)."""
+    waves = {x.get("wave") for x in r["source_scores"]}
+    if len(waves) != 1 or None in waves:
+        return ""
+    return f"These are the ratings of survey round {_md(wave_label(waves.pop()))}."
+
+
 def _source_table(r):
     order = ["self", "manager", "peer", "direct_report", "other", "all_others"]
     present = [s for s in order if any(x["source"] == s for x in r["source_scores"])]
     skills = sorted({x["skill"] for x in r["source_scores"]})
     cell = {(x["skill"], x["source"]): x for x in r["source_scores"]}
     head = "| Skill | " + " | ".join(source_label(s) for s in present) + " |"
-    lines = [head, "|---" * (len(present) + 1) + "|"]
+    lines = [_wave_text(r), ""] if _wave_text(r) else []
+    lines += [head, "|---" * (len(present) + 1) + "|"]
     for skill in skills:
         vals = []
         for s in present:
@@ -236,12 +246,20 @@ def _source_table(r):
             vals.append("" if x is None else (number_label(x["mean"]) if x["shown"]
                                               else "hidden"))
         lines.append(f"| {_md(skill)} | " + " | ".join(vals) + " |")
+    pooled = [source_label(s).lower() for s in present
+              if s not in ("self", "manager", "all_others")]
+    together = ("" if "all_others" not in present or not pooled else
+                f"; 'colleagues together' averages the {_and(pooled)} shown here (not you, "
+                "not your manager)")
     lines += ["", f"'hidden': fewer raters than the confidentiality minimum "
               f"({_min_raters_text(r['min_raters'])}); a blank cell: no rating from that "
-              "source on the skill; 'colleagues together' averages the peers, direct reports and "
-              "other raters shown (not you, not your manager). Self and manager ratings are always shown; no rater is ever "
-              "named."]
+              f"source on the skill{together}. Self and manager ratings are always shown; no "
+              "rater is ever named."]
     return lines
+
+
+def _and(words: list) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _min_raters_text(min_raters):

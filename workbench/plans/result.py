@@ -136,13 +136,17 @@ class PlanSet(Result):
         return pd.DataFrame(rows, columns=["quantity", "n"])
 
     def predicted_gain(self) -> pd.DataFrame:
-        """Average predicted gain per planned focus skill (estimate, se, ci_low, ci_high, n)."""
-        return predicted_gain_summary(self.plans, alpha=self.settings.get("alpha", 0.05))
+        """Average predicted gain per planned focus skill: quantity (what the row is), estimate,
+        se, ci_low, ci_high, n (the focus skills planned)."""
+        out = predicted_gain_summary(self.plans, alpha=self.settings.get("alpha", 0.05))
+        out.insert(0, "quantity", "gain_per_focus_skill")
+        return out
 
     def gain_sources(self) -> pd.DataFrame:
-        """How many planned activity seats rest on each source of expected gain."""
+        """How many planned activity seats rest on each source of expected gain (gain_source,
+        seats)."""
         counts = self.plans["gain_source"].value_counts()
-        return counts.rename_axis("gain_source").rename("n").reset_index()
+        return counts.rename_axis("gain_source").rename("seats").reset_index()
 
     def _sections(self):
         s = self.settings

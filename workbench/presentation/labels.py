@@ -33,6 +33,8 @@ __all__ = [
     "COMPONENT_LABELS",
     "FACET_LABELS",
     "METHOD_LABELS",
+    "AGREEMENT_LABELS",
+    "GAIN_SOURCE_LABELS",
     "CORRECTION_LABELS",
     "MIXTURE_LABELS",
     "SE_TYPE_LABELS",
@@ -105,6 +107,10 @@ CORRECTION_LABELS = {"holm": "Holm's method", "fdr_bh": "Benjamini-Hochberg's me
 #: Kinds of standard error.
 SE_TYPE_LABELS = {"model": "From the model", "real": "Allowing for misfit"}
 
+#: Where a plan's expected gain comes from (the plans' ``gain_source``).
+GAIN_SOURCE_LABELS = {"measured": "measured here", "catalog": "catalog figure",
+                      "default": "default"}
+
 VALUE_LABELS = {
     "source": SOURCE_LABELS, "component": COMPONENT_LABELS, "kind": {}, "facet": FACET_LABELS,
     "method": METHOD_LABELS, "model": MIXTURE_LABELS, "se_type": SE_TYPE_LABELS,
@@ -114,15 +120,37 @@ VALUE_LABELS = {
     "quantity": {"coverage": "Intervals that hold the true level",
                  "coverage_refit": "Intervals that hold the true level (model refitted)",
                  "bias": "Bias", "rmse": "Typical error", "gap_calls_right": "Gap calls right",
-                 "gaps_called": "Gaps called", "reliability": "Reliability"},
+                 "gaps_called": "Gaps called", "reliability": "Reliability",
+                 # the organisation overview's counts
+                 "ratees": "People rated", "waves": "Survey rounds",
+                 # the plans' predicted gain
+                 "gain_per_focus_skill": "Expected 12-week gain per focus skill (scale points)"},
+    "gain_source": GAIN_SOURCE_LABELS,
+    "group4": {}, "group6": {},
 }
+
+#: Self-other agreement groups (Atwater & Yammarino): how a self rating stands to the others'
+#: score; "good"/"poor" say whether the others' score is at or above the good cut.
+AGREEMENT_LABELS = {
+    "over-estimator": "Rate themselves higher than others do",
+    "under-estimator": "Rate themselves lower than others do",
+    "in agreement/good": "In agreement, on a strength",
+    "in agreement/poor": "In agreement, on a weakness",
+    "over-estimator/good": "Higher than others, on a strength",
+    "over-estimator/poor": "Higher than others, on a weakness",
+    "under-estimator/good": "Lower than others, on a strength",
+    "under-estimator/poor": "Lower than others, on a weakness",
+}
+VALUE_LABELS["group4"] = VALUE_LABELS["group6"] = AGREEMENT_LABELS
 
 #: Columns holding a survey wave or a period (shown as people write them, ``Q1 2027``).
 WAVE_COLUMNS = ("wave", "period", "pre_wave", "post_wave", "from_wave", "to_wave")
 
 #: Column headers. Anything not listed falls back to "Words with spaces".
 COLUMN_LABELS = {
+    **AGREEMENT_LABELS,
     "person": "Person",
+    "seats": "Activity seats",
     "ratee": "Person",
     "skill": "Skill",
     "source": "Source",
