@@ -35,7 +35,8 @@ def test_human_table_turns_a_pivot_into_one_header_row():
     assert html.count("<tr>", 0, html.index("</thead>")) == 1
     assert ">group<" not in html and "Wave" in html
     table = labels.human_table(shares)
-    assert table.columns.tolist() == ["Wave", "Over-estimator", "In agreement"]
+    assert table.columns.tolist() == ["Wave", "Rate themselves higher than others do",
+                                      "In agreement"]
     assert table["Wave"].tolist() == [1, 2]
     # the data were not touched
     assert shares.index.name == "wave" and shares.columns.name == "group"
