@@ -32,6 +32,18 @@ confounded with how stable the true scores are), the ratings can. This module ow
   (:func:`workbench.impact.panel.undo_shrinkage`). ``k_s`` is computed through the
   ``q x q`` system of the person's effects (``q`` = 1 + skills + raters; Woodbury), batched.
 
+With items (ratings with an ``item`` column, calibrated at item level: docs/calibration.md,
+"Items") the item term enters twice. The items' fixed effects (sum-to-zero within a skill) are
+taken off each rating before the moment estimator, so a rater who answered the harder items of
+a competency in one wave does not look lenient; and the rater's view of the ratee's competency
+shared by its items (``rater:ratee:skill:wave``, variance ``sigma_v^2``) joins ``V`` (one
+effect per rater and skill, ``q = 1 + skills + raters x (1 + skills)``), so with ``g_rt`` the
+weight of rater ``r``'s answers on skill ``t`` the noise variance gains ``sigma_v^2 sum_rt
+g_rt^2``. That view is fitted within each wave: it is occasion noise and adds nothing to the
+covariance (its lasting part, if any, is averaged over the skills into the moment estimator's
+persistent part). Checked against the dense brute force with the item term in
+``tests/calibration/test_wave_covariance_items.py``.
+
 Neglected, and why: the covariance between a rater's estimated leniency and their halos (a
 rater's leniency is estimated from several people), the fixed effects' sampling error
 (common to everyone, absorbed by an intercept downstream), and the part of a score's error
@@ -94,11 +106,29 @@ def _coded(cal, subset):
     frame = pd.DataFrame({"wave": part["wave"].to_numpy(),
                           "score": part["score"].to_numpy(dtype=float)})
     labels = {}
-    for column in ("ratee", "rater", "source", "skill"):
+    for column in ("ratee", "rater", "source", "skill", "item"):
+        if column not in part:  # no item column: ratings at the competency level
+            continue
         codes, uniques = pd.factorize(part[column], sort=column == "skill")
         frame[column] = codes
         labels[column] = pd.Index(np.asarray(uniques, dtype=object).astype(str))
     return frame, labels
+
+
+def _item_offsets(part, labels, fe) -> np.ndarray:
+    """Each rating's item effect: the sum-to-zero contrasts within its skill (``item[<i>]``
+    for every item but the last of its skill, which carries minus their sum, as the
+    calibration codes them: docs/calibration.md, "Items"); zero without items."""
+    if "item" not in part or not fe.index.str.startswith("item[").any():
+        return np.zeros(len(part))
+    pairs = part[["skill", "item"]].drop_duplicates()
+    pairs = pairs.assign(skill_name=labels["skill"][pairs["skill"].to_numpy()],
+                         item_name=labels["item"][pairs["item"].to_numpy()])
+    effect = np.zeros(len(labels["item"]))
+    for _, group in pairs.sort_values(["skill_name", "item_name"]).groupby("skill", sort=False):
+        coefs = [float(fe.get(f"item[{name}]", 0.0)) for name in group["item_name"][:-1]]
+        effect[group["item"].to_numpy()] = coefs + [-sum(coefs)]
+    return effect[part["item"].to_numpy()]
 
 
 def _net_of_fixed(part, labels, model):
@@ -113,7 +143,8 @@ def _net_of_fixed(part, labels, model):
     for name in ("source[T." + source + "]", "skill_wave[T." + skill + " | wave " + wave + "]",
                  "wave_f[T.wave " + wave + "]", "skill[T." + skill + "]"):
         offset += name.map(fe).fillna(0.0).to_numpy()
-    return part["score"].to_numpy() - offset[group.ngroup().to_numpy()]
+    return (part["score"].to_numpy() - offset[group.ngroup().to_numpy()]
+            - _item_offsets(part, labels, fe))
 
 
 def _subset_lasting(part, labels, model):
@@ -203,27 +234,42 @@ def _person_waves(part):
     return cell, slot_of_pair[pair]
 
 
-def _weights(counts, sa, sb, sh, se2):
-    """Rater weights ``g`` (cells x skills x slots) and ``|k_s|^2`` (cells x skills).
+def _weights(counts, sa, sb, sh, se2, sv=0.0):
+    """Rater weights ``g`` (cells x skills x slots), ``|k_s|^2`` and, with items, the sum of
+    squared rater-by-skill weights (cells x skills; zeros when ``sv`` is 0).
 
     ``counts[c, s, r]`` is the number of ratings of rater slot ``r`` on skill ``s`` in
-    person-wave ``c``. Effects: one person level, one per skill, one per rater slot.
+    person-wave ``c``. Effects: one person level, one per skill, one per rater slot and, with
+    items (``sv``, the ``rater:ratee:skill`` view shared by a competency's items), one per
+    rater slot and skill.
     """
     n_cells, n_skills, n_slots = counts.shape
-    q = 1 + n_skills + n_slots
+    views = n_slots * n_skills if sv > 0 else 0
+    q = 1 + n_skills + n_slots + views
     ztz = np.zeros((n_cells, q, q))
     per_skill = counts.sum(axis=2)
     per_slot = counts.sum(axis=1)
     ztz[:, 0, 0] = per_skill.sum(axis=1)
     sk = np.arange(1, 1 + n_skills)
-    sl = np.arange(1 + n_skills, q)
+    sl = np.arange(1 + n_skills, 1 + n_skills + n_slots)
     ztz[:, 0, sk] = ztz[:, sk, 0] = per_skill
     ztz[:, 0, sl] = ztz[:, sl, 0] = per_slot
     ztz[:, sk, sk] = per_skill
     ztz[:, sl, sl] = per_slot
-    ztz[:, 1:1 + n_skills, 1 + n_skills:] = counts
-    ztz[:, 1 + n_skills:, 1:1 + n_skills] = counts.transpose(0, 2, 1)
-    g_diag = np.concatenate([[sa], np.full(n_skills, sb), np.full(n_slots, sh)])
+    sl_end = 1 + n_skills + n_slots
+    ztz[:, 1:1 + n_skills, 1 + n_skills:sl_end] = counts
+    ztz[:, 1 + n_skills:sl_end, 1:1 + n_skills] = counts.transpose(0, 2, 1)
+    if views:  # view (r, t) at sl_end + r * n_skills + t: rated n = counts[t, r] times
+        vw = sl_end + np.arange(views)
+        flat = counts.transpose(0, 2, 1).reshape(n_cells, views)  # [r * n_skills + t]
+        t_of, r_of = np.tile(np.arange(n_skills), n_slots), np.repeat(np.arange(n_slots),
+                                                                        n_skills)
+        ztz[:, 0, vw] = ztz[:, vw, 0] = flat
+        ztz[:, 1 + t_of, vw] = ztz[:, vw, 1 + t_of] = flat
+        ztz[:, 1 + n_skills + r_of, vw] = ztz[:, vw, 1 + n_skills + r_of] = flat
+        ztz[:, vw, vw] = flat
+    g_diag = np.concatenate([[sa], np.full(n_skills, sb), np.full(n_slots, sh),
+                             np.full(views, sv)])
     # k_s = V^-1 Z G u_s = Z (se2 I + G Z'Z)^-1 G u_s  (push-through identity)
     system = se2 * np.eye(q) + g_diag[None, :, None] * ztz
     rhs = np.zeros((q, n_skills))
@@ -231,9 +277,10 @@ def _weights(counts, sa, sb, sh, se2):
     rhs[sk, np.arange(n_skills)] = sb
     w = np.linalg.solve(system, np.broadcast_to(rhs, (n_cells, q, n_skills)))
     zk = ztz @ w  # Z'Z w: rows are Z' k_s
-    g = zk[:, 1 + n_skills:, :].transpose(0, 2, 1)  # cells x skills x slots
+    g = zk[:, 1 + n_skills:sl_end, :].transpose(0, 2, 1)  # cells x skills x slots
     knorm = np.einsum("cqs,cqs->cs", w, zk)  # |k_s|^2 = w' Z'Z w
-    return g, knorm
+    vnorm = (zk[:, sl_end:, :] ** 2).sum(axis=1)  # sum over views of their weight squared
+    return g, knorm, vnorm
 
 
 def _subset_weights(part, n_skills, model):
@@ -242,6 +289,7 @@ def _subset_weights(part, n_skills, model):
     sb = _variance(model, "ratee:skill:wave")
     sh = _variance(model, "rater:ratee:wave")
     se2 = _variance(model, "residual")
+    sv = _variance(model, "rater:ratee:skill:wave")
     cell, slot = _person_waves(part)
     skill = part["skill"].to_numpy()
     keys = pd.DataFrame({"ratee": part["ratee"].to_numpy(), "wave": part["wave"].to_numpy(),
@@ -253,21 +301,24 @@ def _subset_weights(part, n_skills, model):
     rater_of = np.full((n_cells, n_slots), -1, dtype=np.int64)
     rater_of[pairs["cell"].to_numpy(), pairs["slot"].to_numpy()] = pairs["rater"].to_numpy()
     long, norms = [], []
+    # the same memory per batch whatever q (rater-by-skill views make q much larger)
+    q, q0 = 1 + n_skills + n_slots * (1 + (n_skills if sv > 0 else 0)), 1 + n_skills + n_slots
+    batch = max(20, int(_BATCH * (q0 / q) ** 2))
     order = np.argsort(cell, kind="stable")
-    bounds = np.searchsorted(cell[order], np.arange(0, n_cells + _BATCH, _BATCH))
-    for b, start in enumerate(range(0, n_cells, _BATCH)):
-        stop = min(start + _BATCH, n_cells)
+    bounds = np.searchsorted(cell[order], np.arange(0, n_cells + batch, batch))
+    for b, start in enumerate(range(0, n_cells, batch)):
+        stop = min(start + batch, n_cells)
         rows = order[bounds[b]:bounds[b + 1]]
         counts = np.zeros((stop - start, n_skills, n_slots))
         np.add.at(counts, (cell[rows] - start, skill[rows], slot[rows]), 1.0)
-        g, knorm = _weights(counts, sa, sb, sh, se2)
+        g, knorm, vnorm = _weights(counts, sa, sb, sh, se2, sv)
         rated = np.broadcast_to(counts.sum(axis=1)[:, None, :] > 0, g.shape)
         c, s, r = np.nonzero(rated)
         long.append(pd.DataFrame({"cell": c + start, "skill": s,
                                   "rater": rater_of[c + start, r], "g": g[c, s, r]}))
         cs, ss = np.meshgrid(np.arange(stop - start), np.arange(n_skills), indexing="ij")
         norms.append(pd.DataFrame({"cell": (cs + start).ravel(), "skill": ss.ravel(),
-                                   "knorm": knorm.ravel()}))
+                                   "knorm": knorm.ravel(), "vnorm": vnorm.ravel()}))
     long = pd.concat(long, ignore_index=True)
     norms = pd.concat(norms, ignore_index=True)
     person = cells["ratee"].to_numpy()
@@ -319,7 +370,8 @@ def wave_error_correlation(cal) -> pd.DataFrame:
         keys = ["person", "skill", "wave"]
         variance = long.groupby(keys)["noise"].sum().rename("variance").reset_index()
         variance = variance.merge(norms, on=keys, how="left")
-        variance["variance"] += se2 * variance["knorm"]
+        sv = _variance(model, "rater:ratee:skill:wave")
+        variance["variance"] += se2 * variance["knorm"] + sv * variance["vnorm"]
         waves = wave_order(part["wave"].unique())
         for before, after in zip(waves[:-1], waves[1:], strict=True):
             one = long[long["wave"] == before]
