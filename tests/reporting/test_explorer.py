@@ -96,3 +96,24 @@ def test_profile_interval_follows_alpha(org_and_cal):
     assert ((wide["ci_high"] - wide["ci_low"]) > (narrow["ci_high"] - narrow["ci_low"])).all()
     with pytest.raises(ConfigError, match="no scores for person"):
         explorer.person_profile(scores, "nobody")
+
+
+def test_person_profile_axis_is_fixed_to_the_scale(org_and_cal):
+    """With the scale, every person's profile has the same score axis (the scale's range plus
+    a small margin, widened only for an interval beyond it), as the heat map's colours have."""
+    import matplotlib.pyplot as plt
+
+    org, cal = org_and_cal
+    low, high = org.scale.min, org.scale.max
+    pad = 0.04 * (high - low)
+    for person in sorted(org.people["person"])[:4]:
+        fig = explorer.plot_person_profile(cal, person, framework=org.framework,
+                                           people=org.people, scale=org.scale)
+        lo, hi = fig.axes[0].get_xlim()
+        plt.close(fig)
+        mine = explorer.person_profile(cal, person)
+        assert lo == pytest.approx(min(low, mine["ci_low"].min()) - pad)
+        assert hi == pytest.approx(max(high, mine["ci_high"].max()) + pad)
+        fitted = explorer.plot_person_profile(cal, person)
+        assert fitted.axes[0].get_xlim() != (lo, hi)  # without the scale it fits the marks
+        plt.close(fitted)

@@ -237,7 +237,7 @@ def bound_note(scores: pd.DataFrame, scale) -> str:
     return (f"{len(near)} of {len(scores)} scores are near the ends of the scale ({top} near "
             f"its top ({high:g}), {bottom} near its bottom ({low:g})): the ratings cannot show "
             "how far beyond the end such a person stands, so their intervals reach past it "
-            "(widened on the latent scale, see docs/calibration.md); read the interval's end "
+            "(widened on the latent scale); read the interval's end "
             "beyond the scale as 'at least'.")
 
 

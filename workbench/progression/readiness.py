@@ -305,8 +305,7 @@ def _mixture_prior(scores, sc, variance_components, skill_prior):
     if post is None:
         return None, normal + "; too few people with every skill scored to learn profiles"
     return post, (f"mixture: the skill profiles learnt from the scores ({post['n_components']} "
-                  "normal components with a shared covariance, fitted by deconvolution; "
-                  "docs/progression.md)")
+                  "normal components with a shared covariance, fitted by deconvolution)")
 
 
 def _mixture_probabilities(post, dest, long, k, with_gains):

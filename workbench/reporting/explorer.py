@@ -139,10 +139,13 @@ def person_profile(scores, person, *, framework=None, people=None, alpha: float 
     return out.reset_index(drop=True)
 
 
-def plot_person_profile(scores, person, *, framework=None, people=None, ax=None):
+def plot_person_profile(scores, person, *, framework=None, people=None, scale=None, ax=None):
     """Raw mean against calibrated score (95% CI) per skill for one person; returns the Figure.
 
-    The legend sits to the right of the axes, so it never covers a skill's marks.
+    The legend sits to the right of the axes, so it never covers a skill's marks. ``scale``
+    (a Scale or ``(min, max)``) fixes the score axis to the rating scale, as the team heat
+    map's colours are, so profiles compare from one person to the next; default: the axis
+    fits the person's marks.
     """
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -167,6 +170,11 @@ def plot_person_profile(scores, person, *, framework=None, people=None, ax=None)
     ax.set_yticks(y, profile["skill"])
     ax.invert_yaxis()
     ax.set_xlabel("score")
+    if scale is not None:
+        low, high = _bounds(scale, None)
+        pad = 0.04 * (high - low)
+        ax.set_xlim(min(low, float(np.nanmin(profile["ci_low"]))) - pad,
+                    max(high, float(np.nanmax(profile["ci_high"]))) + pad)
     title = person_label(people, person) if people is not None else str(person)
     ax.set_title(f"{title}: raw and calibrated profile", loc="left")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False,
@@ -307,7 +315,10 @@ class Explorer:
         Focus skills per plan to start with (1 to 3).
     plan_options : dict, optional
         Keyword arguments for :func:`workbench.plans.build.build_plans` (``start``,
-        ``random_state``, ``profiles``, ...); ``config["n_focus"]`` follows the slider.
+        ``random_state``, ``profiles``, ``impact``, ...); ``config["n_focus"]`` follows the
+        slider. The organisation's scale and career paths are passed unless given here. With
+        the hand-over files of a run (``profiles``, ``impact``: what notebook 04 reads), the
+        plans equal the person pages of that run.
 
     Notes
     -----
@@ -336,6 +347,8 @@ class Explorer:
             options = dict(self.plan_options)
             if getattr(self.org, "paths", None) is not None:
                 options.setdefault("paths", self.org.paths)
+            if getattr(self.org, "scale", None) is not None:
+                options.setdefault("scale", self.org.scale)
             config = dict(options.pop("config", None) or {})
             config["n_focus"] = int(n_focus)
             self._plans[n_focus] = build_plans(
@@ -343,6 +356,12 @@ class Explorer:
                 ratings=self.org.ratings, config=config, **options,
             )
         return self._plans[n_focus]
+
+    def save(self, folder):
+        """Write the tables of the plans the explorer starts with (``n_focus`` focus skills)
+        into ``folder``: plans.csv, focus.csv, ... as notebook 04 writes them (no pages,
+        figures or workbook). Returns the folder."""
+        return self.plans(self.n_focus).save(folder, pages=False, figures=False, excel=False)
 
     def plan_table(self, n_focus: int, person) -> pd.DataFrame:
         """The plan table the widget shows for ``person`` with ``n_focus`` focus skills."""
@@ -377,7 +396,8 @@ class Explorer:
             person_out.clear_output(wait=True)
             with person_out:
                 fig = plot_person_profile(self.scores, person.value,
-                                          framework=self.org.framework, people=people_table)
+                                          framework=self.org.framework, people=people_table,
+                                          scale=scale)
                 display(fig)
                 plt.close(fig)
 
