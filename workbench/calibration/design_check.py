@@ -473,7 +473,7 @@ class DesignCheck(Result):
             design += (f"; no refits by default above {s['refits_max_ratees']:,} ratees (here "
                        f"{s['n_people']:,}): with so many ratees the variance components' "
                        "sampling error hardly moves the intervals, so the fast path's coverage "
-                       "is the figure (refits=N asks for N whole calibrations)")
+                       "is the figure (refits can still be asked for, each a whole calibration)")
         if not s["gap_calls"]:
             design += ("; gap calls not checked (they need the people's roles and the "
                        "framework's required levels)")

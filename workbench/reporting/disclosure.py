@@ -68,14 +68,24 @@ def find_ids(text: str, ids: Iterable[str]) -> list[str]:
     >>> find_ids("P1 and P10-b but not xP2", ["P1", "P10", "P2"])
     ['P1']
     """
-    ids = {str(i) for i in ids}
-    tokens = set(_TOKEN.findall(text))
-    found = ids & tokens
-    for other in ids - found:
-        if not _TOKEN.fullmatch(other) and re.search(
-                rf"(?<![\w-]){re.escape(other)}(?![\w-])", text):
-            found.add(other)
-    return sorted(found)
+    return _IdFinder(ids)(text)
+
+
+class _IdFinder:
+    """:func:`find_ids` for one set of ids, prepared once for many texts: ids that are one
+    token are looked up among the text's tokens; only the others (with spaces, dots...) are
+    searched for one by one (a client folder has thousands of person pages and raters)."""
+
+    def __init__(self, ids: Iterable[str]):
+        ids = {str(i) for i in ids}
+        self.tokens = frozenset(i for i in ids if _TOKEN.fullmatch(i))
+        self.others = [(i, re.compile(rf"(?<![\w-]){re.escape(i)}(?![\w-])"))
+                       for i in sorted(ids - self.tokens)]
+
+    def __call__(self, text: str) -> list[str]:
+        found = self.tokens & set(_TOKEN.findall(text))
+        found |= {i for i, pattern in self.others if pattern.search(text)}
+        return sorted(found)
 
 
 def _table_leaks(frame: pd.DataFrame, raters: set, name: str, where: str = "") -> list:
@@ -126,11 +136,11 @@ def _roles_from_plans(folder) -> dict:
     return allowed
 
 
-def _page_owner(text: str, people: Iterable[str]) -> str | None:
+def _page_owner(text: str, people: _IdFinder) -> str | None:
     """The person a page is about: the id in its title (its first line for Markdown)."""
     match = re.search(r"<title>(.*?)</title>", text, flags=re.S | re.I)
     head = match.group(1) if match else text.strip().splitlines()[0] if text.strip() else ""
-    found = find_ids(html.unescape(head), people)
+    found = people(html.unescape(head))
     return found[0] if len(found) == 1 else None
 
 
@@ -169,6 +179,7 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None,
     if plans is not None:
         plans = [Path(plans)] if isinstance(plans, (str, Path)) else [Path(p) for p in plans]
     allowed = _roles_from_plans(folder if plans is None else plans)
+    find_raters, find_people = _IdFinder(raters), _IdFinder(raters | set(allowed))
     leaks = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
@@ -181,14 +192,13 @@ def rater_id_leaks(folder, raters, *, people: pd.DataFrame | None = None,
             text = path.read_text(encoding="utf-8")
             if suffix == ".md":
                 text = unescape_markdown(text)
-            owner = _page_owner(text, raters | set(allowed))
+            owner = _page_owner(text, find_people)
             ok = allowed.get(owner, {owner}) | ({managers[owner]} if owner in managers else set())
             shown = visible_text(text) if suffix == ".html" else text
-            leaks += [(name, "page", v) for v in find_ids(shown, raters) if v not in ok]
+            leaks += [(name, "page", v) for v in find_raters(shown) if v not in ok]
         elif suffix == ".html":
             text = path.read_text(encoding="utf-8")
-            found = set(find_ids(visible_text(text), raters)) | set(
-                find_ids(_markup(text), raters))
+            found = set(find_raters(visible_text(text))) | set(find_raters(_markup(text)))
             leaks += [(name, "page", v) for v in sorted(found)]
         elif suffix == ".csv":
             leaks += _table_leaks(pd.read_csv(path, dtype=str), raters, name)
