@@ -67,11 +67,11 @@ def main(argv=None) -> None:
                         help="one or more settings, each run on the same organisations")
     args = parser.parse_args(argv)
     if args.se_method == "approximate":
-        # The calibration passes no se_method: force it where calibrate_ratings calls the
+        # The calibration passes no se_method: force it where the subset fit calls the
         # engine (as tests/calibration/test_standard_errors.py does).
         from functools import partial
 
-        from workbench.calibration import calibrate as module
+        from workbench.calibration import subset_fit as module
 
         module.fit_mixed = partial(module.fit_mixed, se_method="approximate")
     rows = []

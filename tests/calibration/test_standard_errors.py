@@ -112,7 +112,7 @@ def test_exact_score_and_rater_ses_equal_the_brute_force_inverse(case):
 
 
 def test_approximate_ses_are_close_to_the_brute_force_inverse(case):
-    from workbench.calibration import calibrate as module
+    from workbench.calibration import subset_fit as module
 
     org, exact = case
     # The approximate path, forced at the exact fit's variance components.

@@ -10,14 +10,8 @@ import math
 import numpy as np
 
 from workbench.profiles.gaussian_mixture import _Data, _products, log_density, logsumexp
-from workbench.profiles.kernels import (
-    NEGLIGIBLE,
-    estep_diag,
-    estep_full,
-    exp_negligible,
-    moments_diag,
-    moments_full,
-)
+from workbench.profiles.kernels.estep import NEGLIGIBLE, estep_diag, estep_full, exp_negligible
+from workbench.profiles.kernels.mstep import moments_diag, moments_full
 
 
 def _mixture(rng, k, d):

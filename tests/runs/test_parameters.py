@@ -79,7 +79,7 @@ def test_engagement_and_data_problems_come_in_one_report(tmp_path, capsys):
 
 def test_notebook_choices_are_the_packages_choices():
     """The notebooks declare their choices once; they must be what the package accepts."""
-    from workbench.calibration.calibrate import WAVES
+    from workbench.calibration.preparation import WAVES
     from workbench.impact import CORRECTIONS
 
     waves = notebook_spec(NOTEBOOKS / "01_calibrate_raters.ipynb").parameters["waves"]

@@ -139,7 +139,7 @@ class MixtureFit:
     def posteriors(self, x: np.ndarray) -> tuple[np.ndarray, float]:
         """Posteriors (n, k) and the log-likelihood of ``x``, by the compiled E-step (the
         bootstrap and the shared starts call this often)."""
-        from workbench.profiles.kernels import estep_full
+        from workbench.profiles.kernels.estep import estep_full
 
         x = np.array(x, dtype=float, order="C")  # a writable copy: one compiled signature
         chols = np.linalg.cholesky(self.covariances)
@@ -282,7 +282,7 @@ class _Data:
         self.scale = scale
 
     def mstep(self, resp, state):
-        from workbench.profiles.kernels import moments_diag, moments_full
+        from workbench.profiles.kernels.mstep import moments_diag, moments_full
 
         d = self.x.shape[1]
         moments = moments_diag if self.diag else moments_full
@@ -305,7 +305,7 @@ class _Data:
 
     def estep(self, weights, means, cov):
         """Posteriors (n, k) and the log-likelihood, in one compiled pass over the rows."""
-        from workbench.profiles.kernels import estep_diag, estep_full_t, factor_covariances
+        from workbench.profiles.kernels.estep import estep_diag, estep_full_t, factor_covariances
 
         k = len(weights)
         resp = np.empty((len(self.x), k))

@@ -64,7 +64,7 @@ class HierarchicalTree:
     def partitions(self, ks) -> dict:
         """``{k: labels 0..k-1 of the rows}`` for each reachable k (numbered in the order
         of the ids that survive each merge)."""
-        from workbench.profiles.kernels import cut_merges
+        from workbench.profiles.kernels.agglomeration import cut_merges
 
         g = int(self.groups.max()) + 1
         merges = np.ascontiguousarray(self.merges, dtype=np.int64).reshape(-1, 2)
@@ -83,7 +83,7 @@ def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
     Every row starts as its own group (duplicate rows merge first, at the smallest cost).
     Ties are broken as mclust breaks them: groups sit in numbered slots, the merged group
     keeps the lower slot and the group in the last slot moves into the freed one. The loop is
-    compiled (:func:`workbench.profiles.kernels.hc_merges`).
+    compiled (:func:`workbench.profiles.kernels.agglomeration.hc_merges`).
 
     Parameters
     ----------
@@ -98,7 +98,7 @@ def agglomerate(x, *, transform: bool = True, alpha: float = 1.0,
     -------
     HierarchicalTree
     """
-    from workbench.profiles.kernels import hc_merges
+    from workbench.profiles.kernels.agglomeration import hc_merges
 
     z = np.ascontiguousarray(svd_transform(x) if transform else np.asarray(x, float))
     g, d = z.shape
@@ -176,11 +176,11 @@ def ward_trees(x) -> list:
     components.
 
     Cut at k they give deterministic starts besides the model-based agglomeration. The
-    agglomeration is compiled (:func:`workbench.profiles.kernels.ward_merges`; the tests check
-    its partitions against scipy's ``linkage(method="ward")``, whose import alone cost most
+    agglomeration is compiled (:func:`workbench.profiles.kernels.agglomeration.ward_merges`;
+    the tests check its partitions against scipy's ``linkage(method="ward")``, whose import alone cost most
     of a second of every run).
     """
-    from workbench.profiles.kernels import ward_merges
+    from workbench.profiles.kernels.agglomeration import ward_merges
 
     xc = np.asarray(x, float) - np.mean(x, axis=0)
     points = [xc]

@@ -129,7 +129,7 @@ def _obs_loglik(theta, x, s, k, d):
 def _mean_loglik(theta, x, s, k, d, buffer):
     """Mean log-likelihood of the rows at ``theta`` by the compiled E-step (the Hessian's
     p^2 / 2 evaluations were 40% of a default run when done with numpy)."""
-    from workbench.profiles.kernels import estep_diag, estep_full
+    from workbench.profiles.kernels.estep import estep_diag, estep_full
 
     weights, means, var, chols = _unpack(theta, s, k, d)
     if var is not None:

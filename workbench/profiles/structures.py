@@ -101,10 +101,10 @@ def _volumes_and_common_shape(w, nk, shape, scale, *, check_shape):
 
     ``w`` holds each component's scatter on the shape axes (k x d). Volumes and shape are
     updated in turn until the shape moves by less than ``INNER_TOL`` (compiled:
-    :func:`workbench.profiles.kernels.volumes_common_shape`). Vanishing volumes (and, with
+    :func:`workbench.profiles.kernels.mstep.volumes_common_shape`). Vanishing volumes (and, with
     ``check_shape``, a vanishing shape) raise :class:`Degenerate`.
     """
-    from workbench.profiles.kernels import volumes_common_shape
+    from workbench.profiles.kernels.mstep import volumes_common_shape
 
     lam, shape, ok = volumes_common_shape(np.ascontiguousarray(w, dtype=float),
                                           nk.astype(float), np.asarray(shape, dtype=float),
@@ -159,7 +159,7 @@ def _common_orientation(scatter, nk, structure, state, scale):
     principal components). Each step lowers ``Q``; sweeps stop when ``Q`` changes by less
     than ``INNER_TOL`` (relative). The orientation is kept in ``state`` for the next M-step.
     """
-    from workbench.profiles.kernels import common_orientation_mstep
+    from workbench.profiles.kernels.mstep import common_orientation_mstep
 
     D = state.get("orientation")
     if D is None:
@@ -180,9 +180,9 @@ def _volumes_common_matrix(scatter, nk, state, scale):
 
     Given the volumes, ``C`` is ``S / |S|^(1/d)`` with ``S = sum_k W_k / lambda_k``; given
     ``C``, ``lambda_k = tr(W_k C^-1) / (d n_k)`` (Celeux & Govaert 1995); compiled:
-    :func:`workbench.profiles.kernels.volumes_common_matrix`.
+    :func:`workbench.profiles.kernels.mstep.volumes_common_matrix`.
     """
-    from workbench.profiles.kernels import volumes_common_matrix
+    from workbench.profiles.kernels.mstep import volumes_common_matrix
 
     k = len(nk)
     lam = state.get("volumes")

@@ -49,9 +49,8 @@ import pandas as pd
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from workbench.calibration.calibrate import (
+from workbench.calibration.preparation import (
     WAVES,
-    CalibrationWarning,
     check_identifiable,
     itemised,
     prepare_ratings,
@@ -70,6 +69,7 @@ from workbench.calibration.rasch.facets import Structures, separation_statistics
 from workbench.calibration.rasch.fair import fair_scores
 from workbench.calibration.rasch.fit import category_statistics, element_fit, residual_moments
 from workbench.calibration.rasch.measures import final_measures, se_method
+from workbench.calibration.result import CalibrationWarning
 from workbench.checks import check_alpha, check_choice, check_choices, check_integer
 from workbench.errors import ConfigError, InputError, ModelError, Problem
 from workbench.results import Result

@@ -28,12 +28,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from workbench.calibration.calibrate import (
-    CalibrationWarning,
-    connectivity_frame,
-    rater_network,
-    subsets_listing,
-)
+from workbench.calibration.preparation import connectivity_frame, rater_network, subsets_listing
+from workbench.calibration.result import CalibrationWarning
 from workbench.errors import ModelError
 
 __all__ = ["check_sources", "connected_ratings"]
