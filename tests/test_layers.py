@@ -18,6 +18,9 @@ A back-edge is caught, for example ``tables.scores`` asking calibration for some
     ['workbench.tables.scores -> workbench.calibration.result (tables may not import calibration)']
 
 The fix is never an exception in this file: move what both sides need down a layer.
+
+No module is longer than 700 lines (:data:`MAX_LINES`): a longer one holds more than one idea
+and is split by idea, not squeezed.
 """
 
 from __future__ import annotations
@@ -192,3 +195,24 @@ def test_a_back_edge_and_a_circle_are_caught():
     assert ["workbench.checks", "workbench.errors"] in circles(graph)
     assert may_import("simulation", "synth") and not may_import("calibration", "synth")
     assert not may_import("profiles", "impact") and not may_import("synth", "calibration")
+
+
+#: The house rule: a module longer than this holds more than one idea; split it by idea.
+MAX_LINES = 700
+
+
+def long_modules(files: dict[str, Path], limit: int = MAX_LINES) -> dict[str, int]:
+    """Module -> its number of lines, for every module longer than ``limit`` lines."""
+    lengths = {name: len(path.read_text().splitlines()) for name, path in files.items()}
+    return {name: n for name, n in sorted(lengths.items()) if n > limit}
+
+
+def test_no_module_is_over_700_lines():
+    assert long_modules(FILES) == {}
+
+
+def test_a_long_module_is_caught(tmp_path):
+    (tmp_path / "short.py").write_text("x = 1\n" * MAX_LINES)
+    (tmp_path / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    files = {"short": tmp_path / "short.py", "long": tmp_path / "long.py"}
+    assert long_modules(files) == {"long": MAX_LINES + 1}

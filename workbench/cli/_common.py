@@ -18,7 +18,7 @@ from workbench.parallel import check_n_jobs
 from workbench.tables.columns import SCALE_SETTINGS, SUFFIXES, TABLES, Scale
 from workbench.tables.mapping import ColumnMapping
 from workbench.tables.organisation import load_organisation
-from workbench.tables.survey import looks_like_survey
+from workbench.tables.survey.reading import looks_like_survey
 
 __all__ = [
     "add_mapping_option",

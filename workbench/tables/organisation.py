@@ -26,7 +26,7 @@ import pandas as pd
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.tables.columns import SUFFIXES, TABLES, Scale, as_scale
 from workbench.tables.mapping import ColumnMapping, as_mapping
-from workbench.tables.survey import read_ratings
+from workbench.tables.survey.reading import read_ratings
 from workbench.tables.validate import (
     MAX_ROWS_PER_PROBLEM,
     OPEN_SCALE,
