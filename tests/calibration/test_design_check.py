@@ -16,7 +16,8 @@ import pytest
 from scipy import special
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.design_check import DesignCheck, check_design, design_model
+from workbench.calibration.design_check import DesignCheck, check_design
+from workbench.calibration.design_model import design_model
 from workbench.errors import ConfigError
 from workbench.synth.generator import generate_organisation
 

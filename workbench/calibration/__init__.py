@@ -20,7 +20,7 @@ from workbench._lazy import lazy_exports
 # The order the names are looked up in (the first module that exports a name owns it): the
 # engine and the calibration first, so that asking for them imports nothing else.
 MODULES = ("mixed", "result", "calibrate", "preparation", "handover", "reliability", "rasch",
-           "compare", "wave_covariance", "design_check")
+           "compare", "wave_covariance", "design_model", "design_check")
 
 
 __getattr__, __dir__ = lazy_exports(globals(), MODULES)

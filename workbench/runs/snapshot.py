@@ -24,7 +24,7 @@ from workbench.errors import Problem
 from workbench.runs.manifest import file_sha256
 from workbench.tables.columns import TABLES, Scale
 from workbench.tables.organisation import Organisation, load_organisation
-from workbench.tables.survey import SurveyReading
+from workbench.tables.survey.report import SurveyReading
 
 __all__ = ["SNAPSHOT", "SNAPSHOT_FILE", "SURVEY", "snapshot_inputs", "open_snapshot"]
 
