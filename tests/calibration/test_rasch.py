@@ -219,3 +219,22 @@ def test_cli_model_rasch_writes_its_files(org, tmp_path, capsys):
     assert main(["calibrate", str(path), "--model", "rasch", "--connectivity", "separate",
                  "--out", str(tmp_path / "bad")]) == 2
     assert "connectivity='separate'" in capsys.readouterr().err
+
+
+def test_wright_map_labels_sources_and_facets_for_people(res, org):
+    """The Wright map names sources and facets in the report's words, never by code."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from workbench.calibration.rasch.figures import plot_wright_map
+
+    fig = plot_wright_map(res)
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    titles = {ax.get_title() for ax in fig.axes}
+    plt.close(fig)
+    codes = set(org.ratings["source"].unique())
+    assert "direct_report" in codes and "Direct reports" in texts and "Manager" in texts
+    assert not (texts | titles) & codes
+    assert {"People", "Raters", "Skills", "Sources", "Rating scale"} <= titles

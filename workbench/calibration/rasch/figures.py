@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.presentation.labels import FACET_LABELS, source_label
+
 __all__ = ["plot_wright_map", "scale_zones"]
 
 
@@ -76,17 +78,18 @@ def plot_wright_map(result, *, bins: int = 30, title: str = "Wright map"):
             where = _spread(part["measure"].to_numpy(), (high - low) / 40)
             for value, at, label in zip(part["measure"], where, part["element"], strict=True):
                 ax.plot([0, 0.12, 0.2], [value, value, at], color="0.3", lw=0.8)
-                ax.text(0.25, at, str(label), va="center", fontsize=8)
+                shown = source_label(label) if facet == "source" else str(label)
+                ax.text(0.25, at, shown, va="center", fontsize=8)
             ax.set_xlim(0, 1.5)
             ax.set_xticks([])
-        ax.set_title(facet + "s" if not facet.endswith("s") else facet)
+        ax.set_title(FACET_LABELS.get(facet, facet))
     ax = axes[-1]
     for value, label in zones:
         ax.axhline(value, color="0.6", lw=0.8)
         ax.text(0.05, value, label, va="bottom", fontsize=8)
     ax.set_xticks([])
-    ax.set_title("scale")
-    axes[0].set_ylabel("measure (logits); ratees: higher = more able; others: higher = "
+    ax.set_title("Rating scale")
+    axes[0].set_ylabel("measure (logits); people: higher = more able; others: higher = "
                        "lower ratings", fontsize=8)
     axes[0].set_ylim(low, high)
     fig.suptitle(title)
