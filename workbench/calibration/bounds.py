@@ -19,11 +19,11 @@ The interval ``[lo, hi]`` becomes ``[min(lo, g^-1(lo)), max(hi, g^-1(hi))]``: it
 interval of the expected rating and adds the latent levels whose expected rating it covers, so
 it covers the latent level whenever the original covers ``g(t)``. In the middle of the scale
 ``g(t)`` is close to ``t`` and the ends hardly move; towards an end of the scale the end on
-that side moves out, beyond the scale's end when the ratings pile up there (``near_bound``). An end at or beyond the scale's end (``g^-1`` unbounded)
-is set to the scale's end plus ``CAP_SDS`` rating SDs: above that even one rating below the
-top would be a 1-in-740 event, so the ratings cannot tell such levels apart. ``near_bound``
-marks the intervals that now reach beyond the scale's ends (the person's level may lie
-outside what the scale can show).
+that side moves out, beyond the scale's end when the ratings pile up there. An end at or
+beyond the scale's end (``g^-1`` unbounded) is set to the scale's end plus ``CAP_SDS``
+rating SDs: above that even one rating below the top would be a 1-in-740 event, so the
+ratings cannot tell such levels apart. ``near_bound`` marks the intervals that now reach
+beyond the scale's ends (the person's level may lie outside what the scale can show).
 
 Only ratings recorded in whole or half points are corrected (``rating_step``); continuous
 ratings show no rounding and no pile at the ends.
@@ -46,8 +46,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-__all__ = ["CAP_SDS", "PILED_UP", "bound_note", "bound_settings", "rater_bound_note", "expected_rating", "latent_level",
-           "rating_sd", "rating_step", "widen_at_bounds", "widen_calibrated_scores"]
+__all__ = ["CAP_SDS", "PILED_UP", "bound_note", "bound_settings", "expected_rating",
+           "latent_level", "rater_bound_note", "rating_sd", "rating_step", "widen_at_bounds",
+           "widen_calibrated_scores"]
 
 #: How many rating SDs beyond the scale's end an open interval end is set to.
 CAP_SDS = 3.0
@@ -258,4 +259,4 @@ def rater_bound_note(ratings: pd.Series, scale, *, step: float) -> str:
         return ""
     return (f"{100 * share:.0f} % of the ratings are at the {end} of the scale: the rater effects' "
             "intervals are not widened for it and cover less than 95 % (about 0.92 with 17 % "
-            "at the top; docs/calibration.md)")
+            "at the top)")
