@@ -117,3 +117,31 @@ def test_person_profile_axis_is_fixed_to_the_scale(org_and_cal):
         fitted = explorer.plot_person_profile(cal, person)
         assert fitted.axes[0].get_xlim() != (lo, hi)  # without the scale it fits the marks
         plt.close(fitted)
+
+
+def test_a_calibration_warning_is_a_sentence_naming_the_person():
+    """A score resting on self ratings only: the calibration warns with a count; the explorer
+    (warn=False) says it for the person, naming them and the skill."""
+    import warnings
+
+    from workbench.calibration import calibrated_scores
+    from workbench.calibration.result import CalibrationWarning
+
+    org = generate_organisation(60, seed=8, n_waves=1).to_organisation()
+    ratings = org.ratings
+    person = sorted(ratings["ratee"].unique())[3]
+    skill = sorted(ratings["skill"].unique())[0]
+    drop = (ratings["ratee"] == person) & (ratings["skill"] == skill) & (
+        ratings["source"] != "self")
+    ratings = ratings[~drop].reset_index(drop=True)
+    with pytest.warns(CalibrationWarning, match="own ratings only"):
+        calibrated_scores(ratings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalibrationWarning)
+        scores = calibrated_scores(ratings, warn=False)
+    notes = explorer.person_notes(scores, person, people=org.people)
+    assert any(n.startswith(f"{person}: {skill} rests on {person}'s own ratings only")
+               for n in notes), notes
+    others = [p for p in sorted(org.people["person"]) if p != person]
+    assert not any("own ratings only" in n
+                   for p in others[:10] for n in explorer.person_notes(scores, p))

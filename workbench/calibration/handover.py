@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.calibration.calibrate import calibrate_ratings
-from workbench.calibration.result import Calibration
+from workbench.calibration.result import Calibration, CalibrationWarning
 from workbench.checks import check_choice
 from workbench.errors import ConfigError
 
@@ -47,7 +47,8 @@ def calibrated_matrix(cal: Calibration, wave="latest", *, value: str = "score") 
     return scores_matrix(cal, value=value, wave=wave)
 
 
-def calibrated_scores(ratings, *, scores_file: str = "", waves: str = "joint") -> pd.DataFrame:
+def calibrated_scores(ratings, *, scores_file: str = "", waves: str = "joint",
+                      warn: bool = True) -> pd.DataFrame:
     """The run's calibrated scores: load the ones handed over, or calibrate here.
 
     Later notebooks of a run read what notebook 01 saved (``calibrated_scores.csv`` in its
@@ -64,6 +65,11 @@ def calibrated_scores(ratings, *, scores_file: str = "", waves: str = "joint") -
         :func:`workbench.tables.scores.as_scores`); ``""`` calibrates.
     waves : {"joint", "pooled"}
         Passed to :func:`calibrate_ratings` when calibrating.
+    warn : bool
+        False: the calibration's warnings about single scores (intervals wider than the
+        scale, scores resting on self ratings only) are not raised, for a caller that says
+        them per person instead (the explorer's :func:`~workbench.reporting.explorer.person_notes`).
+        The scores' flags (``self_only``, ``wide_interval``, ``near_bound``) are kept.
 
     Returns
     -------
@@ -82,4 +88,11 @@ def calibrated_scores(ratings, *, scores_file: str = "", waves: str = "joint") -
     if scores_file not in ("", None):
         return as_scores(scores_file)
     ratings = getattr(ratings, "ratings", ratings)
-    return as_scores(calibrate_ratings(ratings, waves=waves))
+    if warn:
+        return as_scores(calibrate_ratings(ratings, waves=waves))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\d+ calibrated score\(s\) ",
+                                category=CalibrationWarning)
+        return as_scores(calibrate_ratings(ratings, waves=waves))

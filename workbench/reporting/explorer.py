@@ -28,7 +28,7 @@ import pandas as pd
 
 from workbench.checks import check_alpha, check_integer
 from workbench.errors import ConfigError
-from workbench.reporting.display import show
+from workbench.reporting.display import bullets, show
 from workbench.tables.scores import as_scores
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "person_plan",
     "person_focus",
     "person_readiness",
+    "person_notes",
     "Explorer",
 ]
 
@@ -302,6 +303,54 @@ def person_readiness(planset, person) -> pd.DataFrame:
     return mine[columns].reset_index(drop=True)
 
 
+def person_notes(scores, person, *, people: pd.DataFrame | None = None) -> list[str]:
+    """Sentences about one person's latest scores that a reader should know, naming them.
+
+    The calibration flags single scores (``self_only``: only the person's own ratings;
+    ``wide_interval``: an interval wider than the rating scale; ``near_bound``: ratings piled
+    at an end of the scale); the explorer says so for the person picked, in a sentence,
+    instead of a count in a warning.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"person": "P1", "skill": ["Coaching", "Planning"],
+    ...                   "score": [3.0, 4.9], "se": [0.9, 0.2],
+    ...                   "self_only": [True, False], "near_bound": [False, True]})
+    >>> person_notes(s, "P1")  # doctest: +NORMALIZE_WHITESPACE
+    ["P1: Coaching rests on P1's own ratings only (no colleague rated it): read it as a
+      self-view.", "P1: Planning is near an end of the rating scale: the ratings cannot show
+      how far beyond it P1 stands; read the interval's end beyond the scale as 'at least'."]
+    """
+    frame = as_scores(scores, wave="latest")
+    mine = frame[frame["person"] == person]
+    who = person_label(people, person).split(" · ")[0] if people is not None else str(person)
+    notes = []
+    texts = {
+        "self_only": "{skills} {verb} on {who}'s own ratings only (no colleague rated "
+                     "{it}): read {it} as a self-view.",
+        "wide_interval": "{skills} {verb} an interval wider than the rating scale (few "
+                         "ratings): {it} says little yet.",
+        "near_bound": "{skills} {verb} near an end of the rating scale: the ratings cannot "
+                      "show how far beyond it {who} stands; read the interval's end beyond "
+                      "the scale as 'at least'.",
+    }
+    verbs = {"self_only": ("rests", "rest"), "wide_interval": ("has", "have"),
+             "near_bound": ("is", "are")}
+    for flag, text in texts.items():
+        if flag not in mine:
+            continue
+        skills = [str(s) for s in mine.loc[mine[flag].astype(bool), "skill"]]
+        if not skills:
+            continue
+        listed = skills[0] if len(skills) == 1 else ", ".join(skills[:-1]) + " and " + skills[-1]
+        one = len(skills) == 1
+        notes.append(f"{who}: " + text.format(skills=listed, who=who,
+                                              verb=verbs[flag][0 if one else 1],
+                                              it="it" if one else "them"))
+    return notes
+
+
 class Explorer:
     """Widgets: pick a person, a team, and the number of focus skills; views update.
 
@@ -395,6 +444,9 @@ class Explorer:
         def show_person(_change=None):
             person_out.clear_output(wait=True)
             with person_out:
+                notes = person_notes(self.scores, person.value, people=people_table)
+                if notes:
+                    display(bullets(notes))
                 fig = plot_person_profile(self.scores, person.value,
                                           framework=self.org.framework, people=people_table,
                                           scale=scale)
