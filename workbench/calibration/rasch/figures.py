@@ -13,7 +13,7 @@ Examples
 ...                       interactions=())
 >>> fig = plot_wright_map(res)
 >>> [ax.get_title() for ax in fig.axes][:2]
-['ratees', 'raters']
+['People', 'Raters']
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def plot_wright_map(result, *, bins: int = 30, title: str = "Wright map"):
     import matplotlib.pyplot as plt
 
     m = result.measures[result.measures["measure"].notna()]
-    facets = [f for f in ("ratee", "rater", "skill", "source") if (m["facet"] == f).any()]
+    facets = [f for f in ("ratee", "rater", "skill", "item", "source")
+              if (m["facet"] == f).any()]
     fig, axes = plt.subplots(1, len(facets) + 1, sharey=True,
                              figsize=(2.4 * (len(facets) + 1), 6))
     zones = scale_zones(result)
