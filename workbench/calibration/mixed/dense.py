@@ -29,7 +29,10 @@ from workbench.errors import ModelError
 __all__: list[str] = []
 
 MAX_DENSE = 16000
-CACHE_INVERSE = 4000  # Schur rows up to which a state keeps its inverse (128 MB at most)
+#: Schur rows up to which a state keeps its inverse: every size the exact engine takes. The
+#: fixed effects' covariance, the BLUPs' conditional variances and the scores' variances all
+#: read it; at 10,000 raters not keeping it (800 MB) meant three inversions of 1e12 flops each.
+CACHE_INVERSE = MAX_DENSE
 NEWTON_STEPS = 25  # Newton steps at most before L-BFGS-B takes over
 NEWTON_TOL = 1e-6  # Newton step in log(theta^2) below which the fit has converged
 
@@ -45,7 +48,7 @@ class _State:
     LS: np.ndarray  # (d, d) lower Cholesky factor of the Schur complement
     ld_e: float
     diagLS: np.ndarray
-    # inverse_parts(with_fixed=True), kept for small Schur complements: the last evaluation's
+    # inverse_parts(with_fixed=True), kept (see CACHE_INVERSE): the last evaluation's
     # gradient, the fixed effects' covariance and the scores' variances all need it.
     inverse: tuple | None = field(default=None, repr=False)
     V: np.ndarray | None = field(default=None, repr=False)  # (G, m, kc-1) A_i^-1 B_i, once
