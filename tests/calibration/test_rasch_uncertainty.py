@@ -7,15 +7,17 @@
 * Coverage of the known truth (ratings simulated from the model by the numpy simulator of
   tests/calibration/test_rasch_recovery.py, ceiling included): over several seeds and designs
   (6 and 3 raters per ratee, and planted random and central-tendency raters) the 95 %
-  intervals of ratee measures, rater severities and fair averages cover 0.935-0.97 of the
+  intervals of ratee measures, rater severities and fair averages cover 0.935-0.965 of the
   time, where FACETS' model SEs (``se_model``) cover 0.88-0.93.
 
 Binomial window: pooled over the designs below there are about 4,000 ratee, 2,000 rater and
 32,000 fair-average intervals; the binomial SE of a 0.95 coverage is 0.0035 (ratees), 0.005
 (raters) and 0.0012 (fair averages), but intervals of one organisation share their raters'
-errors, so the window is wider than 3 binomial SEs: 0.935-0.965 for measures (measured 0.948
-and 0.949), 0.94-0.97 for fair averages (measured 0.960), and the model SEs must fall below
-0.935 (measured 0.92 and 0.90).
+errors, so the window is wider than 3 binomial SEs: 0.935-0.965 for measures and for fair
+averages (measured 0.952, 0.951 and 0.953; the fair averages' likelihood-ratio intervals, see
+docs/rasch.md), and the model SEs must fall below 0.935 (measured 0.92 and 0.91). The nightly
+profile (``HYPOTHESIS_PROFILE=nightly``) pools six seeds per design instead of two (measured
+0.950, 0.949 and 0.952 over the 24 organisations).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 import scipy.linalg as la
 
 from tests.calibration.test_rasch_recovery import TAU, simulate
+from tests.fuzzing import PROFILE
 from workbench.calibration.rasch.calibrate import calibrate_rasch
 from workbench.calibration.rasch.estimation import fit_jmle, rasch_design, rasch_loglik
 from workbench.calibration.rasch.uncertainty import _sum_zero_basis, joint_standard_errors
@@ -78,8 +81,10 @@ def _expected_rating(eta):
     return P @ np.arange(1, 6)
 
 
-DESIGNS = [(6, False, seed) for seed in (1, 2)] + [(3, False, seed) for seed in (1, 2)] + \
-    [(6, True, seed) for seed in (3, 4)] + [(4, True, seed) for seed in (3, 4)]
+# two seeds per design in CI; six in the nightly profile (HYPOTHESIS_PROFILE=nightly)
+_PLAIN, _PLANTED = ((1, 2), (3, 4)) if PROFILE != "nightly" else (range(1, 7), range(11, 17))
+DESIGNS = [(6, False, seed) for seed in _PLAIN] + [(3, False, seed) for seed in _PLAIN] + \
+    [(6, True, seed) for seed in _PLANTED] + [(4, True, seed) for seed in _PLANTED]
 
 
 @pytest.fixture(scope="module")
