@@ -38,7 +38,8 @@ CODE_PATTERNS = {
                              r"|\bnotebook\s+0\d|\b0\d_[a-z]",
     "path": r"(?<![\w.])(?:/[\w.-]+){2,}|[A-Za-z]:\\\w",
     "wave code": r"\b\d{4}\s?[QH][1-4]\b|\b\d{4}-[QH][1-4]\b",
-    "Python value": r"\b(?:True|False|None|NaN|nan)\b",
+    # a value, not the English word ("True spread", "None of them")
+    "Python value": r"\b(?:True|False|None|NaN|nan)\b(?!\s+[a-z])",
 }
 # The English word "did" is prose; the method code reads as a lone word in a cell or bracket.
 _DID_PROSE = re.compile(r"\bdid\b(?=\s+[a-z])")
@@ -83,7 +84,8 @@ def test_code_in_text_finds_every_kind():
     assert kinds == set(CODE_PATTERNS)
     words = [w for _, w, _ in code_in_text(text, allowed={"customer_score"})]
     assert "did" not in words and "customer_score" not in words
-    assert code_in_text("In Q1 2027 the team did well; the plans are in the workbook.") == []
+    assert code_in_text("In Q1 2027 the team did well; the plans are in the workbook. True "
+                        "spread: None of them.") == []
     glossary = '<p>ok</p><dl class="glossary"><dt>ancova</dt><dd>adjusted</dd></dl>'
     assert code_in_text(reader_text(glossary)) == []
 
@@ -205,3 +207,31 @@ def test_the_report_says_which_models_scores_were_handed_on(run, client_pages):
     assert "Rasch" not in calibration_sentence("linear")
     rasch = calibration_sentence("rasch")
     assert "many-facet Rasch model" in rasch and rasch not in shown
+
+
+def test_a_rasch_run_says_the_rasch_model_gave_the_scores(tmp_path):
+    """Notebook 01 with ``model: rasch`` (executed by papermill on a small organisation): the
+    report says the many-facet Rasch model's scores were handed on, and the handed-on scores
+    are its fair averages."""
+    from workbench.calibration.compare import calibration_sentence
+    from workbench.reporting.html_report import build_report
+    from workbench.runs.execute import execute_notebook
+    from workbench.synth.generator import generate_organisation, write_organisation
+
+    write_organisation(generate_organisation(40, seed=3, n_waves=1), tmp_path / "data")
+    root = Path(__file__).resolve().parents[2]
+    executed = tmp_path / "01_calibrate_raters.ipynb"
+    params = {"data_dir": str(tmp_path / "data"), "output_dir": str(tmp_path / "out"),
+              "model": "rasch", "design_sims": 2, "n_jobs": 1}
+    failure = execute_notebook(root / "notebooks" / "01_calibrate_raters.ipynb", executed,
+                               params, name="01_calibrate_raters")
+    assert failure is None, failure
+    scores = pd.read_csv(tmp_path / "out" / "calibrated_scores.csv")
+    assert set(scores["estimator"]) == {"fair_average"}
+    report = build_report([executed], tmp_path / "report.html", client="Rasch Ltd")
+    shown = " ".join(reader_text(report.read_text(encoding="utf-8")).split())
+    assert calibration_sentence("rasch", compared=True) in shown
+    assert calibration_sentence("linear") not in shown
+    assert "A mixed model separates" not in shown
+    found = code_in_text(shown)
+    assert not found, _report_findings({"report.html": found})
