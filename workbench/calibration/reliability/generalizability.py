@@ -192,11 +192,11 @@ def source_variance_components(
                   "rater:ratee": rater_ratee, "rater+rater:ratee": total_rater,
                   "residual": comp["residual"]}
         total = comp["ratee"] + comp["ratee:skill"] + total_rater + comp["residual"]
+        observed = _observed_raters(sub)
         for name, value in values.items():
             rows.append({"source": source, "component": name, "variance": value,
                          "sd": np.sqrt(value), "share": value / total,
-                         "n_ratees": comp["n_ratees"],
-                         "raters_per_ratee": _observed_raters(sub)})
+                         "n_ratees": comp["n_ratees"], "raters_per_ratee": observed})
     columns = ["source", "component", "variance", "sd", "share", "n_ratees", "raters_per_ratee"]
     return pd.DataFrame(rows, columns=columns)
 
