@@ -96,11 +96,10 @@ def run(args) -> int:
     if refits != "auto":
         check_integer("--refits", refits, low=0, high=n_sims)
     out = Path(args.out or f"design-check-{time.strftime('%Y%m%d-%H%M%S')}")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"{out}: the output folder already exists and holds files; earlier "
-                          "results are never overwritten, so choose a new folder")
+    from workbench.writers import check_output_dir, new_output_dir
+
+    check_output_dir(out)  # before the data are read; created once they are
     org = _load(args)
-    from workbench.writers import new_output_dir
 
     created = not out.exists()
     out = new_output_dir(out)  # refused now (a file, a broken link), not after the fits

@@ -14,6 +14,7 @@ import pandas as pd
 from workbench.cli._common import add_scale_option, scale_from_args
 from workbench.errors import ConfigError, InputError, Problem
 from workbench.tables.data import Scale, load_scale
+from workbench.writers import check_output_dir
 
 
 def register(sub) -> None:
@@ -108,14 +109,6 @@ def _scores_input(path: str):
     return _numeric(frame, path)
 
 
-def _check_out(out: Path) -> None:
-    """Refuse an output folder that holds files before anything is fitted; nothing is created
-    until the results are written."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"{out}: the output folder already holds files (or is a file); "
-                          "earlier results are never overwritten, so choose a new folder")
-
-
 def _check_options(args) -> None:
     """Values and combinations of options, before any file is read: an option the chosen
     method does not use is an error, not silently ignored."""
@@ -152,7 +145,7 @@ def run(args) -> int:
     if isinstance(scale, Path):
         scale = replace(load_scale(scale), source=str(scale))
     out = Path(args.out or f"profiles-{time.strftime('%Y%m%d-%H%M%S')}")
-    _check_out(out)
+    check_output_dir(out)  # before the fit; nothing is created until the results are written
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

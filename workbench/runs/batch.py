@@ -105,11 +105,9 @@ def run_batch(
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> from workbench.synth.generator import generate_organisation, write_organisation
+    >>> from workbench.synth.engagement import write_engagement
     >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = write_organisation(generate_organisation(30, seed=1, n_waves=1), root / "data")
-    >>> _ = (root / "tiny.yaml").write_text("engagement: tiny\\nclient: Tiny\\n"
-    ...                                     "data: {folder: data}\\nnotebooks: {00_explore: {}}\\n")
+    >>> _ = write_engagement(root)  # tiny.yaml: 30 generated people, notebook 00
     >>> [r["status"] for r in run_batch([root / "tiny.yaml"], reports=root / "reports",
     ...                                 progress=False)]
     ['succeeded']

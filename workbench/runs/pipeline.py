@@ -116,11 +116,9 @@ class RunResult(Result):
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> from workbench.synth.generator import generate_organisation, write_organisation
+    >>> from workbench.synth.engagement import write_engagement
     >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = write_organisation(generate_organisation(30, seed=1, n_waves=1), root / "data")
-    >>> _ = (root / "tiny.yaml").write_text("engagement: tiny\\nclient: Tiny\\n"
-    ...                                     "data: {folder: data}\\nnotebooks: {00_explore: {}}\\n")
+    >>> _ = write_engagement(root)  # tiny.yaml: 30 generated people, notebook 00
     >>> run = run_engagement(root / "tiny.yaml", reports=root / "reports", progress=False)
     >>> isinstance(run, RunResult), run.ok, run.engagement
     (True, True, 'tiny')
@@ -374,11 +372,9 @@ def run_engagement(
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> from workbench.synth.generator import generate_organisation, write_organisation
+    >>> from workbench.synth.engagement import write_engagement
     >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = write_organisation(generate_organisation(30, seed=1, n_waves=1), root / "data")
-    >>> _ = (root / "tiny.yaml").write_text("engagement: tiny\\nclient: Tiny\\n"
-    ...                                     "data: {folder: data}\\nnotebooks: {00_explore: {}}\\n")
+    >>> _ = write_engagement(root)  # tiny.yaml: 30 generated people, notebook 00
     >>> run = run_engagement(root / "tiny.yaml", reports=root / "reports", progress=False)
     >>> run.status, run.report.name, run.report.parent == run.client_dir
     ('succeeded', 'report.html', True)

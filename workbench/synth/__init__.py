@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from workbench._lazy import lazy_exports
 
-MODULES = ("generator", "truth")
+MODULES = ("generator", "truth", "engagement")
 
 __getattr__, __dir__ = lazy_exports(globals(), MODULES)
