@@ -49,7 +49,7 @@ import pandas as pd
 from workbench.errors import ConfigError
 from workbench.escaping import escape_frame, escape_html
 
-__all__ = ["Result", "json_text"]
+__all__ = ["Result", "json_text", "settings_text", "write_settings"]
 
 DIGITS = 3
 
@@ -129,6 +129,33 @@ def json_text(value, *, what: str = "settings.json", **options) -> str:
     return json.dumps(plain, allow_nan=False, **options)
 
 
+def settings_text(settings) -> str:
+    """The text of a ``settings.json``: strict JSON, keys sorted, indented (:func:`json_text`)."""
+    return json_text(dict(settings), indent=2, sort_keys=True)
+
+
+def write_settings(settings, path) -> Path:
+    """Write ``settings`` to the new file ``path`` as :meth:`Result.save` writes
+    ``settings.json`` (one format wherever settings are written: the CLI, a notebook).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = write_settings({"waves": "joint", "n_jobs": 2},
+    ...                       pathlib.Path(tempfile.mkdtemp()) / "settings.json")
+    >>> print(path.read_text())
+    {
+      "n_jobs": 2,
+      "waves": "joint"
+    }
+    """
+    text = settings_text(settings)  # checked before the file is made
+    path = Path(path)
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
 class Result:
     """Base of every results object: summary, rich display and ``save`` from one list.
 
@@ -201,7 +228,7 @@ class Result:
 
         settings = getattr(self, "settings", None)
         # checked before the folder is made: a refused value leaves nothing behind
-        text = None if settings is None else json_text(settings, indent=2, sort_keys=True)
+        text = None if settings is None else settings_text(settings)
         folder = new_output_dir(folder)
         for name, frame in self._files().items():
             if not isinstance(frame, pd.DataFrame):

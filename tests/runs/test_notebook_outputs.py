@@ -10,6 +10,8 @@ clean (no check cells); the checks live here.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,3 +79,13 @@ def test_notebook_01_fits_no_rasch_model_when_the_model_is_linear(run):
     assert not (folder / "rasch").exists() and not (folder / "model_comparison").exists()
     scores = pd.read_csv(folder / "calibrated_scores.csv")
     assert set(scores["estimator"]) == {"blup"}
+
+
+def test_notebook_01_writes_the_calibrations_settings_as_the_cli_does(run):
+    # settings.json holds the fitted calibration's own settings (the CLI writes cal.save's),
+    # plus the model chosen; the shared run's engagement leaves n_jobs at its default (-1)
+    settings = json.loads((run["outputs"] / "01_calibrate_raters" / "settings.json").read_text())
+    assert settings["model"] == "linear" and settings["waves"] == "joint"
+    assert settings["n_jobs"] >= 1 and settings["connectivity"] == "largest"
+    assert {"ratee", "ratee:skill"} <= set(settings["terms"])
+    assert {"terms_fitted", "reml_criterion", "se_method", "vc_uncertainty"} <= set(settings)

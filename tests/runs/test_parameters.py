@@ -331,3 +331,15 @@ def test_a_skipped_notebook_needs_no_tables_and_the_report_says_what_it_changes(
     assert "Analyses not in this report" in text
     assert "left out because no training records &lt;b&gt;." in text
     assert "instead of gains measured in this organisation" in text
+
+
+@pytest.mark.parametrize("notebook", ["01_calibrate_raters", "02_skill_profiles"])
+def test_n_jobs_0_in_an_engagement_is_exit_2_before_any_notebook_runs(tmp_path, capsys,
+                                                                      notebook):
+    """0 workers is inside the declared bounds (-64 to 64) but no number of workers."""
+    path = _engagement(tmp_path, {notebook: {"n_jobs": 0}}, str(DEMO))
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert f"notebooks.{notebook}.n_jobs: must be a whole number other than 0" in err
+    assert "Traceback" not in err and not reports.exists()

@@ -10,6 +10,8 @@ allowed values in a small machine-readable grammar, in parentheses:
 ``(at least 0)`` ``(above 0)``    a lower bound, inclusive or exclusive
 ``(at most 9)`` ``(below 1)``     an upper bound, inclusive or exclusive
 ``(a date)``                      an ISO date, ``2027-01-04``
+``(workers)``                     a number of workers, ``n_jobs``: a whole number other than 0
+                                  (-1 every core; :func:`workbench.parallel.check_n_jobs`)
 ``(a file)``                      a path to an existing file, or empty (relative paths are
                                   relative to the engagement file's folder)
 ``(needs: enrollments, catalog)`` the tables the notebook cannot run without (any parameter,
@@ -34,6 +36,8 @@ Examples
 'must be between 0.5 and 0.999 (inclusive), got 1.5'
 >>> check_value(parse_help("start", "str", "'2027-01-04'", "first day (a date)"), "next monday")
 "must be a date like 2027-01-04, got 'next monday'"
+>>> check_value(parse_help("n_jobs", "int", "-1", "threads (workers) (at least -64)"), 0)
+'must be a whole number other than 0 (None: one worker, -1: every core), got 0'
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from pathlib import Path
 
 from workbench.checks import check_choice, check_integer, check_interval
 from workbench.errors import ConfigError
+from workbench.parallel import check_n_jobs
 
 __all__ = [
     "ParameterSpec",
@@ -63,6 +68,7 @@ _CHOICES = re.compile(r"\(one of:\s*([^)]*)\)")
 _RANGE = re.compile(r"\((-?\d+(?:\.\d+)?) to (-?\d+(?:\.\d+)?)\)")
 _BOUND = re.compile(r"\((at least|above|at most|below) (-?\d+(?:\.\d+)?)\)")
 _DATE = re.compile(r"\(a date\)")
+_WORKERS = re.compile(r"\(workers\)")
 _FILE = re.compile(r"\(a file\)")
 _NEEDS = re.compile(r"\(needs:\s*([^)]*)\)")
 _SKIP = re.compile(r"\(skipped without:\s*([^)]*)\)")
@@ -122,6 +128,8 @@ class ParameterSpec:
         Bounds of a number; ``inclusive`` as in :func:`workbench.checks.check_interval`.
     date : bool
         The value is an ISO date.
+    workers : bool
+        The value is a number of workers (``n_jobs``): a whole number other than 0.
     file : bool
         The value is an existing file's path, or empty.
     needs : tuple of str
@@ -139,6 +147,7 @@ class ParameterSpec:
     high: float | None = None
     inclusive: str = "both"
     date: bool = False
+    workers: bool = False
     file: bool = False
     needs: tuple = ()
     skipped_without: tuple = ()
@@ -191,6 +200,7 @@ def parse_help(name: str, type_name: str | None, default: str, help_text: str) -
         high=high,
         inclusive=inclusive,
         date=bool(_DATE.search(help_text)),
+        workers=bool(_WORKERS.search(help_text)),
         file=bool(_FILE.search(help_text)),
         needs=tuple(t.strip() for t in needs.group(1).split(",") if t.strip()) if needs else (),
         skipped_without=tuple(t.strip() for t in skip.group(1).split(",") if t.strip())
@@ -266,6 +276,8 @@ def check_value(spec: ParameterSpec, value, *, base: Path | None = None) -> str 
                 check_integer(spec.name, value)
             check_interval(spec.name, value, low=spec.low, high=spec.high,
                            inclusive=spec.inclusive)
+        if spec.workers:
+            check_n_jobs(value, spec.name)
     except ConfigError as exc:
         # "name=value: must ..." -> "must ..., got value" (the caller names the parameter)
         text = str(exc).split(": ", 1)[-1]
