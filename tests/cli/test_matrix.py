@@ -181,6 +181,7 @@ CASES = {
         ("bad option", "profiles {tmp}/scores.csv --k-max x --out {tmp}/new", "invalid int"),
         ("existing output", "profiles {tmp}/scores.csv --out {earlier}", "holds files"),
         ("unwritable output", "profiles {tmp}/scores.csv --out {tmp}/a_file.txt/x", "is a file"),
+        ("unwritable output", "profiles {tmp}/scores.csv --out {tmp}/dangling", "broken link"),
     ],
     "impact": [
         ("bad value", "impact --ratings {data}/ratings.csv --enrollments "
