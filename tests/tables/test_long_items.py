@@ -136,3 +136,28 @@ def test_without_an_instrument_a_long_file_is_read_as_scored(org, tmp_path):
     assert read.survey is None
     pd.testing.assert_frame_equal(_sorted(read.ratings), _sorted(org.ratings),
                                   check_dtype=False)
+
+
+def test_a_decimal_answer_is_read_as_written_not_as_a_numbered_label(org, folder, tmp_path):
+    """"3.5" once read as the numbered label "3. ..." (a 3): every decimal answer is kept as
+    written, in a long file and through the response scale's parsing, while "2 - Rarely" style
+    labels still give their number."""
+    from workbench.tables.instrument import ResponseScale
+
+    written = pd.read_csv(folder / "ratings.csv")
+    plain = ~written["item"].isin(org.instrument.loc[org.instrument["reverse"] == "yes", "item"])
+    rows = written.index[plain][[3, 40, 41]]
+    written.loc[rows, "score"] = [3.5, 1.5, 4.5]
+    out = tmp_path / "halves"
+    out.mkdir()
+    written.to_csv(out / "ratings.csv", index=False)
+    for name in ("instrument.csv", "scale.csv", "people.csv"):
+        (out / name).write_bytes((folder / name).read_bytes())
+    read = load_organisation(out).ratings.set_index(KEY)["score"]
+    keys = pd.MultiIndex.from_frame(written.loc[rows, KEY])
+    assert read.loc[keys].tolist() == [3.5, 1.5, 4.5]
+    scale = ResponseScale(labels={}, not_observed=[], low=1.0, high=5.0)
+    answers = pd.Series(["3.5", "3,5", "2 - Rarely", "(4) Often", "5. Always", "4.5 Often"])
+    values, missing, unknown = scale.score(answers)
+    assert values.tolist() == [3.5, 3.5, 2.0, 4.0, 5.0, 4.5]
+    assert not missing.any() and not unknown.any()

@@ -252,12 +252,19 @@ class ResponseScale:
 
 
 def _number(answer: str) -> float | None:
+    """The answer's number: the whole answer ("3.5", "3,5"), else a leading number before its
+    label ("1 - Never", "(2) Rarely"). The whole answer is tried first, so "3.5" is never read as
+    a "3." with the label "5"."""
     text = answer.strip()
-    match = _LEADING_NUMBER.match(text)
-    if match:
-        text = match.group(1)
+    value = _float(text)
+    if value is None:
+        match = _LEADING_NUMBER.match(text)
+        value = _float(match.group(1)) if match else None
+    return value if value is not None and np.isfinite(value) else None
+
+
+def _float(text: str) -> float | None:
     try:
-        value = float(text.replace(",", "."))
+        return float(text.replace(",", "."))
     except ValueError:
         return None
-    return value if np.isfinite(value) else None
