@@ -197,7 +197,7 @@ def _half_point_data(tmp_path, values):
     lines = (data / "ratings.csv").read_text().splitlines()
     header = lines[0].split(",")
     column = header.index("score")
-    rows = [5, 9][: len(values)]
+    rows = [5, 6][: len(values)]  # items not reverse-keyed: the answers are the scores
     for row, value in zip(rows, values, strict=True):
         cells = lines[row - 1].split(",")
         cells[column] = value
