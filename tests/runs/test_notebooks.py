@@ -133,7 +133,10 @@ def test_cells_are_short_calls_into_the_package(path):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
                 imported_from_workbench |= (module or "").startswith("workbench")
-        assert len(cell.source.splitlines()) <= 12, f"{path.name}: long cell {cell.source[:60]!r}"
+        # the parameters cell is a list of declarations, one per line (checked on their own)
+        limit = 16 if cell in _parameters_cells(nb) else 12
+        assert len(cell.source.splitlines()) <= limit, (
+            f"{path.name}: long cell {cell.source[:60]!r}")
     assert imported_from_workbench
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "gap_heatmap",
     "plot_gap_heatmap",
     "training_demand",
+    "demand_within_budget",
     "content_gaps",
     "find_experts",
 ]
@@ -154,6 +155,52 @@ def training_demand(plans, *, freq="Q"):
     )
     return out.sort_values(["period", "activity"]).reset_index(drop=True)[cols]
 
+
+
+def demand_within_budget(plans, *, budget=None, freq="Q"):
+    """The training demand of the planned activities chosen within a budget.
+
+    The planned rows (person, skill, activity, gain, cost) with the most expected gain whose
+    costs add up to at most ``budget`` are chosen by an exact 0/1 knapsack
+    (:func:`workbench.progression.costs.allocate_budget`); the demand counts those only.
+
+    Parameters
+    ----------
+    plans : DataFrame
+        The plans table (person, skill, activity, title, kind, start, hours, gain, cost).
+    budget : float, optional
+        Total cost allowed; None: every planned activity (the plans' own demand).
+    freq : {"Q", "M"}
+        As :func:`training_demand`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`training_demand`; ``attrs``: budget, chosen and planned (rows), total_gain
+        and total_cost of the chosen rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plans = pd.DataFrame({"person": ["a", "b", "c"], "skill": "S", "activity": "A1",
+    ...                       "title": "T", "kind": "course",
+    ...                       "start": pd.to_datetime(["2027-01-04"] * 3), "hours": 8.0,
+    ...                       "gain": [0.3, 0.2, 0.25], "cost": 300.0})
+    >>> demand = demand_within_budget(plans, budget=600)
+    >>> demand[["seats", "cost"]].to_dict("records"), demand.attrs["total_gain"]
+    ([{'seats': 2, 'cost': 600.0}], 0.55)
+    """
+    from workbench.progression.costs import allocate_budget
+
+    if budget is None:
+        return training_demand(plans, freq=freq)
+    allocation = allocate_budget(plans, budget=budget)
+    chosen = allocation["chosen"].to_numpy(bool)
+    demand = training_demand(plans[chosen], freq=freq)
+    demand.attrs.update(budget=float(budget), chosen=int(chosen.sum()), planned=len(plans),
+                        total_gain=round(allocation.attrs["total_gain"], 10),
+                        total_cost=allocation.attrs["total_cost"])
+    return demand
 
 def content_gaps(focus, catalog, matched):
     """Focus skills the catalog cannot serve: a to-do list for Learning & Development.

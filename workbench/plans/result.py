@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from workbench.errors import ConfigError, InputError
-from workbench.plans.demand import plot_gap_heatmap
+from workbench.plans.demand import demand_within_budget, plot_gap_heatmap
 from workbench.plans.gains import predicted_gain_summary
 from workbench.plans.records import person_records
 from workbench.results import Result
@@ -134,6 +134,12 @@ class PlanSet(Result):
             ("issues", len(self.issues)),
         ]
         return pd.DataFrame(rows, columns=["quantity", "n"])
+
+    def demand_within(self, budget=None) -> pd.DataFrame:
+        """Training demand of the planned activities with the most expected gain within
+        ``budget`` (total cost; None: every planned activity, as :attr:`demand`); see
+        :func:`~workbench.plans.demand.demand_within_budget`."""
+        return demand_within_budget(self.plans, budget=budget)
 
     def predicted_gain(self) -> pd.DataFrame:
         """Average predicted gain per planned focus skill: quantity (what the row is), estimate,

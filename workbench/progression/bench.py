@@ -33,7 +33,7 @@ from workbench.checks import check_alpha, check_interval
 from workbench.errors import ConfigError
 
 __all__ = ["poisson_binomial_interval", "bench_strength", "single_successors",
-           "rank_candidates", "band_distribution"]
+           "rank_candidates", "band_distribution", "weakest_bench"]
 
 _EXACT_MAX = 4000
 
@@ -199,3 +199,23 @@ def rank_candidates(readiness, role, *, tie_margin=0.05) -> pd.DataFrame:
     out = group.assign(rank=rank, tie=counts > 1)
     return out[["rank", "person", "current_role", "relation", "p_ready", "p_ready_horizon",
                 "n_below", "weighted_gap", "band", "tie"]].reset_index(drop=True)
+
+
+def weakest_bench(bench) -> str | None:
+    """The role with the weakest bench: the fewest people expected ready now (ties: the fewest
+    expected by the horizon, then the role's name).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"role": ["A", "B", "A", "B"], "measure": ["ready_now"] * 2
+    ...                   + ["ready_by_horizon"] * 2, "estimate": [2.5, 0.4, 3.0, 1.0]})
+    >>> weakest_bench(b)
+    'B'
+    """
+    if bench is None or len(bench) == 0:
+        return None
+    wide = bench.pivot_table(index="role", columns="measure", values="estimate",
+                             aggfunc="first")
+    order = [c for c in ("ready_now", "ready_by_horizon") if c in wide.columns]
+    return str(wide.reset_index().sort_values(order + ["role"], kind="stable")["role"].iloc[0])

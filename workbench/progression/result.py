@@ -73,7 +73,12 @@ class Readiness(Result):
                                            "n", "no_ready_successor"]).reset_index(drop=True)
 
     def candidates(self, role, *, tie_margin=0.05) -> pd.DataFrame:
-        """Candidates for ``role`` ranked by readiness probability (ties marked)."""
+        """Candidates for ``role`` ranked by readiness probability (ties marked); empty when
+        ``role`` is None or nothing was assessed."""
+        if role is None or self.readiness.empty:
+            return pd.DataFrame(columns=["rank", "person", "current_role", "relation",
+                                         "p_ready", "p_ready_horizon", "n_below",
+                                         "weighted_gap", "band", "tie"])
         return rank_candidates(self.readiness, role, tie_margin=tie_margin)
 
     def person(self, person) -> pd.DataFrame:
@@ -109,7 +114,9 @@ class Readiness(Result):
         return {"bench.csv": self.bench, "readiness_by_role.csv": self.bands,
                 "analyst/readiness_by_person.csv": self.readiness,
                 "analyst/readiness_skill_gaps.csv": self.skill_gaps,
-                "analyst/single_successors.csv": self.single_successors}
+                "analyst/single_successors.csv": self.single_successors,
+                **({"analyst/candidates.csv": self.candidates(self.settings["roles"][0])}
+                   if len(self.settings.get("roles") or ()) == 1 else {})}
 
 
 def assess_readiness(
