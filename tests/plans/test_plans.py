@@ -598,3 +598,25 @@ def test_person_without_any_need_is_explained(tmp_path):
     assert "No focus skill was chosen" in page and "confidently below" in page
     out = write_plans(ps, tmp_path / "empty")
     assert "no_development_need" in set(pd.read_csv(out / "issues.csv")["issue"])
+
+
+def test_demand_within_a_budget_counts_the_best_affordable_activities(planset):
+    """Notebook 04's budget: the demand of the planned rows chosen within the budget, against
+    brute-force enumeration of every subset of 12 planned rows."""
+    from workbench.plans.demand import demand_within_budget
+
+    rows = planset.plans.dropna(subset=["activity", "start"]).head(12).reset_index(drop=True)
+    budget = float(rows["cost"].sum()) / 3
+    best_gain = -1.0
+    for n in range(len(rows) + 1):
+        for subset in itertools.combinations(range(len(rows)), n):
+            picked = list(subset)
+            if rows["cost"].iloc[picked].sum() <= budget + 1e-9:
+                gain = float(rows["gain"].clip(lower=0).iloc[picked].sum())
+                best_gain = max(best_gain, gain)
+    demand = demand_within_budget(rows, budget=budget)
+    assert demand.attrs["total_gain"] == pytest.approx(best_gain, abs=1e-9)
+    assert demand.attrs["total_cost"] <= budget + 1e-9
+    assert demand["cost"].sum() <= budget + 1e-9
+    assert 0 < demand.attrs["chosen"] < len(rows)
+    pd.testing.assert_frame_equal(planset.demand_within(None), planset.demand)
