@@ -48,7 +48,7 @@ def client_notebook(nb):
     """A copy of an executed notebook fit for the client.
 
     Drops cells tagged as in :data:`REPORT_EXCLUDED_TAGS`, error and stderr outputs, widget
-    views, and plain-text results that have a richer form (or none at all: a bare repr such
+    views and the widgets' saved state, and plain-text results that have a richer form (or none at all: a bare repr such
     as ``<Figure ...>`` or a path means nothing to a client). Code itself is hidden later by
     the exporter.
     """
@@ -75,6 +75,9 @@ def client_notebook(nb):
                 continue
         cells.append(cell)
     nb.cells = cells
+    # the widgets' saved state (a person picker's options: every person's id) would be embedded
+    # in the page although no widget view is left to show it
+    nb.metadata.pop("widgets", None)
     return nb
 
 
