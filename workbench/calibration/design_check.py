@@ -88,7 +88,7 @@ from workbench.tables.scores import wave_order
 __all__ = ["DesignCheck", "check_design", "one_wave", "auto_refits"]
 
 #: ratings refitted in all by ``refits="auto"`` (the refits cost whole calibrations)
-REFIT_BUDGET = 400_000
+REFIT_BUDGET = 100_000
 #: above this many ratees ``refits="auto"`` runs no refits: the variance components are
 #: estimated from thousands of levels, their sampling error is negligible (``vc_uncertainty``
 #: ``"auto"`` treats them as known above 200 ratees) and the fast path's Monte Carlo error is
@@ -104,8 +104,8 @@ def auto_refits(n_ratings: int, n_ratees: int) -> int:
 
     Examples
     --------
-    >>> auto_refits(10_000, 200), auto_refits(45_258, 900), auto_refits(256_264, 5_000)
-    (20, 8, 0)
+    >>> auto_refits(4_000, 200), auto_refits(45_258, 900), auto_refits(256_264, 5_000)
+    (20, 2, 0)
     """
     if n_ratees > REFIT_MAX_RATEES:
         return 0
@@ -336,7 +336,7 @@ def check_design(
         How many of them are also calibrated from scratch (REML re-estimates the variance
         components). ``"auto"``: :func:`auto_refits`, as many as refit about
         :data:`REFIT_BUDGET` ratings in all, at least 2 and at most 20 (each costs a whole
-        calibration: 20 below 20,000 ratings), and none above :data:`REFIT_MAX_RATEES` ratees
+        calibration: 20 below 5,000 ratings), and none above :data:`REFIT_MAX_RATEES` ratees
         (the summary says so).
     people, framework : DataFrame, optional
         Roles and their required levels, for the gap calls (without either, no gap calls:

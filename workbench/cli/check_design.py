@@ -42,7 +42,7 @@ def register(sub) -> None:
                         "at the fitted values, one solve each)")
     parser.add_argument("--refits", default="auto", metavar="N",
                         help="of those, calibrated from scratch with the variance components "
-                        "re-estimated (default auto: about 400,000 ratings refitted in all, 2 "
+                        "re-estimated (default auto: about 100,000 ratings refitted in all, 2 "
                         "to 20 refits; none above 1,000 ratees)")
     parser.add_argument("--gap-probability", type=float, default=0.7, metavar="P",
                         help="the plans' threshold for a gap call (default 0.7)")
