@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 ## make test: set up .venv and run every test (pytest, doctests, then nbval over the notebooks)
 test: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --durations=15
 	$(BIN)/python -m pytest --doctest-modules -p no:cacheprovider workbench
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks
 
