@@ -11,17 +11,7 @@ scale) the consultant must know. :func:`compare_calibrations` reports
   :func:`workbench.tables.requirements.role_gaps`, the package's one definition of a gap) and
   none under the other.
 
-Examples
---------
->>> from workbench.synth.generator import generate_organisation
->>> from workbench.calibration.calibrate import calibrate_ratings
->>> from workbench.calibration.rasch.calibrate import calibrate_rasch
->>> org = generate_organisation(60, seed=2, n_waves=1)
->>> comparison = compare_calibrations(calibrate_ratings(org.ratings),
-...                                   calibrate_rasch(org.ratings, interactions=()),
-...                                   people=org.people, framework=org.framework)
->>> comparison.agreement["compared"].tolist()
-['ratees: overall', 'ratees: by skill', 'raters: leniency']
+The example is :func:`compare_calibrations`'s.
 """
 
 from __future__ import annotations
@@ -121,7 +111,8 @@ def compare_calibrations(linear, rasch, *, people=None, framework=None,
     >>> from workbench.calibration.rasch.calibrate import calibrate_rasch
     >>> org = generate_organisation(60, seed=2, n_waves=1)
     >>> comparison = compare_calibrations(calibrate_ratings(org.ratings),
-    ...                                   calibrate_rasch(org.ratings, interactions=()))
+    ...                                   calibrate_rasch(org.ratings, interactions=()),
+    ...                                   people=org.people, framework=org.framework)
     >>> comparison.agreement["compared"].tolist()
     ['ratees: overall', 'ratees: by skill', 'raters: leniency']
     """

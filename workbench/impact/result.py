@@ -28,17 +28,7 @@ settings.json             the options, the waves compared, the score source, the
                           ANCOVA actually clustered by, null when it used HC1)
 ========================= ==================================================================
 
-Examples
---------
->>> from workbench.synth import generate_organisation, truth_scores
->>> org = generate_organisation(150, seed=2)
->>> scores = truth_scores(org, se=.2, random_state=0)
->>> res = estimate_impact(scores, org.enrollments, people=org.people, catalog=org.catalog,
-...                       dates=org.ratings, did=False)
->>> res.params.index.tolist() == sorted(org.catalog["skill"].unique())
-True
->>> res.settings["pre_wave"], res.settings["post_wave"]
-(1, 2)
+The example is :func:`estimate_impact`'s.
 """
 
 from __future__ import annotations
@@ -458,6 +448,8 @@ def estimate_impact(scores, enrollments, *, people=None, catalog=None, waves=Non
     ...                       dates=org.ratings, did=False)
     >>> list(res.params.index) == sorted(org.catalog["skill"].unique())
     True
+    >>> res.settings["pre_wave"], res.settings["post_wave"]
+    (1, 2)
     """
     check_alpha(alpha)
     check_choice("correction", correction, CORRECTIONS)
