@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.impact.activity_coverage import activity_coverage
 from workbench.calibration import calibrate_ratings
-from workbench.impact import activity_effects, prepare_panel
 from workbench.synth import generate_organisation
 
 SEEDS = range(1, 6)
@@ -34,19 +34,7 @@ def _one(seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = calibrate_ratings(org.ratings, waves="joint").to_scores()
-    panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog,
-                          dates=org.ratings)
-    assert panel.attrs["error_corr_source"] == "scores"
-    rows = []
-    for label, rho in (("computed", None), ("ignored", 0.0)):
-        acts = activity_effects(panel, org.catalog, error_correlation=rho)
-        acts = acts.merge(org.truth["training_effects"], on=["activity", "skill"])
-        acts = acts.dropna(subset=["estimate"])
-        rows.append(pd.DataFrame({
-            "how": label,
-            "covered": (acts["ci_low"] <= acts["effect"]) & (acts["effect"] <= acts["ci_high"]),
-            "z": (acts["raw_estimate"] - acts["effect"]) / acts["raw_se"]}))
-    return pd.concat(rows)
+    return activity_coverage(scores, org)
 
 
 @pytest.mark.slow

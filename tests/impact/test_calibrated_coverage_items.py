@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from tests.fuzzing import PROFILE
+from tests.impact.activity_coverage import activity_coverage
 from workbench.calibration import calibrate_ratings
-from workbench.impact import activity_effects, prepare_panel
 from workbench.synth import generate_organisation
 
 RUNS = ([(1000, seed) for seed in range(1, 6)] if PROFILE == "nightly" else [(300, 1)])
@@ -33,19 +33,7 @@ def _one(n_people, seed):
         cal = calibrate_ratings(org.ratings, waves="joint")
         scores = cal.to_scores()
     assert cal.model.variances["rater:ratee:skill:wave"] > 0
-    panel = prepare_panel(scores, org.enrollments, people=org.people, catalog=org.catalog,
-                          dates=org.ratings)
-    assert panel.attrs["error_corr_source"] == "scores"
-    rows = []
-    for label, rho in (("computed", None), ("ignored", 0.0)):
-        acts = activity_effects(panel, org.catalog, error_correlation=rho)
-        acts = acts.merge(org.truth["training_effects"], on=["activity", "skill"])
-        acts = acts.dropna(subset=["estimate"])
-        rows.append(pd.DataFrame({
-            "how": label,
-            "covered": (acts["ci_low"] <= acts["effect"]) & (acts["effect"] <= acts["ci_high"]),
-            "z": (acts["raw_estimate"] - acts["effect"]) / acts["raw_se"]}))
-    return pd.concat(rows)
+    return activity_coverage(scores, org)
 
 
 @pytest.mark.slow
